@@ -1,0 +1,132 @@
+/**
+ * The `RegistrySource` contract: what a source adapter must do, and nothing more.
+ *
+ * Sources are thin transports. A source answers three questions: what is the current revision, what is the index
+ * (`registry.json`) at that revision, and what are the files of one entry at that revision. Core owns every policy
+ * around that: config validation, caching and freshness, integrity, path and archive safety, credential redaction,
+ * `verified`, and loading code. A third-party source therefore stays small and is secure by default.
+ */
+import type { Logger } from './logger.js';
+
+/** The version of this contract. Core refuses adapters built for another major version. */
+export const SOURCE_CONTRACT_VERSION = 1 as const;
+
+/** One entry of `registryConfig.registries`: the common fields of the page, plus options of the source type. */
+export interface SourceConfig {
+  /** Source type: `github`, `git`, `file`, `url`, `npm`, or a third-party type. */
+  type: string;
+  /** Where the registry lives; its meaning depends on `type` (a folder, a URL, `owner/repo`, a package name). */
+  location: string;
+  /** Branch, tag or commit (git, github) or dist-tag/version (npm). */
+  branch?: string;
+  /** Credential for private registries. Never logged, cached or shown. */
+  token?: string;
+  /** Marks the registry as trusted (the page's Security section). */
+  verified?: boolean;
+  /** How long (ms) a fetched index is used without asking the source again. */
+  cacheDuration?: number;
+  /** Source-specific options (declared by the adapter's `options`). */
+  [option: string]: unknown;
+}
+
+/** Capabilities a source declares; core checks them and falls back where one is missing. */
+export interface SourceFlags {
+  /** A revision id names the same content forever (a commit sha, an npm integrity), so core never rechecks it. */
+  immutableRevisions?: boolean;
+  /** `revision()` can answer `'unchanged'` from the previous validators without downloading anything. */
+  conditionalRevision?: boolean;
+  /** `materialize()` fetches only the requested entry, not the whole registry. */
+  partialFetch?: boolean;
+  /** The registry is already on this machine: `locate()` returns entry folders that core may serve in place. */
+  local?: boolean;
+}
+
+/** The identity of a registry's content at one point in time. */
+export interface SourceRevision {
+  /** Opaque id; two equal ids mean equal content. Must not contain secrets. */
+  id: string;
+  /** Validators the source wants back on the next `revision()` call (ETag, Last-Modified…). Never secret. */
+  validators?: Record<string, string>;
+}
+
+/** What core hands a source on every call. */
+export interface SourceCallContext {
+  /** Name of the configured registry, for messages. */
+  registry: string;
+  /** Aborts the call; sources pass it to every I/O they start. */
+  signal: AbortSignal;
+  logger: Logger;
+  /** The revision core holds from an earlier call, for conditional requests. */
+  previous?: SourceRevision;
+  /** A directory this source may keep private data in (a bare mirror, an ETag store); absent when caching is off. */
+  workDir?: string;
+}
+
+/** A request to write one entry's files into a folder that core provides. */
+export interface MaterializeRequest {
+  /** Entry folder, relative to the registry root, POSIX separators, already checked by core to stay inside it. */
+  path: string;
+  /** The revision the index was read at. */
+  revision: SourceRevision;
+  /** An empty folder to fill. Core checks, hashes and moves it into the cache afterwards. */
+  destination: string;
+}
+
+/** One configured registry, as built by an adapter. */
+export interface RegistrySource {
+  /** Capabilities of this source. */
+  readonly flags?: SourceFlags;
+  /** Where the registry lives, for provenance and messages. Must not contain a secret. */
+  readonly displayLocation: string;
+  /** The current revision, or `'unchanged'` when `ctx.previous` is still current (only with `conditionalRevision`). */
+  revision(ctx: SourceCallContext): Promise<SourceRevision | 'unchanged'>;
+  /** The bytes of `registry.json` at `revision`. Core parses and validates them. */
+  readIndex(revision: SourceRevision, ctx: SourceCallContext): Promise<Uint8Array | string>;
+  /** Writes the entry folder `request.path` at `request.revision` into `request.destination`. */
+  materialize(request: MaterializeRequest, ctx: SourceCallContext): Promise<void>;
+  /** Local sources only (`flags.local`): the absolute folder of an entry, for serving in place. */
+  locate?(path: string, revision: SourceRevision, ctx: SourceCallContext): Promise<string>;
+  /** Releases connections, timers and child processes. */
+  close?(): Promise<void>;
+}
+
+/** A problem an adapter found in its part of a registry's config; core turns it into `E_CONFIG`. */
+export interface ConfigProblem {
+  field: string;
+  message: string;
+}
+
+/** What core gives an adapter when it builds a source for one configured registry. */
+export interface SourceCreateContext {
+  /** Name of the configured registry. */
+  registry: string;
+  /** Folder that relative locations are relative to: the config file's folder, else the working directory. */
+  baseDir: string;
+  logger: Logger;
+  /** The environment the config was expanded with. */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** A source type, registered with `createRegistry(config, { sources: [adapter] })`. */
+export interface SourceAdapter {
+  /** The `type` string it serves. */
+  readonly type: string;
+  /** Other spellings of `type` that select this adapter. */
+  readonly aliases?: readonly string[];
+  /** Must equal `SOURCE_CONTRACT_VERSION`. */
+  readonly contractVersion: typeof SOURCE_CONTRACT_VERSION;
+  /** Names of the options this type accepts besides the common ones; others are refused with `E_CONFIG`. */
+  readonly options?: readonly string[];
+  /** Checks the config of one registry before anything runs. */
+  validate?(config: SourceConfig): ConfigProblem[];
+  /** Builds the source of one configured registry. */
+  create(config: SourceConfig, ctx: SourceCreateContext): RegistrySource;
+}
+
+/** The fields every registry may carry whatever its type. */
+export const COMMON_SOURCE_FIELDS = ['type', 'location', 'branch', 'token', 'verified', 'cacheDuration'] as const;
+
+/** Identity helper that gives adapter authors type checking and fills in the contract version. */
+export function defineSource(adapter: Omit<SourceAdapter, 'contractVersion'>): SourceAdapter {
+  return { ...adapter, contractVersion: SOURCE_CONTRACT_VERSION };
+}

@@ -1,0 +1,251 @@
+/** Public types of the registry API: the config of the page, and what list/resolve/fetch/load return. */
+import type { SourceAdapter, SourceConfig } from './contract.js';
+import type { Logger } from './logger.js';
+
+export type { SourceConfig } from './contract.js';
+
+/** The page's global `cacheSettings`. */
+export interface CacheSettings {
+  /** Keep fetched indexes and entries on disk (default true). */
+  enabled?: boolean;
+  /** Cache folder (default `$AGENTOS_REGISTRY_CACHE`, else `$XDG_CACHE_HOME/agentos-registry`, else `~/.cache/agentos-registry`). */
+  directory?: string;
+  /** Oldest cached copy (ms) served when a source is unreachable, and the age past which unused data is pruned (default 24 h). */
+  maxAge?: number;
+}
+
+/** The page's `registryConfig`, accepted verbatim. */
+export interface RegistryConfig {
+  /** Named registries. */
+  registries: Record<string, SourceConfig>;
+  /** Registry name per kind (`tool`, `guardrail`, `workflow`, `persona`, or any other kind string). */
+  defaultRegistries?: Record<string, string>;
+  /** Picks a registry name for a kind; `null`/`undefined` falls through to `defaultRegistries`. */
+  resolver?: (kind: string) => string | null | undefined;
+  cacheSettings?: CacheSettings;
+}
+
+/** A warning the registry raises instead of failing (index/manifest drift, a stale copy served…). */
+export interface RegistryWarning {
+  code: string;
+  message: string;
+  registry?: string;
+  entry?: string;
+}
+
+export interface CreateRegistryOptions {
+  /** Source adapters to use; types not listed here are imported from `@agentos-registry/source-<type>` on demand. */
+  sources?: SourceAdapter[];
+  /** Folder that relative `location`s are relative to (the config file's folder). Default: the working directory. */
+  baseDir?: string;
+  /** Environment for `${NAME}` expansion. Default: `process.env`. */
+  env?: Record<string, string | undefined>;
+  logger?: Logger;
+  /** Called for every warning (also sent to `logger.warn`). */
+  onWarning?: (warning: RegistryWarning) => void;
+  /** Never touch a source; serve only what is cached (missing → `E_NOT_CACHED`). */
+  offline?: boolean;
+  /** Use any cached copy whatever its age, asking a source only when nothing is cached. */
+  preferOffline?: boolean;
+  /** Revalidate every index now, ignoring `cacheDuration`. */
+  refresh?: boolean;
+  /** Clock in ms, for tests. Default: `Date.now`. */
+  now?: () => number;
+  /** Values passed to `createExtensionPack` as `options`, and the `getSecret` it gets. */
+  extensionContext?: Partial<ExtensionPackContextDefaults>;
+}
+
+export interface ExtensionPackContextDefaults {
+  options: Record<string, unknown>;
+  getSecret: (id: string) => string | undefined;
+  logger: Logger;
+}
+
+/** Where a result came from. Never contains a secret. */
+export interface Provenance {
+  registry: string;
+  sourceType: string;
+  location: string;
+  revision: string;
+  /** SRI hash (sha512) of the entry's files, when fetched. */
+  integrity?: string;
+  verified: boolean;
+  fromCache: boolean;
+  stale: boolean;
+}
+
+/** One entry of a registry index, normalized from either real shape of `registry.json`. */
+export interface IndexEntry {
+  id: string;
+  name: string;
+  version: string;
+  /** `extensions` or `personas`: the index section the entry is listed in. */
+  section: 'extensions' | 'personas';
+  /** `curated`, `community`, `templates`, or any other tier the index uses. */
+  tier: string;
+  /** Entry folder relative to the registry root, POSIX separators. */
+  path: string;
+  /** The npm package holding the entry's code, when the index names one. */
+  package?: string;
+  description?: string;
+  /** Kinds the index says the entry provides (may be empty when the index does not say). */
+  kinds: string[];
+  /** The entry's own `verified` mark in the index. */
+  verified?: boolean;
+  /** Every field of the index entry as written, unknown ones included. */
+  raw: Record<string, unknown>;
+}
+
+/** A parsed `registry.json`. */
+export interface RegistryIndex {
+  version?: string;
+  updated?: string;
+  entries: IndexEntry[];
+  /** The whole document as written. */
+  raw: Record<string, unknown>;
+}
+
+/** A row of `list` and `search`. */
+export interface ListedEntry {
+  registry: string;
+  id: string;
+  name: string;
+  version: string;
+  tier: string;
+  kinds: string[];
+  verified: boolean;
+  description?: string;
+  package?: string;
+}
+
+/** The outcome of choosing an entry for a reference. */
+export interface ResolvedEntry {
+  registry: string;
+  entry: IndexEntry;
+  provenance: Provenance;
+}
+
+/** An extension manifest as read from `manifest.json` (unknown fields kept). */
+export interface ExtensionManifest {
+  id?: string;
+  name: string;
+  version: string;
+  description?: string;
+  extensions?: Array<{ kind: string; id: string; displayName?: string; entry?: string; [field: string]: unknown }>;
+  entry?: string;
+  entryPoint?: string;
+  kind?: string;
+  [field: string]: unknown;
+}
+
+/** An entry's files on disk. */
+export interface FetchedEntry {
+  registry: string;
+  id: string;
+  version: string;
+  /** Folder holding the entry's files. Treat it as read-only. */
+  dir: string;
+  revision: string;
+  integrity: string;
+  fromCache: boolean;
+  stale: boolean;
+  /** The manifest (`manifest.json`, or one built from the index entry and `package.json` when the folder has none). */
+  manifest: ExtensionManifest;
+  /** True when `manifest` was built because the folder has no `manifest.json`. */
+  manifestSynthesized: boolean;
+  entry: IndexEntry;
+  provenance: Provenance;
+  warnings: RegistryWarning[];
+}
+
+/** What `info` returns. */
+export interface EntryInfo {
+  registry: string;
+  id: string;
+  version: string;
+  manifest: ExtensionManifest;
+  entry: IndexEntry;
+  provenance: Provenance;
+  warnings: RegistryWarning[];
+}
+
+/** An AgentOS extension descriptor, structurally (no dependency on `@framers/agentos`). */
+export interface ExtensionDescriptor {
+  id: string;
+  kind: string;
+  [field: string]: unknown;
+}
+
+/** An AgentOS extension pack, structurally. */
+export interface ExtensionPack {
+  name: string;
+  version?: string;
+  descriptors: ExtensionDescriptor[];
+  [field: string]: unknown;
+}
+
+/** The context AgentOS's ExtensionManager passes to `createExtensionPack`. */
+export interface ExtensionPackContext {
+  options: Record<string, unknown>;
+  getSecret: (id: string) => string | undefined;
+  logger: Logger;
+  manifestEntry: { identifier: string; options: Record<string, unknown>; [field: string]: unknown };
+}
+
+/** An AgentOS persona definition (required fields checked, the rest kept). */
+export interface PersonaDefinition {
+  id: string;
+  name: string;
+  version: string;
+  baseSystemPrompt: string;
+  [field: string]: unknown;
+}
+
+export interface LoadedExtension {
+  type: 'extension';
+  pack: ExtensionPack;
+  fetched: FetchedEntry;
+}
+
+export interface LoadedPersona {
+  type: 'persona';
+  persona: PersonaDefinition;
+  fetched: FetchedEntry;
+}
+
+/** Per-call options of resolve/fetch/load. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Options handed to `createExtensionPack` (load only). */
+  options?: Record<string, unknown>;
+}
+
+/** Narrows `list` and `search`. */
+export interface ListFilter {
+  /** Only the registry chosen for this kind, and only entries that can provide it (`persona` → the personas section). */
+  kind?: string;
+  /** Only this configured registry. */
+  registry?: string;
+}
+
+/** The object `createRegistry` returns. */
+export interface Registry {
+  /** Names of the configured registries. */
+  readonly registryNames: readonly string[];
+  /** The registry used for a kind: `resolver(kind)` → `defaultRegistries[kind]` → `default` → `E_NO_REGISTRY_FOR_KIND`. */
+  registryFor(kind: string): string;
+  /** Entries of every registry (or of the filtered ones), curated tiers first. */
+  list(filter?: ListFilter, options?: CallOptions): Promise<ListedEntry[]>;
+  /** Entries whose id, name, package, description or keywords contain `text` (case-insensitive). */
+  search(text: string, filter?: ListFilter, options?: CallOptions): Promise<ListedEntry[]>;
+  /** Picks the entry for a reference: `id`, `id@1.2.0`, `id@^1.2`, `registry:id@range`, or an npm package name. */
+  resolve(kind: string, ref: string, options?: CallOptions): Promise<ResolvedEntry>;
+  /** The entry with its manifest, and warnings such as index/manifest version drift. */
+  info(kind: string, ref: string, options?: CallOptions): Promise<EntryInfo>;
+  /** The entry's files on disk, with integrity and provenance. */
+  fetch(kind: string, ref: string, options?: CallOptions): Promise<FetchedEntry>;
+  /** An extension pack (via `createExtensionPack`) or, for `persona`, the persona definition. */
+  load(kind: string, ref: string, options?: CallOptions): Promise<LoadedExtension | LoadedPersona>;
+  /** Releases every source. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// Entry point behind the root `npm run …` scripts. It needs nothing but Node and npm: on a fresh clone it installs
+// the pinned pnpm through npx, installs the workspace, builds, then runs what was asked. That keeps the README's
+// Quick start at two commands with no global installs.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const PNPM = 'pnpm@10.34.9';
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', COREPACK_ENABLE_STRICT: '0' };
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env, ...opts });
+  if (r.error) throw r.error;
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+function bootstrap() {
+  if (existsSync(join(root, 'node_modules', '.modules.yaml')) && existsSync(bin('turbo'))) return;
+  console.error(`[agentos-registry] installing the workspace with ${PNPM} (first run only)…`);
+  run('npx', ['--yes', PNPM, 'install', '--frozen-lockfile']);
+}
+
+function turbo(task, extra = []) {
+  run(bin('turbo'), ['run', task, '--output-logs=errors-only', ...extra]);
+}
+
+const [command = 'demo', ...rest] = process.argv.slice(2);
+bootstrap();
+switch (command) {
+  case 'bootstrap':
+    break;
+  case 'demo':
+    turbo('build', ['--filter=agentos-registry...']);
+    run(process.execPath, [join(root, 'examples', 'demo', 'demo.mjs'), ...rest]);
+    break;
+  case 'test':
+    run(process.execPath, [join(root, 'scripts', 'test.mjs'), ...rest]);
+    break;
+  case 'turbo':
+    turbo(rest[0] ?? 'build', rest.slice(1));
+    break;
+  default:
+    console.error(`unknown command ${command}: use demo, test, bootstrap or turbo <task>`);
+    process.exit(2);
+}
