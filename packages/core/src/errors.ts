@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'E_UNSUPPORTED',
   'E_ABORTED',
   'E_CONTRACT',
+  'E_INTERNAL',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

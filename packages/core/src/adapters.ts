@@ -1,0 +1,133 @@
+/**
+ * Finding the adapter for each source type: the ones passed in `options.sources` first, then the package
+ * `@agentos-registry/source-<type>` if the application has it installed. Third-party types work the same way as ours.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { SOURCE_CONTRACT_VERSION, type SourceAdapter } from './contract.js';
+import { RegistryError } from './errors.js';
+
+/** The npm package that provides a source type by convention. */
+export function packageForType(type: string): string {
+  return `@agentos-registry/source-${type}`;
+}
+
+function camelCase(type: string): string {
+  return type.replace(/[-_.]+([a-zA-Z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+function isAdapter(value: unknown): value is SourceAdapter {
+  return typeof value === 'object' && value !== null && typeof (value as SourceAdapter).create === 'function' && typeof (value as SourceAdapter).type === 'string';
+}
+
+/** Checks that an adapter speaks this contract version. */
+export function assertAdapter(adapter: unknown, origin: string): SourceAdapter {
+  if (!isAdapter(adapter)) {
+    throw new RegistryError('E_CONTRACT', `${origin} is not a source adapter: it needs a "type" string and a create() function.`);
+  }
+  if (adapter.contractVersion !== SOURCE_CONTRACT_VERSION) {
+    throw new RegistryError(
+      'E_CONTRACT',
+      `${origin} implements source contract version ${String(adapter.contractVersion)}, but this @agentos-registry/core speaks version ${SOURCE_CONTRACT_VERSION}. Install matching versions of core and the adapter.`,
+    );
+  }
+  return adapter;
+}
+
+/**
+ * Locates an installed package's ESM entry by walking `node_modules` up from `fromDir`. Core cannot simply
+ * `import()` it: under pnpm's strict layout core does not see the application's dependencies.
+ */
+function locatePackage(name: string, fromDirs: string[]): string | undefined {
+  for (const start of fromDirs) {
+    let dir = resolve(start);
+    for (;;) {
+      const pkgDir = join(dir, 'node_modules', ...name.split('/'));
+      const manifest = join(pkgDir, 'package.json');
+      if (existsSync(manifest)) {
+        const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: unknown; module?: string; main?: string };
+        const entry = exportTarget(pkg.exports) ?? pkg.module ?? pkg.main ?? 'index.js';
+        return join(pkgDir, entry);
+      }
+      const parent = dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+  }
+  return undefined;
+}
+
+function exportTarget(exports: unknown): string | undefined {
+  if (typeof exports === 'string') return exports;
+  if (typeof exports !== 'object' || exports === null) return undefined;
+  const record = exports as Record<string, unknown>;
+  const root = '.' in record ? record['.'] : record;
+  if (typeof root === 'string') return root;
+  if (typeof root === 'object' && root !== null) {
+    const conditions = root as Record<string, unknown>;
+    for (const key of ['import', 'default', 'node']) {
+      const target = conditions[key];
+      if (typeof target === 'string') return target;
+      const nested = exportTarget(target);
+      if (nested) return nested;
+    }
+  }
+  return undefined;
+}
+
+/** Picks the adapter a module exports: a default export (adapter or factory), or `<type>Source` (adapter or factory). */
+function adapterFromModule(mod: Record<string, unknown>, type: string): unknown {
+  for (const candidate of [mod.default, mod[`${camelCase(type)}Source`], mod.source]) {
+    if (isAdapter(candidate)) return candidate;
+    if (typeof candidate === 'function') {
+      const made = (candidate as () => unknown)();
+      if (isAdapter(made)) return made;
+    }
+  }
+  return undefined;
+}
+
+/** Imports `@agentos-registry/source-<type>` if it is installed; `undefined` when it is not. */
+export async function importAdapter(type: string, fromDirs: string[]): Promise<SourceAdapter | undefined> {
+  const name = packageForType(type);
+  const located = locatePackage(name, fromDirs);
+  let mod: Record<string, unknown>;
+  try {
+    mod = located ? await import(pathToFileURL(located).href) : await import(name);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return undefined;
+    throw new RegistryError('E_SOURCE_NOT_INSTALLED', `${name} is installed but failed to load: ${(error as Error).message}`, { cause: error });
+  }
+  const adapter = adapterFromModule(mod, type);
+  if (!adapter) throw new RegistryError('E_CONTRACT', `${name} does not export a source adapter for type "${type}".`);
+  return assertAdapter(adapter, name);
+}
+
+/** Builds the type → adapter table for a config: explicit adapters first, then installed packages. */
+export async function resolveAdapters(
+  needed: Map<string, string>,
+  explicit: readonly SourceAdapter[],
+  fromDirs: string[],
+): Promise<Map<string, SourceAdapter>> {
+  const table = new Map<string, SourceAdapter>();
+  for (const adapter of explicit) {
+    assertAdapter(adapter, `The adapter for type "${(adapter as { type?: string }).type}"`);
+    for (const key of [adapter.type, ...(adapter.aliases ?? [])]) if (!table.has(key)) table.set(key, adapter);
+  }
+  for (const [type, registry] of needed) {
+    if (table.has(type)) continue;
+    const adapter = await importAdapter(type, fromDirs);
+    if (!adapter) {
+      const pkg = packageForType(type);
+      throw new RegistryError(
+        'E_SOURCE_NOT_INSTALLED',
+        `Registry "${registry}" has type "${type}", but no adapter for that type is available. Install ${pkg} (npm install ${pkg}), use the "agentos-registry" package that bundles every built-in source, or pass an adapter for "${type}" in createRegistry's "sources" option.`,
+        { registry, details: { type, package: pkg } },
+      );
+    }
+    table.set(type, adapter);
+  }
+  return table;
+}

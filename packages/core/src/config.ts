@@ -1,0 +1,238 @@
+/**
+ * Normalizing the page's `registryConfig`: validate every field up front (so a typo fails at start-up, not on the
+ * first request), expand `${NAME}` from the environment, and register tokens with the redactor.
+ */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { COMMON_SOURCE_FIELDS, type SourceConfig } from './contract.js';
+import { RegistryError, registerSecret } from './errors.js';
+import type { CacheSettings, RegistryConfig } from './types.js';
+
+export const DEFAULT_CACHE_DURATION = 60 * 60 * 1000;
+export const DEFAULT_MAX_AGE = 24 * 60 * 60 * 1000;
+
+export interface NormalizedCacheSettings {
+  enabled: boolean;
+  directory: string;
+  maxAge: number;
+}
+
+export interface NormalizedRegistry {
+  name: string;
+  config: SourceConfig;
+  cacheDuration: number;
+  verified: boolean;
+}
+
+export interface NormalizedConfig {
+  registries: Map<string, NormalizedRegistry>;
+  defaultRegistries: Record<string, string>;
+  resolver: ((kind: string) => string | null | undefined) | undefined;
+  cache: NormalizedCacheSettings;
+}
+
+const TOP_LEVEL_FIELDS = ['registries', 'defaultRegistries', 'resolver', 'cacheSettings'];
+const CACHE_FIELDS = ['enabled', 'directory', 'maxAge'];
+
+function configError(message: string, registry?: string, field?: string): RegistryError {
+  return new RegistryError('E_CONFIG', message, { registry, details: field ? { field } : undefined });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A close spelling among `candidates`, for "did you mean" hints. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const distance = (a: string, b: string) => {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+      let prev = row[0]!;
+      row[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const tmp = row[j]!;
+        row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+        prev = tmp;
+      }
+    }
+    return row[b.length]!;
+  };
+  let best: string | undefined;
+  let bestScore = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = distance(word, c);
+    if (d < bestScore) {
+      best = c;
+      bestScore = d;
+    }
+  }
+  return best;
+}
+
+const hint = (word: string, candidates: readonly string[]) => {
+  const near = closest(word, candidates);
+  return near ? ` Did you mean "${near}"?` : '';
+};
+
+/**
+ * Expands `${NAME}` and `${NAME:-fallback}` in a string from `env`. A variable that is unset (and has no fallback)
+ * is `E_CONFIG` naming the variable and where it is used; values are never put in messages.
+ */
+export function expandEnv(value: string, env: Readonly<Record<string, string | undefined>>, where: string, registry?: string): string {
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_match, name: string, fallback: string | undefined) => {
+    const found = env[name];
+    if (found !== undefined && found !== '') return found;
+    if (fallback !== undefined) return fallback;
+    throw configError(
+      `Environment variable ${name} is not set, but ${where} uses \${${name}}. Set it, or write \${${name}:-default} to give a fallback.`,
+      registry,
+      where,
+    );
+  });
+}
+
+function expandDeep(value: unknown, env: Readonly<Record<string, string | undefined>>, where: string, registry?: string): unknown {
+  if (typeof value === 'string') return expandEnv(value, env, where, registry);
+  if (Array.isArray(value)) return value.map((v, i) => expandDeep(v, env, `${where}[${i}]`, registry));
+  if (isPlainObject(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandDeep(v, env, `${where}.${k}`, registry)]));
+  }
+  return value;
+}
+
+/** The cache folder when the config names none: `$AGENTOS_REGISTRY_CACHE`, `$XDG_CACHE_HOME/agentos-registry`, `~/.cache/agentos-registry`. */
+export function defaultCacheDirectory(env: Readonly<Record<string, string | undefined>>): string {
+  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'agentos-registry');
+  return join(env.HOME || homedir(), '.cache', 'agentos-registry');
+}
+
+function normalizeCache(
+  raw: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  baseDir: string,
+): NormalizedCacheSettings {
+  const settings = (raw ?? {}) as CacheSettings;
+  if (!isPlainObject(raw) && raw !== undefined) throw configError('cacheSettings must be an object.', undefined, 'cacheSettings');
+  for (const key of Object.keys(settings)) {
+    if (!CACHE_FIELDS.includes(key)) {
+      throw configError(`cacheSettings.${key} is not a known setting.${hint(key, CACHE_FIELDS)}`, undefined, `cacheSettings.${key}`);
+    }
+  }
+  if (settings.enabled !== undefined && typeof settings.enabled !== 'boolean') {
+    throw configError('cacheSettings.enabled must be true or false.', undefined, 'cacheSettings.enabled');
+  }
+  if (settings.directory !== undefined && (typeof settings.directory !== 'string' || settings.directory === '')) {
+    throw configError('cacheSettings.directory must be a folder path.', undefined, 'cacheSettings.directory');
+  }
+  if (settings.maxAge !== undefined && !(typeof settings.maxAge === 'number' && settings.maxAge >= 0 && Number.isFinite(settings.maxAge))) {
+    throw configError('cacheSettings.maxAge must be a number of milliseconds (0 or more).', undefined, 'cacheSettings.maxAge');
+  }
+  // The environment variable wins over the config so that one host (a CI job, a container) can move the cache
+  // without editing a shared config file.
+  const chosen = env.AGENTOS_REGISTRY_CACHE || settings.directory;
+  const directory = chosen
+    ? resolve(baseDir, expandEnv(chosen.replace(/^~(?=$|\/)/, env.HOME || homedir()), env, 'cacheSettings.directory'))
+    : defaultCacheDirectory(env);
+  return { enabled: settings.enabled ?? true, directory, maxAge: settings.maxAge ?? DEFAULT_MAX_AGE };
+}
+
+/** Validates the common fields of one registry and returns it with `${NAME}` expanded. */
+function normalizeRegistry(name: string, raw: unknown, env: Readonly<Record<string, string | undefined>>): NormalizedRegistry {
+  const at = (field: string) => `registries.${name}.${field}`;
+  if (name === '' || /[:@\s/]/.test(name)) {
+    throw configError(
+      `Registry name "${name}" cannot be used: names may not be empty or contain ":", "@", "/" or spaces (a reference "name:id@range" must stay unambiguous).`,
+      name,
+      `registries.${name}`,
+    );
+  }
+  if (!isPlainObject(raw)) throw configError(`Registry "${name}" must be an object like { type, location }.`, name, `registries.${name}`);
+  const config = expandDeep(
+    Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)),
+    env,
+    `registries.${name}`,
+    name,
+  ) as Record<string, unknown>;
+
+  if (typeof config.type !== 'string' || config.type === '') {
+    throw configError(`Registry "${name}" needs a "type" (github, git, file, url, npm, or a third-party type).`, name, at('type'));
+  }
+  if (typeof config.location !== 'string' || config.location.trim() === '') {
+    throw configError(`Registry "${name}" needs a "location" (a folder, a URL, owner/repo or a package name).`, name, at('location'));
+  }
+  if (config.branch !== undefined && (typeof config.branch !== 'string' || config.branch === '')) {
+    throw configError(`registries.${name}.branch must be a non-empty string.`, name, at('branch'));
+  }
+  // The page writes `token: process.env.GITHUB_TOKEN`: an unset variable gives undefined (dropped above) or ''.
+  if (config.token === '') delete config.token;
+  if (config.token !== undefined && typeof config.token !== 'string') {
+    throw configError(`registries.${name}.token must be a string.`, name, at('token'));
+  }
+  if (config.verified !== undefined && typeof config.verified !== 'boolean') {
+    throw configError(`registries.${name}.verified must be true or false.`, name, at('verified'));
+  }
+  const duration = config.cacheDuration;
+  if (duration !== undefined && !(typeof duration === 'number' && duration >= 0 && Number.isFinite(duration))) {
+    throw configError(`registries.${name}.cacheDuration must be a number of milliseconds (0 or more).`, name, at('cacheDuration'));
+  }
+  registerSecret(config.token as string | undefined);
+  return {
+    name,
+    config: config as SourceConfig,
+    cacheDuration: (duration as number | undefined) ?? DEFAULT_CACHE_DURATION,
+    verified: config.verified === true,
+  };
+}
+
+/** Validates and normalizes a `registryConfig`. Throws `E_CONFIG` naming the registry and field at the first problem. */
+export function normalizeConfig(
+  input: RegistryConfig,
+  options: { env: Readonly<Record<string, string | undefined>>; baseDir: string },
+): NormalizedConfig {
+  if (!isPlainObject(input)) throw configError('registryConfig must be an object with a "registries" field.');
+  for (const key of Object.keys(input)) {
+    if (!TOP_LEVEL_FIELDS.includes(key)) {
+      throw configError(`registryConfig.${key} is not a known field.${hint(key, TOP_LEVEL_FIELDS)}`, undefined, key);
+    }
+  }
+  if (!isPlainObject(input.registries) || Object.keys(input.registries).length === 0) {
+    throw configError('registryConfig.registries must name at least one registry, e.g. { internal: { type: "file", location: "/opt/agentos/extensions" } }.', undefined, 'registries');
+  }
+  const registries = new Map<string, NormalizedRegistry>();
+  for (const [name, raw] of Object.entries(input.registries)) registries.set(name, normalizeRegistry(name, raw, options.env));
+
+  const defaults: Record<string, string> = {};
+  if (input.defaultRegistries !== undefined) {
+    if (!isPlainObject(input.defaultRegistries)) throw configError('defaultRegistries must map kinds to registry names.', undefined, 'defaultRegistries');
+    for (const [kind, value] of Object.entries(input.defaultRegistries)) {
+      if (value === undefined) continue;
+      const target = typeof value === 'string' ? expandEnv(value, options.env, `defaultRegistries.${kind}`) : value;
+      if (typeof target !== 'string' || !registries.has(target)) {
+        throw configError(
+          `defaultRegistries.${kind} names "${String(target)}", which is not a configured registry (configured: ${[...registries.keys()].join(', ')}).${typeof target === 'string' ? hint(target, [...registries.keys()]) : ''}`,
+          typeof target === 'string' ? target : undefined,
+          `defaultRegistries.${kind}`,
+        );
+      }
+      defaults[kind] = target;
+    }
+  }
+  if (input.resolver !== undefined && typeof input.resolver !== 'function') {
+    throw configError('resolver must be a function (kind) => registry name.', undefined, 'resolver');
+  }
+  return {
+    registries,
+    defaultRegistries: defaults,
+    resolver: input.resolver,
+    cache: normalizeCache(input.cacheSettings, options.env, options.baseDir),
+  };
+}
+
+/** Fields an adapter did not declare: typos like `brnach` are caught up front. */
+export function unknownSourceFields(config: SourceConfig, declared: readonly string[] | undefined): string[] {
+  if (!declared) return [];
+  const known = new Set<string>([...COMMON_SOURCE_FIELDS, ...declared]);
+  return Object.keys(config).filter((k) => !known.has(k));
+}
+
+export { hint as didYouMean };

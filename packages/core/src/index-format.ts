@@ -1,0 +1,111 @@
+/**
+ * Reading `registry.json` in both real shapes into one list of entries: the page's (paths relative to `registry/`,
+ * `curated`/`community` tiers) and the real AgentOS registry's (paths from the repository root, extra tiers such as
+ * `templates`, `package` names). Unknown fields are kept in `raw`.
+ */
+import { RegistryError } from './errors.js';
+import { normalizeRelativePath } from './paths.js';
+import { formatIssuePath, type RawIndexEntry, registryIndexSchema } from './schema.js';
+import type { IndexEntry, RegistryIndex } from './types.js';
+
+/** Order of tiers in listings and ties: curated first, community last, any other tier in between. */
+export function tierRank(tier: string): number {
+  if (tier === 'curated') return 0;
+  if (tier === 'community') return 2;
+  return 1;
+}
+
+function kindsOf(raw: RawIndexEntry, section: IndexEntry['section']): string[] {
+  if (section === 'personas') return ['persona'];
+  if (Array.isArray(raw.kinds)) return [...new Set(raw.kinds)];
+  if (typeof raw.kind === 'string') return [raw.kind];
+  if (Array.isArray(raw.tools) && raw.tools.length > 0) return ['tool'];
+  return [];
+}
+
+function decodeJson(bytes: Uint8Array | string, file: string, registry: string): unknown {
+  const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8');
+  try {
+    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (error) {
+    throw new RegistryError(
+      'E_INDEX_INVALID',
+      `${file} of registry "${registry}" is not valid JSON (${(error as Error).message}). Fix the file, or check that the location points at a registry.`,
+      { registry, cause: error, details: { file } },
+    );
+  }
+}
+
+/** Parses and validates `registry.json`. Throws `E_INDEX_INVALID` (naming file and field) or `E_UNSAFE_PATH`. */
+export function parseRegistryIndex(bytes: Uint8Array | string, options: { registry: string; file?: string }): RegistryIndex {
+  const file = options.file ?? 'registry.json';
+  const { registry } = options;
+  const json = decodeJson(bytes, file, registry);
+  const parsed = registryIndexSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = formatIssuePath(issue.path);
+    throw new RegistryError('E_INDEX_INVALID', `${file} of registry "${registry}": field ${field}: ${issue.message}.`, {
+      registry,
+      details: { file, field },
+    });
+  }
+  const doc = parsed.data;
+  if (doc.extensions === undefined && doc.personas === undefined) {
+    throw new RegistryError(
+      'E_INDEX_INVALID',
+      `${file} of registry "${registry}" has neither "extensions" nor "personas"; a registry index lists its entries under one of them.`,
+      { registry, details: { file, field: 'extensions' } },
+    );
+  }
+
+  // Which base entry paths use: declared, or inferred from the index (any path starting with `registry/` means
+  // the real registry's root-relative style; otherwise the page's style, relative to `registry/`).
+  const allPaths = [...Object.values(doc.extensions ?? {}), ...Object.values(doc.personas ?? {})].flat().map((e) => e.path);
+  const base = doc.pathBase ?? (allPaths.some((p) => /^\.?\/?registry\//.test(p.replace(/\\/g, '/'))) ? 'root' : 'registry');
+
+  const entries: IndexEntry[] = [];
+  const seen = new Map<string, string>();
+  for (const section of ['extensions', 'personas'] as const) {
+    for (const [tier, list] of Object.entries(doc[section] ?? {})) {
+      list.forEach((raw, i) => {
+        const field = `${section}.${tier}[${i}].path`;
+        const relative = normalizeRelativePath(raw.path, { registry, field: `${file} ${field}` });
+        if (relative === '') {
+          throw new RegistryError('E_UNSAFE_PATH', `${file} ${field} of registry "${registry}" points at the registry root; it must name the entry's own folder.`, { registry, details: { file, field } });
+        }
+        const path = base === 'root' ? relative : `registry/${relative}`;
+        const key = `${section}\0${raw.id}\0${raw.version}`;
+        const where = `${section}.${tier}[${i}]`;
+        const previous = seen.get(key);
+        if (previous) {
+          throw new RegistryError(
+            'E_INDEX_INVALID',
+            `${file} of registry "${registry}" lists "${raw.id}" version ${raw.version} twice (${previous} and ${where}); ids must be unique per version.`,
+            { registry, details: { file, field: `${where}.id` } },
+          );
+        }
+        seen.set(key, where);
+        entries.push({
+          id: raw.id,
+          name: raw.name,
+          version: raw.version,
+          section,
+          tier,
+          path,
+          ...(raw.package ? { package: raw.package } : {}),
+          ...(raw.description ? { description: raw.description } : {}),
+          kinds: kindsOf(raw, section),
+          ...(raw.verified === undefined ? {} : { verified: raw.verified }),
+          raw: raw as Record<string, unknown>,
+        });
+      });
+    }
+  }
+  return {
+    ...(doc.version ? { version: doc.version } : {}),
+    ...(doc.updated ? { updated: doc.updated } : {}),
+    entries,
+    raw: doc as Record<string, unknown>,
+  };
+}

@@ -1,0 +1,26 @@
+export { createRegistry } from './registry.js';
+export { loadConfigFile, type LoadedConfigFile } from './config-file.js';
+export {
+  COMMON_SOURCE_FIELDS,
+  defineSource,
+  SOURCE_CONTRACT_VERSION,
+  type ConfigProblem,
+  type MaterializeRequest,
+  type RegistrySource,
+  type SourceAdapter,
+  type SourceCallContext,
+  type SourceConfig,
+  type SourceCreateContext,
+  type SourceFlags,
+  type SourceRevision,
+} from './contract.js';
+export { ERROR_CODES, type ErrorCode, isRegistryError, redact, registerSecret, RegistryError, type RegistryErrorOptions } from './errors.js';
+export { consoleLogger, type Logger, silentLogger } from './logger.js';
+export { DEFAULT_CACHE_DURATION, DEFAULT_MAX_AGE, defaultCacheDirectory, expandEnv } from './config.js';
+export { packageForType } from './adapters.js';
+export { parseRegistryIndex, tierRank } from './index-format.js';
+export { normalizeRelativePath, safeJoin } from './paths.js';
+export { type EntryReference, formatReference, parseReference } from './reference.js';
+export { indexEntrySchema, jsonSchemas, manifestSchema, personaSchema, registryIndexSchema } from './schema.js';
+export { copyDirectory, hashDirectory, scanTree, type TreeScan } from './tree.js';
+export type * from './types.js';

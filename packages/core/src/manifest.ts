@@ -1,0 +1,106 @@
+/**
+ * Reading an entry folder's `manifest.json`. Seven entries of the real AgentOS registry have only a `package.json`:
+ * for those a manifest is built from the index entry and `package.json` (and flagged), because the registry's own
+ * index lists them as valid entries and their code is their npm package; refusing them would hide real entries.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RegistryError } from './errors.js';
+import { formatIssuePath, manifestSchema } from './schema.js';
+import type { ExtensionManifest, IndexEntry, RegistryWarning } from './types.js';
+
+export interface PackageJson {
+  name?: string;
+  version?: string;
+  main?: string;
+  exports?: unknown;
+  type?: string;
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  [field: string]: unknown;
+}
+
+export async function readJsonFile(file: string, label: string, registry: string): Promise<unknown | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new RegistryError('E_INDEX_INVALID', `${label} in registry "${registry}" is not valid JSON (${(error as Error).message}).`, {
+      registry,
+      cause: error,
+      details: { file: label },
+    });
+  }
+}
+
+export interface ReadManifestResult {
+  manifest: ExtensionManifest;
+  synthesized: boolean;
+  packageJson: PackageJson | undefined;
+  warnings: RegistryWarning[];
+}
+
+/** Reads (or, lacking `manifest.json`, builds) the manifest of a fetched entry and notes drift from the index. */
+export async function readEntryManifest(dir: string, entry: IndexEntry, registry: string): Promise<ReadManifestResult> {
+  const label = `${entry.path}/manifest.json`;
+  const packageJson = (await readJsonFile(join(dir, 'package.json'), `${entry.path}/package.json`, registry)) as PackageJson | undefined;
+  const raw = await readJsonFile(join(dir, 'manifest.json'), label, registry);
+  const warnings: RegistryWarning[] = [];
+  let manifest: ExtensionManifest;
+  let synthesized = false;
+
+  if (raw !== undefined) {
+    const parsed = manifestSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = formatIssuePath(issue.path);
+      throw new RegistryError('E_INDEX_INVALID', `${label} in registry "${registry}": field ${field}: ${issue.message}.`, {
+        registry,
+        details: { file: label, field },
+      });
+    }
+    manifest = parsed.data as ExtensionManifest;
+  } else if (entry.section === 'personas') {
+    manifest = { id: entry.id, name: entry.name, version: entry.version, kind: 'persona' };
+    synthesized = true;
+  } else if (packageJson !== undefined || entry.package) {
+    synthesized = true;
+    manifest = {
+      id: entry.id,
+      name: entry.name,
+      version: entry.version,
+      ...(entry.description ? { description: entry.description } : {}),
+      ...(entry.package ? { package: entry.package } : {}),
+      ...(entry.kinds.length > 0 ? { kind: entry.kinds[0] } : {}),
+      ...(Array.isArray(entry.raw.tools) ? { tools: entry.raw.tools as string[] } : {}),
+    };
+    warnings.push({
+      code: 'W_MANIFEST_SYNTHESIZED',
+      message: `${entry.path} has no manifest.json; its manifest was built from the index entry${packageJson ? ' and package.json' : ''}.`,
+      registry,
+      entry: entry.id,
+    });
+  } else {
+    throw new RegistryError(
+      'E_MANIFEST_MISSING',
+      `${label} is missing in registry "${registry}", and the entry names no package.json or npm package to describe it. Ask the registry owner to add manifest.json.`,
+      { registry, details: { file: label } },
+    );
+  }
+
+  if (!synthesized && manifest.version !== entry.version) {
+    warnings.push({
+      code: 'W_VERSION_DRIFT',
+      message: `registry.json lists ${entry.id} as version ${entry.version}, but its manifest.json says ${manifest.version}${packageJson?.version ? ` (package.json says ${packageJson.version})` : ''}. The index version is the one resolved; ask the registry owner to align them.`,
+      registry,
+      entry: entry.id,
+    });
+  }
+  return { manifest, synthesized, packageJson, warnings };
+}

@@ -1,0 +1,119 @@
+/**
+ * One definition of the registry formats: the zod schemas below give the TypeScript types, the runtime validation
+ * and the JSON Schemas shipped in `schemas/` (registry authors point `$schema` at them). Objects are loose on
+ * purpose: unknown fields are kept, never rejected, because real registries carry many (`features`, `sdk`…).
+ */
+import { z } from 'zod';
+
+const nonEmpty = z.string().min(1);
+
+export const authorSchema = z.union([
+  z.string(),
+  z.looseObject({ name: z.string().optional(), email: z.string().optional(), url: z.string().optional() }),
+]);
+
+/** One entry of a `registry.json` tier (`extensions.curated[n]`, `personas.community[n]`…). */
+export const indexEntrySchema = z
+  .looseObject({
+    id: nonEmpty.describe('Unique id, e.g. com.yourorg.your-tool'),
+    name: nonEmpty.describe('Display name'),
+    version: nonEmpty.describe('Semantic version of the entry'),
+    path: nonEmpty.describe(
+      'Entry folder: relative to `registry/` (`curated/your-tool`) or to the repository root (`registry/curated/x`)',
+    ),
+    package: z.string().optional().describe('npm package that holds the entry code'),
+    description: z.string().optional(),
+    author: authorSchema.optional(),
+    category: z.string().optional(),
+    kind: z.string().optional().describe('The one kind this entry provides'),
+    kinds: z.array(z.string()).optional().describe('Kinds this entry provides'),
+    tools: z.array(z.string()).optional().describe('Tool ids this entry provides'),
+    keywords: z.array(z.string()).optional(),
+    verified: z.boolean().optional(),
+    dist: z
+      .looseObject({ tarball: nonEmpty, integrity: z.string().optional() })
+      .optional()
+      .describe('Where a static host serves the entry as a tarball'),
+  })
+  .describe('A registry entry');
+
+const tiersSchema = z.record(z.string(), z.array(indexEntrySchema));
+
+/** `registry.json`, in the page's shape and the shape of the real AgentOS extensions registry. */
+export const registryIndexSchema = z
+  .looseObject({
+    $schema: z.string().optional(),
+    version: z.string().optional(),
+    updated: z.string().optional(),
+    pathBase: z
+      .enum(['root', 'registry'])
+      .optional()
+      .describe('What entry paths are relative to; when absent it is inferred (paths starting with `registry/` → root)'),
+    categories: z.record(z.string(), z.array(z.string())).optional(),
+    extensions: tiersSchema.optional().describe('Extension entries by tier: curated, community, templates…'),
+    personas: tiersSchema.optional().describe('Persona entries by tier'),
+  })
+  .describe('agentos-registry index (registry.json)');
+
+const manifestExtensionSchema = z.looseObject({
+  kind: nonEmpty,
+  id: nonEmpty,
+  displayName: z.string().optional(),
+  description: z.string().optional(),
+  entry: z.string().optional(),
+});
+
+/** `manifest.json` of an extension folder, in every shape the real registry uses. */
+export const manifestSchema = z
+  .looseObject({
+    $schema: z.string().optional(),
+    id: z.string().optional(),
+    name: nonEmpty,
+    version: nonEmpty,
+    description: z.string().optional(),
+    extensions: z.array(manifestExtensionSchema).optional(),
+    kind: z.string().optional(),
+    extensionId: z.string().optional(),
+    entry: z.string().optional(),
+    entryPoint: z.string().optional(),
+    tools: z.array(z.string()).optional(),
+  })
+  .describe('AgentOS extension manifest (manifest.json)');
+
+/** `persona.json`: AgentOS's required persona fields; everything else is kept. */
+export const personaSchema = z
+  .looseObject({
+    id: nonEmpty,
+    name: nonEmpty,
+    version: nonEmpty,
+    baseSystemPrompt: nonEmpty,
+    description: z.string().optional(),
+  })
+  .describe('AgentOS persona definition (persona.json)');
+
+export type RawIndexEntry = z.infer<typeof indexEntrySchema>;
+export type RawRegistryIndex = z.infer<typeof registryIndexSchema>;
+
+/** The JSON Schemas shipped in `@agentos-registry/core/schemas/`. */
+export function jsonSchemas(): Record<'registry' | 'manifest' | 'persona', Record<string, unknown>> {
+  const make = (schema: z.ZodType, id: string, title: string) => ({
+    ...(z.toJSONSchema(schema, { target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>),
+    $id: `agentos-registry/${id}.schema.json`,
+    title,
+  });
+  return {
+    registry: make(registryIndexSchema, 'registry', 'registry.json'),
+    manifest: make(manifestSchema, 'manifest', 'manifest.json'),
+    persona: make(personaSchema, 'persona', 'persona.json'),
+  };
+}
+
+/** Turns a zod issue path into `extensions.curated[3].version`. */
+export function formatIssuePath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(root)' : out;
+}

@@ -1,0 +1,214 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createRegistry, type LoadedExtension, type LoadedPersona, parseReference, type RegistryError } from '../src/index.js';
+import { countingSource, FIXTURE, pageRegistry, tempDir, writeTree } from './helpers.js';
+
+async function setup(files = pageRegistry(), extra: Record<string, unknown> = {}) {
+  const dir = await writeTree(files);
+  const cache = await tempDir();
+  const { adapter, calls } = countingSource('dir');
+  const registry = await createRegistry(
+    { registries: { default: { type: 'dir', location: dir } }, cacheSettings: { directory: cache }, ...extra },
+    { sources: [adapter], env: {} },
+  );
+  return { registry, dir, cache, calls };
+}
+
+describe('references', () => {
+  it.each([
+    ['com.x.tool', { id: 'com.x.tool' }],
+    ['com.x.tool@1.2.0', { id: 'com.x.tool', range: '1.2.0' }],
+    ['com.x.tool@^1.2', { id: 'com.x.tool', range: '^1.2' }],
+    ['corp:com.x.tool@>=1 <2', { registry: 'corp', id: 'com.x.tool', range: '>=1 <2' }],
+    ['@framers/agentos-ext-web-search', { id: '@framers/agentos-ext-web-search' }],
+    ['official:@framers/agentos-ext-web-search@^1', { registry: 'official', id: '@framers/agentos-ext-web-search', range: '^1' }],
+    ['com.x.tool@latest', { id: 'com.x.tool' }],
+  ])('%s', (ref, expected) => {
+    expect(parseReference(ref)).toEqual(expected);
+  });
+});
+
+describe('choosing the registry for a kind', () => {
+  const sources = [countingSource('dir').adapter];
+  const registries = { a: { type: 'dir', location: '/a' }, b: { type: 'dir', location: '/b' }, default: { type: 'dir', location: '/d' } };
+
+  it('resolver first, then defaultRegistries, then "default"', async () => {
+    const registry = await createRegistry(
+      { registries, defaultRegistries: { tool: 'a', persona: 'a' }, resolver: (kind) => (kind === 'persona' ? 'b' : null) },
+      { sources, env: {} },
+    );
+    expect(registry.registryFor('persona')).toBe('b');
+    expect(registry.registryFor('tool')).toBe('a');
+    expect(registry.registryFor('workflow')).toBe('default');
+  });
+
+  it('a resolver answering undefined falls through', async () => {
+    const registry = await createRegistry({ registries, defaultRegistries: { tool: 'b' }, resolver: () => undefined }, { sources, env: {} });
+    expect(registry.registryFor('tool')).toBe('b');
+  });
+
+  it('the page hybrid resolver', async () => {
+    const registry = await createRegistry(
+      { registries: { official: registries.a, custom: registries.b }, resolver: (kind) => (kind === 'tool' ? 'custom' : 'official') },
+      { sources, env: {} },
+    );
+    expect(registry.registryFor('tool')).toBe('custom');
+    expect(registry.registryFor('guardrail')).toBe('official');
+  });
+});
+
+describe('resolving and fetching', () => {
+  it('prefers curated over community, and a range can pick community', async () => {
+    const { registry } = await setup();
+    expect((await registry.resolve('tool', 'com.test.echo')).entry.tier).toBe('curated');
+    expect((await registry.resolve('tool', 'com.test.echo@^9')).entry.tier).toBe('community');
+    expect((await registry.resolve('tool', 'com.test.echo@1.0.0')).entry.version).toBe('1.0.0');
+  });
+
+  it('finds an entry by its npm package name', async () => {
+    const files = pageRegistry();
+    const doc = files['registry.json'] as { extensions: { curated: Array<Record<string, unknown>> } };
+    doc.extensions.curated[0]!.package = '@test/echo';
+    const { registry } = await setup(files);
+    expect((await registry.resolve('tool', '@test/echo')).entry.id).toBe('com.test.echo');
+  });
+
+  it('maps page-style paths under registry/ and fetches the files with integrity and provenance', async () => {
+    const { registry, cache } = await setup();
+    const fetched = await registry.fetch('tool', 'com.test.echo');
+    expect(fetched.entry.path).toBe('registry/curated/echo');
+    expect(fetched.dir.startsWith(cache)).toBe(true);
+    expect(await readFile(join(fetched.dir, 'src/index.js'), 'utf8')).toContain('createExtensionPack');
+    expect(fetched.integrity).toMatch(/^sha512-[A-Za-z0-9+/]+=*$/);
+    expect(fetched.provenance).toMatchObject({ registry: 'default', sourceType: 'dir', verified: false, stale: false });
+    const again = await registry.fetch('tool', 'com.test.echo');
+    expect(again.fromCache).toBe(true);
+    expect(again.integrity).toBe(fetched.integrity);
+  });
+
+  it('one materialize for many concurrent callers', async () => {
+    const { registry, calls } = await setup();
+    const results = await Promise.all(Array.from({ length: 20 }, () => registry.fetch('tool', 'com.test.echo')));
+    expect(new Set(results.map((r) => r.dir)).size).toBe(1);
+    expect(calls.materialize).toBe(1);
+    expect(calls.readIndex).toBe(1);
+  });
+
+  it('an aborted signal stops a fetch', async () => {
+    const { registry, calls } = await setup();
+    const controller = new AbortController();
+    controller.abort();
+    const error = (await registry.fetch('tool', 'com.test.echo', { signal: controller.signal }).catch((e: unknown) => e)) as RegistryError;
+    expect(error.code).toBe('E_ABORTED');
+    expect(calls.materialize).toBe(0);
+  });
+
+  it('list and search across registries, curated first; kind filters sections', async () => {
+    const { registry } = await setup();
+    const all = await registry.list();
+    expect(all.map((r) => `${r.tier}:${r.id}`)).toEqual(['curated:com.test.echo', 'curated:com.test.helper', 'community:com.test.echo']);
+    expect((await registry.list({ kind: 'persona' })).map((r) => r.id)).toEqual(['com.test.helper']);
+    expect((await registry.search('ECHO')).length).toBe(2);
+    expect((await registry.search('zzz-nothing')).length).toBe(0);
+  });
+});
+
+describe('loading', () => {
+  it('calls createExtensionPack with the AgentOS context and the tool runs', async () => {
+    const { registry } = await setup();
+    const loaded = (await registry.load('tool', 'com.test.echo', { options: { suffix: '!' } })) as LoadedExtension;
+    expect(loaded.type).toBe('extension');
+    const descriptor = loaded.pack.descriptors[0]!;
+    expect(descriptor).toMatchObject({ id: 'echo', kind: 'tool' });
+    const run = (descriptor.payload as { execute: (a: unknown) => Promise<{ output: string }> }).execute;
+    expect((await run({ text: 'hi' })).output).toBe('hi!');
+    const context = loaded.pack.context as { manifestEntry: { identifier: string }; getSecret: unknown; logger: unknown };
+    expect(context.manifestEntry.identifier).toBe('registry:default:com.test.echo@1.0.0');
+    expect(typeof context.getSecret).toBe('function');
+  });
+
+  it('accepts a default export that is a pack', async () => {
+    const files = pageRegistry();
+    files['registry/curated/echo/src/index.js'] = "export default { name: 'echo', descriptors: [{ id: 'echo', kind: 'tool' }] };\n";
+    const { registry } = await setup(files);
+    expect(((await registry.load('tool', 'com.test.echo')) as LoadedExtension).pack.name).toBe('echo');
+  });
+
+  it('refuses entries with npm dependencies, saying it is not supported yet', async () => {
+    const files = pageRegistry();
+    files['registry/curated/echo/package.json'] = { name: 'echo', version: '1.0.0', type: 'module', main: './src/index.js', dependencies: { axios: '^1' } };
+    const { registry } = await setup(files);
+    const error = (await registry.load('tool', 'com.test.echo').catch((e: unknown) => e)) as RegistryError;
+    expect(error.code).toBe('E_UNSUPPORTED');
+    expect(error.message).toContain('axios');
+  });
+
+  it('loads a persona definition', async () => {
+    const { registry } = await setup();
+    const loaded = (await registry.load('persona', 'com.test.helper')) as LoadedPersona;
+    expect(loaded.persona).toMatchObject({ id: 'com.test.helper', baseSystemPrompt: 'You help.' });
+  });
+
+  it('rejects a persona missing baseSystemPrompt, naming file and field', async () => {
+    const files = pageRegistry();
+    files['registry/personas/helper/persona.json'] = { id: 'com.test.helper', name: 'Helper', version: '1.0.0' };
+    const { registry } = await setup(files);
+    const error = (await registry.load('persona', 'com.test.helper').catch((e: unknown) => e)) as RegistryError;
+    expect(error.code).toBe('E_INDEX_INVALID');
+    expect(error.message).toContain('persona.json');
+    expect(error.message).toContain('baseSystemPrompt');
+  });
+});
+
+describe('the real AgentOS extensions registry', () => {
+  it('lists 114 curated and 3 templates', async () => {
+    const cache = await tempDir();
+    const registry = await createRegistry(
+      { registries: { official: { type: 'dir', location: FIXTURE } }, cacheSettings: { directory: cache } },
+      { sources: [countingSource('dir').adapter], env: {} },
+    );
+    const rows = await registry.list();
+    expect(rows.filter((r) => r.tier === 'curated')).toHaveLength(114);
+    expect(rows.filter((r) => r.tier === 'templates')).toHaveLength(3);
+    const info = await registry.info('tool', 'official:com.framers.research.web-search');
+    expect(info.version).toBe('1.1.1');
+    expect(info.manifest.version).toBe('1.2.0');
+    expect(info.manifest.extensions?.filter((e) => e.kind === 'tool')).toHaveLength(3);
+    expect(info.warnings.map((w) => w.code)).toContain('W_VERSION_DRIFT');
+    expect(info.warnings[0]!.message).toContain('1.2.0');
+    const noManifest = await registry.fetch('tool', 'official:com.framers.memory.postgres-memory');
+    expect(noManifest.manifestSynthesized).toBe(true);
+    expect(noManifest.manifest).toMatchObject({ id: 'com.framers.memory.postgres-memory', version: '0.1.0' });
+  });
+});
+
+describe('secrets', () => {
+  it('a token never appears in an error', async () => {
+    const secret = 'ghp_supersecretvalue1234567890';
+    const dir = await writeTree({ 'registry.json': '{ broken ' + secret });
+    const { adapter } = countingSource('dir');
+    const registry = await createRegistry({ registries: { a: { type: 'dir', location: dir, token: secret } }, cacheSettings: { enabled: false } }, { sources: [adapter], env: {} });
+    const error = (await registry.list().catch((e: unknown) => e)) as RegistryError;
+    expect(error.code).toBe('E_INDEX_INVALID');
+    const everything = `${error.message}\n${error.stack}\n${JSON.stringify(error)}\n${String((error.cause as Error)?.message)}`;
+    expect(everything).not.toContain(secret);
+  });
+});
+
+describe('cache disabled', () => {
+  it('writes nothing to the cache folder', async () => {
+    const dir = await writeTree(pageRegistry());
+    const cache = join(await tempDir(), 'never');
+    const registry = await createRegistry(
+      { registries: { a: { type: 'dir', location: dir } }, cacheSettings: { enabled: false, directory: cache } },
+      { sources: [countingSource('dir').adapter], env: {} },
+    );
+    await registry.fetch('tool', 'a:com.test.echo');
+    await expect(readFile(join(cache, 'x'))).rejects.toThrow();
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(cache)).toBe(false);
+    await registry.close();
+    await writeFile(join(dir, 'touched'), '');
+  });
+});
