@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-/** Tests run against `src/` through the `dev-source` export condition, so no build is needed first. */
+/**
+ * Shared by every package. Tests run against `src/` through the `dev-source` export condition, so no build is
+ * needed first; a JSON report per package lets `scripts/test.mjs` print one total for the whole repository.
+ */
 export const sharedTestConfig = defineConfig({
   resolve: { conditions: ['dev-source'] },
   ssr: { resolve: { conditions: ['dev-source'], externalConditions: ['dev-source'] } },
@@ -8,5 +11,6 @@ export const sharedTestConfig = defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
   },
 });
