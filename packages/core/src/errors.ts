@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'E_ABORTED',
   'E_CONTRACT',
   'E_INTERNAL',
+  'E_USAGE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

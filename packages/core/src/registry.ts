@@ -1,23 +1,21 @@
 /**
  * `createRegistry`: the object a host uses. It ties together the normalized config, the adapters, the index and
- * entry stores, and the loader. Every policy lives here or in the modules it calls, never in a source.
+ * entry services (with the disk cache) and the loader. Every policy lives here or in the modules it calls, never
+ * in a source.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import semver from 'semver';
 import { resolveAdapters } from './adapters.js';
-import { didYouMean, type NormalizedConfig, type NormalizedRegistry, normalizeConfig, unknownSourceFields } from './config.js';
-import type { RegistrySource, SourceCallContext, SourceRevision } from './contract.js';
-import { RegistryError, redactError } from './errors.js';
-import { parseRegistryIndex, tierRank } from './index-format.js';
+import { CacheStore } from './cache-store.js';
+import { didYouMean, normalizeConfig, unknownSourceFields } from './config.js';
+import type { RegistrySource } from './contract.js';
+import { EntryService, type StoredEntry } from './entry-service.js';
+import { RegistryError } from './errors.js';
+import { tierRank } from './index-format.js';
+import { IndexService, type ServedIndex } from './index-service.js';
 import { loadExtensionPack, loadPersona } from './loader.js';
-import { type Logger, redactingLogger, silentLogger } from './logger.js';
-import { type PackageJson, readEntryManifest } from './manifest.js';
-import { safeJoin } from './paths.js';
+import { redactingLogger, silentLogger } from './logger.js';
 import { formatReference, parseReference } from './reference.js';
-import { scanTree } from './tree.js';
+import { type ConfiguredRegistry, keyFor, Runtime } from './runtime.js';
 import type {
   CallOptions,
   CreateRegistryOptions,
@@ -31,86 +29,37 @@ import type {
   Provenance,
   Registry,
   RegistryConfig,
-  RegistryIndex,
-  RegistryWarning,
   ResolvedEntry,
 } from './types.js';
 
-interface IndexState {
-  revision: SourceRevision;
-  index: RegistryIndex;
-  checkedAt: number;
-}
+export { toRegistryError } from './source-errors.js';
 
-interface Configured {
-  settings: NormalizedRegistry;
-  source: RegistrySource;
-  sourceType: string;
-}
-
-interface StoredEntry {
-  dir: string;
-  integrity: string;
-  packageJson: PackageJson | undefined;
-  fetched: Omit<FetchedEntry, 'fromCache' | 'stale' | 'provenance'>;
-}
-
-/** Maps whatever a source threw to a RegistryError with a code, keeping the (redacted) cause. */
-export function toRegistryError(error: unknown, registry: string, action: string): RegistryError {
-  if (error instanceof RegistryError) return error;
-  const err = error as NodeJS.ErrnoException;
-  if (err?.name === 'AbortError' || err?.code === 'ABORT_ERR') {
-    return new RegistryError('E_ABORTED', `${action} in registry "${registry}" was aborted.`, { registry, cause: error });
-  }
-  const network = ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE'];
-  if (err?.code && network.includes(err.code)) {
-    return new RegistryError(
-      'E_UNREACHABLE',
-      `Registry "${registry}" could not be reached while ${action} (${err.code}). Check the network, the location, or use offline mode to serve cached copies.`,
-      { registry, cause: error },
-    );
-  }
-  if (err?.code === 'ENOENT') {
-    return new RegistryError('E_NOT_FOUND', `${action} in registry "${registry}": ${err.message}`, { registry, cause: error });
-  }
-  return new RegistryError('E_INTERNAL', `${action} in registry "${registry}" failed: ${err?.message ?? String(error)}`, {
-    registry,
-    cause: redactError(error),
-  });
-}
-
-function abortError(signal: AbortSignal, what: string): RegistryError {
-  return new RegistryError('E_ABORTED', `${what} was aborted.`, { cause: signal.reason });
+interface Resolution {
+  reg: ConfiguredRegistry;
+  entry: IndexEntry;
+  served: ServedIndex;
 }
 
 class RegistryImpl implements Registry {
   readonly registryNames: readonly string[];
-  private readonly states = new Map<string, IndexState>();
-  private readonly entries = new Map<string, StoredEntry>();
-  private readonly inflight = new Map<string, Promise<unknown>>();
-  private readonly logger: Logger;
-  private readonly now: () => number;
-  private scratch: string | undefined;
+  private readonly indexes: IndexService;
+  private readonly entries: EntryService;
   private closed = false;
 
-  constructor(
-    private readonly config: NormalizedConfig,
-    private readonly configured: Map<string, Configured>,
-    private readonly options: CreateRegistryOptions,
-  ) {
-    this.registryNames = [...config.registries.keys()];
-    this.logger = redactingLogger(options.logger ?? silentLogger);
-    this.now = options.now ?? Date.now;
+  constructor(private readonly rt: Runtime) {
+    this.registryNames = [...rt.registries.keys()];
+    this.indexes = new IndexService(rt);
+    this.entries = new EntryService(rt);
   }
 
   // ── choosing a registry ───────────────────────────────────────────────────────────────────────────────────────
 
   registryFor(kind: string): string {
-    const fromResolver = this.config.resolver?.(kind);
+    const fromResolver = this.rt.config.resolver?.(kind);
     if (fromResolver !== null && fromResolver !== undefined) return this.checkName(fromResolver, `resolver("${kind}")`);
-    const fromDefaults = this.config.defaultRegistries[kind];
+    const fromDefaults = this.rt.config.defaultRegistries[kind];
     if (fromDefaults) return fromDefaults;
-    if (this.configured.has('default')) return 'default';
+    if (this.rt.registries.has('default')) return 'default';
     throw new RegistryError(
       'E_NO_REGISTRY_FOR_KIND',
       `No registry is configured for kind "${kind}". Add defaultRegistries.${kind}, a resolver that answers "${kind}", a registry named "default", or use a "registry:id" reference.`,
@@ -119,7 +68,7 @@ class RegistryImpl implements Registry {
   }
 
   private checkName(name: string, origin: string): string {
-    if (!this.configured.has(name)) {
+    if (!this.rt.registries.has(name)) {
       throw new RegistryError(
         'E_CONFIG',
         `${origin} names registry "${name}", which is not configured (configured: ${this.registryNames.join(', ')}).${didYouMean(name, this.registryNames)}`,
@@ -129,65 +78,17 @@ class RegistryImpl implements Registry {
     return name;
   }
 
-  private get(name: string): Configured {
-    this.checkName(name, 'The request');
-    return this.configured.get(name)!;
+  private reg(name: string): ConfiguredRegistry {
+    return this.rt.registries.get(this.checkName(name, 'The request'))!;
   }
 
-  // ── indexes ───────────────────────────────────────────────────────────────────────────────────────────────────
-
-  private callContext(name: string, signal: AbortSignal | undefined, previous?: SourceRevision): SourceCallContext {
-    return {
-      registry: name,
-      signal: signal ?? new AbortController().signal,
-      logger: this.logger,
-      ...(previous ? { previous } : {}),
-    };
+  private namesFor(filter: ListFilter): string[] {
+    if (filter.registry) return [this.checkName(filter.registry, 'The registry filter')];
+    if (filter.kind) return [this.registryFor(filter.kind)];
+    return [...this.registryNames];
   }
 
-  private once<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const running = this.inflight.get(key) as Promise<T> | undefined;
-    if (running) return running;
-    const promise = work().finally(() => this.inflight.delete(key));
-    this.inflight.set(key, promise);
-    return promise;
-  }
-
-  private async index(name: string, signal?: AbortSignal): Promise<IndexState> {
-    if (signal?.aborted) throw abortError(signal, `Reading the index of "${name}"`);
-    const { settings, source } = this.get(name);
-    const held = this.states.get(name);
-    const fresh = held && !this.options.refresh && (this.options.preferOffline || this.now() - held.checkedAt < settings.cacheDuration);
-    if (held && (fresh || this.options.offline)) return held;
-    if (this.options.offline) {
-      throw new RegistryError('E_NOT_CACHED', `Registry "${name}" has no cached index and offline mode forbids asking its source. Run once online, or leave offline mode.`, {
-        registry: name,
-      });
-    }
-    return this.once(`index\0${name}`, async () => {
-      const ctx = this.callContext(name, signal, held?.revision);
-      try {
-        const answer = await source.revision(ctx);
-        if (answer === 'unchanged' && held) {
-          held.checkedAt = this.now();
-          return held;
-        }
-        const revision = answer === 'unchanged' ? await source.revision(this.callContext(name, signal)) : answer;
-        if (revision === 'unchanged') throw new RegistryError('E_CONTRACT', `The source of "${name}" answered "unchanged" without a previous revision.`, { registry: name });
-        if (held && held.revision.id === revision.id) {
-          held.checkedAt = this.now();
-          return held;
-        }
-        const bytes = await source.readIndex(revision, ctx);
-        const index = parseRegistryIndex(bytes, { registry: name });
-        const state: IndexState = { revision, index, checkedAt: this.now() };
-        this.states.set(name, state);
-        return state;
-      } catch (error) {
-        throw toRegistryError(error, name, 'reading the index');
-      }
-    });
-  }
+  // ── listing ───────────────────────────────────────────────────────────────────────────────────────────────────
 
   private listedRow(name: string, entry: IndexEntry): ListedEntry {
     return {
@@ -197,7 +98,7 @@ class RegistryImpl implements Registry {
       version: entry.version,
       tier: entry.tier,
       kinds: entry.kinds,
-      verified: this.get(name).settings.verified,
+      verified: this.reg(name).settings.verified,
       ...(entry.description ? { description: entry.description } : {}),
       ...(entry.package ? { package: entry.package } : {}),
     };
@@ -210,15 +111,10 @@ class RegistryImpl implements Registry {
   }
 
   async list(filter: ListFilter = {}, options: CallOptions = {}): Promise<ListedEntry[]> {
-    const names = filter.registry
-      ? [this.checkName(filter.registry, 'list({ registry })')]
-      : filter.kind
-        ? [this.registryFor(filter.kind)]
-        : [...this.registryNames];
     const rows: ListedEntry[] = [];
-    for (const name of names) {
-      const { index } = await this.index(name, options.signal);
-      const entries = index.entries
+    for (const name of this.namesFor(filter)) {
+      const { state } = await this.indexes.get(this.reg(name), options.signal);
+      const entries = state.index.entries
         .map((entry, order) => ({ entry, order }))
         .filter(({ entry }) => RegistryImpl.servesKind(entry, filter.kind))
         .sort((a, b) => tierRank(a.entry.tier) - tierRank(b.entry.tier) || a.order - b.order);
@@ -229,44 +125,42 @@ class RegistryImpl implements Registry {
 
   async search(text: string, filter: ListFilter = {}, options: CallOptions = {}): Promise<ListedEntry[]> {
     const needle = text.trim().toLowerCase();
-    const names = filter.registry ? [filter.registry] : filter.kind ? [this.registryFor(filter.kind)] : [...this.registryNames];
-    const rows: ListedEntry[] = [];
-    for (const name of names) {
-      const { index } = await this.index(name, options.signal);
-      for (const entry of index.entries) {
-        if (!RegistryImpl.servesKind(entry, filter.kind)) continue;
-        const raw = entry.raw;
-        const haystack = [entry.id, entry.name, entry.package, entry.description, raw.category, ...(Array.isArray(raw.keywords) ? raw.keywords : []), ...(Array.isArray(raw.tools) ? raw.tools : [])]
-          .filter((v): v is string => typeof v === 'string')
-          .join('\n')
-          .toLowerCase();
-        if (needle === '' || haystack.includes(needle)) rows.push(this.listedRow(name, entry));
-      }
+    const rows = await this.list(filter, options);
+    const byKey = new Map<string, IndexEntry>();
+    for (const name of this.namesFor(filter)) {
+      const { state } = await this.indexes.get(this.reg(name), options.signal);
+      for (const entry of state.index.entries) byKey.set(`${name}\0${entry.id}\0${entry.version}`, entry);
     }
-    return rows.sort((a, b) => tierRank(a.tier) - tierRank(b.tier));
+    return rows.filter((row) => {
+      const entry = byKey.get(`${row.registry}\0${row.id}\0${row.version}`);
+      if (!entry) return false;
+      const raw = entry.raw;
+      const words = [entry.id, entry.name, entry.package, entry.description, raw.category, ...(Array.isArray(raw.keywords) ? raw.keywords : []), ...(Array.isArray(raw.tools) ? raw.tools : [])];
+      return needle === '' || words.some((w) => typeof w === 'string' && w.toLowerCase().includes(needle));
+    });
   }
 
   // ── resolving ─────────────────────────────────────────────────────────────────────────────────────────────────
 
-  async resolve(kind: string, ref: string, options: CallOptions = {}): Promise<ResolvedEntry> {
+  private async choose(kind: string, ref: string, options: CallOptions): Promise<Resolution> {
     const parsed = parseReference(ref);
     const name = parsed.registry ? this.checkName(parsed.registry, `The reference "${ref}"`) : this.registryFor(kind);
-    const state = await this.index(name, options.signal);
+    const reg = this.reg(name);
+    const served = await this.indexes.get(reg, options.signal);
+    const all = served.state.index.entries;
     const section = kind === 'persona' ? 'personas' : 'extensions';
-    const all = state.index.entries;
     const byId = all.filter((e) => e.id === parsed.id);
     const candidates = byId.length > 0 ? byId : all.filter((e) => e.package === parsed.id || e.name === parsed.id);
     const inSection = candidates.filter((e) => e.section === section);
     const pool = inSection.length > 0 ? inSection : candidates;
     if (pool.length === 0) {
-      const ids = all.map((e) => e.id);
       throw new RegistryError(
         'E_NOT_FOUND',
-        `Registry "${name}" has no entry "${parsed.id}" (looked for an id, npm package or name among ${all.length} entries).${didYouMean(parsed.id, ids)} Run "agentos-registry list --registry ${name}" to see what it holds.`,
+        `Registry "${name}" has no entry "${parsed.id}" (looked for an id, npm package or name among ${all.length} entries).${didYouMean(parsed.id, all.map((e) => e.id))} Run "agentos-registry list --registry ${name}" to see what it holds.`,
         { registry: name, details: { ref } },
       );
     }
-    const matching = parsed.range ? pool.filter((e) => semver.valid(e.version) && semver.satisfies(e.version, parsed.range!, { includePrerelease: false })) : pool;
+    const matching = parsed.range ? pool.filter((e) => semver.valid(e.version) && semver.satisfies(e.version, parsed.range!)) : pool;
     if (matching.length === 0) {
       throw new RegistryError(
         'E_NOT_FOUND',
@@ -275,153 +169,73 @@ class RegistryImpl implements Registry {
       );
     }
     // Curated before community, then the highest version.
-    const best = [...matching].sort(
+    const entry = [...matching].sort(
       (a, b) => tierRank(a.tier) - tierRank(b.tier) || (semver.valid(a.version) && semver.valid(b.version) ? semver.rcompare(a.version, b.version) : 0),
     )[0]!;
-    return { registry: name, entry: best, provenance: this.provenance(name, state, undefined, false) };
+    return { reg, entry, served };
   }
 
-  private provenance(name: string, state: IndexState, integrity: string | undefined, fromCache: boolean): Provenance {
-    const { settings, source, sourceType } = this.get(name);
+  private provenance(reg: ConfiguredRegistry, served: ServedIndex, integrity: string | undefined, fromCache: boolean): Provenance {
     return {
-      registry: name,
-      sourceType,
-      location: source.displayLocation,
-      revision: state.revision.id,
+      registry: reg.name,
+      sourceType: reg.sourceType,
+      location: reg.source.displayLocation,
+      revision: served.state.revision.id,
       ...(integrity ? { integrity } : {}),
-      verified: settings.verified,
+      verified: reg.settings.verified,
       fromCache,
-      stale: false,
+      stale: served.stale,
     };
   }
 
-  // ── fetching ──────────────────────────────────────────────────────────────────────────────────────────────────
-
-  private async scratchDir(): Promise<string> {
-    if (this.config.cache.enabled) {
-      const dir = join(this.config.cache.directory, 'tmp');
-      await mkdir(dir, { recursive: true });
-      return dir;
-    }
-    // With the cache off nothing goes to the cache folder; entries live in a private temp folder until close().
-    this.scratch ??= await mkdtemp(join(tmpdir(), 'agentos-registry-'));
-    return this.scratch;
+  async resolve(kind: string, ref: string, options: CallOptions = {}): Promise<ResolvedEntry> {
+    const { reg, entry, served } = await this.choose(kind, ref, options);
+    return { registry: reg.name, entry, provenance: this.provenance(reg, served, undefined, served.fromCache) };
   }
 
-  private async materialize(name: string, entry: IndexEntry, state: IndexState, signal: AbortSignal | undefined): Promise<StoredEntry> {
-    const { source } = this.get(name);
-    const ctx = this.callContext(name, signal);
-    let dir: string;
-    let integrity: string;
-    if (source.flags?.local && source.locate) {
-      // Local folders are served in place; core still checks them and records their integrity.
-      dir = await source.locate(entry.path, state.revision, ctx);
-      integrity = (await scanTree(dir, { signal, registry: name })).integrity;
-    } else {
-      const base = await this.scratchDir();
-      const temp = join(base, `.partial-${process.pid}-${randomBytes(6).toString('hex')}`);
-      await mkdir(temp, { recursive: true });
-      try {
-        await source.materialize({ path: entry.path, revision: state.revision, destination: temp }, ctx);
-        integrity = (await scanTree(temp, { signal, registry: name })).integrity;
-        const hex = Buffer.from(integrity.slice('sha512-'.length), 'base64').toString('hex').slice(0, 40);
-        dir = join(this.config.cache.enabled ? join(this.config.cache.directory, 'content') : base, hex);
-        await mkdir(join(dir, '..'), { recursive: true });
-        try {
-          await rename(temp, dir);
-        } catch (error) {
-          // Another caller stored the same content first: identical bytes, keep theirs.
-          const code = (error as NodeJS.ErrnoException).code;
-          if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
-          await rm(temp, { recursive: true, force: true });
-        }
-      } catch (error) {
-        await rm(temp, { recursive: true, force: true });
-        throw error;
-      }
-    }
-    const { manifest, synthesized, packageJson, warnings } = await readEntryManifest(dir, entry, name);
-    for (const warning of warnings) this.warn(warning);
-    return {
-      dir,
-      integrity,
-      packageJson,
-      fetched: {
-        registry: name,
-        id: entry.id,
-        version: entry.version,
-        dir,
-        revision: state.revision.id,
-        integrity,
-        manifest,
-        manifestSynthesized: synthesized,
-        entry,
-        warnings,
-      },
+  // ── fetching and loading ──────────────────────────────────────────────────────────────────────────────────────
+
+  private async fetchWith(kind: string, ref: string, options: CallOptions): Promise<{ fetched: FetchedEntry; stored: StoredEntry }> {
+    const { reg, entry, served } = await this.choose(kind, ref, options);
+    const { stored, fromCache } = await this.entries.get(reg, entry, served.state, options.signal);
+    const fetched: FetchedEntry = {
+      registry: reg.name,
+      id: entry.id,
+      version: entry.version,
+      dir: stored.dir,
+      revision: served.state.revision.id,
+      integrity: stored.integrity,
+      fromCache,
+      stale: served.stale,
+      manifest: stored.manifest,
+      manifestSynthesized: stored.manifestSynthesized,
+      entry,
+      provenance: this.provenance(reg, served, stored.integrity, fromCache),
+      warnings: stored.warnings,
     };
-  }
-
-  private warn(warning: RegistryWarning): void {
-    this.logger.warn(warning.message, { code: warning.code, registry: warning.registry, entry: warning.entry });
-    this.options.onWarning?.(warning);
-  }
-
-  private async fetchStored(kind: string, ref: string, options: CallOptions): Promise<{ stored: StoredEntry; fromCache: boolean; state: IndexState }> {
-    const signal = options.signal;
-    if (signal?.aborted) throw abortError(signal, `Fetching "${ref}"`);
-    const { registry: name, entry } = await this.resolve(kind, ref, options);
-    const state = this.states.get(name)!;
-    safeJoin('/registry-root', entry.path, { registry: name, field: `${entry.id} path` });
-    const key = `${name}\0${state.revision.id}\0${entry.path}`;
-    const known = this.entries.get(key);
-    if (known) return { stored: known, fromCache: true, state };
-    const stored = await this.once(`entry\0${key}`, async () => {
-      try {
-        const made = await this.materialize(name, entry, state, signal);
-        this.entries.set(key, made);
-        return made;
-      } catch (error) {
-        throw toRegistryError(error, name, `fetching ${entry.id}`);
-      }
-    });
-    return { stored, fromCache: false, state };
+    return { fetched, stored };
   }
 
   async fetch(kind: string, ref: string, options: CallOptions = {}): Promise<FetchedEntry> {
-    const { stored, fromCache, state } = await this.fetchStored(kind, ref, options);
-    const provenance = this.provenance(stored.fetched.registry, state, stored.integrity, fromCache);
-    return { ...stored.fetched, fromCache, stale: false, provenance };
+    return (await this.fetchWith(kind, ref, options)).fetched;
   }
 
   async info(kind: string, ref: string, options: CallOptions = {}): Promise<EntryInfo> {
-    const fetched = await this.fetch(kind, ref, options);
-    return {
-      registry: fetched.registry,
-      id: fetched.id,
-      version: fetched.version,
-      manifest: fetched.manifest,
-      entry: fetched.entry,
-      provenance: fetched.provenance,
-      warnings: fetched.warnings,
-    };
+    const { fetched } = await this.fetchWith(kind, ref, options);
+    const { registry, id, version, manifest, entry, provenance, warnings } = fetched;
+    return { registry, id, version, manifest, entry, provenance, warnings };
   }
 
   async load(kind: string, ref: string, options: CallOptions = {}): Promise<LoadedExtension | LoadedPersona> {
-    const { stored, fromCache, state } = await this.fetchStored(kind, ref, options);
-    const fetched: FetchedEntry = {
-      ...stored.fetched,
-      fromCache,
-      stale: false,
-      provenance: this.provenance(stored.fetched.registry, state, stored.integrity, fromCache),
-    };
+    const { fetched, stored } = await this.fetchWith(kind, ref, options);
     if (kind === 'persona' || fetched.entry.section === 'personas') {
       return { type: 'persona', persona: await loadPersona(fetched), fetched };
     }
-    const defaults = this.options.extensionContext ?? {};
+    const defaults = this.rt.options.extensionContext ?? {};
     const pack = await loadExtensionPack(fetched, stored.packageJson, {
       options: { ...(defaults.options ?? {}), ...(options.options ?? {}) },
       getSecret: defaults.getSecret ?? ((id: string) => process.env[id]),
-      logger: defaults.logger ?? this.logger,
+      logger: defaults.logger ?? this.rt.logger,
     });
     return { type: 'extension', pack, fetched };
   }
@@ -429,8 +243,8 @@ class RegistryImpl implements Registry {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([...this.configured.values()].map((c) => c.source.close?.()));
-    if (this.scratch) await rm(this.scratch, { recursive: true, force: true });
+    await Promise.allSettled([...this.rt.registries.values()].map((c) => c.source.close?.()));
+    await this.entries.close();
   }
 }
 
@@ -446,7 +260,7 @@ export async function createRegistry(config: RegistryConfig, options: CreateRegi
   for (const [name, r] of normalized.registries) if (!needed.has(r.config.type)) needed.set(r.config.type, name);
   const adapters = await resolveAdapters(needed, options.sources ?? [], [baseDir, process.cwd()]);
   const logger = redactingLogger(options.logger ?? silentLogger);
-  const configured = new Map<string, Configured>();
+  const configured = new Map<string, ConfiguredRegistry>();
   for (const [name, settings] of normalized.registries) {
     const adapter = adapters.get(settings.config.type)!;
     const unknown = unknownSourceFields(settings.config, adapter.options);
@@ -472,9 +286,10 @@ export async function createRegistry(config: RegistryConfig, options: CreateRegi
     } catch (error) {
       throw error instanceof RegistryError ? error : new RegistryError('E_CONFIG', `Registry "${name}" could not be set up: ${(error as Error).message}`, { registry: name, cause: error });
     }
-    configured.set(name, { settings, source, sourceType: adapter.type });
+    configured.set(name, { name, settings, source, sourceType: adapter.type, key: keyFor(name, settings, source) });
   }
-  return new RegistryImpl(normalized, configured, options);
+  const store = normalized.cache.enabled ? new CacheStore(normalized.cache.directory) : undefined;
+  return new RegistryImpl(new Runtime(normalized, configured, store, options, logger, options.now ?? Date.now));
 }
 
 export { formatReference };

@@ -1,0 +1,401 @@
+/**
+ * The on-disk cache core keeps for every source. Layout under the cache directory (`v1/` so a future layout can
+ * live beside it):
+ *
+ *   v1/indexes/<key>.json          what core knows of a registry: revision, validators, clocks, index hash
+ *   v1/blobs/<sha512-hex>          index bytes, addressed by their hash
+ *   v1/refs/<key>/<hash>.json      (revision, entry path) → stored tree
+ *   v1/content/<hex>/files/…       an entry's files, addressed by their integrity (immutable)
+ *   v1/content/<hex>/meta.json     integrity and a fingerprint (path, size, mtime) of every file
+ *   v1/work/<key>/                 a source's private data (a bare git mirror, …)
+ *   v1/tmp/                        partial writes; everything is written here and renamed into place
+ *
+ * Rename is atomic on one file system, so several processes can share a directory: a reader sees a whole file or
+ * tree or nothing, and two writers of the same content produce the same bytes. Keys derive from the registry's
+ * name, type and public location — never from a token.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { SourceRevision } from './contract.js';
+import { scanTree } from './tree.js';
+
+export const LAYOUT = 'v1';
+
+export interface IndexRecord {
+  v: 1;
+  registry: string;
+  key: string;
+  sourceType: string;
+  location: string;
+  revision: SourceRevision;
+  /** sha512 hex of the index bytes in `blobs/`. */
+  indexHash: string;
+  /** When the source last confirmed this revision (a download or an "unchanged" answer). */
+  checkedAt: number;
+  /** When the index bytes were downloaded. */
+  fetchedAt: number;
+}
+
+export interface EntryRef {
+  v: 1;
+  registry: string;
+  revision: string;
+  path: string;
+  content: string;
+  integrity: string;
+  storedAt: number;
+}
+
+export interface ContentMeta {
+  v: 1;
+  integrity: string;
+  bytes: number;
+  /** [relative path, size, mtimeMs] of every regular file: a cheap check that nothing was truncated or edited. */
+  files: Array<[string, number, number]>;
+  storedAt: number;
+}
+
+export interface StoredContent {
+  dir: string;
+  integrity: string;
+  content: string;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const sha512hex = (bytes: Uint8Array) => createHash('sha512').update(bytes).digest('hex');
+
+/** The cache key of a registry: readable name plus a hash of what identifies its content. Never a secret. */
+export function registryKey(name: string, identity: { type: string; location: string; branch?: string | undefined }): string {
+  const safe = name.replace(/[^a-zA-Z0-9._-]/g, '_').slice(0, 40);
+  return `${safe}-${sha256(JSON.stringify([name, identity.type, identity.location, identity.branch ?? null])).slice(0, 12)}`;
+}
+
+/** The content folder name for an integrity string. */
+export function contentName(integrity: string): string {
+  return Buffer.from(integrity.replace(/^sha512-/, ''), 'base64').toString('hex').slice(0, 48);
+}
+
+async function readJson<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch {
+    // Missing, truncated or edited: all mean "not cached" here.
+    return undefined;
+  }
+}
+
+async function fingerprint(dir: string): Promise<Array<[string, number, number]>> {
+  const out: Array<[string, number, number]> = [];
+  async function walk(abs: string, rel: string): Promise<void> {
+    const names = (await readdir(abs)).sort();
+    for (const name of names) {
+      const childAbs = join(abs, name);
+      const childRel = rel === '' ? name : posix.join(rel, name);
+      const s = await lstat(childAbs);
+      if (s.isDirectory()) await walk(childAbs, childRel);
+      else if (s.isFile()) out.push([childRel, s.size, Math.round(s.mtimeMs)]);
+    }
+  }
+  await walk(dir, '');
+  return out;
+}
+
+export class CacheStore {
+  readonly root: string;
+
+  constructor(directory: string) {
+    this.root = join(directory, LAYOUT);
+  }
+
+  private path(...parts: string[]): string {
+    return join(this.root, ...parts);
+  }
+
+  /** A fresh temporary path inside the cache (same file system, so rename is atomic). */
+  async tempPath(label: string): Promise<string> {
+    await mkdir(this.path('tmp'), { recursive: true });
+    return this.path('tmp', `${label}-${process.pid}-${randomBytes(6).toString('hex')}`);
+  }
+
+  private async writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
+    const temp = await this.tempPath('write');
+    await writeFile(temp, data);
+    await mkdir(join(file, '..'), { recursive: true });
+    await rename(temp, file);
+  }
+
+  /** The source's private folder for a registry. */
+  async workDir(key: string): Promise<string> {
+    const dir = this.path('work', key);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  // ── indexes ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** The cached index of a registry, checked against its hash; damage is removed and reported as `damaged`. */
+  async readIndex(key: string): Promise<{ record: IndexRecord; bytes: Uint8Array } | { damaged: true } | undefined> {
+    const recordFile = this.path('indexes', `${key}.json`);
+    const record = await readJson<IndexRecord>(recordFile);
+    if (!record) {
+      try {
+        await stat(recordFile);
+      } catch {
+        return undefined;
+      }
+      await rm(recordFile, { force: true });
+      return { damaged: true };
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(this.path('blobs', record.indexHash));
+    } catch {
+      await rm(recordFile, { force: true });
+      return { damaged: true };
+    }
+    if (sha512hex(bytes) !== record.indexHash) {
+      await rm(this.path('blobs', record.indexHash), { force: true });
+      await rm(recordFile, { force: true });
+      return { damaged: true };
+    }
+    return { record, bytes };
+  }
+
+  async writeIndex(record: Omit<IndexRecord, 'indexHash' | 'v'>, bytes: Uint8Array): Promise<IndexRecord> {
+    const indexHash = sha512hex(bytes);
+    const blob = this.path('blobs', indexHash);
+    try {
+      await stat(blob);
+    } catch {
+      await this.writeAtomic(blob, bytes);
+    }
+    const full: IndexRecord = { v: 1, ...record, indexHash };
+    await this.writeAtomic(this.path('indexes', `${record.key}.json`), JSON.stringify(full));
+    return full;
+  }
+
+  /** Restarts a record's clock after the source said "unchanged". */
+  async touchIndex(record: IndexRecord): Promise<void> {
+    await this.writeAtomic(this.path('indexes', `${record.key}.json`), JSON.stringify(record));
+  }
+
+  // ── entries ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+  private refFile(key: string, revision: string, path: string): string {
+    return this.path('refs', key, `${sha256(`${revision}\0${path}`).slice(0, 32)}.json`);
+  }
+
+  /** The stored tree for (registry, revision, path), if it is present and its fingerprint still matches. */
+  async readEntry(key: string, revision: string, path: string): Promise<StoredContent | undefined> {
+    const ref = await readJson<EntryRef>(this.refFile(key, revision, path));
+    if (!ref || ref.revision !== revision || ref.path !== path) return undefined;
+    return (await this.checkContent(ref.content)) ? { dir: this.path('content', ref.content, 'files'), integrity: ref.integrity, content: ref.content } : undefined;
+  }
+
+  /** True when a stored tree is whole: its meta is readable and every file has its recorded size and mtime. */
+  async checkContent(content: string): Promise<boolean> {
+    const meta = await readJson<ContentMeta>(this.path('content', content, 'meta.json'));
+    if (!meta) return false;
+    const dir = this.path('content', content, 'files');
+    try {
+      for (const [rel, size, mtime] of meta.files) {
+        const s = await lstat(join(dir, rel));
+        if (!s.isFile() || s.size !== size || Math.round(s.mtimeMs) !== mtime) return false;
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Moves a checked, hashed tree (`tempFiles`, inside `tmp/`) into the content store and records the ref. When the
+   * same content is already stored and whole, the existing copy is kept; a damaged copy is replaced.
+   */
+  async storeEntry(
+    tempFiles: string,
+    integrity: string,
+    ref: { key: string; registry: string; revision: string; path: string },
+    now: number,
+  ): Promise<StoredContent> {
+    const content = contentName(integrity);
+    const target = this.path('content', content);
+    if (!(await this.checkContent(content))) {
+      const staging = await this.tempPath('entry');
+      await mkdir(staging, { recursive: true });
+      await rename(tempFiles, join(staging, 'files'));
+      const files = await fingerprint(join(staging, 'files'));
+      const meta: ContentMeta = { v: 1, integrity, bytes: files.reduce((n, [, s]) => n + s, 0), files, storedAt: now };
+      await writeFile(join(staging, 'meta.json'), JSON.stringify(meta));
+      await mkdir(this.path('content'), { recursive: true });
+      try {
+        await rename(staging, target);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+        if (await this.checkContent(content)) {
+          // Another process stored the same bytes first; theirs is as good as ours.
+          await rm(staging, { recursive: true, force: true });
+        } else {
+          // What is there is damaged: move it aside (atomic), then put ours in place.
+          const aside = await this.tempPath('damaged');
+          await rename(target, aside).catch(() => {});
+          await rm(aside, { recursive: true, force: true });
+          await rename(staging, target).catch(async () => rm(staging, { recursive: true, force: true }));
+        }
+      }
+    } else {
+      await rm(tempFiles, { recursive: true, force: true });
+    }
+    const entryRef: EntryRef = { v: 1, registry: ref.registry, revision: ref.revision, path: ref.path, content, integrity, storedAt: now };
+    await this.writeAtomic(this.refFile(ref.key, ref.revision, ref.path), JSON.stringify(entryRef));
+    return { dir: join(target, 'files'), integrity, content };
+  }
+
+  // ── maintenance (cache ls / verify / clean / prune) ─────────────────────────────────────────────────────────────
+
+  private async names(...parts: string[]): Promise<string[]> {
+    try {
+      return (await readdir(this.path(...parts))).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  async records(): Promise<IndexRecord[]> {
+    const out: IndexRecord[] = [];
+    for (const name of await this.names('indexes')) {
+      if (!name.endsWith('.json')) continue;
+      const record = await readJson<IndexRecord>(this.path('indexes', name));
+      if (record) out.push(record);
+    }
+    return out;
+  }
+
+  async refs(key: string): Promise<Array<EntryRef & { file: string }>> {
+    const out: Array<EntryRef & { file: string }> = [];
+    for (const name of await this.names('refs', key)) {
+      const file = this.path('refs', key, name);
+      const ref = await readJson<EntryRef>(file);
+      if (ref) out.push({ ...ref, file });
+    }
+    return out;
+  }
+
+  async contentMeta(content: string): Promise<ContentMeta | undefined> {
+    return readJson<ContentMeta>(this.path('content', content, 'meta.json'));
+  }
+
+  /** Registries with their revision, clocks, entry count and bytes stored. */
+  async summary(): Promise<Array<{ registry: string; key: string; sourceType: string; location: string; revision: string; checkedAt: number; fetchedAt: number; entries: number; bytes: number }>> {
+    const rows = [];
+    for (const record of await this.records()) {
+      const refs = await this.refs(record.key);
+      let bytes = 0;
+      for (const ref of refs) bytes += (await this.contentMeta(ref.content))?.bytes ?? 0;
+      rows.push({
+        registry: record.registry,
+        key: record.key,
+        sourceType: record.sourceType,
+        location: record.location,
+        revision: record.revision.id,
+        checkedAt: record.checkedAt,
+        fetchedAt: record.fetchedAt,
+        entries: refs.filter((r) => r.revision === record.revision.id).length,
+        bytes,
+      });
+    }
+    return rows;
+  }
+
+  /** Re-hashes every index blob and stored tree. Returns the problems found (and removes damaged items when `repair`). */
+  async verify(options: { repair?: boolean } = {}): Promise<{ checked: number; problems: string[] }> {
+    const problems: string[] = [];
+    let checked = 0;
+    for (const name of await this.names('indexes')) {
+      const key = name.replace(/\.json$/, '');
+      checked += 1;
+      const got = await this.readIndex(key);
+      if (got && 'damaged' in got) problems.push(`index of ${key} was damaged and has been removed`);
+    }
+    for (const content of await this.names('content')) {
+      checked += 1;
+      const meta = await this.contentMeta(content);
+      let ok = false;
+      if (meta) {
+        try {
+          ok = (await scanTree(this.path('content', content, 'files'))).integrity === meta.integrity;
+        } catch {
+          ok = false;
+        }
+      }
+      if (!ok) {
+        problems.push(`stored entry ${content} does not match its integrity`);
+        if (options.repair) await rm(this.path('content', content), { recursive: true, force: true });
+      }
+    }
+    return { checked, problems };
+  }
+
+  /** Removes everything of one registry (by name), or the whole cache. */
+  async clean(registry?: string): Promise<number> {
+    if (registry === undefined) {
+      await rm(this.root, { recursive: true, force: true });
+      return 1;
+    }
+    let removed = 0;
+    for (const record of await this.records()) {
+      if (record.registry !== registry) continue;
+      await rm(this.path('refs', record.key), { recursive: true, force: true });
+      await rm(this.path('work', record.key), { recursive: true, force: true });
+      await rm(this.path('indexes', `${record.key}.json`), { force: true });
+      removed += 1;
+    }
+    return removed;
+  }
+
+  /**
+   * Removes what no cached index references and is older than `maxAge`: refs of old revisions, stored trees no
+   * ref points at, index blobs no record names, and leftovers in `tmp/`.
+   */
+  async prune(maxAge: number, now: number): Promise<{ refs: number; contents: number; blobs: number; temp: number }> {
+    const removed = { refs: 0, contents: 0, blobs: 0, temp: 0 };
+    const records = await this.records();
+    const live = new Map(records.map((r) => [r.key, r]));
+    const used = new Set<string>();
+    for (const key of await this.names('refs')) {
+      for (const ref of await this.refs(key)) {
+        const current = live.get(key);
+        if (current && current.revision.id === ref.revision) used.add(ref.content);
+        else if (now - ref.storedAt > maxAge) {
+          await rm(ref.file, { force: true });
+          removed.refs += 1;
+        } else used.add(ref.content);
+      }
+    }
+    for (const content of await this.names('content')) {
+      if (used.has(content)) continue;
+      const meta = await this.contentMeta(content);
+      if (!meta || now - meta.storedAt > maxAge) {
+        await rm(this.path('content', content), { recursive: true, force: true });
+        removed.contents += 1;
+      }
+    }
+    const blobs = new Set(records.map((r) => r.indexHash));
+    for (const blob of await this.names('blobs')) {
+      if (!blobs.has(blob)) {
+        await rm(this.path('blobs', blob), { force: true });
+        removed.blobs += 1;
+      }
+    }
+    for (const temp of await this.names('tmp')) {
+      const s = await stat(this.path('tmp', temp)).catch(() => undefined);
+      if (s && now - s.mtimeMs > Math.min(maxAge, 60 * 60 * 1000)) {
+        await rm(this.path('tmp', temp), { recursive: true, force: true });
+        removed.temp += 1;
+      }
+    }
+    return removed;
+  }
+}

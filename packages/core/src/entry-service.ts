@@ -1,0 +1,120 @@
+/**
+ * Entries on disk. A materialized entry is written by its source into a temporary folder, checked (paths,
+ * symlinks, special files), hashed, and renamed into the content store under its hash: immutable, shared by every
+ * revision whose files are the same, and never seen half-written by another process. Local sources are served in
+ * place, still checked and hashed. A stored tree whose files no longer match their fingerprint is discarded and
+ * fetched again.
+ */
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { contentName } from './cache-store.js';
+import { RegistryError } from './errors.js';
+import type { IndexState } from './index-service.js';
+import { type PackageJson, readEntryManifest } from './manifest.js';
+import { normalizeRelativePath } from './paths.js';
+import type { ConfiguredRegistry, Runtime } from './runtime.js';
+import { abortError, toRegistryError } from './source-errors.js';
+import { scanTree } from './tree.js';
+import type { ExtensionManifest, IndexEntry, RegistryWarning } from './types.js';
+
+export interface StoredEntry {
+  dir: string;
+  integrity: string;
+  /** Content folder name in the store (undefined for in-place and uncached entries). */
+  content: string | undefined;
+  manifest: ExtensionManifest;
+  manifestSynthesized: boolean;
+  packageJson: PackageJson | undefined;
+  warnings: RegistryWarning[];
+}
+
+export class EntryService {
+  private readonly memory = new Map<string, StoredEntry>();
+  private scratch: string | undefined;
+
+  constructor(private readonly rt: Runtime) {}
+
+  /** The entry's folder for this revision, from memory, the disk cache, or its source (once for many callers). */
+  async get(reg: ConfiguredRegistry, entry: IndexEntry, state: IndexState, signal: AbortSignal | undefined): Promise<{ stored: StoredEntry; fromCache: boolean }> {
+    if (signal?.aborted) throw abortError(signal, `Fetching ${entry.id}`, reg.name);
+    normalizeRelativePath(entry.path, { registry: reg.name, field: `path of ${entry.id}` });
+    const memoryKey = `${reg.name}\0${state.revision.id}\0${entry.path}`;
+    const known = this.memory.get(memoryKey);
+    if (known && (known.content === undefined || (await this.rt.store!.checkContent(known.content)))) {
+      return { stored: known, fromCache: true };
+    }
+    if (known) this.memory.delete(memoryKey);
+    return this.rt.once(`entry\0${memoryKey}`, async () => {
+      try {
+        const fromDisk = await this.fromDisk(reg, entry, state);
+        const stored = fromDisk ?? (await this.fromSource(reg, entry, state, signal));
+        this.memory.set(memoryKey, stored);
+        return { stored, fromCache: fromDisk !== undefined };
+      } catch (error) {
+        throw toRegistryError(error, reg.name, `fetching ${entry.id}`);
+      }
+    });
+  }
+
+  private async fromDisk(reg: ConfiguredRegistry, entry: IndexEntry, state: IndexState): Promise<StoredEntry | undefined> {
+    if (!this.rt.store || (reg.source.flags?.local && reg.source.locate)) return undefined;
+    const hit = await this.rt.store.readEntry(reg.key, state.revision.id, entry.path);
+    if (!hit) return undefined;
+    return this.describe(reg, entry, hit.dir, hit.integrity, hit.content);
+  }
+
+  private async fromSource(reg: ConfiguredRegistry, entry: IndexEntry, state: IndexState, signal: AbortSignal | undefined): Promise<StoredEntry> {
+    const ctx = await this.rt.callContext(reg, signal);
+    if (reg.source.flags?.local && reg.source.locate) {
+      // Local folders are served where they are; core still checks them and records their integrity.
+      const dir = await reg.source.locate(entry.path, state.revision, ctx);
+      const { integrity } = await scanTree(dir, { signal, registry: reg.name });
+      return this.describe(reg, entry, dir, integrity, undefined);
+    }
+    if (this.rt.options.offline) {
+      throw new RegistryError('E_NOT_CACHED', `${entry.id} of registry "${reg.name}" is not cached, and offline mode forbids asking its source.`, {
+        registry: reg.name,
+      });
+    }
+    const store = this.rt.store;
+    const temp = store ? await store.tempPath('materialize') : join(await this.scratchDir(), `partial-${Math.random().toString(36).slice(2)}`);
+    await mkdir(temp, { recursive: true });
+    try {
+      await reg.source.materialize({ path: entry.path, revision: state.revision, destination: temp }, ctx);
+      if (signal?.aborted) throw abortError(signal, `Fetching ${entry.id}`, reg.name);
+      const { integrity } = await scanTree(temp, { signal, registry: reg.name });
+      if (store) {
+        const saved = await store.storeEntry(temp, integrity, { key: reg.key, registry: reg.name, revision: state.revision.id, path: entry.path }, this.rt.now());
+        return this.describe(reg, entry, saved.dir, integrity, saved.content);
+      }
+      const dir = join(await this.scratchDir(), contentName(integrity));
+      await rename(temp, dir).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
+        await rm(temp, { recursive: true, force: true });
+      });
+      return this.describe(reg, entry, dir, integrity, undefined);
+    } catch (error) {
+      // Nothing half-made survives: what was cached before stays as it was.
+      await rm(temp, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  private async describe(reg: ConfiguredRegistry, entry: IndexEntry, dir: string, integrity: string, content: string | undefined): Promise<StoredEntry> {
+    const { manifest, synthesized, packageJson, warnings } = await readEntryManifest(dir, entry, reg.name);
+    for (const warning of warnings) this.rt.warn(warning);
+    return { dir, integrity, content, manifest, manifestSynthesized: synthesized, packageJson, warnings };
+  }
+
+  /** With the cache off nothing goes to the cache folder: entries live in a private temp folder until `close()`. */
+  private async scratchDir(): Promise<string> {
+    this.scratch ??= await mkdtemp(join(tmpdir(), 'agentos-registry-'));
+    return this.scratch;
+  }
+
+  async close(): Promise<void> {
+    if (this.scratch) await rm(this.scratch, { recursive: true, force: true });
+    this.scratch = undefined;
+  }
+}

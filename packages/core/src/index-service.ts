@@ -1,0 +1,147 @@
+/**
+ * Freshness of registry indexes, the page's caching semantics:
+ * - within `cacheDuration` an index is served with zero calls to its source;
+ * - after it, the source is asked for its revision (conditionally where it can); unchanged → the cached index is
+ *   reused and its clock restarts, with no download; changed → the new index is downloaded and stored;
+ * - when the source cannot answer (unreachable, rate-limited) a cached index younger than `maxAge` is served with
+ *   `stale: true` and a warning; otherwise `E_UNREACHABLE` with a hint;
+ * - `offline` never asks a source, `preferOffline` takes any cached copy, `refresh` ignores `cacheDuration`.
+ */
+import type { SourceRevision } from './contract.js';
+import { RegistryError } from './errors.js';
+import { parseRegistryIndex } from './index-format.js';
+import type { IndexRecord } from './cache-store.js';
+import type { ConfiguredRegistry, Runtime } from './runtime.js';
+import { abortError, isTransient, toRegistryError } from './source-errors.js';
+import type { RegistryIndex } from './types.js';
+
+export interface IndexState {
+  revision: SourceRevision;
+  index: RegistryIndex;
+  /** When the source last confirmed this revision. */
+  checkedAt: number;
+  fetchedAt: number;
+  record: IndexRecord | undefined;
+}
+
+/** An index as served to one call: the state plus how it was obtained. */
+export interface ServedIndex {
+  state: IndexState;
+  /** No download happened for this call. */
+  fromCache: boolean;
+  /** Served because the source could not answer. */
+  stale: boolean;
+}
+
+export class IndexService {
+  private readonly states = new Map<string, IndexState>();
+  private readonly diskChecked = new Set<string>();
+
+  constructor(private readonly rt: Runtime) {}
+
+  /** Local sources revalidate on every call by default: their revision is a cheap local walk, and edits show at once. */
+  private cacheDuration(reg: ConfiguredRegistry): number {
+    if (reg.settings.config.cacheDuration === undefined && reg.source.flags?.local) return 0;
+    return reg.settings.cacheDuration;
+  }
+
+  /** The state held in memory, or read from the disk cache once per process. */
+  private async held(reg: ConfiguredRegistry): Promise<IndexState | undefined> {
+    const inMemory = this.states.get(reg.name);
+    if (inMemory || !this.rt.store || this.diskChecked.has(reg.name)) return inMemory;
+    this.diskChecked.add(reg.name);
+    const got = await this.rt.store.readIndex(reg.key);
+    if (!got) return undefined;
+    if ('damaged' in got) {
+      this.rt.logger.warn(`The cached index of registry "${reg.name}" was damaged; it was discarded and will be fetched again.`);
+      return undefined;
+    }
+    try {
+      const index = parseRegistryIndex(got.bytes, { registry: reg.name });
+      const state: IndexState = { revision: got.record.revision, index, checkedAt: got.record.checkedAt, fetchedAt: got.record.fetchedAt, record: got.record };
+      this.states.set(reg.name, state);
+      return state;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async get(reg: ConfiguredRegistry, signal: AbortSignal | undefined): Promise<ServedIndex> {
+    if (signal?.aborted) throw abortError(signal, `Reading the index of "${reg.name}"`, reg.name);
+    const { options } = this.rt;
+    const held = await this.held(reg);
+    // A local folder is not the network: offline mode still reads it, so air-gapped hosts work with offline on.
+    const offline = options.offline && !reg.source.flags?.local;
+    if (offline) {
+      if (held) return { state: held, fromCache: true, stale: false };
+      throw new RegistryError(
+        'E_NOT_CACHED',
+        `Registry "${reg.name}" has no cached index, and offline mode forbids asking its source. Run once without --offline to fill the cache.`,
+        { registry: reg.name },
+      );
+    }
+    if (held && options.preferOffline) return { state: held, fromCache: true, stale: false };
+    if (held && !options.refresh && this.rt.now() - held.checkedAt < this.cacheDuration(reg)) {
+      return { state: held, fromCache: true, stale: false };
+    }
+    return this.rt.once(`index\0${reg.name}`, () => this.revalidate(reg, held, signal));
+  }
+
+  private async revalidate(reg: ConfiguredRegistry, held: IndexState | undefined, signal: AbortSignal | undefined): Promise<ServedIndex> {
+    try {
+      const ctx = await this.rt.callContext(reg, signal, held?.revision);
+      let answer = await reg.source.revision(ctx);
+      if (answer === 'unchanged') {
+        if (held) return { state: await this.restartClock(reg, held), fromCache: true, stale: false };
+        answer = await reg.source.revision({ ...ctx, previous: undefined } as typeof ctx);
+        if (answer === 'unchanged') {
+          throw new RegistryError('E_CONTRACT', `The source of "${reg.name}" answered "unchanged" with no previous revision.`, { registry: reg.name });
+        }
+      }
+      if (held && held.revision.id === answer.id) {
+        held.revision = answer;
+        return { state: await this.restartClock(reg, held), fromCache: true, stale: false };
+      }
+      const bytes = await reg.source.readIndex(answer, ctx);
+      const index = parseRegistryIndex(bytes, { registry: reg.name });
+      const now = this.rt.now();
+      const data = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
+      const record = this.rt.store
+        ? await this.rt.store.writeIndex(
+            { registry: reg.name, key: reg.key, sourceType: reg.sourceType, location: reg.source.displayLocation, revision: answer, checkedAt: now, fetchedAt: now },
+            data,
+          )
+        : undefined;
+      const state: IndexState = { revision: answer, index, checkedAt: now, fetchedAt: now, record };
+      this.states.set(reg.name, state);
+      return { state, fromCache: false, stale: false };
+    } catch (thrown) {
+      const error = toRegistryError(thrown, reg.name, 'reading the index');
+      if (!isTransient(error)) throw error;
+      const age = held ? this.rt.now() - held.checkedAt : Number.POSITIVE_INFINITY;
+      if (held && age < this.rt.config.cache.maxAge) {
+        this.rt.warn({
+          code: 'W_STALE',
+          message: `Registry "${reg.name}" could not be checked (${error.code}: ${error.message}); serving its cached index from ${Math.round(age / 1000)} s ago.`,
+          registry: reg.name,
+        });
+        return { state: held, fromCache: true, stale: true };
+      }
+      const why = held ? `its cached index is ${Math.round(age / 60000)} min old, past cacheSettings.maxAge` : 'nothing of it is cached';
+      throw new RegistryError(
+        error.code,
+        `${error.message} ${why[0]!.toUpperCase()}${why.slice(1)}. Check the network and any token, or run with --prefer-offline / offline mode to use what is cached.`,
+        { registry: reg.name, cause: error },
+      );
+    }
+  }
+
+  private async restartClock(reg: ConfiguredRegistry, held: IndexState): Promise<IndexState> {
+    held.checkedAt = this.rt.now();
+    if (this.rt.store && held.record) {
+      held.record = { ...held.record, revision: held.revision, checkedAt: held.checkedAt };
+      await this.rt.store.touchIndex(held.record);
+    }
+    return held;
+  }
+}

@@ -1,0 +1,48 @@
+/** Mapping whatever a source threw to a RegistryError with a code, keeping a redacted cause. */
+import { RegistryError, redactError } from './errors.js';
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+export function toRegistryError(error: unknown, registry: string, action: string): RegistryError {
+  if (error instanceof RegistryError) return error;
+  const err = error as NodeJS.ErrnoException;
+  if (err?.name === 'AbortError' || err?.code === 'ABORT_ERR') {
+    return new RegistryError('E_ABORTED', `${action} in registry "${registry}" was aborted.`, { registry, cause: error });
+  }
+  if (err?.code && NETWORK_CODES.has(err.code)) {
+    return new RegistryError(
+      'E_UNREACHABLE',
+      `Registry "${registry}" could not be reached while ${action} (${err.code}). Check the network and the location, or use offline mode to serve cached copies.`,
+      { registry, cause: error },
+    );
+  }
+  if (err?.code === 'ENOENT') {
+    return new RegistryError('E_NOT_FOUND', `${action} in registry "${registry}": ${err.message}`, { registry, cause: error });
+  }
+  return new RegistryError('E_INTERNAL', `${action} in registry "${registry}" failed: ${err?.message ?? String(error)}`, {
+    registry,
+    cause: redactError(error),
+  });
+}
+
+export function abortError(signal: AbortSignal, what: string, registry?: string): RegistryError {
+  return new RegistryError('E_ABORTED', `${what} was aborted.`, { registry, cause: signal.reason });
+}
+
+/** Errors that mean "the source could not answer now", for which a cached copy may be served stale. */
+export function isTransient(error: RegistryError): boolean {
+  return error.code === 'E_UNREACHABLE' || error.code === 'E_RATE_LIMIT';
+}
