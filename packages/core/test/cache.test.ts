@@ -1,0 +1,272 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { CacheStore } from '../src/cache-store.js';
+import {
+  copyDirectory,
+  createRegistry,
+  type CreateRegistryOptions,
+  defineSource,
+  type RegistryConfig,
+  type RegistryError,
+  type RegistryWarning,
+} from '../src/index.js';
+import { countingSource, pageRegistry, tempDir, writeTree } from './helpers.js';
+
+const HOUR = 60 * 60 * 1000;
+
+/** A clock the test moves by hand. */
+function clock(start = Date.UTC(2026, 0, 1)) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => (t += ms) };
+}
+
+async function fixture(cacheSettings: RegistryConfig['cacheSettings'] = {}) {
+  const dir = await writeTree(pageRegistry());
+  const cache = await tempDir('cache-');
+  const source = countingSource('dir');
+  const time = clock();
+  const warnings: RegistryWarning[] = [];
+  const open = (options: Partial<CreateRegistryOptions> = {}, duration?: number) =>
+    createRegistry(
+      {
+        registries: { default: { type: 'dir', location: dir, ...(duration === undefined ? {} : { cacheDuration: duration }) } },
+        cacheSettings: { directory: cache, ...cacheSettings },
+      },
+      { sources: [source.adapter], env: {}, now: time.now, onWarning: (w) => warnings.push(w), ...options },
+    );
+  return { dir, cache, ...source, time, open, warnings };
+}
+
+async function allFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) out.push(join(entry.parentPath, entry.name));
+  }
+  return out;
+}
+
+describe('index freshness', () => {
+  it('within cacheDuration: zero source calls, across registry instances (from disk)', async () => {
+    const f = await fixture();
+    await (await f.open()).list();
+    expect(f.calls).toEqual({ revision: 1, readIndex: 1, materialize: 0 });
+    f.time.advance(HOUR / 2);
+    const second = await f.open();
+    const rows = await second.list();
+    expect(rows.length).toBeGreaterThan(0);
+    expect(f.calls).toEqual({ revision: 1, readIndex: 1, materialize: 0 });
+    expect((await second.resolve('tool', 'com.test.echo')).provenance.fromCache).toBe(true);
+  });
+
+  it('expired and unchanged: one revision call, no download, clock restarts', async () => {
+    const f = await fixture();
+    await (await f.open()).list();
+    f.time.advance(HOUR + 1);
+    const registry = await f.open();
+    await registry.list();
+    expect(f.calls).toEqual({ revision: 2, readIndex: 1, materialize: 0 });
+    f.time.advance(HOUR - 1000);
+    await (await f.open()).list();
+    expect(f.calls.revision).toBe(2);
+  });
+
+  it('expired and changed: the new index is downloaded', async () => {
+    const f = await fixture();
+    expect((await (await f.open()).resolve('tool', 'com.test.echo')).entry.version).toBe('1.0.0');
+    await writeTree(pageRegistry({ toolVersion: '1.1.0' }), f.dir);
+    f.time.advance(HOUR + 1);
+    expect((await (await f.open()).resolve('tool', 'com.test.echo')).entry.version).toBe('1.1.0');
+    expect(f.calls.readIndex).toBe(2);
+  });
+
+  it('source down: stale within maxAge with a warning, E_UNREACHABLE past it', async () => {
+    const f = await fixture({ maxAge: 24 * HOUR });
+    await (await f.open()).fetch('tool', 'com.test.echo');
+    f.down.value = true;
+    f.time.advance(2 * HOUR);
+    const fetched = await (await f.open()).fetch('tool', 'com.test.echo');
+    expect(fetched.stale).toBe(true);
+    expect(fetched.provenance.stale).toBe(true);
+    expect(await readFile(join(fetched.dir, 'src/index.js'), 'utf8')).toContain('createExtensionPack');
+    expect(f.warnings.map((w) => [w.code, w.registry])).toContainEqual(['W_STALE', 'default']);
+    f.time.advance(23 * HOUR);
+    const error = (await (await f.open()).list().catch((e: unknown) => e)) as RegistryError;
+    expect(error.code).toBe('E_UNREACHABLE');
+    expect(error.registry).toBe('default');
+    expect(error.message).toMatch(/offline/);
+  });
+
+  it('offline: E_NOT_CACHED with nothing cached; cached copies served with no calls', async () => {
+    const f = await fixture();
+    const error = (await (await f.open({ offline: true })).list().catch((e: unknown) => e)) as RegistryError;
+    expect(error.code).toBe('E_NOT_CACHED');
+    expect(f.calls.revision).toBe(0);
+    await (await f.open()).fetch('tool', 'com.test.echo');
+    const before = { ...f.calls };
+    f.time.advance(100 * HOUR);
+    const fetched = await (await f.open({ offline: true })).fetch('tool', 'com.test.echo');
+    expect(fetched.fromCache).toBe(true);
+    expect(f.calls).toEqual(before);
+    const missing = (await (await f.open({ offline: true })).fetch('persona', 'com.test.helper').catch((e: unknown) => e)) as RegistryError;
+    expect(missing.code).toBe('E_NOT_CACHED');
+  });
+
+  it('preferOffline takes any cached copy; refresh revalidates a fresh one', async () => {
+    const f = await fixture();
+    await (await f.open()).list();
+    f.time.advance(50 * HOUR);
+    await (await f.open({ preferOffline: true })).list();
+    expect(f.calls.revision).toBe(1);
+    await (await f.open({ refresh: true })).list();
+    expect(f.calls.revision).toBe(2);
+  });
+
+  it('a damaged cached index is discarded and fetched again', async () => {
+    const f = await fixture();
+    await (await f.open()).list();
+    const blobs = join(f.cache, 'v1', 'blobs');
+    const [blob] = await readdir(blobs);
+    await writeFile(join(blobs, blob!), '{"extensions":{}}');
+    const rows = await (await f.open()).list();
+    expect(rows.length).toBe(3);
+    expect(f.calls.readIndex).toBe(2);
+  });
+});
+
+describe('entries', () => {
+  it('50 concurrent fetches make one materialize', async () => {
+    const f = await fixture();
+    const registry = await f.open();
+    const results = await Promise.all(Array.from({ length: 50 }, () => registry.fetch('tool', 'com.test.echo')));
+    expect(f.calls.materialize).toBe(1);
+    expect(new Set(results.map((r) => r.integrity)).size).toBe(1);
+  });
+
+  it('a cached file truncated behind our back is detected and fetched again', async () => {
+    const f = await fixture();
+    const first = await (await f.open()).fetch('tool', 'com.test.echo');
+    await truncate(join(first.dir, 'src/index.js'), 5);
+    const again = await (await f.open()).fetch('tool', 'com.test.echo');
+    expect(f.calls.materialize).toBe(2);
+    expect(again.integrity).toBe(first.integrity);
+    expect(await readFile(join(again.dir, 'src/index.js'), 'utf8')).toContain('createExtensionPack');
+    // …also within one process, where the entry is already known in memory.
+    const registry = await f.open();
+    await registry.fetch('tool', 'com.test.echo');
+    await writeFile(join(again.dir, 'manifest.json'), '{}');
+    const third = await registry.fetch('tool', 'com.test.echo');
+    expect(f.calls.materialize).toBe(3);
+    expect(JSON.parse(await readFile(join(third.dir, 'manifest.json'), 'utf8')).id).toBe('com.test.echo');
+  });
+
+  it('a new revision with unchanged entry files reuses the same stored tree', async () => {
+    const f = await fixture();
+    const first = await (await f.open()).fetch('tool', 'com.test.echo');
+    const doc = pageRegistry()['registry.json'] as Record<string, unknown>;
+    await writeFile(join(f.dir, 'registry.json'), JSON.stringify({ ...doc, updated: '2025-01-01T00:00:00.000Z' }));
+    f.time.advance(HOUR + 1);
+    const second = await (await f.open()).fetch('tool', 'com.test.echo');
+    expect(second.revision).not.toBe(first.revision);
+    expect(second.dir).toBe(first.dir);
+    expect(await readdir(join(f.cache, 'v1', 'content'))).toHaveLength(1);
+  });
+
+  it('a source failing mid-materialize leaves the cache as it was', async () => {
+    const f = await fixture();
+    await (await f.open()).fetch('tool', 'com.test.echo');
+    const before = (await allFiles(f.cache)).filter((p) => !p.includes('/tmp/')).sort();
+    const broken = defineSource({
+      type: 'dir',
+      create: (config, ctx) => {
+        const inner = f.adapter.create(config, ctx);
+        return {
+          ...inner,
+          displayLocation: inner.displayLocation,
+          async materialize(request) {
+            await copyDirectory(join(config.location, request.path), request.destination);
+            throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+          },
+        };
+      },
+    });
+    const registry = await createRegistry(
+      { registries: { default: { type: 'dir', location: f.dir } }, cacheSettings: { directory: f.cache } },
+      { sources: [broken], env: {}, now: f.time.now },
+    );
+    const error = (await registry.fetch('persona', 'com.test.helper').catch((e: unknown) => e)) as RegistryError;
+    expect(error.code).toBe('E_UNREACHABLE');
+    const after = (await allFiles(f.cache)).filter((p) => !p.includes('/tmp/')).sort();
+    expect(after).toEqual(before);
+    expect(await readdir(join(f.cache, 'v1', 'tmp'))).toEqual([]);
+    const store = new CacheStore(f.cache);
+    expect((await store.verify()).problems).toEqual([]);
+  });
+
+  it('enabled: false writes nothing to disk, and concurrent requests are still shared', async () => {
+    const f = await fixture({ enabled: false });
+    const registry = await f.open();
+    await Promise.all(Array.from({ length: 10 }, () => registry.fetch('tool', 'com.test.echo')));
+    expect(f.calls.materialize).toBe(1);
+    expect(existsSync(f.cache) ? await readdir(f.cache) : []).toEqual([]);
+    await registry.close();
+  });
+
+  it('no secret in any cache file name or file', async () => {
+    const secret = 'tok_cache_secret_9f8e7d6c5b4a';
+    const f = await fixture();
+    const registry = await createRegistry(
+      { registries: { default: { type: 'dir', location: f.dir, token: secret } }, cacheSettings: { directory: f.cache } },
+      { sources: [f.adapter], env: {} },
+    );
+    await registry.fetch('tool', 'com.test.echo');
+    await registry.list();
+    for (const file of await allFiles(f.cache)) {
+      expect(file).not.toContain(secret);
+      expect(await readFile(file, 'utf8')).not.toContain(secret);
+    }
+  });
+});
+
+describe('several processes sharing one cache directory', () => {
+  it('both succeed and cache verify is clean', async () => {
+    const f = await fixture();
+    const script = join(import.meta.dirname, 'support', 'fetch-all.ts');
+    const tsx = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tsx');
+    const run = () => promisify(execFile)(tsx, [script, f.dir, f.cache], { env: { ...process.env, NODE_OPTIONS: '--conditions=dev-source' } });
+    const [a, b] = await Promise.all([run(), run()]);
+    const one = JSON.parse(a.stdout) as Record<string, string>;
+    const two = JSON.parse(b.stdout) as Record<string, string>;
+    expect(one).toEqual(two);
+    expect(Object.keys(one)).toEqual(['com.test.echo', 'com.test.helper']);
+    const store = new CacheStore(f.cache);
+    const verified = await store.verify();
+    expect(verified.problems).toEqual([]);
+    expect(verified.checked).toBeGreaterThanOrEqual(3);
+    await rm(join(f.cache, 'v1', 'tmp'), { recursive: true, force: true });
+  });
+});
+
+describe('maintenance', () => {
+  it('prune removes trees no cached index references once older than maxAge; clean removes a registry', async () => {
+    const f = await fixture({ maxAge: 24 * HOUR });
+    const old = await (await f.open()).fetch('tool', 'com.test.echo');
+    await writeTree(pageRegistry({ toolVersion: '2.0.0' }), f.dir);
+    f.time.advance(HOUR + 1);
+    const fresh = await (await f.open()).fetch('tool', 'com.test.echo');
+    expect(fresh.dir).not.toBe(old.dir);
+    const store = new CacheStore(f.cache);
+    expect((await store.prune(24 * HOUR, f.time.now())).contents).toBe(0); // too young to go
+    const removed = await store.prune(24 * HOUR, f.time.now() + 25 * HOUR);
+    expect(removed.contents).toBe(1);
+    expect(existsSync(old.dir)).toBe(false);
+    expect(existsSync(fresh.dir)).toBe(true);
+    const [row] = await store.summary();
+    expect(row).toMatchObject({ registry: 'default', sourceType: 'dir', entries: 1 });
+    expect(await store.clean('default')).toBe(1);
+    expect(await store.summary()).toEqual([]);
+  });
+});
