@@ -15,6 +15,7 @@ export function packageConfig(overrides: Options = {}) {
     clean: true,
     splitting: true,
     treeshake: true,
+    removeNodeProtocol: false,
     ...overrides,
   });
 }

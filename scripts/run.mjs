@@ -4,12 +4,20 @@
 // Quick start at two commands with no global installs.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const PNPM = 'pnpm@10.34.9';
-const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1', COREPACK_ENABLE_STRICT: '0' };
+const PNPM_VERSION = '10.34.9';
+const toolsDir = join(root, '.tools');
+const env = {
+  ...process.env,
+  TURBO_TELEMETRY_DISABLED: '1',
+  DO_NOT_TRACK: '1',
+  COREPACK_ENABLE_STRICT: '0',
+  // turbo and publint call `pnpm` themselves, so the pinned pnpm must be on PATH, not only reachable through npx.
+  PATH: [join(toolsDir, 'node_modules', '.bin'), process.env.PATH].join(delimiter),
+};
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
 function run(cmd, args, opts = {}) {
@@ -18,10 +26,23 @@ function run(cmd, args, opts = {}) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
+function pnpmVersion() {
+  const r = spawnSync('pnpm', ['--version'], { env, encoding: 'utf8', shell: process.platform === 'win32' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/** Makes the pinned pnpm available (a private copy in .tools/ when the machine has another or none). */
+function ensurePnpm() {
+  if (pnpmVersion() === PNPM_VERSION) return;
+  console.error(`[agentos-registry] fetching pnpm ${PNPM_VERSION} into .tools/ (first run only)…`);
+  run('npm', ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--prefix', toolsDir, `pnpm@${PNPM_VERSION}`]);
+}
+
 function bootstrap() {
+  ensurePnpm();
   if (existsSync(join(root, 'node_modules', '.modules.yaml')) && existsSync(bin('turbo'))) return;
-  console.error(`[agentos-registry] installing the workspace with ${PNPM} (first run only)…`);
-  run('npx', ['--yes', PNPM, 'install', '--frozen-lockfile']);
+  console.error('[agentos-registry] installing the workspace (first run only)…');
+  run('pnpm', ['install', '--frozen-lockfile']);
 }
 
 function turbo(task, extra = []) {

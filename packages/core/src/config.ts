@@ -236,3 +236,11 @@ export function unknownSourceFields(config: SourceConfig, declared: readonly str
 }
 
 export { hint as didYouMean };
+
+/** The effective cache settings of a config (or of none): directory, enabled and maxAge, as createRegistry uses them. */
+export function resolveCacheSettings(
+  cacheSettings: CacheSettings | undefined,
+  options: { env?: Readonly<Record<string, string | undefined>>; baseDir?: string } = {},
+): NormalizedCacheSettings {
+  return normalizeCache(cacheSettings, options.env ?? process.env, options.baseDir ?? process.cwd());
+}

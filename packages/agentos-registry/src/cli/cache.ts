@@ -1,0 +1,70 @@
+/**
+ * `agentos-registry cache ls|verify|clean|prune`: looking after the on-disk cache. The cache folder and maxAge come
+ * from the config file when there is one (its cacheSettings), else from the defaults and AGENTOS_REGISTRY_CACHE.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CacheStore, loadConfigFile, type NormalizedCacheSettings, resolveCacheSettings } from '@agentos-registry/core';
+import { type CommonOptions, DEFAULT_CONFIG_FILES, findConfigFile } from './config.js';
+import { table, toJson } from './format.js';
+import type { CliIo } from './io.js';
+
+/** The cache settings the CLI works on: those of the config file if one is found, else the defaults. */
+export async function cacheSettingsFor(io: CliIo, options: CommonOptions): Promise<NormalizedCacheSettings> {
+  const hasDefault = DEFAULT_CONFIG_FILES.some((name) => existsSync(resolve(io.cwd, name)));
+  if (!options.config && !hasDefault) return resolveCacheSettings(undefined, { env: io.env, baseDir: io.cwd });
+  const { config, baseDir } = await loadConfigFile(findConfigFile(io.cwd, options.config));
+  return resolveCacheSettings(config.cacheSettings, { env: io.env, baseDir });
+}
+
+function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function age(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  if (s < 172800) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86400)}d`;
+}
+
+export async function cacheLs(settings: NormalizedCacheSettings, json: boolean, now = Date.now()): Promise<string> {
+  const rows = await new CacheStore(settings.directory).summary();
+  if (json) {
+    return `${toJson({
+      directory: settings.directory,
+      registries: rows.map((r) => ({ registry: r.registry, sourceType: r.sourceType, location: r.location, revision: r.revision, ageMs: now - r.checkedAt, entries: r.entries, bytes: r.bytes })),
+    })}\n`;
+  }
+  if (rows.length === 0) return `cache ${settings.directory} holds no registry\n`;
+  const body = table(
+    ['REGISTRY', 'TYPE', 'REVISION', 'CHECKED', 'ENTRIES', 'SIZE', 'LOCATION'],
+    rows.map((r) => [r.registry, r.sourceType, r.revision.slice(0, 16), `${age(now - r.checkedAt)} ago`, String(r.entries), size(r.bytes), r.location]),
+  );
+  return `${body}\ncache: ${settings.directory}\n`;
+}
+
+export async function cacheVerify(settings: NormalizedCacheSettings, json: boolean): Promise<{ text: string; ok: boolean }> {
+  const result = await new CacheStore(settings.directory).verify({ repair: true });
+  const ok = result.problems.length === 0;
+  if (json) return { text: `${toJson({ directory: settings.directory, checked: result.checked, problems: result.problems })}\n`, ok };
+  const lines = result.problems.map((p) => `problem: ${p} (removed; it will be fetched again)`);
+  lines.push(`${result.checked} item(s) checked in ${settings.directory}: ${ok ? 'all intact' : `${result.problems.length} problem(s)`}`);
+  return { text: `${lines.join('\n')}\n`, ok };
+}
+
+export async function cacheClean(settings: NormalizedCacheSettings, registry: string | undefined, json: boolean): Promise<string> {
+  const removed = await new CacheStore(settings.directory).clean(registry);
+  if (json) return `${toJson({ directory: settings.directory, registry: registry ?? null, removed })}\n`;
+  if (registry === undefined) return `removed the cache in ${settings.directory}\n`;
+  return removed > 0 ? `removed the cached index and entries of "${registry}"\n` : `nothing cached for "${registry}"\n`;
+}
+
+export async function cachePrune(settings: NormalizedCacheSettings, json: boolean, now = Date.now()): Promise<string> {
+  const removed = await new CacheStore(settings.directory).prune(settings.maxAge, now);
+  if (json) return `${toJson({ directory: settings.directory, maxAgeMs: settings.maxAge, removed })}\n`;
+  return `pruned ${removed.contents} stored entr${removed.contents === 1 ? 'y' : 'ies'}, ${removed.refs} old reference(s), ${removed.blobs} index blob(s) and ${removed.temp} leftover(s) older than ${age(settings.maxAge)}\n`;
+}

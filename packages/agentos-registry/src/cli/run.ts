@@ -1,0 +1,189 @@
+/**
+ * The `agentos-registry` command line: list, search, info, fetch and load against the registries of a config file.
+ * `runCli` never exits the process and never touches the console directly, so tests drive it with fake streams.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { isRegistryError, type Registry, redact } from '@agentos-registry/core';
+import pkg from '../../package.json' with { type: 'json' };
+import { cacheClean, cacheLs, cachePrune, cacheSettingsFor, cacheVerify } from './cache.js';
+import { type CommonOptions, openRegistry, WarningPrinter } from './config.js';
+import { fetchJson, fetchText, infoJson, infoText, listedJson, listText, loadJson, loadText, toJson } from './format.js';
+import { type CliIo, processIo } from './io.js';
+
+interface FilterOptions {
+  kind?: string;
+  registry?: string;
+}
+
+interface KindOptions {
+  kind: string;
+}
+
+/** The `{"error": …}` object printed with `--json`, and the text printed without it. */
+export function errorReport(error: unknown): { code: string; message: string; registry: string | null } {
+  if (isRegistryError(error)) return { code: error.code, message: redact(error.message), registry: error.registry ?? null };
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'E_INTERNAL', message: redact(message), registry: null };
+}
+
+/** Runs one invocation (`argv` without `node` and the script) and resolves to its exit code. */
+export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const json = argv.includes('--json');
+  let verbose = argv.includes('--verbose');
+  const out = (text: string) => io.stdout.write(redact(text));
+  const warnings = new WarningPrinter(io);
+
+  /** Opens the registry for one command, runs it, and always releases the sources. */
+  const withRegistry = async (command: Command, body: (registry: Registry, options: CommonOptions) => Promise<void>) => {
+    const options = command.optsWithGlobals<CommonOptions>();
+    verbose = options.verbose === true;
+    const registry = await openRegistry(io, options, warnings);
+    try {
+      await body(registry, options);
+    } finally {
+      await registry.close();
+    }
+  };
+
+  const program = new Command('agentos-registry')
+    .description('Browse, fetch and load AgentOS extensions and personas from self-hosted registries.')
+    .version(pkg.version, '-V, --version')
+    .option('-c, --config <file>', 'registry config file (.json, .mjs or .js); default: agentos-registry.config.{json,mjs,js} in the working directory')
+    .option('--json', 'print machine-readable JSON on stdout')
+    .option('--offline', 'never contact a source; use only what is cached')
+    .option('--prefer-offline', 'use any cached copy whatever its age; contact a source only when nothing is cached')
+    .option('--refresh', 'revalidate every registry index now, ignoring cacheDuration')
+    .option('--verbose', 'log what the registry does to stderr')
+    .configureHelp({ showGlobalOptions: true })
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .exitOverride();
+
+  const kindFilter = () => new Option('-k, --kind <kind>', 'only the registry used for this kind, and entries that provide it');
+  const registryFilter = () => new Option('-r, --registry <name>', 'only this configured registry');
+  const kindOption = () => new Option('-k, --kind <kind>', 'extension kind, or persona').default('tool');
+
+  program
+    .command('list')
+    .description('list the entries of the configured registries')
+    .addOption(kindFilter())
+    .addOption(registryFilter())
+    .action(async (opts: FilterOptions, command: Command) => {
+      await withRegistry(command, async (registry) => {
+        const entries = await registry.list(filterOf(opts));
+        out(json ? `${toJson(listedJson(entries))}\n` : listText(entries));
+      });
+    });
+
+  program
+    .command('search <text>')
+    .description('find entries whose id, name, package, description or keywords contain <text>')
+    .addOption(kindFilter())
+    .addOption(registryFilter())
+    .action(async (text: string, opts: FilterOptions, command: Command) => {
+      await withRegistry(command, async (registry) => {
+        const entries = await registry.search(text, filterOf(opts));
+        out(json ? `${toJson(listedJson(entries))}\n` : listText(entries, text));
+      });
+    });
+
+  program
+    .command('info <ref>')
+    .description('show an entry and its manifest; <ref> is id, id@range or registry:id@range')
+    .addOption(kindOption())
+    .action(async (ref: string, opts: KindOptions, command: Command) => {
+      await withRegistry(command, async (registry) => {
+        const info = await registry.info(opts.kind, ref);
+        warnings.printAll(info.warnings);
+        out(json ? `${toJson(infoJson(info))}\n` : infoText(info));
+      });
+    });
+
+  program
+    .command('fetch <ref>')
+    .description("put an entry's files in the cache and print where they are")
+    .addOption(kindOption())
+    .action(async (ref: string, opts: KindOptions, command: Command) => {
+      await withRegistry(command, async (registry) => {
+        const fetched = await registry.fetch(opts.kind, ref);
+        warnings.printAll(fetched.warnings);
+        out(json ? `${toJson(fetchJson(fetched))}\n` : fetchText(fetched));
+      });
+    });
+
+  program
+    .command('load <ref>')
+    .description("load an extension pack (runs its createExtensionPack) or a persona, and print what it provides")
+    .addOption(kindOption())
+    .action(async (ref: string, opts: KindOptions, command: Command) => {
+      await withRegistry(command, async (registry) => {
+        const loaded = await registry.load(opts.kind, ref);
+        warnings.printAll(loaded.fetched.warnings);
+        out(json ? `${toJson(loadJson(loaded))}\n` : loadText(loaded));
+      });
+    });
+
+  const cache = program.command('cache').description('inspect and maintain the on-disk cache (folder and maxAge from the config, if any)');
+  let exitCode = 0;
+  cache
+    .command('ls')
+    .description('cached registries: revision, age, entries, size')
+    .action(async (_opts: unknown, command: Command) => {
+      out(await cacheLs(await cacheSettingsFor(io, command.optsWithGlobals<CommonOptions>()), json));
+    });
+  cache
+    .command('verify')
+    .description('re-hash every cached index and entry; damaged items are removed (and fetched again when next used)')
+    .action(async (_opts: unknown, command: Command) => {
+      const result = await cacheVerify(await cacheSettingsFor(io, command.optsWithGlobals<CommonOptions>()), json);
+      out(result.text);
+      if (!result.ok) exitCode = 1;
+    });
+  cache
+    .command('clean [registry]')
+    .description('remove what is cached for one registry, or the whole cache')
+    .action(async (registry: string | undefined, _opts: unknown, command: Command) => {
+      out(await cacheClean(await cacheSettingsFor(io, command.optsWithGlobals<CommonOptions>()), registry, json));
+    });
+  cache
+    .command('prune')
+    .description('remove what no cached index references and is older than cacheSettings.maxAge')
+    .action(async (_opts: unknown, command: Command) => {
+      out(await cachePrune(await cacheSettingsFor(io, command.optsWithGlobals<CommonOptions>()), json));
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return usageExit(error, json, io);
+    const report = errorReport(error);
+    if (json) {
+      out(`${toJson({ error: report })}\n`);
+    } else {
+      io.stderr.write(`error [${report.code}] ${report.message}\n`);
+    }
+    if (verbose && error instanceof Error && error.stack) io.stderr.write(`${redact(error.stack)}\n`);
+    return 1;
+  }
+}
+
+function filterOf(opts: FilterOptions): FilterOptions {
+  return {
+    ...(opts.kind === undefined ? {} : { kind: opts.kind }),
+    ...(opts.registry === undefined ? {} : { registry: opts.registry }),
+  };
+}
+
+/** Help and version end well; a usage mistake (commander already printed it) is exit code 1, with JSON if asked. */
+function usageExit(error: CommanderError, json: boolean, io: CliIo): number {
+  if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+  if (error.exitCode === 0) return 0;
+  if (json) {
+    const message = error.message.replace(/^error:\s*/, '');
+    io.stdout.write(`${toJson({ error: { code: 'E_USAGE', message, registry: null } })}\n`);
+  }
+  return 1;
+}

@@ -1,0 +1,7 @@
+/**
+ * `agentos-registry`: core, every built-in source, and a `createRegistry` that has them preregistered.
+ * The local `createRegistry` export takes precedence over the one re-exported from core.
+ */
+export * from '@agentos-registry/core';
+export * from '@agentos-registry/source-file';
+export { builtinSources, createRegistry } from './create-registry.js';

@@ -1,0 +1,37 @@
+import type { CheckContext } from '../context.js';
+import { describeOutcome, outcomeCode, settle } from '../errors.js';
+import { conformanceFixture } from '../fixture.js';
+
+const echo = conformanceFixture.entries[0]!;
+
+function abortedSignal(): AbortSignal {
+  const controller = new AbortController();
+  controller.abort();
+  return controller.signal;
+}
+
+/** Checks that an aborted call stops: through core, and on the source itself. */
+export function registerAbortChecks({ describe, test, expect, shared, prepareShared }: CheckContext): void {
+  describe('abort', () => {
+    prepareShared();
+    test('fetch with an already-aborted signal is E_ABORTED', async () => {
+      const registry = await (await shared()).registry();
+      const outcome = await settle(registry.fetch('tool', echo.id, { signal: abortedSignal() }));
+      expect(outcomeCode(outcome), describeOutcome(outcome)).toBe('E_ABORTED');
+    });
+
+    test('materialize with an already-aborted signal rejects', async () => {
+      const session = await shared();
+      const { entry } = await (await session.registry()).resolve('tool', echo.id);
+      const source = session.source();
+      const revision = await source.revision(await session.callContext());
+      if (revision === 'unchanged') throw new Error("revision() answered 'unchanged' without a previous revision");
+      const ctx = await session.callContext({ signal: abortedSignal() });
+      const outcome = await settle(source.materialize({ path: entry.path, revision, destination: await session.tempDir('aborted') }, ctx));
+      // Core maps an AbortError to E_ABORTED, so a source may throw either.
+      const name = outcome.ok ? undefined : (outcome.error as { name?: unknown } | null)?.name;
+      const code = outcomeCode(outcome);
+      expect(code === 'E_ABORTED' || name === 'AbortError' ? 'aborted' : code, describeOutcome(outcome)).toBe('aborted');
+    });
+  });
+}
