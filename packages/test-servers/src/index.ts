@@ -1,0 +1,45 @@
+// Everything tests need to stand up real servers on 127.0.0.1; one module per concept.
+export { basicAuthHeader, checkAuthorization, type ServerAuth, withoutSecrets } from './auth.js';
+export { type CgiOptions, type CgiOutcome, parseCgiHeaders, runCgi } from './cgi.js';
+export { Cleanup, type Closable, withServers } from './cleanup.js';
+export { contentTypeFor } from './content-type.js';
+export {
+  type FaultProxy,
+  type FaultProxyOptions,
+  type FaultProxyRequestLog,
+  startFaultProxy,
+} from './fault-proxy.js';
+export { type Fault, type FaultRule, FaultTable, garbageBytes } from './fault-rules.js';
+export {
+  type ForwardProxy,
+  type ForwardProxyOptions,
+  type ForwardProxyRequestLog,
+  startForwardProxy,
+} from './forward-proxy.js';
+export { freePort, LOOPBACK, waitForPort } from './free-port.js';
+export { type GitDaemon, type GitDaemonOptions, type GitDaemonRequestLog, startGitDaemon } from './git-daemon.js';
+export {
+  GIT_IDENTITY,
+  GitCommandError,
+  type GitResult,
+  gitConfigEnv,
+  gitEnv,
+  type RunGitOptions,
+  runGit,
+} from './git-env.js';
+export {
+  type GitHttpRequestLog,
+  type GitHttpServer,
+  type GitHttpServerOptions,
+  startGitHttpServer,
+} from './git-http-server.js';
+export { type CommitOptions, type CreateGitRepoOptions, createGitRepo, type GitRepo, type RepoFiles } from './git-repo.js';
+export { type Listening, listenOnLoopback } from './listen.js';
+export { isLoopbackHost } from './loopback-guard.js';
+export {
+  type StaticRequestLog,
+  type StaticServer,
+  type StaticServerOptions,
+  startStaticServer,
+} from './static-server.js';
+export { makeTempDir, type TempDir } from './temp-dir.js';
