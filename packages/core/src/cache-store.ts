@@ -60,6 +60,7 @@ export interface StoredContent {
   dir: string;
   integrity: string;
   content: string;
+  meta: ContentMeta | undefined;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -190,12 +191,17 @@ export class CacheStore {
   async readEntry(key: string, revision: string, path: string): Promise<StoredContent | undefined> {
     const ref = await readJson<EntryRef>(this.refFile(key, revision, path));
     if (!ref || ref.revision !== revision || ref.path !== path) return undefined;
-    return (await this.checkContent(ref.content)) ? { dir: this.path('content', ref.content, 'files'), integrity: ref.integrity, content: ref.content } : undefined;
+    const meta = await this.contentMeta(ref.content);
+    if (!meta || !(await this.checkContent(ref.content, meta))) return undefined;
+    return { dir: this.path('content', ref.content, 'files'), integrity: ref.integrity, content: ref.content, meta };
   }
 
-  /** True when a stored tree is whole: its meta is readable and every file has its recorded size and mtime. */
-  async checkContent(content: string): Promise<boolean> {
-    const meta = await readJson<ContentMeta>(this.path('content', content, 'meta.json'));
+  /**
+   * True when a stored tree is whole: its meta is readable and every file has its recorded size and mtime. A caller
+   * that already holds the meta passes it, so a warm check costs one `lstat` per file and no read.
+   */
+  async checkContent(content: string, known?: ContentMeta): Promise<boolean> {
+    const meta = known ?? (await readJson<ContentMeta>(this.path('content', content, 'meta.json')));
     if (!meta) return false;
     const dir = this.path('content', content, 'files');
     try {
@@ -221,12 +227,13 @@ export class CacheStore {
   ): Promise<StoredContent> {
     const content = contentName(integrity);
     const target = this.path('content', content);
+    let meta: ContentMeta | undefined;
     if (!(await this.checkContent(content))) {
       const staging = await this.tempPath('entry');
       await mkdir(staging, { recursive: true });
       await rename(tempFiles, join(staging, 'files'));
       const files = await fingerprint(join(staging, 'files'));
-      const meta: ContentMeta = { v: 1, integrity, bytes: files.reduce((n, [, s]) => n + s, 0), files, storedAt: now };
+      meta = { v: 1, integrity, bytes: files.reduce((n, [, s]) => n + s, 0), files, storedAt: now };
       await writeFile(join(staging, 'meta.json'), JSON.stringify(meta));
       await mkdir(this.path('content'), { recursive: true });
       try {
@@ -235,8 +242,9 @@ export class CacheStore {
         const code = (error as NodeJS.ErrnoException).code;
         if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
         if (await this.checkContent(content)) {
-          // Another process stored the same bytes first; theirs is as good as ours.
+          // Another process stored the same bytes first; theirs is as good as ours (and its mtimes are its own).
           await rm(staging, { recursive: true, force: true });
+          meta = undefined;
         } else {
           // What is there is damaged: move it aside (atomic), then put ours in place.
           const aside = await this.tempPath('damaged');
@@ -250,7 +258,7 @@ export class CacheStore {
     }
     const entryRef: EntryRef = { v: 1, registry: ref.registry, revision: ref.revision, path: ref.path, content, integrity, storedAt: now };
     await this.writeAtomic(this.refFile(ref.key, ref.revision, ref.path), JSON.stringify(entryRef));
-    return { dir: join(target, 'files'), integrity, content };
+    return { dir: join(target, 'files'), integrity, content, meta: meta ?? (await this.contentMeta(content)) };
   }
 
   // ── maintenance (cache ls / verify / clean / prune) ─────────────────────────────────────────────────────────────

@@ -8,7 +8,7 @@
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { contentName } from './cache-store.js';
+import { type ContentMeta, contentName } from './cache-store.js';
 import { RegistryError } from './errors.js';
 import type { IndexState } from './index-service.js';
 import { type PackageJson, readEntryManifest } from './manifest.js';
@@ -23,6 +23,8 @@ export interface StoredEntry {
   integrity: string;
   /** Content folder name in the store (undefined for in-place and uncached entries). */
   content: string | undefined;
+  /** The stored tree's fingerprint, kept so a warm check reads nothing. */
+  meta: ContentMeta | undefined;
   manifest: ExtensionManifest;
   manifestSynthesized: boolean;
   packageJson: PackageJson | undefined;
@@ -41,7 +43,7 @@ export class EntryService {
     normalizeRelativePath(entry.path, { registry: reg.name, field: `path of ${entry.id}` });
     const memoryKey = `${reg.name}\0${state.revision.id}\0${entry.path}`;
     const known = this.memory.get(memoryKey);
-    if (known && (known.content === undefined || (await this.rt.store!.checkContent(known.content)))) {
+    if (known && (known.content === undefined || (await this.rt.store!.checkContent(known.content, known.meta)))) {
       return { stored: known, fromCache: true };
     }
     if (known) this.memory.delete(memoryKey);
@@ -61,7 +63,7 @@ export class EntryService {
     if (!this.rt.store || (reg.source.flags?.local && reg.source.locate)) return undefined;
     const hit = await this.rt.store.readEntry(reg.key, state.revision.id, entry.path);
     if (!hit) return undefined;
-    return this.describe(reg, entry, hit.dir, hit.integrity, hit.content);
+    return this.describe(reg, entry, hit.dir, hit.integrity, hit.content, hit.meta);
   }
 
   private async fromSource(reg: ConfiguredRegistry, entry: IndexEntry, state: IndexState, signal: AbortSignal | undefined): Promise<StoredEntry> {
@@ -86,7 +88,7 @@ export class EntryService {
       const { integrity } = await scanTree(temp, { signal, registry: reg.name });
       if (store) {
         const saved = await store.storeEntry(temp, integrity, { key: reg.key, registry: reg.name, revision: state.revision.id, path: entry.path }, this.rt.now());
-        return this.describe(reg, entry, saved.dir, integrity, saved.content);
+        return this.describe(reg, entry, saved.dir, integrity, saved.content, saved.meta);
       }
       const dir = join(await this.scratchDir(), contentName(integrity));
       await rename(temp, dir).catch(async (error: NodeJS.ErrnoException) => {
@@ -101,10 +103,17 @@ export class EntryService {
     }
   }
 
-  private async describe(reg: ConfiguredRegistry, entry: IndexEntry, dir: string, integrity: string, content: string | undefined): Promise<StoredEntry> {
+  private async describe(
+    reg: ConfiguredRegistry,
+    entry: IndexEntry,
+    dir: string,
+    integrity: string,
+    content: string | undefined,
+    meta?: ContentMeta,
+  ): Promise<StoredEntry> {
     const { manifest, synthesized, packageJson, warnings } = await readEntryManifest(dir, entry, reg.name);
     for (const warning of warnings) this.rt.warn(warning);
-    return { dir, integrity, content, manifest, manifestSynthesized: synthesized, packageJson, warnings };
+    return { dir, integrity, content, meta, manifest, manifestSynthesized: synthesized, packageJson, warnings };
   }
 
   /** With the cache off nothing goes to the cache folder: entries live in a private temp folder until `close()`. */

@@ -15,6 +15,9 @@ import type { ConfiguredRegistry, Runtime } from './runtime.js';
 import { abortError, isTransient, toRegistryError } from './source-errors.js';
 import type { RegistryIndex } from './types.js';
 
+/** Default `cacheDuration` of sources with `flags.local`. */
+export const LOCAL_CACHE_DURATION = 1000;
+
 export interface IndexState {
   revision: SourceRevision;
   index: RegistryIndex;
@@ -39,9 +42,12 @@ export class IndexService {
 
   constructor(private readonly rt: Runtime) {}
 
-  /** Local sources revalidate on every call by default: their revision is a cheap local walk, and edits show at once. */
+  /**
+   * Local folders revalidate after one second by default instead of an hour: their revision is a walk of the local
+   * disk, so edits show almost at once, while a burst of loads still walks the folder only once.
+   */
   private cacheDuration(reg: ConfiguredRegistry): number {
-    if (reg.settings.config.cacheDuration === undefined && reg.source.flags?.local) return 0;
+    if (reg.settings.config.cacheDuration === undefined && reg.source.flags?.local) return LOCAL_CACHE_DURATION;
     return reg.settings.cacheDuration;
   }
 
