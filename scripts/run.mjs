@@ -61,6 +61,16 @@ switch (command) {
   case 'test':
     run(process.execPath, [join(root, 'scripts', 'test.mjs'), ...rest]);
     break;
+  case 'bench': {
+    turbo('build', ['--filter=agentos-registry...']);
+    const { readdirSync } = await import('node:fs');
+    const wanted = rest.length > 0 ? rest : readdirSync(join(root, 'bench')).filter((f) => f.endsWith('.mjs'));
+    for (const file of wanted) {
+      console.log(`\n# ${file}`);
+      run(process.execPath, [join(root, 'bench', file)]);
+    }
+    break;
+  }
   case 'turbo':
     turbo(rest[0] ?? 'build', rest.slice(1));
     break;

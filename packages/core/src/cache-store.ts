@@ -205,11 +205,14 @@ export class CacheStore {
     if (!meta) return false;
     const dir = this.path('content', content, 'files');
     try {
-      for (const [rel, size, mtime] of meta.files) {
-        const s = await lstat(join(dir, rel));
-        if (!s.isFile() || s.size !== size || Math.round(s.mtimeMs) !== mtime) return false;
-      }
-      return true;
+      // In parallel: the checks are independent, and the thread pool runs them side by side.
+      const checks = await Promise.all(
+        meta.files.map(async ([rel, size, mtime]) => {
+          const s = await lstat(join(dir, rel));
+          return s.isFile() && s.size === size && Math.round(s.mtimeMs) === mtime;
+        }),
+      );
+      return checks.every(Boolean);
     } catch {
       return false;
     }
