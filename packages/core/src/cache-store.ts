@@ -45,6 +45,8 @@ export interface EntryRef {
   content: string;
   integrity: string;
   storedAt: number;
+  /** Facts a caller keeps with the ref (e.g. npm's integrity of a package); never secret. */
+  extra?: Record<string, string>;
 }
 
 export interface ContentMeta {
@@ -61,6 +63,7 @@ export interface StoredContent {
   integrity: string;
   content: string;
   meta: ContentMeta | undefined;
+  extra?: Record<string, string>;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -193,7 +196,7 @@ export class CacheStore {
     if (!ref || ref.revision !== revision || ref.path !== path) return undefined;
     const meta = await this.contentMeta(ref.content);
     if (!meta || !(await this.checkContent(ref.content, meta))) return undefined;
-    return { dir: this.path('content', ref.content, 'files'), integrity: ref.integrity, content: ref.content, meta };
+    return { dir: this.path('content', ref.content, 'files'), integrity: ref.integrity, content: ref.content, meta, ...(ref.extra ? { extra: ref.extra } : {}) };
   }
 
   /**
@@ -225,7 +228,7 @@ export class CacheStore {
   async storeEntry(
     tempFiles: string,
     integrity: string,
-    ref: { key: string; registry: string; revision: string; path: string },
+    ref: { key: string; registry: string; revision: string; path: string; extra?: Record<string, string> },
     now: number,
   ): Promise<StoredContent> {
     const content = contentName(integrity);
@@ -259,9 +262,9 @@ export class CacheStore {
     } else {
       await rm(tempFiles, { recursive: true, force: true });
     }
-    const entryRef: EntryRef = { v: 1, registry: ref.registry, revision: ref.revision, path: ref.path, content, integrity, storedAt: now };
+    const entryRef: EntryRef = { v: 1, registry: ref.registry, revision: ref.revision, path: ref.path, content, integrity, storedAt: now, ...(ref.extra ? { extra: ref.extra } : {}) };
     await this.writeAtomic(this.refFile(ref.key, ref.revision, ref.path), JSON.stringify(entryRef));
-    return { dir: join(target, 'files'), integrity, content, meta: meta ?? (await this.contentMeta(content)) };
+    return { dir: join(target, 'files'), integrity, content, meta: meta ?? (await this.contentMeta(content)), ...(ref.extra ? { extra: ref.extra } : {}) };
   }
 
   // ── maintenance (cache ls / verify / clean / prune) ─────────────────────────────────────────────────────────────

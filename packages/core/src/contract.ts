@@ -107,6 +107,37 @@ export interface SourceCreateContext {
   env: Readonly<Record<string, string | undefined>>;
 }
 
+/** A request for a package's code by name and version (npm's `package@version`). */
+export interface PackageRequest {
+  /** Package name, e.g. `@framers/agentos-ext-web-search`. */
+  name: string;
+  /** An exact version or a range. */
+  version: string;
+  /** An empty folder to fill with the package's files (not wrapped in `package/`). */
+  destination: string;
+  /** Package registry settings for this fetch (`registry` URL, `token`); absent fields follow the user's own config (`.npmrc`). */
+  options?: { registry?: string; token?: string };
+}
+
+/** What a package fetch resolved to. */
+export interface PackageResult {
+  /** The exact version fetched. */
+  version: string;
+  /** The package manager's own integrity for the tarball (e.g. npm's `sha512-…`). */
+  integrity: string;
+  /** Where it came from (a tarball URL without credentials). */
+  resolved: string;
+}
+
+/** What core hands an adapter when it asks for a package's code. */
+export interface PackageContext {
+  signal: AbortSignal;
+  logger: Logger;
+  /** A folder the adapter may keep its own cache in; absent when caching is off. */
+  workDir?: string;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
 /** A source type, registered with `createRegistry(config, { sources: [adapter] })`. */
 export interface SourceAdapter {
   /** The `type` string it serves. */
@@ -121,6 +152,11 @@ export interface SourceAdapter {
   validate?(config: SourceConfig): ConfigProblem[];
   /** Builds the source of one configured registry. */
   create(config: SourceConfig, ctx: SourceCreateContext): RegistrySource;
+  /**
+   * Optional: fetches a package's code by name and version, for index entries that name a `package` but ship no
+   * runnable code in their folder (the real AgentOS registry works this way). The npm adapter provides it.
+   */
+  fetchPackage?(request: PackageRequest, ctx: PackageContext): Promise<PackageResult>;
 }
 
 /** The fields every registry may carry whatever its type. */

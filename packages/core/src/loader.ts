@@ -12,7 +12,7 @@ import type { PackageJson } from './manifest.js';
 import { readJsonFile } from './manifest.js';
 import { isInside } from './paths.js';
 import { formatIssuePath, personaSchema } from './schema.js';
-import type { ExtensionPack, ExtensionPackContext, FetchedEntry, PersonaDefinition } from './types.js';
+import type { ExtensionManifest, ExtensionPack, ExtensionPackContext, FetchedEntry, PersonaDefinition } from './types.js';
 
 const RUNNABLE = new Set(['.js', '.mjs', '.cjs']);
 
@@ -34,39 +34,40 @@ function packageEntry(pkg: PackageJson | undefined): string | undefined {
   return pick(exp) ?? pkg.main;
 }
 
-/** The module file of an extension entry: manifest `entry`/`entryPoint`, else `package.json` exports/main, else index.js. */
-export function findEntryModule(fetched: FetchedEntry, pkg: PackageJson | undefined): string {
-  const { manifest, dir, registry } = fetched;
+/**
+ * The module file of an extension folder: manifest `entry`/`entryPoint`, else `package.json` exports/main, else
+ * `index.js`. `undefined` when none of them exists; `E_LOAD` when the one that exists is not JavaScript.
+ */
+export function entryModuleOf(dir: string, manifest: ExtensionManifest, pkg: PackageJson | undefined, what: { id: string; registry: string }): string | undefined {
   const candidates = [manifest.entry, manifest.entryPoint, packageEntry(pkg), 'index.js', 'index.mjs'].filter(
     (c): c is string => typeof c === 'string' && c !== '',
   );
   for (const candidate of candidates) {
     const file = join(dir, candidate);
     if (!isInside(dir, file)) {
-      throw new RegistryError('E_UNSAFE_PATH', `The entry point "${candidate}" of ${fetched.id} leaves the entry folder.`, { registry });
+      throw new RegistryError('E_UNSAFE_PATH', `The entry point "${candidate}" of ${what.id} leaves the entry folder.`, { registry: what.registry });
     }
     if (!existsSync(file)) continue;
     if (!RUNNABLE.has(extname(file))) {
       throw new RegistryError(
         'E_LOAD',
-        `The entry point of ${fetched.id} is ${candidate}, which is not JavaScript. Registries must ship built code (a .js/.mjs module), or name an npm "package" for it.`,
-        { registry },
+        `The entry point of ${what.id} is ${candidate}, which is not JavaScript. Registries must ship built code (a .js/.mjs module), or name an npm "package" for it.`,
+        { registry: what.registry },
       );
     }
     return file;
   }
-  const pkgName = fetched.entry.package;
-  if (pkgName) {
-    throw new RegistryError(
-      'E_UNSUPPORTED',
-      `${fetched.id} has no runnable code in its registry folder; its code is the npm package ${pkgName}. Loading code from npm is not supported yet by this version; fetch the entry to inspect it, or add built code to the registry folder.`,
-      { registry, details: { package: pkgName } },
-    );
-  }
+  return undefined;
+}
+
+/** Like `entryModuleOf`, but an entry with no module is an error that says what to do. */
+export function findEntryModule(fetched: FetchedEntry, pkg: PackageJson | undefined): string {
+  const file = entryModuleOf(fetched.dir, fetched.manifest, pkg, fetched);
+  if (file) return file;
   throw new RegistryError(
     'E_LOAD',
-    `${fetched.id} has no entry module: tried ${candidates.join(', ')}. Set "entry" in manifest.json or "main"/"exports" in package.json.`,
-    { registry },
+    `${fetched.id} has no entry module in ${fetched.from === 'package' ? `its package ${fetched.entry.package}` : 'its registry folder'}${fetched.entry.package && fetched.from === 'registry' ? ` and its code could not be taken from npm package ${fetched.entry.package}` : ''}. Set "entry" in manifest.json or "main"/"exports" in package.json.`,
+    { registry: fetched.registry },
   );
 }
 

@@ -4,15 +4,17 @@
  * in a source.
  */
 import semver from 'semver';
-import { resolveAdapters } from './adapters.js';
+import { importAdapter, packageForType, resolveAdapters } from './adapters.js';
 import { CacheStore } from './cache-store.js';
 import { didYouMean, normalizeConfig, unknownSourceFields } from './config.js';
-import type { RegistrySource } from './contract.js';
+import type { RegistrySource, SourceAdapter } from './contract.js';
 import { EntryService, type StoredEntry } from './entry-service.js';
-import { RegistryError } from './errors.js';
+import { RegistryError, registerSecret } from './errors.js';
 import { tierRank } from './index-format.js';
 import { IndexService, type ServedIndex } from './index-service.js';
-import { loadExtensionPack, loadPersona } from './loader.js';
+import { entryModuleOf, loadExtensionPack, loadPersona } from './loader.js';
+import type { PackageJson } from './manifest.js';
+import { PackageService } from './package-service.js';
 import { redactingLogger, silentLogger } from './logger.js';
 import { formatReference, parseReference } from './reference.js';
 import { type ConfiguredRegistry, keyFor, Runtime } from './runtime.js';
@@ -44,12 +46,18 @@ class RegistryImpl implements Registry {
   readonly registryNames: readonly string[];
   private readonly indexes: IndexService;
   private readonly entries: EntryService;
+  private readonly packages: PackageService;
   private closed = false;
 
-  constructor(private readonly rt: Runtime) {
+  constructor(
+    private readonly rt: Runtime,
+    packageAdapter: () => Promise<SourceAdapter>,
+    packageSettings: { registry?: string; token?: string },
+  ) {
     this.registryNames = [...rt.registries.keys()];
     this.indexes = new IndexService(rt);
     this.entries = new EntryService(rt);
+    this.packages = new PackageService(rt, packageAdapter, packageSettings);
   }
 
   // ── choosing a registry ───────────────────────────────────────────────────────────────────────────────────────
@@ -195,44 +203,76 @@ class RegistryImpl implements Registry {
 
   // ── fetching and loading ──────────────────────────────────────────────────────────────────────────────────────
 
-  private async fetchWith(kind: string, ref: string, options: CallOptions): Promise<{ fetched: FetchedEntry; stored: StoredEntry }> {
+  private async fetchWith(
+    kind: string,
+    ref: string,
+    options: CallOptions,
+    defaultCode: 'registry' | 'auto',
+  ): Promise<{ fetched: FetchedEntry; packageJson: PackageJson | undefined }> {
     const { reg, entry, served } = await this.choose(kind, ref, options);
-    const { stored, fromCache } = await this.entries.get(reg, entry, served.state, options.signal);
+    const code = options.code ?? defaultCode;
+    if (code !== 'package') {
+      const { stored, fromCache } = await this.entries.get(reg, entry, served.state, options.signal);
+      const hasCode = entry.section === 'personas' || entryModuleOf(stored.dir, stored.manifest, stored.packageJson, { id: entry.id, registry: reg.name }) !== undefined;
+      if (code === 'registry' || hasCode || !entry.package) {
+        const fetched: FetchedEntry = {
+          registry: reg.name,
+          id: entry.id,
+          version: entry.version,
+          dir: stored.dir,
+          revision: served.state.revision.id,
+          integrity: stored.integrity,
+          fromCache,
+          stale: served.stale,
+          manifest: stored.manifest,
+          manifestSynthesized: stored.manifestSynthesized,
+          from: 'registry',
+          entry,
+          provenance: this.provenance(reg, served, stored.integrity, fromCache),
+          warnings: stored.warnings,
+        };
+        return { fetched, packageJson: stored.packageJson };
+      }
+    }
+    // The code is the entry's npm package at the entry's version, whichever source served the index.
+    const pkg = await this.packages.get(entry, reg.name, options.signal);
+    for (const warning of pkg.warnings) this.rt.warn(warning);
     const fetched: FetchedEntry = {
       registry: reg.name,
       id: entry.id,
       version: entry.version,
-      dir: stored.dir,
+      dir: pkg.dir,
       revision: served.state.revision.id,
-      integrity: stored.integrity,
-      fromCache,
+      integrity: pkg.integrity,
+      fromCache: pkg.fromCache,
       stale: served.stale,
-      manifest: stored.manifest,
-      manifestSynthesized: stored.manifestSynthesized,
+      manifest: pkg.manifest,
+      manifestSynthesized: pkg.manifestSynthesized,
+      from: 'package',
       entry,
-      provenance: this.provenance(reg, served, stored.integrity, fromCache),
-      warnings: stored.warnings,
+      provenance: { ...this.provenance(reg, served, pkg.integrity, pkg.fromCache), package: `${entry.package}@${pkg.version}` },
+      warnings: pkg.warnings,
     };
-    return { fetched, stored };
+    return { fetched, packageJson: pkg.packageJson };
   }
 
   async fetch(kind: string, ref: string, options: CallOptions = {}): Promise<FetchedEntry> {
-    return (await this.fetchWith(kind, ref, options)).fetched;
+    return (await this.fetchWith(kind, ref, options, 'registry')).fetched;
   }
 
   async info(kind: string, ref: string, options: CallOptions = {}): Promise<EntryInfo> {
-    const { fetched } = await this.fetchWith(kind, ref, options);
+    const { fetched } = await this.fetchWith(kind, ref, options, 'registry');
     const { registry, id, version, manifest, entry, provenance, warnings } = fetched;
     return { registry, id, version, manifest, entry, provenance, warnings };
   }
 
   async load(kind: string, ref: string, options: CallOptions = {}): Promise<LoadedExtension | LoadedPersona> {
-    const { fetched, stored } = await this.fetchWith(kind, ref, options);
+    const { fetched, packageJson } = await this.fetchWith(kind, ref, options, 'auto');
     if (kind === 'persona' || fetched.entry.section === 'personas') {
       return { type: 'persona', persona: await loadPersona(fetched), fetched };
     }
     const defaults = this.rt.options.extensionContext ?? {};
-    const pack = await loadExtensionPack(fetched, stored.packageJson, {
+    const pack = await loadExtensionPack(fetched, packageJson, {
       options: { ...(defaults.options ?? {}), ...(options.options ?? {}) },
       getSecret: defaults.getSecret ?? ((id: string) => process.env[id]),
       logger: defaults.logger ?? this.rt.logger,
@@ -245,6 +285,7 @@ class RegistryImpl implements Registry {
     this.closed = true;
     await Promise.allSettled([...this.rt.registries.values()].map((c) => c.source.close?.()));
     await this.entries.close();
+    await this.packages.close();
   }
 }
 
@@ -289,7 +330,26 @@ export async function createRegistry(config: RegistryConfig, options: CreateRegi
     configured.set(name, { name, settings, source, sourceType: adapter.type, key: keyFor(name, settings, source) });
   }
   const store = normalized.cache.enabled ? new CacheStore(normalized.cache.directory) : undefined;
-  return new RegistryImpl(new Runtime(normalized, configured, store, options, logger, options.now ?? Date.now));
+  const runtime = new Runtime(normalized, configured, store, options, logger, options.now ?? Date.now);
+  // Entry code from npm: any adapter that can fetch packages (the npm source), loaded only when first needed.
+  const packageAdapter = async (): Promise<SourceAdapter> => {
+    const found = [...adapters.values()].find((a) => typeof a.fetchPackage === 'function') ?? (await importAdapter('npm', [baseDir, process.cwd()]));
+    if (!found?.fetchPackage) {
+      throw new RegistryError(
+        'E_SOURCE_NOT_INSTALLED',
+        `This entry's code is an npm package, and fetching packages needs ${packageForType('npm')}. Install it (npm install ${packageForType('npm')}) or use the "agentos-registry" package that bundles it.`,
+        { details: { package: packageForType('npm') } },
+      );
+    }
+    return found;
+  };
+  const npmRegistry = [...normalized.registries.values()].find((r) => r.config.type === 'npm')?.config;
+  const packageSettings = options.packages ?? {
+    ...(typeof npmRegistry?.registry === 'string' ? { registry: npmRegistry.registry } : {}),
+    ...(typeof npmRegistry?.token === 'string' ? { token: npmRegistry.token } : {}),
+  };
+  if (packageSettings.token) registerSecret(packageSettings.token);
+  return new RegistryImpl(runtime, packageAdapter, packageSettings);
 }
 
 export { formatReference };

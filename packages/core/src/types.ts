@@ -41,6 +41,11 @@ export interface CreateRegistryOptions {
   /** Environment for `${NAME}` expansion. Default: `process.env`. */
   env?: Record<string, string | undefined>;
   logger?: Logger;
+  /**
+   * Package registry settings used when an entry's code comes from its npm `package` (`registry` URL, `token`).
+   * Default: those of the first configured `npm` registry, else the user's own npm config (`.npmrc`).
+   */
+  packages?: { registry?: string; token?: string };
   /** Called for every warning (also sent to `logger.warn`). */
   onWarning?: (warning: RegistryWarning) => void;
   /** Never touch a source; serve only what is cached (missing → `E_NOT_CACHED`). */
@@ -72,6 +77,8 @@ export interface Provenance {
   verified: boolean;
   fromCache: boolean;
   stale: boolean;
+  /** `name@version` when the entry's code came from its npm package. */
+  package?: string;
 }
 
 /** One entry of a registry index, normalized from either real shape of `registry.json`. */
@@ -153,6 +160,8 @@ export interface FetchedEntry {
   manifest: ExtensionManifest;
   /** True when `manifest` was built because the folder has no `manifest.json`. */
   manifestSynthesized: boolean;
+  /** `registry`: the entry's registry folder; `package`: its npm package (then `integrity` is npm's). */
+  from: 'registry' | 'package';
   entry: IndexEntry;
   provenance: Provenance;
   warnings: RegistryWarning[];
@@ -216,6 +225,12 @@ export interface LoadedPersona {
 /** Per-call options of resolve/fetch/load. */
 export interface CallOptions {
   signal?: AbortSignal;
+  /**
+   * Where an entry's files come from: `registry` (its registry folder; the default of `fetch`), `package` (its npm
+   * `package` at the entry's version), or `auto` (the folder when it holds runnable code, else the package; the
+   * default of `load`).
+   */
+  code?: 'registry' | 'package' | 'auto';
   /** Options handed to `createExtensionPack` (load only). */
   options?: Record<string, unknown>;
 }

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createRegistry, type LoadedExtension, type LoadedPersona, parseReference, type RegistryError } from '../src/index.js';
+import { createRegistry, defineSource, type LoadedExtension, type LoadedPersona, parseReference, RegistryError } from '../src/index.js';
 import { countingSource, FIXTURE, pageRegistry, tempDir, writeTree } from './helpers.js';
 
 async function setup(files = pageRegistry(), extra: Record<string, unknown> = {}) {
@@ -210,5 +210,81 @@ describe('cache disabled', () => {
     expect(existsSync(cache)).toBe(false);
     await registry.close();
     await writeFile(join(dir, 'touched'), '');
+  });
+});
+
+describe('entry code from a package', () => {
+  /** A package adapter written for the test: it "publishes" packages from an in-memory table. */
+  function packageAdapter(packages: Record<string, Record<string, string>>) {
+    const calls: string[] = [];
+    const adapter = defineSource({
+      type: 'pkgs',
+      create: () => {
+        throw new Error('not a registry source');
+      },
+      async fetchPackage(request) {
+        const spec = `${request.name}@${request.version}`;
+        calls.push(spec);
+        const files = packages[spec];
+        if (!files) throw new RegistryError('E_NOT_FOUND', `no ${spec}`);
+        await writeTree(files, request.destination);
+        return { version: request.version, integrity: `sha512-npm-${spec}`, resolved: `http://127.0.0.1/${spec}.tgz` };
+      },
+    });
+    return { adapter, calls };
+  }
+
+  async function registryWithPackage(cacheDir?: string) {
+    const files = pageRegistry();
+    const doc = files['registry.json'] as { extensions: { curated: Array<Record<string, unknown>> } };
+    doc.extensions.curated.push({ id: 'com.test.remote', name: 'Remote', version: '2.0.0', path: 'curated/remote', package: '@test/remote' });
+    files['registry/curated/remote/package.json'] = { name: '@test/remote', version: '2.0.0', main: 'dist/index.js' };
+    const dir = await writeTree(files);
+    const { adapter, calls } = packageAdapter({
+      '@test/remote@2.0.0': {
+        'package.json': JSON.stringify({ name: '@test/remote', version: '2.0.0', type: 'module', main: 'dist/index.js' }),
+        'dist/index.js': "export const createExtensionPack = () => ({ name: 'remote', descriptors: [{ id: 'remote', kind: 'tool' }] });\n",
+      },
+    });
+    const registry = await createRegistry(
+      { registries: { default: { type: 'dir', location: dir } }, cacheSettings: { directory: cacheDir ?? (await tempDir()) } },
+      { sources: [countingSource('dir').adapter, adapter], env: {} },
+    );
+    return { registry, calls };
+  }
+
+  it('load takes the code from the package when the folder has none; its integrity is the package manager\'s', async () => {
+    const { registry, calls } = await registryWithPackage();
+    const loaded = (await registry.load('tool', 'com.test.remote')) as LoadedExtension;
+    expect(loaded.pack.name).toBe('remote');
+    expect(loaded.fetched.from).toBe('package');
+    expect(loaded.fetched.integrity).toBe('sha512-npm-@test/remote@2.0.0');
+    expect(loaded.fetched.provenance.package).toBe('@test/remote@2.0.0');
+    await registry.load('tool', 'com.test.remote');
+    expect(calls).toEqual(['@test/remote@2.0.0']);
+  });
+
+  it('fetch serves the registry folder by default, and the package on request; package code is cached on disk', async () => {
+    const cache = await tempDir();
+    const first = await registryWithPackage(cache);
+    expect((await first.registry.fetch('tool', 'com.test.remote')).from).toBe('registry');
+    const pkg = await first.registry.fetch('tool', 'com.test.remote', { code: 'package' });
+    expect(await readFile(join(pkg.dir, 'dist/index.js'), 'utf8')).toContain('remote');
+    const second = await registryWithPackage(cache);
+    const again = await second.registry.fetch('tool', 'com.test.remote', { code: 'package' });
+    expect(again.fromCache).toBe(true);
+    expect(again.integrity).toBe(pkg.integrity);
+    expect(second.calls).toEqual([]);
+  });
+
+  it('without any package adapter: E_SOURCE_NOT_INSTALLED naming the npm source', async () => {
+    const files = pageRegistry();
+    const doc = files['registry.json'] as { extensions: { curated: Array<Record<string, unknown>> } };
+    doc.extensions.curated.push({ id: 'com.test.remote', name: 'Remote', version: '2.0.0', path: 'curated/remote', package: '@test/remote' });
+    files['registry/curated/remote/package.json'] = { name: '@test/remote', version: '2.0.0' };
+    const { registry } = await setup(files);
+    const error = (await registry.load('tool', 'com.test.remote').catch((e: unknown) => e)) as RegistryError;
+    expect(error.code).toBe('E_SOURCE_NOT_INSTALLED');
+    expect(error.message).toContain('@agentos-registry/source-npm');
   });
 });

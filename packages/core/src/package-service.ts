@@ -1,0 +1,121 @@
+/**
+ * Entry code that lives in a package registry. In the real AgentOS registry every entry names its npm `package` and
+ * the registry folder holds no built code; whichever source served the index, the code then comes from the package
+ * at the entry's version, through an adapter that can fetch packages (the npm source). The package's files are
+ * checked, hashed and stored like any entry; the integrity reported is the package manager's own.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SourceAdapter } from './contract.js';
+import { registryKey } from './cache-store.js';
+import { RegistryError } from './errors.js';
+import { type PackageJson, readEntryManifest } from './manifest.js';
+import type { Runtime } from './runtime.js';
+import { abortError, toRegistryError } from './source-errors.js';
+import { scanTree } from './tree.js';
+import type { ExtensionManifest, IndexEntry, RegistryWarning } from './types.js';
+
+/** Cache key under which package code is stored: packages are immutable per version, whatever registry listed them. */
+const PACKAGES_KEY = registryKey('_packages', { type: 'package', location: 'packages' });
+
+export interface StoredPackage {
+  dir: string;
+  /** Integrity of the files as core hashes them (content address). */
+  treeIntegrity: string;
+  /** The package manager's integrity of the tarball. */
+  integrity: string;
+  version: string;
+  resolved: string;
+  manifest: ExtensionManifest;
+  manifestSynthesized: boolean;
+  packageJson: PackageJson | undefined;
+  warnings: RegistryWarning[];
+  fromCache: boolean;
+}
+
+export class PackageService {
+  private readonly memory = new Map<string, StoredPackage>();
+  private scratch: string | undefined;
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly adapter: () => Promise<SourceAdapter>,
+    private readonly settings: { registry?: string; token?: string },
+  ) {}
+
+  /** The files of `entry.package` at `entry.version`, from memory, the disk cache, or the package registry. */
+  async get(entry: IndexEntry, registry: string, signal: AbortSignal | undefined): Promise<StoredPackage> {
+    if (!entry.package) {
+      throw new RegistryError('E_NOT_FOUND', `${entry.id} names no npm package, so its code can only come from its registry folder.`, { registry });
+    }
+    if (signal?.aborted) throw abortError(signal, `Fetching ${entry.package}`, registry);
+    const spec = `${entry.package}@${entry.version}`;
+    const known = this.memory.get(spec);
+    if (known) return { ...known, fromCache: true };
+    return this.rt.once(`package\0${spec}`, async () => {
+      try {
+        const stored = (await this.fromDisk(entry, registry)) ?? (await this.fromRegistry(entry, registry, signal));
+        this.memory.set(spec, stored);
+        return stored;
+      } catch (error) {
+        throw toRegistryError(error, registry, `fetching the code of ${entry.id} (${spec})`);
+      }
+    });
+  }
+
+  private async fromDisk(entry: IndexEntry, registry: string): Promise<StoredPackage | undefined> {
+    const hit = await this.rt.store?.readEntry(PACKAGES_KEY, entry.version, entry.package!);
+    if (!hit?.extra?.integrity) return undefined;
+    return this.describe(entry, registry, hit.dir, hit.integrity, { integrity: hit.extra.integrity, version: hit.extra.version ?? entry.version, resolved: hit.extra.resolved ?? '' }, true);
+  }
+
+  private async fromRegistry(entry: IndexEntry, registry: string, signal: AbortSignal | undefined): Promise<StoredPackage> {
+    if (this.rt.options.offline) {
+      throw new RegistryError('E_NOT_CACHED', `The code of ${entry.id} (${entry.package}@${entry.version}) is not cached, and offline mode forbids fetching it.`, { registry });
+    }
+    const adapter = await this.adapter();
+    const store = this.rt.store;
+    const temp = store ? await store.tempPath('package') : join((this.scratch ??= await mkdtemp(join(tmpdir(), 'agentos-registry-pkg-'))), `p-${Math.random().toString(36).slice(2)}`);
+    await mkdir(temp, { recursive: true });
+    try {
+      const result = await adapter.fetchPackage!(
+        { name: entry.package!, version: entry.version, destination: temp, options: this.settings },
+        {
+          signal: signal ?? new AbortController().signal,
+          logger: this.rt.logger,
+          env: this.rt.options.env ?? process.env,
+          ...(store ? { workDir: await store.workDir(PACKAGES_KEY) } : {}),
+        },
+      );
+      const { integrity: treeIntegrity } = await scanTree(temp, { signal, registry });
+      const extra = { integrity: result.integrity, version: result.version, resolved: result.resolved };
+      if (store) {
+        const saved = await store.storeEntry(temp, treeIntegrity, { key: PACKAGES_KEY, registry: '_packages', revision: entry.version, path: entry.package!, extra }, this.rt.now());
+        return this.describe(entry, registry, saved.dir, treeIntegrity, result, false);
+      }
+      return this.describe(entry, registry, temp, treeIntegrity, result, false);
+    } catch (error) {
+      await rm(temp, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  private async describe(
+    entry: IndexEntry,
+    registry: string,
+    dir: string,
+    treeIntegrity: string,
+    result: { integrity: string; version: string; resolved: string },
+    fromCache: boolean,
+  ): Promise<StoredPackage> {
+    const { manifest, synthesized, packageJson, warnings } = await readEntryManifest(dir, entry, registry);
+    return { dir, treeIntegrity, integrity: result.integrity, version: result.version, resolved: result.resolved, manifest, manifestSynthesized: synthesized, packageJson, warnings, fromCache };
+  }
+
+  async close(): Promise<void> {
+    if (this.scratch) await rm(this.scratch, { recursive: true, force: true });
+    this.scratch = undefined;
+  }
+}
