@@ -5,7 +5,7 @@
  */
 import { RegistryError } from './errors.js';
 import { normalizeRelativePath } from './paths.js';
-import { formatIssuePath, type RawIndexEntry, registryIndexSchema } from './schema.js';
+import { parseDocument, type RawIndexEntry, registryIndexSchema } from './schema.js';
 import type { IndexEntry, RegistryIndex } from './types.js';
 
 /** Order of tiers in listings and ties: curated first, community last, any other tier in between. */
@@ -41,16 +41,7 @@ export function parseRegistryIndex(bytes: Uint8Array | string, options: { regist
   const file = options.file ?? 'registry.json';
   const { registry } = options;
   const json = decodeJson(bytes, file, registry);
-  const parsed = registryIndexSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = formatIssuePath(issue.path);
-    throw new RegistryError('E_INDEX_INVALID', `${file} of registry "${registry}": field ${field}: ${issue.message}.`, {
-      registry,
-      details: { file, field },
-    });
-  }
-  const doc = parsed.data;
+  const doc = parseDocument(registryIndexSchema, json, { file, registry, label: `${file} of registry "${registry}"` });
   if (doc.extensions === undefined && doc.personas === undefined) {
     throw new RegistryError(
       'E_INDEX_INVALID',

@@ -11,7 +11,7 @@ import type { Logger } from './logger.js';
 import type { PackageJson } from './manifest.js';
 import { readJsonFile } from './manifest.js';
 import { isInside } from './paths.js';
-import { formatIssuePath, personaSchema } from './schema.js';
+import { parseDocument, personaSchema } from './schema.js';
 import type { ExtensionManifest, ExtensionPack, ExtensionPackContext, FetchedEntry, PersonaDefinition } from './types.js';
 
 const RUNNABLE = new Set(['.js', '.mjs', '.cjs']);
@@ -143,14 +143,5 @@ export async function loadPersona(fetched: FetchedEntry): Promise<PersonaDefinit
       details: { file: label },
     });
   }
-  const parsed = personaSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = formatIssuePath(issue.path);
-    throw new RegistryError('E_INDEX_INVALID', `${label} in registry "${fetched.registry}": field ${field}: ${issue.message}.`, {
-      registry: fetched.registry,
-      details: { file: label, field },
-    });
-  }
-  return parsed.data as PersonaDefinition;
+  return parseDocument(personaSchema, raw, { file: label, registry: fetched.registry, label: `${label} in registry "${fetched.registry}"` }) as PersonaDefinition;
 }

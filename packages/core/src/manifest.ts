@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RegistryError } from './errors.js';
-import { formatIssuePath, manifestSchema } from './schema.js';
+import { manifestSchema, parseDocument } from './schema.js';
 import type { ExtensionManifest, IndexEntry, RegistryWarning } from './types.js';
 
 export interface PackageJson {
@@ -56,16 +56,7 @@ export async function readEntryManifest(dir: string, entry: IndexEntry, registry
   let synthesized = false;
 
   if (raw !== undefined) {
-    const parsed = manifestSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const field = formatIssuePath(issue.path);
-      throw new RegistryError('E_INDEX_INVALID', `${label} in registry "${registry}": field ${field}: ${issue.message}.`, {
-        registry,
-        details: { file: label, field },
-      });
-    }
-    manifest = parsed.data as ExtensionManifest;
+    manifest = parseDocument(manifestSchema, raw, { file: label, registry, label: `${label} in registry "${registry}"` }) as ExtensionManifest;
   } else if (entry.section === 'personas') {
     manifest = { id: entry.id, name: entry.name, version: entry.version, kind: 'persona' };
     synthesized = true;

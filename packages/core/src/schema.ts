@@ -4,6 +4,7 @@
  * purpose: unknown fields are kept, never rejected, because real registries carry many (`features`, `sdk`…).
  */
 import { z } from 'zod';
+import { RegistryError } from './errors.js';
 
 const nonEmpty = z.string().min(1);
 
@@ -116,4 +117,19 @@ export function formatIssuePath(path: ReadonlyArray<PropertyKey>): string {
     else out += out === '' ? String(part) : `.${String(part)}`;
   }
   return out === '' ? '(root)' : out;
+}
+
+/**
+ * Validates `value` against one of the schemas above; the first problem becomes `E_INDEX_INVALID` naming the file
+ * and the field (`registry.json of registry "x": field extensions.curated[3].version: …`).
+ */
+export function parseDocument<T>(schema: z.ZodType<T>, value: unknown, where: { file: string; registry: string; label: string }): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const field = formatIssuePath(issue.path);
+  throw new RegistryError('E_INDEX_INVALID', `${where.label}: field ${field}: ${issue.message}.`, {
+    registry: where.registry,
+    details: { file: where.file, field },
+  });
 }
