@@ -5,10 +5,8 @@
  * place, still checked and hashed. A stored tree whose files no longer match their fingerprint is discarded and
  * fetched again.
  */
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type ContentMeta, contentName } from './cache-store.js';
+import { mkdir, rm } from 'node:fs/promises';
+import type { ContentMeta } from './cache-store.js';
 import { RegistryError } from './errors.js';
 import type { IndexState } from './index-service.js';
 import { type PackageJson, readEntryManifest } from './manifest.js';
@@ -33,7 +31,6 @@ export interface StoredEntry {
 
 export class EntryService {
   private readonly memory = new Map<string, StoredEntry>();
-  private scratch: string | undefined;
 
   constructor(private readonly rt: Runtime) {}
 
@@ -80,7 +77,7 @@ export class EntryService {
       });
     }
     const store = this.rt.store;
-    const temp = store ? await store.tempPath('materialize') : join(await this.scratchDir(), `partial-${Math.random().toString(36).slice(2)}`);
+    const temp = await this.rt.tempPath('materialize');
     await mkdir(temp, { recursive: true });
     try {
       await reg.source.materialize({ path: entry.path, revision: state.revision, destination: temp }, ctx);
@@ -90,12 +87,7 @@ export class EntryService {
         const saved = await store.storeEntry(temp, integrity, { key: reg.key, registry: reg.name, revision: state.revision.id, path: entry.path }, this.rt.now());
         return this.describe(reg, entry, saved.dir, integrity, saved.content, saved.meta);
       }
-      const dir = join(await this.scratchDir(), contentName(integrity));
-      await rename(temp, dir).catch(async (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
-        await rm(temp, { recursive: true, force: true });
-      });
-      return this.describe(reg, entry, dir, integrity, undefined);
+      return this.describe(reg, entry, temp, integrity, undefined);
     } catch (error) {
       // Nothing half-made survives: what was cached before stays as it was.
       await rm(temp, { recursive: true, force: true });
@@ -114,16 +106,5 @@ export class EntryService {
     const { manifest, synthesized, packageJson, warnings } = await readEntryManifest(dir, entry, reg.name);
     for (const warning of warnings) this.rt.warn(warning);
     return { dir, integrity, content, meta, manifest, manifestSynthesized: synthesized, packageJson, warnings };
-  }
-
-  /** With the cache off nothing goes to the cache folder: entries live in a private temp folder until `close()`. */
-  private async scratchDir(): Promise<string> {
-    this.scratch ??= await mkdtemp(join(tmpdir(), 'agentos-registry-'));
-    return this.scratch;
-  }
-
-  async close(): Promise<void> {
-    if (this.scratch) await rm(this.scratch, { recursive: true, force: true });
-    this.scratch = undefined;
   }
 }

@@ -5,9 +5,6 @@
  * checked, hashed and stored like any entry; the integrity reported is the package manager's own.
  */
 import { mkdir, rm } from 'node:fs/promises';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { SourceAdapter } from './contract.js';
 import { registryKey } from './cache-store.js';
 import { RegistryError } from './errors.js';
@@ -37,7 +34,6 @@ export interface StoredPackage {
 
 export class PackageService {
   private readonly memory = new Map<string, StoredPackage>();
-  private scratch: string | undefined;
 
   constructor(
     private readonly rt: Runtime,
@@ -77,7 +73,7 @@ export class PackageService {
     }
     const adapter = await this.adapter();
     const store = this.rt.store;
-    const temp = store ? await store.tempPath('package') : join((this.scratch ??= await mkdtemp(join(tmpdir(), 'agentos-registry-pkg-'))), `p-${Math.random().toString(36).slice(2)}`);
+    const temp = await this.rt.tempPath('package');
     await mkdir(temp, { recursive: true });
     try {
       const result = await adapter.fetchPackage!(
@@ -112,10 +108,5 @@ export class PackageService {
   ): Promise<StoredPackage> {
     const { manifest, synthesized, packageJson, warnings } = await readEntryManifest(dir, entry, registry);
     return { dir, treeIntegrity, integrity: result.integrity, version: result.version, resolved: result.resolved, manifest, manifestSynthesized: synthesized, packageJson, warnings, fromCache };
-  }
-
-  async close(): Promise<void> {
-    if (this.scratch) await rm(this.scratch, { recursive: true, force: true });
-    this.scratch = undefined;
   }
 }

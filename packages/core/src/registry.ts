@@ -8,7 +8,7 @@ import { importAdapter, packageForType, resolveAdapters } from './adapters.js';
 import { CacheStore } from './cache-store.js';
 import { didYouMean, normalizeConfig, unknownSourceFields } from './config.js';
 import type { RegistrySource, SourceAdapter } from './contract.js';
-import { EntryService, type StoredEntry } from './entry-service.js';
+import { EntryService } from './entry-service.js';
 import { RegistryError, registerSecret } from './errors.js';
 import { tierRank } from './index-format.js';
 import { IndexService, type ServedIndex } from './index-service.js';
@@ -284,8 +284,7 @@ class RegistryImpl implements Registry {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled([...this.rt.registries.values()].map((c) => c.source.close?.()));
-    await this.entries.close();
-    await this.packages.close();
+    await this.rt.close();
   }
 }
 

@@ -1,4 +1,8 @@
 /** What the registry's services share: configured sources, the cache store, the clock, logging and de-duplication. */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { NormalizedConfig, NormalizedRegistry } from './config.js';
 import type { RegistrySource, SourceCallContext, SourceRevision } from './contract.js';
 import type { CacheStore } from './cache-store.js';
@@ -17,6 +21,7 @@ export interface ConfiguredRegistry {
 
 export class Runtime {
   private readonly inflight = new Map<string, Promise<unknown>>();
+  private scratch: string | undefined;
 
   constructor(
     readonly config: NormalizedConfig,
@@ -34,6 +39,22 @@ export class Runtime {
     const promise = work().finally(() => this.inflight.delete(key));
     this.inflight.set(key, promise);
     return promise;
+  }
+
+  /**
+   * A fresh path for a partial write: inside the cache (so the final rename is atomic) or, with the cache off, in a
+   * private temp folder that `close()` removes, since nothing may then go to the cache folder.
+   */
+  async tempPath(label: string): Promise<string> {
+    if (this.store) return this.store.tempPath(label);
+    this.scratch ??= await mkdtemp(join(tmpdir(), 'agentos-registry-'));
+    return join(this.scratch, `${label}-${randomBytes(6).toString('hex')}`);
+  }
+
+  /** Removes the private temp folder (only used with the cache off). */
+  async close(): Promise<void> {
+    if (this.scratch) await rm(this.scratch, { recursive: true, force: true });
+    this.scratch = undefined;
   }
 
   warn(warning: RegistryWarning): void {
