@@ -27,4 +27,21 @@ export { normalizeRelativePath, safeJoin } from './paths.js';
 export { type EntryReference, formatReference, parseReference } from './reference.js';
 export { indexEntrySchema, jsonSchemas, manifestSchema, personaSchema, registryIndexSchema } from './schema.js';
 export { copyDirectory, hashDirectory, scanTree, type TreeScan } from './tree.js';
+export { DEFAULT_ARCHIVE_LIMITS, type ExtractOptions, type ExtractResult, extractTarball } from './archive.js';
+export { createDeterministicTarball, DETERMINISTIC_MTIME, type DeterministicTarballOptions } from './archive-pack.js';
+export {
+  createHttpClient,
+  DEFAULT_HTTP_RETRIES,
+  DEFAULT_HTTP_TIMEOUTS,
+  type HttpClient,
+  type HttpClientOptions,
+  type HttpCredentials,
+  type HttpRequestOptions,
+  type HttpResponse,
+  type HttpTimeouts,
+  isLoopbackHost,
+  MAX_REDIRECTS,
+  matchesNoProxy,
+  parseRetryAfter,
+} from './http/index.js';
 export type * from './types.js';

@@ -1,0 +1,112 @@
+/** The public shapes of core's HTTP client: options, requests, responses. */
+import type { Readable } from 'node:stream';
+import type { Logger } from '../logger.js';
+
+/** Headers that authenticate to one origin and to nothing else. */
+export interface HttpCredentials {
+  /** `https://host[:port]`; only requests to exactly this origin (scheme, host and port) carry `headers`. */
+  origin: string;
+  /** E.g. `{ authorization: 'Bearer …' }`. The values are registered with the redactor. */
+  headers: Record<string, string>;
+}
+
+/** Timeouts in ms. Each one is "nothing happened for this long", not a limit on the whole download. */
+export interface HttpTimeouts {
+  /** Establishing the connection, TLS handshake included. Default 10 s. */
+  connect?: number;
+  /** From sending the request to receiving the response headers. Default 30 s. */
+  headers?: number;
+  /** Between two chunks of the response body. Default 60 s. */
+  body?: number;
+}
+
+/** Options of `createHttpClient`. */
+export interface HttpClientOptions {
+  /** Name of the configured registry, for messages. */
+  registry: string;
+  /** Credential headers, sent only to their origin and never across a redirect to another one. */
+  credentials?: HttpCredentials;
+  /** A proxy URL for every request; wins over `HTTPS_PROXY`/`HTTP_PROXY`. `NO_PROXY` still applies. */
+  proxy?: string;
+  /** Extra trusted CA certificates (PEM text), added to Node's roots and `NODE_EXTRA_CA_CERTS`. */
+  ca?: string | string[];
+  /** Allow plain `http:` to hosts other than this machine. It does not turn off certificate checks. */
+  allowInsecure?: boolean;
+  /** Idle timeouts of connecting, waiting for headers and reading the body. */
+  timeouts?: HttpTimeouts;
+  /** How many times a failed idempotent request is sent again (default 2; at most 10). */
+  retries?: number;
+  /** `User-Agent` sent when the caller sets none. */
+  userAgent?: string;
+  /** Where `HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY` and `NODE_EXTRA_CA_CERTS` are read; default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Receives retry notes (debug) and warnings; every line is redacted. Default: silent. */
+  logger?: Logger;
+  /** Backoff between retries: random up to `baseMs * 2^n`, at most `maxMs`. Defaults 500 ms and 10 s. */
+  backoff?: { baseMs?: number; maxMs?: number };
+  /** The longest `Retry-After` the client waits for (default 60 s); longer on a 429 is `E_RATE_LIMIT`. */
+  maxRetryAfterMs?: number;
+  /** Replaces the timer used between retries; for tests, which then need not wait. */
+  sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
+}
+
+/** Options of one `client.request`. */
+export interface HttpRequestOptions {
+  /** Default `GET`. Only idempotent methods are retried. */
+  method?: string;
+  /** Request headers; `Authorization`, `Cookie` and the credential headers are dropped on a cross-origin redirect. */
+  headers?: Record<string, string>;
+  /** Aborting rejects with `E_ABORTED`, whether the request is connecting, waiting to retry or downloading. */
+  signal?: AbortSignal;
+  /** A request body; kept in memory so that a retry can send it again. */
+  body?: string | Uint8Array;
+  /** `follow` (default, at most 5 hops) or `manual` (3xx responses are returned). */
+  redirect?: 'follow' | 'manual';
+  /** `false` sends the request once, whatever happens. */
+  retry?: boolean;
+}
+
+/**
+ * A response. Every status is returned as is (304, 404, and the last 5xx once retries are spent): the caller knows
+ * what a status means for its protocol. Read the body once, through `body`, `bytes()`, `text()` or `json()`, or call
+ * `discard()`; an unread body keeps its connection busy.
+ */
+export interface HttpResponse {
+  /** The HTTP status of the final response. */
+  readonly status: number;
+  /** Response headers, names in lower case; repeated headers joined with `, `. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The final URL, after redirects. */
+  readonly url: string;
+  /** True when at least one redirect was followed. */
+  readonly redirected: boolean;
+  /**
+   * The body as a stream (decoded when the server used `Content-Encoding` gzip, deflate or br). A network failure
+   * while reading it is a RegistryError (`E_UNREACHABLE`, `E_ABORTED`); it is not retried.
+   */
+  readonly body: Readable;
+  /** The whole body. A connection lost mid-way is retried (idempotent requests) before it fails. */
+  bytes(): Promise<Uint8Array>;
+  /** The whole body as UTF-8 text. */
+  text(): Promise<string>;
+  /** The whole body parsed as JSON; a `SyntaxError` when it is not JSON. */
+  json<T = unknown>(): Promise<T>;
+  /** Reads and drops the body, so the connection can be reused. */
+  discard(): Promise<void>;
+}
+
+/** An HTTP client bound to one registry's settings. */
+export interface HttpClient {
+  /** The registry this client serves. */
+  readonly registry: string;
+  /** Sends a request; network failures are `E_UNREACHABLE`, refused URLs `E_POLICY`, aborts `E_ABORTED`. */
+  request(url: string | URL, options?: HttpRequestOptions): Promise<HttpResponse>;
+  /**
+   * A WHATWG `fetch` with the same connections, proxy, CAs, retries and credential scoping, for libraries that take
+   * a fetch (`new Octokit({ request: { fetch: client.fetch } })`). Network failures reject with the RegistryError
+   * rather than a `TypeError`; libraries that wrap errors keep it as `cause`.
+   */
+  readonly fetch: typeof globalThis.fetch;
+  /** Closes the connections. Requests made afterwards fail with `E_USAGE`. */
+  close(): Promise<void>;
+}
