@@ -98,7 +98,7 @@ export class IndexService {
       const ctx = await this.rt.callContext(reg, signal, held?.revision);
       let answer = await reg.source.revision(ctx);
       if (answer === 'unchanged') {
-        if (held) return { state: await this.restartClock(reg, held), fromCache: true, stale: false };
+        if (held) return { state: await this.restartClock(held), fromCache: true, stale: false };
         answer = await reg.source.revision({ ...ctx, previous: undefined } as typeof ctx);
         if (answer === 'unchanged') {
           throw new RegistryError('E_CONTRACT', `The source of "${reg.name}" answered "unchanged" with no previous revision.`, { registry: reg.name });
@@ -106,7 +106,7 @@ export class IndexService {
       }
       if (held && held.revision.id === answer.id) {
         held.revision = answer;
-        return { state: await this.restartClock(reg, held), fromCache: true, stale: false };
+        return { state: await this.restartClock(held), fromCache: true, stale: false };
       }
       const bytes = await reg.source.readIndex(answer, ctx);
       const index = parseRegistryIndex(bytes, { registry: reg.name });
@@ -142,7 +142,7 @@ export class IndexService {
     }
   }
 
-  private async restartClock(reg: ConfiguredRegistry, held: IndexState): Promise<IndexState> {
+  private async restartClock(held: IndexState): Promise<IndexState> {
     held.checkedAt = this.rt.now();
     if (this.rt.store && held.record) {
       held.record = { ...held.record, revision: held.revision, checkedAt: held.checkedAt };
