@@ -62,7 +62,8 @@ switch (command) {
     run(process.execPath, [join(root, 'scripts', 'test.mjs'), ...rest]);
     break;
   case 'bench': {
-    turbo('build', ['--filter=agentos-registry...']);
+    // The benchmarks start their own servers from test-servers, so that package is built too.
+    turbo('build', ['--filter=agentos-registry...', '--filter=@agentos-registry/test-servers']);
     const { readdirSync } = await import('node:fs');
     const wanted = rest.length > 0 ? rest : readdirSync(join(root, 'bench')).filter((f) => f.endsWith('.mjs'));
     for (const file of wanted) {

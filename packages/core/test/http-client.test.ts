@@ -171,6 +171,16 @@ describe('retries', () => {
     expect(s.requests).toHaveLength(4);
   });
 
+  it('a spent quota (429, x-ratelimit-remaining: 0, no Retry-After) is returned at once, not retried', async () => {
+    const s = await server((_req, res) => res.writeHead(429, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1900000000' }).end());
+    const res = await client().request(s.url('/x'));
+    expect(res.status).toBe(429);
+    expect(res.headers['x-ratelimit-reset']).toBe('1900000000');
+    await res.discard();
+    expect(s.requests).toHaveLength(1);
+    expect(sleeps).toHaveLength(0);
+  });
+
   it('never retries a non-idempotent method, nor a request with retry: false', async () => {
     const s = await server((_req, res) => res.writeHead(503).end());
     const c = client();

@@ -249,7 +249,10 @@ class RegistryHttpClient implements HttpClient {
         throw networkError(error, ctx);
       }
       const raw: RawResponse = { status: response.statusCode, headers: flattenHeaders(response.headers), body: response.body, url, redirected: false };
-      if (!isRetryableStatus(raw.status) || !this.#mayRetry(method, request, budget)) return raw;
+      // A spent quota (`x-ratelimit-remaining: 0` with no Retry-After, GitHub's primary limit) will not recover
+      // within any backoff we would wait: return it at once so the source can say when the limit resets.
+      const quotaSpent = raw.headers['x-ratelimit-remaining'] === '0' && raw.headers['retry-after'] === undefined;
+      if (!isRetryableStatus(raw.status) || quotaSpent || !this.#mayRetry(method, request, budget)) return raw;
       const wait = parseRetryAfter(raw.headers['retry-after']);
       if (wait !== undefined && wait > this.#maxRetryAfterMs) {
         // Waiting minutes inside a library call helps nobody; say so and let core serve a cached copy instead.
