@@ -70,9 +70,13 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 const sha512hex = (bytes: Uint8Array) => createHash('sha512').update(bytes).digest('hex');
 
 /** The cache key of a registry: readable name plus a hash of what identifies its content. Never a secret. */
-export function registryKey(name: string, identity: { type: string; location: string; branch?: string | undefined }): string {
+export function registryKey(
+  name: string,
+  identity: { type: string; location: string; branch?: string | undefined; options?: Record<string, unknown> },
+): string {
   const safe = name.replace(/[^a-zA-Z0-9._-]/g, '_').slice(0, 40);
-  return `${safe}-${sha256(JSON.stringify([name, identity.type, identity.location, identity.branch ?? null])).slice(0, 12)}`;
+  const options = identity.options ? Object.keys(identity.options).sort().map((k) => [k, identity.options![k]]) : [];
+  return `${safe}-${sha256(JSON.stringify([name, identity.type, identity.location, identity.branch ?? null, options])).slice(0, 12)}`;
 }
 
 /** The content folder name for an integrity string. */
@@ -373,8 +377,8 @@ export class CacheStore {
    * Removes what no cached index references and is older than `maxAge`: refs of old revisions, stored trees no
    * ref points at, index blobs no record names, and leftovers in `tmp/`.
    */
-  async prune(maxAge: number, now: number): Promise<{ refs: number; contents: number; blobs: number; temp: number }> {
-    const removed = { refs: 0, contents: 0, blobs: 0, temp: 0 };
+  async prune(maxAge: number, now: number): Promise<{ refs: number; contents: number; blobs: number; work: number; temp: number }> {
+    const removed = { refs: 0, contents: 0, blobs: 0, work: 0, temp: 0 };
     const records = await this.records();
     const live = new Map(records.map((r) => [r.key, r]));
     const used = new Set<string>();
@@ -396,9 +400,20 @@ export class CacheStore {
         removed.contents += 1;
       }
     }
+    // A source's private folder outlives nothing: without a cached index for its registry it is unreachable data.
+    for (const key of await this.names('work')) {
+      if (live.has(key)) continue;
+      const s = await stat(this.path('work', key)).catch(() => undefined);
+      if (s && now - s.mtimeMs > maxAge) {
+        await rm(this.path('work', key), { recursive: true, force: true });
+        removed.work += 1;
+      }
+    }
     const blobs = new Set(records.map((r) => r.indexHash));
     for (const blob of await this.names('blobs')) {
-      if (!blobs.has(blob)) {
+      // Young blobs may belong to a record another process is about to write.
+      const young = await stat(this.path('blobs', blob)).then((st) => now - st.mtimeMs < Math.min(maxAge, 10 * 60 * 1000), () => false);
+      if (!blobs.has(blob) && !young) {
         await rm(this.path('blobs', blob), { force: true });
         removed.blobs += 1;
       }

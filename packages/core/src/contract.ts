@@ -115,8 +115,11 @@ export interface PackageRequest {
   version: string;
   /** An empty folder to fill with the package's files (not wrapped in `package/`). */
   destination: string;
-  /** Package registry settings for this fetch (`registry` URL, `token`); absent fields follow the user's own config (`.npmrc`). */
-  options?: { registry?: string; token?: string };
+  /**
+   * Package registry settings for this fetch (`registry` URL, `token`, and other options of the package source such
+   * as `npmrc`); absent fields follow the user's own config (`.npmrc`).
+   */
+  options?: { registry?: string; token?: string; [option: string]: unknown };
 }
 
 /** What a package fetch resolved to. */
@@ -136,6 +139,8 @@ export interface PackageContext {
   /** A folder the adapter may keep its own cache in; absent when caching is off. */
   workDir?: string;
   env: Readonly<Record<string, string | undefined>>;
+  /** The config file's folder (else the working directory), where a project's own package config (`.npmrc`) lives. */
+  baseDir: string;
 }
 
 /** A source type, registered with `createRegistry(config, { sources: [adapter] })`. */

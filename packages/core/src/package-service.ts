@@ -38,7 +38,7 @@ export class PackageService {
   constructor(
     private readonly rt: Runtime,
     private readonly adapter: () => Promise<SourceAdapter>,
-    private readonly settings: { registry?: string; token?: string },
+    private readonly settings: { registry?: string; token?: string; [option: string]: unknown },
   ) {}
 
   /** The files of `entry.package` at `entry.version`, from memory, the disk cache, or the package registry. */
@@ -82,6 +82,7 @@ export class PackageService {
           signal: signal ?? new AbortController().signal,
           logger: this.rt.logger,
           env: this.rt.options.env ?? process.env,
+          baseDir: this.rt.options.baseDir ?? process.cwd(),
           ...(store ? { workDir: await store.workDir(PACKAGES_KEY) } : {}),
         },
       );

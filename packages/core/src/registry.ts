@@ -52,7 +52,7 @@ class RegistryImpl implements Registry {
   constructor(
     private readonly rt: Runtime,
     packageAdapter: () => Promise<SourceAdapter>,
-    packageSettings: { registry?: string; token?: string },
+    packageSettings: { registry?: string; token?: string; [option: string]: unknown },
   ) {
     this.registryNames = [...rt.registries.keys()];
     this.indexes = new IndexService(rt);
@@ -342,12 +342,12 @@ export async function createRegistry(config: RegistryConfig, options: CreateRegi
     }
     return found;
   };
+  // Package settings: the option, else those of the first configured npm registry (minus what names the registry
+  // package itself), else nothing — the package source then follows the user's own npm config.
   const npmRegistry = [...normalized.registries.values()].find((r) => r.config.type === 'npm')?.config;
-  const packageSettings = options.packages ?? {
-    ...(typeof npmRegistry?.registry === 'string' ? { registry: npmRegistry.registry } : {}),
-    ...(typeof npmRegistry?.token === 'string' ? { token: npmRegistry.token } : {}),
-  };
-  if (packageSettings.token) registerSecret(packageSettings.token);
+  const { type: _t, location: _l, branch: _b, version: _v, verified: _ve, cacheDuration: _c, ...npmOptions } = npmRegistry ?? ({} as Record<string, unknown>);
+  const packageSettings: { registry?: string; token?: string; [option: string]: unknown } = options.packages ?? npmOptions;
+  if (typeof packageSettings.token === 'string') registerSecret(packageSettings.token);
   return new RegistryImpl(runtime, packageAdapter, packageSettings);
 }
 

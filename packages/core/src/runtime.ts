@@ -73,6 +73,15 @@ export class Runtime {
   }
 }
 
+/** Fields never hashed into a cache key, even though the key is a hash: credentials stay out of everything on disk. */
+const SECRET_FIELD = /token|password|secret|auth|headers|credential/i;
+
+/**
+ * The cache key of a configured registry: its name, type, public location, branch and the other options that can
+ * change what it serves (a `version`, a `subdir`, a package `registry`…), never a credential.
+ */
 export function keyFor(name: string, settings: NormalizedRegistry, source: RegistrySource): string {
-  return registryKey(name, { type: settings.config.type, location: source.displayLocation, branch: settings.config.branch });
+  const { type, location: _location, branch, verified: _verified, cacheDuration: _duration, ...rest } = settings.config;
+  const options = Object.fromEntries(Object.entries(rest).filter(([field]) => !SECRET_FIELD.test(field)));
+  return registryKey(name, { type, location: source.displayLocation, branch, options });
 }
