@@ -11,10 +11,13 @@ import {
   type SourceAdapter,
 } from '@agentos-registry/core';
 import { fileSource } from '@agentos-registry/source-file';
+import { githubSource } from '@agentos-registry/source-github';
+import { npmSource } from '@agentos-registry/source-npm';
+import { urlSource } from '@agentos-registry/source-url';
 
-/** A fresh list of the source adapters built into `agentos-registry` (today: `file`). */
+/** A fresh list of the source adapters built into `agentos-registry`: file, github, url and npm. */
 export function builtinSources(): SourceAdapter[] {
-  return [fileSource()];
+  return [fileSource(), githubSource(), urlSource(), npmSource()];
 }
 
 /** Every `type` string (and alias) an adapter answers to. */

@@ -31,6 +31,24 @@ describe('the agentos-registry umbrella', () => {
     expect(builtinSources()).not.toBe(builtinSources());
   });
 
+  it('accepts every type of the page with no adapter passed in (github, url, npm preregistered)', async () => {
+    const registry = await createRegistry(
+      {
+        registries: {
+          official: { type: 'npm', location: '@framers/agentos-extensions' },
+          custom: { type: 'github', location: 'your-org/custom-extensions' },
+          hosted: { type: 'url', location: 'https://registry.yourcompany.com' },
+        },
+        resolver: (kind) => (kind === 'tool' ? 'custom' : 'official'),
+        cacheSettings: { directory: `${dir}/cache-page` },
+      },
+      { env: {} },
+    );
+    expect(registry.registryNames).toEqual(['official', 'custom', 'hosted']);
+    expect(registry.registryFor('tool')).toBe('custom');
+    await registry.close();
+  });
+
   it('creates a registry over a file registry without being given any source', async () => {
     const registry = await createRegistry(
       { registries: { local: { type: 'file', location: templateRegistry } }, cacheSettings: { directory: `${dir}/cache` } },

@@ -76,12 +76,15 @@ export class Runtime {
 /** Fields never hashed into a cache key, even though the key is a hash: credentials stay out of everything on disk. */
 const SECRET_FIELD = /token|password|secret|auth|headers|credential/i;
 
+/** How a source talks to its server, not what it serves: changing these must not start a cold cache. */
+const TRANSPORT_FIELDS = new Set(['proxy', 'ca', 'allowInsecure', 'timeouts', 'retries', 'engine', 'mode', 'depth', 'sparse', 'userAgent']);
+
 /**
  * The cache key of a configured registry: its name, type, public location, branch and the other options that can
  * change what it serves (a `version`, a `subdir`, a package `registry`…), never a credential.
  */
 export function keyFor(name: string, settings: NormalizedRegistry, source: RegistrySource): string {
   const { type, location: _location, branch, verified: _verified, cacheDuration: _duration, ...rest } = settings.config;
-  const options = Object.fromEntries(Object.entries(rest).filter(([field]) => !SECRET_FIELD.test(field)));
+  const options = Object.fromEntries(Object.entries(rest).filter(([field]) => !SECRET_FIELD.test(field) && !TRANSPORT_FIELDS.has(field)));
   return registryKey(name, { type, location: source.displayLocation, branch, options });
 }

@@ -32,9 +32,16 @@ export const indexEntrySchema = z
     keywords: z.array(z.string()).optional(),
     verified: z.boolean().optional(),
     dist: z
-      .looseObject({ tarball: nonEmpty, integrity: z.string().optional() })
+      .looseObject({
+        tarball: nonEmpty.describe(
+          'URL of the tarball holding the entry folder under one top folder (`package/`): relative to the registry location (the folder of registry.json), e.g. `tarballs/com.yourorg.your-tool-1.0.0-<hash>.tgz`, or absolute',
+        ),
+        integrity: nonEmpty.describe('Subresource Integrity of the tarball bytes, `sha512-<base64>` as npm writes it; checked before anything is extracted'),
+      })
       .optional()
-      .describe('Where a static host serves the entry as a tarball'),
+      .describe(
+        'Static hosting (type `url`): where the entry is served as a tarball and its integrity, like npm packuments. Written by `agentos-registry pack`; see docs/static-registry.md',
+      ),
   })
   .describe('A registry entry');
 

@@ -43,3 +43,13 @@ export {
   startStaticServer,
 } from './static-server.js';
 export { makeTempDir, type TempDir } from './temp-dir.js';
+export {
+  type GitHubEmulator,
+  type GitHubEmulatorOptions,
+  type GitHubEmulatorRepo,
+  type GitHubRequestLog,
+  type SecondaryRateLimitOptions,
+  startGitHubEmulator,
+} from './github-emulator.js';
+export type { RateLimitSettings, RateLimitState } from './github-emulator-rate-limit.js';
+export { type PackageSource, startVerdaccio, VERDACCIO_PRIVATE_SCOPE, VERDACCIO_PUBLISHER, type VerdaccioAccessRule, type VerdaccioOptions, type VerdaccioRequestLog, type VerdaccioServer } from './verdaccio.js';

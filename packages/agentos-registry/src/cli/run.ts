@@ -9,6 +9,7 @@ import { cacheClean, cacheLs, cachePrune, cacheSettingsFor, cacheVerify } from '
 import { type CommonOptions, openRegistry, WarningPrinter } from './config.js';
 import { fetchJson, fetchText, infoJson, infoText, listedJson, listText, loadJson, loadText, toJson } from './format.js';
 import { type CliIo, processIo } from './io.js';
+import { packCommand } from './pack.js';
 
 interface FilterOptions {
   kind?: string;
@@ -123,6 +124,14 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
         warnings.printAll(loaded.fetched.warnings);
         out(json ? `${toJson(loadJson(loaded))}\n` : loadText(loaded));
       });
+    });
+
+  program
+    .command('pack <registry-dir>')
+    .description('turn a registry folder into a static site for a `url` registry: one tarball per entry, integrity in registry.json')
+    .requiredOption('-o, --out <site-dir>', 'folder to write the site into (created if needed; nothing in it is deleted)')
+    .action(async (registryDir: string, opts: { out: string }) => {
+      out(await packCommand(io, registryDir, opts.out, json));
     });
 
   const cache = program.command('cache').description('inspect and maintain the on-disk cache (folder and maxAge from the config, if any)');

@@ -1,0 +1,271 @@
+import { lstat, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, sep } from 'node:path';
+import {
+  type ConfigProblem,
+  copyDirectory,
+  createHttpClient,
+  defineSource,
+  extractTarball,
+  type HttpClient,
+  type MaterializeRequest,
+  RegistryError,
+  type RegistrySource,
+  type SourceAdapter,
+  type SourceCallContext,
+  type SourceConfig,
+  type SourceCreateContext,
+  type SourceFlags,
+  type SourceRevision,
+  safeJoin,
+} from '@agentos-registry/core';
+import { ArchiveTrees } from './archive-trees.js';
+import { GitHubApi, type RetryPolicy, throwIfAborted } from './github-api.js';
+import { LocationError, type ResolvedGitHubLocation, resolveGitHubLocation } from './location.js';
+import { PerEntryReader } from './per-entry.js';
+
+/** How entries are downloaded. */
+export type GitHubFetchMode = 'tarball' | 'per-entry';
+
+/** The config of a `github` registry: the page's fields plus the options below. */
+export interface GitHubSourceConfig extends SourceConfig {
+  type: 'github';
+  /** `owner/repo`, `https://github.com/owner/repo`, or `…/tree/<branch>/<folder>` (the folder then holds the registry). */
+  location: string;
+  /** Branch, tag or commit sha. Default: the repository's default branch. */
+  branch?: string;
+  /** A personal access token or an app installation token; needed for private repositories. */
+  token?: string;
+  /** REST API base of GitHub Enterprise Server, e.g. `https://ghe.example.com/api/v3`. Default `https://api.github.com`. */
+  baseUrl?: string;
+  /** Folder of the repository that holds `registry.json` (default: the root). */
+  subdir?: string;
+  /** `tarball` (default): one archive per revision, shared by every entry. `per-entry`: trees and blobs API per entry. */
+  mode?: GitHubFetchMode;
+}
+
+/** Settings of the adapter itself (not of one registry). */
+export interface GitHubSourceOptions {
+  /** Retries of one request after GitHub's secondary rate limit (`retry-after`). Default 2. */
+  retries?: number;
+  /** The longest `retry-after` waited for, in ms; a longer one fails at once with `E_RATE_LIMIT`. Default 60 000. */
+  maxRetryDelay?: number;
+  /** `User-Agent` of every request (GitHub requires one). */
+  userAgent?: string;
+}
+
+const OPTIONS = ['baseUrl', 'subdir', 'mode'] as const;
+const MODES: readonly GitHubFetchMode[] = ['tarball', 'per-entry'];
+const USER_AGENT = 'agentos-registry-source-github';
+
+/**
+ * The `github` source: a registry that is a GitHub or GitHub Enterprise Server repository, read through the REST
+ * API. The revision is the branch's commit sha, asked with the ETag of the previous answer so an unchanged branch
+ * costs one free 304; the index and every entry of a revision come from one tarball, extracted once by core's safe
+ * extractor. The token goes to the API origin only.
+ *
+ * @example
+ * ```ts
+ * const registry = await createRegistry(
+ *   { registries: { custom: { type: 'github', location: 'your-org/private-repo', branch: 'main', token: process.env.GITHUB_TOKEN } } },
+ *   { sources: [githubSource()] },
+ * );
+ * ```
+ */
+export function githubSource(options: GitHubSourceOptions = {}): SourceAdapter {
+  const retry: RetryPolicy = { retries: Math.max(0, Math.min(options.retries ?? 2, 10)), maxDelayMs: options.maxRetryDelay ?? 60_000 };
+  return defineSource({
+    type: 'github',
+    options: OPTIONS,
+    validate: validateGitHubConfig,
+    create: (config, ctx) => new GitHubRegistrySource(resolveOrThrow(config, ctx.registry), config, ctx, retry, options.userAgent ?? USER_AGENT),
+  });
+}
+
+function validateGitHubConfig(config: SourceConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  try {
+    resolveGitHubLocation(config);
+  } catch (error) {
+    if (!(error instanceof LocationError)) throw error;
+    problems.push({ field: error.field, message: error.message });
+  }
+  if (config.mode !== undefined && !MODES.includes(config.mode as GitHubFetchMode)) {
+    problems.push({ field: 'mode', message: `must be one of ${MODES.map((mode) => `'${mode}'`).join(', ')}` });
+  }
+  if (config.token !== undefined && typeof config.token !== 'string') problems.push({ field: 'token', message: 'must be a string' });
+  return problems;
+}
+
+function resolveOrThrow(config: SourceConfig, registry: string): ResolvedGitHubLocation {
+  try {
+    return resolveGitHubLocation(config);
+  } catch (error) {
+    if (!(error instanceof LocationError)) throw error;
+    throw new RegistryError('E_CONFIG', `Registry '${registry}': \`${error.field}\` ${error.message}.`, { registry, details: { field: error.field } });
+  }
+}
+
+/** One configured GitHub registry. */
+class GitHubRegistrySource implements RegistrySource {
+  readonly flags: SourceFlags;
+  readonly displayLocation: string;
+  private readonly api: GitHubApi;
+  private readonly client: HttpClient;
+  private readonly trees: ArchiveTrees;
+  private readonly perEntry: PerEntryReader | undefined;
+  /** The default branch once asked in this process (only when no `branch` is configured). */
+  private defaultBranch: string | undefined;
+  /** Private folder for extracted revisions when core gives no `workDir` (caching off); removed by `close()`. */
+  private scratch: Promise<string> | undefined;
+
+  constructor(
+    private readonly location: ResolvedGitHubLocation,
+    config: SourceConfig,
+    ctx: SourceCreateContext,
+    retry: RetryPolicy,
+    userAgent: string,
+  ) {
+    const token = typeof config.token === 'string' && config.token.trim() !== '' ? config.token.trim() : undefined;
+    const { owner, repo, webOrigin, subdir } = location;
+    this.displayLocation = `${webOrigin}/${owner}/${repo}${subdir ? `/${subdir}` : ''}`;
+    this.client = createHttpClient({
+      registry: ctx.registry,
+      // The token is scoped to the API origin: the client sends it there and nowhere else, redirects included.
+      ...(token ? { credentials: { origin: new URL(location.apiBase).origin, headers: { authorization: `token ${token}` } } } : {}),
+      userAgent,
+      env: ctx.env,
+      logger: ctx.logger,
+      retries: retry.retries,
+      maxRetryAfterMs: retry.maxDelayMs,
+    });
+    this.api = new GitHubApi({ location, authenticated: token !== undefined, registry: ctx.registry, logger: ctx.logger, client: this.client, retry, userAgent });
+    const mode = (config.mode as GitHubFetchMode | undefined) ?? 'tarball';
+    this.perEntry = mode === 'per-entry' ? new PerEntryReader(this.api, ctx.registry) : undefined;
+    this.flags = { immutableRevisions: true, conditionalRevision: true, ...(this.perEntry ? { partialFetch: true } : {}) };
+    this.trees = new ArchiveTrees(ctx.registry, async (sha, destination, signal) => {
+      const archive = await this.api.tarball(sha, signal);
+      // strip 1: GitHub's tarballs hold one top folder, `<owner>-<repo>-<short sha>/`.
+      await extractTarball(archive, destination, { strip: 1, ...(subdir ? { subdir } : {}), signal, registry: ctx.registry });
+    });
+  }
+
+  async revision(ctx: SourceCallContext): Promise<SourceRevision | 'unchanged'> {
+    throwIfAborted(ctx.signal, ctx.registry, 'checking the revision');
+    const previous = ctx.previous?.validators;
+    const configured = this.location.ref;
+    // Without a configured branch the default branch is asked once, then remembered (in memory, and in the
+    // validators core keeps on disk), so that revalidating from a new process is still one conditional request.
+    let ref = configured ?? this.defaultBranch ?? previous?.defaultBranch;
+    const remembered = configured === undefined && ref !== undefined;
+    ref ??= await this.askDefaultBranch(ctx.signal);
+    let answer = await this.api.commitSha(ref, previous?.ref === ref ? previous.etag : undefined, ctx.signal);
+    if (answer === undefined && remembered) {
+      // The remembered default branch is gone (renamed or deleted): ask the repository again, once.
+      ref = await this.askDefaultBranch(ctx.signal);
+      answer = await this.api.commitSha(ref, undefined, ctx.signal);
+    }
+    if (answer === undefined) {
+      throw new RegistryError(
+        'E_NOT_FOUND',
+        `${this.api.repository} has no branch, tag or commit '${ref}' (registry '${ctx.registry}'). Check \`branch\`${configured ? '' : ' (or the repository\'s default branch)'}.`,
+        { registry: ctx.registry, details: { branch: ref } },
+      );
+    }
+    if (answer === 'not-modified') {
+      if (ctx.previous) return 'unchanged';
+      // An ETag was only sent with a previous revision, so this cannot happen; ask plainly rather than guess.
+      answer = await this.api.commitSha(ref, undefined, ctx.signal);
+      if (answer === undefined || answer === 'not-modified') throw new RegistryError('E_INTERNAL', `GitHub answered 304 to an unconditional request for '${ref}'.`, { registry: ctx.registry });
+    }
+    if (configured === undefined) this.defaultBranch = ref;
+    return {
+      id: answer.sha,
+      validators: { ref, ...(answer.etag ? { etag: answer.etag } : {}), ...(configured === undefined ? { defaultBranch: ref } : {}) },
+    };
+  }
+
+  private async askDefaultBranch(signal: AbortSignal): Promise<string> {
+    this.defaultBranch = await this.api.defaultBranch(signal);
+    return this.defaultBranch;
+  }
+
+  async readIndex(revision: SourceRevision, ctx: SourceCallContext): Promise<Uint8Array> {
+    throwIfAborted(ctx.signal, ctx.registry, 'reading registry.json');
+    const where = this.location.subdir ? `the folder '${this.location.subdir}' of ` : '';
+    const missing = () =>
+      new RegistryError(
+        'E_NOT_FOUND',
+        `${where}${this.api.repository} has no registry.json at ${revision.id.slice(0, 12)} (registry '${ctx.registry}'). Point \`location\` at the repository (or \`subdir\` at the folder) that holds registry.json and registry/.`,
+        { registry: ctx.registry, details: { revision: revision.id, subdir: this.location.subdir } },
+      );
+    if (this.perEntry) {
+      const bytes = await this.perEntry.readIndex(revision.id, this.location.subdir, ctx.signal);
+      if (!bytes) throw missing();
+      return bytes;
+    }
+    const root = await this.trees.get(await this.workDir(ctx), revision.id, ctx.signal);
+    try {
+      return await readFile(join(root, 'registry.json'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw missing();
+      throw error;
+    }
+  }
+
+  async materialize(request: MaterializeRequest, ctx: SourceCallContext): Promise<void> {
+    const { path, revision, destination } = request;
+    throwIfAborted(ctx.signal, ctx.registry, `fetching '${path}'`);
+    if (this.perEntry) {
+      const full = this.location.subdir ? `${this.location.subdir}/${path}` : path;
+      return this.perEntry.materialize(revision.id, full, destination, ctx.signal, ctx.logger);
+    }
+    const root = await this.trees.get(await this.workDir(ctx), revision.id, ctx.signal);
+    const folder = await this.entryFolder(root, path, revision.id, ctx.registry);
+    throwIfAborted(ctx.signal, ctx.registry, `fetching '${path}'`);
+    await copyDirectory(folder, destination, { signal: ctx.signal });
+  }
+
+  /**
+   * The real folder of an entry inside an extracted revision. The path was checked by core; a symlinked folder on the
+   * way (`registry/curated` → elsewhere) is still compared by real path, so an entry can only come from inside.
+   */
+  private async entryFolder(root: string, path: string, sha: string, registry: string): Promise<string> {
+    const joined = safeJoin(root, path, { registry, field: 'path' });
+    const notFound = () =>
+      new RegistryError(
+        'E_NOT_FOUND',
+        `Entry folder '${path}' does not exist in ${this.api.repository} at ${sha.slice(0, 12)} (registry '${registry}'). registry.json lists it: add the folder or fix the entry's \`path\`.`,
+        { registry, details: { path } },
+      );
+    let real: string;
+    try {
+      real = await realpath(joined);
+    } catch {
+      throw notFound();
+    }
+    const realRoot = await realpath(root);
+    if (real !== realRoot && !real.startsWith(realRoot + sep)) {
+      throw new RegistryError('E_UNSAFE_PATH', `Entry folder '${path}' of registry '${registry}' leads outside the repository through a symlink.`, {
+        registry,
+        details: { path },
+      });
+    }
+    if (!(await lstat(real)).isDirectory()) throw notFound();
+    return real;
+  }
+
+  /** Core's private folder for this registry, or one of ours when caching is off. */
+  private async workDir(ctx: SourceCallContext): Promise<string> {
+    if (ctx.workDir) return ctx.workDir;
+    this.scratch ??= mkdtemp(join(tmpdir(), 'agentos-github-'));
+    return this.scratch;
+  }
+
+  async close(): Promise<void> {
+    const scratch = this.scratch;
+    this.scratch = undefined;
+    await this.client.close();
+    if (scratch) await rm(await scratch, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * Where a `github` registry lives: `owner/repo`, or a URL a user pastes from the browser, turned into the repository,
+ * the ref and sub-folder the URL names, the REST API base to call and the web origin for messages. Pure functions, so
+ * every spelling is covered by a table-driven test that touches no network.
+ */
+
+/** The public API of github.com. */
+export const GITHUB_API = 'https://api.github.com';
+const GITHUB_WEB = 'https://github.com';
+const GITHUB_HOSTS = new Set(['github.com', 'www.github.com']);
+
+// GitHub's rules: owner names are alphanumeric with inner hyphens; repository names add `.` and `_`.
+const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+const REPO = /^[A-Za-z0-9._-]{1,100}$/;
+
+/** A parsed `location`. */
+export interface GitHubLocation {
+  owner: string;
+  repo: string;
+  /** The web origin the location names (`https://github.com`, `https://ghe.example.com`); undefined for `owner/repo`. */
+  webOrigin?: string;
+  /**
+   * The rest of a `/tree/<ref>/<subdir>` URL, undivided: a ref may itself contain slashes (`feature/x`), so only the
+   * configured `branch` can say where it ends (see {@link splitTreePath}).
+   */
+  treePath?: string;
+}
+
+/** The repository and the API to reach it, once `location`, `branch`, `subdir` and `baseUrl` are combined. */
+export interface ResolvedGitHubLocation {
+  owner: string;
+  repo: string;
+  /** The configured or URL-given ref; undefined means the repository's default branch. */
+  ref?: string;
+  /** Folder of the repository that holds `registry.json`, POSIX, no leading or trailing slash; '' for the root. */
+  subdir: string;
+  /** REST API base without a trailing slash: `https://api.github.com` or `https://ghe.example.com/api/v3`. */
+  apiBase: string;
+  /** The web origin of that API: `https://github.com`, `https://ghe.example.com`. */
+  webOrigin: string;
+}
+
+/** Thrown for a location, `baseUrl` or combination that cannot work; `field` names the config field to fix. */
+export class LocationError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LocationError';
+  }
+}
+
+function checkNames(owner: string, repo: string, location: string): void {
+  if (!OWNER.test(owner) || !REPO.test(repo) || repo === '.' || repo === '..') {
+    throw new LocationError('location', `'${location}' does not name a GitHub repository (expected owner/repo, e.g. your-org/extensions)`);
+  }
+}
+
+/**
+ * Parses `owner/repo`, `https://github.com/owner/repo(.git)`, `…/tree/<ref>/<subdir>`, `git@github.com:owner/repo.git`,
+ * and the same URLs on a GitHub Enterprise Server host.
+ */
+export function parseGitHubLocation(location: string): GitHubLocation {
+  const text = location.trim();
+  const scp = /^git@([^:/]+):([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(text);
+  if (scp) {
+    const [, host = '', owner = '', repo = ''] = scp;
+    checkNames(owner, repo, location);
+    return { owner, repo, webOrigin: GITHUB_HOSTS.has(host.toLowerCase()) ? GITHUB_WEB : `https://${host}` };
+  }
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
+    const parts = text.replace(/\/+$/, '').split('/');
+    if (parts.length !== 2) {
+      throw new LocationError('location', `'${location}' is not owner/repo or a GitHub URL (e.g. your-org/extensions or https://github.com/your-org/extensions)`);
+    }
+    const [owner = '', repo = ''] = parts;
+    checkNames(owner, repo.replace(/\.git$/, ''), location);
+    return { owner, repo: repo.replace(/\.git$/, '') };
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new LocationError('location', `'${location}' is not a valid URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new LocationError('location', `'${location}' must be an https:// URL of a repository (or owner/repo)`);
+  }
+  if (url.username || url.password) {
+    throw new LocationError('location', 'must not carry credentials in the URL; put the token in `token` (e.g. token: process.env.GITHUB_TOKEN)');
+  }
+  if (url.hostname.toLowerCase() === 'api.github.com') {
+    throw new LocationError('location', `'${location}' is an API URL; use the repository's address (https://github.com/owner/repo) or owner/repo`);
+  }
+  const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const [owner = '', rawRepo = '', kind, ...rest] = segments;
+  const repo = rawRepo.replace(/\.git$/, '');
+  checkNames(owner, repo, location);
+  const webOrigin = GITHUB_HOSTS.has(url.hostname.toLowerCase()) ? GITHUB_WEB : url.origin;
+  if (kind === undefined) return { owner, repo, webOrigin };
+  if (kind !== 'tree' || rest.length === 0) {
+    throw new LocationError('location', `'${location}' points inside the repository; use the repository URL or a …/tree/<branch>/<folder> URL`);
+  }
+  return { owner, repo, webOrigin, treePath: rest.join('/') };
+}
+
+/**
+ * Divides a `/tree/` path into ref and sub-folder. When `branch` is configured and the path starts with it, the branch
+ * wins (that is how `feature/x` can be told from a folder `x`); otherwise the first segment is the ref, as a URL of a
+ * branch without slashes reads.
+ */
+export function splitTreePath(treePath: string, branch: string | undefined): { ref: string; subdir: string } {
+  if (branch && (treePath === branch || treePath.startsWith(`${branch}/`))) {
+    return { ref: branch, subdir: treePath.slice(branch.length + 1) };
+  }
+  const slash = treePath.indexOf('/');
+  return slash < 0 ? { ref: treePath, subdir: '' } : { ref: treePath.slice(0, slash), subdir: treePath.slice(slash + 1) };
+}
+
+/** The web origin of an API base: api.github.com → github.com; `https://host/api/v3` → `https://host`. */
+export function webOriginOf(apiBase: string): string {
+  const url = new URL(apiBase);
+  if (url.hostname.toLowerCase() === 'api.github.com') return GITHUB_WEB;
+  return url.origin;
+}
+
+/** The API base of a web origin: github.com → api.github.com; a GHES host → `https://host/api/v3`. */
+export function apiBaseOf(webOrigin: string): string {
+  return webOrigin === GITHUB_WEB ? GITHUB_API : `${webOrigin}/api/v3`;
+}
+
+/** Checks `baseUrl` and returns it without a trailing slash. */
+export function normalizeBaseUrl(baseUrl: unknown): string {
+  if (typeof baseUrl !== 'string' || baseUrl.trim() === '') {
+    throw new LocationError('baseUrl', 'must be the REST API base URL, e.g. https://ghe.example.com/api/v3');
+  }
+  let url: URL;
+  try {
+    url = new URL(baseUrl.trim());
+  } catch {
+    throw new LocationError('baseUrl', `'${baseUrl}' is not a valid URL (e.g. https://ghe.example.com/api/v3)`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new LocationError('baseUrl', 'must be an http(s) URL');
+  if (url.username || url.password) throw new LocationError('baseUrl', 'must not carry credentials; use `token`');
+  if (url.search || url.hash) throw new LocationError('baseUrl', 'must not have a query or fragment');
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/** Normalizes a sub-folder to `a/b` form; refuses absolute paths and `..`. */
+export function normalizeSubdir(subdir: string, field = 'subdir'): string {
+  const slashed = subdir.replace(/\\/g, '/').replace(/^\/+|\/+$/g, '');
+  const segments = slashed.split('/').filter((segment) => segment !== '' && segment !== '.');
+  if (segments.includes('..') || subdir.includes('\0')) throw new LocationError(field, `'${subdir}' must be a folder inside the repository (no '..')`);
+  return segments.join('/');
+}
+
+/** Combines the config fields into one resolved location, or throws a {@link LocationError} naming the field. */
+export function resolveGitHubLocation(config: { location: unknown; branch?: unknown; subdir?: unknown; baseUrl?: unknown }): ResolvedGitHubLocation {
+  if (typeof config.location !== 'string' || config.location.trim() === '') {
+    throw new LocationError('location', 'must be owner/repo or a GitHub URL (e.g. your-org/extensions)');
+  }
+  if (config.branch !== undefined && (typeof config.branch !== 'string' || config.branch.trim() === '')) {
+    throw new LocationError('branch', 'must be a branch, tag or commit sha');
+  }
+  if (config.subdir !== undefined && typeof config.subdir !== 'string') throw new LocationError('subdir', 'must be a folder path inside the repository');
+  const branch = typeof config.branch === 'string' ? config.branch.trim() : undefined;
+  const parsed = parseGitHubLocation(config.location);
+
+  let apiBase: string;
+  let webOrigin: string;
+  if (config.baseUrl !== undefined) {
+    apiBase = normalizeBaseUrl(config.baseUrl);
+    webOrigin = webOriginOf(apiBase);
+    if (parsed.webOrigin && new URL(parsed.webOrigin).host.toLowerCase() !== new URL(webOrigin).host.toLowerCase()) {
+      throw new LocationError('location', `is on ${new URL(parsed.webOrigin).host} but \`baseUrl\` is the API of ${new URL(webOrigin).host}; make them name the same server`);
+    }
+  } else {
+    webOrigin = parsed.webOrigin ?? GITHUB_WEB;
+    apiBase = apiBaseOf(webOrigin);
+  }
+
+  let ref = branch;
+  let subdir = typeof config.subdir === 'string' ? normalizeSubdir(config.subdir) : '';
+  if (parsed.treePath !== undefined) {
+    const fromUrl = splitTreePath(parsed.treePath, branch);
+    if (branch && fromUrl.ref !== branch) {
+      throw new LocationError('branch', `is '${branch}' but the location URL names '${fromUrl.ref}'; drop one of them`);
+    }
+    const urlSubdir = normalizeSubdir(fromUrl.subdir, 'location');
+    if (typeof config.subdir === 'string' && subdir !== urlSubdir) {
+      throw new LocationError('subdir', `is '${subdir}' but the location URL names the folder '${urlSubdir}'; drop one of them`);
+    }
+    ref = fromUrl.ref;
+    subdir = urlSubdir;
+  }
+  return { owner: parsed.owner, repo: parsed.repo, ...(ref ? { ref } : {}), subdir, apiBase, webOrigin };
+}

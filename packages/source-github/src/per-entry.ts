@@ -1,0 +1,124 @@
+import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { type Logger, RegistryError, safeJoin } from '@agentos-registry/core';
+import { abortError, type GitHubApi, type TreeEntry, throwIfAborted } from './github-api.js';
+
+/**
+ * The per-entry mode: instead of one tarball of the whole repository, the index is read through the contents API
+ * and each entry through the git trees and blobs APIs. It costs one request per file (against the rate limit), so it
+ * only pays off for repositories whose tarball is far larger than the entries a host uses.
+ */
+
+/** How many blobs are downloaded at once; GitHub asks clients not to hammer it with parallel requests. */
+const PARALLEL_BLOBS = 4;
+/** Tree listings kept in memory; a long-running host that sees many revisions starts over past this. */
+const MAX_LISTINGS = 1000;
+
+export class PerEntryReader {
+  /** Tree listings by sha (content-addressed, so they never change): shared by every entry under one folder. */
+  private readonly trees = new Map<string, Promise<{ sha: string; entries: TreeEntry[] }>>();
+
+  constructor(
+    private readonly api: GitHubApi,
+    private readonly registry: string,
+  ) {}
+
+  /**
+   * A listing shared by concurrent callers. It runs without any one caller's signal (a single small request), so one
+   * caller giving up cannot fail the others; each caller still stops waiting when its own signal fires.
+   */
+  private listing(sha: string, signal: AbortSignal): Promise<{ sha: string; entries: TreeEntry[] }> {
+    let listing = this.trees.get(sha);
+    if (!listing) {
+      if (this.trees.size >= MAX_LISTINGS) this.trees.clear();
+      listing = this.api.tree(sha, false, new AbortController().signal);
+      this.trees.set(sha, listing);
+      listing.catch(() => this.trees.delete(sha));
+    }
+    return untilAborted(listing, signal, () => abortError(this.registry, `listing ${sha.slice(0, 12)}`, signal.reason));
+  }
+
+  /** `registry.json` at `commit`, from `subdir`; undefined when there is none. */
+  readIndex(commit: string, subdir: string, signal: AbortSignal): Promise<Uint8Array | undefined> {
+    return this.api.fileAt(subdir ? `${subdir}/registry.json` : 'registry.json', commit, signal);
+  }
+
+  /** The tree sha of a folder at `commit`, listing each folder on the way once; undefined when it is missing. */
+  private async folderSha(commit: string, folder: string, signal: AbortSignal): Promise<string | undefined> {
+    const segments = folder.split('/').filter(Boolean);
+    // A commit sha lists the root tree: the walk starts there without asking for the root a second time by its sha.
+    let { sha, entries } = await this.listing(commit, signal);
+    for (const [i, segment] of segments.entries()) {
+      const next = entries.find((entry) => entry.path === segment && entry.type === 'tree');
+      if (!next) return undefined;
+      sha = next.sha;
+      // The entry folder itself is listed recursively by the caller, not here.
+      if (i < segments.length - 1) ({ entries } = await this.listing(sha, signal));
+    }
+    return sha;
+  }
+
+  /** Writes the folder `folder` at `commit` into `destination`: modes, symlinks and bytes as git holds them. */
+  async materialize(commit: string, folder: string, destination: string, signal: AbortSignal, logger: Logger): Promise<void> {
+    const sha = await this.folderSha(commit, folder, signal);
+    if (!sha) {
+      throw new RegistryError(
+        'E_NOT_FOUND',
+        `Entry folder '${folder}' does not exist in ${this.api.repository} at ${commit.slice(0, 12)} (registry '${this.registry}'). registry.json lists it: add the folder or fix the entry's \`path\`.`,
+        { registry: this.registry, details: { path: folder } },
+      );
+    }
+    const tree = await this.api.tree(sha, true, signal);
+    if (tree.truncated) {
+      throw new RegistryError(
+        'E_UNSUPPORTED',
+        `Entry folder '${folder}' of registry '${this.registry}' has more files than GitHub lists in one tree; use mode 'tarball' for this registry.`,
+        { registry: this.registry, details: { path: folder } },
+      );
+    }
+    const blobs: Array<{ entry: TreeEntry; target: string }> = [];
+    for (const entry of tree.entries) {
+      // Paths come from the server: checked like any other path before anything is written.
+      const target = safeJoin(destination, entry.path, { registry: this.registry, field: `path of ${folder}/${entry.path}` });
+      if (entry.type === 'tree') await mkdir(target, { recursive: true });
+      else if (entry.type === 'commit') logger.warn(`Registry '${this.registry}': '${folder}/${entry.path}' is a git submodule; it is left out of the entry.`);
+      else if (entry.type === 'blob') blobs.push({ entry, target });
+    }
+    let next = 0;
+    const worker = async () => {
+      while (next < blobs.length) {
+        const { entry, target } = blobs[next++]!;
+        throwIfAborted(signal, this.registry, `fetching ${folder}`);
+        const bytes = await this.api.blob(entry.sha, signal);
+        await mkdir(dirname(target), { recursive: true });
+        if (entry.mode === '120000') {
+          // Core checks every link in the entry after materialize; one that leaves the entry is refused there.
+          await symlink(Buffer.from(bytes).toString('utf8'), target);
+        } else {
+          await writeFile(target, bytes);
+          if (entry.mode === '100755') await chmod(target, 0o755);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_BLOBS, blobs.length) }, worker));
+  }
+}
+
+/** `promise`, or the error of `onAbort()` as soon as `signal` fires, whichever comes first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal, onAbort: () => Error): Promise<T> {
+  if (signal.aborted) return Promise.reject(onAbort());
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(onAbort());
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', abort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', abort);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,96 @@
+/**
+ * Extension code that lives on npm. In the real AgentOS registry every entry names its npm `package` and the
+ * registry folder holds no built code; core calls this to put `package@version`'s files into a folder it owns, with
+ * the registry settings it chooses (this npm registry's, or the user's `.npmrc` for a registry served from git).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RegistryError } from '@agentos-registry/core';
+import { resolveNpmSettings } from './npm-config.js';
+import { extractInto, type FetchContext, resolvePackage } from './package-fetch.js';
+import { isExactVersion, parsePackageSpec } from './package-spec.js';
+
+/** What {@link fetchPackageCode} needs. Only `spec` and `destination` are required. */
+export interface FetchPackageCodeOptions {
+  /** A registry spec: `name@version` (as core builds it from an entry's `package` and `version`), a range or a tag. */
+  spec: string;
+  /** Empty (or absent) folder that receives the package's files (`package.json` at its root). */
+  destination: string;
+  /** npm registry URL; default from `.npmrc`, else pacote's own default registry. */
+  registry?: string;
+  /** Token for that registry; handed over for it only (`//host/path/:_authToken`). */
+  token?: string;
+  /** pacote's cache (cacache) folder, e.g. `<workDir>/_cacache`; default: a temp folder removed afterwards. */
+  cacheDir?: string;
+  signal?: AbortSignal;
+  /** Environment for `HOME` and `npm_config_*` (core passes the one the config was expanded with); default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Folder the project `.npmrc` is searched from; default the working directory. */
+  baseDir?: string;
+  /** `false` reads no `.npmrc`; a path names the user config file to read instead of `~/.npmrc`. */
+  npmrc?: boolean | string;
+  /** Configured registry name, for error messages; default `npm`. */
+  registryName?: string;
+}
+
+/** The package that was extracted. */
+export interface PackageCode {
+  name: string;
+  /** The exact version extracted (a range or tag resolved). */
+  version: string;
+  /** npm's SRI of the tarball, as the registry published it and pacote verified it. */
+  integrity: string;
+  /** Tarball URL, without credentials. */
+  resolved: string;
+}
+
+/**
+ * Extracts the files of an npm package into `destination`, verified against npm's integrity by pacote.
+ *
+ * Errors are `RegistryError`s: `E_NOT_FOUND` (no such package, or no version matching — the message lists the ones
+ * that exist), `E_AUTH`, `E_UNREACHABLE`, `E_INTEGRITY`, `E_ABORTED`; a spec that is not a registry spec (a URL, a
+ * path, an alias) is `E_CONFIG`.
+ *
+ * @example
+ * ```ts
+ * const code = await fetchPackageCode({ spec: '@framers/agentos-ext-web-search@1.2.0', destination, cacheDir });
+ * // code.integrity: 'sha512-…' (npm's), code.version: '1.2.0'
+ * ```
+ */
+export async function fetchPackageCode(options: FetchPackageCodeOptions): Promise<PackageCode> {
+  const registryName = options.registryName ?? 'npm';
+  let spec: ReturnType<typeof parsePackageSpec>;
+  try {
+    spec = parsePackageSpec(options.spec);
+  } catch (error) {
+    throw new RegistryError('E_CONFIG', `${(error as Error).message} (registry '${registryName}')`, { registry: registryName, details: { spec: options.spec } });
+  }
+  const settings = resolveNpmSettings({
+    packageName: spec.name,
+    registry: options.registry,
+    token: options.token,
+    npmrc: options.npmrc,
+    env: options.env ?? process.env,
+    baseDir: options.baseDir ?? process.cwd(),
+    registryName,
+  });
+  const context: FetchContext = {
+    registry: registryName,
+    name: spec.name,
+    selector: spec.selector,
+    registryUrl: settings.registry,
+    authenticated: settings.authenticated,
+    signal: options.signal,
+  };
+  const temporaryCache = options.cacheDir ? undefined : await mkdtemp(join(tmpdir(), 'agentos-npm-cache-'));
+  try {
+    const pacoteOptions = { ...settings.options, cache: options.cacheDir ?? join(temporaryCache!, '_cacache') };
+    // An exact version never changes, so a cached packument is good enough; a tag or range may have moved.
+    const pkg = await resolvePackage(pacoteOptions, context, !isExactVersion(spec.selector));
+    await extractInto(pkg, options.destination, pacoteOptions, context);
+    return { name: pkg.name, version: pkg.version, integrity: pkg.integrity, resolved: pkg.resolved };
+  } finally {
+    if (temporaryCache) await rm(temporaryCache, { recursive: true, force: true });
+  }
+}

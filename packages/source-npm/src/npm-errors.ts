@@ -1,0 +1,118 @@
+/**
+ * What pacote and npm-registry-fetch throw, turned into core's codes with a message that says what to do next. The
+ * raw error stays as `cause` (core redacts it); tokens never appear in these messages, only registry URLs.
+ */
+import { isRegistryError, RegistryError } from '@agentos-registry/core';
+
+/** What the failing call was about, for the message. */
+export interface NpmErrorContext {
+  /** Configured registry name (or a label such as `npm` for standalone calls). */
+  registry: string;
+  /** Package name. */
+  name: string;
+  /** The version, range or dist-tag asked for. */
+  selector: string;
+  /** Registry URL, without credentials. */
+  registryUrl: string;
+  /** Whether a credential was configured for the registry, to tell "missing" from "refused". */
+  authenticated: boolean;
+  /** What was being done, e.g. `Resolving` or `Downloading`. */
+  action: string;
+  signal?: AbortSignal;
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ESOCKETTIMEDOUT',
+  'ERR_SOCKET_TIMEOUT',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** How many versions an "unknown version" message lists (the newest ones). */
+const LISTED_VERSIONS = 15;
+
+interface NpmLikeError {
+  name?: string;
+  code?: string;
+  type?: string;
+  statusCode?: number;
+  versions?: string[];
+  distTags?: Record<string, string>;
+  message?: string;
+}
+
+/** Maps any failure of a pacote call to a `RegistryError`. Never throws. */
+export function toNpmError(error: unknown, context: NpmErrorContext): RegistryError {
+  if (isRegistryError(error)) return error;
+  const err = (error ?? {}) as NpmLikeError;
+  const { registry } = context;
+  const what = `${context.name}@${context.selector}`;
+  const on = `on ${context.registryUrl}`;
+  const make = (code: ConstructorParameters<typeof RegistryError>[0], message: string, details: Record<string, unknown> = {}) =>
+    new RegistryError(code, message, { registry, cause: error, details: { package: context.name, selector: context.selector, ...details } });
+
+  if (context.signal?.aborted || err.name === 'AbortError' || err.code === 'ABORT_ERR') {
+    return make('E_ABORTED', `${context.action} ${what} for registry '${registry}' was aborted.`);
+  }
+  const code = err.code ?? '';
+  const status = typeof err.statusCode === 'number' ? err.statusCode : /^E\d{3}$/.test(code) ? Number(code.slice(1)) : undefined;
+
+  if (code === 'ETARGET' || code === 'ENOVERSIONS') {
+    return make('E_NOT_FOUND', `No version of ${context.name} matches '${context.selector}' ${on} (registry '${registry}'). ${versionsHint(err)}`, {
+      versions: err.versions ?? [],
+    });
+  }
+  if (status === 404) {
+    const privateHint = context.authenticated
+      ? ' If it is private, check that the token may read it.'
+      : ' If it is private, configure a `token` (or an .npmrc credential) for this registry.';
+    return make(
+      'E_NOT_FOUND',
+      `Package ${context.name} does not exist ${on} (registry '${registry}'). Check \`location\` (the package name) and \`registry\`.${privateHint}`,
+    );
+  }
+  if (status === 401 || status === 403 || code === 'EOTP' || code === 'EAUTHIP') {
+    const why = context.authenticated
+      ? `the registry refused the configured credential (HTTP ${status ?? code}). Check that the token is valid and may read ${context.name}.`
+      : `the registry requires authentication (HTTP ${status ?? code}) and none is configured. Set \`token\` on the registry (e.g. token: process.env.NPM_TOKEN) or add //host/:_authToken to .npmrc.`;
+    return make('E_AUTH', `${context.action} ${what} ${on} for registry '${registry}' failed: ${why}`, { status: status ?? code });
+  }
+  if (status === 429) {
+    return make('E_RATE_LIMIT', `${context.registryUrl} is rate-limiting requests for ${what} (registry '${registry}'). Try again later.`);
+  }
+  if (status !== undefined && status >= 500) {
+    return make('E_UNREACHABLE', `${context.registryUrl} answered HTTP ${status} for ${what} (registry '${registry}'). The registry is failing; try again later.`);
+  }
+  if (NETWORK_CODES.has(code) || err.type === 'system' || err.type === 'request-timeout' || err.type === 'body-timeout') {
+    return make(
+      'E_UNREACHABLE',
+      `Registry '${registry}' could not reach ${context.registryUrl} while ${context.action.toLowerCase()} ${what} (${code || err.type}). Check the network, proxy settings and \`registry\`.`,
+    );
+  }
+  if (code === 'EINTEGRITY' || code === 'EBADSIZE') {
+    return make(
+      'E_INTEGRITY',
+      `The tarball of ${what} from ${context.registryUrl} does not match the integrity the registry published (registry '${registry}'). It was not used; report it to the registry's owner.`,
+    );
+  }
+  return make('E_INTERNAL', `${context.action} ${what} ${on} for registry '${registry}' failed: ${err.message ?? String(error)}`);
+}
+
+/** "Available versions: …; dist-tags: …" for an unmatched version, newest last. */
+function versionsHint(err: NpmLikeError): string {
+  const versions = err.versions ?? [];
+  const tags = Object.entries(err.distTags ?? {}).map(([tag, version]) => `${tag} → ${version}`);
+  if (versions.length === 0) return 'The package has no versions at all.';
+  const shown = versions.length > LISTED_VERSIONS ? ['…', ...versions.slice(-LISTED_VERSIONS)] : versions;
+  const tagText = tags.length > 0 ? `; dist-tags: ${tags.join(', ')}` : '';
+  return `Available versions: ${shown.join(', ')}${tagText}. Set \`version\` to one of them, a range that matches one, or a dist-tag.`;
+}

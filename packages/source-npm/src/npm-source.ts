@@ -1,0 +1,281 @@
+import { createHash } from 'node:crypto';
+import { lstat, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type ConfigProblem,
+  copyDirectory,
+  defineSource,
+  isRegistryError,
+  type MaterializeRequest,
+  RegistryError,
+  type RegistrySource,
+  type SourceAdapter,
+  type SourceCallContext,
+  type SourceConfig,
+  type SourceCreateContext,
+  type SourceRevision,
+  safeJoin,
+} from '@agentos-registry/core';
+import { fetchPackageCode } from './fetch-package-code.js';
+import { type NpmSettings, registryUrlProblem, resolveNpmSettings } from './npm-config.js';
+import { extractPackage, type FetchContext, type ResolvedPackage, resolvePackage } from './package-fetch.js';
+import { DEFAULT_SELECTOR, isExactVersion, packageNameProblem } from './package-spec.js';
+
+/** The config of an `npm` registry: the page's fields plus `registry`, `version` and `npmrc`. */
+export interface NpmSourceConfig extends SourceConfig {
+  type: 'npm';
+  /** The package that holds `registry.json` and `registry/`, e.g. `@framers/agentos-extensions`. */
+  location: string;
+  /** A version, a range or a dist-tag; default `latest`. `branch` is read the same way (as a dist-tag). */
+  version?: string;
+  /** npm registry URL (Verdaccio, Artifactory, Nexus…); default: from `.npmrc`, else pacote's own default registry. */
+  registry?: string;
+  /** `false` ignores every `.npmrc` and `npm_config_*` variable; a path names the user config file to read instead of `~/.npmrc`. */
+  npmrc?: boolean | string;
+}
+
+/** Name of the index file at the root of the package. */
+const INDEX_FILE = 'registry.json';
+
+/**
+ * The `npm` source: a registry published as an npm package (the page's "Hybrid" case,
+ * `{ type: 'npm', location: '@framers/agentos-extensions' }`).
+ *
+ * The revision is the resolved version plus npm's integrity of its tarball, so it is immutable: the same id always
+ * names the same bytes. The tarball is downloaded and verified by pacote (its cache lives in core's work folder for
+ * this registry), extracted once per revision, and `registry.json` and entry folders are served from that tree.
+ *
+ * The adapter also implements `fetchPackage`, which core calls for index entries whose code lives in their npm
+ * `package` (see {@link fetchPackageCode}).
+ *
+ * @example
+ * ```ts
+ * const registry = await createRegistry(
+ *   { registries: { official: { type: 'npm', location: '@framers/agentos-extensions' } } },
+ *   { sources: [npmSource()] },
+ * );
+ * ```
+ */
+export function npmSource(): SourceAdapter {
+  return defineSource({
+    type: 'npm',
+    options: ['registry', 'version', 'npmrc'],
+    validate: validateNpmConfig,
+    create: (config, ctx) => createNpmRegistrySource(config, ctx),
+    // Entry code that lives on npm (core asks for it whichever source served the index).
+    fetchPackage: (request, ctx) =>
+      fetchPackageCode({
+        spec: `${request.name}@${request.version}`,
+        destination: request.destination,
+        registry: request.options?.registry,
+        token: request.options?.token,
+        ...(typeof request.options?.npmrc === 'string' || typeof request.options?.npmrc === 'boolean' ? { npmrc: request.options.npmrc } : {}),
+        cacheDir: ctx.workDir ? join(ctx.workDir, '_cacache') : undefined,
+        signal: ctx.signal,
+        env: ctx.env,
+        baseDir: ctx.baseDir,
+      }),
+  });
+}
+
+function validateNpmConfig(config: SourceConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const { location, registry, version, branch, npmrc } = config;
+  if (typeof location !== 'string' || location.trim() === '') {
+    problems.push({ field: 'location', message: "must be the npm package that holds the registry, e.g. '@framers/agentos-extensions'" });
+  } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
+    problems.push({ field: 'location', message: "is a URL; an 'npm' registry takes a package name (put the npm server's URL in `registry`)" });
+  } else {
+    const at = location.indexOf('@', location.startsWith('@') ? 1 : 0);
+    if (at !== -1) {
+      problems.push({ field: 'location', message: `names a version; set location: '${location.slice(0, at)}' and version: '${location.slice(at + 1)}'` });
+    } else {
+      const problem = packageNameProblem(location);
+      if (problem) problems.push({ field: 'location', message: `is not an npm package name: it ${problem}` });
+    }
+  }
+  if (registry !== undefined) {
+    const problem = typeof registry === 'string' ? registryUrlProblem(registry) : 'must be a string';
+    if (problem) problems.push({ field: 'registry', message: problem });
+  }
+  for (const field of ['version', 'branch'] as const) {
+    const value = config[field];
+    if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {
+      problems.push({ field, message: "must be a version, a range or a dist-tag such as 'latest'" });
+    }
+  }
+  if (typeof version === 'string' && typeof branch === 'string' && version.trim() !== branch.trim()) {
+    problems.push({ field: 'version', message: `and \`branch\` disagree ('${version}' vs '${branch}'); set only \`version\`` });
+  }
+  if (npmrc !== undefined && typeof npmrc !== 'boolean' && (typeof npmrc !== 'string' || npmrc.trim() === '')) {
+    problems.push({ field: 'npmrc', message: 'must be false (ignore .npmrc files) or the path of an .npmrc file' });
+  }
+  return problems;
+}
+
+function createNpmRegistrySource(config: SourceConfig, ctx: SourceCreateContext): RegistrySource {
+  const name = config.location.trim();
+  const selector = String(config.version ?? config.branch ?? DEFAULT_SELECTOR).trim();
+  const settings = resolveNpmSettings({
+    packageName: name,
+    registry: typeof config.registry === 'string' ? config.registry : undefined,
+    token: config.token,
+    npmrc: config.npmrc as boolean | string | undefined,
+    env: ctx.env,
+    baseDir: ctx.baseDir,
+    registryName: ctx.registry,
+  });
+  ctx.logger.debug(
+    `Registry '${ctx.registry}': npm package ${name}@${selector} from ${settings.registry} (${settings.registrySource}${settings.files.length > 0 ? `; read ${settings.files.join(', ')}` : ''}).`,
+  );
+  return new NpmRegistrySource(name, selector, settings);
+}
+
+/** One configured npm registry package. Holds a private temp folder only when core gives it no work folder. */
+class NpmRegistrySource implements RegistrySource {
+  readonly flags = { immutableRevisions: true } as const;
+  /**
+   * Package, selector and registry: core keys its cache by this, so pointing the same registry name at another
+   * version or another npm server never serves the old index.
+   */
+  readonly displayLocation: string;
+  private privateRoot: Promise<string> | undefined;
+  private readonly extracting = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly name: string,
+    private readonly selector: string,
+    private readonly settings: NpmSettings,
+  ) {
+    this.displayLocation = `${name}@${selector} (${settings.registry})`;
+  }
+
+  async revision(ctx: SourceCallContext): Promise<SourceRevision> {
+    // A dist-tag or range can move, so its packument is revalidated (a conditional request); an exact version is
+    // immutable on npm, so a cached packument answers for it.
+    const pkg = await resolvePackage(await this.options(ctx), this.context(ctx), !isExactVersion(this.selector));
+    ctx.logger.debug(`Registry '${ctx.registry}': ${this.name}@${this.selector} is ${pkg.version} (${pkg.integrity}).`);
+    return { id: revisionId(pkg), validators: { version: pkg.version, integrity: pkg.integrity, resolved: pkg.resolved } };
+  }
+
+  async readIndex(revision: SourceRevision, ctx: SourceCallContext): Promise<Uint8Array> {
+    const { tree, pkg } = await this.tree(revision, ctx);
+    try {
+      return await readFile(join(tree, INDEX_FILE));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+      throw new RegistryError(
+        'E_NOT_FOUND',
+        `Package ${pkg.name}@${pkg.version} has no ${INDEX_FILE} at its root, so it is not a registry package (registry '${ctx.registry}'). Publish registry.json and registry/ in it (check "files" in its package.json), or point \`location\` at the registry package.`,
+        { registry: ctx.registry, cause: error, details: { package: pkg.name, version: pkg.version } },
+      );
+    }
+  }
+
+  async materialize(request: MaterializeRequest, ctx: SourceCallContext): Promise<void> {
+    const { tree, pkg } = await this.tree(request.revision, ctx);
+    const from = safeJoin(tree, request.path, { registry: ctx.registry, field: 'path' });
+    const info = await lstat(from).catch(() => undefined);
+    if (!info?.isDirectory()) {
+      throw new RegistryError(
+        'E_NOT_FOUND',
+        `Entry folder '${request.path}' is not in package ${pkg.name}@${pkg.version} (registry '${ctx.registry}'). registry.json lists it: the package was published without it (check "files" in its package.json).`,
+        { registry: ctx.registry, details: { path: request.path, package: pkg.name, version: pkg.version } },
+      );
+    }
+    try {
+      await copyDirectory(from, request.destination, { signal: ctx.signal });
+    } catch (error) {
+      if (ctx.signal.aborted) throw aborted(ctx, `Copying entry '${request.path}'`);
+      if (isRegistryError(error)) throw error;
+      throw new RegistryError('E_INTERNAL', `Copying entry '${request.path}' of registry '${ctx.registry}' out of ${pkg.name}@${pkg.version} failed.`, {
+        registry: ctx.registry,
+        cause: error,
+        details: { path: request.path },
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    const root = this.privateRoot;
+    this.privateRoot = undefined;
+    if (root) await rm(await root.catch(() => ''), { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  /**
+   * The extracted package of a revision, extracted on first use: `<workDir>/trees/<hash of the id>/`. Revisions are
+   * immutable, so a tree that exists is complete (it is renamed into place) and is reused by every call and process.
+   */
+  private async tree(revision: SourceRevision, ctx: SourceCallContext): Promise<{ tree: string; pkg: ResolvedPackage }> {
+    if (ctx.signal.aborted) throw aborted(ctx, `Reading ${this.name}`);
+    const pkg = this.packageOf(revision, ctx);
+    const root = await this.root(ctx);
+    const tree = join(root, 'trees', createHash('sha256').update(revision.id).digest('hex').slice(0, 32));
+    const present = await stat(tree).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (present) return { tree, pkg };
+    let running = this.extracting.get(tree);
+    if (!running) {
+      running = (async () => {
+        await mkdir(join(root, 'trees'), { recursive: true });
+        await extractPackage(pkg, tree, await this.options(ctx), this.context(ctx));
+      })().finally(() => this.extracting.delete(tree));
+      this.extracting.set(tree, running);
+    }
+    await running;
+    return { tree, pkg };
+  }
+
+  /** The package a revision names: version and integrity from its id, the tarball URL from its validators. */
+  private packageOf(revision: SourceRevision, ctx: SourceCallContext): ResolvedPackage {
+    const parsed = parseRevisionId(revision.id);
+    if (!parsed) {
+      throw new RegistryError('E_CONTRACT', `Registry '${ctx.registry}' was handed revision '${revision.id}', which the npm source did not make.`, {
+        registry: ctx.registry,
+      });
+    }
+    const resolved = revision.validators?.integrity === parsed.integrity ? (revision.validators.resolved ?? '') : '';
+    return { name: this.name, version: parsed.version, integrity: parsed.integrity, resolved };
+  }
+
+  /** Core's work folder for this registry, else a private temp folder removed by `close()`. */
+  private async root(ctx: SourceCallContext): Promise<string> {
+    if (ctx.workDir) return ctx.workDir;
+    this.privateRoot ??= mkdtemp(join(tmpdir(), 'agentos-npm-source-'));
+    return this.privateRoot;
+  }
+
+  private async options(ctx: SourceCallContext): Promise<Record<string, unknown>> {
+    return { ...this.settings.options, cache: join(await this.root(ctx), '_cacache') };
+  }
+
+  private context(ctx: SourceCallContext): FetchContext {
+    return {
+      registry: ctx.registry,
+      name: this.name,
+      selector: this.selector,
+      registryUrl: this.settings.registry,
+      authenticated: this.settings.authenticated,
+      signal: ctx.signal,
+    };
+  }
+}
+
+/** `<version>#<integrity>`: both are public, and together they name one tarball forever. */
+function revisionId(pkg: ResolvedPackage): string {
+  return `${pkg.version}#${pkg.integrity}`;
+}
+
+function parseRevisionId(id: string): { version: string; integrity: string } | undefined {
+  const hash = id.indexOf('#');
+  if (hash <= 0 || hash === id.length - 1) return undefined;
+  return { version: id.slice(0, hash), integrity: id.slice(hash + 1) };
+}
+
+function aborted(ctx: SourceCallContext, what: string): RegistryError {
+  return new RegistryError('E_ABORTED', `${what} for registry '${ctx.registry}' was aborted.`, { registry: ctx.registry, cause: ctx.signal.reason });
+}

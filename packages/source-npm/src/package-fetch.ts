@@ -1,0 +1,124 @@
+/**
+ * Resolving a package spec to one published version, and extracting that version's tarball, through pacote. pacote
+ * checks the tarball against the integrity the registry published (and its cache against the same hash), so what
+ * lands on disk is byte for byte what was published.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { RegistryError } from '@agentos-registry/core';
+import { type NpmErrorContext, toNpmError } from './npm-errors.js';
+import { type PacoteOptions, pacote } from './pacote.js';
+
+/** One published version of a package, as the registry describes it. */
+export interface ResolvedPackage {
+  name: string;
+  version: string;
+  /** npm's SRI of the tarball. */
+  integrity: string;
+  /** Tarball URL (credentials stripped). */
+  resolved: string;
+}
+
+/** Error context minus what the helper fills in itself. */
+export type FetchContext = Omit<NpmErrorContext, 'action'>;
+
+/**
+ * Asks the registry which version `name@selector` is now. `preferOnline` revalidates the cached packument (a
+ * conditional request) instead of trusting it, which is what a moving dist-tag or range needs.
+ */
+export async function resolvePackage(options: PacoteOptions, context: FetchContext, preferOnline: boolean): Promise<ResolvedPackage> {
+  throwIfAborted(context, 'Resolving');
+  let manifest: Awaited<ReturnType<ReturnType<typeof pacote>['manifest']>>;
+  try {
+    manifest = await pacote().manifest(`${context.name}@${context.selector}`, { ...options, preferOnline, signal: context.signal });
+  } catch (error) {
+    throw toNpmError(error, { ...context, action: 'Resolving' });
+  }
+  const integrity = manifest._integrity;
+  if (!integrity) {
+    throw new RegistryError(
+      'E_INTEGRITY',
+      `${context.name}@${manifest.version} on ${context.registryUrl} has no integrity (dist.integrity or dist.shasum), so its tarball cannot be verified (registry '${context.registry}'). Republish it with a current npm.`,
+      { registry: context.registry, details: { package: context.name, version: manifest.version } },
+    );
+  }
+  return { name: manifest.name, version: manifest.version, integrity, resolved: withoutCredentials(manifest._resolved ?? '') };
+}
+
+/**
+ * Extracts the tarball of `pkg` into `destination`, which must not exist yet (it is created by renaming a sibling
+ * temp folder, so a reader never sees half a tree and a crash leaves only a `.tmp-*` folder behind). The tarball is
+ * fetched from its resolved URL with the published integrity, which skips a second packument request; with a warm
+ * cache nothing touches the network.
+ */
+export async function extractPackage(pkg: ResolvedPackage, destination: string, options: PacoteOptions, context: FetchContext): Promise<void> {
+  throwIfAborted(context, 'Downloading');
+  const temp = join(dirname(destination), `.tmp-${basename(destination)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const spec = isHttpUrl(pkg.resolved) ? pkg.resolved : `${pkg.name}@${pkg.version}`;
+  try {
+    await pacote().extract(spec, temp, { ...options, integrity: pkg.integrity, signal: context.signal });
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    throw toNpmError(error, { ...context, selector: pkg.version, action: 'Downloading' });
+  }
+  try {
+    await rename(temp, destination);
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    // Another process (or call) extracted the same version first: identical content, keep theirs.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST' && code !== 'ENOTEMPTY' && code !== 'EPERM') throw error;
+  }
+}
+
+/** Extracts into a folder the caller owns, which must be empty or absent (pacote empties its target first). */
+export async function extractInto(pkg: ResolvedPackage, destination: string, options: PacoteOptions, context: FetchContext): Promise<void> {
+  throwIfAborted(context, 'Downloading');
+  const present = await readdir(destination).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  if (present.length > 0) {
+    throw new RegistryError('E_INTERNAL', `Refusing to extract ${pkg.name}@${pkg.version} into ${destination}: the folder is not empty.`, {
+      registry: context.registry,
+      details: { destination },
+    });
+  }
+  const spec = isHttpUrl(pkg.resolved) ? pkg.resolved : `${pkg.name}@${pkg.version}`;
+  try {
+    await pacote().extract(spec, destination, { ...options, integrity: pkg.integrity, signal: context.signal });
+  } catch (error) {
+    throw toNpmError(error, { ...context, selector: pkg.version, action: 'Downloading' });
+  }
+}
+
+/**
+ * Only http(s) tarball URLs are fetched as such: a registry (or a tampered cache record) that named a `file:` or git
+ * URL would otherwise make pacote read from this machine or run git. Anything else is fetched by name and version.
+ */
+function isHttpUrl(url: string): boolean {
+  return /^https?:\/\//i.test(url);
+}
+
+/** The URL without user info, for provenance and logs. */
+export function withoutCredentials(url: string): string {
+  if (!isHttpUrl(url)) return url;
+  try {
+    const parsed = new URL(url);
+    if (!parsed.username && !parsed.password) return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+function throwIfAborted(context: FetchContext, action: string): void {
+  if (!context.signal?.aborted) return;
+  throw new RegistryError('E_ABORTED', `${action} ${context.name}@${context.selector} for registry '${context.registry}' was aborted.`, {
+    registry: context.registry,
+    cause: context.signal.reason,
+  });
+}

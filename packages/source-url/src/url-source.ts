@@ -1,0 +1,251 @@
+import {
+  createHttpClient,
+  defineSource,
+  extractTarball,
+  type HttpClient,
+  type MaterializeRequest,
+  RegistryError,
+  type RegistrySource,
+  type SourceAdapter,
+  type SourceCallContext,
+  type SourceConfig,
+  type SourceCreateContext,
+  type SourceFlags,
+  type SourceRevision,
+} from '@agentos-registry/core';
+import { clientOptionsOf, credentialHeaders, URL_OPTIONS, validateUrlConfig } from './config.js';
+import { statusError, throwIfAborted } from './http-errors.js';
+import { IndexCopies, type IndexedEntry, revisionIdOf } from './index-copies.js';
+import { matchesIntegrity, type ParsedIntegrity, parseIntegrity } from './integrity.js';
+import { describeUrl, type SiteLocation, parseSiteLocation } from './location.js';
+
+/** Settings of the adapter itself (not of one registry). */
+export interface UrlSourceOptions {
+  /** `User-Agent` of every request. Default `agentos-registry-source-url`. */
+  userAgent?: string;
+}
+
+/** The largest tarball buffered for checking (1 GiB, core's extraction limit); larger ones are refused unread. */
+const MAX_TARBALL_BYTES = 1024 ** 3;
+
+const PACK_HINT = 'Publish the site with `agentos-registry pack <registry-dir> --out <site-dir>`, which writes every entry\'s tarball and its `dist`.';
+
+/**
+ * The `url` source: a registry that any static web server hosts (nginx, S3, an intranet server, GitHub Pages), in
+ * the layout `agentos-registry pack` writes: `<location>/registry.json`, whose entries name a tarball and its SRI
+ * integrity in `dist`.
+ *
+ * The revision is a conditional GET of registry.json (`If-None-Match`/`If-Modified-Since`): unchanged costs one
+ * request and no body. Every tarball is checked against its integrity before anything is extracted. Requests go
+ * through core's HTTP client, one keep-alive pool per registry, with its proxy, CA, retry and credential rules: the
+ * token (or `headers`) goes to the registry's origin only, never across a redirect to another one.
+ *
+ * @example
+ * ```ts
+ * const registry = await createRegistry(
+ *   { registries: { hosted: { type: 'url', location: 'https://registry.yourcompany.com' } } },
+ *   { sources: [urlSource()] },
+ * );
+ * ```
+ */
+export function urlSource(options: UrlSourceOptions = {}): SourceAdapter {
+  return defineSource({
+    type: 'url',
+    options: URL_OPTIONS,
+    validate: validateUrlConfig,
+    create: (config, ctx) => new UrlRegistrySource(config, ctx, options.userAgent ?? 'agentos-registry-source-url'),
+  });
+}
+
+/** One configured static registry. Holds one HTTP client (a keep-alive pool), released by `close()`. */
+class UrlRegistrySource implements RegistrySource {
+  readonly flags: SourceFlags = { conditionalRevision: true, immutableRevisions: true, partialFetch: true };
+  readonly displayLocation: string;
+  readonly #site: SiteLocation;
+  readonly #http: HttpClient;
+  readonly #copies: IndexCopies;
+  readonly #hasCredentials: boolean;
+
+  constructor(config: SourceConfig, ctx: SourceCreateContext, userAgent: string) {
+    this.#site = parseSiteLocation(config.location);
+    this.displayLocation = this.#site.base.href;
+    this.#hasCredentials = Object.keys(credentialHeaders(config)).length > 0;
+    if (config.branch !== undefined) {
+      ctx.logger.warn(`Registry '${ctx.registry}' is a 'url' registry: \`branch\` is ignored (a static site serves one state).`);
+    }
+    this.#http = createHttpClient({
+      registry: ctx.registry,
+      ...clientOptionsOf(config, this.#site.base.origin, ctx.baseDir, ctx.registry),
+      userAgent,
+      env: ctx.env,
+      logger: ctx.logger,
+    });
+    this.#copies = new IndexCopies(ctx.registry);
+  }
+
+  async revision(ctx: SourceCallContext): Promise<SourceRevision | 'unchanged'> {
+    throwIfAborted(ctx.signal, ctx.registry, 'Checking the revision');
+    const validators = ctx.previous?.validators ?? {};
+    const conditional: Record<string, string> = {};
+    if (validators.etag) conditional['if-none-match'] = validators.etag;
+    if (validators.lastModified) conditional['if-modified-since'] = validators.lastModified;
+    let response = await this.#getIndex(ctx, conditional);
+    if (response.status === 304) {
+      await response.discard();
+      if (Object.keys(conditional).length > 0) return 'unchanged';
+      // A 304 to a request that asked nothing conditional is a broken cache in between; ask once more, plainly.
+      response = await this.#getIndex(ctx, { 'cache-control': 'no-cache' });
+    }
+    if (response.status !== 200) throw await statusError(response, this.#indexPurpose(ctx));
+    const bytes = await response.bytes();
+    const id = revisionIdOf(bytes);
+    this.#copies.remember(id, bytes);
+    const next: Record<string, string> = {};
+    if (response.headers.etag) next.etag = response.headers.etag;
+    if (response.headers['last-modified']) next.lastModified = response.headers['last-modified'];
+    return Object.keys(next).length > 0 ? { id, validators: next } : { id };
+  }
+
+  async readIndex(revision: SourceRevision, ctx: SourceCallContext): Promise<Uint8Array> {
+    throwIfAborted(ctx.signal, ctx.registry, 'Reading registry.json');
+    const bytes = await this.#indexAt(revision, ctx);
+    await this.#copies.persist(revision.id, bytes, ctx.workDir);
+    return bytes;
+  }
+
+  async materialize(request: MaterializeRequest, ctx: SourceCallContext): Promise<void> {
+    const what = `Fetching entry '${request.path}'`;
+    throwIfAborted(ctx.signal, ctx.registry, what);
+    const bytes = await this.#indexAt(request.revision, ctx);
+    await this.#copies.persist(request.revision.id, bytes, ctx.workDir);
+    const entry = this.#copies.entriesByPath(request.revision.id, bytes).get(request.path);
+    if (!entry) {
+      throw new RegistryError('E_NOT_FOUND', `Registry '${ctx.registry}' lists no entry at '${request.path}' in its registry.json.`, {
+        registry: ctx.registry,
+        details: { path: request.path },
+      });
+    }
+    const { url, integrity } = this.#distOf(entry, request.path, ctx.registry);
+    const purpose = {
+      registry: ctx.registry,
+      what: `the tarball of ${entry.id}@${entry.version}`,
+      credentials: this.#hasCredentials,
+    };
+
+    const response = await this.#http.request(url, { signal: ctx.signal, headers: { accept: 'application/gzip, application/octet-stream' } });
+    if (response.status !== 200) {
+      const error = await statusError(response, purpose);
+      if (error.code !== 'E_NOT_FOUND') throw error;
+      throw new RegistryError(
+        'E_NOT_FOUND',
+        `${error.message} ${(await this.#republishedHint(request.revision, ctx)) || 'Upload the tarballs folder of the site together with (and before) registry.json.'}`,
+        { registry: ctx.registry, details: error.details },
+      );
+    }
+    const length = Number(response.headers['content-length']);
+    if (Number.isFinite(length) && length > MAX_TARBALL_BYTES) {
+      await response.discard();
+      throw new RegistryError('E_UNSAFE_PATH', `Registry '${ctx.registry}': the tarball of ${entry.id} is ${length} bytes, more than the 1 GiB an entry may hold.`, {
+        registry: ctx.registry,
+        details: { path: request.path, bytes: length },
+      });
+    }
+    // Buffered, then checked, then extracted: nothing reaches the disk before the bytes are known to be the published
+    // ones. bytes() also retries a connection lost mid-body, which a stream piped into the extractor could not.
+    const tarball = await response.bytes();
+    throwIfAborted(ctx.signal, ctx.registry, what);
+    if (!matchesIntegrity(tarball, integrity)) {
+      const hint = (await this.#republishedHint(request.revision, ctx)) || 'The file was changed or damaged on the server or on the way; re-publish the site, and check any proxy or CDN in between.';
+      throw new RegistryError(
+        'E_INTEGRITY',
+        `Registry '${ctx.registry}': the tarball of ${entry.id}@${entry.version} (${describeUrl(url)}) does not match the ${integrity.algorithm} integrity in registry.json; nothing was extracted. ${hint}`,
+        { registry: ctx.registry, details: { path: request.path, url: describeUrl(url) } },
+      );
+    }
+    // strip 1: a tarball holds the entry under one top folder (`package/`, as `agentos-registry pack` and npm make it).
+    await extractTarball(tarball, request.destination, { strip: 1, signal: ctx.signal, registry: ctx.registry });
+  }
+
+  async close(): Promise<void> {
+    await this.#http.close();
+  }
+
+  #getIndex(ctx: SourceCallContext, headers: Record<string, string>) {
+    return this.#http.request(this.#site.index, { signal: ctx.signal, headers: { accept: 'application/json', ...headers } });
+  }
+
+  #indexPurpose(ctx: SourceCallContext) {
+    return {
+      registry: ctx.registry,
+      what: 'registry.json',
+      credentials: this.#hasCredentials,
+      notFoundHint: `Point \`location\` at the folder of the site that holds registry.json. ${PACK_HINT}`,
+    };
+  }
+
+  /**
+   * The index bytes of a revision: the copy `revision()` fetched (in memory, or in the work folder from an earlier
+   * process), else registry.json downloaded again, which must still be that revision.
+   */
+  async #indexAt(revision: SourceRevision, ctx: SourceCallContext): Promise<Uint8Array> {
+    const held = await this.#copies.get(revision.id, ctx.workDir);
+    if (held) return held;
+    const response = await this.#getIndex(ctx, { 'cache-control': 'no-cache' });
+    if (response.status !== 200) throw await statusError(response, this.#indexPurpose(ctx));
+    const bytes = await response.bytes();
+    const id = revisionIdOf(bytes);
+    this.#copies.remember(id, bytes);
+    if (id !== revision.id) {
+      throw new RegistryError(
+        'E_NOT_FOUND',
+        `Registry '${ctx.registry}': registry.json changed since its index was read (revision ${revision.id.slice(0, 19)}…, now ${id.slice(0, 19)}…), and the old copy is no longer kept. Refresh the index (--refresh, or the \`refresh\` option) and try again.`,
+        { registry: ctx.registry, details: { revision: revision.id, current: id } },
+      );
+    }
+    return bytes;
+  }
+
+  /** The tarball URL and integrity of an entry, or `E_INDEX_INVALID` saying how to publish them. */
+  #distOf(entry: IndexedEntry, path: string, registry: string): { url: URL; integrity: ParsedIntegrity } {
+    const invalid = (why: string) =>
+      new RegistryError('E_INDEX_INVALID', `Registry '${registry}': entry ${entry.id}@${entry.version} in registry.json ${why}. ${PACK_HINT}`, {
+        registry,
+        details: { path, field: 'dist' },
+      });
+    const dist = entry.dist as { tarball?: unknown; integrity?: unknown } | undefined;
+    if (dist === undefined || dist === null) throw invalid('has no `dist`, so a static server cannot deliver its files');
+    if (typeof dist.tarball !== 'string' || dist.tarball === '') throw invalid('has no `dist.tarball` URL');
+    if (typeof dist.integrity !== 'string') throw invalid('has no `dist.integrity`, and an unchecked download is never used');
+    const integrity = parseIntegrity(dist.integrity);
+    if (!integrity) throw invalid(`has a \`dist.integrity\` that is not an SRI sha512, sha384 or sha256 hash ("${dist.integrity.slice(0, 24)}…")`);
+    let url: URL;
+    try {
+      url = new URL(dist.tarball, this.#site.base);
+    } catch {
+      throw invalid(`has a \`dist.tarball\` that is not a URL ("${dist.tarball}")`);
+    }
+    return { url, integrity };
+  }
+
+  /** A hint when registry.json no longer is this revision: the site was re-published after the index was read. */
+  async #republishedHint(revision: SourceRevision, ctx: SourceCallContext): Promise<string> {
+    try {
+      const validators = revision.validators ?? {};
+      const headers: Record<string, string> = { 'cache-control': 'no-cache' };
+      if (validators.etag) headers['if-none-match'] = validators.etag;
+      const response = await this.#getIndex(ctx, headers);
+      if (response.status === 304) {
+        await response.discard();
+        return '';
+      }
+      if (response.status !== 200) {
+        await response.discard();
+        return '';
+      }
+      if (revisionIdOf(await response.bytes()) === revision.id) return '';
+      return 'The site was re-published after this index was read: refresh the index (--refresh, or the `refresh` option) and try again.';
+    } catch {
+      return '';
+    }
+  }
+}
