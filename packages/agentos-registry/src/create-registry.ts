@@ -11,13 +11,14 @@ import {
   type SourceAdapter,
 } from '@agentos-registry/core';
 import { fileSource } from '@agentos-registry/source-file';
+import { gitSource } from '@agentos-registry/source-git';
 import { githubSource } from '@agentos-registry/source-github';
 import { npmSource } from '@agentos-registry/source-npm';
 import { urlSource } from '@agentos-registry/source-url';
 
-/** A fresh list of the source adapters built into `agentos-registry`: file, github, url and npm. */
+/** A fresh list of the source adapters built into `agentos-registry`: file, git, github, url and npm. */
 export function builtinSources(): SourceAdapter[] {
-  return [fileSource(), githubSource(), urlSource(), npmSource()];
+  return [fileSource(), gitSource(), githubSource(), urlSource(), npmSource()];
 }
 
 /** Every `type` string (and alias) an adapter answers to. */

@@ -4,6 +4,7 @@
  */
 export * from '@agentos-registry/core';
 export * from '@agentos-registry/source-file';
+export * from '@agentos-registry/source-git';
 export * from '@agentos-registry/source-github';
 export * from '@agentos-registry/source-npm';
 export * from '@agentos-registry/source-url';

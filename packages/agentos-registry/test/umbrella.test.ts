@@ -31,10 +31,11 @@ describe('the agentos-registry umbrella', () => {
     expect(builtinSources()).not.toBe(builtinSources());
   });
 
-  it('accepts every type of the page with no adapter passed in (github, url, npm preregistered)', async () => {
+  it('accepts every type of the page with no adapter passed in (git, github, url, npm preregistered)', async () => {
     const registry = await createRegistry(
       {
         registries: {
+          corp: { type: 'git', location: 'https://git.corp.com/agentos-extensions.git', branch: 'production' },
           official: { type: 'npm', location: '@framers/agentos-extensions' },
           custom: { type: 'github', location: 'your-org/custom-extensions' },
           hosted: { type: 'url', location: 'https://registry.yourcompany.com' },
@@ -44,7 +45,7 @@ describe('the agentos-registry umbrella', () => {
       },
       { env: {} },
     );
-    expect(registry.registryNames).toEqual(['official', 'custom', 'hosted']);
+    expect(registry.registryNames).toEqual(['corp', 'official', 'custom', 'hosted']);
     expect(registry.registryFor('tool')).toBe('custom');
     await registry.close();
   });

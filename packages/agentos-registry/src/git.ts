@@ -1,0 +1,1 @@
+export * from '@agentos-registry/source-git';

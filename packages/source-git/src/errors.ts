@@ -1,0 +1,105 @@
+import { RegistryError } from '@agentos-registry/core';
+import type { GitTransport } from './location.js';
+
+/** What went wrong talking to a git server, as far as git's message or an HTTP status tells. */
+export type GitFailure = 'auth' | 'redirect' | 'repo-not-found' | 'object-not-found' | 'unreachable' | 'unknown';
+
+/** The registry a failure belongs to, for messages. */
+export interface RemoteContext {
+  registry: string;
+  display: string;
+  transport: GitTransport;
+  hasToken: boolean;
+  engine: 'native' | 'isomorphic';
+}
+
+// Checked in order: an auth failure also says "unable to access", a cut transfer also says "fatal".
+const PATTERNS: Array<[GitFailure, RegExp]> = [
+  ['redirect', /returned error: 30[12378]\b|too many redirects|redirects? (?:is|are) not (?:allowed|followed)/i],
+  [
+    'auth',
+    /could not read (?:username|password)|authentication failed|terminal prompts disabled|returned error: 40[13]\b|permission denied \((?:publickey|password|keyboard)|access denied|invalid credentials|HTTP Basic: Access denied/i,
+  ],
+  ['object-not-found', /not our ref|unadvertised object|couldn't find remote ref|no such remote ref/i],
+  ['repo-not-found', /repository '.*' not found|returned error: 404|no such repository|does not appear to be a git repository|repository not found/i],
+  [
+    'unreachable',
+    /could not resolve host|failed to connect|couldn't connect|connection (?:refused|reset|timed out)|timed out|unable to access|early eof|hung up unexpectedly|transfer closed|unexpected disconnect|rpc failed|bad pack header|remote end hung up|empty reply|recv failure|send failure|\bssl\b|\btls\b|network is unreachable|no route to host|operation too slow|curl \d+|index-pack failed|invalid index-pack output|protocol error|could not read from remote repository|unable to connect|connection closed|premature end/i,
+  ],
+];
+
+/** Classifies the stderr of a failed git command. */
+export function classifyGitMessage(message: string): GitFailure {
+  for (const [failure, pattern] of PATTERNS) if (pattern.test(message)) return failure;
+  return 'unknown';
+}
+
+/** The lines of git's stderr worth showing: its `fatal:`/`error:` lines, else the last line. */
+export function gitReason(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const important = lines.filter((line) => /^(?:fatal|error|remote error|ERROR):?/i.test(line));
+  const chosen = important.length > 0 ? important.slice(-2) : lines.slice(-1);
+  return chosen.join(' ').slice(0, 400);
+}
+
+/** How to pass a token, for the messages of auth failures. */
+function tokenHint(context: RemoteContext): string {
+  if (context.transport === 'ssh') {
+    return 'SSH refused the key: load it into your SSH agent or name it in ~/.ssh/config (tokens are only sent over HTTPS).';
+  }
+  if (context.transport !== 'http') return 'This transport carries no credentials; use an https:// location with a `token`.';
+  if (!context.hasToken) {
+    const helper = context.engine === 'native' ? ', or configure a git credential helper for this host' : '';
+    return `Set the registry's \`token\` (for example \`token: process.env.GIT_TOKEN\`, or "\${GIT_TOKEN}" in a JSON config)${helper}.`;
+  }
+  return "Check that the token is current and can read the repository; set `username` if the server wants a particular user name (GitLab OAuth tokens: 'oauth2'), or `authScheme: 'bearer'` if it takes bearer tokens.";
+}
+
+/**
+ * The `RegistryError` for a failed exchange with the server. Never includes the token: messages are built from the
+ * public location and git's stderr (which git redacts, and core's redactor scrubs again).
+ */
+export function remoteError(failure: GitFailure, context: RemoteContext, action: string, reason: string, cause?: unknown): RegistryError {
+  const { registry, display } = context;
+  const because = reason ? ` (${reason})` : '';
+  const options = { registry, cause: cause ?? (reason ? new Error(reason) : undefined), details: { location: display } };
+  switch (failure) {
+    case 'auth': {
+      const what = context.hasToken ? 'refused the configured token' : 'needs credentials';
+      return new RegistryError('E_AUTH', `Registry '${registry}' (${display}) ${what} while ${action}${because}. ${tokenHint(context)}`, options);
+    }
+    case 'redirect':
+      return new RegistryError(
+        'E_UNREACHABLE',
+        `Registry '${registry}' (${display}): the server redirected while ${action}${because}. A token is never sent to another address, so redirects are not followed when one is set: set \`location\` to the repository's final URL.`,
+        options,
+      );
+    case 'repo-not-found': {
+      const hint = context.hasToken || context.transport !== 'http' ? '' : ' Some servers answer "not found" for a private repository when no token is given: set `token` if it is private.';
+      return new RegistryError('E_NOT_FOUND', `Registry '${registry}': no git repository at ${display}${because}. Check \`location\`.${hint}`, options);
+    }
+    case 'object-not-found':
+      return new RegistryError(
+        'E_NOT_FOUND',
+        `Registry '${registry}' (${display}): the server no longer has the commit being read${because}. The branch was probably force-pushed; fetch again to pick up its new revision.`,
+        options,
+      );
+    case 'unreachable':
+      return new RegistryError('E_UNREACHABLE', `Registry '${registry}' could not be reached at ${display} while ${action}${because}. Check the network, any proxy, and \`location\`.`, options);
+    default:
+      return new RegistryError('E_INTERNAL', `Registry '${registry}' (${display}): git failed while ${action}${because}.`, options);
+  }
+}
+
+/** `E_ABORTED` for a call whose signal fired. */
+export function abortedError(registry: string, action: string, signal: AbortSignal): RegistryError {
+  return new RegistryError('E_ABORTED', `${action[0]!.toUpperCase()}${action.slice(1)} for registry '${registry}' was aborted.`, { registry, cause: signal.reason });
+}
+
+/** Throws `E_ABORTED` when the call was cancelled; called before every step that starts work. */
+export function throwIfAborted(signal: AbortSignal, registry: string, action: string): void {
+  if (signal.aborted) throw abortedError(registry, action, signal);
+}

@@ -1,0 +1,320 @@
+import * as fs from 'node:fs';
+import { access, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { isRegistryError, RegistryError } from '@agentos-registry/core';
+import git from 'isomorphic-git';
+import type { EngineCall, GitEngine, GitRemote, MirrorHome } from '../engine.js';
+import { abortedError, classifyGitMessage, type GitFailure, remoteError, throwIfAborted } from '../errors.js';
+import { withLock } from '../lock.js';
+import { describeCommit, type RemoteRef, type ResolvedRef } from '../refs.js';
+import { type TreeFile, writeTree } from '../tree-writer.js';
+import { CrossOriginRedirectError, createHttpClient } from './http-client.js';
+
+const REVISION_REFS = 'refs/agentos/rev';
+/** The local ref whose commit is offered to the server as "have", so a new revision downloads only what changed. */
+const HAVE_REF = 'refs/agentos/have';
+const KEPT_REVISIONS = 8;
+/** isomorphic-git never repacks: past this many packs the mirror is started over on the next fetch. */
+const MAX_PACKS = 24;
+
+/**
+ * The isomorphic engine: pure JavaScript through isomorphic-git, for hosts without a `git` binary (slim containers,
+ * serverless). It speaks smart HTTP only — `ssh://`, `git@host:path` and `git://` need the native engine — and reads
+ * repositories on this machine directly, without copying them.
+ *
+ * Remote repositories go through a bare mirror: `revision` is one request (the v1 ref advertisement); a commit is
+ * fetched at depth 1, offering the previously fetched commit as common ground so that a new revision transfers only
+ * what changed. isomorphic-git has no partial clone, so the first fetch of a commit brings all of its files; every
+ * entry of that revision is then read from the mirror without another request.
+ */
+export class IsomorphicEngine implements GitEngine {
+  readonly name = 'isomorphic' as const;
+  readonly partial = false;
+  /** isomorphic-git's object cache (parsed pack indexes): reused across calls, dropped by `close()`. */
+  private cache: object = {};
+
+  constructor(
+    private readonly remote: GitRemote,
+    private readonly home: MirrorHome,
+  ) {}
+
+  private get local(): boolean {
+    return this.remote.location.transport === 'file';
+  }
+
+  private http(call: EngineCall) {
+    const { origin } = this.remote.location;
+    return createHttpClient({
+      origin: origin ?? '',
+      ...(this.remote.authorization === undefined ? {} : { authorization: this.remote.authorization }),
+      signal: call.signal,
+    });
+  }
+
+  async listRefs(call: EngineCall): Promise<RemoteRef[]> {
+    const action = 'listing its branches and tags';
+    throwIfAborted(call.signal, call.registry, action);
+    try {
+      if (this.local) return await this.localRefs(await this.localGitdir());
+      // Protocol v1: the advertisement of every ref is the answer to a single GET.
+      const info = await git.getRemoteInfo2({ http: this.http(call), url: this.remote.location.remote, protocolVersion: 1 });
+      return (info.refs ?? []).map((ref) => ({
+        name: ref.ref,
+        oid: ref.oid,
+        ...(ref.peeled ? { peeled: ref.peeled } : {}),
+        ...(ref.target ? { target: ref.target } : {}),
+      }));
+    } catch (error) {
+      throw this.mapped(error, call, action);
+    }
+  }
+
+  async readFile(commit: ResolvedRef, path: string, call: EngineCall): Promise<Uint8Array | undefined> {
+    const gitdir = await this.ensureCommit(commit, call);
+    try {
+      const { blob } = await git.readBlob({ fs, gitdir, oid: commit.sha, filepath: path, cache: this.cache });
+      return blob;
+    } catch (error) {
+      if (codeOf(error) === 'NotFoundError' || codeOf(error) === 'ObjectTypeError') return undefined;
+      throw this.mapped(error, call, `reading ${path}`);
+    }
+  }
+
+  async materialize(commit: ResolvedRef, path: string, destination: string, call: EngineCall): Promise<void> {
+    const gitdir = await this.ensureCommit(commit, call);
+    const action = `fetching entry '${path}'`;
+    let files: TreeFile[];
+    try {
+      files = await this.listFiles(gitdir, commit.sha, path, call);
+    } catch (error) {
+      const code = codeOf(error);
+      if (code === 'NotFoundError' || code === 'ObjectTypeError') throw this.entryNotFound(commit, path, code === 'ObjectTypeError');
+      throw this.mapped(error, call, action);
+    }
+    const read = async (oids: string[]) => {
+      const blobs = new Map<string, Uint8Array>();
+      for (const oid of new Set(oids)) blobs.set(oid, (await git.readBlob({ fs, gitdir, oid, cache: this.cache })).blob);
+      return blobs;
+    };
+    await writeTree(destination, files, read, { registry: call.registry, signal: call.signal, path });
+  }
+
+  async close(): Promise<void> {
+    this.cache = {};
+  }
+
+  /** Every non-tree entry below `path`, paths relative to it. */
+  private async listFiles(gitdir: string, sha: string, path: string, call: EngineCall): Promise<TreeFile[]> {
+    throwIfAborted(call.signal, call.registry, `reading entry '${path}'`);
+    const { tree } = await git.readTree({ fs, gitdir, oid: sha, ...(path === '' ? {} : { filepath: path }), cache: this.cache });
+    return this.listSubtree(gitdir, tree, '');
+  }
+
+  private async listSubtree(gitdir: string, tree: Array<{ mode: string; path: string; oid: string; type: string }>, prefix: string): Promise<TreeFile[]> {
+    const files: TreeFile[] = [];
+    for (const entry of tree) {
+      const relative = `${prefix}${entry.path}`;
+      if (entry.type === 'tree') {
+        const below = await git.readTree({ fs, gitdir, oid: entry.oid, cache: this.cache });
+        files.push(...(await this.listSubtree(gitdir, below.tree, `${relative}/`)));
+      } else {
+        files.push({ mode: entry.mode, oid: entry.oid, path: relative });
+      }
+    }
+    return files;
+  }
+
+  // ── repositories ───────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** The git folder of a repository on this machine: a bare repository, or a work tree's `.git` (folder or file). */
+  private async localGitdir(): Promise<string> {
+    const root = this.remote.location.remote;
+    const dotGit = join(root, '.git');
+    const info = await stat(dotGit).catch(() => undefined);
+    if (info?.isDirectory()) return dotGit;
+    if (info?.isFile()) {
+      const pointer = /^gitdir:\s*(.+)$/m.exec(await readFile(dotGit, 'utf8'))?.[1]?.trim();
+      if (pointer) return isAbsolute(pointer) ? pointer : resolve(root, pointer);
+    }
+    if ((await exists(join(root, 'HEAD'))) && (await exists(join(root, 'objects')))) return root;
+    throw remoteError('repo-not-found', this.remote.context, 'opening the repository', 'not a git repository');
+  }
+
+  /** The refs of a local repository, in the shape a server advertises them. */
+  private async localRefs(gitdir: string): Promise<RemoteRef[]> {
+    const refs: RemoteRef[] = [];
+    const head = await git.resolveRef({ fs, gitdir, ref: 'HEAD', depth: 1 }).catch(() => undefined);
+    const headOid = await git.resolveRef({ fs, gitdir, ref: 'HEAD' }).catch(() => undefined);
+    if (headOid) refs.push({ name: 'HEAD', oid: headOid, ...(head?.startsWith('refs/') ? { target: head } : {}) });
+    for (const branch of await git.listBranches({ fs, gitdir })) {
+      refs.push({ name: `refs/heads/${branch}`, oid: await git.resolveRef({ fs, gitdir, ref: `refs/heads/${branch}` }) });
+    }
+    for (const tag of await git.listTags({ fs, gitdir })) {
+      const oid = await git.resolveRef({ fs, gitdir, ref: `refs/tags/${tag}` });
+      refs.push({ name: `refs/tags/${tag}`, oid, peeled: await this.peel(gitdir, oid) });
+    }
+    return refs;
+  }
+
+  /** The commit an (annotated, possibly nested) tag points at; the oid itself for anything else. */
+  private async peel(gitdir: string, oid: string): Promise<string> {
+    let current = oid;
+    for (let depth = 0; depth < 10; depth++) {
+      const object = await git.readObject({ fs, gitdir, oid: current, format: 'parsed', cache: this.cache }).catch(() => undefined);
+      if (object?.type !== 'tag') return current;
+      current = (object.object as { object: string }).object;
+    }
+    return current;
+  }
+
+  /** The git folder holding `commit`: the local repository itself, or the mirror (fetched now if needed). */
+  private async ensureCommit(commit: ResolvedRef, call: EngineCall): Promise<string> {
+    const action = `fetching revision ${commit.sha.slice(0, 12)}`;
+    throwIfAborted(call.signal, call.registry, action);
+    if (this.local) {
+      try {
+        return await this.localGitdir();
+      } catch (error) {
+        throw this.mapped(error, call, action);
+      }
+    }
+    const folder = await this.home.folder(call);
+    const gitdir = join(folder, 'isomorphic.git');
+    if (await hasRevision(gitdir, commit.sha)) return gitdir;
+    try {
+      await withLock(join(folder, 'mirror.lock'), call.signal, async () => {
+        if (await hasRevision(gitdir, commit.sha)) return;
+        if ((await packCount(gitdir)) > MAX_PACKS) {
+          await rm(gitdir, { recursive: true, force: true, maxRetries: 3 });
+          this.cache = {};
+        }
+        await this.initMirror(gitdir);
+        await this.fetchCommit(commit, gitdir, call);
+        await pruneRevisions(gitdir);
+      });
+    } catch (error) {
+      throw this.mapped(error, call, action);
+    }
+    return gitdir;
+  }
+
+  private async initMirror(gitdir: string): Promise<void> {
+    if (await exists(join(gitdir, 'HEAD'))) return;
+    await git.init({ fs, gitdir, bare: true });
+    // isomorphic-git insists on a fetch refspec; nothing is fetched through it (the commit is asked for by sha).
+    await git.setConfig({ fs, gitdir, path: 'remote.origin.fetch', value: '+refs/heads/*:refs/remotes/origin/*' });
+  }
+
+  /**
+   * Fetches depth 1 of `commit`. isomorphic-git records the new shallow boundary before the pack has arrived, so a
+   * transfer cut short would leave the mirror claiming a commit it lacks and the next fetch would ask for nothing:
+   * the shallow file is put back as it was when the fetch fails, and the commit is read back before it counts.
+   */
+  private async fetchCommit(commit: ResolvedRef, gitdir: string, call: EngineCall): Promise<void> {
+    const shallowFile = join(gitdir, 'shallow');
+    const shallowBefore = await readFile(shallowFile).catch(() => undefined);
+    try {
+      await git.fetch({
+        fs,
+        http: this.http(call),
+        gitdir,
+        url: this.remote.location.remote,
+        remote: 'origin',
+        ref: HAVE_REF,
+        remoteRef: commit.sha,
+        singleBranch: true,
+        depth: 1,
+        tags: false,
+        cache: this.cache,
+      });
+      await git.readCommit({ fs, gitdir, oid: commit.sha, cache: this.cache });
+    } catch (error) {
+      if (shallowBefore === undefined) await unlink(shallowFile).catch(() => undefined);
+      else await writeFile(shallowFile, shallowBefore);
+      this.cache = {};
+      throw error;
+    }
+    await git.writeRef({ fs, gitdir, ref: `${REVISION_REFS}/${commit.sha}`, value: commit.sha, force: true });
+    await git.writeRef({ fs, gitdir, ref: HAVE_REF, value: commit.sha, force: true });
+  }
+
+  // ── errors ─────────────────────────────────────────────────────────────────────────────────────────────────────
+
+  private mapped(error: unknown, call: EngineCall, action: string): unknown {
+    if (isRegistryError(error)) return error;
+    if (call.signal.aborted) return abortedError(call.registry, action, call.signal);
+    const reason = describe(error);
+    return remoteError(classify(error), this.remote.context, action, reason, error);
+  }
+
+  private entryNotFound(commit: ResolvedRef, path: string, isFile: boolean): RegistryError {
+    const { registry, display } = this.remote.context;
+    const at = describeCommit(commit);
+    return new RegistryError(
+      'E_NOT_FOUND',
+      isFile
+        ? `Entry '${path}' of registry '${registry}' is a file in ${display} (${at}), not a folder. An entry's \`path\` must name its folder.`
+        : `Entry folder '${path}' of registry '${registry}' is not in ${display} at ${at}. registry.json lists it: commit the folder or fix the entry's \`path\`.`,
+      { registry, details: { path, revision: commit.sha } },
+    );
+  }
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** The reason to show for an isomorphic-git or fetch failure (never holds a header: only statuses and messages). */
+function describe(error: unknown): string {
+  if (codeOf(error) === 'HttpError') {
+    const data = (error as { data?: { statusCode?: number; statusMessage?: string } }).data;
+    return `HTTP ${data?.statusCode ?? '?'} ${data?.statusMessage ?? ''}`.trim();
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = (error as { cause?: { code?: string; message?: string } } | null)?.cause;
+  return cause?.code ? `${message}: ${cause.code}` : message;
+}
+
+function classify(error: unknown): GitFailure {
+  if (error instanceof CrossOriginRedirectError) return 'redirect';
+  const code = codeOf(error);
+  if (code === 'HttpError') {
+    const status = (error as { data?: { statusCode?: number } }).data?.statusCode ?? 0;
+    if (status === 401 || status === 403) return 'auth';
+    if (status === 404) return 'repo-not-found';
+    return 'unreachable';
+  }
+  if (code === 'SmartHttpError') return 'repo-not-found';
+  if (code === 'UserCanceledError') return 'auth';
+  const byMessage = classifyGitMessage(describe(error));
+  if (byMessage !== 'unknown') return byMessage;
+  // A transfer that broke in a way isomorphic-git reports as a parse error (a truncated pack) is still the network.
+  if (error instanceof TypeError || code === undefined || /pack|EOF|unexpected end|terminated|socket/i.test(describe(error))) return 'unreachable';
+  return 'unknown';
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function hasRevision(gitdir: string, sha: string): Promise<boolean> {
+  return exists(join(gitdir, ...REVISION_REFS.split('/'), sha));
+}
+
+async function packCount(gitdir: string): Promise<number> {
+  const names = await readdir(join(gitdir, 'objects', 'pack')).catch(() => [] as string[]);
+  return names.filter((name) => name.endsWith('.pack')).length;
+}
+
+async function pruneRevisions(gitdir: string): Promise<void> {
+  const folder = join(gitdir, ...REVISION_REFS.split('/'));
+  const names = await readdir(folder).catch(() => [] as string[]);
+  if (names.length <= KEPT_REVISIONS) return;
+  const dated = await Promise.all(names.map(async (name) => ({ name, mtime: (await stat(join(folder, name)).catch(() => undefined))?.mtimeMs ?? 0 })));
+  dated.sort((a, b) => b.mtime - a.mtime);
+  await Promise.all(dated.slice(KEPT_REVISIONS).map(({ name }) => rm(join(folder, name), { force: true })));
+}

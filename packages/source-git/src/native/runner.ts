@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { type SimpleGit, type SimpleGitOptions, simpleGit } from 'simple-git';
+import { BASE_CONFIG, type GitVersion, gitEnvironment, MIN_NATIVE_GIT, atLeast } from './environment.js';
+
+/**
+ * Git processes this module runs at once, across every registry. Materializing many entries concurrently would
+ * otherwise start hundreds of processes that only fight over the CPUs.
+ */
+const MAX_PROCESSES = Math.max(2, Math.min(8, availableParallelism()));
+let running = 0;
+const waiting: Array<() => void> = [];
+
+async function slot<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= MAX_PROCESSES) await new Promise<void>((resolve) => waiting.push(resolve));
+  else running += 1;
+  try {
+    return await work();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running -= 1;
+  }
+}
+
+/** A git command that failed: its stderr (git redacts credentials from it) and whether it was aborted. */
+export class GitCommandFailure extends Error {
+  override readonly name = 'GitCommandFailure';
+  constructor(
+    readonly stderr: string,
+    readonly aborted: boolean,
+  ) {
+    super(stderr.trim() || 'git failed');
+  }
+}
+
+/** One git invocation. */
+export interface GitCommand {
+  args: string[];
+  signal: AbortSignal;
+  /** The repository (`GIT_DIR`); also the working directory when given. */
+  gitDir?: string;
+  /** Extra config for this command only, applied after the runner's own. */
+  config?: ReadonlyArray<readonly [string, string]>;
+  /** Written to stdin. */
+  input?: string;
+}
+
+/** What every command of one remote shares. */
+export interface RunnerSettings {
+  version: GitVersion;
+  /** Config sent with every command (the token's header, when there is one). */
+  config: ReadonlyArray<readonly [string, string]>;
+  /** For ssh remotes: `GIT_SSH_COMMAND` unless the user set one. */
+  sshCommand?: string;
+  ambient?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Runs git through simple-git: one simple-git instance per command, so that each gets its own AbortSignal (which
+ * kills the child) and its own environment. simple-git's guards are kept on; the variables and config keys this
+ * package sets on purpose (per-command config, an empty askpass, the SSH batch-mode command) are allowed by name.
+ */
+export class GitRunner {
+  constructor(private readonly settings: RunnerSettings) {}
+
+  /** The environment of a command on `gitDir` (also used for the long-lived object reader). */
+  environment(gitDir: string | undefined, config: ReadonlyArray<readonly [string, string]> = []): Record<string, string> {
+    return gitEnvironment({
+      ambient: this.settings.ambient ?? process.env,
+      version: this.settings.version,
+      config: [...BASE_CONFIG, ...this.settings.config, ...config],
+      ...(gitDir === undefined ? {} : { gitDir }),
+      ...(this.settings.sshCommand === undefined ? {} : { sshCommand: this.settings.sshCommand }),
+    });
+  }
+
+  private instance(command: GitCommand, marker: string, input?: string): SimpleGit {
+    const env = this.environment(command.gitDir, command.config);
+    env[CALL_MARKER] = marker;
+    const options: Partial<SimpleGitOptions> = {
+      baseDir: command.gitDir ?? tmpdir(),
+      abort: command.signal,
+      trimmed: false,
+      maxConcurrentProcesses: 1,
+      allowEnvironment: Object.keys(env).filter((key) => /^git_/i.test(key)),
+      unsafe: {
+        allowUnsafeConfigEnvCount: true,
+        allowUnsafeAskPass: true,
+        allowUnsafeCredentialHelper: true,
+        allowUnsafeSshCommand: true,
+      },
+      ...(input === undefined ? {} : { input: () => input }),
+    };
+    return simpleGit(options).env(env);
+  }
+
+  /** Runs a command and returns its stdout as text. */
+  text(command: GitCommand): Promise<string> {
+    return this.run(command, (git) => git.raw(command.args));
+  }
+
+  /** Runs `git cat-file <args>` and returns its stdout as bytes (blob contents are not text). */
+  async catFile(command: GitCommand): Promise<Buffer> {
+    const out: unknown = await this.run(command, (git) => git.binaryCatFile(command.args));
+    return Buffer.isBuffer(out) ? out : Buffer.from(out as string);
+  }
+
+  private async run<T>(command: GitCommand, work: (git: SimpleGit) => Promise<T>): Promise<T> {
+    const marker = randomBytes(12).toString('hex');
+    // simple-git kills the git process on abort; its own children (git-remote-https waiting on a slow server,
+    // index-pack) would live on until their transfer ends, so they are found by the marker they inherited and
+    // stopped too.
+    const onAbort = () => void killMarked(marker);
+    command.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await slot(() => work(this.instance(command, marker, command.input)));
+    } catch (error) {
+      throw failure(error, command.signal);
+    } finally {
+      command.signal.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+/** Environment variable that tags every process one git command starts (children inherit it). Never secret. */
+const CALL_MARKER = 'AGENTOS_REGISTRY_GIT_CALL';
+
+/**
+ * Sends SIGTERM to every process of this user whose environment carries `marker`: the git command of one call and
+ * everything it started. Reads `/proc`, so it works on Linux and does nothing elsewhere (simple-git still kills the
+ * git process itself there).
+ */
+async function killMarked(marker: string): Promise<void> {
+  const needle = Buffer.from(`${CALL_MARKER}=${marker}\0`);
+  // Twice: a process may start a child while the first pass runs.
+  for (let pass = 0; pass < 2; pass++) {
+    let pids: string[];
+    try {
+      pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid);
+    } catch {
+      return;
+    }
+    await Promise.all(
+      pids.map(async (pid) => {
+        const environ = await readFile(`/proc/${pid}/environ`).catch(() => undefined);
+        if (!environ?.includes(needle)) return;
+        try {
+          process.kill(Number(pid), 'SIGTERM');
+        } catch {
+          // Already gone.
+        }
+      }),
+    );
+  }
+}
+
+function failure(error: unknown, signal: AbortSignal): GitCommandFailure {
+  const message = error instanceof Error ? error.message : String(error);
+  return new GitCommandFailure(message, signal.aborted);
+}
+
+const detected = new Map<string, Promise<GitVersion | undefined>>();
+
+/** The version of the `git` on PATH, or `undefined` when there is none. Asked once per process (and PATH). */
+export function detectGit(): Promise<GitVersion | undefined> {
+  const path = process.env.PATH ?? '';
+  let found = detected.get(path);
+  if (!found) {
+    found = (async () => {
+      try {
+        const env = gitEnvironment({ ambient: process.env, version: MIN_NATIVE_GIT, config: [] });
+        const version = await simpleGit({
+          baseDir: tmpdir(),
+          allowEnvironment: Object.keys(env).filter((key) => /^git_/i.test(key)),
+          unsafe: { allowUnsafeAskPass: true },
+        })
+          .env(env)
+          .version();
+        return version.installed ? { major: version.major, minor: version.minor } : undefined;
+      } catch {
+        return undefined;
+      }
+    })();
+    detected.set(path, found);
+  }
+  return found;
+}
+
+/** Whether `version` can run the native engine. */
+export function usableForNative(version: GitVersion | undefined): boolean {
+  return version !== undefined && atLeast(version, MIN_NATIVE_GIT);
+}
