@@ -38,7 +38,7 @@ describe('the agentos-registry umbrella', () => {
           corp: { type: 'git', location: 'https://git.corp.com/agentos-extensions.git', branch: 'production' },
           official: { type: 'npm', location: '@framers/agentos-extensions' },
           custom: { type: 'github', location: 'your-org/custom-extensions' },
-          hosted: { type: 'url', location: 'https://registry.yourcompany.com' },
+          hosted: { type: 'url', location: 'https://extensions.yourcompany.example' },
         },
         resolver: (kind) => (kind === 'tool' ? 'custom' : 'official'),
         cacheSettings: { directory: `${dir}/cache-page` },

@@ -32,6 +32,7 @@ const pageConfigs: Record<string, RegistryConfig> = {
   },
   'Self-Hosted Git': { registries: { custom: { type: 'git', location: 'https://git.yourcompany.com/extensions.git', branch: 'production' } } },
   'Local File System': { registries: { local: { type: 'file', location: '/path/to/local/registry' } } },
+  // The page's own example host, kept verbatim: this test holds the page's snippets exactly as written.
   'HTTP(S) URL': { registries: { hosted: { type: 'url', location: 'https://registry.yourcompany.com' } } },
   'Air-Gapped Deployment': {
     registries: { internal: { type: 'file', location: '/opt/agentos/extensions' } },

@@ -7,7 +7,7 @@ import { isInsecureRemote, LocationProblem, parseSiteLocation } from './location
 /** The config of a `url` registry: the page's fields plus the options below. */
 export interface UrlSourceConfig extends SourceConfig {
   type: 'url';
-  /** The folder URL holding `registry.json`, e.g. `https://registry.yourcompany.com`. */
+  /** The folder URL holding `registry.json`, e.g. `https://extensions.yourcompany.example`. */
   location: string;
   /** Sent as `Authorization: Bearer <token>`, to the registry's origin only. */
   token?: string;

@@ -17,7 +17,7 @@ export class LocationProblem extends Error {}
 /**
  * Turns a configured `location` into the site's folder and index URLs.
  *
- * Accepted: `https://registry.yourcompany.com`, `https://host/some/folder` or `…/folder/` (the folder holding
+ * Accepted: `https://extensions.yourcompany.example`, `https://host/some/folder` or `…/folder/` (the folder holding
  * registry.json), and `…/registry.json` itself (its folder is used). The location is always a folder, even without a
  * trailing slash, because relative tarball URLs are resolved against it: `https://host/agentos` + `tarballs/x.tgz`
  * must be `https://host/agentos/tarballs/x.tgz`, not `https://host/tarballs/x.tgz`.
@@ -30,7 +30,7 @@ export function parseSiteLocation(location: string): SiteLocation {
   try {
     url = new URL(location.trim());
   } catch {
-    throw new LocationProblem('must be an http(s) URL of the folder holding registry.json, e.g. https://registry.yourcompany.com');
+    throw new LocationProblem('must be an http(s) URL of the folder holding registry.json, e.g. https://extensions.yourcompany.example');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new LocationProblem(`uses the ${url.protocol} scheme; a 'url' registry is served over https:// (or http:// on this machine)`);

@@ -43,7 +43,7 @@ const PACK_HINT = 'Publish the site with `agentos-registry pack <registry-dir> -
  * @example
  * ```ts
  * const registry = await createRegistry(
- *   { registries: { hosted: { type: 'url', location: 'https://registry.yourcompany.com' } } },
+ *   { registries: { hosted: { type: 'url', location: 'https://extensions.yourcompany.example' } } },
  *   { sources: [urlSource()] },
  * );
  * ```

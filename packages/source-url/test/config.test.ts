@@ -7,7 +7,7 @@ import { parseSiteLocation } from '../src/location.js';
 
 describe('location', () => {
   test.each([
-    ['https://registry.yourcompany.com', 'https://registry.yourcompany.com/', 'https://registry.yourcompany.com/registry.json'],
+    ['https://extensions.yourcompany.example', 'https://extensions.yourcompany.example/', 'https://extensions.yourcompany.example/registry.json'],
     ['https://host/agentos', 'https://host/agentos/', 'https://host/agentos/registry.json'],
     ['https://host/agentos/', 'https://host/agentos/', 'https://host/agentos/registry.json'],
     ['https://host/agentos/registry.json', 'https://host/agentos/', 'https://host/agentos/registry.json'],
