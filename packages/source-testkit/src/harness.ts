@@ -45,6 +45,12 @@ export interface ConformanceSkips {
 
 export interface ConformanceOptions {
   skip?: ConformanceSkips;
+  /**
+   * Fields the medium adds to every entry of the published `registry.json` (a static site made by
+   * `agentos-registry pack` adds `dist`). The index check then requires them on every entry and compares the rest
+   * with the fixture exactly.
+   */
+  indexEntryAdditions?: readonly string[];
   /** Timeout of each test in ms, passed to the runner (default 30 000); raise it for slow media. */
   timeout?: number;
 }

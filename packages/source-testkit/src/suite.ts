@@ -59,7 +59,7 @@ export function runSourceConformance(runner: ConformanceRunner, harness: SourceH
       await session?.close();
     }, timeout);
 
-    registerContentChecks(context);
+    registerContentChecks(context, { indexEntryAdditions: options.indexEntryAdditions ?? [] });
     if (!skip.mutation) registerMutationChecks(context, { symlinks: !skip.unsafePath });
     if (!skip.abort) registerAbortChecks(context);
     if (!skip.credentials) registerCredentialChecks(context);
