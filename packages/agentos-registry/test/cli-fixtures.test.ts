@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliResult, cli, fixturesRegistry, scratch, writeJsonConfig } from './helpers.js';
 
-describe.skipIf(!existsSync(fixturesRegistry))('agentos-registry CLI against the real AgentOS extensions registry', () => {
+describe('agentos-registry CLI against the real AgentOS extensions registry', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   let config: string;
