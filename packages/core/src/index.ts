@@ -45,3 +45,12 @@ export {
   parseRetryAfter,
 } from './http/index.js';
 export type * from './types.js';
+export {
+  type AgentOSExtensionManifest,
+  type AgentOSPackEntry,
+  type AgentOSPersonaLoader,
+  createPersonaLoader,
+  type ManifestRef,
+  type ToExtensionManifestOptions,
+  toExtensionManifest,
+} from './agentos.js';

@@ -1,0 +1,147 @@
+/**
+ * Handing registries to AgentOS, structurally (no runtime dependency on `@framers/agentos`): an `ExtensionManifest`
+ * for `agentos.initialize({ extensionManifest })`, and an `IPersonaLoader` over the registries that serve personas.
+ */
+import { isRegistryError } from './errors.js';
+import type { ExtensionDescriptor, ExtensionPack, LoadedExtension, LoadedPersona, PersonaDefinition, Provenance, Registry } from './types.js';
+
+/** One pack entry of AgentOS's `ExtensionManifest`, in the `factory` form. */
+export interface AgentOSPackEntry {
+  factory: () => Promise<ExtensionPack> | ExtensionPack;
+  identifier: string;
+  priority?: number;
+  enabled?: boolean;
+  options?: Record<string, unknown>;
+}
+
+/** AgentOS's `ExtensionManifest`, structurally. */
+export interface AgentOSExtensionManifest {
+  packs: AgentOSPackEntry[];
+}
+
+/** A reference with per-pack settings. */
+export interface ManifestRef {
+  ref: string;
+  kind?: string;
+  priority?: number;
+  enabled?: boolean;
+  options?: Record<string, unknown>;
+}
+
+export interface ToExtensionManifestOptions {
+  /** Kind used to choose the registry of plain string references (default `tool`). */
+  kind?: string;
+  priority?: number;
+  enabled?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Provenance as AgentOS's descriptor `source` reads it, plus the registry's own facts in `metadata`. */
+function withProvenance(descriptor: ExtensionDescriptor, identifier: string, version: string, provenance: Provenance): ExtensionDescriptor {
+  const metadata = (typeof descriptor.metadata === 'object' && descriptor.metadata !== null ? descriptor.metadata : {}) as Record<string, unknown>;
+  return {
+    ...descriptor,
+    source: { sourceName: `registry:${provenance.registry}`, sourceVersion: version, identifier },
+    metadata: {
+      ...metadata,
+      registry: {
+        name: provenance.registry,
+        type: provenance.sourceType,
+        location: provenance.location,
+        revision: provenance.revision,
+        integrity: provenance.integrity,
+        verified: provenance.verified,
+        ...(provenance.package ? { package: provenance.package } : {}),
+      },
+    },
+  };
+}
+
+/**
+ * Loads each reference and returns an AgentOS `ExtensionManifest` whose pack factories hand back the loaded packs,
+ * each descriptor stamped with where it came from. Loading happens here, so a bad reference fails now, not inside
+ * AgentOS's start-up.
+ */
+export async function toExtensionManifest(
+  registry: Registry,
+  refs: ReadonlyArray<string | ManifestRef>,
+  options: ToExtensionManifestOptions = {},
+): Promise<AgentOSExtensionManifest> {
+  const packs: AgentOSPackEntry[] = [];
+  for (const item of refs) {
+    const spec: ManifestRef = typeof item === 'string' ? { ref: item } : item;
+    const packOptions = spec.options ?? {};
+    const loaded = (await registry.load(spec.kind ?? options.kind ?? 'tool', spec.ref, {
+      options: packOptions,
+      ...(options.signal ? { signal: options.signal } : {}),
+    })) as LoadedExtension | LoadedPersona;
+    if (loaded.type !== 'extension') continue;
+    const { fetched } = loaded;
+    const identifier = `registry:${fetched.registry}:${fetched.id}@${fetched.version}`;
+    const pack: ExtensionPack = {
+      ...loaded.pack,
+      descriptors: loaded.pack.descriptors.map((d) => withProvenance(d, identifier, fetched.version, fetched.provenance)),
+    };
+    const priority = spec.priority ?? options.priority;
+    const enabled = spec.enabled ?? options.enabled;
+    packs.push({
+      factory: () => pack,
+      identifier,
+      ...(priority === undefined ? {} : { priority }),
+      ...(enabled === undefined ? {} : { enabled }),
+      options: packOptions,
+    });
+  }
+  return { packs };
+}
+
+/** AgentOS's `IPersonaLoader`, structurally. */
+export interface AgentOSPersonaLoader {
+  initialize(config?: unknown): Promise<void>;
+  loadPersonaById(personaId: string): Promise<PersonaDefinition | undefined>;
+  loadAllPersonaDefinitions(): Promise<PersonaDefinition[]>;
+  refreshPersonas(): Promise<PersonaDefinition[]>;
+}
+
+/**
+ * An `IPersonaLoader` over the registry that serves `persona` (`defaultRegistries.persona`, the resolver, or
+ * `default`). Unknown ids answer `undefined`, as a loader should; every other failure is thrown as it is.
+ */
+export function createPersonaLoader(registry: Registry): AgentOSPersonaLoader {
+  let known: Map<string, PersonaDefinition> | undefined;
+
+  const loadAll = async (): Promise<PersonaDefinition[]> => {
+    const rows = await registry.list({ kind: 'persona' });
+    const loaded = new Map<string, PersonaDefinition>();
+    for (const row of rows) {
+      if (loaded.has(row.id)) continue;
+      const result = await registry.load('persona', `${row.registry}:${row.id}`);
+      if (result.type === 'persona') loaded.set(result.persona.id, result.persona);
+    }
+    known = loaded;
+    return [...loaded.values()];
+  };
+
+  return {
+    async initialize() {
+      await loadAll();
+    },
+    async loadPersonaById(personaId) {
+      const cached = known?.get(personaId);
+      if (cached) return cached;
+      try {
+        const result = await registry.load('persona', personaId);
+        return result.type === 'persona' ? result.persona : undefined;
+      } catch (error) {
+        if (isRegistryError(error, 'E_NOT_FOUND')) return undefined;
+        throw error;
+      }
+    },
+    async loadAllPersonaDefinitions() {
+      return known ? [...known.values()] : loadAll();
+    },
+    async refreshPersonas() {
+      return loadAll();
+    },
+  };
+}
