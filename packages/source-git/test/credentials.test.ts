@@ -157,8 +157,10 @@ describe('native engine: the token is in no process argv', () => {
     ['Bearer', () => bearer, { authScheme: 'bearer' }],
   ] as const)('%s: a successful and a refused fetch', async (_scheme, server, extra) => {
     const wrong = 'wrong-token-for-argv-61b0d7';
-    // A proxy that holds every answer back a little, so that each git process lives long enough to be seen in /proc.
-    const proxy = await cleanup.add(startFaultProxy({ target: server().url, faults: [{ kind: 'delay', ms: 150 }] }));
+    // A proxy that holds the first answers back for a second, so that git's processes (git-remote-http among them)
+    // are certainly alive during a full /proc sweep, even on a loaded machine where one sweep takes hundreds of ms;
+    // later answers pass at once to keep the test short.
+    const proxy = await cleanup.add(startFaultProxy({ target: server().url, faults: [{ kind: 'delay', ms: 1_000, times: 2 }] }));
     const location = `${proxy.url}private.git`;
     const cmdlines = await watchProcesses(async () => {
       const good = await openRegistry({ engine: 'native', location, token: TOKEN, ...extra });
