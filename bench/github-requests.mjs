@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { registryFiles } from './support/registry-files.mjs';
 
 const root = join(import.meta.dirname, '..');
 const dist = (pkg) => join(root, 'packages', pkg, 'dist', 'index.js');
@@ -28,21 +29,6 @@ const cleanup = new Cleanup();
 const tmp = (await cleanup.add(makeTempDir('bench-github-'))).path;
 const home = join(tmp, 'home');
 await mkdir(home);
-
-/** A registry in the page's shape with `count` tools, each a manifest plus a little code. */
-function registryFiles(count) {
-  const curated = [];
-  const files = {};
-  for (let i = 0; i < count; i++) {
-    const id = `com.example.tool-${i}`;
-    curated.push({ id, name: `Tool ${i}`, version: '1.0.0', path: `curated/tool-${i}` });
-    files[`registry/curated/tool-${i}/manifest.json`] = `${JSON.stringify({ id, name: `Tool ${i}`, version: '1.0.0', extensions: [{ kind: 'tool', id: `tool-${i}` }] }, null, 2)}\n`;
-    files[`registry/curated/tool-${i}/src/index.js`] = `// tool ${i}\nexport function createExtensionPack() {\n  return { name: 'tool-${i}', descriptors: [] };\n}\n`;
-    files[`registry/curated/tool-${i}/README.md`] = `# Tool ${i}\n\n${'Documentation. '.repeat(40)}\n`;
-  }
-  files['registry.json'] = `${JSON.stringify({ version: '1.0.0', updated: '2024-11-14T00:00:00.000Z', extensions: { curated } }, null, 2)}\n`;
-  return files;
-}
 
 const repos = join(tmp, 'repos');
 const small = await cleanup.add(createGitRepo(registryFiles(20), { root: repos, name: 'extensions' }));

@@ -54,3 +54,4 @@ export {
   type ToExtensionManifestOptions,
   toExtensionManifest,
 } from './agentos.js';
+export { isNetworkErrorCode } from './source-errors.js';

@@ -1,7 +1,8 @@
 /** Mapping whatever a source threw to a RegistryError with a code, keeping a redacted cause. */
 import { RegistryError, redactError } from './errors.js';
 
-const NETWORK_CODES = new Set([
+/** Error codes of a connection that failed or timed out (Node, undici and npm's fetch stack). */
+const NETWORK_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ENOTFOUND',
@@ -10,11 +11,19 @@ const NETWORK_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'EPIPE',
+  'ESOCKETTIMEDOUT',
+  'ERR_SOCKET_TIMEOUT',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
   'UND_ERR_SOCKET',
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
 ]);
+
+/** True when `code` means the network failed (refused, reset, unknown host, timed out): the source is unreachable. */
+export function isNetworkErrorCode(code: string | undefined): boolean {
+  return code !== undefined && NETWORK_CODES.has(code);
+}
 
 export function toRegistryError(error: unknown, registry: string, action: string): RegistryError {
   if (error instanceof RegistryError) return error;
@@ -22,7 +31,7 @@ export function toRegistryError(error: unknown, registry: string, action: string
   if (err?.name === 'AbortError' || err?.code === 'ABORT_ERR') {
     return new RegistryError('E_ABORTED', `${action} in registry "${registry}" was aborted.`, { registry, cause: error });
   }
-  if (err?.code && NETWORK_CODES.has(err.code)) {
+  if (isNetworkErrorCode(err?.code)) {
     return new RegistryError(
       'E_UNREACHABLE',
       `Registry "${registry}" could not be reached while ${action} (${err.code}). Check the network and the location, or use offline mode to serve cached copies.`,

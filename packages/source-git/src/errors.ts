@@ -1,5 +1,6 @@
 import { RegistryError } from '@agentos-registry/core';
 import type { GitTransport } from './location.js';
+import { describeCommit, type ResolvedRef } from './refs.js';
 
 /** What went wrong talking to a git server, as far as git's message or an HTTP status tells. */
 export type GitFailure = 'auth' | 'redirect' | 'repo-not-found' | 'object-not-found' | 'unreachable' | 'unknown';
@@ -102,4 +103,17 @@ export function abortedError(registry: string, action: string, signal: AbortSign
 /** Throws `E_ABORTED` when the call was cancelled; called before every step that starts work. */
 export function throwIfAborted(signal: AbortSignal, registry: string, action: string): void {
   if (signal.aborted) throw abortedError(registry, action, signal);
+}
+
+/** An entry folder that registry.json lists but the commit does not hold (or holds as a file): the same for both engines. */
+export function entryNotFoundError(context: RemoteContext, commit: ResolvedRef, path: string, isFile: boolean): RegistryError {
+  const { registry, display } = context;
+  const at = describeCommit(commit);
+  return new RegistryError(
+    'E_NOT_FOUND',
+    isFile
+      ? `Entry '${path}' of registry '${registry}' is a file in ${display} (${at}), not a folder. An entry's \`path\` must name its folder.`
+      : `Entry folder '${path}' of registry '${registry}' is not in ${display} at ${at}. registry.json lists it: commit the folder or fix the entry's \`path\`.`,
+    { registry, details: { path, revision: commit.sha } },
+  );
 }

@@ -2,7 +2,7 @@
  * What pacote and npm-registry-fetch throw, turned into core's codes with a message that says what to do next. The
  * raw error stays as `cause` (core redacts it); tokens never appear in these messages, only registry URLs.
  */
-import { isRegistryError, RegistryError } from '@agentos-registry/core';
+import { isNetworkErrorCode, isRegistryError, RegistryError } from '@agentos-registry/core';
 
 /** What the failing call was about, for the message. */
 export interface NpmErrorContext {
@@ -20,22 +20,6 @@ export interface NpmErrorContext {
   action: string;
   signal?: AbortSignal;
 }
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-  'ESOCKETTIMEDOUT',
-  'ERR_SOCKET_TIMEOUT',
-  'ERR_SOCKET_CONNECTION_TIMEOUT',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
 
 /** How many versions an "unknown version" message lists (the newest ones). */
 const LISTED_VERSIONS = 15;
@@ -92,7 +76,7 @@ export function toNpmError(error: unknown, context: NpmErrorContext): RegistryEr
   if (status !== undefined && status >= 500) {
     return make('E_UNREACHABLE', `${context.registryUrl} answered HTTP ${status} for ${what} (registry '${registry}'). The registry is failing; try again later.`);
   }
-  if (NETWORK_CODES.has(code) || err.type === 'system' || err.type === 'request-timeout' || err.type === 'body-timeout') {
+  if (isNetworkErrorCode(code) || err.type === 'system' || err.type === 'request-timeout' || err.type === 'body-timeout') {
     return make(
       'E_UNREACHABLE',
       `Registry '${registry}' could not reach ${context.registryUrl} while ${context.action.toLowerCase()} ${what} (${code || err.type}). Check the network, proxy settings and \`registry\`.`,

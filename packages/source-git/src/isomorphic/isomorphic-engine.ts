@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import { access, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { isRegistryError, RegistryError } from '@agentos-registry/core';
+import { isRegistryError, } from '@agentos-registry/core';
 import git from 'isomorphic-git';
 import type { EngineCall, GitEngine, GitRemote, MirrorHome } from '../engine.js';
-import { abortedError, classifyGitMessage, type GitFailure, remoteError, throwIfAborted } from '../errors.js';
+import { abortedError, classifyGitMessage, entryNotFoundError, type GitFailure, remoteError, throwIfAborted } from '../errors.js';
 import { withLock } from '../lock.js';
-import { describeCommit, type RemoteRef, type ResolvedRef } from '../refs.js';
+import type { RemoteRef, ResolvedRef } from '../refs.js';
 import { type TreeFile, writeTree } from '../tree-writer.js';
 import { CrossOriginRedirectError, createHttpClient } from './http-client.js';
 
@@ -88,7 +88,7 @@ export class IsomorphicEngine implements GitEngine {
       files = await this.listFiles(gitdir, commit.sha, path, call);
     } catch (error) {
       const code = codeOf(error);
-      if (code === 'NotFoundError' || code === 'ObjectTypeError') throw this.entryNotFound(commit, path, code === 'ObjectTypeError');
+      if (code === 'NotFoundError' || code === 'ObjectTypeError') throw entryNotFoundError(this.remote.context, commit, path, code === 'ObjectTypeError');
       throw this.mapped(error, call, action);
     }
     const read = async (oids: string[]) => {
@@ -245,18 +245,6 @@ export class IsomorphicEngine implements GitEngine {
     if (call.signal.aborted) return abortedError(call.registry, action, call.signal);
     const reason = describe(error);
     return remoteError(classify(error), this.remote.context, action, reason, error);
-  }
-
-  private entryNotFound(commit: ResolvedRef, path: string, isFile: boolean): RegistryError {
-    const { registry, display } = this.remote.context;
-    const at = describeCommit(commit);
-    return new RegistryError(
-      'E_NOT_FOUND',
-      isFile
-        ? `Entry '${path}' of registry '${registry}' is a file in ${display} (${at}), not a folder. An entry's \`path\` must name its folder.`
-        : `Entry folder '${path}' of registry '${registry}' is not in ${display} at ${at}. registry.json lists it: commit the folder or fix the entry's \`path\`.`,
-      { registry, details: { path, revision: commit.sha } },
-    );
   }
 }
 

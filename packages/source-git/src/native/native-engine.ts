@@ -1,11 +1,11 @@
 import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isRegistryError, RegistryError } from '@agentos-registry/core';
+import { isRegistryError, } from '@agentos-registry/core';
 import type { EngineCall, GitEngine, GitRemote, MirrorHome } from '../engine.js';
 import { Batcher } from '../batcher.js';
-import { abortedError, classifyGitMessage, gitReason, remoteError, throwIfAborted } from '../errors.js';
+import { abortedError, classifyGitMessage, entryNotFoundError, gitReason, remoteError, throwIfAborted } from '../errors.js';
 import { withLock } from '../lock.js';
-import { describeCommit, parseLsRemote, type RemoteRef, type ResolvedRef } from '../refs.js';
+import { parseLsRemote, type RemoteRef, type ResolvedRef } from '../refs.js';
 import { SUBMODULE_MODE, type TreeFile, writeTree } from '../tree-writer.js';
 import { ObjectReader, parseTree, type TreeEntry } from './object-reader.js';
 import { GitCommandFailure, type GitRunner } from './runner.js';
@@ -78,7 +78,7 @@ export class NativeEngine implements GitEngine {
     await this.withMirror(commit, call, `fetching entry '${path}'`, async (mirror) => {
       const reader = this.reader(mirror);
       const found = await listEntry(reader, commit.sha, path);
-      if (found === 'missing' || found === 'file') throw this.entryNotFound(commit, path, found === 'file');
+      if (found === 'missing' || found === 'file') throw entryNotFoundError(this.remote.context, commit, path, found === 'file');
       if (this.partial) await this.fetchMissingBlobs(commit, found, mirror, call);
       await writeTree(destination, found, (oids) => readBlobs(reader, oids), { registry: call.registry, signal: call.signal, path });
     });
@@ -329,18 +329,6 @@ export class NativeEngine implements GitEngine {
     if (!(error instanceof GitCommandFailure)) return error;
     const reason = gitReason(error.stderr);
     return remoteError(classifyGitMessage(error.stderr), this.remote.context, action, reason);
-  }
-
-  private entryNotFound(commit: ResolvedRef, path: string, isFile: boolean): RegistryError {
-    const { registry, display } = this.remote.context;
-    const at = describeCommit(commit);
-    return new RegistryError(
-      'E_NOT_FOUND',
-      isFile
-        ? `Entry '${path}' of registry '${registry}' is a file in ${display} (${at}), not a folder. An entry's \`path\` must name its folder.`
-        : `Entry folder '${path}' of registry '${registry}' is not in ${display} at ${at}. registry.json lists it: commit the folder or fix the entry's \`path\`.`,
-      { registry, details: { path, revision: commit.sha } },
-    );
   }
 }
 
