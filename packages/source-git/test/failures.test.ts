@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { isRegistryError, type RegistryError } from '@agentos-registry/core';
-import { Cleanup, createGitRepo, freePort, type GitHttpServer, type GitRepo, makeTempDir, runGit, startFaultProxy, startGitHttpServer } from '@agentos-registry/test-servers';
+import { Cleanup, createGitRepo, type GitHttpServer, type GitRepo, makeTempDir, refusedPort, runGit, startFaultProxy, startGitHttpServer } from '@agentos-registry/test-servers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { filesBelow, OTHER_ID, openRegistry, pageRegistry, TOOL_ID, toolCode } from './support/registry.js';
 
@@ -64,7 +64,7 @@ async function nativeMirror(cacheDir: string): Promise<string> {
 
 describe.each(['native', 'isomorphic'] as const)('%s engine: failures', (engine) => {
   test('an unreachable server is E_UNREACHABLE naming the registry', async () => {
-    const { registry } = await openRegistry({ engine, location: `http://127.0.0.1:${await freePort()}/registry.git` });
+    const { registry } = await openRegistry({ engine, location: `http://127.0.0.1:${await refusedPort()}/registry.git` });
     const error = await settleError(registry.fetch('tool', TOOL_ID));
     await registry.close();
     expect(error.code).toBe('E_UNREACHABLE');

@@ -20,6 +20,20 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+/**
+ * A port on 127.0.0.1 where nothing listens and no test server will start: chosen below the kernel's
+ * ephemeral range (which `listen(0)` draws from), and checked to refuse connections. Use it for
+ * "the server is down" cases: a port from {@link freePort} may be taken by another test's server
+ * meanwhile, which would then answer in its place.
+ */
+export async function refusedPort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    if (!(await canConnect(port))) return port;
+  }
+  throw new Error('refusedPort: found no closed port below the ephemeral range');
+}
+
 /** Resolves once something accepts TCP connections on `port`, rejects after `timeoutMs`. */
 export async function waitForPort(
   port: number,

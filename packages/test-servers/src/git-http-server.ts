@@ -6,7 +6,7 @@ import { checkAuthorization, type ServerAuth } from './auth.js';
 import { runCgi } from './cgi.js';
 import { LOOPBACK } from './free-port.js';
 import { gitConfigEnv, gitEnv, runGit } from './git-env.js';
-import { listenOnLoopback } from './listen.js';
+import { holdDeadPort, listenOnLoopback } from './listen.js';
 import { makeTempDir } from './temp-dir.js';
 
 /** Options for {@link startGitHttpServer}. */
@@ -59,7 +59,10 @@ export interface GitHttpServer {
   failNext(options?: { afterBytes?: number }): void;
   /** Whether a `failNext` fault is still waiting for its response. */
   readonly faultArmed: boolean;
-  /** Dies now: stops listening, destroys every connection mid-transfer and kills the CGI processes. */
+  /**
+   * Dies now: stops listening, destroys every connection mid-transfer and kills the CGI processes. Until `close()`
+   * the port stays held and resets every connection, so no other test's server can take it and answer instead.
+   */
   kill(): Promise<void>;
   /** `kill()` plus removal of the server's scratch folder. Safe to call twice. */
   close(): Promise<void>;
@@ -195,7 +198,10 @@ export async function startGitHttpServer(options: GitHttpServerOptions): Promise
     // SIGTERM, not SIGKILL: http-backend then takes its upload-pack children down with it.
     for (const child of children) child.kill('SIGTERM');
     await Promise.all([listening.shutdown(), ...exits]);
+    releasePort ??= holdDeadPort(listening.port);
+    await releasePort;
   };
+  let releasePort: Promise<() => Promise<void>> | undefined;
 
   let closed: Promise<void> | undefined;
   return {
@@ -211,7 +217,9 @@ export async function startGitHttpServer(options: GitHttpServerOptions): Promise
     },
     kill,
     close() {
-      closed ??= kill().then(() => scratch.close());
+      closed ??= kill()
+        .then(async () => (await releasePort)?.())
+        .then(() => scratch.close());
       return closed;
     },
   };

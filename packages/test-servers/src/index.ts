@@ -16,7 +16,7 @@ export {
   type ForwardProxyRequestLog,
   startForwardProxy,
 } from './forward-proxy.js';
-export { freePort, LOOPBACK, waitForPort } from './free-port.js';
+export { freePort, LOOPBACK, refusedPort, waitForPort } from './free-port.js';
 export { type GitDaemon, type GitDaemonOptions, type GitDaemonRequestLog, startGitDaemon } from './git-daemon.js';
 export {
   GIT_IDENTITY,
@@ -34,7 +34,7 @@ export {
   startGitHttpServer,
 } from './git-http-server.js';
 export { type CommitOptions, type CreateGitRepoOptions, createGitRepo, type GitRepo, type RepoFiles } from './git-repo.js';
-export { type Listening, listenOnLoopback } from './listen.js';
+export { holdDeadPort, type Listening, listenOnLoopback } from './listen.js';
 export { isLoopbackHost } from './loopback-guard.js';
 export {
   type StaticRequestLog,

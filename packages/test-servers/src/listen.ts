@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import { LOOPBACK } from './free-port.js';
 
 /** A listening server plus what is needed to tear it down abruptly. */
@@ -39,4 +39,19 @@ export async function listenOnLoopback(server: Server): Promise<Listening> {
       return closing;
     },
   };
+}
+
+/**
+ * Holds `port` after its server died: every connection is reset at once, as a dead server's would fail,
+ * and no other server (another test's, in another worker) can take the port and answer in its place.
+ * Resolves to a release function; when the port was already taken, holds nothing.
+ */
+export async function holdDeadPort(port: number): Promise<() => Promise<void>> {
+  const tombstone = net.createServer((socket) => socket.resetAndDestroy());
+  const held = await new Promise<boolean>((resolve) => {
+    tombstone.once('error', () => resolve(false));
+    tombstone.listen(port, LOOPBACK, () => resolve(true));
+  });
+  if (!held) return async () => {};
+  return () => new Promise<void>((resolve) => tombstone.close(() => resolve()));
 }

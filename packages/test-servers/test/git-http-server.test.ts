@@ -188,4 +188,18 @@ describe('startGitHttpServer', () => {
     await server.kill();
     await expect(git('ls-remote', server.repoUrl('public'))).rejects.toThrow(/Failed to connect|Connection refused|unable to access/);
   });
+
+  it('a killed server keeps its port until close(), so no other server can answer in its place', async () => {
+    const server = await startGitHttpServer({ root });
+    await server.kill();
+    const bind = () =>
+      new Promise<string>((resolve) => {
+        const other = http.createServer();
+        other.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+        other.listen(server.port, '127.0.0.1', () => other.close(() => resolve('bound')));
+      });
+    expect(await bind()).toBe('EADDRINUSE');
+    await server.close();
+    expect(await bind()).toBe('bound');
+  });
 });

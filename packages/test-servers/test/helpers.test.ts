@@ -8,6 +8,7 @@ import {
   isLoopbackHost,
   makeTempDir,
   parseCgiHeaders,
+  refusedPort,
   startStaticServer,
   withServers,
 } from '../src/index.js';
@@ -22,6 +23,22 @@ describe('freePort', () => {
       server.listen(port, '127.0.0.1', () => resolve());
     });
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+});
+
+describe('refusedPort', () => {
+  it('returns a port below the ephemeral range where connections are refused', async () => {
+    const port = await refusedPort();
+    expect(port).toBeLessThan(32_768);
+    const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      const socket = net.connect({ port, host: '127.0.0.1' });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(undefined);
+      });
+      socket.once('error', resolve);
+    });
+    expect(error?.code).toBe('ECONNREFUSED');
   });
 });
 
