@@ -132,6 +132,43 @@ export interface PackageResult {
   resolved: string;
 }
 
+/**
+ * A request to install a folder's npm dependencies into its own `node_modules`, with the package manager's
+ * semantics (lockfile, ranges, dedupe). Core has already written the `package.json` to install from: it holds only
+ * `dependencies` and `optionalDependencies` (never the extension's scripts, dev or peer dependencies — peers come
+ * from the host application, which core links in afterwards).
+ */
+export interface InstallRequest {
+  /** The folder: its `package.json` (and lockfile, if the extension ships one) say what to install. */
+  dir: string;
+  /**
+   * Packages of the tree whose install scripts (`preinstall`, `install`, `postinstall`) may run: names, or `true` for
+   * every package. Every other package is installed with its scripts off.
+   */
+  allowScripts: readonly string[] | true;
+  /** Install from the adapter's cache only; a package that is not there is `E_NOT_CACHED`. */
+  offline: boolean;
+  /** Package registry settings, as for {@link PackageRequest.options}. */
+  options?: { registry?: string; token?: string; [option: string]: unknown };
+}
+
+/** One package an install placed. */
+export interface InstalledPackage {
+  name: string;
+  version: string;
+  /** Folder relative to the install folder, e.g. `node_modules/tiny-lib`. */
+  path: string;
+  /** The package manager's integrity of its tarball, when known. */
+  integrity?: string;
+}
+
+/** What an install did. */
+export interface InstallResult {
+  packages: InstalledPackage[];
+  /** Names of the packages whose install scripts ran (only allowed ones, and only those that have such scripts). */
+  scriptsRan: string[];
+}
+
 /** What core hands an adapter when it asks for a package's code. */
 export interface PackageContext {
   signal: AbortSignal;
@@ -162,6 +199,11 @@ export interface SourceAdapter {
    * runnable code in their folder (the real AgentOS registry works this way). The npm adapter provides it.
    */
   fetchPackage?(request: PackageRequest, ctx: PackageContext): Promise<PackageResult>;
+  /**
+   * Optional: installs a folder's dependencies into its `node_modules`, for extensions whose code imports npm
+   * packages. The npm adapter provides it; core decides where, when, with which scripts, and links the host's peers.
+   */
+  installDependencies?(request: InstallRequest, ctx: PackageContext): Promise<InstallResult>;
 }
 
 /** The fields every registry may carry whatever its type. */

@@ -5,6 +5,9 @@ export {
   defineSource,
   SOURCE_CONTRACT_VERSION,
   type ConfigProblem,
+  type InstalledPackage,
+  type InstallRequest,
+  type InstallResult,
   type MaterializeRequest,
   type PackageContext,
   type PackageRequest,
@@ -55,3 +58,5 @@ export {
   toExtensionManifest,
 } from './agentos.js';
 export { isNetworkErrorCode } from './source-errors.js';
+export { INSTALL_RECORD, type InstallRecord } from './install.js';
+export { loadPersona, parseSoul, type SoulDocument } from './persona.js';

@@ -1,7 +1,8 @@
 /**
  * Loading fetched entries: the extension's ES module and its `createExtensionPack(context)`, called the way
- * AgentOS's ExtensionManager calls it; or a persona definition. Installing an entry's npm dependencies is not
- * supported yet: such entries fail with `E_UNSUPPORTED` rather than with an obscure import error.
+ * AgentOS's ExtensionManager calls it. The module is imported from the folder `install.ts` prepared (the cached
+ * folder itself for code without dependencies), so its imports resolve to its installed dependencies and to the
+ * host's own peers.
  */
 import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
@@ -9,10 +10,8 @@ import { pathToFileURL } from 'node:url';
 import { RegistryError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { PackageJson } from './manifest.js';
-import { readJsonFile } from './manifest.js';
 import { isInside } from './paths.js';
-import { parseDocument, personaSchema } from './schema.js';
-import type { ExtensionManifest, ExtensionPack, ExtensionPackContext, FetchedEntry, PersonaDefinition } from './types.js';
+import type { ExtensionManifest, ExtensionPack, ExtensionPackContext, FetchedEntry } from './types.js';
 
 const RUNNABLE = new Set(['.js', '.mjs', '.cjs']);
 
@@ -60,9 +59,9 @@ export function entryModuleOf(dir: string, manifest: ExtensionManifest, pkg: Pac
   return undefined;
 }
 
-/** Like `entryModuleOf`, but an entry with no module is an error that says what to do. */
-export function findEntryModule(fetched: FetchedEntry, pkg: PackageJson | undefined): string {
-  const file = entryModuleOf(fetched.dir, fetched.manifest, pkg, fetched);
+/** Like `entryModuleOf` (in `dir`, default the fetched folder), but an entry with no module is an error that says what to do. */
+export function findEntryModule(fetched: FetchedEntry, pkg: PackageJson | undefined, dir: string = fetched.dir): string {
+  const file = entryModuleOf(dir, fetched.manifest, pkg, fetched);
   if (file) return file;
   throw new RegistryError(
     'E_LOAD',
@@ -86,22 +85,22 @@ export interface LoadExtensionOptions {
   logger: Logger;
 }
 
-/** Imports an extension entry and builds its pack. */
-export async function loadExtensionPack(fetched: FetchedEntry, pkg: PackageJson | undefined, context: LoadExtensionOptions): Promise<ExtensionPack> {
-  const deps = Object.keys(pkg?.dependencies ?? {});
-  if (deps.length > 0) {
-    throw new RegistryError(
-      'E_UNSUPPORTED',
-      `${fetched.id} depends on npm packages (${deps.slice(0, 5).join(', ')}${deps.length > 5 ? ', …' : ''}); installing extension dependencies is not supported yet by this version. Use an entry without dependencies, or bundle them into its code.`,
-      { registry: fetched.registry, details: { dependencies: deps } },
-    );
-  }
-  const file = findEntryModule(fetched, pkg);
+/** An imported extension: its pack, the module it came from, and that module's file. */
+export interface LoadedPack {
+  pack: ExtensionPack;
+  module: Record<string, unknown>;
+  entryFile: string;
+}
+
+/** Imports an extension entry from `dir` (where its code was prepared to run) and builds its pack. */
+export async function loadExtensionPack(fetched: FetchedEntry, pkg: PackageJson | undefined, context: LoadExtensionOptions, dir: string = fetched.dir): Promise<LoadedPack> {
+  const file = findEntryModule(fetched, pkg, dir);
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new RegistryError('E_LOAD', `Importing ${fetched.id} (${file}) failed: ${(error as Error).message}`, {
+    const missing = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' ? ' A package it imports is not installed: list it in the "dependencies" of its package.json (or "peerDependencies" when the host provides it).' : '';
+    throw new RegistryError('E_LOAD', `Importing ${fetched.id} (${file}) failed: ${(error as Error).message}.${missing}`, {
       registry: fetched.registry,
       cause: error,
     });
@@ -130,18 +129,5 @@ export async function loadExtensionPack(fetched: FetchedEntry, pkg: PackageJson 
       { registry: fetched.registry },
     );
   }
-  return pack;
-}
-
-/** Reads and validates `persona.json` of a fetched persona entry. */
-export async function loadPersona(fetched: FetchedEntry): Promise<PersonaDefinition> {
-  const label = `${fetched.entry.path}/persona.json`;
-  const raw = await readJsonFile(join(fetched.dir, 'persona.json'), label, fetched.registry);
-  if (raw === undefined) {
-    throw new RegistryError('E_MANIFEST_MISSING', `${label} is missing in registry "${fetched.registry}": a persona folder holds persona.json.`, {
-      registry: fetched.registry,
-      details: { file: label },
-    });
-  }
-  return parseDocument(personaSchema, raw, { file: label, registry: fetched.registry, label: `${label} in registry "${fetched.registry}"` }) as PersonaDefinition;
+  return { pack, module: mod, entryFile: file };
 }

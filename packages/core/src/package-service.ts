@@ -15,7 +15,7 @@ import { scanTree } from './tree.js';
 import type { ExtensionManifest, IndexEntry, RegistryWarning } from './types.js';
 
 /** Cache key under which package code is stored: packages are immutable per version, whatever registry listed them. */
-const PACKAGES_KEY = registryKey('_packages', { type: 'package', location: 'packages' });
+export const PACKAGES_KEY = registryKey('_packages', { type: 'package', location: 'packages' });
 
 export interface StoredPackage {
   dir: string;

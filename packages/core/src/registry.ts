@@ -12,7 +12,9 @@ import { EntryService } from './entry-service.js';
 import { RegistryError, registerSecret } from './errors.js';
 import { tierRank } from './index-format.js';
 import { IndexService, type ServedIndex } from './index-service.js';
-import { entryModuleOf, loadExtensionPack, loadPersona } from './loader.js';
+import { DependencyInstaller } from './install.js';
+import { entryModuleOf, loadExtensionPack } from './loader.js';
+import { loadPersona } from './persona.js';
 import type { PackageJson } from './manifest.js';
 import { PackageService } from './package-service.js';
 import { redactingLogger, silentLogger } from './logger.js';
@@ -47,17 +49,19 @@ class RegistryImpl implements Registry {
   private readonly indexes: IndexService;
   private readonly entries: EntryService;
   private readonly packages: PackageService;
+  private readonly installer: DependencyInstaller;
   private closed = false;
 
   constructor(
     private readonly rt: Runtime,
-    packageAdapter: () => Promise<SourceAdapter>,
+    packageAdapter: (capability: 'fetchPackage' | 'installDependencies') => Promise<SourceAdapter>,
     packageSettings: { registry?: string; token?: string; [option: string]: unknown },
   ) {
     this.registryNames = [...rt.registries.keys()];
     this.indexes = new IndexService(rt);
     this.entries = new EntryService(rt);
-    this.packages = new PackageService(rt, packageAdapter, packageSettings);
+    this.packages = new PackageService(rt, () => packageAdapter('fetchPackage'), packageSettings);
+    this.installer = new DependencyInstaller(rt, () => packageAdapter('installDependencies'), packageSettings);
   }
 
   // ── choosing a registry ───────────────────────────────────────────────────────────────────────────────────────
@@ -272,12 +276,18 @@ class RegistryImpl implements Registry {
       return { type: 'persona', persona: await loadPersona(fetched), fetched };
     }
     const defaults = this.rt.options.extensionContext ?? {};
-    const pack = await loadExtensionPack(fetched, packageJson, {
-      options: { ...(defaults.options ?? {}), ...(options.options ?? {}) },
-      getSecret: defaults.getSecret ?? ((id: string) => process.env[id]),
-      logger: defaults.logger ?? this.rt.logger,
-    });
-    return { type: 'extension', pack, fetched };
+    const prepared = await this.installer.prepare(fetched, packageJson, options.signal);
+    const { pack, module, entryFile } = await loadExtensionPack(
+      fetched,
+      packageJson,
+      {
+        options: { ...(defaults.options ?? {}), ...(options.options ?? {}) },
+        getSecret: defaults.getSecret ?? ((id: string) => process.env[id]),
+        logger: defaults.logger ?? this.rt.logger,
+      },
+      prepared.dir,
+    );
+    return { type: 'extension', pack, fetched, module, entryFile, ...(prepared.install ? { install: prepared.install } : {}) };
   }
 
   async close(): Promise<void> {
@@ -330,17 +340,19 @@ export async function createRegistry(config: RegistryConfig, options: CreateRegi
   }
   const store = normalized.cache.enabled ? new CacheStore(normalized.cache.directory) : undefined;
   const runtime = new Runtime(normalized, configured, store, options, logger, options.now ?? Date.now);
-  // Entry code from npm: any adapter that can fetch packages (the npm source), loaded only when first needed.
-  const packageAdapter = async (): Promise<SourceAdapter> => {
-    const found = [...adapters.values()].find((a) => typeof a.fetchPackage === 'function') ?? (await importAdapter('npm', [baseDir, process.cwd()]));
-    if (!found?.fetchPackage) {
+  // Entry code from npm, and the dependencies of extension code: any adapter with that capability (the npm source),
+  // loaded only when first needed.
+  const packageAdapter = async (capability: 'fetchPackage' | 'installDependencies'): Promise<SourceAdapter> => {
+    const found = [...adapters.values()].find((a) => typeof a[capability] === 'function') ?? (await importAdapter('npm', [baseDir, process.cwd()]));
+    if (typeof found?.[capability] !== 'function') {
+      const what = capability === 'fetchPackage' ? "This entry's code is an npm package, and fetching packages" : 'This extension has npm dependencies, and installing them';
       throw new RegistryError(
         'E_SOURCE_NOT_INSTALLED',
-        `This entry's code is an npm package, and fetching packages needs ${packageForType('npm')}. Install it (npm install ${packageForType('npm')}) or use the "agentos-registry" package that bundles it.`,
+        `${what} needs ${packageForType('npm')}. Install it (npm install ${packageForType('npm')}) or use the "agentos-registry" package that bundles it.`,
         { details: { package: packageForType('npm') } },
       );
     }
-    return found;
+    return found!;
   };
   // Package settings: the option, else those of the first configured npm registry (minus what names the registry
   // package itself), else nothing — the package source then follows the user's own npm config.

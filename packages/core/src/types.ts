@@ -1,5 +1,6 @@
 /** Public types of the registry API: the config of the page, and what list/resolve/fetch/load return. */
 import type { SourceAdapter, SourceConfig } from './contract.js';
+import type { InstallRecord } from './install.js';
 import type { Logger } from './logger.js';
 
 export type { SourceConfig } from './contract.js';
@@ -58,6 +59,28 @@ export interface CreateRegistryOptions {
   now?: () => number;
   /** Values passed to `createExtensionPack` as `options`, and the `getSecret` it gets. */
   extensionContext?: Partial<ExtensionPackContextDefaults>;
+  /** How `load` installs the npm dependencies of extension code. */
+  dependencies?: DependencyOptions;
+}
+
+/**
+ * Installing extension dependencies. Code runs from a per-project install area, never from the download cache;
+ * dependencies come from the package settings (`packages`, else the first `npm` registry, else `.npmrc`), from the
+ * cache alone when `offline`.
+ */
+export interface DependencyOptions {
+  /**
+   * Packages whose install scripts (`preinstall`, `install`, `postinstall`) may run, by name, or `true` for all.
+   * Default: none — every package is installed with its scripts off, like `npm install --ignore-scripts`.
+   */
+  allowScripts?: readonly string[] | boolean;
+  /** The install area; relative to `baseDir`. Default: `<hostDir>/node_modules/.agentos-registry`. */
+  directory?: string;
+  /**
+   * The host application's folder: peer dependencies (such as `@framers/agentos`) resolve to the copy installed
+   * there, never to a second one. Default: `baseDir`, else the working directory.
+   */
+  hostDir?: string;
 }
 
 export interface ExtensionPackContextDefaults {
@@ -214,6 +237,12 @@ export interface LoadedExtension {
   type: 'extension';
   pack: ExtensionPack;
   fetched: FetchedEntry;
+  /** The imported ES module. Loading the same entry again gives this same object (Node's module cache). */
+  module: Record<string, unknown>;
+  /** The file the module was imported from: in the entry's cached folder, or in its install folder when it has dependencies. */
+  entryFile: string;
+  /** What was installed for it (dependencies, linked host peers, scripts that ran); absent for an entry that needs nothing. */
+  install?: InstallRecord;
 }
 
 export interface LoadedPersona {

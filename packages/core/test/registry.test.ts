@@ -135,13 +135,13 @@ describe('loading', () => {
     expect(((await registry.load('tool', 'com.test.echo')) as LoadedExtension).pack.name).toBe('echo');
   });
 
-  it('refuses entries with npm dependencies, saying it is not supported yet', async () => {
+  it('an entry with npm dependencies and no adapter that installs them: E_SOURCE_NOT_INSTALLED naming the npm source', async () => {
     const files = pageRegistry();
     files['registry/curated/echo/package.json'] = { name: 'echo', version: '1.0.0', type: 'module', main: './src/index.js', dependencies: { axios: '^1' } };
     const { registry } = await setup(files);
     const error = (await registry.load('tool', 'com.test.echo').catch((e: unknown) => e)) as RegistryError;
-    expect(error.code).toBe('E_UNSUPPORTED');
-    expect(error.message).toContain('axios');
+    expect(error.code).toBe('E_SOURCE_NOT_INSTALLED');
+    expect(error.message).toContain('@agentos-registry/source-npm');
   });
 
   it('loads a persona definition', async () => {

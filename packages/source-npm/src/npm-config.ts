@@ -38,6 +38,11 @@ export interface NpmSettingsInput {
   baseDir: string;
   /** Configured registry name, for error messages. */
   registryName: string;
+  /**
+   * Also hand over every scoped registry of `.npmrc` (`@scope:registry`), for installs that fetch many packages of
+   * different scopes; by default only the scope of `packageName` is.
+   */
+  allScopes?: boolean;
 }
 
 /** The outcome: a registry URL and the options to hand pacote. */
@@ -125,6 +130,12 @@ export function resolveNpmSettings(input: NpmSettingsInput): NpmSettings {
   const options: Record<string, unknown> = { registry };
   // Our registry for this package's scope, whatever .npmrc says, so pacote cannot pick another one.
   if (scope) options[`${scope}:registry`] = registry;
+  if (input.allScopes) {
+    for (const [key, value] of values) {
+      if (!/^@[^/]+:registry$/.test(key) || key === `${scope}:registry` || registryUrlProblem(value)) continue;
+      options[key] = normalizeRegistry(value);
+    }
+  }
   for (const [key, value] of values) {
     if (!key.startsWith('//')) continue;
     if (!AUTH_SUFFIXES.some((suffix) => key.endsWith(suffix))) continue;

@@ -50,6 +50,12 @@ export function toNpmError(error: unknown, context: NpmErrorContext): RegistryEr
   const code = err.code ?? '';
   const status = typeof err.statusCode === 'number' ? err.statusCode : /^E\d{3}$/.test(code) ? Number(code.slice(1)) : undefined;
 
+  if (code === 'ENOTCACHED') {
+    return make(
+      'E_NOT_CACHED',
+      `${what} is not in the npm cache, and offline mode forbids fetching it from ${context.registryUrl} (registry '${registry}'). Run once online to fill the cache.`,
+    );
+  }
   if (code === 'ETARGET' || code === 'ENOVERSIONS') {
     return make('E_NOT_FOUND', `No version of ${context.name} matches '${context.selector}' ${on} (registry '${registry}'). ${versionsHint(err)}`, {
       versions: err.versions ?? [],

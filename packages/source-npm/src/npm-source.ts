@@ -18,6 +18,7 @@ import {
   safeJoin,
 } from '@agentos-registry/core';
 import { fetchPackageCode } from './fetch-package-code.js';
+import { installDependencies } from './install-dependencies.js';
 import { type NpmSettings, registryUrlProblem, resolveNpmSettings } from './npm-config.js';
 import { extractPackage, type FetchContext, type ResolvedPackage, resolvePackage } from './package-fetch.js';
 import { DEFAULT_SELECTOR, isExactVersion, packageNameProblem } from './package-spec.js';
@@ -75,6 +76,21 @@ export function npmSource(): SourceAdapter {
         signal: ctx.signal,
         env: ctx.env,
         baseDir: ctx.baseDir,
+      }),
+    // Dependencies of extension code, installed with npm's engine into the folder core prepared.
+    installDependencies: (request, ctx) =>
+      installDependencies({
+        dir: request.dir,
+        allowScripts: request.allowScripts,
+        offline: request.offline,
+        registry: request.options?.registry,
+        token: request.options?.token,
+        ...(typeof request.options?.npmrc === 'string' || typeof request.options?.npmrc === 'boolean' ? { npmrc: request.options.npmrc } : {}),
+        cacheDir: ctx.workDir ? join(ctx.workDir, '_cacache') : undefined,
+        signal: ctx.signal,
+        env: ctx.env,
+        baseDir: ctx.baseDir,
+        logger: ctx.logger,
       }),
   });
 }

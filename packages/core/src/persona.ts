@@ -1,0 +1,77 @@
+/**
+ * Persona definitions of fetched persona entries: `persona.json`, or `SOUL.md` (YAML front matter and a Markdown
+ * body). Either way the result is validated for the fields AgentOS requires (`id`, `name`, `version`,
+ * `baseSystemPrompt`); unknown fields are kept.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseDocument as parseYaml } from 'yaml';
+import { RegistryError } from './errors.js';
+import { readJsonFile } from './manifest.js';
+import { parseDocument, personaSchema } from './schema.js';
+import type { FetchedEntry, PersonaDefinition } from './types.js';
+
+/** A `SOUL.md` split into its front matter (a YAML mapping, possibly empty) and its Markdown body. */
+export interface SoulDocument {
+  frontMatter: Record<string, unknown>;
+  body: string;
+}
+
+/**
+ * Splits a `SOUL.md`. Front matter is optional: a file that does not start with a `---` line is all body.
+ * @throws RegistryError `E_INDEX_INVALID` naming the file (and line) when the front matter is not a YAML mapping.
+ */
+export function parseSoul(text: string, where: { file: string; registry: string }): SoulDocument {
+  const source = text.replace(/^\uFEFF/, '');
+  const match = /^---[ \t]*\r?\n([\s\S]*?)\r?\n?^(?:---|\.\.\.)[ \t]*(?:\r?\n|$)/m.exec(source);
+  if (!source.startsWith('---') || !match || match.index !== 0) return { frontMatter: {}, body: source.trim() };
+  const invalid = (why: string) =>
+    new RegistryError('E_INDEX_INVALID', `${where.file} in registry "${where.registry}": its front matter ${why}. Write it as YAML "key: value" lines between two --- lines.`, {
+      registry: where.registry,
+      details: { file: where.file },
+    });
+  const doc = parseYaml(match[1] ?? '', { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    const line = first.linePos?.[0]?.line;
+    // Line numbers count from the file's first line: the front matter starts on line 2.
+    throw invalid(`is not valid YAML${line ? ` (line ${line + 1})` : ''}: ${first.message.split('\n')[0]}`);
+  }
+  const value = doc.toJS() as unknown;
+  if (value !== null && value !== undefined && (typeof value !== 'object' || Array.isArray(value))) throw invalid('is not a mapping of fields');
+  return { frontMatter: (value ?? {}) as Record<string, unknown>, body: source.slice(match[0].length).trim() };
+}
+
+/**
+ * Reads the persona of a fetched persona entry: `persona.json` when present, else `SOUL.md`, whose front matter
+ * gives the fields and whose body is the `baseSystemPrompt` (unless the front matter sets one). Fields the front
+ * matter leaves out (`id`, `name`, `version`) are taken from the folder's `manifest.json`.
+ */
+export async function loadPersona(fetched: FetchedEntry): Promise<PersonaDefinition> {
+  const base = fetched.entry.path;
+  const jsonLabel = `${base}/persona.json`;
+  const soulFile = join(fetched.dir, 'SOUL.md');
+  const raw = await readJsonFile(join(fetched.dir, 'persona.json'), jsonLabel, fetched.registry);
+  if (raw !== undefined) {
+    return parseDocument(personaSchema, raw, { file: jsonLabel, registry: fetched.registry, label: `${jsonLabel} in registry "${fetched.registry}"` }) as PersonaDefinition;
+  }
+  const soulLabel = `${base}/SOUL.md`;
+  if (!existsSync(soulFile)) {
+    throw new RegistryError(
+      'E_MANIFEST_MISSING',
+      `${base} in registry "${fetched.registry}" holds no persona: a persona folder holds persona.json, or SOUL.md (YAML front matter and a Markdown body).`,
+      { registry: fetched.registry, details: { file: jsonLabel } },
+    );
+  }
+  const { frontMatter, body } = parseSoul(await readFile(soulFile, 'utf8'), { file: soulLabel, registry: fetched.registry });
+  const fromManifest = fetched.manifestSynthesized ? {} : { id: fetched.manifest.id, name: fetched.manifest.name, version: fetched.manifest.version };
+  const persona = {
+    ...Object.fromEntries(Object.entries(fromManifest).filter(([, value]) => typeof value === 'string' && value !== '')),
+    ...frontMatter,
+    // YAML reads `version: 2.0` as a number; AgentOS wants text.
+    ...Object.fromEntries(['id', 'name', 'version'].filter((field) => typeof frontMatter[field] === 'number').map((field) => [field, String(frontMatter[field])])),
+    ...(frontMatter.baseSystemPrompt === undefined && body !== '' ? { baseSystemPrompt: body } : {}),
+  };
+  return parseDocument(personaSchema, persona, { file: soulLabel, registry: fetched.registry, label: `${soulLabel} in registry "${fetched.registry}"` }) as PersonaDefinition;
+}

@@ -1,0 +1,155 @@
+/**
+ * Running fetched code where its imports resolve (peers from the host, nothing installed for plain entries), and
+ * personas from persona.json or SOUL.md. Dependency installs from a package registry are covered in source-npm.
+ */
+import { existsSync } from 'node:fs';
+import { lstat, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { createRegistry, type LoadedExtension, type LoadedPersona, type RegistryError } from '../src/index.js';
+import { parseSoul } from '../src/persona.js';
+import { countingSource, pageRegistry, tempDir, writeTree } from './helpers.js';
+
+const PEER = '@framers/agentos-like';
+
+async function hostApp(version = '0.4.1'): Promise<string> {
+  const host = await tempDir('host-');
+  const peer = join(host, 'node_modules', PEER);
+  await mkdir(peer, { recursive: true });
+  await writeFile(join(peer, 'package.json'), JSON.stringify({ name: PEER, version, type: 'module', exports: { '.': './index.js' } }));
+  await writeFile(join(peer, 'index.js'), 'export const runtime = { id: Symbol("host runtime") };\n');
+  return host;
+}
+
+async function setup(files: Record<string, string | object>, host?: string) {
+  const dir = await writeTree(files);
+  const cache = await tempDir();
+  const registry = await createRegistry(
+    { registries: { default: { type: 'dir', location: dir } }, cacheSettings: { directory: cache } },
+    { sources: [countingSource('dir').adapter], env: {}, ...(host ? { baseDir: host } : {}) },
+  );
+  return { registry, dir, cache };
+}
+
+function withPeer(range: string): Record<string, string | object> {
+  const files = pageRegistry();
+  files['registry/curated/echo/package.json'] = { name: 'echo-tool', version: '1.0.0', type: 'module', main: './src/index.js', peerDependencies: { [PEER]: range } };
+  files['registry/curated/echo/src/index.js'] = `import { runtime } from '${PEER}';\nexport const createExtensionPack = () => ({ name: 'echo', descriptors: [{ id: 'echo', kind: 'tool', payload: { runtime } }] });\n`;
+  return files;
+}
+
+describe('where code runs', () => {
+  it('an entry without dependencies runs from its cached folder and installs nothing; loading it again gives the same module', async () => {
+    const host = await tempDir('host-');
+    const { registry } = await setup(pageRegistry(), host);
+    const first = (await registry.load('tool', 'com.test.echo')) as LoadedExtension;
+    expect(first.install).toBeUndefined();
+    expect(first.entryFile).toBe(join(first.fetched.dir, 'src', 'index.js'));
+    expect(existsSync(join(host, 'node_modules'))).toBe(false);
+    const second = (await registry.load('tool', 'com.test.echo')) as LoadedExtension;
+    expect(second.module).toBe(first.module);
+  });
+
+  it("a peer dependency resolves to the host application's own instance", async () => {
+    const host = await hostApp();
+    const { registry } = await setup(withPeer('>=0.4.0 <1'), host);
+    const loaded = (await registry.load('tool', 'com.test.echo')) as LoadedExtension;
+    const hostCopy = (await import(pathToFileURL(join(host, 'node_modules', PEER, 'index.js')).href)) as { runtime: unknown };
+    expect((loaded.pack.descriptors[0]!.payload as { runtime: unknown }).runtime).toBe(hostCopy.runtime);
+    expect(loaded.install?.packages).toEqual([]);
+    expect((await lstat(join(host, 'node_modules', '.agentos-registry'))).isDirectory()).toBe(true);
+  });
+
+  it('a missing peer is E_PEER_MISSING naming it and the range; an optional one may be missing', async () => {
+    const { registry } = await setup(withPeer('^0.4.0'), await tempDir('host-'));
+    const error = (await registry.load('tool', 'com.test.echo').catch((e: unknown) => e)) as RegistryError;
+    expect(error.code).toBe('E_PEER_MISSING');
+    expect(error.message).toContain(`${PEER}@^0.4.0 (not installed)`);
+    expect(error.message).toContain(`npm install '${PEER}@^0.4.0'`);
+    expect(error.details).toMatchObject({ peers: [{ name: PEER, range: '^0.4.0' }] });
+
+    const optional = withPeer('^0.4.0');
+    optional['registry/curated/echo/package.json'] = { ...(optional['registry/curated/echo/package.json'] as object), peerDependenciesMeta: { [PEER]: { optional: true } } };
+    optional['registry/curated/echo/src/index.js'] = "export default { name: 'echo', descriptors: [{ id: 'echo', kind: 'tool' }] };\n";
+    const { registry: lenient } = await setup(optional, await tempDir('host-'));
+    expect(((await lenient.load('tool', 'com.test.echo')) as LoadedExtension).pack.name).toBe('echo');
+  });
+
+  it('a peer the host has in a version out of range is E_PEER_MISSING saying which version it has', async () => {
+    const { registry } = await setup(withPeer('^1.0.0'), await hostApp('0.4.1'));
+    const error = (await registry.load('tool', 'com.test.echo').catch((e: unknown) => e)) as RegistryError;
+    expect(error.code).toBe('E_PEER_MISSING');
+    expect(error.message).toContain(`${PEER}@^1.0.0 (the host has 0.4.1)`);
+  });
+});
+
+describe('personas', () => {
+  const soulRegistry = (soul: string, manifest: object | null = { id: 'com.test.helper', name: 'Helper', version: '1.0.0' }) => {
+    const files = pageRegistry();
+    delete files['registry/personas/helper/persona.json'];
+    if (manifest) files['registry/personas/helper/manifest.json'] = manifest;
+    else delete files['registry/personas/helper/manifest.json'];
+    files['registry/personas/helper/SOUL.md'] = soul;
+    return files;
+  };
+
+  it('a SOUL.md: front matter gives the fields, the Markdown body is the system prompt', async () => {
+    const soul = '---\nid: com.test.helper\nname: Helpful Assistant\nversion: 1.0.0\ndescription: Answers kindly\ntraits: [patient, precise]\n---\n# Who you are\n\nYou help, briefly.\n';
+    const { registry } = await setup(soulRegistry(soul));
+    const loaded = (await registry.load('persona', 'com.test.helper')) as LoadedPersona;
+    expect(loaded.persona).toEqual({
+      id: 'com.test.helper',
+      name: 'Helpful Assistant',
+      version: '1.0.0',
+      description: 'Answers kindly',
+      traits: ['patient', 'precise'],
+      baseSystemPrompt: '# Who you are\n\nYou help, briefly.',
+    });
+  });
+
+  it("fields the front matter leaves out come from the folder's manifest.json; a baseSystemPrompt field beats the body", async () => {
+    const { registry } = await setup(soulRegistry('---\nbaseSystemPrompt: Be brief.\n---\nNotes for maintainers.\n'));
+    const { persona } = (await registry.load('persona', 'com.test.helper')) as LoadedPersona;
+    expect(persona).toMatchObject({ id: 'com.test.helper', name: 'Helper', version: '1.0.0', baseSystemPrompt: 'Be brief.' });
+  });
+
+  it('a SOUL.md missing a required field is E_INDEX_INVALID naming SOUL.md and the field', async () => {
+    const { registry } = await setup(soulRegistry('---\nid: com.test.helper\nname: Helper\n---\nYou help.\n', null));
+    const error = (await registry.load('persona', 'com.test.helper').catch((e: unknown) => e)) as RegistryError;
+    // Without manifest.json the index entry still names the persona, but the version must be in SOUL.md itself.
+    expect(error.code).toBe('E_INDEX_INVALID');
+    expect(error.message).toContain('SOUL.md');
+    expect(error.message).toContain('version');
+  });
+
+  it('broken YAML front matter is E_INDEX_INVALID with the line', async () => {
+    const { registry } = await setup(soulRegistry('---\nid: com.test.helper\nname: [unclosed\n---\nYou help.\n'));
+    const error = (await registry.load('persona', 'com.test.helper').catch((e: unknown) => e)) as RegistryError;
+    expect(error.code).toBe('E_INDEX_INVALID');
+    expect(error.message).toMatch(/SOUL\.md.*front matter is not valid YAML \(line \d+\)/);
+  });
+
+  it('a persona folder with neither persona.json nor SOUL.md is E_MANIFEST_MISSING naming both', async () => {
+    const files = pageRegistry();
+    delete files['registry/personas/helper/persona.json'];
+    const { registry } = await setup(files);
+    const error = (await registry.load('persona', 'com.test.helper').catch((e: unknown) => e)) as RegistryError;
+    expect(error.code).toBe('E_MANIFEST_MISSING');
+    expect(error.message).toContain('persona.json');
+    expect(error.message).toContain('SOUL.md');
+  });
+
+  it.each([
+    ['no front matter', 'Just a prompt.\n', {}, 'Just a prompt.'],
+    ['an empty front matter', '---\n---\nBody\n', {}, 'Body'],
+    ['a BOM and CRLF lines', '\uFEFF---\r\nname: X\r\n---\r\nBody\r\n', { name: 'X' }, 'Body'],
+    ['a numeric version kept as written by YAML', '---\nversion: 2\n---\n', { version: 2 }, ''],
+  ])('parseSoul: %s', (_label, text, frontMatter, body) => {
+    expect(parseSoul(text, { file: 'SOUL.md', registry: 'r' })).toEqual({ frontMatter, body });
+  });
+
+  it('parseSoul refuses front matter that is a list', () => {
+    expect(() => parseSoul('---\n- a\n- b\n---\n', { file: 'SOUL.md', registry: 'r' })).toThrow(/not a mapping/);
+  });
+});

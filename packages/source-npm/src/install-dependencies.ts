@@ -1,0 +1,157 @@
+/**
+ * Installing an extension's npm dependencies with npm's own engine (`@npmcli/arborist`): the lockfile it ships is
+ * honoured, ranges resolve as npm resolves them, packages come from the configured (possibly private) registry and
+ * go through the same cache as extension code. Install scripts are off except for packages the caller names; peer
+ * dependencies are never installed (the host application provides them; core links them in).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { InstalledPackage, InstallResult, Logger } from '@agentos-registry/core';
+import { RegistryError } from '@agentos-registry/core';
+import { type ArboristNode, arborist } from './arborist.js';
+import { resolveNpmSettings } from './npm-config.js';
+import { toNpmError } from './npm-errors.js';
+
+/** What {@link installDependencies} needs. Only `dir` is required. */
+export interface InstallDependenciesOptions {
+  /** Folder with the `package.json` whose `dependencies` and `optionalDependencies` are installed into its `node_modules`. */
+  dir: string;
+  /** Packages whose `preinstall`/`install`/`postinstall` scripts may run: names, or `true` for all. Default: none. */
+  allowScripts?: readonly string[] | true;
+  /** Install from `cacheDir` only; a package that is not there is `E_NOT_CACHED`. */
+  offline?: boolean;
+  /** Default npm registry URL for the install; default from `.npmrc`, else pacote's own default. Scoped registries of `.npmrc` still apply. */
+  registry?: string;
+  /** Token for that registry, sent to it only (`//host/path/:_authToken`). */
+  token?: string;
+  /** `false` reads no `.npmrc`; a path names the user config file to read instead of `~/.npmrc`. */
+  npmrc?: boolean | string;
+  /** npm's cache (cacache) folder, shared with `fetchPackageCode`; default: a temp folder removed afterwards. */
+  cacheDir?: string;
+  signal?: AbortSignal;
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Folder the project `.npmrc` is searched from; default the working directory. */
+  baseDir?: string;
+  /** Configured registry name, for error messages; default `npm`. */
+  registryName?: string;
+  logger?: Logger;
+}
+
+const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall'] as const;
+
+function hasInstallScript(node: ArboristNode): boolean {
+  const scripts = node.package.scripts ?? {};
+  return INSTALL_SCRIPTS.some((name) => typeof scripts[name] === 'string' && scripts[name] !== '');
+}
+
+/** `name` and `selector` of the package a failure was about, when npm says (`pkgid`, or its message). */
+function failedSpec(error: unknown): { name: string; selector: string } {
+  const err = (error ?? {}) as { pkgid?: string; message?: string };
+  const text = err.pkgid ?? /(?:for|fetch|of) (@?[^@\s'"]+@[^\s'"]+)/.exec(err.message ?? '')?.[1];
+  if (text) {
+    const at = text.indexOf('@', text.startsWith('@') ? 1 : 0);
+    if (at > 0) return { name: text.slice(0, at), selector: text.slice(at + 1) };
+    return { name: text, selector: '*' };
+  }
+  return { name: 'a dependency', selector: '*' };
+}
+
+/**
+ * Installs the dependencies of `dir` the way `npm install --omit=dev --omit=peer --legacy-peer-deps --ignore-scripts`
+ * would, then runs the install scripts of the allowed packages only.
+ *
+ * Errors are `RegistryError`s: `E_NOT_FOUND` (a dependency or version that does not exist), `E_AUTH`,
+ * `E_UNREACHABLE`, `E_INTEGRITY`, `E_NOT_CACHED` (offline and not cached), `E_LOAD` (an allowed install script
+ * failed), `E_ABORTED`.
+ *
+ * @example
+ * ```ts
+ * const result = await installDependencies({ dir, cacheDir, allowScripts: ['esbuild'] });
+ * // result.packages: [{ name: 'axios', version: '1.7.9', path: 'node_modules/axios', integrity: 'sha512-…' }, …]
+ * ```
+ */
+export async function installDependencies(options: InstallDependenciesOptions): Promise<InstallResult> {
+  const registryName = options.registryName ?? 'npm';
+  const settings = resolveNpmSettings({
+    packageName: '',
+    registry: options.registry,
+    token: options.token,
+    npmrc: options.npmrc,
+    env: options.env ?? process.env,
+    baseDir: options.baseDir ?? process.cwd(),
+    registryName,
+    allScopes: true,
+  });
+  const aborted = () => {
+    if (options.signal?.aborted) {
+      throw new RegistryError('E_ABORTED', `Installing the dependencies of ${options.dir} for registry '${registryName}' was aborted.`, {
+        registry: registryName,
+        cause: options.signal.reason,
+      });
+    }
+  };
+  aborted();
+  const temporaryCache = options.cacheDir ? undefined : await mkdtemp(join(tmpdir(), 'agentos-npm-cache-'));
+  const Arborist = arborist();
+  const common = {
+    ...settings.options,
+    path: options.dir,
+    cache: options.cacheDir ?? join(temporaryCache!, '_cacache'),
+    offline: options.offline === true,
+    // Peers belong to the host application: never install them, neither the extension's nor its dependencies'.
+    legacyPeerDeps: true,
+    omit: ['dev', 'peer'],
+    audit: false,
+    fund: false,
+    save: false,
+    progress: false,
+  };
+  const allowed = options.allowScripts ?? [];
+  const mayRun = (name: string) => allowed === true || allowed.includes(name);
+  try {
+    let tree: Awaited<ReturnType<InstanceType<typeof Arborist>['reify']>>;
+    try {
+      tree = await new Arborist({ ...common, ignoreScripts: true }).reify({ save: false });
+    } catch (error) {
+      const spec = failedSpec(error);
+      throw toNpmError(error, {
+        registry: registryName,
+        ...spec,
+        registryUrl: settings.registry,
+        authenticated: settings.authenticated,
+        action: 'Installing',
+        signal: options.signal,
+      });
+    }
+    aborted();
+    const placed = [...tree.inventory.values()].filter((node) => !node.isRoot && !node.isLink);
+    const packages: InstalledPackage[] = placed
+      .map((node) => ({ name: node.packageName, version: node.version, path: node.location, ...(node.integrity ? { integrity: node.integrity } : {}) }))
+      .sort((a, b) => a.path.localeCompare(b.path));
+    const scripted = placed.filter((node) => hasInstallScript(node) && mayRun(node.packageName));
+    const skipped = placed.filter((node) => hasInstallScript(node) && !mayRun(node.packageName)).map((node) => node.packageName);
+    if (skipped.length > 0) {
+      options.logger?.info?.(`install scripts not run (not allowed): ${[...new Set(skipped)].join(', ')}`);
+    }
+    if (scripted.length > 0) {
+      const runner = new Arborist({ ...common, ignoreScripts: false });
+      const actual = await runner.loadActual();
+      const wanted = new Set(scripted.map((node) => node.location));
+      const nodes = [...actual.inventory.values()].filter((node) => wanted.has(node.location));
+      try {
+        await runner.rebuild({ nodes });
+      } catch (error) {
+        const err = error as { pkgid?: string; event?: string; message?: string };
+        throw new RegistryError(
+          'E_LOAD',
+          `The ${err.event ?? 'install'} script of ${err.pkgid ?? 'an allowed dependency'} failed: ${err.message ?? String(error)}. Fix the package, or stop allowing its scripts.`,
+          { registry: registryName, cause: error },
+        );
+      }
+    }
+    return { packages, scriptsRan: [...new Set(scripted.map((node) => node.packageName))].sort() };
+  } finally {
+    if (temporaryCache) await rm(temporaryCache, { recursive: true, force: true });
+  }
+}
