@@ -100,7 +100,8 @@ export interface AgentOSPersonaLoader {
   initialize(config?: unknown): Promise<void>;
   loadPersonaById(personaId: string): Promise<PersonaDefinition | undefined>;
   loadAllPersonaDefinitions(): Promise<PersonaDefinition[]>;
-  refreshPersonas(): Promise<PersonaDefinition[]>;
+  /** Reloads every persona from the registries (answers nothing, as AgentOS's interface says). */
+  refreshPersonas(): Promise<void>;
 }
 
 /**
@@ -141,7 +142,7 @@ export function createPersonaLoader(registry: Registry): AgentOSPersonaLoader {
       return known ? [...known.values()] : loadAll();
     },
     async refreshPersonas() {
-      return loadAll();
+      await loadAll();
     },
   };
 }

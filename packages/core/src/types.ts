@@ -205,6 +205,13 @@ export interface EntryInfo {
 export interface ExtensionDescriptor {
   id: string;
   kind: string;
+  /** What the runtime consumes (a tool object, a guardrail service, a workflow…). */
+  payload: unknown;
+  priority?: number;
+  enableByDefault?: boolean;
+  metadata?: Record<string, unknown>;
+  /** Where the descriptor came from; `toExtensionManifest` fills it in. */
+  source?: { sourceName: string; sourceVersion?: string; identifier?: string };
   [field: string]: unknown;
 }
 

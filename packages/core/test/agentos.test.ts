@@ -40,6 +40,7 @@ describe('AgentOS integration', () => {
     expect((await loader.loadAllPersonaDefinitions()).map((p) => p.id)).toEqual(['com.test.helper']);
     expect(await loader.loadPersonaById('com.test.helper')).toMatchObject({ baseSystemPrompt: 'You help.' });
     expect(await loader.loadPersonaById('com.test.nobody')).toBeUndefined();
-    expect((await loader.refreshPersonas()).map((p) => p.name)).toEqual(['Helper']);
+    await loader.refreshPersonas();
+    expect((await loader.loadAllPersonaDefinitions()).map((p) => p.name)).toEqual(['Helper']);
   });
 });
