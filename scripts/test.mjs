@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs every check of the repository through turbo (typecheck, lint incl. publint, tests), then prints one total
-// from the JSON reports the packages' vitest runs wrote, as a final "N passed, N failed" line.
+// from the JSON reports the workspace's vitest runs wrote, as a final "N passed, N failed" line.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -8,8 +8,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' };
-const packagesDir = join(root, 'packages');
-const reports = readdirSync(packagesDir).map((name) => join(packagesDir, name, 'test-results', 'vitest.json'));
+// Every workspace folder with tests: the packages, and examples/verify, which runs every example end to end.
+const reports = ['packages', 'examples'].flatMap((folder) =>
+  readdirSync(join(root, folder)).map((name) => join(root, folder, name, 'test-results', 'vitest.json')),
+);
 for (const report of reports) rmSync(report, { force: true });
 
 const tasks = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['typecheck', 'lint', 'test'];
