@@ -16,6 +16,8 @@ export interface CommonOptions {
   preferOffline?: boolean;
   refresh?: boolean;
   verbose?: boolean;
+  /** `--allow-scripts a,b`: packages whose install scripts may run when `load` installs dependencies. */
+  allowScripts?: string[];
 }
 
 /** The config file to use: `--config` resolved against the working directory, else the first default file present. */
@@ -72,9 +74,14 @@ export function cliLogger(io: CliIo, warnings: WarningPrinter, verbose: boolean)
 /** Loads the config file and builds the registry with the CLI's flags. */
 export async function openRegistry(io: CliIo, options: CommonOptions, warnings: WarningPrinter): Promise<Registry> {
   const file = findConfigFile(io.cwd, options.config);
-  const { config, baseDir } = await loadConfigFile(file);
+  const { config, baseDir, dependencies } = await loadConfigFile(file);
+  const fromFile = dependencies?.allowScripts;
+  const allowScripts =
+    options.allowScripts && fromFile !== true ? [...new Set([...(Array.isArray(fromFile) ? fromFile : []), ...options.allowScripts])] : fromFile;
+  const settings = { ...dependencies, ...(allowScripts === undefined ? {} : { allowScripts }) };
   return createRegistry(config, {
     baseDir,
+    ...(Object.keys(settings).length > 0 ? { dependencies: settings } : {}),
     env: io.env,
     logger: cliLogger(io, warnings, options.verbose === true),
     onWarning: (warning) => warnings.print(warning.message),

@@ -57,9 +57,13 @@ export function fetchJson(fetched: FetchedEntry) {
 
 export function loadJson(loaded: LoadedExtension | LoadedPersona) {
   if (loaded.type === 'persona') return { persona: loaded.persona };
+  const install = loaded.install;
   return {
     name: loaded.pack.name,
     descriptors: loaded.pack.descriptors.map((d) => ({ id: d.id, kind: d.kind })),
+    ...(install
+      ? { install: { packages: install.packages.map(({ name, version }) => ({ name, version })), scriptsRan: install.scriptsRan, peers: Object.keys(install.peers) } }
+      : {}),
   };
 }
 
@@ -194,6 +198,12 @@ export function loadText(loaded: LoadedExtension | LoadedPersona): string {
   }
   const pack = loaded.pack;
   const head = `${pack.name}${pack.version ? `@${pack.version}` : ''} from ${f.registry} (${f.id}@${f.version}): ${plural(pack.descriptors.length, 'descriptor', 'descriptors')}\n`;
-  if (pack.descriptors.length === 0) return head;
-  return head + '\n' + table(['KIND', 'ID'], pack.descriptors.map((d) => [d.kind, d.id]));
+  const install = loaded.install;
+  const installed = install
+    ? `dependencies: ${install.packages.length === 0 ? 'none installed' : install.packages.map((p) => `${p.name}@${p.version}`).join(', ')}` +
+      `${Object.keys(install.peers).length > 0 ? `; peers from the host: ${Object.keys(install.peers).join(', ')}` : ''}` +
+      `${install.scriptsRan.length > 0 ? `; install scripts ran: ${install.scriptsRan.join(', ')}` : ''}\n`
+    : '';
+  if (pack.descriptors.length === 0) return head + installed;
+  return head + installed + '\n' + table(['KIND', 'ID'], pack.descriptors.map((d) => [d.kind, d.id]));
 }

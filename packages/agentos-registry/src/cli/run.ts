@@ -55,6 +55,11 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     .option('--prefer-offline', 'use any cached copy whatever its age; contact a source only when nothing is cached')
     .option('--refresh', 'revalidate every registry index now, ignoring cacheDuration')
     .option('--verbose', 'log what the registry does to stderr')
+    .option(
+      '--allow-scripts <packages>',
+      'comma-separated packages whose install scripts may run when load installs dependencies (added to the config file\'s dependencies.allowScripts)',
+      (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((name) => name.trim()).filter(Boolean)],
+    )
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
