@@ -39,6 +39,8 @@ export interface ServedIndex {
 export class IndexService {
   private readonly states = new Map<string, IndexState>();
   private readonly diskChecked = new Set<string>();
+  /** Registries already revalidated because of the `refresh` option. */
+  private readonly refreshed = new Set<string>();
 
   constructor(private readonly rt: Runtime) {}
 
@@ -87,10 +89,16 @@ export class IndexService {
       );
     }
     if (held && options.preferOffline) return { state: held, fromCache: true, stale: false };
-    if (held && !options.refresh && this.rt.now() - held.checkedAt < this.cacheDuration(reg)) {
+    // `refresh` revalidates each registry once for this registry object, not on every call made with it.
+    const refresh = options.refresh === true && !this.refreshed.has(reg.name);
+    if (held && !refresh && this.rt.now() - held.checkedAt < this.cacheDuration(reg)) {
       return { state: held, fromCache: true, stale: false };
     }
-    return this.rt.once(`index\0${reg.name}`, () => this.revalidate(reg, held, signal));
+    return this.rt.once(`index\0${reg.name}`, async () => {
+      const served = await this.revalidate(reg, held, signal);
+      this.refreshed.add(reg.name);
+      return served;
+    });
   }
 
   private async revalidate(reg: ConfiguredRegistry, held: IndexState | undefined, signal: AbortSignal | undefined): Promise<ServedIndex> {

@@ -53,7 +53,7 @@ export interface CreateRegistryOptions {
   offline?: boolean;
   /** Use any cached copy whatever its age, asking a source only when nothing is cached. */
   preferOffline?: boolean;
-  /** Revalidate every index now, ignoring `cacheDuration`. */
+  /** Revalidate each index at its first use by this registry object, ignoring `cacheDuration`. */
   refresh?: boolean;
   /** Clock in ms, for tests. Default: `Date.now`. */
   now?: () => number;

@@ -121,7 +121,12 @@ describe('index freshness', () => {
     f.time.advance(50 * HOUR);
     await (await f.open({ preferOffline: true })).list();
     expect(f.calls.revision).toBe(1);
-    await (await f.open({ refresh: true })).list();
+    const refreshing = await f.open({ refresh: true });
+    await refreshing.list();
+    expect(f.calls.revision).toBe(2);
+    // Once per registry object: later calls on it (resolve, then load…) do not ask again.
+    await refreshing.resolve('tool', 'com.test.echo');
+    await refreshing.fetch('tool', 'com.test.echo');
     expect(f.calls.revision).toBe(2);
   });
 
