@@ -72,11 +72,13 @@ const sha512hex = (bytes: Uint8Array) => createHash('sha512').update(bytes).dige
 /** The cache key of a registry: readable name plus a hash of what identifies its content. Never a secret. */
 export function registryKey(
   name: string,
-  identity: { type: string; location: string; branch?: string | undefined; options?: Record<string, unknown> },
+  identity: { type: string; location: string; branch?: string | undefined; options?: Record<string, unknown>; credentials?: boolean },
 ): string {
   const safe = name.replace(/[^a-zA-Z0-9._-]/g, '_').slice(0, 40);
   const options = identity.options ? Object.keys(identity.options).sort().map((k) => [k, identity.options![k]]) : [];
-  return `${safe}-${sha256(JSON.stringify([name, identity.type, identity.location, identity.branch ?? null, options])).slice(0, 12)}`;
+  const parts: unknown[] = [name, identity.type, identity.location, identity.branch ?? null, options];
+  if (identity.credentials) parts.push('with-credentials');
+  return `${safe}-${sha256(JSON.stringify(parts)).slice(0, 12)}`;
 }
 
 /** The content folder name for an integrity string. */

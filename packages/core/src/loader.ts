@@ -34,11 +34,22 @@ function packageEntry(pkg: PackageJson | undefined): string | undefined {
 }
 
 /**
- * The module file of an extension folder: manifest `entry`/`entryPoint`, else `package.json` exports/main, else
- * `index.js`. `undefined` when none of them exists; `E_LOAD` when the one that exists is not JavaScript.
+ * The module file of an extension folder: manifest `entry`/`entryPoint`, else `package.json` exports/main (where
+ * AgentOS packages keep their pack), else a per-extension `entry` of `extensions[]` (one of the `kind` asked for
+ * first), else `index.js`. `undefined` when none of them exists; `E_LOAD` when the one that exists is not JavaScript.
  */
-export function entryModuleOf(dir: string, manifest: ExtensionManifest, pkg: PackageJson | undefined, what: { id: string; registry: string }): string | undefined {
-  const candidates = [manifest.entry, manifest.entryPoint, packageEntry(pkg), 'index.js', 'index.mjs'].filter(
+export function entryModuleOf(
+  dir: string,
+  manifest: ExtensionManifest,
+  pkg: PackageJson | undefined,
+  what: { id: string; registry: string },
+  kind?: string,
+): string | undefined {
+  const perExtension = (manifest.extensions ?? [])
+    .filter((extension) => typeof extension?.entry === 'string')
+    .sort((a, b) => Number(b.kind === kind) - Number(a.kind === kind))
+    .map((extension) => extension.entry);
+  const candidates = [manifest.entry, manifest.entryPoint, packageEntry(pkg), ...perExtension, 'index.js', 'index.mjs'].filter(
     (c): c is string => typeof c === 'string' && c !== '',
   );
   for (const candidate of candidates) {
@@ -60,8 +71,8 @@ export function entryModuleOf(dir: string, manifest: ExtensionManifest, pkg: Pac
 }
 
 /** Like `entryModuleOf` (in `dir`, default the fetched folder), but an entry with no module is an error that says what to do. */
-export function findEntryModule(fetched: FetchedEntry, pkg: PackageJson | undefined, dir: string = fetched.dir): string {
-  const file = entryModuleOf(dir, fetched.manifest, pkg, fetched);
+export function findEntryModule(fetched: FetchedEntry, pkg: PackageJson | undefined, dir: string = fetched.dir, kind?: string): string {
+  const file = entryModuleOf(dir, fetched.manifest, pkg, fetched, kind);
   if (file) return file;
   throw new RegistryError(
     'E_LOAD',
@@ -93,8 +104,14 @@ export interface LoadedPack {
 }
 
 /** Imports an extension entry from `dir` (where its code was prepared to run) and builds its pack. */
-export async function loadExtensionPack(fetched: FetchedEntry, pkg: PackageJson | undefined, context: LoadExtensionOptions, dir: string = fetched.dir): Promise<LoadedPack> {
-  const file = findEntryModule(fetched, pkg, dir);
+export async function loadExtensionPack(
+  fetched: FetchedEntry,
+  pkg: PackageJson | undefined,
+  context: LoadExtensionOptions,
+  dir: string = fetched.dir,
+  kind?: string,
+): Promise<LoadedPack> {
+  const file = findEntryModule(fetched, pkg, dir, kind);
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;

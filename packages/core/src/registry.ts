@@ -217,7 +217,7 @@ class RegistryImpl implements Registry {
     const code = options.code ?? defaultCode;
     if (code !== 'package') {
       const { stored, fromCache } = await this.entries.get(reg, entry, served.state, options.signal);
-      const hasCode = entry.section === 'personas' || entryModuleOf(stored.dir, stored.manifest, stored.packageJson, { id: entry.id, registry: reg.name }) !== undefined;
+      const hasCode = entry.section === 'personas' || entryModuleOf(stored.dir, stored.manifest, stored.packageJson, { id: entry.id, registry: reg.name }, kind) !== undefined;
       if (code === 'registry' || hasCode || !entry.package) {
         const fetched: FetchedEntry = {
           registry: reg.name,
@@ -286,6 +286,7 @@ class RegistryImpl implements Registry {
         logger: defaults.logger ?? this.rt.logger,
       },
       prepared.dir,
+      kind,
     );
     return { type: 'extension', pack, fetched, module, entryFile, ...(prepared.install ? { install: prepared.install } : {}) };
   }

@@ -86,5 +86,8 @@ const TRANSPORT_FIELDS = new Set(['proxy', 'ca', 'allowInsecure', 'timeouts', 'r
 export function keyFor(name: string, settings: NormalizedRegistry, source: RegistrySource): string {
   const { type, location: _location, branch, verified: _verified, cacheDuration: _duration, ...rest } = settings.config;
   const options = Object.fromEntries(Object.entries(rest).filter(([field]) => !SECRET_FIELD.test(field) && !TRANSPORT_FIELDS.has(field)));
-  return registryKey(name, { type, location: source.displayLocation, branch, options });
+  // Whether credentials are configured (never which): what was read with a token is not served, from the cache, to a
+  // config of the same registry without one — that config must ask the server, which may refuse it.
+  const credentials = Object.entries(settings.config).some(([field, value]) => SECRET_FIELD.test(field) && value !== undefined && value !== '' && value !== null);
+  return registryKey(name, { type, location: source.displayLocation, branch, options, ...(credentials ? { credentials: true } : {}) });
 }

@@ -234,6 +234,23 @@ describe('entries', () => {
       expect(await readFile(file, 'utf8')).not.toContain(secret);
     }
   });
+
+  it('what was read with a token is not served from the cache to the same registry without one', async () => {
+    const f = await fixture();
+    const open = (token?: string) =>
+      createRegistry(
+        { registries: { default: { type: 'dir', location: f.dir, ...(token ? { token } : {}) } }, cacheSettings: { directory: f.cache } },
+        { sources: [f.adapter], env: {} },
+      );
+    await (await open('tok_first_1234567890')).list();
+    expect(f.calls.revision).toBe(1);
+    // Another token: same key (which token is never recorded), so the fresh cached index is used.
+    await (await open('tok_second_0987654321')).list();
+    expect(f.calls.revision).toBe(1);
+    // No token at all: the source is asked, so a server can refuse what the token was allowed to read.
+    await (await open()).list();
+    expect(f.calls.revision).toBe(2);
+  });
 });
 
 describe('several processes sharing one cache directory', () => {

@@ -51,6 +51,29 @@ describe('where code runs', () => {
     expect(second.module).toBe(first.module);
   });
 
+  it('finds the module from a per-extension entry when there is no manifest entry or package.json, the kind asked for first', async () => {
+    const files = pageRegistry();
+    delete files['registry/curated/echo/package.json'];
+    delete files['registry/curated/echo/src/index.js'];
+    files['registry/curated/echo/manifest.json'] = {
+      id: 'com.test.echo',
+      name: 'Echo',
+      version: '1.0.0',
+      extensions: [
+        { kind: 'guardrail', id: 'no-shouting', entry: './dist/guard.js' },
+        { kind: 'tool', id: 'echo', entry: './dist/tool.js' },
+      ],
+    };
+    files['registry/curated/echo/dist/guard.js'] = "export default { name: 'guard-pack', descriptors: [{ id: 'no-shouting', kind: 'guardrail', payload: {} }] };\n";
+    files['registry/curated/echo/dist/tool.js'] = "export const createExtensionPack = () => ({ name: 'tool-pack', descriptors: [{ id: 'echo', kind: 'tool', payload: {} }] });\n";
+    const { registry } = await setup(files);
+    const tool = (await registry.load('tool', 'com.test.echo')) as LoadedExtension;
+    expect(tool.pack.name).toBe('tool-pack');
+    expect(tool.entryFile.endsWith(join('dist', 'tool.js'))).toBe(true);
+    const guard = (await registry.load('guardrail', 'com.test.echo')) as LoadedExtension;
+    expect(guard.pack.name).toBe('guard-pack');
+  });
+
   it("a peer dependency resolves to the host application's own instance", async () => {
     const host = await hostApp();
     const { registry } = await setup(withPeer('>=0.4.0 <1'), host);
