@@ -12,7 +12,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import semver from 'semver';
 import type { InstalledPackage, SourceAdapter } from './contract.js';
@@ -187,6 +187,7 @@ export class DependencyInstaller {
   private async build(fetched: FetchedEntry, target: string, wanted: Omit<InstallRecord, 'packages' | 'scriptsRan'>, signal: AbortSignal | undefined): Promise<PreparedCode> {
     if (signal?.aborted) throw abortError(signal, `Installing the dependencies of ${fetched.id}`, fetched.registry);
     await mkdir(this.root, { recursive: true });
+    await this.sweep();
     const temp = join(this.root, `.tmp-${randomBytes(6).toString('hex')}`);
     try {
       await copyDirectory(fetched.dir, temp, { signal });
@@ -250,6 +251,17 @@ export class DependencyInstaller {
     } finally {
       if (original) await writeFile(manifestFile, original);
       else await rm(manifestFile, { force: true });
+    }
+  }
+
+  /** Removes what an interrupted build left behind (temporary and replaced folders older than an hour). */
+  private async sweep(): Promise<void> {
+    const cutoff = Date.now() - 60 * 60 * 1000;
+    for (const name of await readdir(this.root).catch(() => [] as string[])) {
+      if (!name.startsWith('.tmp-') && !/\.old-[0-9a-f]+$/.test(name)) continue;
+      const path = join(this.root, name);
+      const info = await stat(path).catch(() => undefined);
+      if (info && info.mtimeMs < cutoff) await rm(path, { recursive: true, force: true });
     }
   }
 

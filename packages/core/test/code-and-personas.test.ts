@@ -3,7 +3,7 @@
  * personas from persona.json or SOUL.md. Dependency installs from a package registry are covered in source-npm.
  */
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -82,6 +82,21 @@ describe('where code runs', () => {
     expect((loaded.pack.descriptors[0]!.payload as { runtime: unknown }).runtime).toBe(hostCopy.runtime);
     expect(loaded.install?.packages).toEqual([]);
     expect((await lstat(join(host, 'node_modules', '.agentos-registry'))).isDirectory()).toBe(true);
+  });
+
+  it('an install leaves no temporary folder, and sweeps old ones an interrupted install left behind', async () => {
+    const host = await hostApp();
+    const area = join(host, 'node_modules', '.agentos-registry');
+    await mkdir(join(area, '.tmp-0123456789ab', 'node_modules'), { recursive: true });
+    await mkdir(join(area, '.tmp-fedcba987654'), { recursive: true });
+    const hoursAgo = new Date(Date.now() - 3 * 60 * 60 * 1000);
+    await utimes(join(area, '.tmp-0123456789ab'), hoursAgo, hoursAgo);
+    const { registry } = await setup(withPeer('^0.4.0'), host);
+    await registry.load('tool', 'com.test.echo');
+    const left = (await readdir(area)).sort();
+    // The old one is gone; a recent one may be another process's install in progress, so it stays.
+    expect(left.filter((name) => name.startsWith('.tmp-'))).toEqual(['.tmp-fedcba987654']);
+    expect(left.filter((name) => !name.startsWith('.'))).toHaveLength(1);
   });
 
   it('a missing peer is E_PEER_MISSING naming it and the range; an optional one may be missing', async () => {
