@@ -3,7 +3,7 @@
  * with npm's engine, install scripts off unless allowed, peers taken from the host application, offline from cache.
  */
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readdir, realpath, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRegistry, type CreateRegistryOptions, type LoadedExtension, type Registry } from '@agentos-registry/core';
@@ -133,6 +133,16 @@ async function open(options: { host?: string; cache?: string; token?: string | u
   return { registry, host, cache };
 }
 
+async function filesBelow(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await filesBelow(path)));
+    else if (entry.isFile()) out.push(path);
+  }
+  return out;
+}
+
 const load = async (registry: Registry, ref: string) => (await registry.load('tool', ref)) as LoadedExtension;
 const execute = async (loaded: LoadedExtension) => ((await (loaded.pack.descriptors[0]!.payload as { execute: () => Promise<{ output: string }> }).execute()) as { output: string }).output;
 const tarballGets = () => server.requests.filter((r) => r.method === 'GET' && r.path.includes('/-/')).length;
@@ -176,7 +186,13 @@ describe('dependencies', () => {
 
   test('a dependency on a private scope is installed with the registry token, and is E_AUTH without it', async () => {
     const withToken = await open();
-    expect(await execute(await load(withToken.registry, 'com.acme.private-dep'))).toBe('@private/secret-lib 1.0.0');
+    const loaded = await load(withToken.registry, 'com.acme.private-dep');
+    expect(await execute(loaded)).toBe('@private/secret-lib 1.0.0');
+    // The token is in no file of the install folder (lockfile, package.json files) or of the cache.
+    const installDir = loaded.entryFile.slice(0, loaded.entryFile.lastIndexOf('/src/'));
+    for (const dir of [installDir, withToken.cache]) {
+      for (const file of await filesBelow(dir)) expect((await readFile(file)).includes(token), file).toBe(false);
+    }
     const without = await open({ token: undefined });
     const error = await rejectionOf(without.registry.load('tool', 'com.acme.private-dep'));
     expect(error.code).toBe('E_AUTH');
