@@ -157,10 +157,10 @@ describe('native engine: the token is in no process argv', () => {
     ['Bearer', () => bearer, { authScheme: 'bearer' }],
   ] as const)('%s: a successful and a refused fetch', async (_scheme, server, extra) => {
     const wrong = 'wrong-token-for-argv-61b0d7';
-    // A proxy that holds the first answers back for a second, so that git's processes (git-remote-http among them)
-    // are certainly alive during a full /proc sweep, even on a loaded machine where one sweep takes hundreds of ms;
-    // later answers pass at once to keep the test short.
-    const proxy = await cleanup.add(startFaultProxy({ target: server().url, faults: [{ kind: 'delay', ms: 1_000, times: 2 }] }));
+    // A proxy that holds the first answer back for four seconds, so that git's processes (git-remote-http among them)
+    // are certainly alive during several full /proc sweeps, even on a machine so loaded that one sweep takes over a
+    // second (a one-second hold was missed in CI); later answers pass at once to keep the test short.
+    const proxy = await cleanup.add(startFaultProxy({ target: server().url, faults: [{ kind: 'delay', ms: 4_000, times: 1 }] }));
     const location = `${proxy.url}private.git`;
     const cmdlines = await watchProcesses(async () => {
       const good = await openRegistry({ engine: 'native', location, token: TOKEN, ...extra });
