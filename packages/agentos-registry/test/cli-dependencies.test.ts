@@ -47,14 +47,15 @@ describe('agentos-registry load: dependencies', () => {
   }
 
   it("links the host's peer and says so; the install area is the config file's dependencies.directory", async () => {
-    const root = await project('with-area', { directory: './extensions' });
+    const root = await project('with-area', { directory: './extensions', allowScripts: ['sharp'] });
     const text = await cli(['load', 'com.example.echo'], { cwd: root });
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain(`dependencies: none installed; peers from the host: ${PEER}`);
     expect(existsSync(join(root, 'extensions'))).toBe(true);
     const json = await cli(['load', 'com.example.echo', '--json', '--allow-scripts', 'esbuild,sharp'], { cwd: root });
     expect(json.code, json.stderr).toBe(0);
-    expect(json.json().install).toEqual({ packages: [], scriptsRan: [], peers: [PEER] });
+    // The flag adds to the config file's list; the install folder records the policy it was built with.
+    expect(json.json().install).toEqual({ packages: [], allowScripts: ['esbuild', 'sharp'], scriptsRan: [], peers: [PEER] });
   });
 
   it('a host without the peer fails with E_PEER_MISSING naming it and the range', async () => {

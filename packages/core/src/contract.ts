@@ -150,6 +150,8 @@ export interface InstallRequest {
   offline: boolean;
   /** Package registry settings, as for {@link PackageRequest.options}. */
   options?: { registry?: string; token?: string; [option: string]: unknown };
+  /** The configured registry the extension came from, for messages. */
+  registry?: string;
 }
 
 /** One package an install placed. */

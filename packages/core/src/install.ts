@@ -16,11 +16,12 @@ import { mkdir, readdir, readFile, realpath, rename, rm, stat, symlink, writeFil
 import { dirname, join, resolve } from 'node:path';
 import semver from 'semver';
 import type { InstalledPackage, SourceAdapter } from './contract.js';
-import { RegistryError } from './errors.js';
+import { isRegistryError, RegistryError } from './errors.js';
 import type { PackageJson } from './manifest.js';
 import { PACKAGES_KEY } from './package-service.js';
 import type { Runtime } from './runtime.js';
 import { abortError, toRegistryError } from './source-errors.js';
+import { isInside } from './paths.js';
 import { copyDirectory } from './tree.js';
 import type { FetchedEntry } from './types.js';
 
@@ -41,7 +42,12 @@ export interface InstallRecord {
   peers: Record<string, string>;
   packages: InstalledPackage[];
   scriptsRan: string[];
+  /** Peers of the installed dependencies that the host provides, linked the same way (name → host folder). */
+  dependencyPeers?: Record<string, string>;
 }
+
+/** What decides an install folder: everything in its record except what the install itself found out. */
+type InstallInputs = Omit<InstallRecord, 'packages' | 'scriptsRan' | 'dependencyPeers'>;
 
 /** Code ready to import: the folder to run it from, and what was installed there (nothing for a plain entry). */
 export interface PreparedCode {
@@ -74,13 +80,41 @@ async function findHostPackage(from: string, name: string): Promise<HostPackage 
   }
 }
 
-function folderName(id: string, version: string, integrity: string): string {
+/**
+ * The install folder of one set of inputs. Everything that changes its contents (files, dependencies, script policy,
+ * host peers) is in the name, so processes with different settings never replace a folder another one runs from.
+ */
+function folderName(inputs: InstallInputs): string {
   const safe = (text: string) => text.replace(/^@/, '').replace(/[^A-Za-z0-9._-]+/g, '+');
-  const digest = createHash('sha256').update(integrity).digest('hex').slice(0, 16);
-  return `${safe(id)}@${safe(version)}-${digest}`;
+  const digest = createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 16);
+  return `${safe(inputs.id)}@${safe(inputs.version)}-${digest}`;
 }
 
-function sameRecord(record: InstallRecord | undefined, wanted: Omit<InstallRecord, 'packages' | 'scriptsRan'>): boolean {
+/** An npm package name (scoped or not; old mixed-case names included): never a path. */
+const PACKAGE_NAME = /^(?:@[A-Za-z0-9~][\w.~-]*\/)?[A-Za-z0-9~][\w.~-]*$/;
+
+export function isPackageName(name: string): boolean {
+  return name.length <= 214 && PACKAGE_NAME.test(name);
+}
+
+/**
+ * Why a dependency spec is refused, or `undefined` for one the package registry answers: a version range, a dist-tag,
+ * or an `npm:` alias of those. Git, URL, file, directory and link specs would fetch code from elsewhere (or run it
+ * from outside the install area), so extensions may not use them.
+ */
+export function dependencySpecProblem(spec: string): string | undefined {
+  const text = spec.trim();
+  if (text === '' || semver.validRange(text, { loose: true }) !== null) return undefined;
+  if (/^[A-Za-z][\w.-]*$/.test(text)) return undefined; // a dist-tag such as `latest` or `next`
+  const alias = /^npm:((?:@[^/@]+\/)?[^/@]+)(?:@(.*))?$/.exec(text);
+  if (alias) {
+    if (!isPackageName(alias[1]!)) return `aliases "${alias[1]}", which is not a package name`;
+    return alias[2] === undefined ? undefined : dependencySpecProblem(alias[2]);
+  }
+  return 'is not a version range or dist-tag of the package registry (git, URL, file, directory and link specs are refused)';
+}
+
+function sameRecord(record: InstallRecord | undefined, wanted: InstallInputs): boolean {
   if (record?.format !== 1) return false;
   return (
     record.integrity === wanted.integrity &&
@@ -134,30 +168,69 @@ export class DependencyInstaller {
     const dependencies = sortedRecord({ ...(pkg?.dependencies ?? {}), ...((pkg?.optionalDependencies as Record<string, string> | undefined) ?? {}) });
     const peerRanges = sortedRecord(pkg?.peerDependencies);
     if (Object.keys(dependencies).length === 0 && Object.keys(peerRanges).length === 0) return { dir: fetched.dir };
-    const peers = await this.hostPeers(fetched, pkg, peerRanges);
-    const wanted = { format: 1 as const, id: fetched.id, version: fetched.version, integrity: fetched.integrity, dependencies, allowScripts: this.allowScripts(), peers };
-    const target = join(this.root, folderName(fetched.id, fetched.version, fetched.integrity));
+    this.checkPolicy(fetched, dependencies, peerRanges);
+    if (signal?.aborted) throw abortError(signal, `Installing the dependencies of ${fetched.id}`, fetched.registry);
+    const hostDir = await realpath(this.hostDir).catch(() => this.hostDir);
+    const peers = await this.hostPeers(fetched, pkg, peerRanges, hostDir);
+    const wanted: InstallInputs = { format: 1, id: fetched.id, version: fetched.version, integrity: fetched.integrity, dependencies, allowScripts: this.allowScripts(), peers };
+    const target = join(this.root, folderName(wanted));
     const existing = await readRecord(target);
     if (sameRecord(existing, wanted)) return { dir: target, install: existing! };
-    return this.rt.once(`install\0${target}`, async () => {
+    // One build for every concurrent caller: it is not tied to any caller's signal (one caller giving up must not
+    // fail the others); each caller stops waiting when its own signal fires.
+    const shared = this.rt.once(`install\0${target}`, async () => {
       const again = await readRecord(target);
       if (sameRecord(again, wanted)) return { dir: target, install: again! };
       try {
-        return await this.build(fetched, target, wanted, signal);
+        return await this.build(fetched, target, wanted, hostDir);
       } catch (error) {
+        if (isRegistryError(error)) {
+          throw new RegistryError(error.code, `Installing the dependencies of ${fetched.id}@${fetched.version} failed: ${error.message}`, {
+            registry: fetched.registry,
+            cause: error,
+            ...(error.details ? { details: error.details } : {}),
+          });
+        }
         throw toRegistryError(error, fetched.registry, `installing the dependencies of ${fetched.id}`);
       }
     });
+    return signal ? untilAborted(shared, signal, `Installing the dependencies of ${fetched.id}`, fetched.registry) : shared;
+  }
+
+  /** `E_POLICY` for a dependency or peer that is not a package name, or a dependency spec from outside the registry. */
+  private checkPolicy(fetched: FetchedEntry, dependencies: Record<string, string>, peers: Record<string, string>): void {
+    const refuse = (field: string, message: string) =>
+      new RegistryError('E_POLICY', `${fetched.id}@${fetched.version}: package.json ${field} ${message}. Fix the extension's package.json.`, {
+        registry: fetched.registry,
+        details: { field },
+      });
+    for (const [field, names] of [
+      ['dependencies', dependencies],
+      ['peerDependencies', peers],
+    ] as const) {
+      for (const [name, spec] of Object.entries(names)) {
+        if (!isPackageName(name)) throw refuse(`${field} names "${name}", which is not an npm package name`, '(and could point outside the install folder)');
+        if (typeof spec !== 'string') throw refuse(`${field}["${name}"]`, 'must be a version range');
+        const problem = field === 'dependencies' ? dependencySpecProblem(spec) : undefined;
+        if (problem) {
+          throw new RegistryError(
+            'E_POLICY',
+            `${fetched.id}@${fetched.version} depends on ${name} "${spec}", which ${problem}. Extensions may only depend on packages of the configured npm registry: publish ${name} there and depend on a version range.`,
+            { registry: fetched.registry, details: { field: `dependencies.${name}`, spec } },
+          );
+        }
+      }
+    }
   }
 
   /** Each peer the host provides (name → its folder); `E_PEER_MISSING` for a required one it lacks or has in a wrong version. */
-  private async hostPeers(fetched: FetchedEntry, pkg: PackageJson | undefined, ranges: Record<string, string>): Promise<Record<string, string>> {
+  private async hostPeers(fetched: FetchedEntry, pkg: PackageJson | undefined, ranges: Record<string, string>, hostDir: string): Promise<Record<string, string>> {
     const meta = (pkg?.peerDependenciesMeta ?? {}) as Record<string, { optional?: boolean } | undefined>;
     const found: Record<string, string> = {};
     const problems: string[] = [];
     const missing: Array<{ name: string; range: string; found?: string }> = [];
     for (const [name, range] of Object.entries(ranges)) {
-      const host = await findHostPackage(this.hostDir, name);
+      const host = await findHostPackage(hostDir, name);
       const optional = meta[name]?.optional === true;
       if (!host) {
         if (!optional) {
@@ -174,36 +247,30 @@ export class DependencyInstaller {
       found[name] = host.dir;
     }
     if (missing.length > 0) {
-      const install = missing.map(({ name, range }) => `'${name}@${range}'`).join(' ');
+      const install = missing.map(({ name, range }) => `"${name}@${range}"`).join(' ');
       throw new RegistryError(
         'E_PEER_MISSING',
-        `${fetched.id}@${fetched.version} needs the peer ${missing.length === 1 ? 'dependency' : 'dependencies'} ${problems.join(', ')} from the host application, which provides ${missing.length === 1 ? 'no matching copy' : 'no matching copies'} (looked in ${this.hostDir} and the node_modules folders above it). Install ${missing.length === 1 ? 'it' : 'them'} in the host: npm install ${install}`,
-        { registry: fetched.registry, details: { peers: missing, hostDir: this.hostDir } },
+        `${fetched.id}@${fetched.version} needs the peer ${missing.length === 1 ? 'dependency' : 'dependencies'} ${problems.join(', ')} from the host application, which provides ${missing.length === 1 ? 'no matching copy' : 'no matching copies'} (looked in ${hostDir} and the node_modules folders above it). Install ${missing.length === 1 ? 'it' : 'them'} in the host: npm install ${install}`,
+        { registry: fetched.registry, details: { peers: missing, hostDir } },
       );
     }
     return found;
   }
 
-  private async build(fetched: FetchedEntry, target: string, wanted: Omit<InstallRecord, 'packages' | 'scriptsRan'>, signal: AbortSignal | undefined): Promise<PreparedCode> {
-    if (signal?.aborted) throw abortError(signal, `Installing the dependencies of ${fetched.id}`, fetched.registry);
+  private async build(fetched: FetchedEntry, target: string, wanted: InstallInputs, hostDir: string): Promise<PreparedCode> {
     await mkdir(this.root, { recursive: true });
     await this.sweep();
     const temp = join(this.root, `.tmp-${randomBytes(6).toString('hex')}`);
     try {
-      await copyDirectory(fetched.dir, temp, { signal });
+      await copyDirectory(fetched.dir, temp);
       let packages: InstalledPackage[] = [];
       let scriptsRan: string[] = [];
       if (Object.keys(wanted.dependencies).length > 0) {
-        ({ packages, scriptsRan } = await this.install(fetched, temp, wanted, signal));
+        ({ packages, scriptsRan } = await this.install(fetched, temp, wanted));
       }
-      for (const [name, hostDir] of Object.entries(wanted.peers)) {
-        const link = join(temp, 'node_modules', name);
-        // A copy of the peer that came in some other way is replaced: the host's instance is the only one.
-        await rm(link, { recursive: true, force: true });
-        await mkdir(dirname(link), { recursive: true });
-        await symlink(hostDir, link, 'junction');
-      }
-      const record: InstallRecord = { ...wanted, packages, scriptsRan };
+      for (const [name, peerDir] of Object.entries(wanted.peers)) await linkPeer(temp, name, peerDir);
+      const dependencyPeers = await this.linkDependencyPeers(temp, packages, wanted, hostDir);
+      const record: InstallRecord = { ...wanted, packages, scriptsRan, ...(Object.keys(dependencyPeers).length > 0 ? { dependencyPeers } : {}) };
       await writeFile(join(temp, INSTALL_RECORD), `${JSON.stringify(record, null, 2)}\n`);
       await this.moveIntoPlace(temp, target, wanted);
       this.rt.logger.info(`installed ${fetched.id}@${fetched.version}: ${packages.length} package(s) in ${target}`, {
@@ -216,7 +283,31 @@ export class DependencyInstaller {
     }
   }
 
-  private async install(fetched: FetchedEntry, dir: string, wanted: Omit<InstallRecord, 'packages' | 'scriptsRan'>, signal: AbortSignal | undefined) {
+  /**
+   * Peers the installed dependencies declare (npm leaves them out here, as the host provides them): each one the host
+   * has and the install folder lacks is linked to the host's copy too, wherever the install area is.
+   */
+  private async linkDependencyPeers(dir: string, packages: InstalledPackage[], wanted: InstallInputs, hostDir: string): Promise<Record<string, string>> {
+    const linked: Record<string, string> = {};
+    for (const installed of packages) {
+      let pkg: PackageJson;
+      try {
+        pkg = JSON.parse(await readFile(join(dir, installed.path, 'package.json'), 'utf8')) as PackageJson;
+      } catch {
+        continue;
+      }
+      for (const name of Object.keys(pkg.peerDependencies ?? {})) {
+        if (!isPackageName(name) || name in wanted.peers || name in linked || existsSync(join(dir, 'node_modules', name))) continue;
+        const host = await findHostPackage(hostDir, name);
+        if (!host) continue; // an optional or unmet peer: npm with legacy peer deps leaves it out as well
+        await linkPeer(dir, name, host.dir);
+        linked[name] = host.dir;
+      }
+    }
+    return sortedRecord(linked);
+  }
+
+  private async install(fetched: FetchedEntry, dir: string, wanted: InstallInputs) {
     const adapter = await this.adapter();
     if (!adapter.installDependencies) {
       throw new RegistryError('E_SOURCE_NOT_INSTALLED', `${fetched.id} has npm dependencies, and no installed source adapter can install them.`, {
@@ -239,9 +330,9 @@ export class DependencyInstaller {
     const store = this.rt.store;
     try {
       return await adapter.installDependencies(
-        { dir, allowScripts: wanted.allowScripts, offline: this.rt.options.offline === true, options: this.settings },
+        { dir, allowScripts: wanted.allowScripts, offline: this.rt.options.offline === true, options: this.settings, registry: fetched.registry },
         {
-          signal: signal ?? new AbortController().signal,
+          signal: new AbortController().signal,
           logger: this.rt.logger,
           env: this.rt.options.env ?? process.env,
           baseDir: this.rt.options.baseDir ?? process.cwd(),
@@ -265,25 +356,64 @@ export class DependencyInstaller {
     }
   }
 
-  /** Renames the finished folder into place; a folder another process finished first, for the same inputs, wins. */
-  private async moveIntoPlace(temp: string, target: string, wanted: Omit<InstallRecord, 'packages' | 'scriptsRan'>): Promise<void> {
-    try {
-      await rename(temp, target);
-      return;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EPERM') throw error;
-    }
-    if (sameRecord(await readRecord(target), wanted)) return;
-    // An outdated or broken folder (other scripts allowed, the host's peers moved, an interrupted build): replace it.
-    const trash = `${target}.old-${randomBytes(6).toString('hex')}`;
-    await rename(target, trash).catch(async (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-    });
-    try {
-      await rename(temp, target);
-    } finally {
-      await rm(trash, { recursive: true, force: true });
+  /**
+   * Renames the finished folder into place. The name says what is inside, so a folder already there (another process
+   * was quicker) is the same one: it is kept. Only one whose record is missing or unreadable is replaced.
+   */
+  private async moveIntoPlace(temp: string, target: string, wanted: InstallInputs): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await rename(temp, target);
+        return;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EPERM' && code !== 'EBUSY' && code !== 'EACCES') throw error;
+        if (sameRecord(await readRecord(target), wanted)) return;
+        if (attempt >= 4) {
+          throw new RegistryError(
+            'E_INTERNAL',
+            `Could not put the install folder ${target} in place (${code}). Another program may hold files in it open: close it, or remove the folder, and load again.`,
+            { cause: error },
+          );
+        }
+        if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+          const trash = `${target}.old-${randomBytes(6).toString('hex')}`;
+          await rename(target, trash)
+            .then(() => rm(trash, { recursive: true, force: true }))
+            .catch(() => undefined);
+        } else {
+          await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        }
+      }
     }
   }
+}
+
+/** Links `node_modules/<name>` of `dir` to the host's copy, replacing any copy that came in some other way. */
+async function linkPeer(dir: string, name: string, hostCopy: string): Promise<void> {
+  const modules = join(dir, 'node_modules');
+  const link = join(modules, name);
+  if (!isPackageName(name) || !isInside(modules, link)) throw new RegistryError('E_POLICY', `"${name}" is not an npm package name; it cannot be linked.`);
+  await rm(link, { recursive: true, force: true });
+  await mkdir(dirname(link), { recursive: true });
+  await symlink(hostCopy, link, 'junction');
+}
+
+/** Waits for shared work, but rejects with `E_ABORTED` as soon as this caller's signal fires. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal, what: string, registry: string): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortError(signal, what, registry));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal, what, registry));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

@@ -15,22 +15,37 @@ import type { ExtensionManifest, ExtensionPack, ExtensionPackContext, FetchedEnt
 
 const RUNNABLE = new Set(['.js', '.mjs', '.cjs']);
 
+/** Conditions an ES module import matches, as Node's resolver knows them for `import()`. */
+const CONDITIONS = new Set(['import', 'node', 'default', 'module-sync']);
+
+/**
+ * The file `import(folder)` would load according to `package.json`: the `.` export (conditions tried in the object's
+ * own order, as Node does; the first usable item of a fallback array), else `main`.
+ */
 function packageEntry(pkg: PackageJson | undefined): string | undefined {
   if (!pkg) return undefined;
-  const exp = pkg.exports;
   const pick = (value: unknown): string | undefined => {
     if (typeof value === 'string') return value;
+    if (Array.isArray(value)) {
+      for (const item of value) {
+        const found = pick(item);
+        if (found) return found;
+      }
+      return undefined;
+    }
     if (typeof value === 'object' && value !== null) {
       const record = value as Record<string, unknown>;
-      if ('.' in record) return pick(record['.']);
-      for (const key of ['import', 'node', 'default']) {
+      const keys = Object.keys(record);
+      if (keys.some((key) => key.startsWith('.'))) return '.' in record ? pick(record['.']) : undefined;
+      for (const key of keys) {
+        if (!CONDITIONS.has(key)) continue;
         const found = pick(record[key]);
         if (found) return found;
       }
     }
     return undefined;
   };
-  return pick(exp) ?? pkg.main;
+  return pick(pkg.exports) ?? pkg.main;
 }
 
 /**

@@ -24,23 +24,31 @@ export interface SoulDocument {
  */
 export function parseSoul(text: string, where: { file: string; registry: string }): SoulDocument {
   const source = text.replace(/^\uFEFF/, '');
+  if (!/^---[ \t]*(?:\r?\n|$)/.test(source)) return { frontMatter: {}, body: source.trim() };
   const match = /^---[ \t]*\r?\n([\s\S]*?)\r?\n?^(?:---|\.\.\.)[ \t]*(?:\r?\n|$)/m.exec(source);
-  if (!source.startsWith('---') || !match || match.index !== 0) return { frontMatter: {}, body: source.trim() };
   const invalid = (why: string) =>
     new RegistryError('E_INDEX_INVALID', `${where.file} in registry "${where.registry}": its front matter ${why}. Write it as YAML "key: value" lines between two --- lines.`, {
       registry: where.registry,
       details: { file: where.file },
     });
-  const doc = parseYaml(match[1] ?? '', { prettyErrors: true });
+  if (match?.index !== 0) throw invalid('is not closed: no line "---" ends it');
+  const yamlText = match[1] ?? '';
+  const doc = parseYaml(yamlText, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
     const line = first.linePos?.[0]?.line;
     // Line numbers count from the file's first line: the front matter starts on line 2.
-    throw invalid(`is not valid YAML${line ? ` (line ${line + 1})` : ''}: ${first.message.split('\n')[0]}`);
+    throw invalid(`is not valid YAML${line ? ` (line ${line + 1})` : ''}: ${first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   const value = doc.toJS() as unknown;
   if (value !== null && value !== undefined && (typeof value !== 'object' || Array.isArray(value))) throw invalid('is not a mapping of fields');
-  return { frontMatter: (value ?? {}) as Record<string, unknown>, body: source.slice(match[0].length).trim() };
+  const frontMatter = (value ?? {}) as Record<string, unknown>;
+  // AgentOS's identity fields are text: read them as written (`version: 1.10` is "1.10", not the number 1.1).
+  const asText = parseYaml(yamlText, { schema: 'failsafe' }).toJS() as Record<string, unknown> | null;
+  for (const field of ['id', 'name', 'version']) {
+    if (typeof frontMatter[field] === 'number' && typeof asText?.[field] === 'string') frontMatter[field] = asText[field];
+  }
+  return { frontMatter, body: source.slice(match[0].length).trim() };
 }
 
 /**
@@ -69,8 +77,6 @@ export async function loadPersona(fetched: FetchedEntry): Promise<PersonaDefinit
   const persona = {
     ...Object.fromEntries(Object.entries(fromManifest).filter(([, value]) => typeof value === 'string' && value !== '')),
     ...frontMatter,
-    // YAML reads `version: 2.0` as a number; AgentOS wants text.
-    ...Object.fromEntries(['id', 'name', 'version'].filter((field) => typeof frontMatter[field] === 'number').map((field) => [field, String(frontMatter[field])])),
     ...(frontMatter.baseSystemPrompt === undefined && body !== '' ? { baseSystemPrompt: body } : {}),
   };
   return parseDocument(personaSchema, persona, { file: soulLabel, registry: fetched.registry, label: `${soulLabel} in registry "${fetched.registry}"` }) as PersonaDefinition;

@@ -9,7 +9,7 @@ import { CacheStore } from './cache-store.js';
 import { didYouMean, normalizeConfig, unknownSourceFields } from './config.js';
 import type { RegistrySource, SourceAdapter } from './contract.js';
 import { EntryService } from './entry-service.js';
-import { RegistryError, registerSecret } from './errors.js';
+import { isRegistryError, RegistryError, registerSecret } from './errors.js';
 import { tierRank } from './index-format.js';
 import { IndexService, type ServedIndex } from './index-service.js';
 import { DependencyInstaller } from './install.js';
@@ -217,7 +217,7 @@ class RegistryImpl implements Registry {
     const code = options.code ?? defaultCode;
     if (code !== 'package') {
       const { stored, fromCache } = await this.entries.get(reg, entry, served.state, options.signal);
-      const hasCode = entry.section === 'personas' || entryModuleOf(stored.dir, stored.manifest, stored.packageJson, { id: entry.id, registry: reg.name }, kind) !== undefined;
+      const hasCode = entry.section === 'personas' || this.hasRunnableCode(stored, entry, reg.name, kind, code);
       if (code === 'registry' || hasCode || !entry.package) {
         const fetched: FetchedEntry = {
           registry: reg.name,
@@ -258,6 +258,25 @@ class RegistryImpl implements Registry {
       warnings: pkg.warnings,
     };
     return { fetched, packageJson: pkg.packageJson };
+  }
+
+  /**
+   * Whether a fetched folder holds a module to run. In `auto` mode a folder whose entry point is unusable (say a
+   * TypeScript source) counts as holding none when the entry names an npm package to take the code from instead.
+   */
+  private hasRunnableCode(
+    stored: { dir: string; manifest: FetchedEntry['manifest']; packageJson: PackageJson | undefined },
+    entry: IndexEntry,
+    registry: string,
+    kind: string,
+    code: 'registry' | 'package' | 'auto',
+  ): boolean {
+    try {
+      return entryModuleOf(stored.dir, stored.manifest, stored.packageJson, { id: entry.id, registry }, kind) !== undefined;
+    } catch (error) {
+      if (code === 'auto' && entry.package && isRegistryError(error, 'E_LOAD')) return false;
+      throw error;
+    }
   }
 
   async fetch(kind: string, ref: string, options: CallOptions = {}): Promise<FetchedEntry> {

@@ -88,6 +88,8 @@ export function keyFor(name: string, settings: NormalizedRegistry, source: Regis
   const options = Object.fromEntries(Object.entries(rest).filter(([field]) => !SECRET_FIELD.test(field) && !TRANSPORT_FIELDS.has(field)));
   // Whether credentials are configured (never which): what was read with a token is not served, from the cache, to a
   // config of the same registry without one — that config must ask the server, which may refuse it.
-  const credentials = Object.entries(settings.config).some(([field, value]) => SECRET_FIELD.test(field) && value !== undefined && value !== '' && value !== null);
+  const credentials = Object.entries(settings.config).some(
+    ([field, value]) => SECRET_FIELD.test(field) && ((typeof value === 'string' && value !== '') || (typeof value === 'object' && value !== null && Object.keys(value).length > 0)),
+  );
   return registryKey(name, { type, location: source.displayLocation, branch, options, ...(credentials ? { credentials: true } : {}) });
 }

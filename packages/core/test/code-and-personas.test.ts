@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createRegistry, type LoadedExtension, type LoadedPersona, type RegistryError } from '../src/index.js';
+import { dependencySpecProblem } from '../src/install.js';
 import { parseSoul } from '../src/persona.js';
 import { countingSource, pageRegistry, tempDir, writeTree } from './helpers.js';
 
@@ -99,12 +100,49 @@ describe('where code runs', () => {
     expect(left.filter((name) => !name.startsWith('.'))).toHaveLength(1);
   });
 
+  it.each([
+    ['a peer that is a path', { peerDependencies: { '../../..': '*' } }, 'peerDependencies names "../../.."'],
+    ['a dependency that is a path', { dependencies: { '../escape': '^1.0.0' } }, 'dependencies names "../escape"'],
+    ['a file: dependency', { dependencies: { lib: 'file:../lib' } }, 'depends on lib "file:../lib"'],
+    ['a git dependency', { dependencies: { lib: 'git+https://example.invalid/lib.git' } }, 'depends on lib "git+https://example.invalid/lib.git"'],
+    ['a tarball URL dependency', { dependencies: { lib: 'http://example.invalid/lib.tgz' } }, 'depends on lib "http://example.invalid/lib.tgz"'],
+    ['a GitHub shorthand dependency', { dependencies: { lib: 'someone/lib' } }, 'depends on lib "someone/lib"'],
+  ])('%s is E_POLICY, and nothing of the host is touched', async (_label, fields, says) => {
+    const host = await hostApp();
+    const files = withPeer('^0.4.0');
+    files['registry/curated/echo/package.json'] = { name: 'echo-tool', version: '1.0.0', type: 'module', main: './src/index.js', ...fields };
+    const { registry } = await setup(files, host);
+    const error = (await registry.load('tool', 'com.test.echo').catch((e: unknown) => e)) as RegistryError;
+    expect(error.code).toBe('E_POLICY');
+    expect(error.message).toContain(says);
+    expect(existsSync(join(host, 'node_modules', PEER, 'index.js'))).toBe(true);
+    expect(existsSync(join(host, 'node_modules', '.agentos-registry'))).toBe(false);
+  });
+
+  it.each([
+    ['^1.2.3', true],
+    ['1.x || >=2.5.0', true],
+    ['latest', true],
+    ['', true],
+    ['npm:other-lib@^2', true],
+    ['npm:@scope/lib', true],
+    ['npm:../x@1', false],
+    ['file:../x', false],
+    ['link:../x', false],
+    ['./local', false],
+    ['github:a/b', false],
+    ['a/b#main', false],
+    ['https://example.invalid/x.tgz', false],
+  ])('dependency spec %j allowed: %s', (spec, allowed) => {
+    expect(dependencySpecProblem(spec) === undefined).toBe(allowed);
+  });
+
   it('a missing peer is E_PEER_MISSING naming it and the range; an optional one may be missing', async () => {
     const { registry } = await setup(withPeer('^0.4.0'), await tempDir('host-'));
     const error = (await registry.load('tool', 'com.test.echo').catch((e: unknown) => e)) as RegistryError;
     expect(error.code).toBe('E_PEER_MISSING');
     expect(error.message).toContain(`${PEER}@^0.4.0 (not installed)`);
-    expect(error.message).toContain(`npm install '${PEER}@^0.4.0'`);
+    expect(error.message).toContain(`npm install "${PEER}@^0.4.0"`);
     expect(error.details).toMatchObject({ peers: [{ name: PEER, range: '^0.4.0' }] });
 
     const optional = withPeer('^0.4.0');
@@ -165,7 +203,9 @@ describe('personas', () => {
     const { registry } = await setup(soulRegistry('---\nid: com.test.helper\nname: [unclosed\n---\nYou help.\n'));
     const error = (await registry.load('persona', 'com.test.helper').catch((e: unknown) => e)) as RegistryError;
     expect(error.code).toBe('E_INDEX_INVALID');
-    expect(error.message).toMatch(/SOUL\.md.*front matter is not valid YAML \(line \d+\)/);
+    // The bad line is line 3 of the file (after the opening ---), and only one position is given.
+    expect(error.message).toMatch(/SOUL\.md.*front matter is not valid YAML \(line 3\)/);
+    expect(error.message).not.toMatch(/at line \d+, column/);
   });
 
   it('a persona folder with neither persona.json nor SOUL.md is E_MANIFEST_MISSING naming both', async () => {
@@ -182,12 +222,13 @@ describe('personas', () => {
     ['no front matter', 'Just a prompt.\n', {}, 'Just a prompt.'],
     ['an empty front matter', '---\n---\nBody\n', {}, 'Body'],
     ['a BOM and CRLF lines', '\uFEFF---\r\nname: X\r\n---\r\nBody\r\n', { name: 'X' }, 'Body'],
-    ['a numeric version kept as written by YAML', '---\nversion: 2\n---\n', { version: 2 }, ''],
+    ['identity fields kept as written, other numbers as numbers', '---\nversion: 1.10\nname: 2024\ntemperature: 0.70\n---\n', { version: '1.10', name: '2024', temperature: 0.7 }, ''],
   ])('parseSoul: %s', (_label, text, frontMatter, body) => {
     expect(parseSoul(text, { file: 'SOUL.md', registry: 'r' })).toEqual({ frontMatter, body });
   });
 
-  it('parseSoul refuses front matter that is a list', () => {
+  it('parseSoul refuses front matter that is a list, or that is never closed', () => {
     expect(() => parseSoul('---\n- a\n- b\n---\n', { file: 'SOUL.md', registry: 'r' })).toThrow(/not a mapping/);
+    expect(() => parseSoul('---\nname: X\nYou help.\n', { file: 'SOUL.md', registry: 'r' })).toThrow(/is not closed/);
   });
 });

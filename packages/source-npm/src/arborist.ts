@@ -14,6 +14,8 @@ export interface ArboristNode {
   /** Folder relative to the tree's root, e.g. `node_modules/tiny-lib`. */
   location: string;
   integrity?: string | null;
+  /** Where it was fetched from (a tarball URL for registry packages). */
+  resolved?: string | null;
   isRoot: boolean;
   isLink: boolean;
   package: { scripts?: Record<string, string> };

@@ -4,13 +4,13 @@
  * go through the same cache as extension code. Install scripts are off except for packages the caller names; peer
  * dependencies are never installed (the host application provides them; core links them in).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InstalledPackage, InstallResult, Logger } from '@agentos-registry/core';
 import { RegistryError } from '@agentos-registry/core';
 import { type ArboristNode, arborist } from './arborist.js';
-import { resolveNpmSettings } from './npm-config.js';
+import { defaultRegistry, type NpmSettings, resolveNpmSettings } from './npm-config.js';
 import { toNpmError } from './npm-errors.js';
 
 /** What {@link installDependencies} needs. Only `dir` is required. */
@@ -58,6 +58,75 @@ function failedSpec(error: unknown): { name: string; selector: string } {
 }
 
 /**
+ * An E_NOT_FOUND that speaks of a dependency, not of a registry's `location`: no such package, or no such version,
+ * on the registry the install used.
+ */
+function dependencyMissing(error: unknown, spec: { name: string; selector: string }, registryUrl: string, registryName: string): RegistryError | undefined {
+  const err = (error ?? {}) as { code?: string; statusCode?: number };
+  const notFound = err.code === 'E404' || err.statusCode === 404;
+  if (!notFound && err.code !== 'ETARGET') return undefined;
+  const what = notFound ? `${spec.name} is not on ${registryUrl}` : `no version of ${spec.name} on ${registryUrl} matches "${spec.selector}"`;
+  return new RegistryError(
+    'E_NOT_FOUND',
+    `A dependency cannot be installed: ${what}. Publish it there, or point the package settings (the \`packages\` option, the first npm registry, or .npmrc) at a registry that has it; if it is private, give that registry a token.`,
+    { registry: registryName, cause: error, details: { package: spec.name, selector: spec.selector } },
+  );
+}
+
+/** The registry URLs an install may download from: the configured one, the scoped ones, and pacote's default (npm rewrites its URLs to the configured registry). */
+function allowedOrigins(settings: NpmSettings): string[] {
+  const urls = [settings.registry, defaultRegistry()];
+  for (const [key, value] of Object.entries(settings.options)) if (/^@[^/]+:registry$/.test(key) && typeof value === 'string') urls.push(value);
+  return urls.map((url) => new URL(url).origin);
+}
+
+/**
+ * A lockfile an extension ships decides where packages come from: every `resolved` in it must be on a registry the
+ * install may use, and none may be a link or a folder. Otherwise the lockfile is refused (`E_POLICY`).
+ */
+async function checkLockfiles(dir: string, settings: NpmSettings, registryName: string): Promise<void> {
+  const origins = allowedOrigins(settings);
+  for (const name of ['npm-shrinkwrap.json', 'package-lock.json']) {
+    let lock: { packages?: Record<string, { resolved?: unknown; link?: unknown }>; dependencies?: Record<string, unknown> };
+    try {
+      lock = JSON.parse(await readFile(join(dir, name), 'utf8'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw new RegistryError('E_POLICY', `The extension's ${name} cannot be read (${(error as Error).message}). Fix or remove it.`, { registry: registryName, cause: error });
+    }
+    // Lockfile v1 nests `dependencies`; v2 and v3 list `packages` by folder. Both are read by npm, so both are checked.
+    const entries: Array<[string, { resolved?: unknown; link?: unknown }]> = Object.entries(lock.packages ?? {});
+    const walk = (deps: Record<string, unknown> | undefined, prefix: string) => {
+      for (const [depName, value] of Object.entries(deps ?? {})) {
+        if (typeof value !== 'object' || value === null) continue;
+        const dep = value as { resolved?: unknown; version?: unknown; dependencies?: Record<string, unknown> };
+        const resolved = dep.resolved ?? (typeof dep.version === 'string' && /^(?:file|link|git|https?):/.test(dep.version) ? dep.version : undefined);
+        entries.push([`${prefix}node_modules/${depName}`, { resolved }]);
+        walk(dep.dependencies, `${prefix}node_modules/${depName}/`);
+      }
+    };
+    walk(lock.dependencies, '');
+    for (const [path, entry] of entries) {
+      if (path === '') continue;
+      const refuse = (why: string) =>
+        new RegistryError('E_POLICY', `The extension's ${name} ${why} for ${path}. Extensions install from the configured npm registry only: regenerate the lockfile against it, or remove it.`, {
+          registry: registryName,
+          details: { file: name, path },
+        });
+      if (entry.link === true) throw refuse('makes a link to a folder');
+      if (entry.resolved === undefined) continue;
+      let origin: string;
+      try {
+        origin = new URL(String(entry.resolved)).origin;
+      } catch {
+        throw refuse(`resolves to "${String(entry.resolved)}", which is not a registry URL,`);
+      }
+      if (!origins.includes(origin)) throw refuse(`downloads from ${origin}, which is not a configured registry,`);
+    }
+  }
+}
+
+/**
  * Installs the dependencies of `dir` the way `npm install --omit=dev --omit=peer --legacy-peer-deps --ignore-scripts`
  * would, then runs the install scripts of the allowed packages only.
  *
@@ -93,6 +162,7 @@ export async function installDependencies(options: InstallDependenciesOptions): 
   };
   aborted();
   const temporaryCache = options.cacheDir ? undefined : await mkdtemp(join(tmpdir(), 'agentos-npm-cache-'));
+  await checkLockfiles(options.dir, settings, registryName);
   const Arborist = arborist();
   const common = {
     ...settings.options,
@@ -102,6 +172,13 @@ export async function installDependencies(options: InstallDependenciesOptions): 
     // Peers belong to the host application: never install them, neither the extension's nor its dependencies'.
     legacyPeerDeps: true,
     omit: ['dev', 'peer'],
+    // Only the package registry: no git, URL, file or directory dependency, even deep in the tree.
+    allowGit: 'none',
+    allowRemote: 'none',
+    allowFile: 'none',
+    allowDirectory: 'none',
+    // Allowing a package's scripts does not allow those of the packages it bundles.
+    rebuildBundle: false,
     audit: false,
     fund: false,
     save: false,
@@ -114,7 +191,19 @@ export async function installDependencies(options: InstallDependenciesOptions): 
     try {
       tree = await new Arborist({ ...common, ignoreScripts: true }).reify({ save: false });
     } catch (error) {
+      const code = (error as { code?: string })?.code ?? '';
+      const kind = /^EALLOW(GIT|REMOTE|FILE|DIRECTORY)$/.exec(code)?.[1];
+      if (kind) {
+        const what = { GIT: 'a git repository', REMOTE: 'a tarball URL', FILE: 'a local file', DIRECTORY: 'a local folder' }[kind as 'GIT' | 'REMOTE' | 'FILE' | 'DIRECTORY'];
+        throw new RegistryError(
+          'E_POLICY',
+          `A package in the dependency tree depends on ${what} instead of a version on the package registry (npm refused it: ${code}). Extensions install from the configured npm registry only: publish that dependency there, and depend on a version range.`,
+          { registry: registryName, cause: error, details: { refused: kind.toLowerCase() } },
+        );
+      }
       const spec = failedSpec(error);
+      const missing = dependencyMissing(error, spec, settings.registry, registryName);
+      if (missing) throw missing;
       throw toNpmError(error, {
         registry: registryName,
         ...spec,
@@ -129,7 +218,9 @@ export async function installDependencies(options: InstallDependenciesOptions): 
     const packages: InstalledPackage[] = placed
       .map((node) => ({ name: node.packageName, version: node.version, path: node.location, ...(node.integrity ? { integrity: node.integrity } : {}) }))
       .sort((a, b) => a.path.localeCompare(b.path));
-    const scripted = placed.filter((node) => hasInstallScript(node) && mayRun(node.packageName));
+    // Names are only trusted for what the registry served (its name is the registry's, checked by its integrity).
+    const fromRegistry = (node: ArboristNode) => typeof node.resolved === 'string' && /^https?:\/\//.test(node.resolved) && Boolean(node.integrity);
+    const scripted = placed.filter((node) => hasInstallScript(node) && mayRun(node.packageName) && fromRegistry(node));
     const skipped = placed.filter((node) => hasInstallScript(node) && !mayRun(node.packageName)).map((node) => node.packageName);
     if (skipped.length > 0) {
       options.logger?.info?.(`install scripts not run (not allowed): ${[...new Set(skipped)].join(', ')}`);

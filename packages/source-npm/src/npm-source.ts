@@ -91,6 +91,7 @@ export function npmSource(): SourceAdapter {
         env: ctx.env,
         baseDir: ctx.baseDir,
         logger: ctx.logger,
+        ...(request.registry ? { registryName: request.registry } : {}),
       }),
   });
 }

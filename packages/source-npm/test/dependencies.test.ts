@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, realpath, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRegistry, type CreateRegistryOptions, type LoadedExtension, type Registry } from '@agentos-registry/core';
 import type { VerdaccioServer } from '@agentos-registry/test-servers';
@@ -69,6 +69,25 @@ export function createExtensionPack() {
   { id: 'com.acme.wants-v3', version: '1.0.0', path: 'curated/wants-v3', files: extension('com.acme.wants-v3', '1.0.0', { peerDependencies: { [HOST_PEER]: '^3.0.0', 'not-in-host': '>=2' } }, 'export default {};\n') },
   { id: 'com.acme.private-dep', version: '1.0.0', path: 'curated/private-dep', files: extension('com.acme.private-dep', '1.0.0', { dependencies: { '@private/secret-lib': '^1.0.0' } }, usesLib('@private/secret-lib')) },
   { id: 'com.acme.missing-dep', version: '1.0.0', path: 'curated/missing-dep', files: extension('com.acme.missing-dep', '1.0.0', { dependencies: { 'no-such-lib': '^1.0.0' } }, usesLib('no-such-lib')) },
+  { id: 'com.acme.deep-remote', version: '1.0.0', path: 'curated/deep-remote', files: extension('com.acme.deep-remote', '1.0.0', { dependencies: { 'remote-lib': '^1.0.0' } }, usesLib('remote-lib')) },
+  {
+    id: 'com.acme.foreign-lock',
+    version: '1.0.0',
+    path: 'curated/foreign-lock',
+    files: {
+      ...extension('com.acme.foreign-lock', '1.0.0', { dependencies: { 'tiny-lib': '^1.0.0' } }, usesLib('tiny-lib')),
+      'package-lock.json': json({
+        name: 'acme-foreign-lock',
+        version: '1.0.0',
+        lockfileVersion: 3,
+        requires: true,
+        packages: {
+          '': { name: 'acme-foreign-lock', version: '1.0.0', dependencies: { 'tiny-lib': '^1.0.0' } },
+          'node_modules/tiny-lib': { version: '1.0.0', resolved: 'http://127.0.0.1:9/tiny-lib/-/tiny-lib-1.0.0.tgz' },
+        },
+      }),
+    },
+  },
   {
     id: 'com.acme.plain',
     version: '1.0.0',
@@ -98,6 +117,8 @@ beforeAll(async () => {
     publish(library('tiny-lib', '1.0.0')).then(() => publish(library('tiny-lib', '2.0.0'))),
     publish(library('marker-lib', '1.0.0', { scripts: { postinstall: 'node -e "require(\'fs\').writeFileSync(\'installed-marker\', \'\')"' } })),
     publish(library('@private/secret-lib', '1.0.0')),
+    // A registry package whose own dependency is a tarball URL: the install must not follow it.
+    publish(library('remote-lib', '1.0.0', { dependencies: { 'evil-lib': 'http://127.0.0.1:9/evil-lib.tgz' } })),
     publish(registryPackage()),
   ]);
 }, 90_000);
@@ -127,7 +148,7 @@ async function open(options: { host?: string; cache?: string; token?: string | u
       defaultRegistries: { tool: 'official' },
       cacheSettings: { directory: cache },
     },
-    { sources: [npmSource()], env: {}, baseDir: host, offline: options.offline ?? false, ...(options.dependencies ? { dependencies: options.dependencies } : {}) },
+    { sources: [npmSource()], env: { HOME: host }, baseDir: host, offline: options.offline ?? false, ...(options.dependencies ? { dependencies: options.dependencies } : {}) },
   );
   opened.push(registry);
   return { registry, host, cache };
@@ -170,14 +191,14 @@ describe('dependencies', () => {
   test('install scripts are off by default, and run for the packages the config allows', async () => {
     const off = await open();
     const quiet = await load(off.registry, 'com.acme.scripted');
-    const installDir = quiet.entryFile.slice(0, quiet.entryFile.lastIndexOf('/src/'));
+    const installDir = dirname(dirname(quiet.entryFile));
     expect(await execute(quiet)).toBe('marker-lib 1.0.0');
     expect(existsSync(join(installDir, 'node_modules/marker-lib/installed-marker'))).toBe(false);
     expect(quiet.install?.scriptsRan).toEqual([]);
 
     const on = await open({ dependencies: { allowScripts: ['marker-lib'] } });
     const allowed = await load(on.registry, 'com.acme.scripted');
-    const allowedDir = allowed.entryFile.slice(0, allowed.entryFile.lastIndexOf('/src/'));
+    const allowedDir = dirname(dirname(allowed.entryFile));
     expect(existsSync(join(allowedDir, 'node_modules/marker-lib/installed-marker'))).toBe(true);
     expect(allowed.install?.scriptsRan).toEqual(['marker-lib']);
     // The extension's own lifecycle scripts never run, whatever is allowed.
@@ -189,7 +210,7 @@ describe('dependencies', () => {
     const loaded = await load(withToken.registry, 'com.acme.private-dep');
     expect(await execute(loaded)).toBe('@private/secret-lib 1.0.0');
     // The token is in no file of the install folder (lockfile, package.json files) or of the cache.
-    const installDir = loaded.entryFile.slice(0, loaded.entryFile.lastIndexOf('/src/'));
+    const installDir = dirname(dirname(loaded.entryFile));
     for (const dir of [installDir, withToken.cache]) {
       for (const file of await filesBelow(dir)) expect((await readFile(file)).includes(token), file).toBe(false);
     }
@@ -206,6 +227,35 @@ describe('dependencies', () => {
     expect(error.code).toBe('E_NOT_FOUND');
     expect(error.message).toContain('no-such-lib');
     expect(await readdir(join(host, 'node_modules', '.agentos-registry'))).toEqual([]);
+  });
+
+  test('a dependency deep in the tree that is a URL, not a registry version, is refused', async () => {
+    const { registry, host } = await open();
+    const error = await rejectionOf(registry.load('tool', 'com.acme.deep-remote'));
+    expect(error.code).toBe('E_POLICY');
+    expect(error.message).toContain('depends on a tarball URL instead of a version on the package registry');
+    expect(await readdir(join(host, 'node_modules', '.agentos-registry'))).toEqual([]);
+  });
+
+  test('a shipped lockfile that downloads from elsewhere than the configured registry is refused', async () => {
+    const { registry } = await open();
+    const error = await rejectionOf(registry.load('tool', 'com.acme.foreign-lock'));
+    expect(error.code).toBe('E_POLICY');
+    expect(error.message).toContain('package-lock.json downloads from http://127.0.0.1:9');
+  });
+
+  test('two callers share one install; the one that gives up gets E_ABORTED, the other its pack', async () => {
+    const { registry } = await open();
+    const controller = new AbortController();
+    const first = registry.load('tool', 'com.acme.uses-lib@1.0.0', { signal: controller.signal });
+    const second = registry.load('tool', 'com.acme.uses-lib@1.0.0');
+    const libRequests = () => server.requests.filter((r) => r.path.startsWith('/tiny-lib')).length;
+    const before = libRequests();
+    // Give up once the shared install has started (npm asks for tiny-lib), not before.
+    while (libRequests() === before) await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort();
+    expect(await codeOf(first)).toBe('E_ABORTED');
+    expect(await execute((await second) as LoadedExtension)).toBe('tiny-lib 1.0.0');
   });
 
   test('offline, dependencies come from the cache: no request reaches the registry', async () => {
@@ -231,7 +281,7 @@ describe('peers and identity', () => {
     expect(payload.instance).toBe(hostCopy.instance);
     expect(payload.greet()).toBe('tiny-lib 1.0.0');
     expect(loaded.install?.packages.map((p) => p.name)).toEqual(['tiny-lib']);
-    const installDir = loaded.entryFile.slice(0, loaded.entryFile.lastIndexOf('/src/'));
+    const installDir = dirname(dirname(loaded.entryFile));
     expect((await lstat(join(installDir, 'node_modules', HOST_PEER))).isSymbolicLink()).toBe(true);
     expect(loaded.install?.peers).toEqual({ [HOST_PEER]: await realpath(join(host, 'node_modules', HOST_PEER)) });
 

@@ -62,7 +62,14 @@ export function loadJson(loaded: LoadedExtension | LoadedPersona) {
     name: loaded.pack.name,
     descriptors: loaded.pack.descriptors.map((d) => ({ id: d.id, kind: d.kind })),
     ...(install
-      ? { install: { packages: install.packages.map(({ name, version }) => ({ name, version })), scriptsRan: install.scriptsRan, peers: Object.keys(install.peers) } }
+      ? {
+          install: {
+            packages: install.packages.map(({ name, version }) => ({ name, version })),
+            allowScripts: install.allowScripts,
+            scriptsRan: install.scriptsRan,
+            peers: Object.keys(install.peers),
+          },
+        }
       : {}),
   };
 }
