@@ -21,6 +21,8 @@ export interface EngineCall {
 /** One repository, as every engine sees it. */
 export interface GitRemote {
   location: GitLocation;
+  /** The environment the config was expanded with: proxies (`HTTPS_PROXY`, `NO_PROXY`…) and CAs come from it. */
+  env?: Readonly<Record<string, string | undefined>>;
   /** `Authorization` header value, for `http` locations with a token. Never logged or written. */
   authorization?: string;
   context: RemoteContext;

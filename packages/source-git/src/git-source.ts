@@ -89,6 +89,7 @@ function createGitRegistrySource(config: SourceConfig, ctx: SourceCreateContext,
   }
   const remote: GitRemote = {
     location,
+    env: ctx.env,
     ...(authorization === undefined ? {} : { authorization }),
     context: { registry: ctx.registry, display: location.display, transport: location.transport, hasToken: authorization !== undefined, engine: 'native' },
   };

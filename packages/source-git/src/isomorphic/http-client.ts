@@ -16,10 +16,13 @@ export interface HttpClientOptions {
   /** `Authorization` header value, when a token is configured. */
   authorization?: string;
   signal: AbortSignal;
+  /** The fetch to send requests with: core's HTTP client (proxies, CAs, retries, timeouts), else Node's own. */
+  fetch?: typeof globalThis.fetch;
 }
 
 /**
- * The HTTP transport handed to isomorphic-git, on Node's built-in `fetch`.
+ * The HTTP transport handed to isomorphic-git, on core's HTTP client (its `fetch`): the same proxies
+ * (`HTTPS_PROXY`, `NO_PROXY`), CAs, timeouts and retries as every other source.
  *
  * The token is attached here, per request, and only when the request's origin is the repository's: isomorphic-git's
  * own `headers` option would send it wherever a redirect leads. Redirects are followed by hand for the same reason —
@@ -41,7 +44,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           if (name.toLowerCase() !== 'authorization') headers[name] = value;
         }
         if (options.authorization !== undefined && sameOrigin) headers.Authorization = options.authorization;
-        const response = await fetch(url, {
+        const response = await (options.fetch ?? fetch)(url, {
           method,
           headers,
           ...(body === undefined ? {} : { body }),

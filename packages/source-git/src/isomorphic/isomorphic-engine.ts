@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { access, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { isRegistryError, } from '@agentos-registry/core';
+import { createHttpClient as createCoreHttpClient, type HttpClient as CoreHttpClient, isRegistryError } from '@agentos-registry/core';
 import git from 'isomorphic-git';
 import type { EngineCall, GitEngine, GitRemote, MirrorHome } from '../engine.js';
 import { abortedError, classifyGitMessage, entryNotFoundError, type GitFailure, remoteError, throwIfAborted } from '../errors.js';
@@ -32,6 +32,7 @@ export class IsomorphicEngine implements GitEngine {
   readonly partial = false;
   /** isomorphic-git's object cache (parsed pack indexes): reused across calls, dropped by `close()`. */
   private cache: object = {};
+  private client: CoreHttpClient | undefined;
 
   constructor(
     private readonly remote: GitRemote,
@@ -44,10 +45,20 @@ export class IsomorphicEngine implements GitEngine {
 
   private http(call: EngineCall) {
     const { origin } = this.remote.location;
+    // One core client per engine: keep-alive connections, proxies and CAs from the registry's environment. Its
+    // credential handling is not used: the token is added per request below, to the repository's origin only.
+    // A plain http: location is the user's explicit choice (as with native git), so it is not refused.
+    this.client ??= createCoreHttpClient({
+      registry: call.registry,
+      allowInsecure: true,
+      ...(this.remote.env ? { env: this.remote.env } : {}),
+      logger: call.logger,
+    });
     return createHttpClient({
       origin: origin ?? '',
       ...(this.remote.authorization === undefined ? {} : { authorization: this.remote.authorization }),
       signal: call.signal,
+      fetch: this.client.fetch,
     });
   }
 
@@ -101,6 +112,9 @@ export class IsomorphicEngine implements GitEngine {
 
   async close(): Promise<void> {
     this.cache = {};
+    const client = this.client;
+    this.client = undefined;
+    await client?.close();
   }
 
   /** Every non-tree entry below `path`, paths relative to it. */
@@ -241,6 +255,12 @@ export class IsomorphicEngine implements GitEngine {
   // ── errors ─────────────────────────────────────────────────────────────────────────────────────────────────────
 
   private mapped(error: unknown, call: EngineCall, action: string): unknown {
+    // Core's HTTP client reports a transport failure as E_UNREACHABLE in its own words; say it as this source does
+    // for both engines (the location, what was being done, what to check).
+    if (isRegistryError(error, 'E_UNREACHABLE')) {
+      const cause = (error.cause ?? {}) as { code?: string; message?: string };
+      return remoteError('unreachable', this.remote.context, action, cause.code ?? cause.message ?? '', error);
+    }
     if (isRegistryError(error)) return error;
     if (call.signal.aborted) return abortedError(call.registry, action, call.signal);
     const reason = describe(error);
