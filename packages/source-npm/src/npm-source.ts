@@ -8,6 +8,8 @@ import {
   defineSource,
   isRegistryError,
   type MaterializeRequest,
+  type PackageContext,
+  type PackageRequest,
   RegistryError,
   type RegistrySource,
   type SourceAdapter,
@@ -66,34 +68,31 @@ export function npmSource(): SourceAdapter {
     create: (config, ctx) => createNpmRegistrySource(config, ctx),
     // Entry code that lives on npm (core asks for it whichever source served the index).
     fetchPackage: (request, ctx) =>
-      fetchPackageCode({
-        spec: `${request.name}@${request.version}`,
-        destination: request.destination,
-        registry: request.options?.registry,
-        token: request.options?.token,
-        ...(typeof request.options?.npmrc === 'string' || typeof request.options?.npmrc === 'boolean' ? { npmrc: request.options.npmrc } : {}),
-        cacheDir: ctx.workDir ? join(ctx.workDir, '_cacache') : undefined,
-        signal: ctx.signal,
-        env: ctx.env,
-        baseDir: ctx.baseDir,
-      }),
+      fetchPackageCode({ spec: `${request.name}@${request.version}`, destination: request.destination, ...packageSettings(request.options, ctx) }),
     // Dependencies of extension code, installed with npm's engine into the folder core prepared.
     installDependencies: (request, ctx) =>
       installDependencies({
         dir: request.dir,
         allowScripts: request.allowScripts,
         offline: request.offline,
-        registry: request.options?.registry,
-        token: request.options?.token,
-        ...(typeof request.options?.npmrc === 'string' || typeof request.options?.npmrc === 'boolean' ? { npmrc: request.options.npmrc } : {}),
-        cacheDir: ctx.workDir ? join(ctx.workDir, '_cacache') : undefined,
-        signal: ctx.signal,
-        env: ctx.env,
-        baseDir: ctx.baseDir,
+        ...packageSettings(request.options, ctx),
         logger: ctx.logger,
         ...(request.registry ? { registryName: request.registry } : {}),
       }),
   });
+}
+
+/** The registry settings core chose for package work, and the call's context, as both package functions take them. */
+function packageSettings(options: PackageRequest['options'], ctx: PackageContext) {
+  return {
+    registry: options?.registry,
+    token: options?.token,
+    ...(typeof options?.npmrc === 'string' || typeof options?.npmrc === 'boolean' ? { npmrc: options.npmrc } : {}),
+    cacheDir: ctx.workDir ? join(ctx.workDir, '_cacache') : undefined,
+    signal: ctx.signal,
+    env: ctx.env,
+    baseDir: ctx.baseDir,
+  };
 }
 
 function validateNpmConfig(config: SourceConfig): ConfigProblem[] {
