@@ -11,6 +11,8 @@ export const sharedTestConfig = defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // A request reaching a server, or a child's log line, can take more than the default second on a loaded machine.
+    expect: { poll: { timeout: 10_000 } },
     reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
   },
 });

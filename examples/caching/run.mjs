@@ -5,7 +5,7 @@
 // mode works from the cache alone.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createGitRepo, holdDeadPort, makeTempDir, startGitHubEmulator } from '@agentos-registry/test-servers';
+import { createGitRepo, makeTempDir, startGitHubEmulator } from '@agentos-registry/test-servers';
 import { check, copyTemplate, hostEnv, runExample, runHost, say, step } from '../shared/harness.mjs';
 
 const HOST = fileURLToPath(new URL('./host.mjs', import.meta.url));
@@ -52,9 +52,8 @@ await runExample('caching', async (defer) => {
   check(refreshed.stdout.includes(', from the cache\n'), 'the refresh downloaded something');
 
   step('5. GitHub is down: --refresh again');
-  await github.close();
-  // Keep the dead port: connections to it are reset, and no other program's server can take it and answer instead.
-  defer(await holdDeadPort(github.port));
+  // Dead, but keeping its ports (connections are reset) until the end, so no other program's server answers instead.
+  github.kill();
   say('  (the GitHub emulator is stopped)');
   const stale = await runHost(HOST, { args: ['--refresh'], env });
   check(stale.code === 0, 'the host failed with GitHub down');

@@ -254,7 +254,7 @@ describe('entries', () => {
 });
 
 describe('several processes sharing one cache directory', () => {
-  it('both succeed and cache verify is clean', async () => {
+  it('both succeed and cache verify is clean', { timeout: 120_000 }, async () => {
     const f = await fixture();
     const script = join(import.meta.dirname, 'support', 'fetch-all.ts');
     const tsx = join(import.meta.dirname, '..', 'node_modules', '.bin', 'tsx');

@@ -155,7 +155,7 @@ describe('native engine: the token is in no process argv', () => {
   test.each([
     ['Basic', () => basic, {}],
     ['Bearer', () => bearer, { authScheme: 'bearer' }],
-  ] as const)('%s: a successful and a refused fetch', async (_scheme, server, extra) => {
+  ] as const)('%s: a successful and a refused fetch', { timeout: 90_000 }, async (_scheme, server, extra) => {
     const wrong = 'wrong-token-for-argv-61b0d7';
     // A proxy that holds the first answer back for four seconds, so that git's processes (git-remote-http among them)
     // are certainly alive during several full /proc sweeps, even on a machine so loaded that one sweep takes over a

@@ -42,6 +42,6 @@ function harness(name: string, options: { private?: boolean; mode?: GitHubFetchM
 }
 
 const runner = { describe, test, expect, beforeAll, afterAll };
-runSourceConformance(runner, harness('github (public, tarball)', {}));
-runSourceConformance(runner, harness('github (private with a token, tarball)', { private: true }));
-runSourceConformance(runner, harness('github (public, per-entry)', { mode: 'per-entry' }));
+runSourceConformance(runner, harness('github (public, tarball)', {}), { timeout: 60_000 });
+runSourceConformance(runner, harness('github (private with a token, tarball)', { private: true }), { timeout: 60_000 });
+runSourceConformance(runner, harness('github (public, per-entry)', { mode: 'per-entry' }), { timeout: 60_000 });

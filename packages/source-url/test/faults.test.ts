@@ -149,18 +149,19 @@ describe('faults between the source and the static server', () => {
     expect(await readFile(join(fresh.dir, 'src/index.js'), 'utf8')).toBe('export const republished = true;\n');
   });
 
-  test('slow headers: a timeout is retried to success; a server that stays slow is E_UNREACHABLE, cache intact', async () => {
-    // Far apart on purpose: a loaded CI machine must not turn the healthy answer into a timeout too.
-    const s = await scene({ timeouts: { headers: 1_000 }, retries: 1 });
+  test('slow headers: a timeout is retried to success; a server that stays slow is E_UNREACHABLE, cache intact', { timeout: 90_000 }, async () => {
+    // Far apart on purpose: a loaded CI machine (client, proxy and server share one event loop) must not turn the
+    // healthy answers into timeouts too, and the slow one is far slower than any stall.
+    const s = await scene({ timeouts: { headers: 3_000 }, retries: 1 });
     const { state } = await warm(s);
-    s.proxy.setFaults([{ kind: 'delay', ms: 5_000, path: '/tarballs/*', times: 1 }]);
+    s.proxy.setFaults([{ kind: 'delay', ms: 30_000, path: '/tarballs/*', times: 1 }]);
     const healed = await (await s.open()).fetch('tool', 'com.example.calculator');
     expect(healed.integrity).toBe(await hashDirectory(join(templateRegistry, 'registry/curated/calculator')));
     expect(s.seen(CALCULATOR)).toEqual(['200 delay', '200']);
     const after = await cacheState(s.cache);
     expect(after.entries).toBe(state.entries + 1);
 
-    s.proxy.setFaults([{ kind: 'delay', ms: 5_000, path: '/tarballs/*' } satisfies FaultRule]);
+    s.proxy.setFaults([{ kind: 'delay', ms: 30_000, path: '/tarballs/*' } satisfies FaultRule]);
     const error = await errorOf((await s.open()).fetch('persona', 'com.example.helpful-assistant'));
     expect(error.code).toBe('E_UNREACHABLE');
     expect(await cacheState(s.cache)).toEqual(after);

@@ -69,6 +69,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const requests: FaultProxyRequestLog[] = [];
   // No keep-alive upstream: close() must not leave sockets to the target behind.
   const agent = new http.Agent({ keepAlive: false });
+  // Aborted by close(): ends every answer the proxy is holding back.
+  const closing = new AbortController();
   let proxyOrigin = '';
 
   const server = http.createServer((req, res) => {
@@ -131,7 +133,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     if (location?.startsWith(target.origin)) headers.location = proxyOrigin + location.slice(target.origin.length);
     entry.status = status;
 
-    if (fault?.kind === 'delay') await sleep(fault.ms);
+    // A held answer never keeps the process alive, and ends (with the connection) when the proxy closes.
+    if (fault?.kind === 'delay') await sleep(fault.ms, undefined, { ref: false, signal: closing.signal });
 
     if (fault?.kind === 'truncate' || fault?.kind === 'garbage') {
       const body = await readAll(upstreamRes);
@@ -198,6 +201,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     setFaults: (rules) => table.set(rules),
     addFault: (rule) => table.add(rule),
     async close() {
+      closing.abort();
       await listening.shutdown();
       agent.destroy();
     },

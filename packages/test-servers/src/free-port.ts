@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
 /** The only interface any server in this package binds to, so no test ever listens beyond loopback. */
@@ -27,11 +28,23 @@ export async function freePort(): Promise<number> {
  * meanwhile, which would then answer in its place.
  */
 export async function refusedPort(): Promise<number> {
+  const low = Math.max(2_048, Math.min(ephemeralLow(), 32_768) - 1);
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    // Below the ephemeral range, and above the well-known ports.
+    const port = 1_024 + Math.floor(Math.random() * (low - 1_024));
     if (!(await canConnect(port))) return port;
   }
   throw new Error('refusedPort: found no closed port below the ephemeral range');
+}
+
+/** The first port of the kernel's ephemeral range (Linux says it in /proc; elsewhere IANA's 49152, capped above). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 1_024 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
 }
 
 /** Resolves once something accepts TCP connections on `port`, rejects after `timeoutMs`. */

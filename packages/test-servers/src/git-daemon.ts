@@ -35,8 +35,9 @@ export interface GitDaemon {
 const ATTEMPTS = 5;
 
 /**
- * Spawns `git daemon` on 127.0.0.1 and resolves once it accepts connections. The port comes from
- * {@link freePort}; if another process grabs it first the daemon exits and we retry on a new one.
+ * Spawns `git daemon` on 127.0.0.1 and resolves once it has bound its port (its own "Ready to rumble" line) and
+ * accepts connections. The port comes from {@link freePort}; if another process grabs it first the daemon exits and
+ * we retry on a new one.
  */
 export async function startGitDaemon(options: GitDaemonOptions): Promise<GitDaemon> {
   const root = path.resolve(options.root);
@@ -70,30 +71,46 @@ export async function startGitDaemon(options: GitDaemonOptions): Promise<GitDaem
       },
     );
     let stderr = '';
+    let log = '';
+    // The daemon says "Ready to rumble" only once it has bound its port; anything else listening there (another
+    // process took the port first) must not be mistaken for it.
+    let ready: () => void = () => {};
+    const readyLine = new Promise<void>((resolve) => {
+      ready = resolve;
+    });
     child.stderr?.on('data', (data: Buffer) => {
       stderr += data.toString('utf8');
       let newline = stderr.indexOf('\n');
       while (newline >= 0) {
         const line = stderr.slice(0, newline);
         stderr = stderr.slice(newline + 1);
+        log += `${line}\n`;
+        if (/Ready to rumble/.test(line)) ready();
         const match = /Request (\S+) for '([^']*)'/.exec(line);
         if (match?.[1] && match[2] !== undefined) requests.push({ service: match[1], path: match[2] });
         newline = stderr.indexOf('\n');
       }
     });
-    let exited = false;
-    child.once('exit', () => {
-      exited = true;
+    const exitedEarly = new Promise<never>((_resolve, reject) => {
+      child.once('exit', () => reject(new Error(`git daemon exited early: ${(log + stderr).trim()}`)));
     });
+    exitedEarly.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await waitForPort(port, {
-        timeoutMs: 10_000,
-        giveUp: () => (exited ? new Error(`git daemon exited early: ${stderr.trim()}`) : undefined),
-      });
+      await Promise.race([
+        readyLine,
+        exitedEarly,
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error('git daemon did not say it was ready within 20 s')), 20_000);
+        }),
+      ]);
+      await waitForPort(port, { timeoutMs: 10_000 });
     } catch (error) {
       lastError = error;
       await stopGroup(child);
       continue;
+    } finally {
+      clearTimeout(timer);
     }
     const url = `git://${LOOPBACK}:${port}/`;
     let closed: Promise<void> | undefined;

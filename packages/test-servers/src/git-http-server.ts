@@ -6,7 +6,7 @@ import { checkAuthorization, type ServerAuth } from './auth.js';
 import { runCgi } from './cgi.js';
 import { LOOPBACK } from './free-port.js';
 import { gitConfigEnv, gitEnv, runGit } from './git-env.js';
-import { holdDeadPort, listenOnLoopback } from './listen.js';
+import { listenOnLoopback } from './listen.js';
 import { makeTempDir } from './temp-dir.js';
 
 /** Options for {@link startGitHttpServer}. */
@@ -60,8 +60,8 @@ export interface GitHttpServer {
   /** Whether a `failNext` fault is still waiting for its response. */
   readonly faultArmed: boolean;
   /**
-   * Dies now: stops listening, destroys every connection mid-transfer and kills the CGI processes. Until `close()`
-   * the port stays held and resets every connection, so no other test's server can take it and answer instead.
+   * Dies now: destroys every connection mid-transfer, kills the CGI processes, and resets every new connection until
+   * `close()`. The port stays held meanwhile, so no other test's server can take it and answer instead.
    */
   kill(): Promise<void>;
   /** `kill()` plus removal of the server's scratch folder. Safe to call twice. */
@@ -196,12 +196,11 @@ export async function startGitHttpServer(options: GitHttpServerOptions): Promise
       (child) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve()))),
     );
     // SIGTERM, not SIGKILL: http-backend then takes its upload-pack children down with it.
+    // The port stays ours (every connection reset) until close(): see Listening.kill.
+    listening.kill();
     for (const child of children) child.kill('SIGTERM');
-    await Promise.all([listening.shutdown(), ...exits]);
-    releasePort ??= holdDeadPort(listening.port);
-    await releasePort;
+    await Promise.all(exits);
   };
-  let releasePort: Promise<() => Promise<void>> | undefined;
 
   let closed: Promise<void> | undefined;
   return {
@@ -218,7 +217,7 @@ export async function startGitHttpServer(options: GitHttpServerOptions): Promise
     kill,
     close() {
       closed ??= kill()
-        .then(async () => (await releasePort)?.())
+        .then(() => listening.shutdown())
         .then(() => scratch.close());
       return closed;
     },

@@ -87,6 +87,11 @@ export interface GitHubEmulator {
   injectServerError(options?: { times?: number; status?: number }): void;
   /** Forgets the request log. */
   clearRequests(): void;
+  /**
+   * Dies now, as GitHub out of reach looks: open connections are cut and new ones reset (API and archive host) until
+   * `close()`. The ports stay held meanwhile, so no other server can answer in the emulator's place.
+   */
+  kill(): void;
   close(): Promise<void>;
 }
 
@@ -455,6 +460,10 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
     },
     clearRequests: () => {
       requests.length = 0;
+    },
+    kill() {
+      apiListening.kill();
+      archiveListening.kill();
     },
     close() {
       closed ??= (async () => {

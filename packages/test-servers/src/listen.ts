@@ -1,10 +1,16 @@
 import type { Server } from 'node:http';
-import net, { type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { LOOPBACK } from './free-port.js';
 
 /** A listening server plus what is needed to tear it down abruptly. */
 export interface Listening {
   port: number;
+  /**
+   * Plays dead without giving the port up: every open socket is destroyed (mid-transfer ones included) and every
+   * new connection is reset at once, until `shutdown()`. A port closed instead could be taken by another test's
+   * server, which would then answer in this one's place.
+   */
+  kill(): void;
   /** Stops accepting, destroys every open socket (mid-transfer ones included) and waits for the close. */
   shutdown(): Promise<void>;
 }
@@ -15,7 +21,13 @@ export interface Listening {
  */
 export async function listenOnLoopback(server: Server): Promise<Listening> {
   const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
+  let dead = false;
+  // Registered first, so a dead server resets a connection before any request handler sees it.
+  server.prependListener('connection', (socket: Socket) => {
+    if (dead) {
+      socket.resetAndDestroy();
+      return;
+    }
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
@@ -31,6 +43,10 @@ export async function listenOnLoopback(server: Server): Promise<Listening> {
   let closing: Promise<void> | undefined;
   return {
     port: address.port,
+    kill() {
+      dead = true;
+      for (const socket of sockets) socket.destroy();
+    },
     shutdown() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -39,19 +55,4 @@ export async function listenOnLoopback(server: Server): Promise<Listening> {
       return closing;
     },
   };
-}
-
-/**
- * Holds `port` after its server died: every connection is reset at once, as a dead server's would fail,
- * and no other server (another test's, in another worker) can take the port and answer in its place.
- * Resolves to a release function; when the port was already taken, holds nothing.
- */
-export async function holdDeadPort(port: number): Promise<() => Promise<void>> {
-  const tombstone = net.createServer((socket) => socket.resetAndDestroy());
-  const held = await new Promise<boolean>((resolve) => {
-    tombstone.once('error', () => resolve(false));
-    tombstone.listen(port, LOOPBACK, () => resolve(true));
-  });
-  if (!held) return async () => {};
-  return () => new Promise<void>((resolve) => tombstone.close(() => resolve()));
 }

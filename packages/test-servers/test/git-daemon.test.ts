@@ -1,5 +1,4 @@
 import { mkdir, readFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cleanup, createGitRepo, type GitDaemon, type GitRepo, makeTempDir, runGit, startGitDaemon } from '../src/index.js';
@@ -49,18 +48,11 @@ describe('startGitDaemon', () => {
     expect((await git('-C', dir, 'config', 'remote.origin.promisor')).stdout.trim()).toBe('true');
   });
 
-  it('frees its port on close', async () => {
+  it('stops serving on close', async () => {
     const other = await startGitDaemon({ root: repo.root });
     await git('ls-remote', other.repoUrl('registry'));
     await other.close();
-    const refused = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port: other.port });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(false);
-      });
-      socket.once('error', () => resolve(true));
-    });
-    expect(refused).toBe(true);
+    // Whatever may listen on the freed port later, it is not this daemon serving the repository.
+    await expect(git('ls-remote', other.repoUrl('registry'))).rejects.toThrow();
   });
 });

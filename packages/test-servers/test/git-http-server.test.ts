@@ -1,5 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -199,7 +200,14 @@ describe('startGitHttpServer', () => {
         other.listen(server.port, '127.0.0.1', () => other.close(() => resolve('bound')));
       });
     expect(await bind()).toBe('EADDRINUSE');
+    // Meanwhile every connection is reset, as a dead server's fails.
+    const failure = await new Promise<string | undefined>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port: server.port }, () => socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+      socket.once('data', () => resolve('answered'));
+      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code));
+      socket.once('close', () => resolve('closed'));
+    });
+    expect(failure).toBe('ECONNRESET');
     await server.close();
-    expect(await bind()).toBe('bound');
   });
 });
