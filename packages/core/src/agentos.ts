@@ -100,7 +100,7 @@ export interface AgentOSPersonaLoader {
   initialize(config?: unknown): Promise<void>;
   loadPersonaById(personaId: string): Promise<PersonaDefinition | undefined>;
   loadAllPersonaDefinitions(): Promise<PersonaDefinition[]>;
-  /** Reloads every persona from the registries (answers nothing, as AgentOS's interface says). */
+  /** Revalidates the persona registries now and reloads every persona (answers nothing, as AgentOS's interface says). */
   refreshPersonas(): Promise<void>;
 }
 
@@ -111,8 +111,8 @@ export interface AgentOSPersonaLoader {
 export function createPersonaLoader(registry: Registry): AgentOSPersonaLoader {
   let known: Map<string, PersonaDefinition> | undefined;
 
-  const loadAll = async (): Promise<PersonaDefinition[]> => {
-    const rows = await registry.list({ kind: 'persona' });
+  const loadAll = async (refresh = false): Promise<PersonaDefinition[]> => {
+    const rows = await registry.list({ kind: 'persona' }, { refresh });
     const loaded = new Map<string, PersonaDefinition>();
     for (const row of rows) {
       if (loaded.has(row.id)) continue;
@@ -142,7 +142,8 @@ export function createPersonaLoader(registry: Registry): AgentOSPersonaLoader {
       return known ? [...known.values()] : loadAll();
     },
     async refreshPersonas() {
-      await loadAll();
+      // Asks the registry whether anything changed (one revision check), whatever `cacheDuration` says.
+      await loadAll(true);
     },
   };
 }

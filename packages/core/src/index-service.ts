@@ -74,7 +74,7 @@ export class IndexService {
     }
   }
 
-  async get(reg: ConfiguredRegistry, signal: AbortSignal | undefined): Promise<ServedIndex> {
+  async get(reg: ConfiguredRegistry, signal: AbortSignal | undefined, refreshNow = false): Promise<ServedIndex> {
     if (signal?.aborted) throw abortError(signal, `Reading the index of "${reg.name}"`, reg.name);
     const { options } = this.rt;
     const held = await this.held(reg);
@@ -90,7 +90,7 @@ export class IndexService {
     }
     if (held && options.preferOffline) return { state: held, fromCache: true, stale: false };
     // `refresh` revalidates each registry once for this registry object, not on every call made with it.
-    const refresh = options.refresh === true && !this.refreshed.has(reg.name);
+    const refresh = refreshNow || (options.refresh === true && !this.refreshed.has(reg.name));
     if (held && !refresh && this.rt.now() - held.checkedAt < this.cacheDuration(reg)) {
       return { state: held, fromCache: true, stale: false };
     }

@@ -125,7 +125,7 @@ class RegistryImpl implements Registry {
   async list(filter: ListFilter = {}, options: CallOptions = {}): Promise<ListedEntry[]> {
     const rows: ListedEntry[] = [];
     for (const name of this.namesFor(filter)) {
-      const { state } = await this.indexes.get(this.reg(name), options.signal);
+      const { state } = await this.indexes.get(this.reg(name), options.signal, options.refresh);
       const entries = state.index.entries
         .map((entry, order) => ({ entry, order }))
         .filter(({ entry }) => RegistryImpl.servesKind(entry, filter.kind))
@@ -140,7 +140,7 @@ class RegistryImpl implements Registry {
     const rows = await this.list(filter, options);
     const byKey = new Map<string, IndexEntry>();
     for (const name of this.namesFor(filter)) {
-      const { state } = await this.indexes.get(this.reg(name), options.signal);
+      const { state } = await this.indexes.get(this.reg(name), options.signal, options.refresh);
       for (const entry of state.index.entries) byKey.set(`${name}\0${entry.id}\0${entry.version}`, entry);
     }
     return rows.filter((row) => {
@@ -158,7 +158,7 @@ class RegistryImpl implements Registry {
     const parsed = parseReference(ref);
     const name = parsed.registry ? this.checkName(parsed.registry, `The reference "${ref}"`) : this.registryFor(kind);
     const reg = this.reg(name);
-    const served = await this.indexes.get(reg, options.signal);
+    const served = await this.indexes.get(reg, options.signal, options.refresh);
     const all = served.state.index.entries;
     const section = kind === 'persona' ? 'personas' : 'extensions';
     const byId = all.filter((e) => e.id === parsed.id);

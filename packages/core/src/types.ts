@@ -269,6 +269,8 @@ export interface CallOptions {
   code?: 'registry' | 'package' | 'auto';
   /** Options handed to `createExtensionPack` (load only). */
   options?: Record<string, unknown>;
+  /** Revalidate the indexes this call reads now, ignoring `cacheDuration` (one cheap revision check each). */
+  refresh?: boolean;
 }
 
 /** Narrows `list` and `search`. */

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { createPersonaLoader, createRegistry, toExtensionManifest } from '../src/index.js';
 import { countingSource, pageRegistry, tempDir, writeTree } from './helpers.js';
 
-async function setup() {
+async function setup(dirOut?: { dir?: string }) {
   const dir = await writeTree(pageRegistry());
+  if (dirOut) dirOut.dir = dir;
   const registry = await createRegistry(
     { registries: { corp: { type: 'dir', location: dir, verified: true } }, defaultRegistries: { tool: 'corp', persona: 'corp' }, cacheSettings: { directory: await tempDir() } },
     { sources: [countingSource('dir').adapter], env: {} },
@@ -32,6 +33,24 @@ describe('AgentOS integration', () => {
     });
     const run = (descriptor.payload as { execute: (a: unknown) => Promise<{ output: string }> }).execute;
     expect((await run({ text: 'hi' })).output).toBe('hi?');
+  });
+
+  it('refreshPersonas asks the registry again, within cacheDuration, and picks up a new persona', async () => {
+    const where: { dir?: string } = {};
+    const loader = createPersonaLoader(await setup(where));
+    await loader.initialize();
+    expect((await loader.loadAllPersonaDefinitions()).map((p) => p.id)).toEqual(['com.test.helper']);
+    const files = pageRegistry();
+    const index = files['registry.json'] as { personas: { curated: Array<Record<string, unknown>> } };
+    index.personas.curated.push({ id: 'com.test.writer', name: 'Writer', version: '1.0.0', path: 'personas/writer' });
+    files['registry/personas/writer/manifest.json'] = { id: 'com.test.writer', name: 'Writer', version: '1.0.0' };
+    files['registry/personas/writer/SOUL.md'] = '---\nid: com.test.writer\nname: Writer\nversion: 1.0.0\n---\nYou write.\n';
+    await writeTree(files, where.dir);
+    // Within cacheDuration (1 h) the loader keeps what it has…
+    expect((await loader.loadAllPersonaDefinitions()).map((p) => p.id)).toEqual(['com.test.helper']);
+    // …until asked to refresh.
+    await loader.refreshPersonas();
+    expect((await loader.loadAllPersonaDefinitions()).map((p) => p.id).sort()).toEqual(['com.test.helper', 'com.test.writer']);
   });
 
   it('createPersonaLoader answers the four IPersonaLoader methods', async () => {
