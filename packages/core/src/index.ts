@@ -33,6 +33,7 @@ export { copyDirectory, hashDirectory, scanTree, type TreeScan } from './tree.js
 export { DEFAULT_ARCHIVE_LIMITS, type ExtractOptions, type ExtractResult, extractTarball } from './archive.js';
 export { createDeterministicTarball, DETERMINISTIC_MTIME, type DeterministicTarballOptions } from './archive-pack.js';
 export {
+  abortableSleep,
   createHttpClient,
   DEFAULT_HTTP_RETRIES,
   DEFAULT_HTTP_TIMEOUTS,
@@ -57,6 +58,6 @@ export {
   type ToExtensionManifestOptions,
   toExtensionManifest,
 } from './agentos.js';
-export { isNetworkErrorCode } from './source-errors.js';
+export { isNetworkErrorCode, untilAborted } from './source-errors.js';
 export { INSTALL_RECORD, type InstallRecord } from './install.js';
 export { loadPersona, parseSoul, type SoulDocument } from './persona.js';

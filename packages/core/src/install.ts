@@ -17,10 +17,11 @@ import { dirname, join, resolve } from 'node:path';
 import semver from 'semver';
 import type { InstalledPackage, SourceAdapter } from './contract.js';
 import { isRegistryError, RegistryError } from './errors.js';
+import { abortableSleep } from './http/retry.js';
 import type { PackageJson } from './manifest.js';
 import { PACKAGES_KEY } from './package-service.js';
 import type { Runtime } from './runtime.js';
-import { abortError, toRegistryError } from './source-errors.js';
+import { abortError, toRegistryError, untilAborted } from './source-errors.js';
 import { isInside } from './paths.js';
 import { copyDirectory } from './tree.js';
 import type { FetchedEntry } from './types.js';
@@ -194,7 +195,7 @@ export class DependencyInstaller {
         throw toRegistryError(error, fetched.registry, `installing the dependencies of ${fetched.id}`);
       }
     });
-    return signal ? untilAborted(shared, signal, `Installing the dependencies of ${fetched.id}`, fetched.registry) : shared;
+    return signal ? untilAborted(shared, signal, () => abortError(signal, `Installing the dependencies of ${fetched.id}`, fetched.registry)) : shared;
   }
 
   /** `E_POLICY` for a dependency or peer that is not a package name, or a dependency spec from outside the registry. */
@@ -382,7 +383,7 @@ export class DependencyInstaller {
             .then(() => rm(trash, { recursive: true, force: true }))
             .catch(() => undefined);
         } else {
-          await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+          await abortableSleep(50 * 2 ** attempt, undefined);
         }
       }
     }
@@ -397,23 +398,4 @@ async function linkPeer(dir: string, name: string, hostCopy: string): Promise<vo
   await rm(link, { recursive: true, force: true });
   await mkdir(dirname(link), { recursive: true });
   await symlink(hostCopy, link, 'junction');
-}
-
-/** Waits for shared work, but rejects with `E_ABORTED` as soon as this caller's signal fires. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal, what: string, registry: string): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortError(signal, what, registry));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal, what, registry));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

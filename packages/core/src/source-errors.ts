@@ -51,6 +51,28 @@ export function abortError(signal: AbortSignal, what: string, registry?: string)
   return new RegistryError('E_ABORTED', `${what} was aborted.`, { registry, cause: signal.reason });
 }
 
+/**
+ * `promise`, or the error `onAbort()` makes as soon as `signal` fires, whichever comes first. For a caller that waits
+ * on work it shares with others: giving up must not cancel the work, only this caller's wait.
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal, onAbort: () => Error): Promise<T> {
+  if (signal.aborted) return Promise.reject(onAbort());
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(onAbort());
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', abort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', abort);
+        reject(error);
+      },
+    );
+  });
+}
+
 /** Errors that mean "the source could not answer now", for which a cached copy may be served stale. */
 export function isTransient(error: RegistryError): boolean {
   return error.code === 'E_UNREACHABLE' || error.code === 'E_RATE_LIMIT';

@@ -1,4 +1,5 @@
 import { open, readFile, rm, stat } from 'node:fs/promises';
+import { abortableSleep } from '@agentos-registry/core';
 
 /** A lock older than this is taken over even if its process seems alive (pid reuse, a hung process). */
 const STALE_AFTER_MS = 10 * 60_000;
@@ -74,16 +75,9 @@ async function isStale(file: string): Promise<boolean> {
   }
 }
 
+/** Waits `ms`; aborting rejects with the signal's reason, as every step of the lock does. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+  return abortableSleep(ms, signal).catch(() => {
+    throw signal.reason;
   });
 }

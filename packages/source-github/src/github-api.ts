@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { type HttpClient, isRegistryError, type Logger, RegistryError } from '@agentos-registry/core';
+import { abortableSleep, type HttpClient, isRegistryError, type Logger, RegistryError } from '@agentos-registry/core';
 import { Octokit } from '@octokit/rest';
 import { judgeFailure, type RequestScope } from './github-errors.js';
 import type { ResolvedGitHubLocation } from './location.js';
@@ -291,17 +291,9 @@ export function throwIfAborted(signal: AbortSignal, registry: string, action: st
   if (signal.aborted) throw abortError(registry, action, signal.reason);
 }
 
+/** Waits `ms` before a retry; aborting rejects with `E_ABORTED` for this action. */
 function sleep(ms: number, signal: AbortSignal, registry: string, action: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(abortError(registry, action, signal.reason));
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortError(registry, action, signal.reason));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+  return abortableSleep(ms, signal).catch(() => {
+    throw abortError(registry, action, signal.reason);
   });
 }

@@ -1,6 +1,6 @@
 import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { type Logger, RegistryError, safeJoin } from '@agentos-registry/core';
+import { type Logger, RegistryError, safeJoin, untilAborted } from '@agentos-registry/core';
 import { abortError, type GitHubApi, type TreeEntry, throwIfAborted } from './github-api.js';
 
 /**
@@ -102,23 +102,4 @@ export class PerEntryReader {
     };
     await Promise.all(Array.from({ length: Math.min(PARALLEL_BLOBS, blobs.length) }, worker));
   }
-}
-
-/** `promise`, or the error of `onAbort()` as soon as `signal` fires, whichever comes first. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal, onAbort: () => Error): Promise<T> {
-  if (signal.aborted) return Promise.reject(onAbort());
-  return new Promise<T>((resolve, reject) => {
-    const abort = () => reject(onAbort());
-    signal.addEventListener('abort', abort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', abort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', abort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -3,10 +3,8 @@
  * registry folder holds no built code; core calls this to put `package@version`'s files into a folder it owns, with
  * the registry settings it chooses (this npm registry's, or the user's `.npmrc` for a registry served from git).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { RegistryError } from '@agentos-registry/core';
+import { withNpmCache } from './npm-cache.js';
 import { resolveNpmSettings } from './npm-config.js';
 import { extractInto, type FetchContext, resolvePackage } from './package-fetch.js';
 import { isExactVersion, parsePackageSpec } from './package-spec.js';
@@ -83,14 +81,11 @@ export async function fetchPackageCode(options: FetchPackageCodeOptions): Promis
     authenticated: settings.authenticated,
     signal: options.signal,
   };
-  const temporaryCache = options.cacheDir ? undefined : await mkdtemp(join(tmpdir(), 'agentos-npm-cache-'));
-  try {
-    const pacoteOptions = { ...settings.options, cache: options.cacheDir ?? join(temporaryCache!, '_cacache') };
+  return withNpmCache(options.cacheDir, async (cache) => {
+    const pacoteOptions = { ...settings.options, cache };
     // An exact version never changes, so a cached packument is good enough; a tag or range may have moved.
     const pkg = await resolvePackage(pacoteOptions, context, !isExactVersion(spec.selector));
     await extractInto(pkg, options.destination, pacoteOptions, context);
     return { name: pkg.name, version: pkg.version, integrity: pkg.integrity, resolved: pkg.resolved };
-  } finally {
-    if (temporaryCache) await rm(temporaryCache, { recursive: true, force: true });
-  }
+  });
 }

@@ -4,13 +4,13 @@
  * go through the same cache as extension code. Install scripts are off except for packages the caller names; peer
  * dependencies are never installed (the host application provides them; core links them in).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InstalledPackage, InstallResult, Logger } from '@agentos-registry/core';
 import { RegistryError } from '@agentos-registry/core';
 import { type ArboristNode, arborist } from './arborist.js';
 import { defaultRegistry, type NpmSettings, resolveNpmSettings } from './npm-config.js';
+import { withNpmCache } from './npm-cache.js';
 import { toNpmError } from './npm-errors.js';
 
 /** What {@link installDependencies} needs. Only `dir` is required. */
@@ -161,13 +161,23 @@ export async function installDependencies(options: InstallDependenciesOptions): 
     }
   };
   aborted();
-  const temporaryCache = options.cacheDir ? undefined : await mkdtemp(join(tmpdir(), 'agentos-npm-cache-'));
   await checkLockfiles(options.dir, settings, registryName);
+  return withNpmCache(options.cacheDir, (cache) => install(options, settings, registryName, cache, aborted));
+}
+
+/** The install itself, with npm's cache folder chosen. */
+async function install(
+  options: InstallDependenciesOptions,
+  settings: NpmSettings,
+  registryName: string,
+  cache: string,
+  aborted: () => void,
+): Promise<InstallResult> {
   const Arborist = arborist();
   const common = {
     ...settings.options,
     path: options.dir,
-    cache: options.cacheDir ?? join(temporaryCache!, '_cacache'),
+    cache,
     offline: options.offline === true,
     // Peers belong to the host application: never install them, neither the extension's nor its dependencies'.
     legacyPeerDeps: true,
@@ -186,63 +196,59 @@ export async function installDependencies(options: InstallDependenciesOptions): 
   };
   const allowed = options.allowScripts ?? [];
   const mayRun = (name: string) => allowed === true || allowed.includes(name);
+  let tree: Awaited<ReturnType<InstanceType<typeof Arborist>['reify']>>;
   try {
-    let tree: Awaited<ReturnType<InstanceType<typeof Arborist>['reify']>>;
-    try {
-      tree = await new Arborist({ ...common, ignoreScripts: true }).reify({ save: false });
-    } catch (error) {
-      const code = (error as { code?: string })?.code ?? '';
-      const kind = /^EALLOW(GIT|REMOTE|FILE|DIRECTORY)$/.exec(code)?.[1];
-      if (kind) {
-        const what = { GIT: 'a git repository', REMOTE: 'a tarball URL', FILE: 'a local file', DIRECTORY: 'a local folder' }[kind as 'GIT' | 'REMOTE' | 'FILE' | 'DIRECTORY'];
-        throw new RegistryError(
-          'E_POLICY',
-          `A package in the dependency tree depends on ${what} instead of a version on the package registry (npm refused it: ${code}). Extensions install from the configured npm registry only: publish that dependency there, and depend on a version range.`,
-          { registry: registryName, cause: error, details: { refused: kind.toLowerCase() } },
-        );
-      }
-      const spec = failedSpec(error);
-      const missing = dependencyMissing(error, spec, settings.registry, registryName);
-      if (missing) throw missing;
-      throw toNpmError(error, {
-        registry: registryName,
-        ...spec,
-        registryUrl: settings.registry,
-        authenticated: settings.authenticated,
-        action: 'Installing',
-        signal: options.signal,
-      });
+    tree = await new Arborist({ ...common, ignoreScripts: true }).reify({ save: false });
+  } catch (error) {
+    const code = (error as { code?: string })?.code ?? '';
+    const kind = /^EALLOW(GIT|REMOTE|FILE|DIRECTORY)$/.exec(code)?.[1];
+    if (kind) {
+      const what = { GIT: 'a git repository', REMOTE: 'a tarball URL', FILE: 'a local file', DIRECTORY: 'a local folder' }[kind as 'GIT' | 'REMOTE' | 'FILE' | 'DIRECTORY'];
+      throw new RegistryError(
+        'E_POLICY',
+        `A package in the dependency tree depends on ${what} instead of a version on the package registry (npm refused it: ${code}). Extensions install from the configured npm registry only: publish that dependency there, and depend on a version range.`,
+        { registry: registryName, cause: error, details: { refused: kind.toLowerCase() } },
+      );
     }
-    aborted();
-    const placed = [...tree.inventory.values()].filter((node) => !node.isRoot && !node.isLink);
-    const packages: InstalledPackage[] = placed
-      .map((node) => ({ name: node.packageName, version: node.version, path: node.location, ...(node.integrity ? { integrity: node.integrity } : {}) }))
-      .sort((a, b) => a.path.localeCompare(b.path));
-    // Names are only trusted for what the registry served (its name is the registry's, checked by its integrity).
-    const fromRegistry = (node: ArboristNode) => typeof node.resolved === 'string' && /^https?:\/\//.test(node.resolved) && Boolean(node.integrity);
-    const scripted = placed.filter((node) => hasInstallScript(node) && mayRun(node.packageName) && fromRegistry(node));
-    const skipped = placed.filter((node) => hasInstallScript(node) && !mayRun(node.packageName)).map((node) => node.packageName);
-    if (skipped.length > 0) {
-      options.logger?.info?.(`install scripts not run (not allowed): ${[...new Set(skipped)].join(', ')}`);
-    }
-    if (scripted.length > 0) {
-      const runner = new Arborist({ ...common, ignoreScripts: false });
-      const actual = await runner.loadActual();
-      const wanted = new Set(scripted.map((node) => node.location));
-      const nodes = [...actual.inventory.values()].filter((node) => wanted.has(node.location));
-      try {
-        await runner.rebuild({ nodes });
-      } catch (error) {
-        const err = error as { pkgid?: string; event?: string; message?: string };
-        throw new RegistryError(
-          'E_LOAD',
-          `The ${err.event ?? 'install'} script of ${err.pkgid ?? 'an allowed dependency'} failed: ${err.message ?? String(error)}. Fix the package, or stop allowing its scripts.`,
-          { registry: registryName, cause: error },
-        );
-      }
-    }
-    return { packages, scriptsRan: [...new Set(scripted.map((node) => node.packageName))].sort() };
-  } finally {
-    if (temporaryCache) await rm(temporaryCache, { recursive: true, force: true });
+    const spec = failedSpec(error);
+    const missing = dependencyMissing(error, spec, settings.registry, registryName);
+    if (missing) throw missing;
+    throw toNpmError(error, {
+      registry: registryName,
+      ...spec,
+      registryUrl: settings.registry,
+      authenticated: settings.authenticated,
+      action: 'Installing',
+      signal: options.signal,
+    });
   }
+  aborted();
+  const placed = [...tree.inventory.values()].filter((node) => !node.isRoot && !node.isLink);
+  const packages: InstalledPackage[] = placed
+    .map((node) => ({ name: node.packageName, version: node.version, path: node.location, ...(node.integrity ? { integrity: node.integrity } : {}) }))
+    .sort((a, b) => a.path.localeCompare(b.path));
+  // Names are only trusted for what the registry served (its name is the registry's, checked by its integrity).
+  const fromRegistry = (node: ArboristNode) => typeof node.resolved === 'string' && /^https?:\/\//.test(node.resolved) && Boolean(node.integrity);
+  const scripted = placed.filter((node) => hasInstallScript(node) && mayRun(node.packageName) && fromRegistry(node));
+  const skipped = placed.filter((node) => hasInstallScript(node) && !mayRun(node.packageName)).map((node) => node.packageName);
+  if (skipped.length > 0) {
+    options.logger?.info?.(`install scripts not run (not allowed): ${[...new Set(skipped)].join(', ')}`);
+  }
+  if (scripted.length > 0) {
+    const runner = new Arborist({ ...common, ignoreScripts: false });
+    const actual = await runner.loadActual();
+    const wanted = new Set(scripted.map((node) => node.location));
+    const nodes = [...actual.inventory.values()].filter((node) => wanted.has(node.location));
+    try {
+      await runner.rebuild({ nodes });
+    } catch (error) {
+      const err = error as { pkgid?: string; event?: string; message?: string };
+      throw new RegistryError(
+        'E_LOAD',
+        `The ${err.event ?? 'install'} script of ${err.pkgid ?? 'an allowed dependency'} failed: ${err.message ?? String(error)}. Fix the package, or stop allowing its scripts.`,
+        { registry: registryName, cause: error },
+      );
+    }
+  }
+  return { packages, scriptsRan: [...new Set(scripted.map((node) => node.packageName))].sort() };
 }

@@ -10,15 +10,8 @@ import type {
 
 // ── JSON shapes ───────────────────────────────────────────────────────────────────────────────────────────────────
 
-export interface ListedJson {
-  registry: string;
-  id: string;
-  name: string;
-  version: string;
-  tier: string;
-  kinds: string[];
-  verified: boolean;
-}
+/** A row of `list --json` / `search --json`: the public fields of a listed entry. */
+export type ListedJson = Pick<ListedEntry, 'registry' | 'id' | 'name' | 'version' | 'tier' | 'kinds' | 'verified'>;
 
 export function listedJson(entries: readonly ListedEntry[]): ListedJson[] {
   return entries.map((e) => ({

@@ -2,5 +2,5 @@
 export { createHttpClient, DEFAULT_HTTP_RETRIES, DEFAULT_HTTP_TIMEOUTS, MAX_REDIRECTS } from './client.js';
 export { isLoopbackHost } from './loopback.js';
 export { matchesNoProxy } from './proxy.js';
-export { parseRetryAfter } from './retry.js';
+export { abortableSleep, parseRetryAfter } from './retry.js';
 export type { HttpClient, HttpClientOptions, HttpCredentials, HttpRequestOptions, HttpResponse, HttpTimeouts } from './types.js';
