@@ -265,7 +265,7 @@ export class DependencyInstaller {
     await this.sweep();
     const temp = join(this.root, `.tmp-${randomBytes(6).toString('hex')}`);
     try {
-      await copyDirectory(fetched.dir, temp);
+      await copyDirectory(fetched.dir, temp, { registry: fetched.registry });
       let packages: InstalledPackage[] = [];
       let scriptsRan: string[] = [];
       if (Object.keys(wanted.dependencies).length > 0) {
