@@ -4,16 +4,17 @@
  * destination, by any path, link or trick, and a hostile archive fails loudly instead of being half-trusted.
  *
  * tar's own extractor strips dangerous paths with a warning and carries on; a registry that serves such an archive
- * is broken or hostile, so we parse with tar and write every entry ourselves, refusing instead of repairing.
+ * is broken or hostile, so we parse with tar and hand every entry to core's tree writer (`tree-writer.ts`), which
+ * refuses instead of repairing. This file adds only what is particular to archives: strip/subdir, limits, entry types.
  */
-import { constants, type Stats } from 'node:fs';
-import { copyFile, lstat, mkdir, open, symlink, unlink } from 'node:fs/promises';
+import { lstat, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Parser, type ReadEntry } from 'tar';
 import { RegistryError } from './errors.js';
 import { normalizeRelativePath } from './paths.js';
 import { toRegistryError } from './source-errors.js';
+import { TreeWriter } from './tree-writer.js';
 
 /** Default limits of `extractTarball`: what one registry entry may reasonably hold. */
 export const DEFAULT_ARCHIVE_LIMITS = { maxBytes: 1024 ** 3, maxEntries: 100_000 } as const;
@@ -43,7 +44,8 @@ export interface ExtractResult {
 }
 
 /**
- * Why a symlink at `linkPath` (relative to the extraction root, `/`-separated) pointing at `target` is unsafe, or
+ * The strict text rule `createDeterministicTarball` packs by (extraction judges links by their real path instead, in
+ * the tree writer). Why a symlink at `linkPath` (relative to the root, `/`-separated) pointing at `target` is unsafe, or
  * `undefined` when it is fine. Accepted targets are relative, with `..` segments only at the start and no more of them
  * than the link is deep. The "only at the start" rule matters: in `a/../..` the `..` after `a` climbs from wherever
  * `a` points, and if `a` is itself a symlink that may be outside; leading `..` segments climb through real folders.
@@ -66,23 +68,8 @@ export function symlinkTargetProblem(linkPath: string, target: string): string |
   return undefined;
 }
 
-async function lstatOrNull(path: string): Promise<Stats | null> {
-  try {
-    return await lstat(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-}
-
-// O_NOFOLLOW: even if a check were missed, opening a file never follows a symlink at the final component.
-// O_EXCL: the file must not exist, so nothing is written into something that was already there.
-const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
-
-/** The state of one extraction: what was written, and the checks that use it. */
+/** The state of one extraction: limits, the mapping of archive paths, and the tree writer that applies the rules. */
 class Extraction {
-  files = 0;
-  bytes = 0;
   entries = 0;
   current: ReadEntry | undefined;
   readonly #root: string;
@@ -91,11 +78,7 @@ class Extraction {
   readonly #registry: string | undefined;
   readonly #maxBytes: number;
   readonly #maxEntries: number;
-  // Folders known to be real folders (not links) inside the root; a folder never turns into a link later, since
-  // replacing a folder is refused.
-  readonly #folders = new Set<string>(['']);
-  // Regular files this extraction wrote: the only things a hard link may point at.
-  readonly #written = new Set<string>();
+  readonly #writer: TreeWriter;
 
   constructor(root: string, options: ExtractOptions) {
     this.#root = root;
@@ -105,6 +88,16 @@ class Extraction {
     this.#subdir = subdir === '' ? [] : subdir.split('/');
     this.#maxBytes = options.maxBytes ?? DEFAULT_ARCHIVE_LIMITS.maxBytes;
     this.#maxEntries = options.maxEntries ?? DEFAULT_ARCHIVE_LIMITS.maxEntries;
+    // replaceFiles: a later copy of the same file replaces the earlier one, as tar does for appended archives.
+    this.#writer = new TreeWriter(root, { registry: options.registry, unsafe: (entry, why) => this.unsafe(entry, why), replaceFiles: true });
+  }
+
+  get files(): number {
+    return this.#writer.files;
+  }
+
+  get bytes(): number {
+    return this.#writer.bytes;
   }
 
   unsafe(entry: string, why: string): RegistryError {
@@ -160,16 +153,19 @@ class Extraction {
     switch (entry.type) {
       case 'Directory':
       case 'GNUDumpDir':
-        await this.#folder(rel.split('/'), entry.path);
+        await this.#writer.folder(rel, entry.path);
         entry.resume();
         return;
       case 'File':
       case 'OldFile':
       case 'ContiguousFile':
-        await this.#file(rel, entry);
+        if (this.bytes + (entry.size ?? 0) > this.#maxBytes) throw this.#limit('bytes', this.#maxBytes, 'maxBytes');
+        // Only the executable bit survives: setuid, sticky and group-write bits from an archive are never wanted.
+        await this.#writer.file(rel, this.#counted(entry), { executable: ((entry.mode ?? 0) & 0o111) !== 0, label: entry.path });
         return;
       case 'SymbolicLink':
-        await this.#symlink(rel, entry.path, entry.linkpath ?? '');
+        // Created by finish(), after every file, once it is known to stay inside the root.
+        this.#writer.symlink(rel, entry.linkpath ?? '', entry.path);
         entry.resume();
         return;
       case 'Link':
@@ -185,60 +181,14 @@ class Extraction {
     }
   }
 
-  /** Makes sure every folder of `parts` exists as a real folder, refusing to go through a symlink or a file. */
-  async #folder(parts: string[], entry: string): Promise<void> {
-    let rel = '';
-    for (const part of parts) {
-      rel = rel === '' ? part : `${rel}/${part}`;
-      if (this.#folders.has(rel)) continue;
-      const abs = join(this.#root, rel);
-      const stat = await lstatOrNull(abs);
-      if (!stat) await mkdir(abs, { mode: 0o755 });
-      else if (stat.isSymbolicLink()) throw this.unsafe(entry, `would be written through the symlink "${rel}" (a write-through-symlink attack)`);
-      else if (!stat.isDirectory()) throw this.unsafe(entry, `needs "${rel}" to be a folder, but the archive made it a file`);
-      this.#folders.add(rel);
-    }
-  }
-
-  /** Prepares the path of a new file or link: its folders exist, and nothing but an earlier file is in the way. */
-  async #place(rel: string, entry: string): Promise<string> {
-    const parts = rel.split('/');
-    await this.#folder(parts.slice(0, -1), entry);
-    const abs = join(this.#root, ...parts);
-    const existing = await lstatOrNull(abs);
-    if (existing?.isSymbolicLink()) throw this.unsafe(entry, 'would replace a symlink of the same name written earlier (a write-through-symlink attack)');
-    if (existing?.isDirectory()) throw this.unsafe(entry, 'would replace a folder of the same name');
-    // A later copy of the same file replaces the earlier one, as tar does for appended archives.
-    if (existing) await unlink(abs);
-    return abs;
-  }
-
-  async #file(rel: string, entry: ReadEntry): Promise<void> {
-    if (this.bytes + (entry.size ?? 0) > this.#maxBytes) throw this.#limit('bytes', this.#maxBytes, 'maxBytes');
-    const abs = await this.#place(rel, entry.path);
-    // Only the executable bit survives: setuid, sticky and group-write bits from an archive are never wanted.
-    const mode = ((entry.mode ?? 0) & 0o111) !== 0 ? 0o755 : 0o644;
-    const handle = await open(abs, CREATE_FLAGS, mode);
+  /** The entry's bytes, stopped with the `maxBytes` error as soon as the total passes it. */
+  async *#counted(entry: ReadEntry): AsyncIterable<Buffer> {
     let written = 0;
-    try {
-      for await (const chunk of entry as AsyncIterable<Buffer>) {
-        written += chunk.length;
-        if (this.bytes + written > this.#maxBytes) throw this.#limit('bytes', this.#maxBytes, 'maxBytes');
-        await handle.write(chunk);
-      }
-    } finally {
-      await handle.close();
+    for await (const chunk of entry as AsyncIterable<Buffer>) {
+      written += chunk.length;
+      if (this.bytes + written > this.#maxBytes) throw this.#limit('bytes', this.#maxBytes, 'maxBytes');
+      yield chunk;
     }
-    this.bytes += written;
-    this.files += 1;
-    this.#written.add(rel);
-  }
-
-  async #symlink(rel: string, entry: string, target: string): Promise<void> {
-    const problem = symlinkTargetProblem(rel, target);
-    if (problem) throw this.unsafe(entry, problem);
-    const abs = await this.#place(rel, entry);
-    await symlink(target.replace(/\\/g, '/'), abs);
   }
 
   /** Hard links are written as copies of a file this extraction already wrote; anything else is refused. */
@@ -249,19 +199,15 @@ class Extraction {
     } catch {
       throw this.unsafe(entry, `is a hard link to "${target}", outside the extraction root`);
     }
-    if (targetRel === null || !this.#written.has(targetRel)) {
-      throw this.unsafe(entry, `is a hard link to "${target}", which is not a file extracted earlier from this archive`);
-    }
-    const from = join(this.#root, ...targetRel.split('/'));
-    const stat = await lstat(from);
-    if (!stat.isFile()) throw this.unsafe(entry, `is a hard link to "${target}", which is not a regular file`);
-    if (this.bytes + stat.size > this.#maxBytes) throw this.#limit('bytes', this.#maxBytes, 'maxBytes');
-    const abs = await this.#place(rel, entry);
-    // A copy, not a link: two names for one inode would let a later write to one change the other in the cache.
-    await copyFile(from, abs, constants.COPYFILE_EXCL);
-    this.bytes += stat.size;
-    this.files += 1;
-    this.#written.add(rel);
+    if (targetRel === null) throw this.unsafe(entry, `is a hard link to "${target}", which is not a file extracted earlier from this archive`);
+    const size = (await lstat(join(this.#root, ...targetRel.split('/'))).catch(() => undefined))?.size ?? 0;
+    if (this.bytes + size > this.#maxBytes) throw this.#limit('bytes', this.#maxBytes, 'maxBytes');
+    await this.#writer.copyOf(rel, targetRel, entry);
+  }
+
+  /** Creates the links, last. */
+  finish(): Promise<unknown> {
+    return this.#writer.finish();
   }
 }
 
@@ -361,11 +307,15 @@ export async function extractTarball(input: Readable | Uint8Array, destination: 
       }
     });
     parser.on('end', () => {
-      void chain.then(() => {
-        if (failure) return;
-        signal?.removeEventListener('abort', onAbort);
-        resolvePromise({ files: job.files, bytes: job.bytes });
-      });
+      chain = chain
+        .then(async () => {
+          if (failure) return;
+          if (signal?.aborted) throw abortError(registry, signal.reason);
+          await job.finish();
+          signal?.removeEventListener('abort', onAbort);
+          resolvePromise({ files: job.files, bytes: job.bytes });
+        })
+        .catch((error: unknown) => fail(writeError(registry, root, error)));
     });
     signal?.addEventListener('abort', onAbort, { once: true });
 

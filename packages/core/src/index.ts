@@ -30,6 +30,8 @@ export { normalizeRelativePath, safeJoin } from './paths.js';
 export { type EntryReference, formatReference, parseReference } from './reference.js';
 export { indexEntrySchema, jsonSchemas, manifestSchema, personaSchema, registryIndexSchema } from './schema.js';
 export { copyDirectory, hashDirectory, scanTree, type TreeScan } from './tree.js';
+export { type TreeFileOptions, TreeWriter, type TreeWriteResult, type TreeWriterOptions } from './tree-writer.js';
+export { type InsideOptions, openRegularFile, readFileInside, realPathInside, writeFileInside } from './entry-files.js';
 export { DEFAULT_ARCHIVE_LIMITS, type ExtractOptions, type ExtractResult, extractTarball } from './archive.js';
 export { createDeterministicTarball, DETERMINISTIC_MTIME, type DeterministicTarballOptions } from './archive-pack.js';
 export {

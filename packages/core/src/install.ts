@@ -12,10 +12,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir, readdir, readFile, realpath, rename, rm, stat, symlink } from 'node:fs/promises';
+import { dirname, join, posix, resolve } from 'node:path';
 import semver from 'semver';
 import type { InstalledPackage, SourceAdapter } from './contract.js';
+import { readFileInside, writeFileInside } from './entry-files.js';
 import { isRegistryError, RegistryError } from './errors.js';
 import { abortableSleep } from './http/retry.js';
 import type { PackageJson } from './manifest.js';
@@ -127,7 +128,8 @@ function sameRecord(record: InstallRecord | undefined, wanted: InstallInputs): b
 
 async function readRecord(dir: string): Promise<InstallRecord | undefined> {
   try {
-    return JSON.parse(await readFile(join(dir, INSTALL_RECORD), 'utf8')) as InstallRecord;
+    const bytes = await readFileInside(dir, INSTALL_RECORD);
+    return bytes === undefined ? undefined : (JSON.parse(bytes.toString('utf8')) as InstallRecord);
   } catch {
     return undefined;
   }
@@ -263,7 +265,7 @@ export class DependencyInstaller {
     await this.sweep();
     const temp = join(this.root, `.tmp-${randomBytes(6).toString('hex')}`);
     try {
-      await copyDirectory(fetched.dir, temp);
+      await copyDirectory(fetched.dir, temp, { registry: fetched.registry });
       let packages: InstalledPackage[] = [];
       let scriptsRan: string[] = [];
       if (Object.keys(wanted.dependencies).length > 0) {
@@ -272,7 +274,8 @@ export class DependencyInstaller {
       for (const [name, peerDir] of Object.entries(wanted.peers)) await linkPeer(temp, name, peerDir);
       const dependencyPeers = await this.linkDependencyPeers(temp, packages, wanted, hostDir);
       const record: InstallRecord = { ...wanted, packages, scriptsRan, ...(Object.keys(dependencyPeers).length > 0 ? { dependencyPeers } : {}) };
-      await writeFile(join(temp, INSTALL_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+      // The folder is a copy of the entry, which may hold a link of this name: it is replaced, never written through.
+      await writeFileInside(temp, INSTALL_RECORD, `${JSON.stringify(record, null, 2)}\n`);
       await this.moveIntoPlace(temp, target, wanted);
       this.rt.logger.info(`installed ${fetched.id}@${fetched.version}: ${packages.length} package(s) in ${target}`, {
         registry: fetched.registry,
@@ -293,7 +296,9 @@ export class DependencyInstaller {
     for (const installed of packages) {
       let pkg: PackageJson;
       try {
-        pkg = JSON.parse(await readFile(join(dir, installed.path, 'package.json'), 'utf8')) as PackageJson;
+        const bytes = await readFileInside(dir, posix.join(installed.path.replace(/\\/g, '/'), 'package.json'));
+        if (bytes === undefined) continue;
+        pkg = JSON.parse(bytes.toString('utf8')) as PackageJson;
       } catch {
         continue;
       }
@@ -317,8 +322,8 @@ export class DependencyInstaller {
     }
     // npm installs from a package.json that names only what the extension needs at run time: its own scripts, dev
     // dependencies and peers are not the installer's business. The original file is put back afterwards.
-    const manifestFile = join(dir, 'package.json');
-    const original = existsSync(manifestFile) ? await readFile(manifestFile) : undefined;
+    // Read and written only as a regular file of the folder: an entry's package.json may be a link.
+    const original = await readFileInside(dir, 'package.json', { registry: fetched.registry, label: `${fetched.entry.path}/package.json` });
     const parsed = original ? (JSON.parse(original.toString('utf8')) as PackageJson) : {};
     const minimal = {
       name: typeof parsed.name === 'string' ? parsed.name : 'agentos-registry-extension',
@@ -327,7 +332,7 @@ export class DependencyInstaller {
       ...(parsed.dependencies ? { dependencies: parsed.dependencies } : {}),
       ...(parsed.optionalDependencies ? { optionalDependencies: parsed.optionalDependencies } : {}),
     };
-    await writeFile(manifestFile, `${JSON.stringify(minimal, null, 2)}\n`);
+    await writeFileInside(dir, 'package.json', `${JSON.stringify(minimal, null, 2)}\n`);
     const store = this.rt.store;
     try {
       return await adapter.installDependencies(
@@ -341,8 +346,8 @@ export class DependencyInstaller {
         },
       );
     } finally {
-      if (original) await writeFile(manifestFile, original);
-      else await rm(manifestFile, { force: true });
+      if (original) await writeFileInside(dir, 'package.json', original);
+      else await rm(join(dir, 'package.json'), { force: true });
     }
   }
 

@@ -4,9 +4,9 @@
  * folder itself for code without dependencies), so its imports resolve to its installed dependencies and to the
  * host's own peers.
  */
-import { existsSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { extname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { regularFileInsideSync } from './entry-files.js';
 import { RegistryError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { PackageJson } from './manifest.js';
@@ -51,7 +51,9 @@ function packageEntry(pkg: PackageJson | undefined): string | undefined {
 /**
  * The module file of an extension folder: manifest `entry`/`entryPoint`, else `package.json` exports/main (where
  * AgentOS packages keep their pack), else a per-extension `entry` of `extensions[]` (one of the `kind` asked for
- * first), else `index.js`. `undefined` when none of them exists; `E_LOAD` when the one that exists is not JavaScript.
+ * first), else `index.js`. `undefined` when none of them exists; `E_LOAD` when the one that exists is not JavaScript;
+ * `E_UNSAFE_PATH` when it leads out of the folder (by its text or through a link) or is not a regular file, since
+ * importing a FIFO would hang the process as surely as reading one.
  */
 export function entryModuleOf(
   dir: string,
@@ -72,7 +74,7 @@ export function entryModuleOf(
     if (!isInside(dir, file)) {
       throw new RegistryError('E_UNSAFE_PATH', `The entry point "${candidate}" of ${what.id} leaves the entry folder.`, { registry: what.registry });
     }
-    if (!existsSync(file)) continue;
+    if (regularFileInsideSync(dir, relative(dir, file), { registry: what.registry, label: `The entry point "${candidate}" of ${what.id}` }) === undefined) continue;
     if (!RUNNABLE.has(extname(file))) {
       throw new RegistryError(
         'E_LOAD',

@@ -3,8 +3,7 @@
  * for those a manifest is built from the index entry and `package.json` (and flagged), because the registry's own
  * index lists them as valid entries and their code is their npm package; refusing them would hide real entries.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFileInside } from './entry-files.js';
 import { RegistryError } from './errors.js';
 import { manifestSchema, parseDocument } from './schema.js';
 import type { ExtensionManifest, IndexEntry, RegistryWarning } from './types.js';
@@ -20,14 +19,14 @@ export interface PackageJson {
   [field: string]: unknown;
 }
 
-export async function readJsonFile(file: string, label: string, registry: string): Promise<unknown | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+/**
+ * The parsed JSON file `name` of the entry folder `dir`, or `undefined` when there is none. Read with
+ * `readFileInside`: a link out of the folder or a FIFO is `E_UNSAFE_PATH`, never followed or waited on.
+ */
+export async function readJsonFile(dir: string, name: string, label: string, registry: string): Promise<unknown | undefined> {
+  const bytes = await readFileInside(dir, name, { registry, label });
+  if (bytes === undefined) return undefined;
+  const text = bytes.toString('utf8');
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -49,8 +48,8 @@ export interface ReadManifestResult {
 /** Reads (or, lacking `manifest.json`, builds) the manifest of a fetched entry and notes drift from the index. */
 export async function readEntryManifest(dir: string, entry: IndexEntry, registry: string): Promise<ReadManifestResult> {
   const label = `${entry.path}/manifest.json`;
-  const packageJson = (await readJsonFile(join(dir, 'package.json'), `${entry.path}/package.json`, registry)) as PackageJson | undefined;
-  const raw = await readJsonFile(join(dir, 'manifest.json'), label, registry);
+  const packageJson = (await readJsonFile(dir, 'package.json', `${entry.path}/package.json`, registry)) as PackageJson | undefined;
+  const raw = await readJsonFile(dir, 'manifest.json', label, registry);
   const warnings: RegistryWarning[] = [];
   let manifest: ExtensionManifest;
   let synthesized = false;

@@ -3,10 +3,8 @@
  * body). Either way the result is validated for the fields AgentOS requires (`id`, `name`, `version`,
  * `baseSystemPrompt`); unknown fields are kept.
  */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseDocument as parseYaml } from 'yaml';
+import { readFileInside } from './entry-files.js';
 import { RegistryError } from './errors.js';
 import { readJsonFile } from './manifest.js';
 import { parseDocument, personaSchema } from './schema.js';
@@ -54,25 +52,26 @@ export function parseSoul(text: string, where: { file: string; registry: string 
 /**
  * Reads the persona of a fetched persona entry: `persona.json` when present, else `SOUL.md`, whose front matter
  * gives the fields and whose body is the `baseSystemPrompt` (unless the front matter sets one). Fields the front
- * matter leaves out (`id`, `name`, `version`) are taken from the folder's `manifest.json`.
+ * matter leaves out (`id`, `name`, `version`) are taken from the folder's `manifest.json`. Both files are read only
+ * as regular files inside the folder (`E_UNSAFE_PATH` for a link out of it, a FIFO or a device).
  */
 export async function loadPersona(fetched: FetchedEntry): Promise<PersonaDefinition> {
   const base = fetched.entry.path;
   const jsonLabel = `${base}/persona.json`;
-  const soulFile = join(fetched.dir, 'SOUL.md');
-  const raw = await readJsonFile(join(fetched.dir, 'persona.json'), jsonLabel, fetched.registry);
+  const raw = await readJsonFile(fetched.dir, 'persona.json', jsonLabel, fetched.registry);
   if (raw !== undefined) {
     return parseDocument(personaSchema, raw, { file: jsonLabel, registry: fetched.registry, label: `${jsonLabel} in registry "${fetched.registry}"` }) as PersonaDefinition;
   }
   const soulLabel = `${base}/SOUL.md`;
-  if (!existsSync(soulFile)) {
+  const soul = await readFileInside(fetched.dir, 'SOUL.md', { registry: fetched.registry, label: soulLabel });
+  if (soul === undefined) {
     throw new RegistryError(
       'E_MANIFEST_MISSING',
       `${base} in registry "${fetched.registry}" holds no persona: a persona folder holds persona.json, or SOUL.md (YAML front matter and a Markdown body).`,
       { registry: fetched.registry, details: { file: jsonLabel } },
     );
   }
-  const { frontMatter, body } = parseSoul(await readFile(soulFile, 'utf8'), { file: soulLabel, registry: fetched.registry });
+  const { frontMatter, body } = parseSoul(soul.toString('utf8'), { file: soulLabel, registry: fetched.registry });
   const fromManifest = fetched.manifestSynthesized ? {} : { id: fetched.manifest.id, name: fetched.manifest.name, version: fetched.manifest.version };
   const persona = {
     ...Object.fromEntries(Object.entries(fromManifest).filter(([, value]) => typeof value === 'string' && value !== '')),

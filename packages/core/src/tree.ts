@@ -1,14 +1,15 @@
 /**
- * Walking entry folders: one pass that checks safety (no symlink leaves the folder, no device files) and computes
- * the folder's integrity, plus a copier that never follows symlinks. Core runs these on every entry, whatever the
- * source, so a source cannot forget them.
+ * Walking entry folders: one pass that checks safety (every symlink, followed component by component, stays inside
+ * the folder; no FIFOs, sockets or devices) and computes the folder's integrity, plus a copier that writes through
+ * core's tree writer. Core runs these on every entry, whatever the source, so a source cannot forget them.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { copyFile, lstat, mkdir, readdir, readlink, symlink } from 'node:fs/promises';
-import { dirname, join, posix, resolve } from 'node:path';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import { join, posix, resolve } from 'node:path';
+import { openRegularFile } from './entry-files.js';
 import { RegistryError } from './errors.js';
-import { isInside } from './paths.js';
+import { linkProblem, type TreeNode } from './link-target.js';
+import { TreeWriter } from './tree-writer.js';
 
 export interface TreeScan {
   /** SRI string (`sha512-…`) over the sorted paths, file modes (executable bit), bytes and symlink targets. */
@@ -30,8 +31,10 @@ async function listSorted(dir: string): Promise<string[]> {
 }
 
 /**
- * Checks and hashes a folder. Throws `E_UNSAFE_PATH` for a symlink that is absolute or resolves outside `dir`, and for
- * sockets, FIFOs and devices. Two folders with the same files give the same integrity wherever they live.
+ * Checks and hashes a folder. Throws `E_UNSAFE_PATH` for a symlink that is absolute, that leaves `dir` at any step when
+ * every link on its way is followed (`d/l` → `..` makes `d/l/d/l/../../x` climb out, whatever its text says), or that
+ * is part of a loop, and for sockets, FIFOs and devices. Files are opened without following links or blocking. Two
+ * folders with the same files give the same integrity wherever they live.
  */
 export async function scanTree(dir: string, options: { signal?: AbortSignal; registry?: string } = {}): Promise<TreeScan> {
   const root = resolve(dir);
@@ -45,6 +48,17 @@ export async function scanTree(dir: string, options: { signal?: AbortSignal; reg
       details: { path: rel },
     });
 
+  // What each path is, asked once per scan however many links pass through it.
+  const nodes = new Map<string, Promise<TreeNode>>();
+  const lookup = (path: string): Promise<TreeNode> => {
+    let node = nodes.get(path);
+    if (!node) {
+      node = describe(join(root, ...path.split('/')));
+      nodes.set(path, node);
+    }
+    return node;
+  };
+
   async function walk(abs: string, rel: string): Promise<void> {
     for (const name of await listSorted(abs)) {
       throwIfAborted(options.signal);
@@ -53,19 +67,30 @@ export async function scanTree(dir: string, options: { signal?: AbortSignal; reg
       const stat = await lstat(childAbs);
       if (stat.isSymbolicLink()) {
         const target = await readlink(childAbs);
-        if (target.startsWith('/') || /^[a-zA-Z]:/.test(target) || !isInside(root, resolve(dirname(childAbs), target))) {
-          throw unsafe(childRel, `is a symlink to "${target}", outside the entry`);
-        }
+        const problem = await linkProblem(childRel, target, lookup);
+        if (problem) throw unsafe(childRel, problem);
         hash.update(`l ${childRel}\0${target}\n`);
       } else if (stat.isDirectory()) {
         hash.update(`d ${childRel}\n`);
         await walk(childAbs, childRel);
       } else if (stat.isFile()) {
-        const exec = (stat.mode & 0o111) !== 0 ? 'x' : '-';
-        hash.update(`f ${childRel}\0${exec}${stat.size}\n`);
-        for await (const chunk of createReadStream(childAbs)) hash.update(chunk as Buffer);
-        files += 1;
-        bytes += stat.size;
+        // Opened, not just streamed by name: what is read must be the regular file just checked, not a FIFO put in
+        // its place since (a local registry folder can change while it is scanned).
+        const handle = await openRegularFile(childAbs);
+        if (!handle) throw unsafe(childRel, 'is not a regular file, folder or symlink');
+        try {
+          const exec = (stat.mode & 0o111) !== 0 ? 'x' : '-';
+          hash.update(`f ${childRel}\0${exec}${stat.size}\n`);
+          let size = 0;
+          for await (const chunk of handle.createReadStream({ autoClose: false })) {
+            hash.update(chunk as Buffer);
+            size += (chunk as Buffer).length;
+          }
+          files += 1;
+          bytes += size;
+        } finally {
+          await handle.close();
+        }
       } else {
         throw unsafe(childRel, 'is not a regular file, folder or symlink');
       }
@@ -82,17 +107,49 @@ export async function hashDirectory(dir: string, options: { signal?: AbortSignal
   return (await scanTree(dir, options)).integrity;
 }
 
-/** Copies a folder tree. Symlinks are copied as symlinks and never followed, so a copy cannot pull in outside files. */
-export async function copyDirectory(from: string, to: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-  await mkdir(to, { recursive: true });
-  for (const name of await readdir(from)) {
-    throwIfAborted(options.signal);
-    const src = join(from, name);
-    const dest = join(to, name);
-    const stat = await lstat(src);
-    if (stat.isSymbolicLink()) await symlink(await readlink(src), dest);
-    else if (stat.isDirectory()) await copyDirectory(src, dest, options);
-    else if (stat.isFile()) await copyFile(src, dest);
-    // Anything else (sockets, devices) is left out; scanTree would refuse it anyway.
+/** What a path is on disk, without following a link at its last step. */
+async function describe(abs: string): Promise<TreeNode> {
+  try {
+    const stat = await lstat(abs);
+    if (stat.isSymbolicLink()) return { type: 'link', target: await readlink(abs) };
+    return stat.isDirectory() ? { type: 'folder' } : { type: 'file' };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { type: 'missing' };
+    throw error;
+  }
+}
+
+/**
+ * Copies a folder tree through core's tree writer: files first, never through or over a link, symlinks last and only
+ * those that stay inside (`E_UNSAFE_PATH` otherwise), so a copy cannot pull in outside files or point outside. Only
+ * the executable bit of a file's mode is kept. Sockets, FIFOs and devices are left out (`scanTree` refuses them).
+ */
+export async function copyDirectory(from: string, to: string, options: { signal?: AbortSignal; registry?: string } = {}): Promise<void> {
+  const writer = new TreeWriter(to, { registry: options.registry });
+  await writer.folder('');
+  await copyInto(writer, resolve(from), '', options.signal);
+  await writer.finish();
+}
+
+async function copyInto(writer: TreeWriter, root: string, rel: string, signal: AbortSignal | undefined): Promise<void> {
+  for (const name of await readdir(rel === '' ? root : join(root, rel))) {
+    throwIfAborted(signal);
+    const childRel = rel === '' ? name : `${rel}/${name}`;
+    const abs = join(root, childRel);
+    const stat = await lstat(abs);
+    if (stat.isSymbolicLink()) writer.symlink(childRel, await readlink(abs));
+    else if (stat.isDirectory()) {
+      await writer.folder(childRel);
+      await copyInto(writer, root, childRel, signal);
+    } else if (stat.isFile()) {
+      const handle = await openRegularFile(abs);
+      if (!handle) continue; // replaced by something else since it was listed: not a file to copy
+      try {
+        await writer.file(childRel, handle.createReadStream({ autoClose: false }), { executable: (stat.mode & 0o111) !== 0 });
+      } finally {
+        await handle.close();
+      }
+    }
   }
 }

@@ -107,7 +107,7 @@ class FileRegistrySource implements RegistrySource {
     const from = await resolveEntryFolder(this.root, request.path, ctx.registry);
     throwIfAborted(ctx.signal, ctx.registry, `Copying entry '${request.path}'`);
     try {
-      await copyDirectory(from, request.destination, { signal: ctx.signal });
+      await copyDirectory(from, request.destination, { signal: ctx.signal, registry: ctx.registry });
     } catch (error) {
       // An abort mid-copy is reported like one before it: with this registry's name in the error.
       throwIfAborted(ctx.signal, ctx.registry, `Copying entry '${request.path}'`);

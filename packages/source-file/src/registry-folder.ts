@@ -1,6 +1,6 @@
-import { access, readFile, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, join, sep } from 'node:path';
-import { isRegistryError, RegistryError, safeJoin } from '@agentos-registry/core';
+import { access, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { isRegistryError, readFileInside, RegistryError, realPathInside, safeJoin } from '@agentos-registry/core';
 
 /** Name of the index file at the root of every registry folder. */
 export const INDEX_FILE = 'registry.json';
@@ -61,16 +61,21 @@ export async function assertRegistryFolder(root: string, registry: string): Prom
 }
 
 /**
- * Reads the bytes of `<root>/registry.json`. A missing file gets a message that says what a registry folder must
- * look like and, when `location` points at the `registry/` sub-folder by mistake, which folder was probably meant.
+ * Reads the bytes of `<root>/registry.json`, only as a regular file inside the folder (core's `readFileInside`): a
+ * FIFO, device or link out of the folder is `E_UNSAFE_PATH` at once, never waited on or followed. A missing file gets
+ * a message that says what a registry folder must look like and, when `location` points at the `registry/`
+ * sub-folder by mistake, which folder was probably meant.
  */
 export async function readIndexBytes(root: string, registry: string): Promise<Uint8Array> {
   await assertRegistryFolder(root, registry);
   const file = join(root, INDEX_FILE);
+  let bytes: Uint8Array | undefined;
   try {
-    return await readFile(file);
+    bytes = await readFileInside(root, INDEX_FILE, { registry, label: file });
   } catch (error) {
-    if (!isMissing(error)) throw unreadable(error, file, registry);
+    throw unreadable(error, file, registry);
+  }
+  if (bytes === undefined) {
     const parent = dirname(root);
     const parentHasIndex =
       basename(root) === 'registry' &&
@@ -83,10 +88,10 @@ export async function readIndexBytes(root: string, registry: string): Promise<Ui
       : ` Check that \`location\` points at the root of the registry (the folder holding registry.json and registry/).`;
     throw new RegistryError('E_NOT_FOUND', `The folder of registry '${registry}' has no ${INDEX_FILE}: ${root}.${hint}`, {
       registry,
-      cause: error,
       details: { path: file },
     });
   }
+  return bytes;
 }
 
 /**
@@ -94,28 +99,21 @@ export async function readIndexBytes(root: string, registry: string): Promise<Ui
  *
  * `safeJoin` only sees the text of the path. On a local disk a folder on the way (`registry/curated`, or the entry
  * folder itself) can be a symlink to anywhere, and both `locate` (serving in place) and `materialize` (copying) would
- * follow it. So the real paths are compared too; the root itself may be a symlink (`/opt/agentos/extensions` → a data
- * volume), which is why the comparison is against the root's real path.
+ * follow it. So the real path is compared too, by core's `realPathInside` (the root itself may be a symlink,
+ * `/opt/agentos/extensions` → a data volume: the comparison is against the root's real path).
  */
 export async function resolveEntryFolder(root: string, path: string, registry: string): Promise<string> {
   const joined = safeJoin(root, path, { registry, field: 'path' });
-  let realRoot: string;
-  let realEntry: string;
+  let realEntry: string | undefined;
   try {
-    realRoot = await realpath(root);
-    realEntry = await realpath(joined);
+    realEntry = await realPathInside(root, path, { registry, label: `Entry folder '${path}'` });
   } catch (error) {
-    if (!isMissing(error)) throw unreadable(error, joined, registry);
+    throw unreadable(error, joined, registry);
+  }
+  if (realEntry === undefined) {
     throw new RegistryError(
       'E_NOT_FOUND',
       `Entry folder '${path}' of registry '${registry}' does not exist (${joined}). registry.json lists it: add the folder or fix the entry's \`path\`.`,
-      { registry, cause: error, details: { path } },
-    );
-  }
-  if (realEntry !== realRoot && !realEntry.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep)) {
-    throw new RegistryError(
-      'E_UNSAFE_PATH',
-      `Entry folder '${path}' of registry '${registry}' leads outside the registry folder through a symlink (to ${realEntry}). Replace the symlink with the files themselves.`,
       { registry, details: { path } },
     );
   }

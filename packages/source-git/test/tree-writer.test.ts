@@ -1,4 +1,4 @@
-import { lstat, readFile, readlink, stat } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isRegistryError } from '@agentos-registry/core';
 import { describe, expect, test } from 'vitest';
@@ -54,5 +54,23 @@ describe('writeTree', () => {
     ],
   ])('refuses %s', async (_what, files, code) => {
     expect(await codeOf(writeTree(await tempDir('tree'), files as TreeFile[], read, context))).toBe(code);
+  });
+});
+
+describe('writeTree judges symlinks by where they really lead', () => {
+  test('refuses a symlink that leaves through another symlink of the same tree, and creates no link at all', async () => {
+    const dir = await tempDir('tree');
+    const targets: Record<string, string> = { up: '..', climb: 'd/l/../outside', ok: 'x.js' };
+    const readLinks = async (oids: string[]) => new Map(oids.map((oid) => [oid, Buffer.from(targets[oid] ?? blobs[oid] ?? '')]));
+    const files: TreeFile[] = [
+      { mode: '120000', path: 'd/l', oid: 'up' },
+      { mode: '120000', path: 'evil', oid: 'climb' },
+      { mode: '120000', path: 'fine', oid: 'ok' },
+      { mode: '100644', path: 'x.js', oid: 'o1' },
+    ];
+    const error = await writeTree(dir, files, readLinks, context).catch((e: unknown) => e);
+    expect(isRegistryError(error) && error.code).toBe('E_UNSAFE_PATH');
+    expect(String((error as Error).message)).toContain('"evil"');
+    expect(await readdir(dir)).toEqual(['x.js']);
   });
 });

@@ -1,6 +1,6 @@
-import { lstat, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
 import {
   type ConfigProblem,
   copyDirectory,
@@ -8,8 +8,11 @@ import {
   defineSource,
   extractTarball,
   type HttpClient,
+  isRegistryError,
   type MaterializeRequest,
+  readFileInside,
   RegistryError,
+  realPathInside,
   type RegistrySource,
   type SourceAdapter,
   type SourceCallContext,
@@ -17,7 +20,6 @@ import {
   type SourceCreateContext,
   type SourceFlags,
   type SourceRevision,
-  safeJoin,
 } from '@agentos-registry/core';
 import { ArchiveTrees } from './archive-trees.js';
 import { GitHubApi, type RetryPolicy, throwIfAborted } from './github-api.js';
@@ -205,12 +207,10 @@ class GitHubRegistrySource implements RegistrySource {
       return bytes;
     }
     const root = await this.trees.get(await this.workDir(ctx), revision.id, ctx.signal);
-    try {
-      return await readFile(join(root, 'registry.json'));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw missing();
-      throw error;
-    }
+    // Core's reader: only a regular file inside the extracted revision, never through a link out of it.
+    const bytes = await readFileInside(root, 'registry.json', { registry: ctx.registry });
+    if (!bytes) throw missing();
+    return bytes;
   }
 
   async materialize(request: MaterializeRequest, ctx: SourceCallContext): Promise<void> {
@@ -223,35 +223,29 @@ class GitHubRegistrySource implements RegistrySource {
     const root = await this.trees.get(await this.workDir(ctx), revision.id, ctx.signal);
     const folder = await this.entryFolder(root, path, revision.id, ctx.registry);
     throwIfAborted(ctx.signal, ctx.registry, `fetching '${path}'`);
-    await copyDirectory(folder, destination, { signal: ctx.signal });
+    await copyDirectory(folder, destination, { signal: ctx.signal, registry: ctx.registry });
   }
 
   /**
    * The real folder of an entry inside an extracted revision. The path was checked by core; a symlinked folder on the
-   * way (`registry/curated` → elsewhere) is still compared by real path, so an entry can only come from inside.
+   * way (`registry/curated` → elsewhere) is still compared by real path (core's `realPathInside`), so an entry can
+   * only come from inside.
    */
   private async entryFolder(root: string, path: string, sha: string, registry: string): Promise<string> {
-    const joined = safeJoin(root, path, { registry, field: 'path' });
     const notFound = () =>
       new RegistryError(
         'E_NOT_FOUND',
         `Entry folder '${path}' does not exist in ${this.api.repository} at ${sha.slice(0, 12)} (registry '${registry}'). registry.json lists it: add the folder or fix the entry's \`path\`.`,
         { registry, details: { path } },
       );
-    let real: string;
+    let real: string | undefined;
     try {
-      real = await realpath(joined);
-    } catch {
+      real = await realPathInside(root, path, { registry, label: `Entry folder '${path}'` });
+    } catch (error) {
+      if (isRegistryError(error)) throw error;
       throw notFound();
     }
-    const realRoot = await realpath(root);
-    if (real !== realRoot && !real.startsWith(realRoot + sep)) {
-      throw new RegistryError('E_UNSAFE_PATH', `Entry folder '${path}' of registry '${registry}' leads outside the repository through a symlink.`, {
-        registry,
-        details: { path },
-      });
-    }
-    if (!(await lstat(real)).isDirectory()) throw notFound();
+    if (real === undefined || !(await lstat(real)).isDirectory()) throw notFound();
     return real;
   }
 

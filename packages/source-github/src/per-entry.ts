@@ -1,6 +1,4 @@
-import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { type Logger, RegistryError, safeJoin, untilAborted } from '@agentos-registry/core';
+import { type Logger, RegistryError, TreeWriter, untilAborted } from '@agentos-registry/core';
 import { abortError, type GitHubApi, type TreeEntry, throwIfAborted } from './github-api.js';
 
 /**
@@ -76,30 +74,42 @@ export class PerEntryReader {
         { registry: this.registry, details: { path: folder } },
       );
     }
-    const blobs: Array<{ entry: TreeEntry; target: string }> = [];
+    // Every path goes through core's tree writer: it refuses traversal, duplicates and paths below a link of the
+    // same tree as they are handed over, writes files without following links, and creates the links last, once they
+    // are known to stay inside. Downloads run in parallel; the writer's checks do not depend on their order.
+    const writer = new TreeWriter(destination, {
+      registry: this.registry,
+      unsafe: (path, why) =>
+        new RegistryError('E_UNSAFE_PATH', `Entry folder '${folder}' of registry '${this.registry}': "${path}" ${why}. Ask the registry owner to fix the entry.`, {
+          registry: this.registry,
+          details: { path: folder, file: path },
+        }),
+    });
+    await writer.folder('');
+    const blobs: TreeEntry[] = [];
     for (const entry of tree.entries) {
-      // Paths come from the server: checked like any other path before anything is written.
-      const target = safeJoin(destination, entry.path, { registry: this.registry, field: `path of ${folder}/${entry.path}` });
-      if (entry.type === 'tree') await mkdir(target, { recursive: true });
+      if (entry.type === 'tree') await writer.folder(entry.path);
       else if (entry.type === 'commit') logger.warn(`Registry '${this.registry}': '${folder}/${entry.path}' is a git submodule; it is left out of the entry.`);
-      else if (entry.type === 'blob') blobs.push({ entry, target });
+      else if (entry.type === 'blob') blobs.push(entry);
     }
     let next = 0;
+    let failure: unknown;
     const worker = async () => {
-      while (next < blobs.length) {
-        const { entry, target } = blobs[next++]!;
-        throwIfAborted(signal, this.registry, `fetching ${folder}`);
-        const bytes = await this.api.blob(entry.sha, signal);
-        await mkdir(dirname(target), { recursive: true });
-        if (entry.mode === '120000') {
-          // Core checks every link in the entry after materialize; one that leaves the entry is refused there.
-          await symlink(Buffer.from(bytes).toString('utf8'), target);
-        } else {
-          await writeFile(target, bytes);
-          if (entry.mode === '100755') await chmod(target, 0o755);
+      while (failure === undefined && next < blobs.length) {
+        const entry = blobs[next++]!;
+        try {
+          throwIfAborted(signal, this.registry, `fetching ${folder}`);
+          const bytes = await this.api.blob(entry.sha, signal);
+          if (entry.mode === '120000') writer.symlink(entry.path, Buffer.from(bytes).toString('utf8'));
+          else await writer.file(entry.path, bytes, { executable: entry.mode === '100755' });
+        } catch (error) {
+          failure ??= error;
         }
       }
     };
+    // Every worker is waited for, so nothing is still writing when the caller removes the folder after a failure.
     await Promise.all(Array.from({ length: Math.min(PARALLEL_BLOBS, blobs.length) }, worker));
+    if (failure !== undefined) throw failure;
+    await writer.finish();
   }
 }

@@ -34,6 +34,7 @@ export {
   startGitHttpServer,
 } from './git-http-server.js';
 export { type CommitOptions, type CreateGitRepoOptions, createGitRepo, type GitRepo, type RepoFiles } from './git-repo.js';
+export { commitRawTree, type RawTreeCommitOptions, type RawTreeItem } from './git-raw-tree.js';
 export { type Listening, listenOnLoopback } from './listen.js';
 export { isLoopbackHost } from './loopback-guard.js';
 export {

@@ -1,0 +1,164 @@
+/**
+ * Single files of a registry folder — `registry.json`, `manifest.json`, `persona.json`, `SOUL.md`, `package.json`,
+ * the install record — read and written without ever following a link out of the folder, and without blocking.
+ *
+ * A registry decides what these names are. `SOUL.md` may be a link that leads to `/etc/passwd`; `registry.json` may
+ * be a FIFO, and a plain `readFile` of a FIFO waits for a writer forever (not even `process.exit` ends a process
+ * stuck in that `open`). So a file is found by its real path, which must be inside the folder; it is opened with
+ * `O_NOFOLLOW` (a link swapped in at the last step is refused) and `O_NONBLOCK` (opening a FIFO returns at once), and
+ * read only if the opened file is a regular one and the very file that was checked. Every read of a registry's files
+ * in core and the sources goes through here, so the rule is written once.
+ */
+import { constants, realpathSync, statSync } from 'node:fs';
+import { type FileHandle, lstat, open, realpath, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, join, posix } from 'node:path';
+import { RegistryError } from './errors.js';
+import { isInside, normalizeRelativePath } from './paths.js';
+
+/** How a file is named in messages, and the registry it belongs to. */
+export interface InsideOptions {
+  registry?: string;
+  /** The file's name in messages (default: its path relative to the folder). */
+  label?: string;
+}
+
+// O_NOFOLLOW and O_NONBLOCK do not exist on Windows, which has neither FIFOs of this kind nor this race.
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+
+function errno(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | null)?.code;
+}
+
+function isMissing(error: unknown): boolean {
+  return errno(error) === 'ENOENT' || errno(error) === 'ENOTDIR';
+}
+
+const LINK_ADVICE = 'Nothing is read through a link that leaves its folder; ask the registry owner to replace the link with the files themselves.';
+const FILE_ADVICE = 'Only regular files are read from a registry; ask the registry owner to replace it with one.';
+
+function unsafe(label: string, why: string, registry: string | undefined, advice = LINK_ADVICE): RegistryError {
+  return new RegistryError('E_UNSAFE_PATH', `${label}${registry ? ` in registry "${registry}"` : ''} ${why}. ${advice}`, { registry, details: { path: label } });
+}
+
+/**
+ * Opens `path` for reading if it is a regular file, else `undefined` (a folder, FIFO, socket, device, or a link at the
+ * last step). It never blocks and never follows a final link. Errors such as `ENOENT` are thrown as they are.
+ */
+export async function openRegularFile(path: string): Promise<FileHandle | undefined> {
+  // lstat first: opening a device can have effects of its own, so only what looks like a file is opened at all.
+  const before = await lstat(path);
+  if (!before.isFile()) return undefined;
+  let handle: FileHandle;
+  try {
+    handle = await open(path, READ_FLAGS);
+  } catch (error) {
+    // ELOOP (EMLINK on BSD): it became a link since; ENXIO: a socket.
+    if (errno(error) === 'ELOOP' || errno(error) === 'EMLINK' || errno(error) === 'ENXIO') return undefined;
+    throw error;
+  }
+  const after = await handle.stat();
+  if (!after.isFile() || after.ino !== before.ino || after.dev !== before.dev) {
+    await handle.close();
+    return undefined;
+  }
+  return handle;
+}
+
+function checkInside(realRoot: string, real: string, label: string, registry: string | undefined): string {
+  if (!isInside(realRoot, real)) throw unsafe(label, 'leads outside its folder through a symlink', registry);
+  return real;
+}
+
+/**
+ * The real path of `relative` inside `root` (links followed), or `undefined` when nothing is there. Throws
+ * `E_UNSAFE_PATH` when it leads outside `root` (whose own real path is the reference, so `root` may be a link) or
+ * round a loop of links.
+ */
+export async function realPathInside(root: string, relative: string, options: InsideOptions = {}): Promise<string | undefined> {
+  const clean = normalizeRelativePath(relative, { registry: options.registry, field: 'file' });
+  const label = options.label ?? (clean || '.');
+  const realRoot = await realpath(root);
+  let real: string;
+  try {
+    real = await realpath(clean === '' ? realRoot : join(realRoot, clean));
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    if (errno(error) === 'ELOOP') throw unsafe(label, 'goes round a loop of symlinks', options.registry);
+    throw error;
+  }
+  return checkInside(realRoot, real, label, options.registry);
+}
+
+/**
+ * The synchronous form of `realPathInside` for a file: its real path when it is a regular file inside `root`,
+ * `undefined` when it is missing, `E_UNSAFE_PATH` when it leads outside or is not a regular file. For code that must
+ * stay synchronous (choosing the module to import).
+ */
+export function regularFileInsideSync(root: string, relative: string, options: InsideOptions = {}): string | undefined {
+  const clean = normalizeRelativePath(relative, { registry: options.registry, field: 'file' });
+  const label = options.label ?? clean;
+  const realRoot = realpathSync(root);
+  let real: string;
+  try {
+    real = realpathSync(join(realRoot, clean));
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    if (errno(error) === 'ELOOP') throw unsafe(label, 'goes round a loop of symlinks', options.registry);
+    throw error;
+  }
+  checkInside(realRoot, real, label, options.registry);
+  if (!statSync(real).isFile()) throw unsafe(label, 'is not a regular file', options.registry, FILE_ADVICE);
+  return real;
+}
+
+/**
+ * The bytes of the regular file `relative` inside `root`, or `undefined` when there is none. `E_UNSAFE_PATH` when it
+ * leads outside `root` or is not a regular file (a FIFO, socket, device or folder); other fs errors are thrown as
+ * they are.
+ */
+export async function readFileInside(root: string, relative: string, options: InsideOptions = {}): Promise<Buffer | undefined> {
+  const real = await realPathInside(root, relative, options);
+  if (real === undefined) return undefined;
+  const label = options.label ?? relative;
+  let handle: FileHandle | undefined;
+  try {
+    handle = await openRegularFile(real);
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+  if (!handle) throw unsafe(label, 'is not a regular file (it is a folder, FIFO, socket or device)', options.registry, FILE_ADVICE);
+  try {
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Writes `data` as the regular file `relative` inside `root`, replacing whatever has that name — a link is replaced,
+ * never written through. The bytes go to a new file (`O_CREAT|O_EXCL|O_NOFOLLOW`) in the same folder, which is then
+ * renamed over the name, so a reader never sees half a file either.
+ */
+export async function writeFileInside(root: string, relative: string, data: string | Uint8Array, options: InsideOptions & { mode?: number } = {}): Promise<void> {
+  const clean = normalizeRelativePath(relative, { registry: options.registry, field: 'file' });
+  const name = basename(clean);
+  const parentRel = posix.dirname(clean);
+  const folder = await realPathInside(root, parentRel === '.' ? '' : parentRel, options);
+  if (folder === undefined) throw Object.assign(new Error(`The folder of ${clean} does not exist in ${root}.`), { code: 'ENOENT' });
+  const temp = join(folder, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temp, CREATE_FLAGS, options.mode ?? 0o644);
+  try {
+    try {
+      await handle.writeFile(data);
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, join(folder, name));
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
