@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RegistryError } from './errors.js';
+import { parseJsonDocument } from './json-text.js';
 import { manifestSchema, parseDocument } from './schema.js';
 import type { ExtensionManifest, IndexEntry, RegistryWarning } from './types.js';
 
@@ -28,15 +29,7 @@ export async function readJsonFile(file: string, label: string, registry: string
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new RegistryError('E_INDEX_INVALID', `${label} in registry "${registry}" is not valid JSON (${(error as Error).message}).`, {
-      registry,
-      cause: error,
-      details: { file: label },
-    });
-  }
+  return parseJsonDocument(text, { code: 'E_INDEX_INVALID', file: label, registry, label: `${label} in registry "${registry}"`, next: 'Ask the registry owner to fix it.' });
 }
 
 export interface ReadManifestResult {

@@ -38,6 +38,15 @@ export function toRegistryError(error: unknown, registry: string, action: string
       { registry, cause: error },
     );
   }
+  if (error instanceof SyntaxError) {
+    // A source that parsed something it received (a JSON answer, a packument) and failed. The SyntaxError's message
+    // quotes the bytes that failed to parse, so neither it nor the error is kept: only that it happened.
+    return new RegistryError(
+      'E_INTERNAL',
+      `${action} in registry "${registry}" failed: the source could not parse what it received (a syntax error; its text is not shown, as it quotes the data). Check that the location points at a registry of this type.`,
+      { registry, cause: new SyntaxError('message withheld: it quotes the data that failed to parse') },
+    );
+  }
   if (err?.code === 'ENOENT') {
     return new RegistryError('E_NOT_FOUND', `${action} in registry "${registry}": ${err.message}`, { registry, cause: error });
   }
