@@ -15,7 +15,12 @@ export interface NormalizedCacheSettings {
   enabled: boolean;
   directory: string;
   maxAge: number;
+  /** What chose `directory`, so that a message about an unusable folder names the setting to change. */
+  setBy: CacheDirectorySetting;
 }
+
+/** Where a cache folder comes from: the config field, the environment variable that overrides it, or the default. */
+export type CacheDirectorySetting = 'cacheSettings.directory' | 'AGENTOS_REGISTRY_CACHE' | 'default';
 
 export interface NormalizedRegistry {
   name: string;
@@ -139,7 +144,8 @@ function normalizeCache(
   const directory = chosen
     ? resolve(baseDir, expandEnv(chosen.replace(/^~(?=$|\/)/, env.HOME || homedir()), env, 'cacheSettings.directory'))
     : defaultCacheDirectory(env);
-  return { enabled: settings.enabled ?? true, directory, maxAge: settings.maxAge ?? DEFAULT_MAX_AGE };
+  const setBy: CacheDirectorySetting = env.AGENTOS_REGISTRY_CACHE ? 'AGENTOS_REGISTRY_CACHE' : settings.directory ? 'cacheSettings.directory' : 'default';
+  return { enabled: settings.enabled ?? true, directory, maxAge: settings.maxAge ?? DEFAULT_MAX_AGE, setBy };
 }
 
 /** Validates the common fields of one registry and returns it with `${NAME}` expanded. */

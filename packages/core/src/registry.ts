@@ -368,7 +368,7 @@ export async function createRegistry(config: RegistryConfig, options: CreateRegi
     }
     configured.set(name, { name, settings, source, sourceType: adapter.type, key: keyFor(name, settings, source) });
   }
-  const store = normalized.cache.enabled ? new CacheStore(normalized.cache.directory) : undefined;
+  const store = normalized.cache.enabled ? new CacheStore(normalized.cache.directory, { setBy: normalized.cache.setBy }) : undefined;
   const runtime = new Runtime(normalized, configured, store, options, logger, options.now ?? Date.now);
   // Entry code from npm, and the dependencies of extension code: any adapter with that capability (the npm source),
   // loaded only when first needed.
