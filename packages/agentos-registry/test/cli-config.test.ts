@@ -89,6 +89,36 @@ describe('agentos-registry CLI config handling', () => {
     }
   });
 
+  it('a --kind named like an Object member is E_NO_REGISTRY_FOR_KIND, not a TypeError or "function toString()"', async () => {
+    const sub = join(dir, 'kinds');
+    await mkdir(sub);
+    await writeJsonConfig(sub, 'template', templateRegistry);
+    for (const kind of ['constructor', 'hasOwnProperty', 'toString', '__proto__']) {
+      for (const argv of [['load', 'com.example.echo', '--kind', kind], ['list', '--kind', kind]]) {
+        const result = await cli(argv, { cwd: sub });
+        expect(result.code).toBe(1);
+        expect(result.stderr).toBe(
+          `error [E_NO_REGISTRY_FOR_KIND] No registry is configured for kind "${kind}". Add defaultRegistries.${kind}, a resolver that answers "${kind}", a registry named "default", or use a "registry:id" reference.\n`,
+        );
+      }
+    }
+  });
+
+  it('a cache folder that is a file is E_CONFIG naming cacheSettings.directory, for fetching and for cache commands', async () => {
+    const sub = join(dir, 'cache-file');
+    await mkdir(sub);
+    await writeJsonConfig(sub, 'template', templateRegistry);
+    // writeJsonConfig caches into <sub>/cache: make that a file.
+    await writeFile(join(sub, 'cache'), 'not a folder');
+    for (const argv of [['list'], ['cache', 'clean']]) {
+      const result = await cli(argv, { cwd: sub });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `error [E_CONFIG] The cache folder ${join(sub, 'cache')} cannot be used: it is a file, not a folder. Point cacheSettings.directory at a folder this process can write, or turn the cache off with cacheSettings.enabled: false.\n`,
+      );
+    }
+  });
+
   it('treats usage mistakes as failures, in JSON when asked', async () => {
     const missing = await cli(['info', '--json'], { cwd: dir });
     expect(missing.code).toBe(1);

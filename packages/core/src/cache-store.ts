@@ -16,8 +16,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { dirname, join, posix } from 'node:path';
+import type { CacheDirectorySetting } from './config.js';
 import type { SourceRevision } from './contract.js';
+import { RegistryError } from './errors.js';
 import { scanTree } from './tree.js';
 
 export const LAYOUT = 'v1';
@@ -111,10 +113,32 @@ async function fingerprint(dir: string): Promise<Array<[string, number, number]>
   return out;
 }
 
+/** File system errors that mean the cache folder itself cannot be used, whatever is being written. */
+const UNUSABLE: Readonly<Record<string, string>> = {
+  ENOTDIR: 'is a file, not a folder',
+  EEXIST: 'is a file, not a folder',
+  EACCES: 'cannot be written by this process (permission denied)',
+  EPERM: 'cannot be written by this process (operation not permitted)',
+  EROFS: 'is on a read-only file system',
+};
+
+/** The deepest existing part of `path` (a file in the way, or the folder that refused the write). */
+async function existingPart(path: string): Promise<string> {
+  for (let current = path; ; current = dirname(current)) {
+    if (await lstat(current).then(() => true, () => false)) return current;
+    if (dirname(current) === current) return current;
+  }
+}
+
 export class CacheStore {
   readonly root: string;
+  readonly #directory: string;
+  readonly #setBy: CacheDirectorySetting;
 
-  constructor(directory: string) {
+  /** `setBy` names the setting that chose `directory`, for the message when it cannot be used. */
+  constructor(directory: string, options: { setBy?: CacheDirectorySetting } = {}) {
+    this.#directory = directory;
+    this.#setBy = options.setBy ?? 'cacheSettings.directory';
     this.root = join(directory, LAYOUT);
   }
 
@@ -122,23 +146,55 @@ export class CacheStore {
     return join(this.root, ...parts);
   }
 
+  /**
+   * Runs a write; when the folder cannot be written at all (a file in its place or on its path, no permission, a
+   * read-only disk) the raw ENOTDIR or EACCES becomes `E_CONFIG` naming the folder, the setting that chose it and
+   * what to do — it is a setting to fix, not a failure of the registry being read.
+   */
+  private async writing<T>(target: string, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === undefined || !Object.hasOwn(UNUSABLE, code) ? undefined : UNUSABLE[code];
+      if (why === undefined) throw error;
+      const part = code === 'ENOTDIR' || code === 'EEXIST' ? await existingPart(target) : undefined;
+      const what = part && part !== this.#directory ? part : 'it';
+      const setting =
+        this.#setBy === 'AGENTOS_REGISTRY_CACHE'
+          ? 'Point AGENTOS_REGISTRY_CACHE (which overrides cacheSettings.directory) at a folder this process can write'
+          : this.#setBy === 'default'
+            ? 'Set cacheSettings.directory to a folder this process can write'
+            : 'Point cacheSettings.directory at a folder this process can write';
+      throw new RegistryError(
+        'E_CONFIG',
+        `The cache folder ${this.#directory} cannot be used: ${what} ${why}. ${setting}${part && part !== this.#directory ? ', or remove what is in the way' : ''}, or turn the cache off with cacheSettings.enabled: false.`,
+        { cause: error, details: { field: this.#setBy === 'default' ? 'cacheSettings.directory' : this.#setBy, directory: this.#directory } },
+      );
+    }
+  }
+
+  private async makeDir(dir: string): Promise<void> {
+    await this.writing(dir, () => mkdir(dir, { recursive: true }));
+  }
+
   /** A fresh temporary path inside the cache (same file system, so rename is atomic). */
   async tempPath(label: string): Promise<string> {
-    await mkdir(this.path('tmp'), { recursive: true });
+    await this.makeDir(this.path('tmp'));
     return this.path('tmp', `${label}-${process.pid}-${randomBytes(6).toString('hex')}`);
   }
 
   private async writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
     const temp = await this.tempPath('write');
-    await writeFile(temp, data);
-    await mkdir(join(file, '..'), { recursive: true });
+    await this.writing(temp, () => writeFile(temp, data));
+    await this.makeDir(dirname(file));
     await rename(temp, file);
   }
 
   /** The source's private folder for a registry. */
   async workDir(key: string): Promise<string> {
     const dir = this.path('work', key);
-    await mkdir(dir, { recursive: true });
+    await this.makeDir(dir);
     return dir;
   }
 
@@ -242,12 +298,12 @@ export class CacheStore {
     let meta: ContentMeta | undefined;
     if (!(await this.checkContent(content))) {
       const staging = await this.tempPath('entry');
-      await mkdir(staging, { recursive: true });
+      await this.makeDir(staging);
       await rename(tempFiles, join(staging, 'files'));
       const files = await fingerprint(join(staging, 'files'));
       meta = { v: 1, integrity, bytes: files.reduce((n, [, s]) => n + s, 0), files, storedAt: now };
       await writeFile(join(staging, 'meta.json'), JSON.stringify(meta));
-      await mkdir(this.path('content'), { recursive: true });
+      await this.makeDir(this.path('content'));
       try {
         await rename(staging, target);
       } catch (error) {
@@ -361,7 +417,7 @@ export class CacheStore {
   /** Removes everything of one registry (by name), or the whole cache. */
   async clean(registry?: string): Promise<number> {
     if (registry === undefined) {
-      await rm(this.root, { recursive: true, force: true });
+      await this.writing(this.root, () => rm(this.root, { recursive: true, force: true }));
       return 1;
     }
     let removed = 0;

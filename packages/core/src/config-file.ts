@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RegistryError } from './errors.js';
+import { parseJsonDocument } from './json-text.js';
 import type { DependencyOptions, RegistryConfig } from './types.js';
 
 export interface LoadedConfigFile {
@@ -29,7 +30,7 @@ export async function loadConfigFile(file: string): Promise<LoadedConfigFile> {
   let value: unknown;
   try {
     if (ext === '.json') {
-      value = JSON.parse(await readFile(path, 'utf8'));
+      value = parseJsonDocument(await readFile(path, 'utf8'), { code: 'E_CONFIG', file: path, label: `Config file ${path}`, next: 'Fix the file.' });
     } else if (ext === '.js' || ext === '.mjs') {
       const mod = (await import(pathToFileURL(path).href)) as { default?: unknown; registryConfig?: unknown };
       value = mod.default ?? mod.registryConfig;
@@ -39,6 +40,7 @@ export async function loadConfigFile(file: string): Promise<LoadedConfigFile> {
     }
   } catch (error) {
     if (error instanceof RegistryError) throw error;
+    if (error instanceof SyntaxError) throw syntaxError(path, error);
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' || code === 'ERR_MODULE_NOT_FOUND' ? 'does not exist' : `cannot be read: ${(error as Error).message}`;
     throw new RegistryError('E_CONFIG', `Config file ${path} ${why}.`, { cause: error, details: { file: path } });
@@ -51,6 +53,20 @@ export async function loadConfigFile(file: string): Promise<LoadedConfigFile> {
   }
   const dependencies = readDependencies(value, path);
   return { config: config as RegistryConfig, baseDir: dirname(path), file: path, ...(dependencies ? { dependencies } : {}) };
+}
+
+/**
+ * A module that does not compile. Its SyntaxError quotes the file (the message a token, the stack the whole line),
+ * and a config path may lead anywhere, so neither is kept: the message gives the line, when V8 names it, and the
+ * command that shows the error to the file's owner.
+ */
+function syntaxError(path: string, error: SyntaxError): RegistryError {
+  const line = /:(\d+)$/.exec(error.stack?.split('\n', 1)[0] ?? '')?.[1];
+  return new RegistryError(
+    'E_CONFIG',
+    `Config file ${path} failed to load with a syntax error${line ? ` on line ${line}` : ''}. Run "node --check ${path}" to see it.`,
+    { details: { file: path, ...(line ? { line: Number(line) } : {}) } },
+  );
 }
 
 /** The `dependencies` settings next to `registryConfig` in a config file, checked. */

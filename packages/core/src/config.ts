@@ -15,7 +15,12 @@ export interface NormalizedCacheSettings {
   enabled: boolean;
   directory: string;
   maxAge: number;
+  /** What chose `directory`, so that a message about an unusable folder names the setting to change. */
+  setBy: CacheDirectorySetting;
 }
+
+/** Where a cache folder comes from: the config field, the environment variable that overrides it, or the default. */
+export type CacheDirectorySetting = 'cacheSettings.directory' | 'AGENTOS_REGISTRY_CACHE' | 'default';
 
 export interface NormalizedRegistry {
   name: string;
@@ -26,7 +31,11 @@ export interface NormalizedRegistry {
 
 export interface NormalizedConfig {
   registries: Map<string, NormalizedRegistry>;
-  defaultRegistries: Record<string, string>;
+  /**
+   * Kind → registry name. A Map, not an object: kinds are any string a caller or config names, and an object
+   * lookup of `constructor` or `toString` would find Object.prototype's functions instead of nothing.
+   */
+  defaultRegistries: ReadonlyMap<string, string>;
   resolver: ((kind: string) => string | null | undefined) | undefined;
   cache: NormalizedCacheSettings;
 }
@@ -44,6 +53,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /** A close spelling among `candidates`, for "did you mean" hints. */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+  if (typeof word !== 'string') return undefined;
   const distance = (a: string, b: string) => {
     const row = Array.from({ length: b.length + 1 }, (_, i) => i);
     for (let i = 1; i <= a.length; i++) {
@@ -80,8 +90,9 @@ const hint = (word: string, candidates: readonly string[]) => {
  */
 export function expandEnv(value: string, env: Readonly<Record<string, string | undefined>>, where: string, registry?: string): string {
   return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_match, name: string, fallback: string | undefined) => {
-    const found = env[name];
-    if (found !== undefined && found !== '') return found;
+    // Own properties only: `${constructor}` must be an unset variable, not Object.prototype.constructor's source.
+    const found = Object.hasOwn(env, name) ? env[name] : undefined;
+    if (typeof found === 'string' && found !== '') return found;
     if (fallback !== undefined) return fallback;
     throw configError(
       `Environment variable ${name} is not set, but ${where} uses \${${name}}. Set it, or write \${${name}:-default} to give a fallback.`,
@@ -133,7 +144,8 @@ function normalizeCache(
   const directory = chosen
     ? resolve(baseDir, expandEnv(chosen.replace(/^~(?=$|\/)/, env.HOME || homedir()), env, 'cacheSettings.directory'))
     : defaultCacheDirectory(env);
-  return { enabled: settings.enabled ?? true, directory, maxAge: settings.maxAge ?? DEFAULT_MAX_AGE };
+  const setBy: CacheDirectorySetting = env.AGENTOS_REGISTRY_CACHE ? 'AGENTOS_REGISTRY_CACHE' : settings.directory ? 'cacheSettings.directory' : 'default';
+  return { enabled: settings.enabled ?? true, directory, maxAge: settings.maxAge ?? DEFAULT_MAX_AGE, setBy };
 }
 
 /** Validates the common fields of one registry and returns it with `${NAME}` expanded. */
@@ -201,7 +213,7 @@ export function normalizeConfig(
   const registries = new Map<string, NormalizedRegistry>();
   for (const [name, raw] of Object.entries(input.registries)) registries.set(name, normalizeRegistry(name, raw, options.env));
 
-  const defaults: Record<string, string> = {};
+  const defaults = new Map<string, string>();
   if (input.defaultRegistries !== undefined) {
     if (!isPlainObject(input.defaultRegistries)) throw configError('defaultRegistries must map kinds to registry names.', undefined, 'defaultRegistries');
     for (const [kind, value] of Object.entries(input.defaultRegistries)) {
@@ -214,7 +226,7 @@ export function normalizeConfig(
           `defaultRegistries.${kind}`,
         );
       }
-      defaults[kind] = target;
+      defaults.set(kind, target);
     }
   }
   if (input.resolver !== undefined && typeof input.resolver !== 'function') {

@@ -4,6 +4,7 @@
  * `templates`, `package` names). Unknown fields are kept in `raw`.
  */
 import { RegistryError } from './errors.js';
+import { parseJsonDocument } from './json-text.js';
 import { normalizeRelativePath } from './paths.js';
 import { parseDocument, type RawIndexEntry, registryIndexSchema } from './schema.js';
 import type { IndexEntry, RegistryIndex } from './types.js';
@@ -25,15 +26,13 @@ function kindsOf(raw: RawIndexEntry, section: IndexEntry['section']): string[] {
 
 function decodeJson(bytes: Uint8Array | string, file: string, registry: string): unknown {
   const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8');
-  try {
-    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (error) {
-    throw new RegistryError(
-      'E_INDEX_INVALID',
-      `${file} of registry "${registry}" is not valid JSON (${(error as Error).message}). Fix the file, or check that the location points at a registry.`,
-      { registry, cause: error, details: { file } },
-    );
-  }
+  return parseJsonDocument(text, {
+    code: 'E_INDEX_INVALID',
+    file,
+    registry,
+    label: `${file} of registry "${registry}"`,
+    next: 'Fix the file, or check that the location points at a registry.',
+  });
 }
 
 /** Parses and validates `registry.json`. Throws `E_INDEX_INVALID` (naming file and field) or `E_UNSAFE_PATH`. */

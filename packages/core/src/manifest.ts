@@ -5,6 +5,7 @@
  */
 import { readFileInside } from './entry-files.js';
 import { RegistryError } from './errors.js';
+import { parseJsonDocument } from './json-text.js';
 import { manifestSchema, parseDocument } from './schema.js';
 import type { ExtensionManifest, IndexEntry, RegistryWarning } from './types.js';
 
@@ -21,21 +22,13 @@ export interface PackageJson {
 
 /**
  * The parsed JSON file `name` of the entry folder `dir`, or `undefined` when there is none. Read with
- * `readFileInside`: a link out of the folder or a FIFO is `E_UNSAFE_PATH`, never followed or waited on.
+ * `readFileInside`: a link out of the folder or a FIFO is `E_UNSAFE_PATH`, never followed or waited on. A parse
+ * failure names the line and column, never the bytes.
  */
 export async function readJsonFile(dir: string, name: string, label: string, registry: string): Promise<unknown | undefined> {
   const bytes = await readFileInside(dir, name, { registry, label });
   if (bytes === undefined) return undefined;
-  const text = bytes.toString('utf8');
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new RegistryError('E_INDEX_INVALID', `${label} in registry "${registry}" is not valid JSON (${(error as Error).message}).`, {
-      registry,
-      cause: error,
-      details: { file: label },
-    });
-  }
+  return parseJsonDocument(bytes.toString('utf8'), { code: 'E_INDEX_INVALID', file: label, registry, label: `${label} in registry "${registry}"`, next: 'Ask the registry owner to fix it.' });
 }
 
 export interface ReadManifestResult {

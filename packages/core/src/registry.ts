@@ -67,10 +67,19 @@ class RegistryImpl implements Registry {
   // ── choosing a registry ───────────────────────────────────────────────────────────────────────────────────────
 
   registryFor(kind: string): string {
-    const fromResolver = this.rt.config.resolver?.(kind);
-    if (fromResolver !== null && fromResolver !== undefined) return this.checkName(fromResolver, `resolver("${kind}")`);
-    const fromDefaults = this.rt.config.defaultRegistries[kind];
-    if (fromDefaults) return fromDefaults;
+    const fromResolver: unknown = this.rt.config.resolver?.(kind);
+    if (fromResolver !== null && fromResolver !== undefined) {
+      if (typeof fromResolver !== 'string') {
+        throw new RegistryError(
+          'E_CONFIG',
+          `resolver("${kind}") returned ${Array.isArray(fromResolver) ? 'an array' : `a ${typeof fromResolver}`}; it must return a registry name, or null/undefined to fall through to defaultRegistries.`,
+          { details: { kind, field: 'resolver' } },
+        );
+      }
+      return this.checkName(fromResolver, `resolver("${kind}")`);
+    }
+    const fromDefaults = this.rt.config.defaultRegistries.get(kind);
+    if (fromDefaults !== undefined) return fromDefaults;
     if (this.rt.registries.has('default')) return 'default';
     throw new RegistryError(
       'E_NO_REGISTRY_FOR_KIND',
@@ -301,7 +310,8 @@ class RegistryImpl implements Registry {
       packageJson,
       {
         options: { ...(defaults.options ?? {}), ...(options.options ?? {}) },
-        getSecret: defaults.getSecret ?? ((id: string) => process.env[id]),
+        // Own variables only: an extension asking for `constructor` gets nothing, not Object.prototype's function.
+        getSecret: defaults.getSecret ?? ((id: string) => (Object.hasOwn(process.env, id) ? process.env[id] : undefined)),
         logger: defaults.logger ?? this.rt.logger,
       },
       prepared.dir,
@@ -358,7 +368,7 @@ export async function createRegistry(config: RegistryConfig, options: CreateRegi
     }
     configured.set(name, { name, settings, source, sourceType: adapter.type, key: keyFor(name, settings, source) });
   }
-  const store = normalized.cache.enabled ? new CacheStore(normalized.cache.directory) : undefined;
+  const store = normalized.cache.enabled ? new CacheStore(normalized.cache.directory, { setBy: normalized.cache.setBy }) : undefined;
   const runtime = new Runtime(normalized, configured, store, options, logger, options.now ?? Date.now);
   // Entry code from npm, and the dependencies of extension code: any adapter with that capability (the npm source),
   // loaded only when first needed.

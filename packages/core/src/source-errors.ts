@@ -25,11 +25,14 @@ export function isNetworkErrorCode(code: string | undefined): boolean {
   return code !== undefined && NETWORK_CODES.has(code);
 }
 
+/** `action` (a phrase such as "reading the index") at the start of a sentence. */
+const sentence = (action: string) => `${action.charAt(0).toUpperCase()}${action.slice(1)}`;
+
 export function toRegistryError(error: unknown, registry: string, action: string): RegistryError {
   if (error instanceof RegistryError) return error;
   const err = error as NodeJS.ErrnoException;
   if (err?.name === 'AbortError' || err?.code === 'ABORT_ERR') {
-    return new RegistryError('E_ABORTED', `${action} in registry "${registry}" was aborted.`, { registry, cause: error });
+    return new RegistryError('E_ABORTED', `${sentence(action)} in registry "${registry}" was aborted.`, { registry, cause: error });
   }
   if (isNetworkErrorCode(err?.code)) {
     return new RegistryError(
@@ -38,10 +41,19 @@ export function toRegistryError(error: unknown, registry: string, action: string
       { registry, cause: error },
     );
   }
-  if (err?.code === 'ENOENT') {
-    return new RegistryError('E_NOT_FOUND', `${action} in registry "${registry}": ${err.message}`, { registry, cause: error });
+  if (error instanceof SyntaxError) {
+    // A source that parsed something it received (a JSON answer, a packument) and failed. The SyntaxError's message
+    // quotes the bytes that failed to parse, so neither it nor the error is kept: only that it happened.
+    return new RegistryError(
+      'E_INTERNAL',
+      `${sentence(action)} in registry "${registry}" failed: the source could not parse what it received (a syntax error; its text is not shown, as it quotes the data). Check that the location points at a registry of this type.`,
+      { registry, cause: new SyntaxError('message withheld: it quotes the data that failed to parse') },
+    );
   }
-  return new RegistryError('E_INTERNAL', `${action} in registry "${registry}" failed: ${err?.message ?? String(error)}`, {
+  if (err?.code === 'ENOENT') {
+    return new RegistryError('E_NOT_FOUND', `${sentence(action)} in registry "${registry}": ${err.message}`, { registry, cause: error });
+  }
+  return new RegistryError('E_INTERNAL', `${sentence(action)} in registry "${registry}" failed: ${err?.message ?? String(error)}`, {
     registry,
     cause: redactError(error),
   });

@@ -35,11 +35,18 @@ export function classifyGitMessage(message: string): GitFailure {
   return 'unknown';
 }
 
+/**
+ * Where git quotes what the server sent when it could not parse it (`bad line length character: <4 bytes>`,
+ * `invalid server response; got '<line>'`), to the end of git's line: those bytes are the server's, possibly garbage
+ * or terminal escapes, and are left out like the bytes of any answer that failed to parse.
+ */
+const QUOTED_SERVER_BYTES = /(bad line length character: |invalid server response; got |protocol error: unexpected ).*$/;
+
 /** The lines of git's stderr worth showing: its `fatal:`/`error:` lines, else the last line. */
 export function gitReason(stderr: string): string {
   const lines = stderr
     .split('\n')
-    .map((line) => line.trim())
+    .map((line) => line.trim().replace(QUOTED_SERVER_BYTES, '$1(not shown)'))
     .filter(Boolean);
   const important = lines.filter((line) => /^(?:fatal|error|remote error|ERROR):?/i.test(line));
   const chosen = important.length > 0 ? important.slice(-2) : lines.slice(-1);

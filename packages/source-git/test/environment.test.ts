@@ -101,4 +101,12 @@ describe('classifyGitMessage', () => {
   test('gitReason keeps the fatal lines', () => {
     expect(gitReason('From x\nremote: counting\nerror: RPC failed\nfatal: early EOF\n')).toBe('error: RPC failed fatal: early EOF');
   });
+
+  test('gitReason leaves out the bytes git quotes from an answer it could not parse', () => {
+    expect(gitReason('fatal: protocol error: bad line length character: \u001b]0;\n')).toBe('fatal: protocol error: bad line length character: (not shown)');
+    expect(gitReason("fatal: remote-curl: bad line length character: \ufffd>:\ufffd\nfatal: the remote end hung up unexpectedly\n")).toBe(
+      'fatal: remote-curl: bad line length character: (not shown) fatal: the remote end hung up unexpectedly',
+    );
+    expect(gitReason("fatal: invalid server response; got 'root:x:0:0'\n")).toBe('fatal: invalid server response; got (not shown)');
+  });
 });

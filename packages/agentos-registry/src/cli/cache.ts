@@ -17,6 +17,11 @@ export async function cacheSettingsFor(io: CliIo, options: CommonOptions): Promi
   return resolveCacheSettings(config.cacheSettings, { env: io.env, baseDir });
 }
 
+/** The store of `settings`, which knows what chose its folder (for the message when the folder is unusable). */
+function storeOf(settings: NormalizedCacheSettings): CacheStore {
+  return new CacheStore(settings.directory, { setBy: settings.setBy });
+}
+
 function size(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
@@ -32,7 +37,7 @@ function age(ms: number): string {
 }
 
 export async function cacheLs(settings: NormalizedCacheSettings, json: boolean, now = Date.now()): Promise<string> {
-  const rows = await new CacheStore(settings.directory).summary();
+  const rows = await storeOf(settings).summary();
   if (json) {
     return `${toJson({
       directory: settings.directory,
@@ -48,7 +53,7 @@ export async function cacheLs(settings: NormalizedCacheSettings, json: boolean, 
 }
 
 export async function cacheVerify(settings: NormalizedCacheSettings, json: boolean): Promise<{ text: string; ok: boolean }> {
-  const result = await new CacheStore(settings.directory).verify({ repair: true });
+  const result = await storeOf(settings).verify({ repair: true });
   const ok = result.problems.length === 0;
   if (json) return { text: `${toJson({ directory: settings.directory, checked: result.checked, problems: result.problems })}\n`, ok };
   const lines = result.problems.map((p) => `problem: ${p} (removed; it will be fetched again)`);
@@ -57,14 +62,14 @@ export async function cacheVerify(settings: NormalizedCacheSettings, json: boole
 }
 
 export async function cacheClean(settings: NormalizedCacheSettings, registry: string | undefined, json: boolean): Promise<string> {
-  const removed = await new CacheStore(settings.directory).clean(registry);
+  const removed = await storeOf(settings).clean(registry);
   if (json) return `${toJson({ directory: settings.directory, registry: registry ?? null, removed })}\n`;
   if (registry === undefined) return `removed the cache in ${settings.directory}\n`;
   return removed > 0 ? `removed the cached index and entries of "${registry}"\n` : `nothing cached for "${registry}"\n`;
 }
 
 export async function cachePrune(settings: NormalizedCacheSettings, json: boolean, now = Date.now()): Promise<string> {
-  const removed = await new CacheStore(settings.directory).prune(settings.maxAge, now);
+  const removed = await storeOf(settings).prune(settings.maxAge, now);
   if (json) return `${toJson({ directory: settings.directory, maxAgeMs: settings.maxAge, removed })}\n`;
   return `pruned ${removed.contents} stored entr${removed.contents === 1 ? 'y' : 'ies'}, ${removed.refs} old reference(s), ${removed.blobs} index blob(s) and ${removed.temp} leftover(s) older than ${age(settings.maxAge)}\n`;
 }

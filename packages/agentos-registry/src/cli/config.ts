@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { type Logger, loadConfigFile, type Registry, RegistryError, type RegistryWarning } from '@agentos-registry/core';
 import { createRegistry } from '../create-registry.js';
 import type { CliIo } from './io.js';
+import { oneLine } from './terminal-text.js';
 
 /** Looked up in the working directory, in this order, when `--config` is not given. */
 export const DEFAULT_CONFIG_FILES = ['agentos-registry.config.json', 'agentos-registry.config.mjs', 'agentos-registry.config.js'] as const;
@@ -49,7 +50,7 @@ export class WarningPrinter {
   print(message: string): void {
     if (this.#seen.has(message)) return;
     this.#seen.add(message);
-    this.io.stderr.write(`warning: ${message}\n`);
+    this.io.stderr.write(`warning: ${oneLine(message)}\n`);
   }
 
   printAll(warnings: readonly RegistryWarning[]): void {
@@ -60,7 +61,7 @@ export class WarningPrinter {
 /** A logger that writes to the CLI's stderr: warnings and errors always, the rest with `--verbose`. */
 export function cliLogger(io: CliIo, warnings: WarningPrinter, verbose: boolean): Logger {
   const write = (level: string) => (message: string) => {
-    io.stderr.write(`${level}: ${message}\n`);
+    io.stderr.write(`${level}: ${oneLine(message)}\n`);
   };
   const noop = () => {};
   return {

@@ -7,6 +7,7 @@ import type {
   LoadedExtension,
   LoadedPersona,
 } from '@agentos-registry/core';
+import { oneLine } from './terminal-text.js';
 
 // ── JSON shapes ───────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -88,7 +89,9 @@ export function toJson(value: unknown): string {
 // ── text ──────────────────────────────────────────────────────────────────────────────────────────────────────────
 
 /** Left-aligned columns separated by two spaces; the last column is not padded. */
-export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+export function table(header: readonly string[], cells: ReadonlyArray<readonly string[]>): string {
+  // Escaped before measuring: a cell is one line of what the terminal shows, whatever a registry put in it.
+  const rows = cells.map((row) => row.map(oneLine));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
     cells
@@ -102,7 +105,7 @@ const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one :
 
 export function listText(entries: readonly ListedEntry[], search?: string): string {
   const count = plural(entries.length, 'entry', 'entries');
-  const summary = search === undefined ? `${count}\n` : `${count} matching "${search}"\n`;
+  const summary = search === undefined ? `${count}\n` : `${count} matching "${oneLine(search)}"\n`;
   if (entries.length === 0) return summary;
   const rows = entries.map((e) => [
     e.registry,
@@ -119,7 +122,7 @@ export function listText(entries: readonly ListedEntry[], search?: string): stri
 export function fields(pairs: ReadonlyArray<readonly [string, string | undefined]>): string {
   const shown = pairs.filter((p): p is readonly [string, string] => p[1] !== undefined && p[1] !== '');
   const width = Math.max(0, ...shown.map(([label]) => label.length + 1));
-  return shown.map(([label, value]) => `${`${label}:`.padEnd(width)}  ${value}\n`).join('');
+  return shown.map(([label, value]) => `${`${label}:`.padEnd(width)}  ${oneLine(value)}\n`).join('');
 }
 
 function manifestSummary(manifest: ExtensionManifest): string {
@@ -182,6 +185,17 @@ function promptText(prompt: unknown): string {
   return '';
 }
 
+/**
+ * Each line indented by two spaces. Lines end at `\n` (or CRLF) only: a lone `\r` is the registry's, shown escaped,
+ * not a line end (a `^` of a multiline RegExp would start a line after it).
+ */
+function indent(text: string): string {
+  return text
+    .split(/\r?\n/)
+    .map((line) => `  ${line}`)
+    .join('\n');
+}
+
 export function loadText(loaded: LoadedExtension | LoadedPersona): string {
   const f = loaded.fetched;
   if (loaded.type === 'persona') {
@@ -193,16 +207,18 @@ export function loadText(loaded: LoadedExtension | LoadedPersona): string {
         ['version', persona.version],
         ['registry', f.registry],
         ['description', typeof persona.description === 'string' ? persona.description : undefined],
-      ]) + `\nsystem prompt:\n${promptText(persona.baseSystemPrompt).replace(/^/gm, '  ')}\n`
+      ]) + `\nsystem prompt:\n${indent(promptText(persona.baseSystemPrompt))}\n`
     );
   }
   const pack = loaded.pack;
-  const head = `${pack.name}${pack.version ? `@${pack.version}` : ''} from ${f.registry} (${f.id}@${f.version}): ${plural(pack.descriptors.length, 'descriptor', 'descriptors')}\n`;
+  const head = `${oneLine(`${pack.name}${pack.version ? `@${pack.version}` : ''} from ${f.registry} (${f.id}@${f.version})`)}: ${plural(pack.descriptors.length, 'descriptor', 'descriptors')}\n`;
   const install = loaded.install;
   const installed = install
-    ? `dependencies: ${install.packages.length === 0 ? 'none installed' : install.packages.map((p) => `${p.name}@${p.version}`).join(', ')}` +
-      `${Object.keys(install.peers).length > 0 ? `; peers from the host: ${Object.keys(install.peers).join(', ')}` : ''}` +
-      `${install.scriptsRan.length > 0 ? `; install scripts ran: ${install.scriptsRan.join(', ')}` : ''}\n`
+    ? oneLine(
+        `dependencies: ${install.packages.length === 0 ? 'none installed' : install.packages.map((p) => `${p.name}@${p.version}`).join(', ')}` +
+          `${Object.keys(install.peers).length > 0 ? `; peers from the host: ${Object.keys(install.peers).join(', ')}` : ''}` +
+          `${install.scriptsRan.length > 0 ? `; install scripts ran: ${install.scriptsRan.join(', ')}` : ''}`,
+      ) + '\n'
     : '';
   if (pack.descriptors.length === 0) return head + installed;
   return head + installed + '\n' + table(['KIND', 'ID'], pack.descriptors.map((d) => [d.kind, d.id]));

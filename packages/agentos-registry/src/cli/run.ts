@@ -10,6 +10,7 @@ import { type CommonOptions, openRegistry, WarningPrinter } from './config.js';
 import { fetchJson, fetchText, infoJson, infoText, listedJson, listText, loadJson, loadText, toJson } from './format.js';
 import { type CliIo, processIo } from './io.js';
 import { packCommand } from './pack.js';
+import { oneLine, terminalSafe } from './terminal-text.js';
 
 interface FilterOptions {
   kind?: string;
@@ -28,7 +29,9 @@ export function errorReport(error: unknown): { code: string; message: string; re
 }
 
 /** Runs one invocation (`argv` without `node` and the script) and resolves to its exit code. */
-export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+export async function runCli(argv: readonly string[], target: CliIo = processIo()): Promise<number> {
+  // Everything is written through this filter: what is printed quotes registries, which must not drive the terminal.
+  const io = screenIo(target);
   const json = argv.includes('--json');
   let verbose = argv.includes('--verbose');
   const out = (text: string) => io.stdout.write(redact(text));
@@ -177,11 +180,20 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     if (json) {
       out(`${toJson({ error: report })}\n`);
     } else {
-      io.stderr.write(`error [${report.code}] ${report.message}\n`);
+      io.stderr.write(`error [${report.code}] ${oneLine(report.message)}\n`);
     }
     if (verbose && error instanceof Error && error.stack) io.stderr.write(`${redact(error.stack)}\n`);
     return 1;
   }
+}
+
+/** `io` with both streams passed through `terminalSafe`. */
+function screenIo(io: CliIo): CliIo {
+  return {
+    ...io,
+    stdout: { write: (text: string) => io.stdout.write(terminalSafe(text)) },
+    stderr: { write: (text: string) => io.stderr.write(terminalSafe(text)) },
+  };
 }
 
 function filterOf(opts: FilterOptions): FilterOptions {

@@ -9,6 +9,32 @@ export class CrossOriginRedirectError extends Error {
   readonly code = 'CrossOriginRedirect';
 }
 
+/** A ref advertisement that ended without its closing flush packet: the connection was cut while it streamed. */
+export class TruncatedAdvertisementError extends Error {
+  override readonly name = 'TruncatedAdvertisementError';
+  readonly code = 'TruncatedAdvertisement';
+}
+
+/**
+ * The transport faults of one engine call. isomorphic-git's pkt-line reader catches an error of the response body
+ * and takes it for the end of the stream, so a connection reset while the ref advertisement streams came out as
+ * "Empty response from git server" (E_INTERNAL) or as a shorter list of refs that looked whole ("no HEAD: it is
+ * empty", E_NOT_FOUND) — and a warm cache was not served stale. The client records each such fault here, where
+ * isomorphic-git cannot swallow it, and the engine reports it as the network fault it is.
+ */
+export class TransportFaults {
+  #first: { error: unknown } | undefined;
+
+  record(error: unknown): void {
+    this.#first ??= { error };
+  }
+
+  /** The first fault of the call, if there was one. */
+  get first(): { error: unknown } | undefined {
+    return this.#first;
+  }
+}
+
 /** What one HTTP client instance needs: the origin that may see the token, the token's header, the call's signal. */
 export interface HttpClientOptions {
   /** Origin of the configured repository URL; the only one `authorization` is ever sent to. */
@@ -18,6 +44,8 @@ export interface HttpClientOptions {
   signal: AbortSignal;
   /** The fetch to send requests with: core's HTTP client (proxies, CAs, retries, timeouts), else Node's own. */
   fetch?: typeof globalThis.fetch;
+  /** Where a body that fails as it streams is recorded (isomorphic-git itself would take it for a short body). */
+  faults?: TransportFaults;
 }
 
 /**
@@ -72,7 +100,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           statusCode: response.status,
           statusMessage: response.statusText,
           headers: responseHeaders,
-          body: response.body ? chunks(response.body) : chunks([]),
+          body: chunks(response.body ?? [], options.faults, isAdvertisement(response.headers.get('content-type'))),
         };
       }
     },
@@ -85,6 +113,35 @@ async function collect(body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): 
   return Buffer.concat(parts);
 }
 
-async function* chunks(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncIterableIterator<Uint8Array> {
-  for await (const chunk of source) yield chunk;
+/** A smart-HTTP ref advertisement (protocol v0, v1 or v2), which always ends with a flush packet `0000`. */
+function isAdvertisement(contentType: string | null): boolean {
+  return /^application\/x-git-[a-z-]+-advertisement\b/i.test(contentType ?? '');
+}
+
+const FLUSH = '0000';
+
+/**
+ * The body handed to isomorphic-git. A stream error is recorded in `faults` before it reaches isomorphic-git; an
+ * advertisement whose stream ended cleanly but without its flush packet (a proxy that closed early) is one too.
+ */
+async function* chunks(
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  faults: TransportFaults | undefined,
+  advertisement: boolean,
+): AsyncIterableIterator<Uint8Array> {
+  let tail = '';
+  try {
+    for await (const chunk of source) {
+      if (advertisement) tail = (tail + Buffer.from(chunk).toString('latin1')).slice(-FLUSH.length);
+      yield chunk;
+    }
+  } catch (error) {
+    faults?.record(error);
+    throw error;
+  }
+  if (advertisement && tail !== FLUSH) {
+    const error = new TruncatedAdvertisementError('the list of branches and tags ended before its last packet: the connection was cut');
+    faults?.record(error);
+    throw error;
+  }
 }

@@ -8,7 +8,7 @@ import { abortedError, classifyGitMessage, entryNotFoundError, type GitFailure, 
 import { withLock } from '../lock.js';
 import type { RemoteRef, ResolvedRef } from '../refs.js';
 import { type TreeFile, writeTree } from '../tree-writer.js';
-import { CrossOriginRedirectError, createHttpClient } from './http-client.js';
+import { CrossOriginRedirectError, createHttpClient, TransportFaults } from './http-client.js';
 
 const REVISION_REFS = 'refs/agentos/rev';
 /** The local ref whose commit is offered to the server as "have", so a new revision downloads only what changed. */
@@ -43,7 +43,7 @@ export class IsomorphicEngine implements GitEngine {
     return this.remote.location.transport === 'file';
   }
 
-  private http(call: EngineCall) {
+  private http(call: EngineCall, faults: TransportFaults) {
     const { origin } = this.remote.location;
     // One core client per engine: keep-alive connections, proxies and CAs from the registry's environment. Its
     // credential handling is not used: the token is added per request below, to the repository's origin only.
@@ -59,16 +59,20 @@ export class IsomorphicEngine implements GitEngine {
       ...(this.remote.authorization === undefined ? {} : { authorization: this.remote.authorization }),
       signal: call.signal,
       fetch: this.client.fetch,
+      faults,
     });
   }
 
   async listRefs(call: EngineCall): Promise<RemoteRef[]> {
     const action = 'listing its branches and tags';
     throwIfAborted(call.signal, call.registry, action);
+    const faults = new TransportFaults();
     try {
       if (this.local) return await this.localRefs(await this.localGitdir());
       // Protocol v1: the advertisement of every ref is the answer to a single GET.
-      const info = await git.getRemoteInfo2({ http: this.http(call), url: this.remote.location.remote, protocolVersion: 1 });
+      const info = await git.getRemoteInfo2({ http: this.http(call, faults), url: this.remote.location.remote, protocolVersion: 1 });
+      // isomorphic-git took a cut stream for its end: the refs it returns are a part of the list, not the list.
+      if (faults.first) throw faults.first.error;
       return (info.refs ?? []).map((ref) => ({
         name: ref.ref,
         oid: ref.oid,
@@ -76,7 +80,7 @@ export class IsomorphicEngine implements GitEngine {
         ...(ref.target ? { target: ref.target } : {}),
       }));
     } catch (error) {
-      throw this.mapped(error, call, action);
+      throw this.mapped(error, call, action, faults);
     }
   }
 
@@ -195,6 +199,7 @@ export class IsomorphicEngine implements GitEngine {
     const folder = await this.home.folder(call);
     const gitdir = join(folder, 'isomorphic.git');
     if (await hasRevision(gitdir, commit.sha)) return gitdir;
+    const faults = new TransportFaults();
     try {
       await withLock(join(folder, 'mirror.lock'), call.signal, async () => {
         if (await hasRevision(gitdir, commit.sha)) return;
@@ -203,11 +208,11 @@ export class IsomorphicEngine implements GitEngine {
           this.cache = {};
         }
         await this.initMirror(gitdir);
-        await this.fetchCommit(commit, gitdir, call);
+        await this.fetchCommit(commit, gitdir, call, faults);
         await pruneRevisions(gitdir);
       });
     } catch (error) {
-      throw this.mapped(error, call, action);
+      throw this.mapped(error, call, action, faults);
     }
     return gitdir;
   }
@@ -224,13 +229,13 @@ export class IsomorphicEngine implements GitEngine {
    * transfer cut short would leave the mirror claiming a commit it lacks and the next fetch would ask for nothing:
    * the shallow file is put back as it was when the fetch fails, and the commit is read back before it counts.
    */
-  private async fetchCommit(commit: ResolvedRef, gitdir: string, call: EngineCall): Promise<void> {
+  private async fetchCommit(commit: ResolvedRef, gitdir: string, call: EngineCall, faults: TransportFaults): Promise<void> {
     const shallowFile = join(gitdir, 'shallow');
     const shallowBefore = await readFile(shallowFile).catch(() => undefined);
     try {
       await git.fetch({
         fs,
-        http: this.http(call),
+        http: this.http(call, faults),
         gitdir,
         url: this.remote.location.remote,
         remote: 'origin',
@@ -254,7 +259,16 @@ export class IsomorphicEngine implements GitEngine {
 
   // ── errors ─────────────────────────────────────────────────────────────────────────────────────────────────────
 
-  private mapped(error: unknown, call: EngineCall, action: string): unknown {
+  private mapped(error: unknown, call: EngineCall, action: string, faults?: TransportFaults): unknown {
+    // A response that failed as it streamed is what went wrong, whatever isomorphic-git made of the short stream
+    // (an empty or unparsable answer, a missing object): a network fault, so that a cached copy can be served.
+    const fault = faults?.first;
+    if (fault !== undefined) {
+      if (call.signal.aborted) return abortedError(call.registry, action, call.signal);
+      if (isRegistryError(fault.error) && fault.error.code !== 'E_UNREACHABLE') return fault.error;
+      error = fault.error;
+      if (!isRegistryError(error)) return remoteError('unreachable', this.remote.context, action, describe(error), error);
+    }
     // Core's HTTP client reports a transport failure as E_UNREACHABLE in its own words; say it as this source does
     // for both engines (the location, what was being done, what to check).
     if (isRegistryError(error, 'E_UNREACHABLE')) {
@@ -275,10 +289,17 @@ function codeOf(error: unknown): string | undefined {
 
 /** The reason to show for an isomorphic-git or fetch failure (never holds a header: only statuses and messages). */
 function describe(error: unknown): string {
-  if (codeOf(error) === 'HttpError') {
+  const code = codeOf(error);
+  if (code === 'HttpError') {
     const data = (error as { data?: { statusCode?: number; statusMessage?: string } }).data;
     return `HTTP ${data?.statusCode ?? '?'} ${data?.statusMessage ?? ''}`.trim();
   }
+  // These two quote what the server sent ("but received …"): say what was expected, never the bytes.
+  if (code === 'ParseError') {
+    const expected = (error as { data?: { expected?: unknown } }).data?.expected;
+    return `the server's answer is not the git protocol${typeof expected === 'string' ? ` (expected ${expected})` : ''}`;
+  }
+  if (code === 'SmartHttpError') return 'the server did not answer with git\'s smart HTTP protocol';
   const message = error instanceof Error ? error.message : String(error);
   const cause = (error as { cause?: { code?: string; message?: string } } | null)?.cause;
   return cause?.code ? `${message}: ${cause.code}` : message;
@@ -294,6 +315,8 @@ function classify(error: unknown): GitFailure {
     return 'unreachable';
   }
   if (code === 'SmartHttpError') return 'repo-not-found';
+  // An empty or garbled answer is a transfer that went wrong (native git says "protocol error", "early EOF").
+  if (code === 'ParseError' || code === 'EmptyServerResponseError') return 'unreachable';
   if (code === 'UserCanceledError') return 'auth';
   const byMessage = classifyGitMessage(describe(error));
   if (byMessage !== 'unknown') return byMessage;

@@ -1,0 +1,24 @@
+/** What a source throws, mapped to one code and a message that reads as a sentence (table-driven, no I/O). */
+import { describe, expect, it } from 'vitest';
+import type { ErrorCode } from '../src/index.js';
+import { toRegistryError } from '../src/source-errors.js';
+
+const errno = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+const CASES: Array<[what: string, thrown: unknown, code: ErrorCode, message: string]> = [
+  ['an AbortError', new DOMException('This operation was aborted', 'AbortError'), 'E_ABORTED', 'Reading the index in registry "corp" was aborted.'],
+  ['ECONNRESET', errno('ECONNRESET', 'read ECONNRESET'), 'E_UNREACHABLE', 'Registry "corp" could not be reached while reading the index (ECONNRESET).'],
+  ['ENOENT', errno('ENOENT', "ENOENT: no such file, open '/x'"), 'E_NOT_FOUND', `Reading the index in registry "corp": ENOENT: no such file, open '/x'`],
+  ['a SyntaxError (it quotes what failed to parse)', new SyntaxError('Unexpected token \'r\', "root:x:0:0"... is not valid JSON'), 'E_INTERNAL', 'Reading the index in registry "corp" failed: the source could not parse what it received'],
+  ['anything else', new Error('boom'), 'E_INTERNAL', 'Reading the index in registry "corp" failed: boom'],
+];
+
+describe('toRegistryError', () => {
+  it.each(CASES)('%s', (_what, thrown, code, message) => {
+    const error = toRegistryError(thrown, 'corp', 'reading the index');
+    expect(error.code).toBe(code);
+    expect(error.registry).toBe('corp');
+    expect(error.message.startsWith(message)).toBe(true);
+    expect(error.message).not.toContain('root:x');
+  });
+});
