@@ -1,9 +1,11 @@
 /**
  * Hostile inputs that the code already refused before SECURITY.md was written, pinned here so they stay refused:
  * credentials written into a location (every source type that takes a URL), and `__proto__` keys in a JSON config,
- * in `registry.json` and in a manifest (JSON.parse makes them own properties; nothing may turn them into a prototype).
+ * in `registry.json` and in a manifest. JSON.parse makes them own properties; a later copy would drop them or turn
+ * them into a prototype, so a registry document holding one is refused naming the field, and a config may use the
+ * name for a registry.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistry, RegistryError } from '../src/index.js';
@@ -55,26 +57,35 @@ describe('__proto__ keys from JSON never become prototypes', () => {
       join(entry, 'manifest.json'),
       '{"id":"com.test.echo","name":"echo","version":"1.0.0","__proto__":{"polluted":4},"extensions":[{"kind":"tool","id":"echo","__proto__":{"polluted":5}}]}',
     );
+    await mkdir(join(dir, 'clean'), { recursive: true });
+    await writeFile(join(dir, 'clean', 'registry.json'), '{"version":"1.0.0","extensions":{"curated":[{"id":"com.test.echo","name":"echo","version":"1.0.0","path":"curated/echo"}]}}');
+    await cp(join(dir, 'reg', 'registry'), join(dir, 'clean', 'registry'), { recursive: true });
   });
   afterAll(() => cleanup());
 
-  it('in registry.json and a manifest: the entry is served and no object gains a property', async () => {
+  it('in registry.json: E_INDEX_INVALID naming the field, and no object gains a property', async () => {
     const registry = await createRegistry({ registries: { a: { type: 'file', location: join(dir, 'reg') } }, defaultRegistries: { tool: 'a' } }, { env: { AGENTOS_REGISTRY_CACHE: join(dir, 'cache') } });
     try {
-      const ids = (await registry.list()).map((row) => row.id);
-      expect(ids).toContain('com.test.echo');
-      const fetched = await registry.fetch('tool', 'com.test.echo');
-      expect(fetched.manifest.name).toBe('echo');
-      expect(Object.getPrototypeOf(fetched.manifest)).toBe(Object.prototype);
+      await expect(registry.list()).rejects.toMatchObject({ code: 'E_INDEX_INVALID', message: expect.stringContaining('__proto__') });
     } finally {
       await registry.close();
     }
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('polluted');
+  });
+
+  it('in a manifest: E_INDEX_INVALID naming the file', async () => {
+    const registry = await createRegistry({ registries: { a: { type: 'file', location: join(dir, 'clean') } }, defaultRegistries: { tool: 'a' } }, { env: { AGENTOS_REGISTRY_CACHE: join(dir, 'cache1') } });
+    try {
+      expect((await registry.list()).map((row) => row.id)).toEqual(['com.test.echo']);
+      await expect(registry.fetch('tool', 'com.test.echo')).rejects.toMatchObject({ code: 'E_INDEX_INVALID', message: expect.stringContaining('manifest.json') });
+    } finally {
+      await registry.close();
+    }
     expect(Object.prototype).not.toHaveProperty('polluted');
   });
 
   it('in a JSON config: a registry named __proto__ is just a name, and a default naming no registry is E_CONFIG', async () => {
-    const parsed = JSON.parse(`{"registries":{"__proto__":{"type":"file","location":${JSON.stringify(join(dir, 'reg'))}}},"defaultRegistries":{"tool":"__proto__"}}`);
+    const parsed = JSON.parse(`{"registries":{"__proto__":{"type":"file","location":${JSON.stringify(join(dir, 'clean'))}}},"defaultRegistries":{"tool":"__proto__"}}`);
     const registry = await createRegistry(parsed, { env: { AGENTOS_REGISTRY_CACHE: join(dir, 'cache2') } });
     try {
       expect(registry.registryNames).toEqual(['__proto__']);
@@ -82,7 +93,7 @@ describe('__proto__ keys from JSON never become prototypes', () => {
     } finally {
       await registry.close();
     }
-    const bad = JSON.parse(`{"registries":{"a":{"type":"file","location":${JSON.stringify(join(dir, 'reg'))}}},"defaultRegistries":{"__proto__":"x"}}`);
+    const bad = JSON.parse(`{"registries":{"a":{"type":"file","location":${JSON.stringify(join(dir, 'clean'))}}},"defaultRegistries":{"__proto__":"x"}}`);
     await expect(createRegistry(bad, { env: {} })).rejects.toMatchObject({ code: 'E_CONFIG' });
     expect(Object.prototype).not.toHaveProperty('type');
   });

@@ -18,6 +18,7 @@ import semver from 'semver';
 import type { InstalledPackage, SourceAdapter } from './contract.js';
 import { readFileInside, writeFileInside } from './entry-files.js';
 import { isRegistryError, RegistryError } from './errors.js';
+import { parseJsonDocument } from './json-text.js';
 import { abortableSleep } from './http/retry.js';
 import type { PackageJson } from './manifest.js';
 import { PACKAGES_KEY } from './package-service.js';
@@ -234,7 +235,7 @@ export class DependencyInstaller {
     const missing: Array<{ name: string; range: string; found?: string }> = [];
     for (const [name, range] of Object.entries(ranges)) {
       const host = await findHostPackage(hostDir, name);
-      const optional = meta[name]?.optional === true;
+      const optional = Object.hasOwn(meta, name) && meta[name]?.optional === true;
       if (!host) {
         if (!optional) {
           problems.push(`${name}@${range} (not installed)`);
@@ -303,7 +304,7 @@ export class DependencyInstaller {
         continue;
       }
       for (const name of Object.keys(pkg.peerDependencies ?? {})) {
-        if (!isPackageName(name) || name in wanted.peers || name in linked || existsSync(join(dir, 'node_modules', name))) continue;
+        if (!isPackageName(name) || Object.hasOwn(wanted.peers, name) || Object.hasOwn(linked, name) || existsSync(join(dir, 'node_modules', name))) continue;
         const host = await findHostPackage(hostDir, name);
         if (!host) continue; // an optional or unmet peer: npm with legacy peer deps leaves it out as well
         await linkPeer(dir, name, host.dir);
@@ -324,7 +325,15 @@ export class DependencyInstaller {
     // dependencies and peers are not the installer's business. The original file is put back afterwards.
     // Read and written only as a regular file of the folder: an entry's package.json may be a link.
     const original = await readFileInside(dir, 'package.json', { registry: fetched.registry, label: `${fetched.entry.path}/package.json` });
-    const parsed = original ? (JSON.parse(original.toString('utf8')) as PackageJson) : {};
+    const parsed = original
+      ? (parseJsonDocument(original.toString('utf8'), {
+          code: 'E_INDEX_INVALID',
+          file: `${fetched.entry.path}/package.json`,
+          registry: fetched.registry,
+          label: `${fetched.entry.path}/package.json in registry "${fetched.registry}"`,
+          next: 'Ask the registry owner to fix it.',
+        }) as PackageJson)
+      : {};
     const minimal = {
       name: typeof parsed.name === 'string' ? parsed.name : 'agentos-registry-extension',
       version: typeof parsed.version === 'string' ? parsed.version : '0.0.0',
