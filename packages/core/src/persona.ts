@@ -36,7 +36,11 @@ export function parseSoul(text: string, where: { file: string; registry: string 
     const first = doc.errors[0]!;
     const line = first.linePos?.[0]?.line;
     // Line numbers count from the file's first line: the front matter starts on line 2.
-    throw invalid(`is not valid YAML${line ? ` (line ${line + 1})` : ''}: ${first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
+    // yaml's messages can quote the text (an unresolved tag, a bad key); its stable error code says what is wrong
+    // without a byte of the file, which may be anything a link pointed at.
+    const column = first.linePos?.[0]?.col;
+    const where = line ? ` (line ${line + 1}${column ? `, column ${column}` : ''})` : '';
+    throw invalid(`is not valid YAML${where}: ${first.code.toLowerCase().replace(/_/g, ' ')}`);
   }
   const value = doc.toJS() as unknown;
   if (value !== null && value !== undefined && (typeof value !== 'object' || Array.isArray(value))) throw invalid('is not a mapping of fields');
