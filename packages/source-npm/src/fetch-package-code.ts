@@ -6,6 +6,7 @@
 import { RegistryError } from '@agentos-registry/core';
 import { withNpmCache } from './npm-cache.js';
 import { resolveNpmSettings } from './npm-config.js';
+import { npmRequestOptions } from './npm-transport.js';
 import { extractInto, type FetchContext, resolvePackage } from './package-fetch.js';
 import { isExactVersion, parsePackageSpec } from './package-spec.js';
 
@@ -82,7 +83,7 @@ export async function fetchPackageCode(options: FetchPackageCodeOptions): Promis
     signal: options.signal,
   };
   return withNpmCache(options.cacheDir, async (cache) => {
-    const pacoteOptions = { ...settings.options, cache };
+    const pacoteOptions = { ...npmRequestOptions(settings), cache };
     // An exact version never changes, so a cached packument is good enough; a tag or range may have moved.
     const pkg = await resolvePackage(pacoteOptions, context, !isExactVersion(spec.selector));
     await extractInto(pkg, options.destination, pacoteOptions, context);

@@ -12,6 +12,7 @@ import { type ArboristNode, arborist } from './arborist.js';
 import { defaultRegistry, type NpmSettings, resolveNpmSettings } from './npm-config.js';
 import { withNpmCache } from './npm-cache.js';
 import { toNpmError } from './npm-errors.js';
+import { npmRequestOptions } from './npm-transport.js';
 
 /** What {@link installDependencies} needs. Only `dir` is required. */
 export interface InstallDependenciesOptions {
@@ -175,7 +176,7 @@ async function install(
 ): Promise<InstallResult> {
   const Arborist = arborist();
   const common = {
-    ...settings.options,
+    ...npmRequestOptions(settings),
     path: options.dir,
     cache,
     offline: options.offline === true,

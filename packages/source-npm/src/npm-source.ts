@@ -22,6 +22,7 @@ import {
 import { fetchPackageCode } from './fetch-package-code.js';
 import { installDependencies } from './install-dependencies.js';
 import { type NpmSettings, registryUrlProblem, resolveNpmSettings } from './npm-config.js';
+import { npmRequestOptions } from './npm-transport.js';
 import { extractPackage, type FetchContext, type ResolvedPackage, resolvePackage } from './package-fetch.js';
 import { DEFAULT_SELECTOR, isExactVersion, packageNameProblem } from './package-spec.js';
 
@@ -158,6 +159,7 @@ class NpmRegistrySource implements RegistrySource {
   readonly displayLocation: string;
   private privateRoot: Promise<string> | undefined;
   private readonly extracting = new Map<string, Promise<void>>();
+  private requestOptions: Record<string, unknown> | undefined;
 
   constructor(
     private readonly name: string,
@@ -266,7 +268,8 @@ class NpmRegistrySource implements RegistrySource {
   }
 
   private async options(ctx: SourceCallContext): Promise<Record<string, unknown>> {
-    return { ...this.settings.options, cache: join(await this.root(ctx), '_cacache') };
+    this.requestOptions ??= npmRequestOptions(this.settings);
+    return { ...this.requestOptions, cache: join(await this.root(ctx), '_cacache') };
   }
 
   private context(ctx: SourceCallContext): FetchContext {
