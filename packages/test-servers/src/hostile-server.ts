@@ -8,8 +8,11 @@ import { isLoopbackHost } from './loopback-guard.js';
  * leaking a credential or buffering without end.
  */
 export type HostileBehaviour =
-  /** Forward to the target (the server's `target` option); `headers` are added to (or replace those of) its answer. */
-  | { kind: 'forward'; headers?: Record<string, string> }
+  /**
+   * Forward to the target (the server's `target` option); `headers` are added to (or replace those of) its answer.
+   * `host` replaces the Host header sent on, so the target builds URLs that point at another server.
+   */
+  | { kind: 'forward'; headers?: Record<string, string>; host?: string }
   /** Answer `status` (default 302) with `Location: location`. */
   | { kind: 'redirect'; location: string; status?: number }
   /** Answer with these bytes (default status 200, `content-type: application/json`). */
@@ -146,11 +149,11 @@ export async function startHostileServer(options: HostileServerOptions = {}): Pr
         return;
       }
       default:
-        forward(req, res, behaviour.headers);
+        forward(req, res, behaviour.headers, behaviour.host);
     }
   });
 
-  function forward(req: http.IncomingMessage, res: http.ServerResponse, extra: Record<string, string> = {}): void {
+  function forward(req: http.IncomingMessage, res: http.ServerResponse, extra: Record<string, string> = {}, host?: string): void {
     if (!target) {
       req.resume();
       res.writeHead(502, { 'content-type': 'text/plain' }).end('hostile server: no target to forward to\n');
@@ -158,6 +161,7 @@ export async function startHostileServer(options: HostileServerOptions = {}): Pr
     }
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+    if (host) headers.host = host;
     const upstream = http.request(
       { agent, host: target.hostname, port: target.port || 80, method: req.method, path: req.url, headers },
       (upstreamRes) => {
