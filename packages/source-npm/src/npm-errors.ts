@@ -3,6 +3,7 @@
  * raw error stays as `cause` (core redacts it); tokens never appear in these messages, only registry URLs.
  */
 import { isNetworkErrorCode, isRegistryError, RegistryError } from '@agentos-registry/core';
+import { formatDuration } from './network-bounds.js';
 
 /** What the failing call was about, for the message. */
 export interface NpmErrorContext {
@@ -19,6 +20,8 @@ export interface NpmErrorContext {
   /** What was being done, e.g. `Resolving` or `Downloading`. */
   action: string;
   signal?: AbortSignal;
+  /** The per-attempt timeout in force (ms), to say which limit ran out. */
+  attemptMs?: number;
 }
 
 /** How many versions an "unknown version" message lists (the newest ones). */
@@ -82,7 +85,16 @@ export function toNpmError(error: unknown, context: NpmErrorContext): RegistryEr
   if (status !== undefined && status >= 500) {
     return make('E_UNREACHABLE', `${context.registryUrl} answered HTTP ${status} for ${what} (registry '${registry}'). The registry is failing; try again later.`);
   }
-  if (isNetworkErrorCode(code) || err.type === 'system' || err.type === 'request-timeout' || err.type === 'body-timeout') {
+  const attempt = attemptTimeout(err);
+  if (attempt) {
+    const limit = context.attemptMs === undefined ? '' : ` within ${formatDuration(context.attemptMs)}`;
+    return make(
+      'E_UNREACHABLE',
+      `${context.registryUrl} ${attempt}${limit} while ${context.action.toLowerCase()} ${what} (registry '${registry}'; per attempt, \`timeouts.attempt\`). The registry is down or stalled; if it is only slow, raise \`timeouts.attempt\` (ms) on the registry (or fetch-timeout in .npmrc).`,
+      { timeout: 'timeouts.attempt', ms: context.attemptMs },
+    );
+  }
+  if (isNetworkErrorCode(code) || err.type === 'system') {
     return make(
       'E_UNREACHABLE',
       `Registry '${registry}' could not reach ${context.registryUrl} while ${context.action.toLowerCase()} ${what} (${code || err.type}). Check the network, proxy settings and \`registry\`.`,
@@ -95,6 +107,34 @@ export function toNpmError(error: unknown, context: NpmErrorContext): RegistryEr
     );
   }
   return make('E_INTERNAL', `${context.action} ${what} ${on} for registry '${registry}' failed: ${err.message ?? String(error)}`);
+}
+
+/** What ran out when one attempt timed out, as a phrase after the URL; `undefined` for every other error. */
+function attemptTimeout(err: NpmLikeError): string | undefined {
+  if (err.type === 'request-timeout' || err.code === 'ERESPONSETIMEOUT') return 'did not start to answer';
+  if (err.code === 'ECONNECTIONTIMEOUT') return 'did not accept a connection';
+  if (err.code === 'EIDLETIMEOUT') return 'stopped sending data';
+  if (err.type === 'body-timeout' || err.code === 'ETRANSFERTIMEOUT') return 'did not finish its answer';
+  return undefined;
+}
+
+/**
+ * The error for work that outlasted its total deadline: `E_UNREACHABLE` (so core may serve a cached copy), naming
+ * the deadline and the option that raises it.
+ */
+export function deadlineError(context: Omit<NpmErrorContext, 'attemptMs'>, ms: number, option: string): RegistryError {
+  const what = context.name === '' ? 'the dependencies' : `${context.name}@${context.selector}`;
+  return new RegistryError(
+    'E_UNREACHABLE',
+    `${context.action} ${what} from ${context.registryUrl} for registry '${context.registry}' did not finish within ${formatDuration(ms)} (the total deadline, \`${option}\`). The registry is stalled or very slow; if it is only slow, raise \`${option}\` (ms) on the registry.`,
+    { registry: context.registry, details: { package: context.name, selector: context.selector, timeout: option, ms } },
+  );
+}
+
+/** The error for work the caller (core's signal) aborted. */
+export function abortedError(context: Omit<NpmErrorContext, 'attemptMs'>): RegistryError {
+  const what = context.name === '' ? 'the dependencies' : `${context.name}@${context.selector}`;
+  return new RegistryError('E_ABORTED', `${context.action} ${what} for registry '${context.registry}' was aborted.`, { registry: context.registry, cause: context.signal?.reason });
 }
 
 /** "Available versions: …; dist-tags: …" for an unmatched version, newest last. */

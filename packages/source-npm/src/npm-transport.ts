@@ -1,22 +1,22 @@
 /**
  * The options every pacote and arborist call of this package gets on top of the registry settings: the agent that
- * scopes credentials to their registry's origin (npm-agent.ts). One function, so no call path can forget it.
+ * scopes credentials to their registry's origin (npm-agent.ts) and the per-attempt timeout. One function, so no call
+ * path can forget them.
  */
 import { credentialScope } from './credential-scope.js';
+import type { NetworkBounds } from './network-bounds.js';
 import { createNpmAgent } from './npm-agent.js';
 import type { NpmSettings } from './npm-config.js';
 
-/** npm-registry-fetch's own per-attempt timeout when nothing sets one (5 minutes). */
-const NPM_DEFAULT_TIMEOUT = 5 * 60 * 1000;
-
-/** The pacote/arborist options for `settings`, with the scoping agent. */
-export function npmRequestOptions(settings: NpmSettings): Record<string, unknown> {
+/** The pacote/arborist options for `settings`, with the scoping agent and `bounds.timeouts.attempt`. */
+export function npmRequestOptions(settings: NpmSettings, bounds: NetworkBounds): Record<string, unknown> {
   const options = settings.options;
-  const attemptMs = typeof options.timeout === 'number' && options.timeout > 0 ? options.timeout : NPM_DEFAULT_TIMEOUT;
+  const attemptMs = bounds.timeouts.attempt;
   const proxy = stringOption(options.httpsProxy) ?? stringOption(options.proxy);
   const noProxy = stringOption(options.noProxy);
   const agent = createNpmAgent({ scope: credentialScope(options), attemptMs, ...(proxy ? { proxy } : {}), ...(noProxy ? { noProxy } : {}) });
-  return { ...options, agent };
+  // npm's `timeout`: minipass-fetch's wait for the answer to start and for a body read whole, and the idle timeout.
+  return { ...options, agent, timeout: attemptMs };
 }
 
 function stringOption(value: unknown): string | undefined {
