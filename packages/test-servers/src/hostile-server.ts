@@ -10,9 +10,13 @@ import { isLoopbackHost } from './loopback-guard.js';
 export type HostileBehaviour =
   /**
    * Forward to the target (the server's `target` option); `headers` are added to (or replace those of) its answer.
-   * `host` replaces the Host header sent on, so the target builds URLs that point at another server.
+   * `host` replaces the Host header sent on, so the target builds URLs that point at another server. `body` replaces
+   * the answer's body (its status, ETag and other headers kept, Content-Length fixed): garbage a cache would store
+   * under the real validators.
    */
-  | { kind: 'forward'; headers?: Record<string, string>; host?: string }
+  | { kind: 'forward'; headers?: Record<string, string>; host?: string; body?: string | Uint8Array }
+  /** Reset the connection (TCP RST) as soon as the request arrives. */
+  | { kind: 'reset' }
   /** Answer `status` (default 302) with `Location: location`. */
   | { kind: 'redirect'; location: string; status?: number }
   /** Answer with these bytes (default status 200, `content-type: application/json`). */
@@ -135,6 +139,9 @@ export async function startHostileServer(options: HostileServerOptions = {}): Pr
       case 'silent':
         req.resume();
         return;
+      case 'reset':
+        req.socket.resetAndDestroy();
+        return;
       case 'endless': {
         req.resume();
         res.writeHead(200, { 'content-type': 'application/octet-stream', ...behaviour.headers });
@@ -149,11 +156,12 @@ export async function startHostileServer(options: HostileServerOptions = {}): Pr
         return;
       }
       default:
-        forward(req, res, behaviour.headers, behaviour.host);
+        forward(req, res, behaviour);
     }
   });
 
-  function forward(req: http.IncomingMessage, res: http.ServerResponse, extra: Record<string, string> = {}, host?: string): void {
+  function forward(req: http.IncomingMessage, res: http.ServerResponse, how: Extract<HostileBehaviour, { kind: 'forward' }>): void {
+    const { headers: extra = {}, host, body } = how;
     if (!target) {
       req.resume();
       res.writeHead(502, { 'content-type': 'text/plain' }).end('hostile server: no target to forward to\n');
@@ -168,8 +176,15 @@ export async function startHostileServer(options: HostileServerOptions = {}): Pr
         const out: Record<string, string | string[]> = {};
         for (const [name, value] of Object.entries(upstreamRes.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
         for (const [name, value] of Object.entries(extra)) out[name.toLowerCase()] = value;
-        res.writeHead(upstreamRes.statusCode ?? 502, out);
-        upstreamRes.pipe(res);
+        if (body === undefined) {
+          res.writeHead(upstreamRes.statusCode ?? 502, out);
+          upstreamRes.pipe(res);
+          return;
+        }
+        upstreamRes.resume();
+        const bytes = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body);
+        delete out['content-encoding'];
+        res.writeHead(upstreamRes.statusCode ?? 502, { ...out, 'content-length': bytes.length }).end(bytes);
       },
     );
     upstream.on('error', (error) => {

@@ -68,4 +68,13 @@ describe('startHostileServer', () => {
     const endless = await get(`${hostile.url}endless`, {}, 1024 * 1024);
     expect(endless.body.length).toBe(1024 * 1024);
   });
+
+  it('resets connections, and forwards with the body replaced but the headers kept', async () => {
+    hostile.setRespond(({ url }) => (url === '/reset' ? { kind: 'reset' } : { kind: 'forward', body: 'garbage!' }));
+    expect((await get(`${hostile.url}reset`)).error).toMatch(/ECONNRESET|socket hang up/);
+    const direct = await fetch(`${target.url}doc.json`);
+    await direct.arrayBuffer();
+    const replaced = await fetch(`${hostile.url}doc.json`);
+    expect([replaced.status, replaced.headers.get('etag'), replaced.headers.get('content-length'), await replaced.text()]).toEqual([200, direct.headers.get('etag'), '8', 'garbage!']);
+  });
 });
