@@ -11,8 +11,8 @@ export type HostileBehaviour =
   /**
    * Forward to the target (the server's `target` option); `headers` are added to (or replace those of) its answer.
    * `host` replaces the Host header sent on, so the target builds URLs that point at another server. `body` replaces
-   * the answer's body (its status, ETag and other headers kept, Content-Length fixed): garbage a cache would store
-   * under the real validators.
+   * the answer's body (its status, ETag and other headers kept, Content-Length fixed; conditional request headers are
+   * dropped so the target answers in full): garbage a cache would store under the real validators.
    */
   | { kind: 'forward'; headers?: Record<string, string>; host?: string; body?: string | Uint8Array }
   /** Reset the connection (TCP RST) as soon as the request arrives. */
@@ -170,6 +170,11 @@ export async function startHostileServer(options: HostileServerOptions = {}): Pr
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
     if (host) headers.host = host;
+    if (body !== undefined) {
+      // A full answer (not a 304) is what gets the garbage stored under the target's real validators.
+      delete headers['if-none-match'];
+      delete headers['if-modified-since'];
+    }
     const upstream = http.request(
       { agent, host: target.hostname, port: target.port || 80, method: req.method, path: req.url, headers },
       (upstreamRes) => {
