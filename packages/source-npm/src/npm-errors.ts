@@ -94,6 +94,13 @@ export function toNpmError(error: unknown, context: NpmErrorContext): RegistryEr
       { timeout: 'timeouts.attempt', ms: context.attemptMs },
     );
   }
+  if (err.type === 'invalid-json' || code === 'EJSONPARSE' || err.name === 'SyntaxError') {
+    // A server (or proxy) fault, so core may serve a cached copy; npm's message quotes the bytes, this one does not.
+    return make(
+      'E_UNREACHABLE',
+      `${context.registryUrl} answered with something that is not JSON while ${context.action.toLowerCase()} ${what} (registry '${registry}'). The registry, or a proxy in front of it, is failing; try again later.`,
+    );
+  }
   if (isNetworkErrorCode(code) || err.type === 'system') {
     return make(
       'E_UNREACHABLE',

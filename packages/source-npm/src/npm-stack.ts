@@ -17,6 +17,7 @@ export interface NpmAuth {
 export interface NpmResponse {
   status: number;
   headers: { get(name: string): string | null };
+  body?: { resume?(): void };
   text(): Promise<string>;
 }
 
@@ -40,7 +41,7 @@ export interface NpmcliAgent {
 }
 
 export interface Cacache {
-  rm: { entry(cache: string, key: string): Promise<unknown> };
+  rm: { entry(cache: string, key: string, options?: { removeFully?: boolean }): Promise<unknown> };
 }
 
 const load = createRequire(import.meta.url);

@@ -10,6 +10,7 @@ import { RegistryError } from '@agentos-registry/core';
 import { withinDeadline } from './deadline.js';
 import { abortedError, deadlineError, type NpmErrorContext, toNpmError } from './npm-errors.js';
 import { type PacoteOptions, pacote } from './pacote.js';
+import { fetchPackument, packumentCacheOf } from './packument.js';
 
 /** One published version of a package, as the registry describes it. */
 export interface ResolvedPackage {
@@ -52,13 +53,17 @@ async function npmCall<T>(context: FetchContext, action: string, selector: strin
 
 /**
  * Asks the registry which version `name@selector` is now. `preferOnline` revalidates the cached packument (a
- * conditional request) instead of trusting it, which is what a moving dist-tag or range needs.
+ * conditional request) instead of trusting it, which is what a moving dist-tag or range needs; it also refuses a
+ * cached copy npm falls back on when the registry cannot be reached (see packument.ts), while an exact version,
+ * which never changes, takes one.
  */
 export async function resolvePackage(options: PacoteOptions, context: FetchContext, preferOnline: boolean): Promise<ResolvedPackage> {
   throwIfAborted(context, 'Resolving');
-  const manifest = await npmCall(context, 'Resolving', context.selector, (signal) =>
-    pacote().manifest(`${context.name}@${context.selector}`, { ...options, preferOnline, signal }),
-  );
+  const manifest = await npmCall(context, 'Resolving', context.selector, async (signal) => {
+    const errorContext = { ...context, action: 'Resolving' };
+    const packument = await fetchPackument({ name: context.name, options, preferOnline, acceptStale: !preferOnline, signal }, errorContext);
+    return pacote().manifest(`${context.name}@${context.selector}`, { ...options, preferOnline, signal, packumentCache: packumentCacheOf(packument) });
+  });
   const integrity = manifest._integrity;
   if (!integrity) {
     throw new RegistryError(
