@@ -2,19 +2,24 @@
  * The HTTP agent every npm request of this package goes through (pacote's packuments and tarballs, arborist's
  * installs, and our own packument fetch): npm passes an `agent` option down to every request it makes, redirect hops
  * included, which makes the agent the one place that sees each request as it leaves. Here it enforces what npm's
- * stack does not: the credential scope (see credential-scope.ts) and a connect timeout; the connection itself is
+ * stack does not: the credential scope (credential-scope.ts), a cap on each body (response-limit.ts) and a connect
+ * timeout; the connection itself is
  * made by the agent npm would have used (`@npmcli/agent`'s `getAgent`: proxies from the options or the environment,
  * TLS settings, pooling), which this one hands each request to.
  */
 import type { Agent as HttpAgent, ClientRequest, RequestOptions } from 'node:http';
 import { type CredentialScope, enforceCredentialScope } from './credential-scope.js';
+import type { NpmLimits } from './network-bounds.js';
 import { type NpmcliAgentClass, npmcliAgent } from './npm-stack.js';
+import { limitResponseBody } from './response-limit.js';
 
 /** What the agent of one set of npm settings needs. */
 export interface NpmAgentOptions {
   scope: CredentialScope;
   /** Per attempt: connecting, and a connection with no data for this long, fail (ms). */
   attemptMs: number;
+  /** Most bytes of one packument (decoded) and of one tarball. */
+  limits: Required<NpmLimits>;
   /** Proxy settings from `.npmrc` (the environment's are read by npm's agent itself). */
   proxy?: string;
   noProxy?: string;
@@ -49,6 +54,7 @@ function defineScopedAgent(Base: NpmcliAgentClass): new (options: NpmAgentOption
     override addRequest(request: ClientRequest, options: RequestOptions): void {
       const url = requestUrl(request, options);
       enforceCredentialScope(request, url, this.#options.scope);
+      limitResponseBody(request, this.#options.limits);
       npmAgentFor(url, options as ConnectOptions, this.#options).addRequest(request, options);
     }
   } as unknown as new (options: NpmAgentOptions) => HttpAgent;

@@ -17,7 +17,7 @@ export interface NpmAuth {
 export interface NpmResponse {
   status: number;
   headers: { get(name: string): string | null };
-  body?: { resume?(): void };
+  body: { resume?(): void };
   text(): Promise<string>;
 }
 

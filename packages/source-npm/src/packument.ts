@@ -49,13 +49,14 @@ export async function fetchPackument(request: PackumentRequest, context: NpmErro
     response = await get(url, FULL_ACCEPT, request);
   }
   if (response.headers.get('x-local-cache-status') === 'stale' && !request.acceptStale) {
-    response.body?.resume?.();
+    response.body.resume?.();
     throw new RegistryError(
       'E_UNREACHABLE',
       `Registry '${context.registry}' could not get the current packument of ${request.name} from ${context.registryUrl}: the request failed (npm's cache holds an older copy, which is not taken as current). Check the network, proxy settings and \`registry\`.`,
       { registry: context.registry, details: { package: request.name, reason: 'revalidation-failed' } },
     );
   }
+  // Bounded by the agent, which caps every packument as it streams (limits.packument).
   const text = await response.text();
   let parsed: unknown;
   let problem: string | undefined;
