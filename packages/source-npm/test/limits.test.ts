@@ -76,7 +76,7 @@ async function serveGzipped(name: string): Promise<{ packument: number; tarball:
   const tarballUrl = new URL(doc.versions['1.0.0']!.dist.tarball);
   const tarball = Buffer.from(await (await fetch(tarballUrl)).arrayBuffer());
   const rewritten = Buffer.from(packument.toString('utf8').split(server.url).join(front.url));
-  front.setRespond(({ url }) => {
+  front.setRespond(({ url }): HostileBehaviour => {
     if (url === packumentPath) return { kind: 'reply', headers: { 'content-encoding': 'gzip' }, body: gzipSync(rewritten) };
     if (url === tarballUrl.pathname) return { kind: 'reply', headers: { 'content-encoding': 'gzip', 'content-type': 'application/octet-stream' }, body: gzipSync(tarball) };
     return { kind: 'forward' };
