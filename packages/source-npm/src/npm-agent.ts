@@ -2,8 +2,8 @@
  * The HTTP agent every npm request of this package goes through (pacote's packuments and tarballs, arborist's
  * installs, and our own packument fetch): npm passes an `agent` option down to every request it makes, redirect hops
  * included, which makes the agent the one place that sees each request as it leaves. Here it enforces what npm's
- * stack does not: the credential scope (credential-scope.ts), a cap on each body (response-limit.ts) and a connect
- * timeout; the connection itself is
+ * stack does not: the credential scope (credential-scope.ts), no credential in npm's cache (vary-without-credentials.ts),
+ * a cap on each body (response-limit.ts) and a connect timeout; the connection itself is
  * made by the agent npm would have used (`@npmcli/agent`'s `getAgent`: proxies from the options or the environment,
  * TLS settings, pooling), which this one hands each request to.
  */
@@ -12,6 +12,7 @@ import { type CredentialScope, enforceCredentialScope } from './credential-scope
 import type { NpmLimits } from './network-bounds.js';
 import { type NpmcliAgentClass, npmcliAgent } from './npm-stack.js';
 import { limitResponseBody } from './response-limit.js';
+import { varyWithoutCredentials } from './vary-without-credentials.js';
 
 /** What the agent of one set of npm settings needs. */
 export interface NpmAgentOptions {
@@ -54,6 +55,7 @@ function defineScopedAgent(Base: NpmcliAgentClass): new (options: NpmAgentOption
     override addRequest(request: ClientRequest, options: RequestOptions): void {
       const url = requestUrl(request, options);
       enforceCredentialScope(request, url, this.#options.scope);
+      varyWithoutCredentials(request);
       limitResponseBody(request, this.#options.limits);
       npmAgentFor(url, options as ConnectOptions, this.#options).addRequest(request, options);
     }

@@ -3,7 +3,7 @@
  * redirect only when the host name changes, so a registry that answers 302 to another port of the same host used to
  * hand that port the token: for packuments, tarballs and every request of a dependency install.
  */
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRegistry, type Registry } from '@agentos-registry/core';
 import { type HostileServer, startHostileServer, type VerdaccioServer } from '@agentos-registry/test-servers';
@@ -49,8 +49,8 @@ async function frontAndOther(redirect: (url: string) => boolean): Promise<{ fron
   return { front, other };
 }
 
-async function openRegistry(registry: string): Promise<Registry> {
-  const cache = await tempDir('cache');
+async function openRegistry(registry: string, cache?: string): Promise<Registry> {
+  cache ??= await tempDir('cache');
   const opened = await createRegistry(
     { registries: { scoped: { type: 'npm', location: REGISTRY_PACKAGE, registry, token } }, defaultRegistries: { tool: 'scoped' }, cacheSettings: { directory: cache } },
     { sources: [npmSource()], env: {}, baseDir: cache },
@@ -93,6 +93,29 @@ describe('a redirect to another port of the same host never carries the token', 
     expect(front.requests.filter((r) => r.behaviour === 'redirect').every((r) => r.authorization)).toBe(true);
     expect(other.requests.map((r) => r.url)).toEqual(expect.arrayContaining([`/${LIBRARY}`, expect.stringMatching(/\.tgz$/)]));
     expect(leaks(other)).toEqual([]);
+  });
+});
+
+/** Every file under `dir` whose bytes contain `needle`. */
+async function filesContaining(dir: string, needle: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    if ((await readFile(path)).includes(needle)) found.push(path);
+  }
+  return found;
+}
+
+describe('no token on disk', () => {
+  test('a registry answering Vary: Authorization does not get the token written into npm\'s cache', async () => {
+    const front = await startHostileServer({ target: server.url, respond: () => ({ kind: 'forward', headers: { vary: 'Accept, Authorization' } }) });
+    closing.push(front);
+    const cache = await tempDir('cache');
+    const registry = await openRegistry(front.url, cache);
+    expect((await registry.list()).length).toBeGreaterThan(0);
+    expect(front.requests.every((r) => r.authorization)).toBe(true);
+    expect(await filesContaining(cache, token)).toEqual([]);
   });
 });
 
