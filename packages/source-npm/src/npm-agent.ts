@@ -2,10 +2,10 @@
  * The HTTP agent every npm request of this package goes through (pacote's packuments and tarballs, arborist's
  * installs, and our own packument fetch): npm passes an `agent` option down to every request it makes, redirect hops
  * included, which makes the agent the one place that sees each request as it leaves. Here it enforces what npm's
- * stack does not: the credential scope (credential-scope.ts), no credential in npm's cache (vary-without-credentials.ts),
- * a cap on each body (response-limit.ts) and a connect timeout; the connection itself is
- * made by the agent npm would have used (`@npmcli/agent`'s `getAgent`: proxies from the options or the environment,
- * TLS settings, pooling), which this one hands each request to.
+ * stack does not: the credential scope (credential-scope.ts), no credential in npm's cache
+ * (vary-without-credentials.ts), a cap on each body (response-limit.ts) and a connect timeout. The connection itself
+ * is made by the agent npm would have used (`@npmcli/agent`'s `getAgent`: proxies from the options or the
+ * environment, TLS settings, pooling), which this one hands each request to.
  */
 import type { Agent as HttpAgent, ClientRequest, RequestOptions } from 'node:http';
 import { type CredentialScope, enforceCredentialScope } from './credential-scope.js';

@@ -31,7 +31,6 @@ export type NpmcliAgentClass = new (
   options: Record<string, unknown>,
 ) => HttpAgent & {
   addRequest(request: ClientRequest, options: RequestOptions): void;
-  connect(request: ClientRequest, options: RequestOptions & { secureEndpoint?: boolean }): Promise<unknown>;
 };
 
 export interface NpmcliAgent {
