@@ -5,7 +5,9 @@
  */
 import { RegistryError } from '@agentos-registry/core';
 import { withNpmCache } from './npm-cache.js';
+import { type NpmLimits, type NpmTimeouts, resolveNetworkBounds } from './network-bounds.js';
 import { resolveNpmSettings } from './npm-config.js';
+import { npmRequestOptions } from './npm-transport.js';
 import { extractInto, type FetchContext, resolvePackage } from './package-fetch.js';
 import { isExactVersion, parsePackageSpec } from './package-spec.js';
 
@@ -30,6 +32,10 @@ export interface FetchPackageCodeOptions {
   npmrc?: boolean | string;
   /** Configured registry name, for error messages; default `npm`. */
   registryName?: string;
+  /** Time limits (ms): `attempt` 30 s, `total` 120 s for each resolve and each download. */
+  timeouts?: NpmTimeouts;
+  /** Size limits (bytes): `packument` 128 MiB decoded, `tarball` 512 MiB. */
+  limits?: NpmLimits;
 }
 
 /** The package that was extracted. */
@@ -47,8 +53,8 @@ export interface PackageCode {
  * Extracts the files of an npm package into `destination`, verified against npm's integrity by pacote.
  *
  * Errors are `RegistryError`s: `E_NOT_FOUND` (no such package, or no version matching — the message lists the ones
- * that exist), `E_AUTH`, `E_UNREACHABLE`, `E_INTEGRITY`, `E_ABORTED`; a spec that is not a registry spec (a URL, a
- * path, an alias) is `E_CONFIG`.
+ * that exist), `E_AUTH`, `E_UNREACHABLE` (also when a timeout ran out), `E_INTEGRITY`, `E_ABORTED`; a spec that is
+ * not a registry spec (a URL, a path, an alias), or an invalid `timeouts`/`limits`, is `E_CONFIG`.
  *
  * @example
  * ```ts
@@ -73,6 +79,7 @@ export async function fetchPackageCode(options: FetchPackageCodeOptions): Promis
     baseDir: options.baseDir ?? process.cwd(),
     registryName,
   });
+  const bounds = resolveNetworkBounds(options, registryName, settings.options.timeout as number | undefined);
   const context: FetchContext = {
     registry: registryName,
     name: spec.name,
@@ -80,9 +87,11 @@ export async function fetchPackageCode(options: FetchPackageCodeOptions): Promis
     registryUrl: settings.registry,
     authenticated: settings.authenticated,
     signal: options.signal,
+    attemptMs: bounds.timeouts.attempt,
+    totalMs: bounds.timeouts.total,
   };
   return withNpmCache(options.cacheDir, async (cache) => {
-    const pacoteOptions = { ...settings.options, cache };
+    const pacoteOptions = { ...npmRequestOptions(settings, bounds), cache };
     // An exact version never changes, so a cached packument is good enough; a tag or range may have moved.
     const pkg = await resolvePackage(pacoteOptions, context, !isExactVersion(spec.selector));
     await extractInto(pkg, options.destination, pacoteOptions, context);

@@ -7,11 +7,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InstalledPackage, InstallResult, Logger } from '@agentos-registry/core';
-import { RegistryError } from '@agentos-registry/core';
+import { isRegistryError, RegistryError } from '@agentos-registry/core';
 import { type ArboristNode, arborist } from './arborist.js';
+import { withinDeadline } from './deadline.js';
+import { type NetworkBounds, type NpmLimits, type NpmTimeouts, resolveNetworkBounds } from './network-bounds.js';
 import { defaultRegistry, type NpmSettings, resolveNpmSettings } from './npm-config.js';
 import { withNpmCache } from './npm-cache.js';
-import { toNpmError } from './npm-errors.js';
+import { abortedError, deadlineError, toNpmError } from './npm-errors.js';
+import { npmRequestOptions } from './npm-transport.js';
 
 /** What {@link installDependencies} needs. Only `dir` is required. */
 export interface InstallDependenciesOptions {
@@ -36,6 +39,10 @@ export interface InstallDependenciesOptions {
   /** Configured registry name, for error messages; default `npm`. */
   registryName?: string;
   logger?: Logger;
+  /** Time limits (ms): `attempt` 30 s for each request, `install` 10 min for the whole install. */
+  timeouts?: NpmTimeouts;
+  /** Size limits (bytes): `packument` 128 MiB decoded, `tarball` 512 MiB. */
+  limits?: NpmLimits;
 }
 
 const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall'] as const;
@@ -160,22 +167,27 @@ export async function installDependencies(options: InstallDependenciesOptions): 
       });
     }
   };
+  const bounds = resolveNetworkBounds(options, registryName, settings.options.timeout as number | undefined);
   aborted();
   await checkLockfiles(options.dir, settings, registryName);
-  return withNpmCache(options.cacheDir, (cache) => install(options, settings, registryName, cache, aborted));
+  return withNpmCache(options.cacheDir, (cache) => install(options, settings, bounds, registryName, cache, aborted));
 }
+
+/** How long an install that was stopped may take to roll back before the caller gets its folder back (ms). */
+const INSTALL_SETTLE_MS = 5000;
 
 /** The install itself, with npm's cache folder chosen. */
 async function install(
   options: InstallDependenciesOptions,
   settings: NpmSettings,
+  bounds: NetworkBounds,
   registryName: string,
   cache: string,
   aborted: () => void,
 ): Promise<InstallResult> {
   const Arborist = arborist();
   const common = {
-    ...settings.options,
+    ...npmRequestOptions(settings, bounds),
     path: options.dir,
     cache,
     offline: options.offline === true,
@@ -197,9 +209,22 @@ async function install(
   const allowed = options.allowScripts ?? [];
   const mayRun = (name: string) => allowed === true || allowed.includes(name);
   let tree: Awaited<ReturnType<InstanceType<typeof Arborist>['reify']>>;
+  const context = { registry: registryName, name: '', selector: '*', registryUrl: settings.registry, authenticated: settings.authenticated, action: 'Installing', signal: options.signal };
   try {
-    tree = await new Arborist({ ...common, ignoreScripts: true }).reify({ save: false });
+    // Every request of the install (pacote and npm-registry-fetch take the signal arborist passes down) ends at
+    // `timeouts.install`, or when core aborts.
+    tree = await withinDeadline(
+      {
+        ms: bounds.timeouts.install,
+        signal: options.signal,
+        settleMs: INSTALL_SETTLE_MS,
+        timedOut: () => deadlineError(context, bounds.timeouts.install, 'timeouts.install'),
+        aborted: () => abortedError(context),
+      },
+      (signal) => new Arborist({ ...common, signal, ignoreScripts: true }).reify({ save: false }),
+    );
   } catch (error) {
+    if (isRegistryError(error)) throw error;
     const code = (error as { code?: string })?.code ?? '';
     const kind = /^EALLOW(GIT|REMOTE|FILE|DIRECTORY)$/.exec(code)?.[1];
     if (kind) {
@@ -220,6 +245,7 @@ async function install(
       authenticated: settings.authenticated,
       action: 'Installing',
       signal: options.signal,
+      attemptMs: bounds.timeouts.attempt,
     });
   }
   aborted();

@@ -21,7 +21,9 @@ import {
 } from '@agentos-registry/core';
 import { fetchPackageCode } from './fetch-package-code.js';
 import { installDependencies } from './install-dependencies.js';
+import { type NetworkBounds, type NpmLimits, type NpmTimeouts, networkBoundsProblems, resolveNetworkBounds } from './network-bounds.js';
 import { type NpmSettings, registryUrlProblem, resolveNpmSettings } from './npm-config.js';
+import { npmRequestOptions } from './npm-transport.js';
 import { extractPackage, type FetchContext, type ResolvedPackage, resolvePackage } from './package-fetch.js';
 import { DEFAULT_SELECTOR, isExactVersion, packageNameProblem } from './package-spec.js';
 
@@ -36,6 +38,10 @@ export interface NpmSourceConfig extends SourceConfig {
   registry?: string;
   /** `false` ignores every `.npmrc` and `npm_config_*` variable; a path names the user config file to read instead of `~/.npmrc`. */
   npmrc?: boolean | string;
+  /** Time limits in ms: `attempt` (30 s), `total` (120 s, each resolve and each download), `install` (10 min). */
+  timeouts?: NpmTimeouts;
+  /** Size limits in bytes: `packument` (128 MiB, decoded), `tarball` (512 MiB). */
+  limits?: NpmLimits;
 }
 
 /** Name of the index file at the root of the package. */
@@ -63,7 +69,7 @@ const INDEX_FILE = 'registry.json';
 export function npmSource(): SourceAdapter {
   return defineSource({
     type: 'npm',
-    options: ['registry', 'version', 'npmrc'],
+    options: ['registry', 'version', 'npmrc', 'timeouts', 'limits'],
     validate: validateNpmConfig,
     create: (config, ctx) => createNpmRegistrySource(config, ctx),
     // Entry code that lives on npm (core asks for it whichever source served the index).
@@ -88,6 +94,9 @@ function packageSettings(options: PackageRequest['options'], ctx: PackageContext
     registry: options?.registry,
     token: options?.token,
     ...(typeof options?.npmrc === 'string' || typeof options?.npmrc === 'boolean' ? { npmrc: options.npmrc } : {}),
+    // Checked where they are used (E_CONFIG naming the field); core passes the first npm registry's own.
+    ...(options?.timeouts !== undefined ? { timeouts: options.timeouts as NpmTimeouts } : {}),
+    ...(options?.limits !== undefined ? { limits: options.limits as NpmLimits } : {}),
     cacheDir: ctx.workDir ? join(ctx.workDir, '_cacache') : undefined,
     signal: ctx.signal,
     env: ctx.env,
@@ -127,6 +136,7 @@ function validateNpmConfig(config: SourceConfig): ConfigProblem[] {
   if (npmrc !== undefined && typeof npmrc !== 'boolean' && (typeof npmrc !== 'string' || npmrc.trim() === '')) {
     problems.push({ field: 'npmrc', message: 'must be false (ignore .npmrc files) or the path of an .npmrc file' });
   }
+  problems.push(...networkBoundsProblems({ timeouts: config.timeouts, limits: config.limits }));
   return problems;
 }
 
@@ -142,10 +152,11 @@ function createNpmRegistrySource(config: SourceConfig, ctx: SourceCreateContext)
     baseDir: ctx.baseDir,
     registryName: ctx.registry,
   });
+  const bounds = resolveNetworkBounds({ timeouts: config.timeouts, limits: config.limits }, ctx.registry, settings.options.timeout as number | undefined);
   ctx.logger.debug(
     `Registry '${ctx.registry}': npm package ${name}@${selector} from ${settings.registry} (${settings.registrySource}${settings.files.length > 0 ? `; read ${settings.files.join(', ')}` : ''}).`,
   );
-  return new NpmRegistrySource(name, selector, settings);
+  return new NpmRegistrySource(name, selector, settings, bounds);
 }
 
 /** One configured npm registry package. Holds a private temp folder only when core gives it no work folder. */
@@ -158,11 +169,13 @@ class NpmRegistrySource implements RegistrySource {
   readonly displayLocation: string;
   private privateRoot: Promise<string> | undefined;
   private readonly extracting = new Map<string, Promise<void>>();
+  private requestOptions: Record<string, unknown> | undefined;
 
   constructor(
     private readonly name: string,
     private readonly selector: string,
     private readonly settings: NpmSettings,
+    private readonly bounds: NetworkBounds,
   ) {
     this.displayLocation = `${name}@${selector} (${settings.registry})`;
   }
@@ -266,7 +279,8 @@ class NpmRegistrySource implements RegistrySource {
   }
 
   private async options(ctx: SourceCallContext): Promise<Record<string, unknown>> {
-    return { ...this.settings.options, cache: join(await this.root(ctx), '_cacache') };
+    this.requestOptions ??= npmRequestOptions(this.settings, this.bounds);
+    return { ...this.requestOptions, cache: join(await this.root(ctx), '_cacache') };
   }
 
   private context(ctx: SourceCallContext): FetchContext {
@@ -277,6 +291,8 @@ class NpmRegistrySource implements RegistrySource {
       registryUrl: this.settings.registry,
       authenticated: this.settings.authenticated,
       signal: ctx.signal,
+      attemptMs: this.bounds.timeouts.attempt,
+      totalMs: this.bounds.timeouts.total,
     };
   }
 }

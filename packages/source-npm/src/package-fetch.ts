@@ -7,8 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RegistryError } from '@agentos-registry/core';
-import { type NpmErrorContext, toNpmError } from './npm-errors.js';
+import { withinDeadline } from './deadline.js';
+import { abortedError, deadlineError, type NpmErrorContext, toNpmError } from './npm-errors.js';
 import { type PacoteOptions, pacote } from './pacote.js';
+import { fetchPackument, packumentCacheOf } from './packument.js';
 
 /** One published version of a package, as the registry describes it. */
 export interface ResolvedPackage {
@@ -20,21 +22,48 @@ export interface ResolvedPackage {
   resolved: string;
 }
 
-/** Error context minus what the helper fills in itself. */
-export type FetchContext = Omit<NpmErrorContext, 'action'>;
+/** Error context minus what the helper fills in itself, plus the total deadline of each resolve and download. */
+export type FetchContext = Omit<NpmErrorContext, 'action'> & {
+  /** `timeouts.total`: how long one resolve or one download may take, retries included (ms). */
+  totalMs: number;
+};
+
+/** How long a stopped download may take to stop writing (ms). */
+const DOWNLOAD_SETTLE_MS = 2000;
+
+/** Runs one pacote call within `timeouts.total`, core's signal still winning; every failure a RegistryError. */
+async function npmCall<T>(context: FetchContext, action: string, selector: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const errorContext: NpmErrorContext = { ...context, selector, action };
+  try {
+    return await withinDeadline(
+      {
+        ms: context.totalMs,
+        signal: context.signal,
+        // A download that stops writes into a folder the caller then removes: let pacote stop first.
+        settleMs: action === 'Downloading' ? DOWNLOAD_SETTLE_MS : 0,
+        timedOut: () => deadlineError(errorContext, context.totalMs, 'timeouts.total'),
+        aborted: () => abortedError(errorContext),
+      },
+      work,
+    );
+  } catch (error) {
+    throw toNpmError(error, errorContext);
+  }
+}
 
 /**
  * Asks the registry which version `name@selector` is now. `preferOnline` revalidates the cached packument (a
- * conditional request) instead of trusting it, which is what a moving dist-tag or range needs.
+ * conditional request) instead of trusting it, which is what a moving dist-tag or range needs; it also refuses a
+ * cached copy npm falls back on when the registry cannot be reached (see packument.ts), while an exact version,
+ * which never changes, takes one.
  */
 export async function resolvePackage(options: PacoteOptions, context: FetchContext, preferOnline: boolean): Promise<ResolvedPackage> {
   throwIfAborted(context, 'Resolving');
-  let manifest: Awaited<ReturnType<ReturnType<typeof pacote>['manifest']>>;
-  try {
-    manifest = await pacote().manifest(`${context.name}@${context.selector}`, { ...options, preferOnline, signal: context.signal });
-  } catch (error) {
-    throw toNpmError(error, { ...context, action: 'Resolving' });
-  }
+  const manifest = await npmCall(context, 'Resolving', context.selector, async (signal) => {
+    const errorContext = { ...context, action: 'Resolving' };
+    const packument = await fetchPackument({ name: context.name, options, preferOnline, acceptStale: !preferOnline, signal }, errorContext);
+    return pacote().manifest(`${context.name}@${context.selector}`, { ...options, preferOnline, signal, packumentCache: packumentCacheOf(packument) });
+  });
   const integrity = manifest._integrity;
   if (!integrity) {
     throw new RegistryError(
@@ -57,10 +86,10 @@ export async function extractPackage(pkg: ResolvedPackage, destination: string, 
   const temp = join(dirname(destination), `.tmp-${basename(destination)}-${process.pid}-${randomBytes(4).toString('hex')}`);
   const spec = isHttpUrl(pkg.resolved) ? pkg.resolved : `${pkg.name}@${pkg.version}`;
   try {
-    await pacote().extract(spec, temp, { ...options, integrity: pkg.integrity, signal: context.signal });
+    await npmCall(context, 'Downloading', pkg.version, (signal) => pacote().extract(spec, temp, { ...options, integrity: pkg.integrity, signal }));
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
-    throw toNpmError(error, { ...context, selector: pkg.version, action: 'Downloading' });
+    throw error;
   }
   try {
     await rename(temp, destination);
@@ -86,11 +115,7 @@ export async function extractInto(pkg: ResolvedPackage, destination: string, opt
     });
   }
   const spec = isHttpUrl(pkg.resolved) ? pkg.resolved : `${pkg.name}@${pkg.version}`;
-  try {
-    await pacote().extract(spec, destination, { ...options, integrity: pkg.integrity, signal: context.signal });
-  } catch (error) {
-    throw toNpmError(error, { ...context, selector: pkg.version, action: 'Downloading' });
-  }
+  await npmCall(context, 'Downloading', pkg.version, (signal) => pacote().extract(spec, destination, { ...options, integrity: pkg.integrity, signal }));
 }
 
 /**

@@ -28,7 +28,7 @@ export interface PacoteExtractResult {
 export interface Pacote {
   manifest(spec: string, options: PacoteOptions): Promise<PacoteManifest>;
   extract(spec: string, destination: string, options: PacoteOptions): Promise<PacoteExtractResult>;
-  RegistryFetcher: new (spec: string, options: PacoteOptions) => { registry: string };
+  RegistryFetcher: new (spec: string, options: PacoteOptions) => { registry: string; packumentUrl: string };
 }
 
 let loaded: Pacote | undefined;

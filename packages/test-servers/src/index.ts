@@ -16,6 +16,7 @@ export {
   type ForwardProxyRequestLog,
   startForwardProxy,
 } from './forward-proxy.js';
+export { type HostileBehaviour, type HostileRequestLog, type HostileServer, type HostileServerOptions, startHostileServer } from './hostile-server.js';
 export { freePort, LOOPBACK, refusedPort, waitForPort } from './free-port.js';
 export { type GitDaemon, type GitDaemonOptions, type GitDaemonRequestLog, startGitDaemon } from './git-daemon.js';
 export {

@@ -1,0 +1,129 @@
+/**
+ * A cap on each npm response body as it streams, which npm does not have: an endless packument or tarball was read
+ * until memory or the disk ran out. The agent (npm-agent.ts) attaches this to every request, so pacote's, arborist's
+ * and our own fetches are all bounded. pacote marks each request `pacote-req-type: packument` or `tarball`; the limit
+ * follows. Over the limit, the response is destroyed with an error `toNpmError` turns into `E_TOO_LARGE`.
+ *
+ * The count is on decoded bytes. A body sent with a Content-Encoding is decoded here, in the data path, and npm's
+ * fetch stack is handed the decoded bytes with the encoding headers removed (it then has nothing to decode): a count
+ * beside npm's own decoder would race it, and a small gzip bomb could be fully inflated before the count caught up.
+ */
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { NpmLimits } from './network-bounds.js';
+
+/** The `code` of the error a response over its limit is destroyed with. */
+export const RESPONSE_TOO_LARGE = 'E_NPM_RESPONSE_TOO_LARGE';
+
+/** What was over which limit; own enumerable fields, so minipass-fetch copies them onto the error it reports. */
+export class ResponseTooLargeError extends Error {
+  readonly code = RESPONSE_TOO_LARGE;
+
+  constructor(
+    readonly kind: keyof NpmLimits,
+    readonly limit: number,
+  ) {
+    super(`The ${kind} answer was larger than ${limit} bytes.`);
+  }
+}
+
+/** Which limit a request falls under: packuments by pacote's marker, everything else (tarballs) by the tarball one. */
+function kindOf(request: ClientRequest): keyof NpmLimits {
+  const marker = request.getHeader('pacote-req-type');
+  const value = Array.isArray(marker) ? marker[0] : marker;
+  return value === 'packument' ? 'packument' : 'tarball';
+}
+
+/** A decoder for the encodings npm's fetch (minipass-fetch) accepts, or `undefined` for a body sent as is. */
+function decoderFor(encoding: string) {
+  if (encoding === 'gzip' || encoding === 'x-gzip') return createGunzip();
+  if (encoding === 'deflate') return createInflate();
+  if (encoding === 'br') return createBrotliDecompress();
+  return undefined;
+}
+
+/** Destroys the response to `request` as soon as its decoded body passes the limit of its kind. */
+export function limitResponseBody(request: ClientRequest, limits: Required<NpmLimits>): void {
+  const kind = kindOf(request);
+  const limit = limits[kind];
+  request.once('response', (response: IncomingMessage) => {
+    let failed = false;
+    const fail = () => {
+      if (failed) return;
+      failed = true;
+      report(response, new ResponseTooLargeError(kind, limit));
+    };
+    const hasBody = request.method !== 'HEAD' && response.statusCode !== 204 && response.statusCode !== 304;
+    const encoding = String(response.headers['content-encoding'] ?? '')
+      .trim()
+      .toLowerCase();
+    const decoder = hasBody ? decoderFor(encoding) : undefined;
+    if (!decoder) {
+      // A declared length over the limit fails before a byte is read.
+      if (Number(response.headers['content-length']) > limit) return fail();
+      let bytes = 0;
+      response.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (bytes > limit) fail();
+      });
+      return;
+    }
+    decodeInPlace(response, decoder, limit, () => {
+      decoder.destroy();
+      fail();
+    });
+  });
+}
+
+/**
+ * Fails `response` for whoever reads it. Once all of it has arrived Node has already ended and destroyed it (the
+ * decoder may still be working through the last bytes), and destroy() reports nothing any more: the error then goes
+ * to the response's listeners (npm's) directly.
+ */
+function report(response: IncomingMessage, error: Error): void {
+  if (!response.destroyed) response.destroy(error);
+  else if (response.listenerCount('error') > 0) response.emit('error', error);
+}
+
+/**
+ * Replaces the body npm's stack will read from `response` with its decoded bytes, counting them. Runs before npm's
+ * own `response` listener (the agent registers it first), so npm sees a body without Content-Encoding.
+ */
+function decodeInPlace(response: IncomingMessage, decoder: NodeJS.ReadWriteStream, limit: number, fail: () => void): void {
+  // The length and encoding described the bytes on the wire, not the ones npm now gets (its cache checks the length).
+  delete response.headers['content-encoding'];
+  delete response.headers['content-length'];
+  const emit = response.emit;
+  let decoded = 0;
+  let over = false;
+  decoder.on('data', (chunk: Buffer) => {
+    if (over) return;
+    decoded += chunk.length;
+    if (decoded > limit) {
+      over = true;
+      fail();
+      return;
+    }
+    emit.call(response, 'data', chunk);
+  });
+  decoder.on('end', () => {
+    if (!over) emit.call(response, 'end');
+  });
+  // A body that does not decode is reported as the response's error, as npm's decoder would have.
+  decoder.on('error', (error: Error) => {
+    if (!over) report(response, error);
+  });
+  // Node delivers a response's data and end through `emit`; here they go to the decoder instead, and the decoder's
+  // output comes out as the response's data and end.
+  response.emit = function (this: IncomingMessage, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'data') {
+      if (!over) decoder.write(args[0] as Buffer);
+      return true;
+    }
+    if (event === 'end') {
+      if (!over) decoder.end();
+      return true;
+    }
+    return emit.call(this, event, ...args);
+  } as IncomingMessage['emit'];
+}
