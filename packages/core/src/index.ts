@@ -35,11 +35,14 @@ export { createDeterministicTarball, DETERMINISTIC_MTIME, type DeterministicTarb
 export {
   abortableSleep,
   createHttpClient,
+  DEFAULT_HTTP_LIMITS,
   DEFAULT_HTTP_RETRIES,
   DEFAULT_HTTP_TIMEOUTS,
+  type FetchOptions,
   type HttpClient,
   type HttpClientOptions,
   type HttpCredentials,
+  type HttpLimits,
   type HttpRequestOptions,
   type HttpResponse,
   type HttpTimeouts,
@@ -47,6 +50,7 @@ export {
   MAX_REDIRECTS,
   matchesNoProxy,
   parseRetryAfter,
+  type TransferPurpose,
 } from './http/index.js';
 export type * from './types.js';
 export {
