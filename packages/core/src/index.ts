@@ -39,6 +39,8 @@ export {
   DEFAULT_HTTP_RETRIES,
   DEFAULT_HTTP_TIMEOUTS,
   type FetchOptions,
+  HTTP_SOURCE_OPTIONS,
+  httpClientOptionsOf,
   type HttpClient,
   type HttpClientOptions,
   type HttpCredentials,
@@ -50,8 +52,11 @@ export {
   MAX_REDIRECTS,
   matchesNoProxy,
   parseRetryAfter,
+  readCertificates,
   type TransferPurpose,
+  validateHttpSourceOptions,
 } from './http/index.js';
+export { type CheckedStream, checkedStream, integrityOf, matchesIntegrity, type ParsedIntegrity, parseIntegrity } from './integrity.js';
 export type * from './types.js';
 export {
   type AgentOSExtensionManifest,
