@@ -2,6 +2,9 @@
  * The total deadline of one request. Idle timeouts (connect, headers, body) restart with every byte, so a server
  * that trickles one byte a second never trips them; this timer runs from the first send to the last byte of the
  * body, through retries and redirects, and cancels the request when it fires.
+ *
+ * undici has no such deadline (its timeouts are idle ones), and `AbortSignal.timeout` cannot be cleared: a
+ * long-running host that makes thousands of requests would keep a ten-minute timer for each. Hence this small class.
  */
 
 /** A deadline and the signal that aborts the request: the caller's signal or the deadline, whichever fires first. */
