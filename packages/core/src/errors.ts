@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'E_POLICY',
   'E_SIGNATURE',
   'E_INDEX_INVALID',
+  'E_TOO_LARGE',
   'E_MANIFEST_MISSING',
   'E_LOAD',
   'E_PEER_MISSING',

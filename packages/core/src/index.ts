@@ -37,11 +37,16 @@ export { createDeterministicTarball, DETERMINISTIC_MTIME, type DeterministicTarb
 export {
   abortableSleep,
   createHttpClient,
+  DEFAULT_HTTP_LIMITS,
   DEFAULT_HTTP_RETRIES,
   DEFAULT_HTTP_TIMEOUTS,
+  type FetchOptions,
+  HTTP_SOURCE_OPTIONS,
+  httpClientOptionsOf,
   type HttpClient,
   type HttpClientOptions,
   type HttpCredentials,
+  type HttpLimits,
   type HttpRequestOptions,
   type HttpResponse,
   type HttpTimeouts,
@@ -49,7 +54,11 @@ export {
   MAX_REDIRECTS,
   matchesNoProxy,
   parseRetryAfter,
+  readCertificates,
+  type TransferPurpose,
+  validateHttpSourceOptions,
 } from './http/index.js';
+export { type CheckedStream, checkedStream, integrityOf, matchesIntegrity, type ParsedIntegrity, parseIntegrity } from './integrity.js';
 export type * from './types.js';
 export {
   type AgentOSExtensionManifest,

@@ -1,25 +1,56 @@
 import { Readable } from 'node:stream';
-import { abortableSleep, type HttpClient, isRegistryError, type Logger, RegistryError } from '@agentos-registry/core';
+import {
+  createHttpClient,
+  type HttpClient,
+  type HttpClientOptions,
+  httpClientOptionsOf,
+  isRegistryError,
+  type Logger,
+  RegistryError,
+  type SourceConfig,
+  type SourceCreateContext,
+} from '@agentos-registry/core';
 import { Octokit } from '@octokit/rest';
 import { judgeFailure, type RequestScope } from './github-errors.js';
 import type { ResolvedGitHubLocation } from './location.js';
 
 /**
  * The few GitHub REST calls the source makes, through Octokit, with GitHub's failures mapped once (see
- * `github-errors.ts`) and secondary rate limits waited out a bounded number of times. Nothing here decides what to
- * cache or when: the source asks, this answers.
+ * `github-errors.ts`). Retries, limits and deadlines are core's client's: it retries network failures, 5xx, 429 and
+ * a 403 with `retry-after` (GitHub's secondary rate limit) within one budget, bounds every body and gives every
+ * request a total deadline. Nothing here decides what to cache or when: the source asks, this answers.
  */
 
-/**
- * How patient to be with GitHub's "try again later" answers. Core's client already retries network failures, 5xx
- * and 429 (honouring `retry-after`); GitHub's usual secondary-limit answer is a 403 with `retry-after`, which a
- * generic client cannot tell from a refusal, so that one is retried here, with the same budget.
- */
+/** How patient to be with GitHub's "try again later" answers (the adapter's settings; a registry's `retries` wins). */
 export interface RetryPolicy {
-  /** Retries of one call. */
+  /** Retries of one request. */
   retries: number;
   /** The longest `retry-after` waited for; a longer one fails at once with `E_RATE_LIMIT`. */
   maxDelayMs: number;
+}
+
+/**
+ * Core's HTTP client for one GitHub registry: the registry's transport options (proxy, ca, timeouts, retries,
+ * limits), and the token scoped to the API origin, so that it goes there and nowhere else, redirects included.
+ */
+export function createGitHubClient(
+  config: SourceConfig,
+  ctx: SourceCreateContext,
+  location: ResolvedGitHubLocation,
+  token: string | undefined,
+  settings: { retry: RetryPolicy; userAgent: string },
+): HttpClient {
+  const transport: Partial<HttpClientOptions> = httpClientOptionsOf(config, { registry: ctx.registry, baseDir: ctx.baseDir });
+  return createHttpClient({
+    registry: ctx.registry,
+    retries: settings.retry.retries,
+    maxRetryAfterMs: settings.retry.maxDelayMs,
+    ...transport,
+    ...(token ? { credentials: { origin: new URL(location.apiBase).origin, headers: { authorization: `token ${token}` } } } : {}),
+    userAgent: settings.userAgent,
+    env: ctx.env,
+    logger: ctx.logger,
+  });
 }
 
 export interface GitHubApiOptions {
@@ -33,7 +64,6 @@ export interface GitHubApiOptions {
    * dropping it on any redirect that leaves that origin; this module never sees the token.
    */
   client: HttpClient;
-  retry: RetryPolicy;
   userAgent: string;
 }
 
@@ -60,6 +90,10 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 export class GitHubApi {
   private readonly octokit: Octokit;
+  /** For the archive: an entry download, streamed (its limit and deadline are the entry ones). */
+  private readonly archiveFetch: typeof globalThis.fetch;
+  /** For blobs: an entry's file, read whole before Octokit sees it. */
+  private readonly blobFetch: typeof globalThis.fetch;
   private readonly owner: string;
   private readonly repo: string;
   /** `owner/repo`, with the host on GHES: what messages call the repository. */
@@ -70,11 +104,16 @@ export class GitHubApi {
     this.owner = location.owner;
     this.repo = location.repo;
     this.repository = location.webOrigin === 'https://github.com' ? `${location.owner}/${location.repo}` : `${new URL(location.webOrigin).host}/${location.owner}/${location.repo}`;
+    this.archiveFetch = options.client.fetchWith({ purpose: 'entry' });
+    this.blobFetch = options.client.fetchWith({ purpose: 'entry', buffer: true });
     this.octokit = new Octokit({
       baseUrl: location.apiBase,
       userAgent: options.userAgent,
       // No `auth` here on purpose: the client adds the token to requests for the API origin and nowhere else.
-      request: { fetch: options.client.fetch },
+      // API answers are index requests (32 MiB, a short deadline), read whole before Octokit parses them: Octokit
+      // reads a body with `.catch(() => '')`, so a reset or stall mid-body would otherwise become an empty answer
+      // ("not a commit sha") instead of the network error it is, which core serves a cached copy for.
+      request: { fetch: options.client.fetchWith({ purpose: 'index', buffer: true }) },
       // Octokit's own log lines (deprecation notices) go to the registry's logger, never to the console.
       log: { debug: () => {}, info: () => {}, warn: (message: string) => logger.warn(message), error: (message: string) => logger.error(message) },
     });
@@ -85,27 +124,17 @@ export class GitHubApi {
   }
 
   /**
-   * Runs one API call, retrying GitHub's 403 secondary rate limit up to `retries` times when the `retry-after` it
-   * asks for is at most `maxDelayMs` (429s and 5xx were already retried by core's client). Anything else becomes a
-   * RegistryError at once: no loop can outlive its retry budget.
+   * Runs one API call. A failure becomes a RegistryError at once (core's client has retried what can heal), except the
+   * statuses `accept` lets through, which come back as the failure for the caller to read.
    */
   private async send<T>(action: string, signal: AbortSignal, call: () => Promise<T>, accept?: (status: number) => boolean): Promise<T | OctokitFailure> {
-    const { retries, maxDelayMs } = this.options.retry;
-    for (let attempt = 0; ; attempt++) {
-      throwIfAborted(signal, this.options.registry, action);
-      try {
-        return await call();
-      } catch (thrown) {
-        const failure = this.failure(thrown, action, signal);
-        if (accept?.(failure.status)) return failure;
-        const verdict = judgeFailure(
-          { status: failure.status, headers: stringHeaders(failure.response?.headers), message: messageOf(failure.response?.data) },
-          this.scope(action),
-        );
-        if (verdict.retryAfterMs === undefined || attempt >= retries || verdict.retryAfterMs > maxDelayMs) throw verdict.error;
-        this.options.logger.debug(`Registry '${this.options.registry}': GitHub answered ${failure.status} while ${action}; retrying in ${verdict.retryAfterMs} ms.`);
-        await sleep(verdict.retryAfterMs, signal, this.options.registry, action);
-      }
+    throwIfAborted(signal, this.options.registry, action);
+    try {
+      return await call();
+    } catch (thrown) {
+      const failure = this.failure(thrown, action, signal);
+      if (accept?.(failure.status)) return failure;
+      throw judgeFailure({ status: failure.status, headers: stringHeaders(failure.response?.headers), message: messageOf(failure.response?.data) }, this.scope(action));
     }
   }
 
@@ -176,7 +205,7 @@ export class GitHubApi {
         owner: this.owner,
         repo: this.repo,
         ref: sha,
-        request: { signal, redirect: 'manual', parseSuccessResponseBody: false },
+        request: { signal, redirect: 'manual', parseSuccessResponseBody: false, fetch: this.archiveFetch },
       }),
     )) as { status: number; headers: Record<string, string | number | undefined>; data: unknown };
     if (!REDIRECTS.has(response.status)) {
@@ -195,7 +224,7 @@ export class GitHubApi {
     // The client follows further redirects itself and sends the token only if a hop is on the API origin (GHES can
     // serve archives under its own /_codeload); codeload.github.com gets no credential, only GitHub's one-time token in
     // the URL. The URL is never shown in a message for that reason.
-    const archive = await this.options.client.request(url.href, { signal, redirect: 'follow' });
+    const archive = await this.options.client.request(url.href, { signal, redirect: 'follow', purpose: 'entry' });
     if (archive.status === 200) return archive.body;
     await archive.discard();
     throw new RegistryError(
@@ -242,7 +271,13 @@ export class GitHubApi {
   /** The raw bytes of a blob. */
   async blob(sha: string, signal: AbortSignal): Promise<Uint8Array> {
     const response = await this.send(`reading blob ${sha.slice(0, 12)}`, signal, () =>
-      this.octokit.rest.git.getBlob({ owner: this.owner, repo: this.repo, file_sha: sha, mediaType: { format: 'raw' }, request: { signal, parseSuccessResponseBody: false } }),
+      this.octokit.rest.git.getBlob({
+        owner: this.owner,
+        repo: this.repo,
+        file_sha: sha,
+        mediaType: { format: 'raw' },
+        request: { signal, parseSuccessResponseBody: false, fetch: this.blobFetch },
+      }),
     );
     return readAll((response as { data: unknown }).data, signal);
   }
@@ -289,11 +324,4 @@ export function abortError(registry: string, action: string, reason: unknown): R
 
 export function throwIfAborted(signal: AbortSignal, registry: string, action: string): void {
   if (signal.aborted) throw abortError(registry, action, signal.reason);
-}
-
-/** Waits `ms` before a retry; aborting rejects with `E_ABORTED` for this action. */
-function sleep(ms: number, signal: AbortSignal, registry: string, action: string): Promise<void> {
-  return abortableSleep(ms, signal).catch(() => {
-    throw abortError(registry, action, signal.reason);
-  });
 }

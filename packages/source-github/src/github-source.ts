@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type ConfigProblem,
+  HTTP_SOURCE_OPTIONS,
+  type HttpLimits,
+  type HttpTimeouts,
+  validateHttpSourceOptions,
   copyDirectory,
-  createHttpClient,
   defineSource,
   extractTarball,
   type HttpClient,
@@ -22,7 +25,7 @@ import {
   type SourceRevision,
 } from '@agentos-registry/core';
 import { ArchiveTrees } from './archive-trees.js';
-import { GitHubApi, type RetryPolicy, throwIfAborted } from './github-api.js';
+import { createGitHubClient, GitHubApi, type RetryPolicy, throwIfAborted } from './github-api.js';
 import { LocationError, type ResolvedGitHubLocation, resolveGitHubLocation } from './location.js';
 import { PerEntryReader } from './per-entry.js';
 
@@ -44,11 +47,26 @@ export interface GitHubSourceConfig extends SourceConfig {
   subdir?: string;
   /** `tarball` (default): one archive per revision, shared by every entry. `per-entry`: trees and blobs API per entry. */
   mode?: GitHubFetchMode;
+  /** A proxy URL for every request; wins over `HTTPS_PROXY`/`HTTP_PROXY` (`NO_PROXY` still applies). */
+  proxy?: string;
+  /** Extra trusted CA certificates (GitHub Enterprise Server with a private CA): PEM text or a PEM file's path. */
+  ca?: string | string[];
+  /** Allow plain `http://` to a GitHub Enterprise Server that is not on this machine (a trusted network). */
+  allowInsecure?: boolean;
+  /**
+   * In ms. Idle: `connect` (10 s), `headers` (30 s), `body` (60 s). Deadlines of a whole request: `index` (120 s, API
+   * answers such as the branch check) and `entry` (600 s, the tarball and blobs).
+   */
+  timeouts?: HttpTimeouts;
+  /** Retries of a failed request (network, 5xx, 429, a 403 with `retry-after`). Default: the adapter's `retries`. */
+  retries?: number;
+  /** Most decoded bytes: `index` (an API answer, 32 MiB) and `entry` (the tarball or a blob, 1 GiB). */
+  limits?: HttpLimits;
 }
 
 /** Settings of the adapter itself (not of one registry). */
 export interface GitHubSourceOptions {
-  /** Retries of one request after GitHub's secondary rate limit (`retry-after`). Default 2. */
+  /** Retries of one request (network, 5xx, 429, GitHub's secondary rate limit). Default 2; a registry's own wins. */
   retries?: number;
   /** The longest `retry-after` waited for, in ms; a longer one fails at once with `E_RATE_LIMIT`. Default 60 000. */
   maxRetryDelay?: number;
@@ -56,7 +74,7 @@ export interface GitHubSourceOptions {
   userAgent?: string;
 }
 
-const OPTIONS = ['baseUrl', 'subdir', 'mode'] as const;
+const OPTIONS = ['baseUrl', 'subdir', 'mode', ...HTTP_SOURCE_OPTIONS] as const;
 const MODES: readonly GitHubFetchMode[] = ['tarball', 'per-entry'];
 const USER_AGENT = 'agentos-registry-source-github';
 
@@ -96,6 +114,7 @@ function validateGitHubConfig(config: SourceConfig): ConfigProblem[] {
     problems.push({ field: 'mode', message: `must be one of ${MODES.map((mode) => `'${mode}'`).join(', ')}` });
   }
   if (config.token !== undefined && typeof config.token !== 'string') problems.push({ field: 'token', message: 'must be a string' });
+  problems.push(...validateHttpSourceOptions(config));
   return problems;
 }
 
@@ -131,17 +150,9 @@ class GitHubRegistrySource implements RegistrySource {
     const token = typeof config.token === 'string' && config.token.trim() !== '' ? config.token.trim() : undefined;
     const { owner, repo, webOrigin, subdir } = location;
     this.displayLocation = `${webOrigin}/${owner}/${repo}${subdir ? `/${subdir}` : ''}`;
-    this.client = createHttpClient({
-      registry: ctx.registry,
-      // The token is scoped to the API origin: the client sends it there and nowhere else, redirects included.
-      ...(token ? { credentials: { origin: new URL(location.apiBase).origin, headers: { authorization: `token ${token}` } } } : {}),
-      userAgent,
-      env: ctx.env,
-      logger: ctx.logger,
-      retries: retry.retries,
-      maxRetryAfterMs: retry.maxDelayMs,
-    });
-    this.api = new GitHubApi({ location, authenticated: token !== undefined, registry: ctx.registry, logger: ctx.logger, client: this.client, retry, userAgent });
+    // The token is scoped to the API origin: the client sends it there and nowhere else, redirects included.
+    this.client = createGitHubClient(config, ctx, location, token, { retry, userAgent });
+    this.api = new GitHubApi({ location, authenticated: token !== undefined, registry: ctx.registry, logger: ctx.logger, client: this.client, userAgent });
     const mode = (config.mode as GitHubFetchMode | undefined) ?? 'tarball';
     this.perEntry = mode === 'per-entry' ? new PerEntryReader(this.api, ctx.registry) : undefined;
     this.flags = { immutableRevisions: true, conditionalRevision: true, ...(this.perEntry ? { partialFetch: true } : {}) };

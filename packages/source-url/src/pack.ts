@@ -8,13 +8,13 @@ import { mkdir, readFile, realpath, rename, stat, writeFile } from 'node:fs/prom
 import { dirname, join, resolve, sep } from 'node:path';
 import {
   createDeterministicTarball,
+  integrityOf,
   type IndexEntry,
   normalizeRelativePath,
   parseRegistryIndex,
   RegistryError,
   safeJoin,
 } from '@agentos-registry/core';
-import { integrityOf } from './integrity.js';
 import { INDEX_FILE } from './location.js';
 
 /** Options of `packRegistry`. */

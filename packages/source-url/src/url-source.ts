@@ -1,9 +1,13 @@
+import { rm } from 'node:fs/promises';
 import {
   createHttpClient,
+  checkedStream,
   defineSource,
   extractTarball,
   type HttpClient,
   type MaterializeRequest,
+  type ParsedIntegrity,
+  parseIntegrity,
   RegistryError,
   type RegistrySource,
   type SourceAdapter,
@@ -16,7 +20,6 @@ import {
 import { clientOptionsOf, credentialHeaders, URL_OPTIONS, validateUrlConfig } from './config.js';
 import { statusError, throwIfAborted } from './http-errors.js';
 import { IndexCopies, type IndexedEntry, revisionIdOf } from './index-copies.js';
-import { matchesIntegrity, type ParsedIntegrity, parseIntegrity } from './integrity.js';
 import { describeUrl, type SiteLocation, parseSiteLocation } from './location.js';
 
 /** Settings of the adapter itself (not of one registry). */
@@ -24,9 +27,6 @@ export interface UrlSourceOptions {
   /** `User-Agent` of every request. Default `agentos-registry-source-url`. */
   userAgent?: string;
 }
-
-/** The largest tarball buffered for checking (1 GiB, core's extraction limit); larger ones are refused unread. */
-const MAX_TARBALL_BYTES = 1024 ** 3;
 
 const PACK_HINT = 'Publish the site with `agentos-registry pack <registry-dir> --out <site-dir>`, which writes every entry\'s tarball and its `dist`.';
 
@@ -36,7 +36,8 @@ const PACK_HINT = 'Publish the site with `agentos-registry pack <registry-dir> -
  * integrity in `dist`.
  *
  * The revision is a conditional GET of registry.json (`If-None-Match`/`If-Modified-Since`): unchanged costs one
- * request and no body. Every tarball is checked against its integrity before anything is extracted. Requests go
+ * request and no body. Every tarball streams into core's extractor through an integrity check, and what it produced
+ * is accepted only when the bytes match the published integrity. Requests go
  * through core's HTTP client, one keep-alive pool per registry, with its proxy, CA, retry and credential rules: the
  * token (or `headers`) goes to the registry's origin only, never across a redirect to another one.
  *
@@ -55,6 +56,19 @@ export function urlSource(options: UrlSourceOptions = {}): SourceAdapter {
     validate: validateUrlConfig,
     create: (config, ctx) => new UrlRegistrySource(config, ctx, options.userAgent ?? 'agentos-registry-source-url'),
   });
+}
+
+/** The most bytes handed to the extractor in one write. */
+const PIECE = 16 * 1024;
+
+/**
+ * The body in pieces of at most 16 KiB. tar inflates each write whole before it checks the compression ratio, so one
+ * 256 KiB chunk of a bomb would become some 260 MB at once; 16 KiB pieces keep that near 16 MB. Slices, not copies.
+ */
+async function* smallPieces(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    for (let at = 0; at < chunk.length; at += PIECE) yield chunk.subarray(at, at + PIECE);
+  }
 }
 
 /** One configured static registry. Holds one HTTP client (a keep-alive pool), released by `close()`. */
@@ -132,7 +146,7 @@ class UrlRegistrySource implements RegistrySource {
       credentials: this.#hasCredentials,
     };
 
-    const response = await this.#http.request(url, { signal: ctx.signal, headers: { accept: 'application/gzip, application/octet-stream' } });
+    const response = await this.#http.request(url, { signal: ctx.signal, purpose: 'entry', headers: { accept: 'application/gzip, application/octet-stream' } });
     if (response.status !== 200) {
       const error = await statusError(response, purpose);
       if (error.code !== 'E_NOT_FOUND') throw error;
@@ -142,28 +156,28 @@ class UrlRegistrySource implements RegistrySource {
         { registry: ctx.registry, details: error.details },
       );
     }
-    const length = Number(response.headers['content-length']);
-    if (Number.isFinite(length) && length > MAX_TARBALL_BYTES) {
-      await response.discard();
-      throw new RegistryError('E_UNSAFE_PATH', `Registry '${ctx.registry}': the tarball of ${entry.id} is ${length} bytes, more than the 1 GiB an entry may hold.`, {
-        registry: ctx.registry,
-        details: { path: request.path, bytes: length },
-      });
-    }
-    // Buffered, then checked, then extracted: nothing reaches the disk before the bytes are known to be the published
-    // ones. bytes() also retries a connection lost mid-body, which a stream piped into the extractor could not.
-    const tarball = await response.bytes();
+    // Streamed, not buffered: tar parses (and stops a bomb) as the bytes arrive, and core's client counts them against
+    // limits.entry; the integrity is checked in passing, and nothing the bytes produced is accepted unless it
+    // matches. A connection lost mid-body makes consume() send the request again, so each try starts afresh.
+    let tries = 0;
+    const matched = await response.consume(async (body) => {
+      if (tries++ > 0) await rm(request.destination, { recursive: true, force: true });
+      // A failed body fails the checked stream (and so the extractor); an extractor that stops early destroys it,
+      // and with it the body, which frees the connection.
+      const check = checkedStream(smallPieces(body), integrity);
+      // strip 1: a tarball holds the entry under one top folder (`package/`, as `agentos-registry pack` and npm make it).
+      await extractTarball(check.stream, request.destination, { strip: 1, signal: ctx.signal, registry: ctx.registry });
+      return check.matches();
+    });
     throwIfAborted(ctx.signal, ctx.registry, what);
-    if (!matchesIntegrity(tarball, integrity)) {
+    if (!matched) {
       const hint = (await this.#republishedHint(request.revision, ctx)) || 'The file was changed or damaged on the server or on the way; re-publish the site, and check any proxy or CDN in between.';
       throw new RegistryError(
         'E_INTEGRITY',
-        `Registry '${ctx.registry}': the tarball of ${entry.id}@${entry.version} (${describeUrl(url)}) does not match the ${integrity.algorithm} integrity in registry.json; nothing was extracted. ${hint}`,
+        `Registry '${ctx.registry}': the tarball of ${entry.id}@${entry.version} (${describeUrl(url)}) does not match the ${integrity.algorithm} integrity in registry.json; nothing of it was kept. ${hint}`,
         { registry: ctx.registry, details: { path: request.path, url: describeUrl(url) } },
       );
     }
-    // strip 1: a tarball holds the entry under one top folder (`package/`, as `agentos-registry pack` and npm make it).
-    await extractTarball(tarball, request.destination, { strip: 1, signal: ctx.signal, registry: ctx.registry });
   }
 
   async close(): Promise<void> {
@@ -171,7 +185,7 @@ class UrlRegistrySource implements RegistrySource {
   }
 
   #getIndex(ctx: SourceCallContext, headers: Record<string, string>) {
-    return this.#http.request(this.#site.index, { signal: ctx.signal, headers: { accept: 'application/json', ...headers } });
+    return this.#http.request(this.#site.index, { signal: ctx.signal, purpose: 'index', headers: { accept: 'application/json', ...headers } });
   }
 
   #indexPurpose(ctx: SourceCallContext) {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
+import { matchesIntegrity, parseIntegrity } from '@agentos-registry/core';
 import { describe, expect, test } from 'vitest';
 import { validateUrlConfig } from '../src/config.js';
 import { integrityOf, urlSource } from '../src/index.js';
-import { matchesIntegrity, parseIntegrity } from '../src/integrity.js';
 import { parseSiteLocation } from '../src/location.js';
 
 describe('location', () => {
@@ -41,6 +41,12 @@ describe('validate', () => {
     [{ timeouts: { connect: 1000, headers: 2000, body: 3000 } }, []],
     [{ timeouts: { header: 1000 } }, ['timeouts.header']],
     [{ timeouts: { body: 0 } }, ['timeouts.body']],
+    [{ timeouts: { index: 5000, entry: 60000 } }, []],
+    [{ timeouts: { total: 5000 } }, ['timeouts.total']],
+    [{ limits: { index: 1024, entry: 2 ** 31 } }, []],
+    [{ limits: { index: 0.5 } }, ['limits.index']],
+    [{ limits: { archive: 10 } }, ['limits.archive']],
+    [{ limits: 10 }, ['limits']],
     [{ retries: 0 }, []],
     [{ retries: 11 }, ['retries']],
     [{ retries: 1.5 }, ['retries']],
@@ -49,7 +55,7 @@ describe('validate', () => {
   });
 
   test('the adapter declares its options, so core refuses typos with a hint', () => {
-    expect(urlSource().options).toEqual(['headers', 'proxy', 'ca', 'allowInsecure', 'timeouts', 'retries']);
+    expect(urlSource().options).toEqual(['headers', 'proxy', 'ca', 'allowInsecure', 'timeouts', 'retries', 'limits']);
     expect(urlSource().type).toBe('url');
   });
 });

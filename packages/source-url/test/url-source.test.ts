@@ -112,9 +112,13 @@ describe('url source through core', () => {
     bad[bad.length - 9]! ^= 0xff;
     await writeFile(file, bad);
     const registry = await openRegistry({ location: site.server.url }, cache);
+    // A damaged byte: the archive fails to inflate as it streams (the extractor's E_INTEGRITY).
+    expect((await errorOf(registry.fetch('tool', 'com.example.echo'))).code).toBe('E_INTEGRITY');
+    // A sound archive that is not the published one extracts fine, and is then refused by its hash.
+    await writeFile(file, await readFile(join(site.siteDir, (await siteIndex(site.siteDir)).extensions.curated[1].dist.tarball)));
     const error = await errorOf(registry.fetch('tool', 'com.example.echo'));
     expect(error.code).toBe('E_INTEGRITY');
-    expect(error.message).toContain('nothing was extracted');
+    expect(error.message).toContain('does not match the sha512 integrity in registry.json; nothing of it was kept');
     expect((await new CacheStore(cache).summary())[0]!.entries).toBe(0);
     expect(await filesUnder(join(cache, 'v1', 'content'))).toEqual([]);
     expect(await filesUnder(join(cache, 'v1', 'tmp'))).toEqual([]);

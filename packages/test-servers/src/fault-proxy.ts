@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { gzipSync } from 'node:zlib';
 import { type Fault, type FaultRule, FaultTable, garbageBytes } from './fault-rules.js';
 import { LOOPBACK } from './free-port.js';
 import { listenOnLoopback } from './listen.js';
@@ -157,6 +158,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       return;
     }
 
+    if (fault?.kind === 'stall' || fault?.kind === 'trickle' || fault?.kind === 'flood' || fault?.kind === 'gzip-bomb') {
+      hostileBody(upstreamRes, res, headers, status, fault, entry, closing.signal);
+      return;
+    }
+
     res.writeHead(status, headers);
     if (fault?.kind === 'reset') {
       res.flushHeaders();
@@ -206,6 +212,86 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       agent.destroy();
     },
   };
+}
+
+type HostileFault = Extract<Fault, { kind: 'stall' | 'trickle' | 'flood' | 'gzip-bomb' }>;
+
+/**
+ * The faults that answer with a hostile body: a stall after the headers, a trickle, an endless (or huge) body and a
+ * gzip bomb. Each stops when the client goes away or the proxy closes, and writes only as fast as the client reads.
+ */
+function hostileBody(
+  upstreamRes: http.IncomingMessage,
+  res: http.ServerResponse,
+  upstreamHeaders: Record<string, string | string[]>,
+  status: number,
+  fault: HostileFault,
+  entry: FaultProxyRequestLog,
+  closing: AbortSignal,
+): void {
+  const headers = { ...upstreamHeaders };
+  // The length of the real body no longer applies; these bodies are chunked.
+  delete headers['content-length'];
+  if (fault.kind === 'stall') {
+    upstreamRes.resume();
+    res.writeHead(status, upstreamHeaders);
+    res.flushHeaders();
+    // Held until the client gives up or the proxy closes (close() destroys the socket).
+    return;
+  }
+  if (fault.kind === 'trickle') {
+    res.writeHead(status, headers);
+    res.flushHeaders();
+    void (async () => {
+      const body = await readAll(upstreamRes);
+      for (let i = 0; i < body.length && !res.destroyed && !closing.aborted; i++) {
+        await sleep(fault.intervalMs, undefined, { ref: false, signal: closing }).catch(() => {});
+        if (res.destroyed || closing.aborted) return;
+        res.write(body.subarray(i, i + 1));
+        entry.bytesSent += 1;
+      }
+      res.end();
+    })().catch(() => res.destroy());
+    return;
+  }
+  upstreamRes.resume();
+  if (fault.kind === 'gzip-bomb') {
+    delete headers['content-encoding'];
+    res.writeHead(status, { ...headers, 'content-encoding': 'gzip' });
+    // Concatenated gzip members, each inflating to 1 MiB of zeros: a valid gzip stream, and cheap to make.
+    const member = gzipSync(Buffer.alloc(1024 * 1024), { level: 9 });
+    const last = fault.inflatedBytes % (1024 * 1024);
+    const members = Math.floor(fault.inflatedBytes / (1024 * 1024));
+    pump(res, entry, closing, members, () => member, last > 0 ? gzipSync(Buffer.alloc(last), { level: 9 }) : undefined);
+    return;
+  }
+  res.writeHead(status, headers);
+  const chunk = Buffer.alloc(64 * 1024, fault.fill ?? 'a');
+  const total = fault.bytes ?? Number.POSITIVE_INFINITY;
+  const whole = Math.floor(total / chunk.length);
+  const rest = total === Number.POSITIVE_INFINITY ? 0 : total % chunk.length;
+  pump(res, entry, closing, whole, () => chunk, rest > 0 ? chunk.subarray(0, rest) : undefined);
+}
+
+/** Writes `count` chunks (then `tail`) with backpressure, and ends; stops when the client or the proxy goes away. */
+function pump(res: http.ServerResponse, entry: FaultProxyRequestLog, closing: AbortSignal, count: number, chunk: () => Buffer, tail: Buffer | undefined): void {
+  let written = 0;
+  const next = (): void => {
+    while (written < count) {
+      if (res.destroyed || closing.aborted) return;
+      const part = chunk();
+      written += 1;
+      entry.bytesSent += part.length;
+      if (!res.write(part)) {
+        res.once('drain', next);
+        return;
+      }
+    }
+    if (res.destroyed || closing.aborted) return;
+    if (tail) entry.bytesSent += tail.length;
+    res.end(tail);
+  };
+  next();
 }
 
 function forwardHeaders(headers: http.IncomingHttpHeaders): Record<string, string | string[]> {

@@ -12,7 +12,24 @@ export type Fault =
   /** Replace the body with deterministic garbage of the same length (or `length`), headers unchanged. */
   | { kind: 'garbage'; length?: number }
   /** Hold the response headers back for `ms` milliseconds (slow server), then pass it through. */
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  /** Send the upstream status and headers, then nothing more until the client gives up or the proxy closes. */
+  | { kind: 'stall' }
+  /**
+   * Send the upstream status and headers at once (chunked), then the upstream body one byte every `intervalMs`: never
+   * idle long enough for an idle timeout, and done only after bytes × interval.
+   */
+  | { kind: 'trickle'; intervalMs: number }
+  /**
+   * Keep the upstream status and headers but replace the body with `bytes` bytes of `fill` (default `a`), chunked and
+   * as fast as the client reads; without `bytes`, endless.
+   */
+  | { kind: 'flood'; bytes?: number; fill?: string }
+  /**
+   * Keep the upstream status and headers but replace the body with gzip (`Content-Encoding: gzip`) that inflates to
+   * `inflatedBytes` zero bytes: about 1 KB on the wire per MiB inflated.
+   */
+  | { kind: 'gzip-bomb'; inflatedBytes: number };
 
 /**
  * A fault plus when it applies. `path` is an exact request path, a pattern where `*` matches

@@ -106,6 +106,44 @@ describe('startFaultProxy', () => {
     expect(proxy.requests.at(-1)?.fault).toBeUndefined();
   });
 
+  it('stalls after the headers: the status arrives, the body never does', async () => {
+    proxy.setFaults([{ kind: 'stall', path: '/registry.json', times: 1 }]);
+    const controller = new AbortController();
+    const res = await fetch(`${proxy.url}registry.json`, { signal: controller.signal });
+    expect(res.status).toBe(200);
+    const reading = res.text();
+    setTimeout(() => controller.abort(), 300);
+    await expect(reading).rejects.toThrow();
+    expect(proxy.requests.at(-1)).toMatchObject({ fault: 'stall', bytesSent: 0 });
+  });
+
+  it('trickles the real body one byte at a time', async () => {
+    proxy.setFaults([{ kind: 'trickle', intervalMs: 5, path: '/other.json', times: 1 }]);
+    const res = await fetch(`${proxy.url}other.json`);
+    expect(res.headers.get('content-length')).toBeNull();
+    expect(await res.text()).toBe('{"other":true}');
+    expect(proxy.requests.at(-1)).toMatchObject({ fault: 'trickle', bytesSent: 14 });
+  });
+
+  it('floods: the upstream headers with a body of `bytes` bytes of `fill`', async () => {
+    proxy.setFaults([{ kind: 'flood', bytes: 200_000, fill: 'x', path: '/registry.json', times: 1 }]);
+    const res = await fetch(`${proxy.url}registry.json`);
+    expect(res.headers.get('content-type')).toContain('json');
+    const body = await res.text();
+    expect(body.length).toBe(200_000);
+    expect(body.replaceAll('x', '')).toBe('');
+  });
+
+  it('answers a gzip bomb: a small body that inflates to inflatedBytes zeros', async () => {
+    proxy.setFaults([{ kind: 'gzip-bomb', inflatedBytes: 3 * 1024 * 1024 + 5, path: '/registry.json', times: 1 }]);
+    const res = await fetch(`${proxy.url}registry.json`);
+    expect(res.headers.get('content-encoding')).toBe('gzip');
+    const inflated = Buffer.from(await res.arrayBuffer());
+    expect(inflated.length).toBe(3 * 1024 * 1024 + 5);
+    expect(inflated.every((byte) => byte === 0)).toBe(true);
+    expect(proxy.requests.at(-1)!.bytesSent).toBeLessThan(5_000);
+  });
+
   it('can break a real git clone through the proxy', async () => {
     const home = path.join(tmp, 'home');
     await mkdir(home, { recursive: true });

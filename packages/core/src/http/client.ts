@@ -7,7 +7,9 @@
 import { Agent, type Dispatcher, Pool, ProxyAgent, request as undiciRequest } from 'undici';
 import { RegistryError, registerSecret } from '../errors.js';
 import { type Logger, redactingLogger, silentLogger } from '../logger.js';
+import { Deadline } from './deadline.js';
 import { createFetch } from './fetch.js';
+import { DEFAULT_HTTP_LIMITS, deadlineError, type TransferPurpose, tooLargeError } from './limits.js';
 import { isLoopbackHost } from './loopback.js';
 import { abortedError, errorCode, type FailureContext, networkError } from './network-errors.js';
 import { type ProxySettings, proxyFor, readProxySettings } from './proxy.js';
@@ -22,10 +24,14 @@ import {
   parseRetryAfter,
 } from './retry.js';
 import { trustedCertificates } from './trust.js';
-import type { HttpClient, HttpClientOptions, HttpRequestOptions, HttpResponse } from './types.js';
+import type { FetchOptions, HttpClient, HttpClientOptions, HttpRequestOptions, HttpResponse } from './types.js';
 
-/** Defaults of `HttpClientOptions.timeouts`, in ms. */
-export const DEFAULT_HTTP_TIMEOUTS = { connect: 10_000, headers: 30_000, body: 60_000 } as const;
+/**
+ * Defaults of `HttpClientOptions.timeouts`, in ms: idle timeouts (`connect`, `headers`, `body`) and the deadlines of
+ * whole requests (`index`, `entry`). An index is small, so two minutes is generous; an archive may be large on a slow
+ * link, so ten minutes.
+ */
+export const DEFAULT_HTTP_TIMEOUTS = { connect: 10_000, headers: 30_000, body: 60_000, index: 120_000, entry: 600_000 } as const;
 /** Default number of retries of an idempotent request. */
 export const DEFAULT_HTTP_RETRIES = 2;
 /** Redirects followed before giving up; enough for real chains (http→https→CDN), short enough to end loops. */
@@ -42,9 +48,13 @@ interface Request {
   method: string;
   headers: Record<string, string>;
   body: string | Uint8Array | undefined;
+  /** The caller's signal: its abort is `E_ABORTED`. */
   signal: AbortSignal | undefined;
   redirect: 'follow' | 'manual';
   retry: boolean;
+  purpose: TransferPurpose;
+  /** The whole request's deadline; its signal (caller or deadline) is what every step waits with. */
+  deadline: Deadline;
 }
 
 /** The retry budget of one logical request, shared by its redirect hops and by re-reads of its body. */
@@ -79,13 +89,26 @@ function registerCredential(value: string): void {
   }
 }
 
+// Node's timers take at most 2^31-1 ms (about 24.8 days); a longer one would fire at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function positive(value: number | undefined, fallback: number, name: string, registry: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RegistryError('E_CONFIG', `HTTP option ${name} must be a positive number of milliseconds.`, { registry, details: { field: name } });
+  if (!Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {
+    throw new RegistryError('E_CONFIG', `HTTP option ${name} must be a positive number of milliseconds (at most ${MAX_TIMER_MS}).`, { registry, details: { field: name } });
   }
   return value;
 }
+
+function byteLimit(value: number | undefined, fallback: number, name: string, registry: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new RegistryError('E_CONFIG', `HTTP option ${name} must be a positive whole number of bytes.`, { registry, details: { field: name } });
+  }
+  return value;
+}
+
+type Timeouts = { connect: number; headers: number; body: number; index: number; entry: number };
 
 class RegistryHttpClient implements HttpClient {
   readonly registry: string;
@@ -93,7 +116,8 @@ class RegistryHttpClient implements HttpClient {
   readonly #credentials: { origin: string; headers: Record<string, string> } | undefined;
   readonly #originBound: string[];
   readonly #proxies: ProxySettings;
-  readonly #timeouts: { connect: number; headers: number; body: number };
+  readonly #timeouts: Timeouts;
+  readonly #limits: { index: number; entry: number };
   readonly #retries: number;
   readonly #backoff: BackoffSettings;
   readonly #maxRetryAfterMs: number;
@@ -140,6 +164,12 @@ class RegistryHttpClient implements HttpClient {
       connect: positive(options.timeouts?.connect, DEFAULT_HTTP_TIMEOUTS.connect, 'timeouts.connect', registry),
       headers: positive(options.timeouts?.headers, DEFAULT_HTTP_TIMEOUTS.headers, 'timeouts.headers', registry),
       body: positive(options.timeouts?.body, DEFAULT_HTTP_TIMEOUTS.body, 'timeouts.body', registry),
+      index: positive(options.timeouts?.index, DEFAULT_HTTP_TIMEOUTS.index, 'timeouts.index', registry),
+      entry: positive(options.timeouts?.entry, DEFAULT_HTTP_TIMEOUTS.entry, 'timeouts.entry', registry),
+    };
+    this.#limits = {
+      index: byteLimit(options.limits?.index, DEFAULT_HTTP_LIMITS.index, 'limits.index', registry),
+      entry: byteLimit(options.limits?.entry, DEFAULT_HTTP_LIMITS.entry, 'limits.entry', registry),
     };
     this.#backoff = { baseMs: options.backoff?.baseMs ?? 500, maxMs: options.backoff?.maxMs ?? 10_000 };
     this.#maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
@@ -156,7 +186,12 @@ class RegistryHttpClient implements HttpClient {
       headersTimeout: this.#timeouts.headers,
       bodyTimeout: this.#timeouts.body,
     });
-    this.fetch = createFetch((url, init) => this.request(url, init));
+    this.fetch = this.fetchWith({});
+  }
+
+  fetchWith(options: FetchOptions): typeof globalThis.fetch {
+    const purpose = options.purpose ?? 'entry';
+    return createFetch((url, init) => this.request(url, { ...init, purpose }), { buffer: options.buffer === true });
   }
 
   /** The dispatcher for a request: the direct pool, or one (created on first use) per proxy. */
@@ -212,38 +247,50 @@ class RegistryHttpClient implements HttpClient {
     return request.retry && IDEMPOTENT_METHODS.has(method) && budget.used < this.#retries;
   }
 
+  /**
+   * Why the request must stop now, if it must: the caller aborted (`E_ABORTED`) or the deadline passed
+   * (`E_UNREACHABLE`); `undefined` while it may go on.
+   */
+  #stopped(request: Request, ctx: FailureContext): RegistryError | undefined {
+    if (request.signal?.aborted) return abortedError(ctx, request.signal.reason);
+    if (request.deadline.expired) return deadlineError(this.registry, ctx.url.host, request.purpose, request.deadline.ms);
+    return undefined;
+  }
+
   /** Spends one retry and waits: `wait` when the server named it, else a jittered backoff. */
-  async #pause(budget: Budget, wait: number | undefined, ctx: FailureContext, signal: AbortSignal | undefined, reason: string): Promise<void> {
+  async #pause(budget: Budget, wait: number | undefined, ctx: FailureContext, request: Request, reason: string): Promise<void> {
     const delay = wait ?? backoffDelay(budget.used, this.#backoff);
     budget.used += 1;
     this.#logger.debug(`Retrying a request to ${ctx.url.host} for registry "${this.registry}" in ${delay} ms (${reason}; retry ${budget.used} of ${this.#retries}).`, {
       host: ctx.url.host,
     });
     try {
-      await this.#sleep(delay, signal);
+      await this.#sleep(delay, request.deadline.signal);
     } catch (error) {
-      if (signal?.aborted) throw abortedError(ctx, signal.reason);
-      throw error;
+      throw this.#stopped(request, ctx) ?? error;
     }
-    if (signal?.aborted) throw abortedError(ctx, signal.reason);
+    const stop = this.#stopped(request, ctx);
+    if (stop) throw stop;
   }
 
   /** One hop: sends the request, retrying network failures and retryable statuses within the budget. */
   async #send(url: URL, method: string, headers: Record<string, string>, body: Request['body'], request: Request, budget: Budget): Promise<RawResponse> {
     const proxy = proxyFor(url, this.#proxies);
     const ctx: FailureContext = { registry: this.registry, url, proxy, timeouts: this.#timeouts };
-    const { signal } = request;
+    const { signal } = request.deadline;
     for (;;) {
       if (this.#closed) throw this.#closedError();
-      if (signal?.aborted) throw abortedError(ctx, signal.reason);
+      const stop = this.#stopped(request, ctx);
+      if (stop) throw stop;
       let response: Dispatcher.ResponseData;
       try {
         response = await undiciRequest(url, { dispatcher: this.#dispatcher(proxy), method: method as Dispatcher.HttpMethod, headers, body, signal });
       } catch (error) {
-        if (signal?.aborted) throw abortedError(ctx, signal.reason);
+        const stopped = this.#stopped(request, ctx);
+        if (stopped) throw stopped;
         if (this.#closed) throw this.#closedError();
         if (isRetryableNetworkError(error) && this.#mayRetry(method, request, budget)) {
-          await this.#pause(budget, undefined, ctx, signal, errorCode(error) ?? 'network error');
+          await this.#pause(budget, undefined, ctx, request, errorCode(error) ?? 'network error');
           continue;
         }
         throw networkError(error, ctx);
@@ -252,8 +299,10 @@ class RegistryHttpClient implements HttpClient {
       // A spent quota (`x-ratelimit-remaining: 0` with no Retry-After, GitHub's primary limit) will not recover
       // within any backoff we would wait: return it at once so the source can say when the limit resets.
       const quotaSpent = raw.headers['x-ratelimit-remaining'] === '0' && raw.headers['retry-after'] === undefined;
-      if (!isRetryableStatus(raw.status) || quotaSpent || !this.#mayRetry(method, request, budget)) return raw;
       const wait = parseRetryAfter(raw.headers['retry-after']);
+      // A 403 that names a wait is a throttle, not a refusal: GitHub's secondary rate limit answers so.
+      const throttled = raw.status === 403 && wait !== undefined;
+      if (!(isRetryableStatus(raw.status) || throttled) || quotaSpent || !this.#mayRetry(method, request, budget)) return raw;
       if (wait !== undefined && wait > this.#maxRetryAfterMs) {
         // Waiting minutes inside a library call helps nobody; say so and let core serve a cached copy instead.
         if (raw.status !== 429) return raw;
@@ -265,7 +314,7 @@ class RegistryHttpClient implements HttpClient {
         );
       }
       await discardBody(raw.body);
-      await this.#pause(budget, wait, ctx, signal, `status ${raw.status}`);
+      await this.#pause(budget, wait, ctx, request, `status ${raw.status}`);
     }
   }
 
@@ -330,6 +379,10 @@ class RegistryHttpClient implements HttpClient {
     } catch {
       throw new RegistryError('E_CONFIG', `Registry "${this.registry}": "${String(input)}" is not a valid URL.`, { registry: this.registry });
     }
+    const purpose = options.purpose ?? 'entry';
+    if (purpose !== 'index' && purpose !== 'entry') {
+      throw new RegistryError('E_USAGE', `Registry "${this.registry}": the request purpose must be 'index' or 'entry' (got ${String(purpose)}).`, { registry: this.registry });
+    }
     const request: Request = {
       url,
       method: (options.method ?? 'GET').toUpperCase(),
@@ -338,23 +391,38 @@ class RegistryHttpClient implements HttpClient {
       signal: options.signal,
       redirect: options.redirect ?? 'follow',
       retry: options.retry !== false,
+      purpose,
+      deadline: new Deadline(this.#timeouts[purpose], options.signal),
     };
     const budget: Budget = { used: 0 };
-    const raw = await this.#perform(request, budget);
+    let raw: RawResponse;
+    try {
+      raw = await this.#perform(request, budget);
+    } catch (error) {
+      request.deadline.clear();
+      throw error;
+    }
+    const maxBytes = this.#limits[purpose];
+    // The host of the final URL, after redirects: the one that sent the body.
+    const host = () => raw.url.host;
     return new ClientResponse(raw, {
-      mapError: (error) => this.#bodyError(error, raw.url, request.signal),
+      mapError: (error) => this.#bodyError(error, raw.url, request),
       retryAfterBodyError: async (error) => {
         if (!isRetryableNetworkError(error) || !this.#mayRetry(request.method, request, budget)) return undefined;
         const ctx: FailureContext = { registry: this.registry, url: raw.url, proxy: proxyFor(raw.url, this.#proxies), timeouts: this.#timeouts };
-        await this.#pause(budget, undefined, ctx, request.signal, `connection lost while reading the body (${errorCode(error) ?? 'error'})`);
+        await this.#pause(budget, undefined, ctx, request, `connection lost while reading the body (${errorCode(error) ?? 'error'})`);
         return this.#perform(request, budget);
       },
+      maxBytes,
+      tooLarge: () => tooLargeError(this.registry, host(), purpose, maxBytes),
+      settle: () => request.deadline.clear(),
     });
   }
 
-  #bodyError(error: unknown, url: URL, signal: AbortSignal | undefined): Error {
+  #bodyError(error: unknown, url: URL, request: Request): Error {
     const ctx: FailureContext = { registry: this.registry, url, proxy: proxyFor(url, this.#proxies), timeouts: this.#timeouts };
-    if (signal?.aborted) return abortedError(ctx, signal.reason);
+    const stop = this.#stopped(request, ctx);
+    if (stop) return stop;
     if (error instanceof RegistryError) return error;
     // A corrupt compressed body is the server's data, not the network; keep zlib's own error for the caller.
     if (typeof (error as NodeJS.ErrnoException)?.code === 'string' && (error as NodeJS.ErrnoException).code!.startsWith('Z_')) return error as Error;

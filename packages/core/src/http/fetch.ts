@@ -12,8 +12,12 @@ type Requester = (url: string, options: HttpRequestOptions) => Promise<HttpRespo
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
 
-/** Builds a fetch function that sends everything through `request`. */
-export function createFetch(request: Requester): typeof globalThis.fetch {
+/**
+ * Builds a fetch function that sends everything through `request`. With `buffer`, the body is read whole (bounded
+ * by the request's limit, retried when the connection drops) before the Response exists, so its failure rejects the
+ * fetch: a library that reads bodies with `.catch(() => '')` (Octokit) cannot turn a reset into an empty answer.
+ */
+export function createFetch(request: Requester, options: { buffer: boolean } = { buffer: false }): typeof globalThis.fetch {
   async function fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
     // Let the platform's Request normalize the many input forms (URL objects, Request objects, FormData bodies,
     // header lists) exactly as fetch would, and throw the same TypeErrors for invalid ones.
@@ -36,7 +40,11 @@ export function createFetch(request: Requester): typeof globalThis.fetch {
     }
     const nullBody = incoming.method === 'HEAD' || NULL_BODY_STATUS.has(response.status);
     if (nullBody) await response.discard();
-    const webBody = nullBody ? null : (Readable.toWeb(response.body) as unknown as ReadableStream<Uint8Array>);
+    const webBody = nullBody
+      ? null
+      : options.buffer
+        ? await response.bytes()
+        : (Readable.toWeb(response.body) as unknown as ReadableStream<Uint8Array>);
     const result = new Response(webBody, { status: response.status, headers: Object.entries(response.headers) });
     // `url` and `redirected` are read-only getters that a constructed Response leaves empty; callers such as Octokit
     // read `url`, so give this instance the real values.

@@ -1,6 +1,8 @@
 /**
- * The response object of core's HTTP client. It owns one undici body and hands it out once; `bytes()` can ask the
- * client for the same response again when the connection drops mid-body, which a stream handed to the caller cannot.
+ * The response object of core's HTTP client. It owns one undici body and hands it out once; `bytes()` and `consume()`
+ * can ask the client for the same response again when the connection drops mid-body, which a bare stream cannot.
+ * Every way of reading counts the decoded bytes against the request's limit as they arrive, so neither an endless
+ * body nor a gzip bomb is ever held in memory beyond it.
  */
 import { Readable, type Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
@@ -21,6 +23,12 @@ export interface ResponseHooks {
   mapError(error: unknown): Error;
   /** The same request again after a pause, when the error allows a retry and budget is left; else `undefined`. */
   retryAfterBodyError(error: unknown): Promise<RawResponse | undefined>;
+  /** Most decoded bytes the body may have. */
+  maxBytes: number;
+  /** The error for a body past `maxBytes`. */
+  tooLarge(): Error;
+  /** The request is over (body read, failed or dropped): stops its deadline. */
+  settle(): void;
 }
 
 /** Drops a body without reading it into memory; undici closes the socket if it is large. */
@@ -48,21 +56,42 @@ function decoderFor(encoding: string | undefined): Transform | undefined {
   }
 }
 
-/** The body's chunks, decoded per `Content-Encoding`; errors are the raw ones, for the caller to classify. */
-async function* decodedChunks(raw: RawResponse): AsyncGenerator<Buffer> {
+/**
+ * The body's chunks, decoded per `Content-Encoding` and counted against `maxBytes`; errors are the raw ones, for the
+ * caller to classify, except the limit's own. The socket's body is destroyed however the loop ends.
+ */
+async function* decodedChunks(raw: RawResponse, hooks: Pick<ResponseHooks, 'maxBytes' | 'tooLarge'>): AsyncGenerator<Buffer> {
   const decoder = decoderFor(raw.headers['content-encoding']);
-  if (!decoder) {
-    for await (const chunk of raw.body) yield chunk as Buffer;
-    return;
-  }
-  // A failure of the socket must fail the decoder too, or the loop below would wait forever.
-  raw.body.on('error', (error) => decoder.destroy(error));
-  raw.body.pipe(decoder);
   try {
-    for await (const chunk of decoder) yield chunk as Buffer;
+    // A plain body that announces more than the limit is refused before a byte is read.
+    const declared = Number(raw.headers['content-length']);
+    if (!decoder && Number.isFinite(declared) && declared > hooks.maxBytes) throw hooks.tooLarge();
+    let source: AsyncIterable<unknown> = raw.body;
+    if (decoder) {
+      // A failure of the socket must fail the decoder too, or the loop below would wait forever.
+      raw.body.on('error', (error) => decoder.destroy(error));
+      raw.body.pipe(decoder);
+      source = decoder;
+    }
+    // Counted after decoding: 1.5 MB of gzip can inflate to 1.5 GiB. The decoder only inflates as fast as this loop
+    // takes its chunks, so stopping here stops the inflating too.
+    let total = 0;
+    for await (const chunk of source) {
+      total += (chunk as Buffer).length;
+      if (total > hooks.maxBytes) throw hooks.tooLarge();
+      yield chunk as Buffer;
+    }
   } finally {
-    if (!raw.body.destroyed) raw.body.destroy();
+    decoder?.destroy();
+    dropBody(raw);
   }
+}
+
+/** Destroys the socket's body unless it is done. undici then emits an abort error that nobody needs to hear. */
+function dropBody(raw: RawResponse): void {
+  if (raw.body.destroyed) return;
+  raw.body.on('error', () => {});
+  raw.body.destroy();
 }
 
 /** The `HttpResponse` implementation. */
@@ -92,38 +121,85 @@ export class ClientResponse implements HttpResponse {
 
   get body(): Readable {
     this.#claim();
-    const raw = this.#raw;
+    const stream = this.#stream(this.#raw, () => {});
+    stream.once('close', () => this.#hooks.settle());
+    return stream;
+  }
+
+  /** The body of `raw` as a byte stream whose errors are RegistryErrors; `onFailure` gets the raw error first. */
+  #stream(raw: RawResponse, onFailure: (error: unknown) => void): Readable {
     const hooks = this.#hooks;
     async function* mapped(): AsyncGenerator<Buffer> {
       try {
-        yield* decodedChunks(raw);
+        yield* decodedChunks(raw, hooks);
       } catch (error) {
+        onFailure(error);
         throw hooks.mapError(error);
       }
     }
     // objectMode off: consumers (tar, pipes) expect a byte stream. Destroying it ends the generator, which
-    // destroys the socket's body in turn.
-    return Readable.from(mapped(), { objectMode: false });
+    // destroys the socket's body in turn; the socket's body is also destroyed at once, since a generator waiting for
+    // a chunk from a stalled server would only end when that chunk came.
+    const stream = Readable.from(mapped(), { objectMode: false });
+    stream.once('close', () => dropBody(raw));
+    return stream;
+  }
+
+  /** `raw` again from the client, or `undefined` when the body error `error` is final. */
+  async #again(error: unknown): Promise<RawResponse | undefined> {
+    const again = await this.#hooks.retryAfterBodyError(error);
+    if (again && again.status !== this.status) {
+      // The server now answers something else; the caller's view of status and headers would be wrong.
+      await discardBody(again.body);
+      return undefined;
+    }
+    return again;
   }
 
   async bytes(): Promise<Uint8Array> {
     this.#claim();
     let raw = this.#raw;
-    for (;;) {
-      const chunks: Buffer[] = [];
-      try {
-        for await (const chunk of decodedChunks(raw)) chunks.push(chunk);
-        return Buffer.concat(chunks);
-      } catch (error) {
-        const again = await this.#hooks.retryAfterBodyError(error);
-        if (!again) throw this.#hooks.mapError(error);
-        if (again.status !== this.status) {
-          // The server now answers something else; the caller's view of status and headers would be wrong.
-          await discardBody(again.body);
-          throw this.#hooks.mapError(error);
+    try {
+      for (;;) {
+        const chunks: Buffer[] = [];
+        try {
+          for await (const chunk of decodedChunks(raw, this.#hooks)) chunks.push(chunk);
+          return Buffer.concat(chunks);
+        } catch (error) {
+          const again = await this.#again(error);
+          if (!again) throw this.#hooks.mapError(error);
+          raw = again;
         }
-        raw = again;
       }
+    } finally {
+      this.#hooks.settle();
+    }
+  }
+
+  async consume<T>(read: (body: Readable) => Promise<T>): Promise<T> {
+    this.#claim();
+    let raw = this.#raw;
+    try {
+      for (;;) {
+        // Only a failure of the body itself may be retried; `read` failing for its own reasons (an unsafe archive)
+        // is passed on, and the body it left unread is dropped.
+        let bodyFailure: unknown;
+        const stream = this.#stream(raw, (error) => {
+          bodyFailure ??= error;
+        });
+        try {
+          return await read(stream);
+        } catch (error) {
+          if (bodyFailure === undefined) throw error;
+          const again = await this.#again(bodyFailure);
+          if (!again) throw error;
+          raw = again;
+        } finally {
+          stream.destroy();
+        }
+      }
+    } finally {
+      this.#hooks.settle();
     }
   }
 
@@ -140,5 +216,6 @@ export class ClientResponse implements HttpResponse {
     if (this.#used) return;
     this.#used = true;
     await discardBody(this.#raw.body);
+    this.#hooks.settle();
   }
 }

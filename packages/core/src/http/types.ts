@@ -1,6 +1,7 @@
 /** The public shapes of core's HTTP client: options, requests, responses. */
 import type { Readable } from 'node:stream';
 import type { Logger } from '../logger.js';
+import type { HttpLimits, TransferPurpose } from './limits.js';
 
 /** Headers that authenticate to one origin and to nothing else. */
 export interface HttpCredentials {
@@ -10,7 +11,10 @@ export interface HttpCredentials {
   headers: Record<string, string>;
 }
 
-/** Timeouts in ms. Each one is "nothing happened for this long", not a limit on the whole download. */
+/**
+ * Timeouts in ms. `connect`, `headers` and `body` are idle timeouts ("nothing happened for this long"); `index` and
+ * `entry` are deadlines of a whole request (retries, redirects and the body included), which a trickle cannot reset.
+ */
 export interface HttpTimeouts {
   /** Establishing the connection, TLS handshake included. Default 10 s. */
   connect?: number;
@@ -18,6 +22,10 @@ export interface HttpTimeouts {
   headers?: number;
   /** Between two chunks of the response body. Default 60 s. */
   body?: number;
+  /** Deadline of an index or revision request (`purpose: 'index'`). Default 120 s. */
+  index?: number;
+  /** Deadline of an entry download (`purpose: 'entry'`, also every `fetch`). Default 600 s. */
+  entry?: number;
 }
 
 /** Options of `createHttpClient`. */
@@ -32,8 +40,10 @@ export interface HttpClientOptions {
   ca?: string | string[];
   /** Allow plain `http:` to hosts other than this machine. It does not turn off certificate checks. */
   allowInsecure?: boolean;
-  /** Idle timeouts of connecting, waiting for headers and reading the body. */
+  /** Idle timeouts of connecting, waiting for headers and reading the body; deadlines of whole requests. */
   timeouts?: HttpTimeouts;
+  /** Byte limits of decoded response bodies, per purpose; beyond one a body is `E_TOO_LARGE`. */
+  limits?: HttpLimits;
   /** How many times a failed idempotent request is sent again (default 2; at most 10). */
   retries?: number;
   /** `User-Agent` sent when the caller sets none. */
@@ -64,6 +74,23 @@ export interface HttpRequestOptions {
   redirect?: 'follow' | 'manual';
   /** `false` sends the request once, whatever happens. */
   retry?: boolean;
+  /**
+   * What the request is for: `index` (registry.json, revision checks, API answers) or `entry` (archives; the
+   * default). It picks the byte limit (`limits`) and the deadline (`timeouts.index` / `timeouts.entry`).
+   */
+  purpose?: TransferPurpose;
+}
+
+/** Options of `client.fetchWith`. */
+export interface FetchOptions {
+  /** As for `request`: picks the byte limit and the deadline. Default `entry`. */
+  purpose?: TransferPurpose;
+  /**
+   * Read the whole body (retrying a connection lost mid-body) before the `Response` is handed over, so a body that
+   * fails (reset, stalled, too large) rejects the fetch itself. For libraries that swallow errors while reading a
+   * body: Octokit turns a failed read into an empty answer.
+   */
+  buffer?: boolean;
 }
 
 /**
@@ -82,9 +109,16 @@ export interface HttpResponse {
   readonly redirected: boolean;
   /**
    * The body as a stream (decoded when the server used `Content-Encoding` gzip, deflate or br). A network failure
-   * while reading it is a RegistryError (`E_UNREACHABLE`, `E_ABORTED`); it is not retried.
+   * while reading it is a RegistryError (`E_UNREACHABLE`, `E_ABORTED`); it is not retried (see `consume`). Past the
+   * request's byte limit it fails with `E_TOO_LARGE`.
    */
   readonly body: Readable;
+  /**
+   * Hands the body as a stream to `read` and returns what `read` returns. When the connection is lost mid-body and
+   * the request may be retried, it is sent again and `read` is called again with the new body: `read` must start
+   * over each time (clear what it wrote before). Any other failure of `read` is passed on as is.
+   */
+  consume<T>(read: (body: Readable) => Promise<T>): Promise<T>;
   /** The whole body. A connection lost mid-way is retried (idempotent requests) before it fails. */
   bytes(): Promise<Uint8Array>;
   /** The whole body as UTF-8 text. */
@@ -107,6 +141,8 @@ export interface HttpClient {
    * rather than a `TypeError`; libraries that wrap errors keep it as `cause`.
    */
   readonly fetch: typeof globalThis.fetch;
+  /** A `fetch` like `fetch`, with a purpose (its limit and deadline) and, optionally, bodies read before it resolves. */
+  fetchWith(options: FetchOptions): typeof globalThis.fetch;
   /** Closes the connections. Requests made afterwards fail with `E_USAGE`. */
   close(): Promise<void>;
 }

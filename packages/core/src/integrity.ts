@@ -2,8 +2,13 @@
  * Subresource Integrity strings (`sha512-<base64>`), as npm writes them in `dist.integrity` and as ssri parses them:
  * whitespace-separated `<algorithm>-<base64 digest>[?options]` tokens. The strongest algorithm present decides, and
  * any digest of that algorithm may match (that is how a publisher rotates hashes). Node's crypto computes them.
+ *
+ * Our own rather than ssri's: ssri accepts sha1 and, even when strict, a digest of the wrong length for its
+ * algorithm, which we report as an invalid index up front instead of a failed download later; and the few lines
+ * here save core a dependency.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
+import { Readable } from 'node:stream';
 
 /** Algorithms accepted, weakest first. sha1 and md5 are not: they no longer protect against a hostile server. */
 const ALGORITHMS = ['sha256', 'sha384', 'sha512'] as const;
@@ -15,14 +20,14 @@ export interface ParsedIntegrity {
   digests: string[];
 }
 
-/** The SRI string of `bytes`: `sha512-<base64>`, what `agentos-registry pack` writes. */
+/** The SRI string of `bytes`: `sha512-<base64>` unless another algorithm is asked for. */
 export function integrityOf(bytes: Uint8Array, algorithm: Algorithm = 'sha512'): string {
   return `${algorithm}-${createHash(algorithm).update(bytes).digest('base64')}`;
 }
 
 /**
  * Parses an SRI string. Returns `undefined` when it names no supported algorithm with a well-formed digest, which
- * the caller reports as an invalid index: an entry whose integrity cannot be checked is never downloaded.
+ * a source reports as an invalid index: an entry whose integrity cannot be checked is never downloaded.
  */
 export function parseIntegrity(value: string): ParsedIntegrity | undefined {
   const byAlgorithm = new Map<Algorithm, string[]>();
@@ -50,4 +55,34 @@ function digestLength(algorithm: Algorithm): number {
 export function matchesIntegrity(bytes: Uint8Array, expected: ParsedIntegrity): boolean {
   const actual = createHash(expected.algorithm).update(bytes).digest('base64');
   return expected.digests.includes(actual);
+}
+
+/** A stream of a download's bytes, hashed as they are read, and the verdict once they have all been read. */
+export interface CheckedStream {
+  /** The same bytes as the source, unchanged. */
+  readonly stream: Readable;
+  /** True when the source has been read to its end and its hash is one of the expected digests; false before. */
+  matches(): boolean;
+}
+
+/**
+ * Checks a download's integrity while it streams on (into an extractor), so that it is never buffered whole. The
+ * caller must not accept what the bytes produced until `matches()` says so.
+ *
+ * The stream is lazy, like `Readable.from`: nothing is read from `source` before the consumer asks. A stream that
+ * flowed at once could fail before a consumer that sets up asynchronously (extractTarball makes its folder first)
+ * has subscribed, and that consumer would then wait forever. Source errors pass through; destroying the stream
+ * destroys the source.
+ */
+export function checkedStream(source: AsyncIterable<Uint8Array>, expected: ParsedIntegrity): CheckedStream {
+  const hash: Hash = createHash(expected.algorithm);
+  let digest: string | undefined;
+  async function* hashed(): AsyncGenerator<Uint8Array> {
+    for await (const chunk of source) {
+      hash.update(chunk);
+      yield chunk;
+    }
+    digest = hash.digest('base64');
+  }
+  return { stream: Readable.from(hashed(), { objectMode: false }), matches: () => digest !== undefined && expected.digests.includes(digest) };
 }
