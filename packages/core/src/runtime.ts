@@ -77,7 +77,7 @@ export class Runtime {
 const SECRET_FIELD = /token|password|secret|auth|headers|credential/i;
 
 /** How a source talks to its server, not what it serves: changing these must not start a cold cache. */
-const TRANSPORT_FIELDS = new Set(['proxy', 'ca', 'allowInsecure', 'timeouts', 'retries', 'engine', 'mode', 'depth', 'sparse', 'userAgent']);
+const TRANSPORT_FIELDS = new Set(['proxy', 'ca', 'allowInsecure', 'timeouts', 'retries', 'limits', 'engine', 'mode', 'depth', 'sparse', 'userAgent']);
 
 /**
  * The cache key of a configured registry: its name, type, public location, branch and the other options that can

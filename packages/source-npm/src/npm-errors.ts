@@ -25,12 +25,6 @@ export interface NpmErrorContext {
   attemptMs?: number;
 }
 
-/**
- * DESIGN.md's code for a body over its limit. This branch's core does not list it in ERROR_CODES yet (the core
- * HTTP work adds it); the cast is then a no-op. RegistryError does not check codes at run time.
- */
-const E_TOO_LARGE = 'E_TOO_LARGE' as ErrorCode;
-
 /** How many versions an "unknown version" message lists (the newest ones). */
 const LISTED_VERSIONS = 15;
 
@@ -66,7 +60,7 @@ export function toNpmError(error: unknown, context: NpmErrorContext): RegistryEr
   if (code === RESPONSE_TOO_LARGE) {
     const option = `limits.${err.kind ?? 'tarball'}`;
     return make(
-      E_TOO_LARGE,
+      'E_TOO_LARGE',
       `The ${err.kind ?? 'download'} of ${what} from ${context.registryUrl} is larger than ${formatBytes(err.limit ?? 0)} (\`${option}\`, registry '${registry}'); it was not read any further. If the registry really serves something that big, raise \`${option}\` (bytes) on the registry.`,
       { limit: err.limit, option },
     );
