@@ -11,13 +11,24 @@ import { lstat, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Parser, type ReadEntry } from 'tar';
+import { type InputLimit, TarInput } from './archive-input.js';
 import { RegistryError } from './errors.js';
 import { normalizeRelativePath } from './paths.js';
 import { toRegistryError } from './source-errors.js';
 import { TreeWriter } from './tree-writer.js';
 
 /** Default limits of `extractTarball`: what one registry entry may reasonably hold. */
-export const DEFAULT_ARCHIVE_LIMITS = { maxBytes: 1024 ** 3, maxEntries: 100_000 } as const;
+export const DEFAULT_ARCHIVE_LIMITS = { maxBytes: 1024 ** 3, maxEntries: 100_000, maxDecodedBytes: 4 * 1024 ** 3 } as const;
+
+/** Most inflated bytes per compressed byte, as tar's own check had it: only a compression bomb gets there. */
+const MAX_RATIO = 1000;
+
+/**
+ * Most bytes read after the end-of-archive marker. tar tools ignore what follows the end, and packers leave some:
+ * GNU tar pads to 10 KiB records, and the gzip trailer comes last. Far more than that is no packer's doing (it can
+ * hide a second archive that a tool reading on would see), and tar's parser gets quadratically slow on it.
+ */
+const MAX_TRAILING_BYTES = 1024 ** 2;
 
 /** Options of `extractTarball`. */
 export interface ExtractOptions {
@@ -33,6 +44,11 @@ export interface ExtractOptions {
   maxBytes?: number;
   /** Most entries read, extracted or not (default 100 000). */
   maxEntries?: number;
+  /**
+   * Most bytes of the tar stream once decompressed, everything counted: headers, padding, and entries not extracted
+   * (outside `subdir`), which `maxBytes` does not see (default 4 GiB).
+   */
+  maxDecodedBytes?: number;
 }
 
 /** What `extractTarball` wrote. */
@@ -109,11 +125,7 @@ class Extraction {
   }
 
   #limit(what: string, limit: number, option: string): RegistryError {
-    const where = this.#registry ? ` from registry "${this.#registry}"` : '';
-    return new RegistryError('E_UNSAFE_PATH', `The archive${where} holds more than ${limit} ${what}, the limit (${option}); extraction stopped. Raise ${option} if an archive this large is expected.`, {
-      registry: this.#registry,
-      details: { limit: option, value: limit },
-    });
+    return limitError(this.#registry, what, limit, option);
   }
 
   /** Counts an entry read from the archive, extracted or not. */
@@ -183,11 +195,18 @@ class Extraction {
 
   /** The entry's bytes, stopped with the `maxBytes` error as soon as the total passes it. */
   async *#counted(entry: ReadEntry): AsyncIterable<Buffer> {
+    const chunks = (entry as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     let written = 0;
-    for await (const chunk of entry as AsyncIterable<Buffer>) {
-      written += chunk.length;
+    for (;;) {
+      // A failure destroys the entry, maybe while the writer is busy between two reads (opening the file, writing a
+      // chunk); minipass never settles a read begun after that, so the writer would wait forever, and so would the
+      // extraction's rejection.
+      if (entry.destroyed) throw new Error('extraction stopped');
+      const next = await chunks.next();
+      if (next.done) return;
+      written += next.value.length;
       if (this.bytes + written > this.#maxBytes) throw this.#limit('bytes', this.#maxBytes, 'maxBytes');
-      yield chunk;
+      yield next.value;
     }
   }
 
@@ -211,6 +230,14 @@ class Extraction {
   }
 }
 
+function limitError(registry: string | undefined, what: string, limit: number, option: string): RegistryError {
+  const where = registry ? ` from registry "${registry}"` : '';
+  return new RegistryError('E_UNSAFE_PATH', `The archive${where} holds more than ${limit} ${what}, the limit (${option}); extraction stopped. Raise ${option} if an archive this large is expected.`, {
+    registry,
+    details: { limit: option, value: limit },
+  });
+}
+
 function abortError(registry: string | undefined, reason: unknown): RegistryError {
   const where = registry ? ` from registry "${registry}"` : '';
   return new RegistryError('E_ABORTED', `Extracting an archive${where} was aborted.`, { registry, cause: reason });
@@ -226,6 +253,29 @@ function damagedError(registry: string | undefined, error: unknown): RegistryErr
   });
 }
 
+/** The error for a limit of the archive's input (decompression and what follows the end) that was passed. */
+function inputLimitError(registry: string | undefined, limit: InputLimit, value: number, maxDecodedBytes: number): RegistryError {
+  const where = registry ? ` from registry "${registry}"` : '';
+  switch (limit) {
+    case 'maxDecodedBytes':
+      return limitError(registry, 'bytes once decompressed', maxDecodedBytes, 'maxDecodedBytes');
+    case 'decompressionRatio':
+      return new RegistryError(
+        'E_UNSAFE_PATH',
+        `The archive${where} inflates to more than ${MAX_RATIO} bytes per compressed byte (${value.toFixed(1)} so far), as a compression bomb does; the archive is unsafe and extraction stopped.`,
+        { registry, details: { limit: 'decompressionRatio' } },
+      );
+    case 'trailingBytes':
+      return new RegistryError(
+        'E_INTEGRITY',
+        `The archive${where} goes on for more than ${MAX_TRAILING_BYTES / 1024 ** 2} MiB after its end-of-archive marker, which no packer writes (it can hide a second archive); extraction stopped. Ask the registry owner to publish a single, plain tar or tar.gz archive.`,
+        { registry, details: { limit: 'trailingBytes' } },
+      );
+    case 'compressedTwice':
+      return damagedError(registry, new Error('it is gzip-compressed twice'));
+  }
+}
+
 /** An error met while writing files: the disk, permissions, or a check of ours. */
 function writeError(registry: string | undefined, destination: string, error: unknown): RegistryError {
   if (error instanceof RegistryError) return error;
@@ -233,42 +283,71 @@ function writeError(registry: string | undefined, destination: string, error: un
   return new RegistryError('E_INTERNAL', `Writing an archive into ${destination} failed: ${reason}`, { registry, cause: error });
 }
 
+async function* oneChunk(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
 /**
  * Extracts a tar archive (gzip-compressed or not, detected from its first bytes) into `destination`, refusing with
  * `E_UNSAFE_PATH` anything that could write outside it: absolute or drive paths, `..` segments, symlinks that are
  * absolute or leave the root, hard links to anything but a file this archive already wrote, device and FIFO entries,
  * and entries that would be written through a symlink (`a` → `/tmp`, then `a/x`). Ownership and timestamps are not
- * restored; file modes keep only the executable bit. On failure it throws and leaves what it wrote in place: give it
- * a temporary folder and remove that folder (core does, and checks the result with `scanTree` anyway).
+ * restored; file modes keep only the executable bit.
+ *
+ * The archive is parsed as it arrives and never held whole: gzip is inflated in 64 KiB steps, each checked against
+ * `maxDecodedBytes` and the ratio of a compression bomb. It ends at its end-of-archive marker; up to 1 MiB after it
+ * (record padding, the gzip trailer, whose checksum is still checked) is read and ignored, more is refused. Damaged
+ * or non-tar bytes are `E_INTEGRITY`. On failure it destroys the input stream, throws, and leaves what it wrote in
+ * place: give it a temporary folder and remove that folder (core does, and checks the result with `scanTree` anyway).
  */
-export async function extractTarball(input: Readable | Uint8Array, destination: string, options: ExtractOptions = {}): Promise<ExtractResult> {
+export function extractTarball(input: Readable | Uint8Array, destination: string, options: ExtractOptions = {}): Promise<ExtractResult> {
   const { signal, registry } = options;
   const root = resolve(destination);
-  if (signal?.aborted) throw abortError(registry, signal.reason);
-  const job = new Extraction(root, options);
-  await mkdir(root, { recursive: true });
-  // strict: tar's recoverable warnings (bad checksums, truncation) become errors; a damaged archive is not extracted.
-  const parser = new Parser({ strict: true });
   const source = input instanceof Uint8Array ? undefined : input;
+  let job: Extraction;
+  try {
+    if (signal?.aborted) throw abortError(registry, signal.reason);
+    job = new Extraction(root, options);
+  } catch (error) {
+    // Refused before reading: the input is still ours to stop, as it is on every other failure.
+    source?.destroy();
+    return Promise.reject(error);
+  }
+  const maxDecodedBytes = options.maxDecodedBytes ?? DEFAULT_ARCHIVE_LIMITS.maxDecodedBytes;
+  // Not an async function, and nothing awaited before this: the input is being read (and its errors heard) from here.
+  const tarInput = new TarInput(source ?? oneChunk(input as Uint8Array), {
+    maxDecodedBytes,
+    maxRatio: MAX_RATIO,
+    maxTrailingBytes: MAX_TRAILING_BYTES,
+    refuse: (limit, value) => inputLimitError(registry, limit, value, maxDecodedBytes),
+    sourceError: (error) => (error instanceof RegistryError ? error : toRegistryError(error, registry ?? 'unknown', 'reading an archive')),
+  });
+  // strict: tar's recoverable warnings (bad checksums, truncation) become errors; a damaged archive is not extracted.
+  // TarInput inflates gzip itself; tar is told not to look for zstd or brotli either, so it never inflates anything.
+  const parser = new Parser({ strict: true, zstd: false, brotli: false });
 
   return new Promise<ExtractResult>((resolvePromise, reject) => {
-    let chain: Promise<void> = Promise.resolve();
     let failure: RegistryError | undefined;
+    // Called when the parser drains, or when the extraction fails while waiting for that.
+    let wake: (() => void) | undefined;
     const onAbort = () => fail(abortError(registry, signal?.reason));
     const fail = (error: RegistryError) => {
       if (failure) return;
       failure = error;
       signal?.removeEventListener('abort', onAbort);
-      if (source) {
-        source.unpipe(parser as unknown as NodeJS.WritableStream);
-        source.destroy();
-      }
+      // Ends a read waiting for a stalled source, and lets the connection go.
+      source?.destroy();
+      wake?.();
       // Unblocks the entry being written, so that its file handle is closed before we report.
       job.current?.destroy();
       parser.abort(new Error('extraction stopped'));
       // Reject only once the entry in progress has let go of its files, so that the caller can remove the folder.
       void chain.finally(() => reject(failure));
     };
+    let chain: Promise<void> = mkdir(root, { recursive: true }).then(
+      () => {},
+      (error: unknown) => fail(writeError(registry, root, error)),
+    );
 
     parser.on('entry', (entry: ReadEntry) => {
       chain = chain
@@ -292,23 +371,43 @@ export async function extractTarball(input: Readable | Uint8Array, destination: 
         fail(error as RegistryError);
       }
     });
-    parser.on('error', (error: unknown) => {
-      // tar stops inflating past 1000 bytes out per byte in, which only a compression bomb reaches.
-      if (error instanceof Error && /decompression ratio/.test(error.message)) {
-        const where = registry ? ` from registry "${registry}"` : '';
-        fail(
-          new RegistryError('E_UNSAFE_PATH', `The archive${where} inflates to more than 1000 bytes per compressed byte (${error.message}), as a compression bomb does; the archive is unsafe and extraction stopped.`, {
-            registry,
-            details: { limit: 'decompressionRatio' },
-          }),
-        );
-      } else {
-        fail(damagedError(registry, error));
-      }
+    parser.on('error', (error: unknown) => fail(damagedError(registry, error)));
+    let sawEnd = false;
+    parser.on('eof', () => {
+      sawEnd = true;
     });
+
+    /** Hands the tar bytes to the parser as fast as it takes them, and reads what follows the end without parsing. */
+    const feed = async (): Promise<void> => {
+      let ended = false;
+      for await (const chunk of tarInput.chunks()) {
+        if (failure) return;
+        if (ended) continue;
+        const flowing = parser.write(chunk);
+        if (!sawEnd && !flowing) {
+          await new Promise<void>((resolveWait) => {
+            wake = resolveWait;
+            parser.once('drain', resolveWait);
+          });
+          wake = undefined;
+          if (failure) return;
+        }
+        if (sawEnd) {
+          // Nothing after the end is parsed: tar would only buffer it, ever more slowly.
+          ended = true;
+          tarInput.archiveEnded();
+          parser.end();
+        }
+      }
+      if (!ended && !failure) parser.end();
+    };
+    const fed = feed().catch((error: unknown) => fail(signal?.aborted ? abortError(registry, signal.reason) : error instanceof RegistryError ? error : damagedError(registry, error)));
+
     parser.on('end', () => {
       chain = chain
         .then(async () => {
+          // The input is read to its end (or refused) before the archive counts as extracted.
+          await fed;
           if (failure) return;
           if (signal?.aborted) throw abortError(registry, signal.reason);
           await job.finish();
@@ -318,16 +417,5 @@ export async function extractTarball(input: Readable | Uint8Array, destination: 
         .catch((error: unknown) => fail(writeError(registry, root, error)));
     });
     signal?.addEventListener('abort', onAbort, { once: true });
-
-    if (!source) {
-      const bytes = input as Uint8Array;
-      parser.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      return;
-    }
-    source.on('error', (error: unknown) => {
-      if (signal?.aborted) fail(abortError(registry, signal.reason));
-      else fail(error instanceof RegistryError ? error : toRegistryError(error, registry ?? 'unknown', 'reading an archive'));
-    });
-    source.pipe(parser as unknown as NodeJS.WritableStream);
   });
 }

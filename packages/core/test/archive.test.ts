@@ -1,7 +1,8 @@
 import { lstat, mkdir, readdir, readFile, readlink, stat, symlink, utimes, chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { describe, expect, it } from 'vitest';
 import { createDeterministicTarball, DETERMINISTIC_MTIME, extractTarball, RegistryError, scanTree } from '../src/index.js';
@@ -279,5 +280,177 @@ describe('extractTarball', () => {
     expect((await stat(join(dest, 'suid'))).mode & 0o100).toBe(0o100);
     expect((await stat(join(dest, 'plain'))).mode & 0o111).toBe(0);
     await writeFile(join(dest, 'plain'), 'still writable');
+  });
+});
+
+const MiB = 1024 ** 2;
+
+/** The outcome of `promise`, or 'still waiting' after `ms` (so that a hang fails an assertion, not the run). */
+async function within<T>(promise: Promise<T>, ms = 5_000): Promise<PromiseSettledResult<T> | 'still waiting'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'still waiting'>((resolve) => {
+    timer = setTimeout(() => resolve('still waiting'), ms);
+  });
+  try {
+    return await Promise.race([promise.then((value) => ({ status: 'fulfilled' as const, value }), (reason: unknown) => ({ status: 'rejected' as const, reason })), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A stream of `chunks` that counts the bytes taken from it. */
+function counted(chunks: Iterable<Buffer>): { stream: Readable; taken: () => number } {
+  let taken = 0;
+  const stream = Readable.from(
+    (function* () {
+      for (const chunk of chunks) {
+        taken += chunk.length;
+        yield chunk;
+      }
+    })(),
+  );
+  return { stream, taken: () => taken };
+}
+
+/** The gzip stream of `chunks`, made as they are read (never holding what it compresses). */
+async function gzipOf(chunks: Iterable<Buffer>, level: number): Promise<Buffer> {
+  const out: Buffer[] = [];
+  const gzip = createGzip({ level });
+  gzip.on('data', (chunk: Buffer) => out.push(chunk));
+  await pipeline(Readable.from(chunks), gzip);
+  return Buffer.concat(out);
+}
+
+function* repeat(chunk: Buffer, times: number): Generator<Buffer> {
+  for (let i = 0; i < times; i++) yield chunk;
+}
+
+describe('extractTarball, on input that fails or ends early', () => {
+  const tar = rawTar([{ path: 'a.txt', data: 'a' }]);
+
+  it('rejects with the error of a stream that failed before the call', async () => {
+    const failed = new Readable({ read() {} });
+    failed.on('error', () => {});
+    failed.destroy(new RegistryError('E_UNREACHABLE', 'connection lost', { registry: 'acme' }));
+    await new Promise((resolve) => setImmediate(resolve));
+    const outcome = await within(extractTarball(failed, join(await tempDir(), 'out')));
+    expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'E_UNREACHABLE' } });
+  });
+
+  it('rejects with the error of a stream that fails while the destination folder is being made', async () => {
+    for (const listened of [true, false]) {
+      const failing = new Readable({ read() {} });
+      // Another listener (the caller's) must not change anything; without one, the error must not go unheard.
+      if (listened) failing.on('error', () => {});
+      const pending = extractTarball(failing, join(await tempDir(), 'deep/er/out'));
+      failing.destroy(new RegistryError('E_UNREACHABLE', 'connection lost', { registry: 'acme' }));
+      expect(await within(pending)).toMatchObject({ status: 'rejected', reason: { code: 'E_UNREACHABLE' } });
+    }
+  });
+
+  it('rejects a stream that has already ended as not an archive, instead of waiting for it', async () => {
+    const used = Readable.from([tar]);
+    for await (const _ of used) {
+      // read to its end by someone else
+    }
+    expect(await within(extractTarball(used, join(await tempDir(), 'out')))).toMatchObject({ status: 'rejected', reason: { code: 'E_INTEGRITY' } });
+  });
+
+  it('destroys the input when it refuses before reading (aborted, or a bad subdir)', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const first = new Readable({ read() {} });
+    await expect(extractTarball(first, join(await tempDir(), 'out'), { signal: controller.signal })).rejects.toMatchObject({ code: 'E_ABORTED' });
+    expect(first.destroyed).toBe(true);
+    const second = new Readable({ read() {} });
+    await expect(extractTarball(second, join(await tempDir(), 'out'), { subdir: '../x' })).rejects.toMatchObject({ code: 'E_UNSAFE_PATH' });
+    expect(second.destroyed).toBe(true);
+  });
+});
+
+describe('extractTarball stops at the end-of-archive marker', () => {
+  const entries: RawEntry[] = [{ path: 'package/a.txt', data: 'a' }];
+  const zeros = Buffer.alloc(MiB);
+
+  it('refuses 25 MiB of zeros after the end of a plain archive having read little more than 1 MiB of it', async () => {
+    const input = counted([rawTar(entries), ...repeat(Buffer.alloc(64 * 1024), 400)]);
+    const error = await extractTarball(input.stream, join(await tempDir(), 'out'), { strip: 1, registry: 'acme' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'E_INTEGRITY', registry: 'acme', details: { limit: 'trailingBytes' } });
+    expect((error as Error).message).toContain('after its end-of-archive marker');
+    expect(input.taken()).toBeLessThan(2 * MiB);
+    expect(input.stream.destroyed).toBe(true);
+  });
+
+  it('refuses 100 MiB of zeros after the end inside the gzip stream, having inflated little of it', async () => {
+    // Level 1, about 450 KB: not a compression bomb (some 230-fold), only a long tail for tar to chew on.
+    const gz = await gzipOf([rawTar(entries), ...repeat(zeros, 100)], 1);
+    const input = counted(Array.from({ length: Math.ceil(gz.length / 1024) }, (_, i) => gz.subarray(i * 1024, (i + 1) * 1024)));
+    const outcome = await within(extractTarball(input.stream, join(await tempDir(), 'out'), { strip: 1 }), 15_000);
+    expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'E_INTEGRITY', details: { limit: 'trailingBytes' } } });
+    expect(input.taken()).toBeLessThan(gz.length / 2);
+    expect(input.stream.destroyed).toBe(true);
+  });
+
+  it('refuses endless zeros after the gzip stream, and after a plain archive', async () => {
+    for (const archive of [rawTar(entries, { gzip: true }), rawTar(entries)]) {
+      // 64 MiB stands in for endless: an extractor that reads it all still ends, and the count shows it.
+      const input = counted([archive, ...repeat(Buffer.alloc(64 * 1024), 1024)]);
+      const error = await extractTarball(input.stream, join(await tempDir(), 'out'), { strip: 1 }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'E_INTEGRITY', details: { limit: 'trailingBytes' } });
+      expect(input.taken()).toBeLessThan(4 * MiB);
+      expect(input.stream.destroyed).toBe(true);
+    }
+  });
+
+  it('ignores what little follows the end (record padding, a stray trailer) and reads the input to its end', async () => {
+    // GNU tar pads an archive to 10 KiB records; some tools leave more. Up to 1 MiB after the end is accepted.
+    const padded = Buffer.concat([rawTar(entries), Buffer.alloc(9 * 1024)]);
+    const cases = [
+      gzipSync(padded),
+      Buffer.concat([gzipSync(Buffer.concat([padded, Buffer.alloc(512 * 1024)])), Buffer.alloc(4096)]),
+      Buffer.concat([rawTar(entries), Buffer.from('trailing text that is not an archive\n'.repeat(100))]),
+    ];
+    for (const bytes of cases) {
+      const input = counted([bytes.subarray(0, 100), bytes.subarray(100)]);
+      const dest = join(await tempDir(), 'out');
+      expect(await extractTarball(input.stream, dest, { strip: 1 })).toEqual({ files: 1, bytes: 1 });
+      expect(await readFile(join(dest, 'a.txt'), 'utf8')).toBe('a');
+      expect(input.taken()).toBe(bytes.length);
+    }
+  });
+
+  it('still checks the gzip trailer after the end of the archive', async () => {
+    const gz = rawTar(entries, { gzip: true });
+    const damaged = Buffer.from(gz);
+    // The CRC-32 of the inflated bytes, in the last 8 bytes, after every byte of the tar stream.
+    damaged[damaged.length - 6]! ^= 0xff;
+    await expect(extractTarball(damaged, join(await tempDir(), 'out'))).rejects.toMatchObject({ code: 'E_INTEGRITY' });
+  });
+});
+
+describe('extractTarball decompresses in bounded steps', () => {
+  it('counts decoded bytes against maxDecodedBytes, entries not extracted included', async () => {
+    const bytes = rawTar(
+      [
+        { path: 'repo/big.bin', data: 'x'.repeat(300 * 1024) },
+        { path: 'repo/ok/a.txt', data: 'a' },
+      ],
+      { gzip: true },
+    );
+    const error = await extractTarball(bytes, join(await tempDir(), 'out'), { strip: 1, subdir: 'ok', maxDecodedBytes: 256 * 1024, registry: 'acme' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'E_UNSAFE_PATH', registry: 'acme', details: { limit: 'maxDecodedBytes' } });
+    expect((error as Error).message).toContain('limit (maxDecodedBytes)');
+    expect(await extractTarball(bytes, join(await tempDir(), 'out'), { strip: 1, subdir: 'ok' })).toEqual({ files: 1, bytes: 1 });
+  });
+
+  it('refuses an archive compressed twice (tar would inflate the inner layer unchecked)', async () => {
+    const twice = gzipSync(rawTar([{ path: 'a.txt', data: 'a' }], { gzip: true }));
+    await expect(extractTarball(twice, join(await tempDir(), 'out'))).rejects.toMatchObject({ code: 'E_INTEGRITY' });
+  });
+
+  it('reads gzip streams of several members, as gzip does', async () => {
+    const tar = rawTar([{ path: 'a.txt', data: 'a' }]);
+    const members = Buffer.concat([gzipSync(tar.subarray(0, 700)), gzipSync(tar.subarray(700))]);
+    expect(await extractTarball(members, join(await tempDir(), 'out'))).toEqual({ files: 1, bytes: 1 });
   });
 });
