@@ -58,17 +58,13 @@ export function urlSource(options: UrlSourceOptions = {}): SourceAdapter {
   });
 }
 
-/** The most bytes handed to the extractor in one write. */
-const PIECE = 16 * 1024;
-
 /**
- * The body in pieces of at most 16 KiB. tar inflates each write whole before it checks the compression ratio, so one
- * 256 KiB chunk of a bomb would become some 260 MB at once; 16 KiB pieces keep that near 16 MB. Slices, not copies.
+ * The body, noting when it has been read to its end: only then is the hash of a download known, and a mismatch the
+ * better diagnosis than whatever the extractor made of the bytes.
  */
-async function* smallPieces(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  for await (const chunk of source) {
-    for (let at = 0; at < chunk.length; at += PIECE) yield chunk.subarray(at, at + PIECE);
-  }
+async function* readToEnd(source: AsyncIterable<Uint8Array>, whole: { read: boolean }): AsyncGenerator<Uint8Array> {
+  yield* source;
+  whole.read = true;
 }
 
 /** One configured static registry. Holds one HTTP client (a keep-alive pool), released by `close()`. */
@@ -156,26 +152,35 @@ class UrlRegistrySource implements RegistrySource {
         { registry: ctx.registry, details: error.details },
       );
     }
-    // Streamed, not buffered: tar parses (and stops a bomb) as the bytes arrive, and core's client counts them against
-    // limits.entry; the integrity is checked in passing, and nothing the bytes produced is accepted unless it
-    // matches. A connection lost mid-body makes consume() send the request again, so each try starts afresh.
+    // Streamed, not buffered: the extractor parses (and stops a bomb) as the bytes arrive, and core's client counts
+    // them against limits.entry; the integrity is checked in passing, and nothing the bytes produced is accepted
+    // unless it matches. A connection lost mid-body makes consume() send the request again, so each try starts afresh.
     let tries = 0;
-    const matched = await response.consume(async (body) => {
+    const verdict = await response.consume(async (body): Promise<{ matched: boolean; cause?: unknown }> => {
       if (tries++ > 0) await rm(request.destination, { recursive: true, force: true });
       // A failed body fails the checked stream (and so the extractor); an extractor that stops early destroys it,
       // and with it the body, which frees the connection.
-      const check = checkedStream(smallPieces(body), integrity);
-      // strip 1: a tarball holds the entry under one top folder (`package/`, as `agentos-registry pack` and npm make it).
-      await extractTarball(check.stream, request.destination, { strip: 1, signal: ctx.signal, registry: ctx.registry });
-      return check.matches();
+      const whole = { read: false };
+      const check = checkedStream(readToEnd(body, whole), integrity);
+      try {
+        // strip 1: a tarball holds the entry under one top folder (`package/`, as `agentos-registry pack` and npm make it).
+        await extractTarball(check.stream, request.destination, { strip: 1, signal: ctx.signal, registry: ctx.registry });
+      } catch (error) {
+        // The extractor stops at the first bad byte, so the hash is known only when the bytes ran out first (a
+        // download cut short, damage near its end). Then bytes that are not the published ones explain the failure
+        // better than "damaged archive" does: say that, with the extractor's error as the cause.
+        if (whole.read && !check.matches() && !ctx.signal?.aborted) return { matched: false, cause: error };
+        throw error;
+      }
+      return { matched: check.matches() };
     });
     throwIfAborted(ctx.signal, ctx.registry, what);
-    if (!matched) {
+    if (!verdict.matched) {
       const hint = (await this.#republishedHint(request.revision, ctx)) || 'The file was changed or damaged on the server or on the way; re-publish the site, and check any proxy or CDN in between.';
       throw new RegistryError(
         'E_INTEGRITY',
         `Registry '${ctx.registry}': the tarball of ${entry.id}@${entry.version} (${describeUrl(url)}) does not match the ${integrity.algorithm} integrity in registry.json; nothing of it was kept. ${hint}`,
-        { registry: ctx.registry, details: { path: request.path, url: describeUrl(url) } },
+        { registry: ctx.registry, details: { path: request.path, url: describeUrl(url) }, ...(verdict.cause === undefined ? {} : { cause: verdict.cause }) },
       );
     }
   }

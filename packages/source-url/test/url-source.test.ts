@@ -112,8 +112,12 @@ describe('url source through core', () => {
     bad[bad.length - 9]! ^= 0xff;
     await writeFile(file, bad);
     const registry = await openRegistry({ location: site.server.url }, cache);
-    // A damaged byte: the archive fails to inflate as it streams (the extractor's E_INTEGRITY).
-    expect((await errorOf(registry.fetch('tool', 'com.example.echo'))).code).toBe('E_INTEGRITY');
+    // A damaged byte near the end: the archive fails to inflate, but only once every byte was read and hashed, so the
+    // mismatch is what is reported (the extractor's error is its cause).
+    const damaged = await errorOf(registry.fetch('tool', 'com.example.echo'));
+    expect(damaged.code).toBe('E_INTEGRITY');
+    expect(damaged.message).toContain('does not match the sha512 integrity in registry.json');
+    expect((damaged.cause as { code?: string } | undefined)?.code).toBe('E_INTEGRITY');
     // A sound archive that is not the published one extracts fine, and is then refused by its hash.
     await writeFile(file, await readFile(join(site.siteDir, (await siteIndex(site.siteDir)).extensions.curated[1].dist.tarball)));
     const error = await errorOf(registry.fetch('tool', 'com.example.echo'));
@@ -126,6 +130,27 @@ describe('url source through core', () => {
     await writeFile(file, good);
     const fetched = await registry.fetch('tool', 'com.example.echo');
     expect(fetched.integrity).toBe(await hashDirectory(join(templateRegistry, 'registry/curated/echo')));
+  });
+
+  test('a tarball cut short on the server is a mismatch of its integrity, not a damaged archive', async () => {
+    const site = await servedSite();
+    const { tarball } = (await siteIndex(site.siteDir)).extensions.curated[0].dist;
+    const file = join(site.siteDir, tarball);
+    const good = await readFile(file);
+    // Served whole as far as HTTP goes (its own Content-Length), so no retry: the bytes simply end too soon.
+    for (const cut of [good.subarray(0, good.length - 4), good.subarray(0, Math.floor(good.length / 2))]) {
+      await writeFile(file, cut);
+      const registry = await openRegistry({ location: site.server.url }, await tempDir('cache'));
+      const error = await errorOf(registry.fetch('tool', 'com.example.echo'));
+      expect(error.code).toBe('E_INTEGRITY');
+      expect(error.message).toContain('does not match the sha512 integrity in registry.json; nothing of it was kept');
+    }
+    // Damage the extractor meets before the end still stops the download there: its own E_INTEGRITY, unhashed.
+    const early = Buffer.concat([good.subarray(0, 10), Buffer.alloc(64 * 1024, 0x55)]);
+    await writeFile(file, early);
+    const registry = await openRegistry({ location: site.server.url }, await tempDir('cache'));
+    const error = await errorOf(registry.fetch('tool', 'com.example.echo'));
+    expect(error.code).toBe('E_INTEGRITY');
   });
 
   test('a tarball with a symlink out of the entry is E_UNSAFE_PATH, even with a matching integrity', async () => {
