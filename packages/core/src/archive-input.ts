@@ -132,7 +132,8 @@ export class TarInput {
           if (head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]) throw this.#options.refuse('compressedTwice', 2);
         }
         this.#count(chunk.length);
-        // bytesWritten is what zlib has consumed, so this is the ratio of what was inflated so far, exactly.
+        // bytesWritten is what zlib has consumed: the ratio of what was inflated so far, exactly, and so the same
+        // verdict however the network happened to cut the compressed bytes.
         const ratio = this.#decoded / Math.max(1, gunzip.bytesWritten);
         if (ratio > this.#options.maxRatio) throw this.#options.refuse('decompressionRatio', ratio);
         yield chunk;

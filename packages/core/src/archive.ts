@@ -5,7 +5,8 @@
  *
  * tar's own extractor strips dangerous paths with a warning and carries on; a registry that serves such an archive
  * is broken or hostile, so we parse with tar and hand every entry to core's tree writer (`tree-writer.ts`), which
- * refuses instead of repairing. This file adds only what is particular to archives: strip/subdir, limits, entry types.
+ * refuses instead of repairing. tar is fed plain tar bytes by `archive-input.ts`, which inflates gzip in bounded steps.
+ * This file adds only what is particular to archives: strip/subdir, limits, entry types, where an archive ends.
  */
 import { lstat, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
