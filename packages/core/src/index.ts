@@ -49,6 +49,7 @@ export {
   type HttpLimits,
   type HttpRequestOptions,
   type HttpResponse,
+  type HttpSourceOptions,
   type HttpTimeouts,
   isLoopbackHost,
   MAX_REDIRECTS,
