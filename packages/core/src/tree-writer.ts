@@ -92,7 +92,8 @@ export class TreeWriter {
   async folder(path: string, label = path): Promise<void> {
     const rel = this.#begin(path, label, true);
     if (rel !== '') this.#claim(rel, 'folder', label);
-    await this.#track(this.#folder(rel, label));
+    // The root's own path is the caller's, not the tree's: only a folder of the tree is refused for its length.
+    await this.#track(this.#folder(rel, label), rel === '' ? undefined : label);
   }
 
   /** Writes the regular file `path` from bytes or a stream of chunks; resolves to the bytes written. */
@@ -100,13 +101,15 @@ export class TreeWriter {
     const label = options.label ?? path;
     const rel = this.#begin(path, label);
     this.#claim(rel, 'file', label);
-    return this.#track(this.#writeFile(rel, label, content, options.executable === true));
+    return this.#track(this.#writeFile(rel, label, content, options.executable === true), label);
   }
 
   /** Writes `path` as a copy of `from`, a file this writer already wrote (a tar hard link; never a second name). */
   async copyOf(path: string, from: string, label = path): Promise<number> {
     const rel = this.#begin(path, label);
     const fromRel = this.#begin(from, label);
+    // Replacing the file by a copy of itself would remove it before copying it.
+    if (fromRel === rel) throw this.#fail(this.#unsafe(label, 'is a hard link to itself'));
     if (!this.#written.has(fromRel)) throw this.#fail(this.#unsafe(label, `is a hard link to "${from}", which is not a file written earlier from this tree`));
     this.#claim(rel, 'file', label);
     return this.#track(
@@ -122,6 +125,7 @@ export class TreeWriter {
         this.#written.add(rel);
         return stat.size;
       })(),
+      label,
     );
   }
 
@@ -150,14 +154,31 @@ export class TreeWriter {
       // Every link is judged before any is created: none lies below another (claims refuse that), so creating one
       // cannot change where another leads, and the tree they are judged against is the tree they will be in.
       for (const [rel, link] of this.#links) {
-        const problem = await linkProblem(rel, link.target, (path) => this.#lookup(path));
+        const problem = await linkProblem(rel, link.target, (path) => this.#lookup(path)).catch((error: unknown) => {
+          throw this.#refusedByFs(error, link.label);
+        });
         if (problem) throw this.#unsafe(link.label, problem);
       }
-      for (const [rel, link] of this.#links) await symlink(link.target, await this.#place(rel, link.label));
+      for (const [rel, link] of this.#links) {
+        try {
+          await symlink(link.target, await this.#place(rel, link.label));
+        } catch (error) {
+          throw this.#refusedByFs(error, link.label);
+        }
+      }
     } catch (error) {
       throw this.#fail(error);
     }
     return { files: this.files, bytes: this.bytes, links: this.#links.size };
+  }
+
+  /**
+   * A name the file system cannot hold (a segment past NAME_MAX, a path or link target past PATH_MAX) is the tree's
+   * fault, not ours: `E_UNSAFE_PATH` naming it, like every other tree the writer refuses.
+   */
+  #refusedByFs(error: unknown, label: string | undefined): unknown {
+    if ((error as NodeJS.ErrnoException | null)?.code !== 'ENAMETOOLONG' || label === undefined) return error;
+    return this.#unsafe(label, 'has a name, path or symlink target too long for the file system');
   }
 
   #guard(): void {
@@ -170,9 +191,9 @@ export class TreeWriter {
     return error;
   }
 
-  #track<T>(work: Promise<T>): Promise<T> {
+  #track<T>(work: Promise<T>, label?: string): Promise<T> {
     const tracked = work.catch((error: unknown) => {
-      throw this.#fail(error);
+      throw this.#fail(this.#refusedByFs(error, label));
     });
     this.#pending.add(tracked);
     void tracked.then(
