@@ -10,7 +10,7 @@
  * in core and the sources goes through here, so the rule is written once.
  */
 import { constants, realpathSync, statSync } from 'node:fs';
-import { type FileHandle, lstat, open, realpath, rename, rm } from 'node:fs/promises';
+import { type FileHandle, lstat, open, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, join, posix } from 'node:path';
 import { RegistryError } from './errors.js';
@@ -103,6 +103,27 @@ async function resolveInside(root: string, relative: string, options: InsideOpti
 }
 
 /**
+ * Whether the file open as `handle` (opened by the name `path`) really is inside `realRoot`. The checks before the open
+ * judged a name; a folder on its way may have been swapped for a link to elsewhere since (a local registry can change
+ * while it is read), and `O_NOFOLLOW` guards the last step only. On Linux the kernel says which file was opened
+ * (`/proc/self/fd`); elsewhere the name is resolved again and must still lead, inside, to the very file that is open.
+ */
+export async function isOpenedInside(handle: FileHandle, path: string, realRoot: string): Promise<boolean> {
+  if (process.platform === 'linux') {
+    const opened = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined);
+    // A file deleted since it was opened reads "<path> (deleted)", still inside when it was.
+    if (opened?.startsWith('/')) return isInside(realRoot, opened.replace(/ \(deleted\)$/, ''));
+  }
+  try {
+    const again = await realpath(path);
+    const [now, held] = await Promise.all([stat(again), handle.stat()]);
+    return isInside(realRoot, again) && now.ino === held.ino && now.dev === held.dev;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The synchronous form of `realPathInside` for a file: its real path when it is a regular file inside `root`,
  * `undefined` when it is missing, `E_UNSAFE_PATH` when it leads outside or is not a regular file. For code that must
  * stay synchronous (choosing the module to import).
@@ -126,8 +147,9 @@ export function regularFileInsideSync(root: string, relative: string, options: I
 
 /**
  * The bytes of the regular file `relative` inside `root`, or `undefined` when there is none. `E_UNSAFE_PATH` when it
- * leads outside `root`, is not a regular file (a FIFO, socket, device or folder), or holds more than `maxBytes`
- * (default `DEFAULT_MAX_FILE_BYTES`; never more than that is read); other fs errors are thrown as they are.
+ * leads outside `root` (also through a folder swapped for a link while it was being opened), is not a regular file (a
+ * FIFO, socket, device or folder), or holds more than `maxBytes` (default `DEFAULT_MAX_FILE_BYTES`; never more than
+ * that is read); other fs errors are thrown as they are.
  */
 export async function readFileInside(root: string, relative: string, options: InsideOptions & { maxBytes?: number } = {}): Promise<Buffer | undefined> {
   const found = await resolveInside(root, relative, options);
@@ -142,6 +164,7 @@ export async function readFileInside(root: string, relative: string, options: In
   }
   if (!handle) throw unsafe(label, 'is not a regular file (it is a folder, FIFO, socket or device)', options.registry, FILE_ADVICE);
   try {
+    if (!(await isOpenedInside(handle, found.real, found.realRoot))) throw unsafe(label, 'leads outside its folder through a symlink', options.registry);
     return await readBounded(handle, options.maxBytes ?? DEFAULT_MAX_FILE_BYTES, () => tooLarge(label, options.maxBytes ?? DEFAULT_MAX_FILE_BYTES, options.registry));
   } finally {
     await handle.close();
