@@ -45,6 +45,18 @@ export interface TreeWriteResult {
 
 type Claim = 'file' | 'link' | 'folder';
 
+/**
+ * A path as a case-insensitive, normalization-insensitive file system sees it (macOS's APFS, Windows' NTFS): `d/A`
+ * and `d/a`, NFC `é` and NFD `é`, `a.` and `a` on Windows are one name there. Case folding by `toLowerCase` is an
+ * approximation; it only has to catch the names a hostile tree uses to make the writer and the kernel disagree.
+ */
+function folded(path: string): string {
+  return path
+    .normalize('NFC')
+    .toLowerCase()
+    .replace(/[. ]+(?=\/|$)/g, '');
+}
+
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 
 async function lstatOrNull(path: string): Promise<Stats | null> {
@@ -67,6 +79,8 @@ export class TreeWriter {
   /** Paths that must be folders because something was handed over below them. */
   readonly #parents = new Set<string>();
   readonly #links = new Map<string, { target: string; label: string }>();
+  /** Every path the tree names (claimed or parent), by its folded form: see `#lookup`. */
+  readonly #folded = new Map<string, string>();
   /** Folders checked (or being made) as real folders, by path; shared by concurrent writes. */
   readonly #folders = new Map<string, Promise<void>>();
   /** Files this writer wrote: the only things a tar hard link may copy. */
@@ -241,7 +255,13 @@ export class TreeWriter {
     if (existing === 'folder' && kind !== 'folder') throw refuse('would replace a folder of the same name');
     if (existing === 'file' && kind === 'folder') throw refuse('needs to be a folder, but the tree has a file there');
     this.#claims.set(rel, kind);
-    for (let end = 1; end < parts.length; end++) this.#parents.add(parts.slice(0, end).join('/'));
+    // Of several names that fold alike, a link is the one kept: following it is what could lead out.
+    if (kind === 'link' || !this.#folded.has(folded(rel))) this.#folded.set(folded(rel), rel);
+    for (let end = 1; end < parts.length; end++) {
+      const parent = parts.slice(0, end).join('/');
+      this.#parents.add(parent);
+      if (!this.#folded.has(folded(parent))) this.#folded.set(folded(parent), parent);
+    }
   }
 
   /** Makes sure `rel` exists as a real folder (not a link, not a file), its parents first; once per folder. */
@@ -320,11 +340,12 @@ export class TreeWriter {
 
   /** What `path` is in the tree as written so far (links not created yet count as links), for judging links. */
   async #lookup(path: string): Promise<TreeNode> {
-    const link = this.#links.get(path);
-    if (link) return { type: 'link', target: link.target };
-    const claimed = this.#claims.get(path);
-    if (claimed === 'folder' || this.#parents.has(path)) return { type: 'folder' };
-    if (claimed === 'file') return { type: 'file' };
+    const exact = this.#describe(path);
+    if (exact) return exact;
+    // A name the tree does not hold as written, but holds in another case or normalization, is that name on macOS and
+    // Windows (`d/A` is the link `d/a` there): judged as it, so a link is refused wherever some kernel follows it out.
+    const variant = this.#folded.get(folded(path));
+    if (variant !== undefined) return this.#describe(variant)!;
     // Not from this tree: whatever was in the destination before, as it is on disk.
     const abs = join(this.root, ...path.split('/'));
     const stat = await lstatOrNull(abs);
@@ -332,5 +353,15 @@ export class TreeWriter {
     if (stat.isSymbolicLink()) return { type: 'link', target: await readlink(abs) };
     if (stat.isDirectory()) return { type: 'folder' };
     return { type: 'file' };
+  }
+
+  /** What `path` is as this tree names it, or `undefined` when the tree does not name it. */
+  #describe(path: string): TreeNode | undefined {
+    const link = this.#links.get(path);
+    if (link) return { type: 'link', target: link.target };
+    const claimed = this.#claims.get(path);
+    if (claimed === 'folder' || this.#parents.has(path)) return { type: 'folder' };
+    if (claimed === 'file') return { type: 'file' };
+    return undefined;
   }
 }
