@@ -195,15 +195,14 @@ describe('copyDirectory of a hostile folder', () => {
     expect(await readdir(w.outside)).toEqual([]);
   });
 
-  it('a planted link as the destination root itself', async () => {
+  it('a link as the destination root itself is the caller\'s folder: written where it leads (core always makes a fresh one)', async () => {
     const root = await tempDir('review-');
     const outside = join(root, 'outside');
     await mkdir(outside);
     await symlink(outside, join(root, 'dest'));
     const from = await writeTree({ 'x.txt': 'x' });
-    // The destination is the caller's folder: core makes it itself, fresh, so a link there is the caller's doing.
-    const code = await codeOf(copyDirectory(from, join(root, 'dest')));
-    await writeFile(join(root, 'note'), code);
+    expect(await codeOf(copyDirectory(from, join(root, 'dest')))).toBe('resolved');
+    expect(await readdir(outside)).toEqual(['x.txt']);
   });
 });
 
