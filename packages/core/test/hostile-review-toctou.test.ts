@@ -118,15 +118,11 @@ function inPlaceSource() {
 }
 
 describe('an in-place entry folder swapped for a link after core located and scanned it', () => {
-  // DEFECT (not fixed here): readFileInside takes its `root` as trusted and re-resolves it on every call, and core
-  // keeps an in-place entry's folder (`/reg/registry/curated/p`, the real path `locate` returned) in memory until the
-  // next revalidation (1 s by default for a local source, `cacheDuration` when set). The registry owner swaps that
-  // folder (or any folder above it) for a link to anywhere; the next read — SOUL.md/persona.json in loadPersona,
-  // manifest.json, the install copy, the module lookup — follows the new link, since realpath(root) is now the outside
-  // folder and the file is "inside" it. No race is needed. The fix needs the entry folder pinned where core located
-  // it (refuse when realpath(dir) is no longer the located real path, or read through an fd of the folder,
-  // /proc/self/fd/<dirfd>/…) in entry-service, persona, install and loader: more than a small change.
-  it.fails("a second load('persona') right after the entry folder became a link to an outside folder reads the outside SOUL.md", async () => {
+  // readFileInside takes its `root` as given, and core remembers an in-place entry's folder until the next
+  // revalidation (1 s by default for a local source, `cacheDuration` when set). Turning that folder (or one above it)
+  // into a link would move every later read into the link's target, so core checks that the remembered real path is
+  // still the folder's real path before it serves it again (entry-service.ts, stillInPlace).
+  it("a second load('persona') right after the entry folder became a link to an outside folder is E_UNSAFE_PATH, never the outside SOUL.md", async () => {
     const outside = await outsideWith({ 'SOUL.md': '---\nid: com.evil.p\nname: P\nversion: 1.0.0\n---\nTOP-SECRET' });
     const root = await realpath(await tempDir('reg-'));
     await writeFile(

@@ -173,12 +173,9 @@ describe('symlinked roots and entry folders', () => {
     expect(isRegistryError(error) && error.code).toBe('E_UNSAFE_PATH');
   });
 
-  // DEFECT (core, not fixed here; see packages/core/test/hostile-review-toctou.test.ts): once core has located an
-  // in-place entry it keeps the folder's path in memory until the next revalidation (1 s by default for a file
-  // registry, `cacheDuration` when set), and readFileInside re-resolves that path as its trusted root on every read.
-  // The owner of the folder swaps it for a link to any folder holding a SOUL.md (or persona.json, manifest.json …) and
-  // the next load returns that file.
-  test.fails("a second load('persona') after the entry folder became a link to an outside folder returns the outside SOUL.md", async () => {
+  // Core remembers an in-place entry until the next revalidation; it checks that the folder has not become a link
+  // before serving it again (core's entry-service.ts, stillInPlace).
+  test("a second load('persona') after the entry folder became a link to an outside folder is refused, never the outside SOUL.md", async () => {
     const root = await registryFolder();
     const outside = await realpath(await tempDir('outside'));
     await writeFile(join(outside, 'SOUL.md'), '---\nid: com.evil.p\nname: P\nversion: 1.0.0\n---\nTOP-SECRET\n');
