@@ -2,7 +2,7 @@
  * What pacote and npm-registry-fetch throw, turned into core's codes with a message that says what to do next. The
  * raw error stays as `cause` (core redacts it); tokens never appear in these messages, only registry URLs.
  */
-import { type ErrorCode, isNetworkErrorCode, isRegistryError, RegistryError } from '@agentos-registry/core';
+import { isNetworkErrorCode, isRegistryError, RegistryError } from '@agentos-registry/core';
 import { formatDuration, NPM_PURPOSE_NAME } from './network-bounds.js';
 import { RESPONSE_TOO_LARGE } from './response-limit.js';
 
