@@ -1,5 +1,6 @@
 import { DEFAULT_HTTP_TIMEOUTS } from '@agentos-registry/core';
 import { describe, expect, test } from 'vitest';
+import { purposeOf } from '../src/isomorphic/http-client.js';
 import { gitTransport, mergedTransportOptions } from '../src/transport.js';
 
 const config = { type: 'git', location: 'https://git.corp.com/extensions.git' };
@@ -50,5 +51,16 @@ describe('mergedTransportOptions', () => {
     const merged = mergedTransportOptions({ ...config, proxy: 'http://own:3128', timeouts: { entry: 5_000 }, limits: { entry: 20 } }, defaults);
     expect(merged).toMatchObject({ proxy: 'http://own:3128', retries: 1, timeouts: { index: 1_000, entry: 5_000 }, limits: { index: 10, entry: 20 } });
     expect(gitTransport(config, defaults, context).deadlines).toEqual({ index: 1_000, entry: 2_000 });
+  });
+});
+
+describe('purposeOf (isomorphic engine)', () => {
+  test.each([
+    [{ method: 'GET', url: 'https://git.corp.com/x.git/info/refs?service=git-upload-pack' }, 'index'],
+    [{ url: 'https://git.corp.com/x.git/info/refs?service=git-upload-pack' }, 'index'],
+    [{ method: 'POST', url: 'https://git.corp.com/x.git/git-upload-pack' }, 'entry'],
+    [{ method: 'GET', url: 'https://git.corp.com/x.git/objects/info/packs' }, 'entry'],
+  ])('%j is an %s request', (request, purpose) => {
+    expect(purposeOf(request)).toBe(purpose);
   });
 });
