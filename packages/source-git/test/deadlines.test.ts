@@ -7,6 +7,7 @@
  * under test to a few seconds (the other keeps its default of minutes) and checks that the step ends within a
  * generous bound of it, as E_UNREACHABLE naming that option.
  */
+import { readdir, readFile } from 'node:fs/promises';
 import { isRegistryError, type RegistryError } from '@agentos-registry/core';
 import { Cleanup, createGitRepo, type FaultRule, makeTempDir, startFaultProxy, startGitHttpServer } from '@agentos-registry/test-servers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -61,6 +62,28 @@ async function timedFailure(call: () => Promise<unknown>): Promise<{ ms: number;
   const started = Date.now();
   const error = await settleError(call());
   return { ms: Date.now() - started, error };
+}
+
+/**
+ * The command lines of processes still talking to `port`, once they had a moment to go: a git command stopped by
+ * its deadline must take its children (git-remote-http, index-pack) with it. Asks /proc, so Linux only (elsewhere
+ * simple-git still kills git itself).
+ */
+async function processesTalkingTo(port: number): Promise<string[]> {
+  let left: string[] = [];
+  // A deadline, not a number of sweeps: on a loaded machine one sweep of /proc and a SIGTERM both take a while.
+  const until = Date.now() + 15_000;
+  while (Date.now() < until) {
+    left = [];
+    for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+      if (!/^\d+$/.test(pid)) continue;
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'latin1').catch(() => '');
+      if (cmdline.includes(`127.0.0.1:${port}`)) left.push(cmdline.replaceAll('\0', ' '));
+    }
+    if (left.length === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return left;
 }
 
 function expectDeadline(error: RegistryError, option: 'timeouts.index' | 'timeouts.entry'): void {
@@ -125,15 +148,17 @@ describe.each(['isomorphic', 'native'] as const)('%s engine: deadlines', (engine
 });
 
 describe('native engine: deadlines of entry downloads', () => {
-  test("a trickled fetch of an entry's files ends at timeouts.entry: E_UNREACHABLE naming it", { timeout: TEST_TIMEOUT_MS }, async () => {
+  test.each(['trickle', 'stall'] as const)("a fetch of an entry's files that meets a %s ends at timeouts.entry: E_UNREACHABLE naming it, no git process left", { timeout: TEST_TIMEOUT_MS }, async (hostile) => {
     const { location, arm, proxy } = await served();
     const { registry } = await openRegistry({ engine: 'native', location, timeouts: { entry: DEADLINE_MS } });
-    // The index (trees and registry.json) arrives untouched; only the entry's own files then trickle.
+    // The index (trees and registry.json) arrives untouched; only the entry's own files then trickle or stall.
     await registry.list();
-    arm('git-upload-pack', 'trickle');
+    arm('git-upload-pack', hostile);
     const { ms, error } = await timedFailure(() => registry.fetch('tool', TOOL_ID));
     expectDeadline(error, 'timeouts.entry');
     expect(ms).toBeLessThan(BOUND_MS);
+    // A stalled git-remote-http would wait on its socket long after git itself was killed.
+    if (process.platform === 'linux') expect(await processesTalkingTo(proxy.port)).toEqual([]);
     // Nothing half-fetched counts: with the server well again, the same registry fetches the entry.
     proxy.setFaults([]);
     expect(await toolCode((await registry.fetch('tool', TOOL_ID)).dir)).toContain('// v1');
