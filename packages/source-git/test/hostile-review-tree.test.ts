@@ -20,9 +20,8 @@ const MANIFEST = json({ id: 'com.corp.t', name: 'T', version: '1.0.0' });
 const manifest: RawTreeItem = { name: 'manifest.json', mode: '100644', content: MANIFEST };
 
 /**
- * `isomorphicFails`: DEFECT (source-git, not fixed here): isomorphic-git refuses these names itself with its
- * UnsafeFilepathError, which the isomorphic engine maps to E_INTERNAL ("git failed while fetching entry …"), where the
- * native engine (through core's tree writer) says E_UNSAFE_PATH. Nothing is written either way; the code is wrong.
+ * `isomorphicFails`: isomorphic-git refuses these names itself with its UnsafeFilepathError; the isomorphic engine
+ * maps it to E_UNSAFE_PATH, as the native engine (through core's tree writer) says (it was E_INTERNAL).
  * `want: 'any'`: git's own upload-pack cannot pack the tree, so the server fails; any RegistryError will do.
  */
 const cases: Array<{ name: string; items: RawTreeItem[]; want: string; isomorphicFails?: true }> = [
@@ -69,8 +68,7 @@ afterAll(() => cleanup.run());
 
 describe.each(['native', 'isomorphic'] as const)('hostile git trees (%s engine)', (engine) => {
   for (const [i, c] of cases.entries()) {
-    const run = engine === 'isomorphic' && c.isomorphicFails ? test.fails : test;
-    run(`${c.name}: ${c.want}`, async () => {
+    test(`${c.name}: ${c.want}`, async () => {
       const cache = await tempDir('git-review-cache');
       const registry = await createRegistry(
         { registries: { hostile: { type: 'git', location: server.repoUrl('review'), engine, branch: commits[i]! } }, defaultRegistries: { tool: 'hostile' }, cacheSettings: { directory: cache } },

@@ -5,7 +5,7 @@ import {
   createHttpClient as createCoreHttpClient,
   type HttpClient as CoreHttpClient,
   isRegistryError,
-  type RegistryError,
+  RegistryError,
   type TransferPurpose,
 } from '@agentos-registry/core';
 import git from 'isomorphic-git';
@@ -292,6 +292,17 @@ export class IsomorphicEngine implements GitEngine {
     }
     if (isRegistryError(error)) return error;
     if (call.signal.aborted) return abortedError(call.registry, action, call.signal);
+    // isomorphic-git refuses `..`, `.`, backslash and slash names in a tree itself, before core's tree writer sees
+    // them; the tree is hostile either way, and the native engine (through core) says E_UNSAFE_PATH for it too.
+    if (codeOf(error) === 'UnsafeFilepathError') {
+      const filepath = (error as { data?: { filepath?: unknown } }).data?.filepath;
+      const name = typeof filepath === 'string' ? ` ${JSON.stringify(filepath.slice(0, 200))}` : '';
+      return new RegistryError(
+        'E_UNSAFE_PATH',
+        `Registry '${call.registry}' (${this.remote.context.display}): the git tree holds the unsafe path name${name} while ${action}; entries may only hold names that stay inside their folder. Ask the registry owner to fix the repository.`,
+        { registry: call.registry, cause: error, details: { location: this.remote.context.display } },
+      );
+    }
     const reason = describe(error);
     return remoteError(classify(error), this.remote.context, action, reason, error);
   }
