@@ -247,10 +247,8 @@ describe('readFileInside: only small regular files, in every place a file is rea
     const dir = await writeTree({});
     await writeFile(join(dir, 'manifest.json'), '');
     await truncate(join(dir, 'manifest.json'), 10 * 1024 ** 3);
-    const started = Date.now();
     const error = await readFileInside(dir, 'manifest.json', { registry: 'acme' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'E_UNSAFE_PATH', details: { limit: 'maxBytes' } });
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('a 1 GiB sparse manifest.json (under Node\'s 2 GiB readFile cap) is not read whole into memory', async () => {
@@ -258,10 +256,9 @@ describe('readFileInside: only small regular files, in every place a file is rea
     await writeFile(join(dir, 'manifest.json'), '');
     await truncate(join(dir, 'manifest.json'), 1024 ** 3);
     const entry = { id: 'x', name: 'X', version: '1.0.0', path: 'curated/x', section: 'extensions', kinds: ['tool'], raw: {} } as never;
-    const started = Date.now();
     const error = await readEntryManifest(dir, entry, 'acme').catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'E_UNSAFE_PATH' });
-    expect(Date.now() - started).toBeLessThan(2000);
+    // The size limit refused it (read whole, it would have parsed or failed as JSON instead).
+    expect(error).toMatchObject({ code: 'E_UNSAFE_PATH', details: { limit: 'maxBytes' } });
   });
 
   it('maxBytes can be lowered, and a file exactly at the limit is read', async () => {
