@@ -10,7 +10,7 @@
  * in core and the sources goes through here, so the rule is written once.
  */
 import { constants, realpathSync, statSync } from 'node:fs';
-import { type FileHandle, lstat, open, realpath, rename, rm } from 'node:fs/promises';
+import { type FileHandle, lstat, open, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, join, posix } from 'node:path';
 import { RegistryError } from './errors.js';
@@ -22,6 +22,13 @@ export interface InsideOptions {
   /** The file's name in messages (default: its path relative to the folder). */
   label?: string;
 }
+
+/**
+ * The most bytes `readFileInside` reads by default (64 MiB). Its files — `registry.json`, `manifest.json`,
+ * `persona.json`, `SOUL.md`, `package.json` — are small; a registry that makes one of them a 10 GiB (sparse) file must
+ * not make the host hold it in memory.
+ */
+export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 // O_NOFOLLOW and O_NONBLOCK do not exist on Windows, which has neither FIFOs of this kind nor this race.
 const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
@@ -77,6 +84,10 @@ function checkInside(realRoot: string, real: string, label: string, registry: st
  * round a loop of links.
  */
 export async function realPathInside(root: string, relative: string, options: InsideOptions = {}): Promise<string | undefined> {
+  return (await resolveInside(root, relative, options))?.real;
+}
+
+async function resolveInside(root: string, relative: string, options: InsideOptions): Promise<{ real: string; realRoot: string } | undefined> {
   const clean = normalizeRelativePath(relative, { registry: options.registry, field: 'file' });
   const label = options.label ?? (clean || '.');
   const realRoot = await realpath(root);
@@ -88,7 +99,28 @@ export async function realPathInside(root: string, relative: string, options: In
     if (errno(error) === 'ELOOP') throw unsafe(label, 'goes round a loop of symlinks', options.registry);
     throw error;
   }
-  return checkInside(realRoot, real, label, options.registry);
+  return { real: checkInside(realRoot, real, label, options.registry), realRoot };
+}
+
+/**
+ * Whether the file open as `handle` (opened by the name `path`) really is inside `realRoot`. The checks before the open
+ * judged a name; a folder on its way may have been swapped for a link to elsewhere since (a local registry can change
+ * while it is read), and `O_NOFOLLOW` guards the last step only. On Linux the kernel says which file was opened
+ * (`/proc/self/fd`); elsewhere the name is resolved again and must still lead, inside, to the very file that is open.
+ */
+export async function isOpenedInside(handle: FileHandle, path: string, realRoot: string): Promise<boolean> {
+  if (process.platform === 'linux') {
+    const opened = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined);
+    // A file deleted since it was opened reads "<path> (deleted)", still inside when it was.
+    if (opened?.startsWith('/')) return isInside(realRoot, opened.replace(/ \(deleted\)$/, ''));
+  }
+  try {
+    const again = await realpath(path);
+    const [now, held] = await Promise.all([stat(again), handle.stat()]);
+    return isInside(realRoot, again) && now.ino === held.ino && now.dev === held.dev;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -115,26 +147,53 @@ export function regularFileInsideSync(root: string, relative: string, options: I
 
 /**
  * The bytes of the regular file `relative` inside `root`, or `undefined` when there is none. `E_UNSAFE_PATH` when it
- * leads outside `root` or is not a regular file (a FIFO, socket, device or folder); other fs errors are thrown as
- * they are.
+ * leads outside `root` (also through a folder swapped for a link while it was being opened), is not a regular file (a
+ * FIFO, socket, device or folder), or holds more than `maxBytes` (default `DEFAULT_MAX_FILE_BYTES`; never more than
+ * that is read); other fs errors are thrown as they are.
  */
-export async function readFileInside(root: string, relative: string, options: InsideOptions = {}): Promise<Buffer | undefined> {
-  const real = await realPathInside(root, relative, options);
-  if (real === undefined) return undefined;
+export async function readFileInside(root: string, relative: string, options: InsideOptions & { maxBytes?: number } = {}): Promise<Buffer | undefined> {
+  const found = await resolveInside(root, relative, options);
+  if (found === undefined) return undefined;
   const label = options.label ?? relative;
   let handle: FileHandle | undefined;
   try {
-    handle = await openRegularFile(real);
+    handle = await openRegularFile(found.real);
   } catch (error) {
     if (isMissing(error)) return undefined;
     throw error;
   }
   if (!handle) throw unsafe(label, 'is not a regular file (it is a folder, FIFO, socket or device)', options.registry, FILE_ADVICE);
   try {
-    return await handle.readFile();
+    if (!(await isOpenedInside(handle, found.real, found.realRoot))) throw unsafe(label, 'leads outside its folder through a symlink', options.registry);
+    return await readBounded(handle, options.maxBytes ?? DEFAULT_MAX_FILE_BYTES, () => tooLarge(label, options.maxBytes ?? DEFAULT_MAX_FILE_BYTES, options.registry));
   } finally {
     await handle.close();
   }
+}
+
+function tooLarge(label: string, limit: number, registry: string | undefined): RegistryError {
+  return new RegistryError(
+    'E_UNSAFE_PATH',
+    `${label}${registry ? ` in registry "${registry}"` : ''} holds more than ${limit} bytes, the limit for a file of a registry folder; it was not read. Ask the registry owner to fix the file.`,
+    { registry, details: { path: label, limit: 'maxBytes', value: limit } },
+  );
+}
+
+/** At most `limit` bytes of `handle`, read as they come (a local file may grow while it is read); more is `tooLarge()`. */
+async function readBounded(handle: FileHandle, limit: number, tooLarge: () => RegistryError): Promise<Buffer> {
+  if ((await handle.stat()).size > limit) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    // Never more than one byte past the limit: enough to know it was passed.
+    const buffer = Buffer.allocUnsafe(Math.min(1024 * 1024, limit + 1 - total));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+    if (bytesRead === 0) break;
+    total += bytesRead;
+    if (total > limit) throw tooLarge();
+    chunks.push(buffer.subarray(0, bytesRead));
+  }
+  return Buffer.concat(chunks, total);
 }
 
 /**

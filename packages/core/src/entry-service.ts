@@ -5,7 +5,7 @@
  * place, still checked and hashed. A stored tree whose files no longer match their fingerprint is discarded and
  * fetched again.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, realpath, rm } from 'node:fs/promises';
 import type { ContentMeta } from './cache-store.js';
 import { RegistryError } from './errors.js';
 import type { IndexState } from './index-service.js';
@@ -40,10 +40,13 @@ export class EntryService {
     normalizeRelativePath(entry.path, { registry: reg.name, field: `path of ${entry.id}` });
     const memoryKey = `${reg.name}\0${state.revision.id}\0${entry.path}`;
     const known = this.memory.get(memoryKey);
-    if (known && (known.content === undefined || (await this.rt.store!.checkContent(known.content, known.meta)))) {
+    if (known && known.content === undefined && reg.source.flags?.local && reg.source.locate && !(await this.stillInPlace(reg, entry, known.dir))) {
+      this.memory.delete(memoryKey);
+    } else if (known && (known.content === undefined || (await this.rt.store!.checkContent(known.content, known.meta)))) {
       return { stored: known, fromCache: true };
+    } else if (known) {
+      this.memory.delete(memoryKey);
     }
-    if (known) this.memory.delete(memoryKey);
     return this.rt.once(`entry\0${memoryKey}`, async () => {
       try {
         const fromDisk = await this.fromDisk(reg, entry, state);
@@ -54,6 +57,23 @@ export class EntryService {
         throw toRegistryError(error, reg.name, `fetching ${entry.id}`);
       }
     });
+  }
+
+  /**
+   * An entry served in place is remembered by the real path it was checked at. Its owner can turn that folder (or one
+   * above it) into a link while the host runs; every later read would then be inside the link's target, not the
+   * registry. So a remembered folder must still be exactly where it was: false when it is gone (the source is asked
+   * again), `E_UNSAFE_PATH` when it now leads elsewhere.
+   */
+  private async stillInPlace(reg: ConfiguredRegistry, entry: IndexEntry, dir: string): Promise<boolean> {
+    const now = await realpath(dir).catch(() => undefined);
+    if (now === dir) return true;
+    if (now === undefined) return false;
+    throw new RegistryError(
+      'E_UNSAFE_PATH',
+      `The folder of ${entry.id} in registry "${reg.name}" (${entry.path}) now leads elsewhere through a link, since it was checked; nothing more is read from it. Ask the registry owner why the folder changed into a link.`,
+      { registry: reg.name, details: { path: entry.path } },
+    );
   }
 
   private async fromDisk(reg: ConfiguredRegistry, entry: IndexEntry, state: IndexState): Promise<StoredEntry | undefined> {
@@ -67,7 +87,8 @@ export class EntryService {
     const ctx = await this.rt.callContext(reg, signal);
     if (reg.source.flags?.local && reg.source.locate) {
       // Local folders are served where they are; core still checks them and records their integrity.
-      const dir = await reg.source.locate(entry.path, state.revision, ctx);
+      // Remembered by its real path, so that a later use can tell whether it has been turned into a link since.
+      const dir = await realpath(await reg.source.locate(entry.path, state.revision, ctx));
       const { integrity } = await scanTree(dir, { signal, registry: reg.name });
       return this.describe(reg, entry, dir, integrity, undefined);
     }

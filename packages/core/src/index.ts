@@ -31,7 +31,7 @@ export { type EntryReference, formatReference, parseReference } from './referenc
 export { indexEntrySchema, jsonSchemas, manifestSchema, personaSchema, registryIndexSchema } from './schema.js';
 export { copyDirectory, hashDirectory, scanTree, type TreeScan } from './tree.js';
 export { type TreeFileOptions, TreeWriter, type TreeWriteResult, type TreeWriterOptions } from './tree-writer.js';
-export { type InsideOptions, openRegularFile, readFileInside, realPathInside, writeFileInside } from './entry-files.js';
+export { DEFAULT_MAX_FILE_BYTES, type InsideOptions, openRegularFile, readFileInside, realPathInside, writeFileInside } from './entry-files.js';
 export { DEFAULT_ARCHIVE_LIMITS, type ExtractOptions, type ExtractResult, extractTarball } from './archive.js';
 export { createDeterministicTarball, DETERMINISTIC_MTIME, type DeterministicTarballOptions } from './archive-pack.js';
 export {
@@ -49,6 +49,7 @@ export {
   type HttpLimits,
   type HttpRequestOptions,
   type HttpResponse,
+  type HttpSourceOptions,
   type HttpTimeouts,
   isLoopbackHost,
   MAX_REDIRECTS,

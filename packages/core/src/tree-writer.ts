@@ -45,6 +45,18 @@ export interface TreeWriteResult {
 
 type Claim = 'file' | 'link' | 'folder';
 
+/**
+ * A path as a case-insensitive, normalization-insensitive file system sees it (macOS's APFS, Windows' NTFS): `d/A`
+ * and `d/a`, NFC `é` and NFD `é`, `a.` and `a` on Windows are one name there. Case folding by `toLowerCase` is an
+ * approximation; it only has to catch the names a hostile tree uses to make the writer and the kernel disagree.
+ */
+function folded(path: string): string {
+  return path
+    .normalize('NFC')
+    .toLowerCase()
+    .replace(/[. ]+(?=\/|$)/g, '');
+}
+
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 
 async function lstatOrNull(path: string): Promise<Stats | null> {
@@ -67,6 +79,8 @@ export class TreeWriter {
   /** Paths that must be folders because something was handed over below them. */
   readonly #parents = new Set<string>();
   readonly #links = new Map<string, { target: string; label: string }>();
+  /** Every path the tree names (claimed or parent), by its folded form: see `#lookup`. */
+  readonly #folded = new Map<string, string>();
   /** Folders checked (or being made) as real folders, by path; shared by concurrent writes. */
   readonly #folders = new Map<string, Promise<void>>();
   /** Files this writer wrote: the only things a tar hard link may copy. */
@@ -92,7 +106,8 @@ export class TreeWriter {
   async folder(path: string, label = path): Promise<void> {
     const rel = this.#begin(path, label, true);
     if (rel !== '') this.#claim(rel, 'folder', label);
-    await this.#track(this.#folder(rel, label));
+    // The root's own path is the caller's, not the tree's: only a folder of the tree is refused for its length.
+    await this.#track(this.#folder(rel, label), rel === '' ? undefined : label);
   }
 
   /** Writes the regular file `path` from bytes or a stream of chunks; resolves to the bytes written. */
@@ -100,13 +115,15 @@ export class TreeWriter {
     const label = options.label ?? path;
     const rel = this.#begin(path, label);
     this.#claim(rel, 'file', label);
-    return this.#track(this.#writeFile(rel, label, content, options.executable === true));
+    return this.#track(this.#writeFile(rel, label, content, options.executable === true), label);
   }
 
   /** Writes `path` as a copy of `from`, a file this writer already wrote (a tar hard link; never a second name). */
   async copyOf(path: string, from: string, label = path): Promise<number> {
     const rel = this.#begin(path, label);
     const fromRel = this.#begin(from, label);
+    // Replacing the file by a copy of itself would remove it before copying it.
+    if (fromRel === rel) throw this.#fail(this.#unsafe(label, 'is a hard link to itself'));
     if (!this.#written.has(fromRel)) throw this.#fail(this.#unsafe(label, `is a hard link to "${from}", which is not a file written earlier from this tree`));
     this.#claim(rel, 'file', label);
     return this.#track(
@@ -122,6 +139,7 @@ export class TreeWriter {
         this.#written.add(rel);
         return stat.size;
       })(),
+      label,
     );
   }
 
@@ -150,14 +168,31 @@ export class TreeWriter {
       // Every link is judged before any is created: none lies below another (claims refuse that), so creating one
       // cannot change where another leads, and the tree they are judged against is the tree they will be in.
       for (const [rel, link] of this.#links) {
-        const problem = await linkProblem(rel, link.target, (path) => this.#lookup(path));
+        const problem = await linkProblem(rel, link.target, (path) => this.#lookup(path)).catch((error: unknown) => {
+          throw this.#refusedByFs(error, link.label);
+        });
         if (problem) throw this.#unsafe(link.label, problem);
       }
-      for (const [rel, link] of this.#links) await symlink(link.target, await this.#place(rel, link.label));
+      for (const [rel, link] of this.#links) {
+        try {
+          await symlink(link.target, await this.#place(rel, link.label));
+        } catch (error) {
+          throw this.#refusedByFs(error, link.label);
+        }
+      }
     } catch (error) {
       throw this.#fail(error);
     }
     return { files: this.files, bytes: this.bytes, links: this.#links.size };
+  }
+
+  /**
+   * A name the file system cannot hold (a segment past NAME_MAX, a path or link target past PATH_MAX) is the tree's
+   * fault, not ours: `E_UNSAFE_PATH` naming it, like every other tree the writer refuses.
+   */
+  #refusedByFs(error: unknown, label: string | undefined): unknown {
+    if ((error as NodeJS.ErrnoException | null)?.code !== 'ENAMETOOLONG' || label === undefined) return error;
+    return this.#unsafe(label, 'has a name, path or symlink target too long for the file system');
   }
 
   #guard(): void {
@@ -170,9 +205,9 @@ export class TreeWriter {
     return error;
   }
 
-  #track<T>(work: Promise<T>): Promise<T> {
+  #track<T>(work: Promise<T>, label?: string): Promise<T> {
     const tracked = work.catch((error: unknown) => {
-      throw this.#fail(error);
+      throw this.#fail(this.#refusedByFs(error, label));
     });
     this.#pending.add(tracked);
     void tracked.then(
@@ -220,7 +255,13 @@ export class TreeWriter {
     if (existing === 'folder' && kind !== 'folder') throw refuse('would replace a folder of the same name');
     if (existing === 'file' && kind === 'folder') throw refuse('needs to be a folder, but the tree has a file there');
     this.#claims.set(rel, kind);
-    for (let end = 1; end < parts.length; end++) this.#parents.add(parts.slice(0, end).join('/'));
+    // Of several names that fold alike, a link is the one kept: following it is what could lead out.
+    if (kind === 'link' || !this.#folded.has(folded(rel))) this.#folded.set(folded(rel), rel);
+    for (let end = 1; end < parts.length; end++) {
+      const parent = parts.slice(0, end).join('/');
+      this.#parents.add(parent);
+      if (!this.#folded.has(folded(parent))) this.#folded.set(folded(parent), parent);
+    }
   }
 
   /** Makes sure `rel` exists as a real folder (not a link, not a file), its parents first; once per folder. */
@@ -299,11 +340,12 @@ export class TreeWriter {
 
   /** What `path` is in the tree as written so far (links not created yet count as links), for judging links. */
   async #lookup(path: string): Promise<TreeNode> {
-    const link = this.#links.get(path);
-    if (link) return { type: 'link', target: link.target };
-    const claimed = this.#claims.get(path);
-    if (claimed === 'folder' || this.#parents.has(path)) return { type: 'folder' };
-    if (claimed === 'file') return { type: 'file' };
+    const exact = this.#describe(path);
+    if (exact) return exact;
+    // A name the tree does not hold as written, but holds in another case or normalization, is that name on macOS and
+    // Windows (`d/A` is the link `d/a` there): judged as it, so a link is refused wherever some kernel follows it out.
+    const variant = this.#folded.get(folded(path));
+    if (variant !== undefined) return this.#describe(variant)!;
     // Not from this tree: whatever was in the destination before, as it is on disk.
     const abs = join(this.root, ...path.split('/'));
     const stat = await lstatOrNull(abs);
@@ -311,5 +353,15 @@ export class TreeWriter {
     if (stat.isSymbolicLink()) return { type: 'link', target: await readlink(abs) };
     if (stat.isDirectory()) return { type: 'folder' };
     return { type: 'file' };
+  }
+
+  /** What `path` is as this tree names it, or `undefined` when the tree does not name it. */
+  #describe(path: string): TreeNode | undefined {
+    const link = this.#links.get(path);
+    if (link) return { type: 'link', target: link.target };
+    const claimed = this.#claims.get(path);
+    if (claimed === 'folder' || this.#parents.has(path)) return { type: 'folder' };
+    if (claimed === 'file') return { type: 'file' };
+    return undefined;
   }
 }

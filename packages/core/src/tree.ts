@@ -4,9 +4,9 @@
  * core's tree writer. Core runs these on every entry, whatever the source, so a source cannot forget them.
  */
 import { createHash } from 'node:crypto';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
-import { openRegularFile } from './entry-files.js';
+import { isOpenedInside, openRegularFile } from './entry-files.js';
 import { RegistryError } from './errors.js';
 import { linkProblem, type TreeNode } from './link-target.js';
 import { TreeWriter } from './tree-writer.js';
@@ -59,6 +59,8 @@ export async function scanTree(dir: string, options: { signal?: AbortSignal; reg
     return node;
   };
 
+  let realRoot: string;
+
   async function walk(abs: string, rel: string): Promise<void> {
     for (const name of await listSorted(abs)) {
       throwIfAborted(options.signal);
@@ -79,6 +81,8 @@ export async function scanTree(dir: string, options: { signal?: AbortSignal; reg
         const handle = await openRegularFile(childAbs);
         if (!handle) throw unsafe(childRel, 'is not a regular file, folder or symlink');
         try {
+          // A folder on the way may have become a link to elsewhere since it was listed.
+          if (!(await isOpenedInside(handle, childAbs, realRoot))) throw unsafe(childRel, 'leads outside the folder (a folder on its way was replaced by a symlink)');
           const exec = (stat.mode & 0o111) !== 0 ? 'x' : '-';
           hash.update(`f ${childRel}\0${exec}${stat.size}\n`);
           let size = 0;
@@ -98,6 +102,7 @@ export async function scanTree(dir: string, options: { signal?: AbortSignal; reg
   }
 
   throwIfAborted(options.signal);
+  realRoot = await realpath(root);
   await walk(root, '');
   return { integrity: `sha512-${hash.digest('base64')}`, files, bytes };
 }
@@ -128,11 +133,20 @@ async function describe(abs: string): Promise<TreeNode> {
 export async function copyDirectory(from: string, to: string, options: { signal?: AbortSignal; registry?: string } = {}): Promise<void> {
   const writer = new TreeWriter(to, { registry: options.registry });
   await writer.folder('');
-  await copyInto(writer, resolve(from), '', options.signal);
+  const root = resolve(from);
+  await copyInto(writer, { root, realRoot: await realpath(root), registry: options.registry }, '', options.signal);
   await writer.finish();
 }
 
-async function copyInto(writer: TreeWriter, root: string, rel: string, signal: AbortSignal | undefined): Promise<void> {
+interface CopySource {
+  root: string;
+  /** The real path of `root` when the copy started: every file copied must be inside it. */
+  realRoot: string;
+  registry: string | undefined;
+}
+
+async function copyInto(writer: TreeWriter, source: CopySource, rel: string, signal: AbortSignal | undefined): Promise<void> {
+  const { root } = source;
   for (const name of await readdir(rel === '' ? root : join(root, rel))) {
     throwIfAborted(signal);
     const childRel = rel === '' ? name : `${rel}/${name}`;
@@ -141,11 +155,19 @@ async function copyInto(writer: TreeWriter, root: string, rel: string, signal: A
     if (stat.isSymbolicLink()) writer.symlink(childRel, await readlink(abs));
     else if (stat.isDirectory()) {
       await writer.folder(childRel);
-      await copyInto(writer, root, childRel, signal);
+      await copyInto(writer, source, childRel, signal);
     } else if (stat.isFile()) {
       const handle = await openRegularFile(abs);
       if (!handle) continue; // replaced by something else since it was listed: not a file to copy
       try {
+        // A folder on the way may have been swapped for a link to elsewhere since it was listed: nothing is copied
+        // from outside the folder.
+        if (!(await isOpenedInside(handle, abs, source.realRoot))) {
+          throw new RegistryError('E_UNSAFE_PATH', `"${childRel}"${source.registry ? ` in registry "${source.registry}"` : ''} leads outside the folder being copied (a folder on its way was replaced by a symlink while it was copied). Nothing is read through a link that leaves its folder.`, {
+            registry: source.registry,
+            details: { path: childRel },
+          });
+        }
         await writer.file(childRel, handle.createReadStream({ autoClose: false }), { executable: (stat.mode & 0o111) !== 0 });
       } finally {
         await handle.close();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { extractTarball, RegistryError } from '../src/index.js';
 import { tempDir } from './helpers.js';
-import { MiB, measurePeakRss } from './support/memory.js';
+import { MiB, measurePeakRss } from '@agentos-registry/test-servers';
 import { rawTar } from './support/tar-builder.js';
 
 /**

@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpClient, type HttpClient, type HttpClientOptions, RegistryError } from '../src/index.js';
 import { startServer, type Handler, type TestServer } from './support/http-servers.js';
-import { MiB, measurePeakRss } from './support/memory.js';
+import { MiB, measurePeakRss } from '@agentos-registry/test-servers';
 
 /**
  * Issue 11: a body is bounded on its decoded bytes as it streams, and a request has a total deadline. Each hostile

@@ -5,6 +5,7 @@ import type { Logger } from '@agentos-registry/core';
 import type { RemoteContext } from './errors.js';
 import type { GitLocation } from './location.js';
 import type { RemoteRef, ResolvedRef } from './refs.js';
+import type { GitTransport } from './transport.js';
 
 /** The two implementations behind the `git` source. */
 export type GitEngineName = 'native' | 'isomorphic';
@@ -26,6 +27,8 @@ export interface GitRemote {
   /** `Authorization` header value, for `http` locations with a token. Never logged or written. */
   authorization?: string;
   context: RemoteContext;
+  /** Deadlines, proxy, CAs, retries and limits from the registry's transport options. */
+  transport: GitTransport;
 }
 
 /**

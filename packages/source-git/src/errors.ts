@@ -1,4 +1,5 @@
 import { RegistryError } from '@agentos-registry/core';
+import type { StepDeadline } from './deadline.js';
 import type { GitTransport } from './location.js';
 import { describeCommit, type ResolvedRef } from './refs.js';
 
@@ -100,6 +101,23 @@ export function remoteError(failure: GitFailure, context: RemoteContext, action:
     default:
       return new RegistryError('E_INTERNAL', `Registry '${registry}' (${display}): git failed while ${action}${because}.`, options);
   }
+}
+
+/**
+ * `E_UNREACHABLE` for a step stopped by its deadline: a network fault like any other (the server is too slow or
+ * trickles), so core serves a cached copy. Names the deadline and the option that raises it, as core's HTTP client
+ * does for the other sources.
+ */
+export function deadlineError(context: RemoteContext, action: string, deadline: StepDeadline, cause?: unknown): RegistryError {
+  const { registry, display } = context;
+  const option = `timeouts.${deadline.purpose}`;
+  const seconds = `${Math.round(deadline.ms / 100) / 10} s`;
+  const unit = context.engine === 'native' ? 'git command' : 'request';
+  return new RegistryError(
+    'E_UNREACHABLE',
+    `Registry '${registry}' could not be reached at ${display} in time: ${action} did not finish within ${seconds} (the ${option} deadline of each ${unit} that talks to the server), so it was stopped. The server is too slow or keeps the connection trickling. If the network is just slow, raise \`${option}\` (in ms) for this registry; copies already cached stay usable.`,
+    { registry, cause, details: { location: display, timeout: true, deadline: option, ms: deadline.ms } },
+  );
 }
 
 /** `E_ABORTED` for a call whose signal fired. */

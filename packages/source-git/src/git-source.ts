@@ -21,6 +21,7 @@ import { NativeEngine } from './native/native-engine.js';
 import { detectGit, GitRunner, usableForNative } from './native/runner.js';
 import { GIT_SOURCE_OPTIONS, type GitEngineChoice, type GitSourceOptions, optionProblems, validateGitConfig } from './options.js';
 import { describeCommit, FULL_SHA, type ResolvedRef, resolveRef } from './refs.js';
+import { gitTransport } from './transport.js';
 
 /** Name of the index file at the root of a registry repository. */
 const INDEX_FILE = 'registry.json';
@@ -92,6 +93,7 @@ function createGitRegistrySource(config: SourceConfig, ctx: SourceCreateContext,
     env: ctx.env,
     ...(authorization === undefined ? {} : { authorization }),
     context: { registry: ctx.registry, display: location.display, transport: location.transport, hasToken: authorization !== undefined, engine: 'native' },
+    transport: gitTransport(config, defaults, { registry: ctx.registry, baseDir: ctx.baseDir }),
   };
   const branch = typeof config.branch === 'string' && config.branch !== '' ? config.branch : undefined;
   return new GitRegistrySource(remote, { engine: pick('engine') ?? 'auto', sparse: pick('sparse') ?? true, branch });
@@ -206,14 +208,26 @@ class GitRegistrySource implements RegistrySource {
   }
 
   private async native(version: { major: number; minor: number }, ctx: SourceCallContext): Promise<GitEngine> {
-    const { location, authorization } = this.remote;
+    const { location, authorization, transport } = this.remote;
     let sshCommand: string | undefined;
     if (location.transport === 'ssh') sshCommand = await batchModeSshCommand(version, ctx.signal);
+    if (transport.notForNative.length > 0 && location.transport !== 'file') {
+      // Said once, when the engine is chosen: an option that silently did nothing would be worse than none.
+      const names = transport.notForNative.map((name) => `\`${name}\``).join(', ');
+      const ca = transport.notForNative.includes('ca') ? 'For a private CA, set http.sslCAInfo in your git config or GIT_SSL_CAINFO. ' : '';
+      ctx.logger.warn(
+        `Registry '${ctx.registry}': the native git engine does not apply ${names} (the deadlines timeouts.index and timeouts.entry still end every transfer). ${ca}To have them applied, use \`engine: 'isomorphic'\`.`,
+      );
+    }
     const runner = new GitRunner({
       version,
       // The remote `origin` of the mirror lives in per-command config, never in its .git/config; partial-clone
-      // lazy fetches (child processes of git) inherit it with the token's header.
-      config: [['remote.origin.url', location.remote], ...(authorization === undefined ? [] : tokenConfig(location.remote, authorization))],
+      // lazy fetches (child processes of git) inherit it with the token's header and the transport settings.
+      config: [
+        ['remote.origin.url', location.remote],
+        ...transport.nativeConfig,
+        ...(authorization === undefined ? [] : tokenConfig(location.remote, authorization)),
+      ],
       ...(sshCommand === undefined ? {} : { sshCommand }),
     });
     return new NativeEngine(this.remote, runner, this.home, this.settings.sparse);

@@ -1,4 +1,4 @@
-import type { ConfigProblem, SourceConfig } from '@agentos-registry/core';
+import { type ConfigProblem, HTTP_SOURCE_OPTIONS, type HttpLimits, type HttpTimeouts, type SourceConfig, validateHttpSourceOptions } from '@agentos-registry/core';
 import type { GitAuthScheme } from './auth.js';
 import { GitLocationError, parseGitLocation } from './location.js';
 
@@ -29,6 +29,26 @@ export interface GitSourceOptions {
    * do not support filters get the whole revision either way.
    */
   sparse?: boolean;
+  /**
+   * A proxy URL for http(s) locations; wins over `HTTPS_PROXY`/`HTTP_PROXY` (`NO_PROXY` still applies). Native
+   * engine: git's `http.proxy`.
+   */
+  proxy?: string;
+  /** Isomorphic engine: extra trusted CA certificates, PEM text or a PEM file's path. Native git uses its own config. */
+  ca?: string | string[];
+  /** Accepted for the shared vocabulary; an `http://` location is already an explicit choice, so it changes nothing. */
+  allowInsecure?: boolean;
+  /**
+   * In ms. Deadlines, for both engines: `index` (120 s) for each ref listing and each fetch of the commit's trees and
+   * `registry.json`, `entry` (600 s) for each fetch of file contents (an entry's files; a whole commit). Isomorphic
+   * engine: also the idle timeouts `connect` (10 s), `headers` (30 s), `body` (60 s); native: `body` as git's
+   * `http.lowSpeedTime`.
+   */
+  timeouts?: HttpTimeouts;
+  /** Isomorphic engine: retries of a failed GET (the ref listing), default 2. */
+  retries?: number;
+  /** Isomorphic engine: most bytes of a ref listing (`index`, 32 MiB) and of a pack (`entry`, 1 GiB). */
+  limits?: HttpLimits;
 }
 
 /** A `git` registry as written in `registryConfig.registries`: the page's fields plus {@link GitSourceOptions}. */
@@ -43,7 +63,7 @@ export interface GitSourceConfig extends SourceConfig, GitSourceOptions {
 }
 
 /** Names of the options a `git` registry accepts besides the common fields. */
-export const GIT_SOURCE_OPTIONS = ['engine', 'username', 'authScheme', 'sparse'] as const;
+export const GIT_SOURCE_OPTIONS = ['engine', 'username', 'authScheme', 'sparse', ...HTTP_SOURCE_OPTIONS] as const;
 
 const ENGINES: readonly string[] = ['auto', 'native', 'isomorphic'];
 const SCHEMES: readonly string[] = ['basic', 'bearer'];
@@ -63,6 +83,8 @@ export function optionProblems(options: Record<string, unknown>): ConfigProblem[
     problems.push({ field: 'username', message: "must be a non-empty user name without ':' or control characters" });
   }
   if (sparse !== undefined && typeof sparse !== 'boolean') problems.push({ field: 'sparse', message: 'must be true or false' });
+  // The transport options mean what they mean for every HTTP source, so core checks them the same way.
+  problems.push(...validateHttpSourceOptions(options as SourceConfig));
   return problems;
 }
 

@@ -4,13 +4,12 @@ import { join } from 'node:path';
 import {
   type ConfigProblem,
   HTTP_SOURCE_OPTIONS,
-  type HttpLimits,
-  type HttpTimeouts,
   validateHttpSourceOptions,
   copyDirectory,
   defineSource,
   extractTarball,
   type HttpClient,
+  type HttpSourceOptions,
   isRegistryError,
   type MaterializeRequest,
   readFileInside,
@@ -33,7 +32,7 @@ import { PerEntryReader } from './per-entry.js';
 export type GitHubFetchMode = 'tarball' | 'per-entry';
 
 /** The config of a `github` registry: the page's fields plus the options below. */
-export interface GitHubSourceConfig extends SourceConfig {
+export interface GitHubSourceConfig extends SourceConfig, HttpSourceOptions {
   type: 'github';
   /** `owner/repo`, `https://github.com/owner/repo`, or `…/tree/<branch>/<folder>` (the folder then holds the registry). */
   location: string;
@@ -47,21 +46,6 @@ export interface GitHubSourceConfig extends SourceConfig {
   subdir?: string;
   /** `tarball` (default): one archive per revision, shared by every entry. `per-entry`: trees and blobs API per entry. */
   mode?: GitHubFetchMode;
-  /** A proxy URL for every request; wins over `HTTPS_PROXY`/`HTTP_PROXY` (`NO_PROXY` still applies). */
-  proxy?: string;
-  /** Extra trusted CA certificates (GitHub Enterprise Server with a private CA): PEM text or a PEM file's path. */
-  ca?: string | string[];
-  /** Allow plain `http://` to a GitHub Enterprise Server that is not on this machine (a trusted network). */
-  allowInsecure?: boolean;
-  /**
-   * In ms. Idle: `connect` (10 s), `headers` (30 s), `body` (60 s). Deadlines of a whole request: `index` (120 s, API
-   * answers such as the branch check) and `entry` (600 s, the tarball and blobs).
-   */
-  timeouts?: HttpTimeouts;
-  /** Retries of a failed request (network, 5xx, 429, a 403 with `retry-after`). Default: the adapter's `retries`. */
-  retries?: number;
-  /** Most decoded bytes: `index` (an API answer, 32 MiB) and `entry` (the tarball or a blob, 1 GiB). */
-  limits?: HttpLimits;
 }
 
 /** Settings of the adapter itself (not of one registry). */

@@ -32,9 +32,9 @@ export interface FetchPackageCodeOptions {
   npmrc?: boolean | string;
   /** Configured registry name, for error messages; default `npm`. */
   registryName?: string;
-  /** Time limits (ms): `attempt` 30 s, `total` 120 s for each resolve and each download. */
+  /** Time limits (ms): `index` 120 s for the resolve, `entry` 600 s for the download, `attempt` 30 s for each request. */
   timeouts?: NpmTimeouts;
-  /** Size limits (bytes): `packument` 128 MiB decoded, `tarball` 512 MiB. */
+  /** Size limits (bytes): `index` (the packument) 128 MiB decoded, `entry` (the tarball) 512 MiB. */
   limits?: NpmLimits;
 }
 
@@ -88,7 +88,7 @@ export async function fetchPackageCode(options: FetchPackageCodeOptions): Promis
     authenticated: settings.authenticated,
     signal: options.signal,
     attemptMs: bounds.timeouts.attempt,
-    totalMs: bounds.timeouts.total,
+    deadlines: { index: bounds.timeouts.index, entry: bounds.timeouts.entry },
   };
   return withNpmCache(options.cacheDir, async (cache) => {
     const pacoteOptions = { ...npmRequestOptions(settings, bounds), cache };

@@ -39,9 +39,9 @@ export interface InstallDependenciesOptions {
   /** Configured registry name, for error messages; default `npm`. */
   registryName?: string;
   logger?: Logger;
-  /** Time limits (ms): `attempt` 30 s for each request, `install` 10 min for the whole install. */
+  /** Time limits (ms): `attempt` 30 s for each request, `install` 10 min for the whole install (`index` and `entry` do not apply). */
   timeouts?: NpmTimeouts;
-  /** Size limits (bytes): `packument` 128 MiB decoded, `tarball` 512 MiB. */
+  /** Size limits (bytes): `index` (each packument) 128 MiB decoded, `entry` (each tarball) 512 MiB. */
   limits?: NpmLimits;
 }
 

@@ -19,7 +19,7 @@ export interface NpmAgentOptions {
   scope: CredentialScope;
   /** Per attempt: connecting, and a connection with no data for this long, fail (ms). */
   attemptMs: number;
-  /** Most bytes of one packument (decoded) and of one tarball. */
+  /** Most bytes of one packument (`index`, decoded) and of one tarball (`entry`). */
   limits: Required<NpmLimits>;
   /** Proxy settings from `.npmrc` (the environment's are read by npm's agent itself). */
   proxy?: string;

@@ -2,8 +2,8 @@
  * What pacote and npm-registry-fetch throw, turned into core's codes with a message that says what to do next. The
  * raw error stays as `cause` (core redacts it); tokens never appear in these messages, only registry URLs.
  */
-import { type ErrorCode, isNetworkErrorCode, isRegistryError, RegistryError } from '@agentos-registry/core';
-import { formatDuration } from './network-bounds.js';
+import { isNetworkErrorCode, isRegistryError, RegistryError } from '@agentos-registry/core';
+import { formatDuration, NPM_PURPOSE_NAME } from './network-bounds.js';
 import { RESPONSE_TOO_LARGE } from './response-limit.js';
 
 /** What the failing call was about, for the message. */
@@ -31,8 +31,8 @@ const LISTED_VERSIONS = 15;
 interface NpmLikeError {
   name?: string;
   code?: string;
-  /** Set on a response over its limit (response-limit.ts). */
-  kind?: string;
+  /** Set on a response over its limit (response-limit.ts): which limit, `index` or `entry`. */
+  purpose?: string;
   limit?: number;
   type?: string;
   statusCode?: number;
@@ -58,10 +58,11 @@ export function toNpmError(error: unknown, context: NpmErrorContext): RegistryEr
   const status = typeof err.statusCode === 'number' ? err.statusCode : /^E\d{3}$/.test(code) ? Number(code.slice(1)) : undefined;
 
   if (code === RESPONSE_TOO_LARGE) {
-    const option = `limits.${err.kind ?? 'tarball'}`;
+    const purpose = err.purpose === 'index' ? 'index' : 'entry';
+    const option = `limits.${purpose}`;
     return make(
       'E_TOO_LARGE',
-      `The ${err.kind ?? 'download'} of ${what} from ${context.registryUrl} is larger than ${formatBytes(err.limit ?? 0)} (\`${option}\`, registry '${registry}'); it was not read any further. If the registry really serves something that big, raise \`${option}\` (bytes) on the registry.`,
+      `The ${NPM_PURPOSE_NAME[purpose]} of ${what} from ${context.registryUrl} is larger than ${formatBytes(err.limit ?? 0)} (\`${option}\`, registry '${registry}'); it was not read any further. If the registry really serves something that big, raise \`${option}\` (bytes) on the registry.`,
       { limit: err.limit, option },
     );
   }

@@ -38,9 +38,9 @@ export interface NpmSourceConfig extends SourceConfig {
   registry?: string;
   /** `false` ignores every `.npmrc` and `npm_config_*` variable; a path names the user config file to read instead of `~/.npmrc`. */
   npmrc?: boolean | string;
-  /** Time limits in ms: `attempt` (30 s), `total` (120 s, each resolve and each download), `install` (10 min). */
+  /** Time limits in ms: `index` (120 s, each resolve), `entry` (600 s, each download), `attempt` (30 s, each request), `install` (10 min). */
   timeouts?: NpmTimeouts;
-  /** Size limits in bytes: `packument` (128 MiB, decoded), `tarball` (512 MiB). */
+  /** Size limits in bytes: `index` (a packument, 128 MiB decoded), `entry` (a tarball, 512 MiB). */
   limits?: NpmLimits;
 }
 
@@ -292,7 +292,7 @@ class NpmRegistrySource implements RegistrySource {
       authenticated: this.settings.authenticated,
       signal: ctx.signal,
       attemptMs: this.bounds.timeouts.attempt,
-      totalMs: this.bounds.timeouts.total,
+      deadlines: { index: this.bounds.timeouts.index, entry: this.bounds.timeouts.entry },
     };
   }
 }

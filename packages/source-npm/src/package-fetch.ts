@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { RegistryError } from '@agentos-registry/core';
+import { RegistryError, type TransferPurpose } from '@agentos-registry/core';
 import { withinDeadline } from './deadline.js';
 import { abortedError, deadlineError, type NpmErrorContext, toNpmError } from './npm-errors.js';
 import { type PacoteOptions, pacote } from './pacote.js';
@@ -22,26 +22,31 @@ export interface ResolvedPackage {
   resolved: string;
 }
 
-/** Error context minus what the helper fills in itself, plus the total deadline of each resolve and download. */
+/** Error context minus what the helper fills in itself, plus the total deadlines of a resolve and of a download. */
 export type FetchContext = Omit<NpmErrorContext, 'action'> & {
-  /** `timeouts.total`: how long one resolve or one download may take, retries included (ms). */
-  totalMs: number;
+  /** How long one resolve (`index`, `timeouts.index`) or one download (`entry`, `timeouts.entry`) may take, retries included (ms). */
+  deadlines: Record<TransferPurpose, number>;
 };
+
+/** What each call is, in messages, and which deadline bounds it. */
+const ACTIONS = { index: 'Resolving', entry: 'Downloading' } as const satisfies Record<TransferPurpose, string>;
 
 /** How long a stopped download may take to stop writing (ms). */
 const DOWNLOAD_SETTLE_MS = 2000;
 
-/** Runs one pacote call within `timeouts.total`, core's signal still winning; every failure a RegistryError. */
-async function npmCall<T>(context: FetchContext, action: string, selector: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const errorContext: NpmErrorContext = { ...context, selector, action };
+/** Runs one pacote call within `timeouts.<purpose>`, core's signal still winning; every failure a RegistryError. */
+async function npmCall<T>(context: FetchContext, purpose: TransferPurpose, selector: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const { deadlines, ...rest } = context;
+  const errorContext: NpmErrorContext = { ...rest, selector, action: ACTIONS[purpose] };
+  const ms = deadlines[purpose];
   try {
     return await withinDeadline(
       {
-        ms: context.totalMs,
+        ms,
         signal: context.signal,
         // A download that stops writes into a folder the caller then removes: let pacote stop first.
-        settleMs: action === 'Downloading' ? DOWNLOAD_SETTLE_MS : 0,
-        timedOut: () => deadlineError(errorContext, context.totalMs, 'timeouts.total'),
+        settleMs: purpose === 'entry' ? DOWNLOAD_SETTLE_MS : 0,
+        timedOut: () => deadlineError(errorContext, ms, `timeouts.${purpose}`),
         aborted: () => abortedError(errorContext),
       },
       work,
@@ -58,9 +63,9 @@ async function npmCall<T>(context: FetchContext, action: string, selector: strin
  * which never changes, takes one.
  */
 export async function resolvePackage(options: PacoteOptions, context: FetchContext, preferOnline: boolean): Promise<ResolvedPackage> {
-  throwIfAborted(context, 'Resolving');
-  const manifest = await npmCall(context, 'Resolving', context.selector, async (signal) => {
-    const errorContext = { ...context, action: 'Resolving' };
+  throwIfAborted(context, ACTIONS.index);
+  const manifest = await npmCall(context, 'index', context.selector, async (signal) => {
+    const errorContext = { ...context, action: ACTIONS.index };
     const packument = await fetchPackument({ name: context.name, options, preferOnline, acceptStale: !preferOnline, signal }, errorContext);
     return pacote().manifest(`${context.name}@${context.selector}`, { ...options, preferOnline, signal, packumentCache: packumentCacheOf(packument) });
   });
@@ -82,11 +87,11 @@ export async function resolvePackage(options: PacoteOptions, context: FetchConte
  * cache nothing touches the network.
  */
 export async function extractPackage(pkg: ResolvedPackage, destination: string, options: PacoteOptions, context: FetchContext): Promise<void> {
-  throwIfAborted(context, 'Downloading');
+  throwIfAborted(context, ACTIONS.entry);
   const temp = join(dirname(destination), `.tmp-${basename(destination)}-${process.pid}-${randomBytes(4).toString('hex')}`);
   const spec = isHttpUrl(pkg.resolved) ? pkg.resolved : `${pkg.name}@${pkg.version}`;
   try {
-    await npmCall(context, 'Downloading', pkg.version, (signal) => pacote().extract(spec, temp, { ...options, integrity: pkg.integrity, signal }));
+    await npmCall(context, 'entry', pkg.version, (signal) => pacote().extract(spec, temp, { ...options, integrity: pkg.integrity, signal }));
   } catch (error) {
     await rm(temp, { recursive: true, force: true });
     throw error;
@@ -103,7 +108,7 @@ export async function extractPackage(pkg: ResolvedPackage, destination: string, 
 
 /** Extracts into a folder the caller owns, which must be empty or absent (pacote empties its target first). */
 export async function extractInto(pkg: ResolvedPackage, destination: string, options: PacoteOptions, context: FetchContext): Promise<void> {
-  throwIfAborted(context, 'Downloading');
+  throwIfAborted(context, ACTIONS.entry);
   const present = await readdir(destination).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return [];
     throw error;
@@ -115,7 +120,7 @@ export async function extractInto(pkg: ResolvedPackage, destination: string, opt
     });
   }
   const spec = isHttpUrl(pkg.resolved) ? pkg.resolved : `${pkg.name}@${pkg.version}`;
-  await npmCall(context, 'Downloading', pkg.version, (signal) => pacote().extract(spec, destination, { ...options, integrity: pkg.integrity, signal }));
+  await npmCall(context, 'entry', pkg.version, (signal) => pacote().extract(spec, destination, { ...options, integrity: pkg.integrity, signal }));
 }
 
 /**

@@ -56,7 +56,7 @@ export async function fetchPackument(request: PackumentRequest, context: NpmErro
       { registry: context.registry, details: { package: request.name, reason: 'revalidation-failed' } },
     );
   }
-  // Bounded by the agent, which caps every packument as it streams (limits.packument).
+  // Bounded by the agent, which caps every packument as it streams (limits.index).
   const text = await response.text();
   let parsed: unknown;
   let problem: string | undefined;

@@ -1,8 +1,8 @@
 /**
  * A cap on each npm response body as it streams, which npm does not have: an endless packument or tarball was read
  * until memory or the disk ran out. The agent (npm-agent.ts) attaches this to every request, so pacote's, arborist's
- * and our own fetches are all bounded. pacote marks each request `pacote-req-type: packument` or `tarball`; the limit
- * follows. Over the limit, the response is destroyed with an error `toNpmError` turns into `E_TOO_LARGE`.
+ * and our own fetches are all bounded. pacote marks each request `pacote-req-type: packument` or `tarball`: a
+ * packument falls under `limits.index`, everything else (tarballs) under `limits.entry`. Over the limit, the response is destroyed with an error `toNpmError` turns into `E_TOO_LARGE`.
  *
  * The count is on decoded bytes. A body sent with a Content-Encoding is decoded here, in the data path, and npm's
  * fetch stack is handed the decoded bytes with the encoding headers removed (it then has nothing to decode): a count
@@ -10,7 +10,8 @@
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import type { NpmLimits } from './network-bounds.js';
+import type { TransferPurpose } from '@agentos-registry/core';
+import { NPM_PURPOSE_NAME, type NpmLimits } from './network-bounds.js';
 
 /** The `code` of the error a response over its limit is destroyed with. */
 export const RESPONSE_TOO_LARGE = 'E_NPM_RESPONSE_TOO_LARGE';
@@ -20,18 +21,19 @@ export class ResponseTooLargeError extends Error {
   readonly code = RESPONSE_TOO_LARGE;
 
   constructor(
-    readonly kind: keyof NpmLimits,
+    /** Which limit it was over: `index` (a packument) or `entry` (a tarball). */
+    readonly purpose: TransferPurpose,
     readonly limit: number,
   ) {
-    super(`The ${kind} answer was larger than ${limit} bytes.`);
+    super(`The ${NPM_PURPOSE_NAME[purpose]} answer was larger than ${limit} bytes (limits.${purpose}).`);
   }
 }
 
-/** Which limit a request falls under: packuments by pacote's marker, everything else (tarballs) by the tarball one. */
-function kindOf(request: ClientRequest): keyof NpmLimits {
+/** Which limit a request falls under: packuments (pacote's marker) `index`, everything else (tarballs) `entry`. */
+function purposeOf(request: ClientRequest): TransferPurpose {
   const marker = request.getHeader('pacote-req-type');
   const value = Array.isArray(marker) ? marker[0] : marker;
-  return value === 'packument' ? 'packument' : 'tarball';
+  return value === 'packument' ? 'index' : 'entry';
 }
 
 /** A decoder for the encodings npm's fetch (minipass-fetch) accepts, or `undefined` for a body sent as is. */
@@ -42,16 +44,16 @@ function decoderFor(encoding: string) {
   return undefined;
 }
 
-/** Destroys the response to `request` as soon as its decoded body passes the limit of its kind. */
+/** Destroys the response to `request` as soon as its decoded body passes the limit of its purpose. */
 export function limitResponseBody(request: ClientRequest, limits: Required<NpmLimits>): void {
-  const kind = kindOf(request);
-  const limit = limits[kind];
+  const purpose = purposeOf(request);
+  const limit = limits[purpose];
   request.once('response', (response: IncomingMessage) => {
     let failed = false;
     const fail = () => {
       if (failed) return;
       failed = true;
-      report(response, new ResponseTooLargeError(kind, limit));
+      report(response, new ResponseTooLargeError(purpose, limit));
     };
     const hasBody = request.method !== 'HEAD' && response.statusCode !== 204 && response.statusCode !== 304;
     const encoding = String(response.headers['content-encoding'] ?? '')

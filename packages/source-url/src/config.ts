@@ -3,8 +3,7 @@ import {
   type ConfigProblem,
   HTTP_SOURCE_OPTIONS,
   type HttpClientOptions,
-  type HttpLimits,
-  type HttpTimeouts,
+  type HttpSourceOptions,
   httpClientOptionsOf,
   type SourceConfig,
   validateHttpSourceOptions,
@@ -12,7 +11,7 @@ import {
 import { isInsecureRemote, LocationProblem, parseSiteLocation } from './location.js';
 
 /** The config of a `url` registry: the page's fields plus the options below. */
-export interface UrlSourceConfig extends SourceConfig {
+export interface UrlSourceConfig extends SourceConfig, HttpSourceOptions {
   type: 'url';
   /** The folder URL holding `registry.json`, e.g. `https://extensions.yourcompany.example`. */
   location: string;
@@ -20,21 +19,6 @@ export interface UrlSourceConfig extends SourceConfig {
   token?: string;
   /** Other credential headers (`X-Api-Key`, `Authorization: Basic …`), to the registry's origin only; redacted. */
   headers?: Record<string, string>;
-  /** A proxy URL for every request; wins over `HTTPS_PROXY`/`HTTP_PROXY` (`NO_PROXY` still applies). */
-  proxy?: string;
-  /** Extra trusted CA certificates: PEM text, or the path of a PEM file (relative to the config file's folder). */
-  ca?: string | string[];
-  /** Allow plain `http://` to a host other than this machine (a trusted network). */
-  allowInsecure?: boolean;
-  /**
-   * In ms. Idle: `connect` (10 s), `headers` (30 s), `body` (60 s). Deadlines of a whole request: `index` (120 s, for
-   * registry.json) and `entry` (600 s, for a tarball).
-   */
-  timeouts?: HttpTimeouts;
-  /** Retries of a failed request (5xx, 429, resets, timeouts), with backoff and jitter. Default 2, at most 10. */
-  retries?: number;
-  /** Most decoded bytes: `index` (registry.json, 32 MiB) and `entry` (a tarball, 1 GiB). */
-  limits?: HttpLimits;
 }
 
 /** Names of the options a `url` registry accepts besides the common ones. */

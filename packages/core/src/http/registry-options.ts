@@ -13,7 +13,30 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ConfigProblem, SourceConfig } from '../contract.js';
 import { RegistryError } from '../errors.js';
-import type { HttpClientOptions } from './types.js';
+import type { HttpLimits } from './limits.js';
+import type { HttpClientOptions, HttpTimeouts } from './types.js';
+
+/**
+ * The transport options of an HTTP source's registry config, for the source's config type to extend
+ * (`interface MyConfig extends SourceConfig, HttpSourceOptions`).
+ */
+export interface HttpSourceOptions {
+  /** A proxy URL for every request; wins over `HTTPS_PROXY`/`HTTP_PROXY` (`NO_PROXY` still applies). */
+  proxy?: string;
+  /** Extra trusted CA certificates: PEM text, or the path of a PEM file (relative to the config file's folder). */
+  ca?: string | string[];
+  /** Allow plain `http://` to a host other than this machine (a trusted network). */
+  allowInsecure?: boolean;
+  /**
+   * In ms. Idle: `connect` (10 s), `headers` (30 s), `body` (60 s). Deadlines of a whole request, retries included:
+   * `index` (120 s: an index, a revision check, an API answer) and `entry` (600 s: an archive, a blob, a pack).
+   */
+  timeouts?: HttpTimeouts;
+  /** Retries of a failed request (5xx, 429, resets, timeouts), with backoff and jitter. Default 2, at most 10. */
+  retries?: number;
+  /** Most decoded bytes: `index` (32 MiB) and `entry` (1 GiB). */
+  limits?: HttpLimits;
+}
 
 /** The option names, for an adapter's `options` list: `options: ['baseUrl', ...HTTP_SOURCE_OPTIONS]`. */
 export const HTTP_SOURCE_OPTIONS = ['proxy', 'ca', 'allowInsecure', 'timeouts', 'retries', 'limits'] as const;

@@ -1,3 +1,4 @@
+import type { TransferPurpose } from '@agentos-registry/core';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 
 /** How many redirects one request may follow. */
@@ -42,15 +43,28 @@ export interface HttpClientOptions {
   /** `Authorization` header value, when a token is configured. */
   authorization?: string;
   signal: AbortSignal;
-  /** The fetch to send requests with: core's HTTP client (proxies, CAs, retries, timeouts), else Node's own. */
-  fetch?: typeof globalThis.fetch;
+  /**
+   * The fetch for each purpose (see {@link purposeOf}): core's HTTP client (`fetchWith({ purpose })`: proxies, CAs,
+   * retries, idle timeouts, and the purpose's deadline and byte limit), else Node's own.
+   */
+  fetch?: Record<TransferPurpose, typeof globalThis.fetch>;
   /** Where a body that fails as it streams is recorded (isomorphic-git itself would take it for a short body). */
   faults?: TransportFaults;
 }
 
 /**
+ * What a request of isomorphic-git is for, which picks its deadline (`timeouts.index` / `timeouts.entry`) and byte
+ * limit: the ref listing (`GET …/info/refs`) is an index; everything else it sends is a pack request (`POST
+ * …/git-upload-pack`), whose answer holds file contents, so an entry download.
+ */
+export function purposeOf(request: GitHttpRequest): TransferPurpose {
+  const method = (request.method ?? 'GET').toUpperCase();
+  return method === 'GET' && new URL(request.url).pathname.endsWith('/info/refs') ? 'index' : 'entry';
+}
+
+/**
  * The HTTP transport handed to isomorphic-git, on core's HTTP client (its `fetch`): the same proxies
- * (`HTTPS_PROXY`, `NO_PROXY`), CAs, timeouts and retries as every other source.
+ * (`HTTPS_PROXY`, `NO_PROXY`), CAs, timeouts, deadlines, limits and retries as every other source.
  *
  * The token is attached here, per request, and only when the request's origin is the repository's: isomorphic-git's
  * own `headers` option would send it wherever a redirect leads. Redirects are followed by hand for the same reason —
@@ -62,6 +76,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   return {
     async request(request: GitHttpRequest): Promise<GitHttpResponse> {
       const method = request.method ?? 'GET';
+      const send = options.fetch?.[purposeOf(request)] ?? fetch;
       const body = request.body === undefined ? undefined : await collect(request.body);
       let url = request.url;
       for (let hop = 0; ; hop++) {
@@ -72,13 +87,21 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           if (name.toLowerCase() !== 'authorization') headers[name] = value;
         }
         if (options.authorization !== undefined && sameOrigin) headers.Authorization = options.authorization;
-        const response = await (options.fetch ?? fetch)(url, {
-          method,
-          headers,
-          ...(body === undefined ? {} : { body }),
-          redirect: 'manual',
-          signal: options.signal,
-        });
+        let response: Response;
+        try {
+          response = await send(url, {
+            method,
+            headers,
+            ...(body === undefined ? {} : { body }),
+            redirect: 'manual',
+            signal: options.signal,
+          });
+        } catch (error) {
+          // Recorded like a body that failed: what isomorphic-git makes of the rejection is not the point, the
+          // transport fault (a deadline, a refused connection) is.
+          options.faults?.record(error);
+          throw error;
+        }
         const location = response.headers.get('location');
         if (response.status >= 300 && response.status < 400 && location !== null) {
           await response.body?.cancel();

@@ -1,10 +1,17 @@
 import * as fs from 'node:fs';
 import { access, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { createHttpClient as createCoreHttpClient, type HttpClient as CoreHttpClient, isRegistryError } from '@agentos-registry/core';
+import {
+  createHttpClient as createCoreHttpClient,
+  type HttpClient as CoreHttpClient,
+  isRegistryError,
+  RegistryError,
+  type TransferPurpose,
+} from '@agentos-registry/core';
 import git from 'isomorphic-git';
 import type { EngineCall, GitEngine, GitRemote, MirrorHome } from '../engine.js';
-import { abortedError, classifyGitMessage, entryNotFoundError, type GitFailure, remoteError, throwIfAborted } from '../errors.js';
+import type { StepDeadline } from '../deadline.js';
+import { abortedError, classifyGitMessage, deadlineError, entryNotFoundError, type GitFailure, remoteError, throwIfAborted } from '../errors.js';
 import { withLock } from '../lock.js';
 import type { RemoteRef, ResolvedRef } from '../refs.js';
 import { type TreeFile, writeTree } from '../tree-writer.js';
@@ -32,7 +39,7 @@ export class IsomorphicEngine implements GitEngine {
   readonly partial = false;
   /** isomorphic-git's object cache (parsed pack indexes): reused across calls, dropped by `close()`. */
   private cache: object = {};
-  private client: CoreHttpClient | undefined;
+  private client: { core: CoreHttpClient; fetch: Record<TransferPurpose, typeof globalThis.fetch> } | undefined;
 
   constructor(
     private readonly remote: GitRemote,
@@ -45,15 +52,20 @@ export class IsomorphicEngine implements GitEngine {
 
   private http(call: EngineCall, faults: TransportFaults) {
     const { origin } = this.remote.location;
-    // One core client per engine: keep-alive connections, proxies and CAs from the registry's environment. Its
-    // credential handling is not used: the token is added per request below, to the repository's origin only.
-    // A plain http: location is the user's explicit choice (as with native git), so it is not refused.
-    this.client ??= createCoreHttpClient({
-      registry: call.registry,
-      allowInsecure: true,
-      ...(this.remote.env ? { env: this.remote.env } : {}),
-      logger: call.logger,
-    });
+    if (!this.client) {
+      // One core client per engine: keep-alive connections; the registry's transport options (proxy, ca, timeouts
+      // and deadlines, retries, limits, from core's httpClientOptionsOf); proxies and CAs from its environment. Its
+      // credential handling is not used: the token is added per request below, to the repository's origin only.
+      // A plain http: location is the user's explicit choice (as with native git), so it is not refused.
+      const core = createCoreHttpClient({
+        ...this.remote.transport.http,
+        registry: call.registry,
+        allowInsecure: true,
+        ...(this.remote.env ? { env: this.remote.env } : {}),
+        logger: call.logger,
+      });
+      this.client = { core, fetch: { index: core.fetchWith({ purpose: 'index' }), entry: core.fetchWith({ purpose: 'entry' }) } };
+    }
     return createHttpClient({
       origin: origin ?? '',
       ...(this.remote.authorization === undefined ? {} : { authorization: this.remote.authorization }),
@@ -118,7 +130,7 @@ export class IsomorphicEngine implements GitEngine {
     this.cache = {};
     const client = this.client;
     this.client = undefined;
-    await client?.close();
+    await client?.core.close();
   }
 
   /** Every non-tree entry below `path`, paths relative to it. */
@@ -270,16 +282,37 @@ export class IsomorphicEngine implements GitEngine {
       if (!isRegistryError(error)) return remoteError('unreachable', this.remote.context, action, describe(error), error);
     }
     // Core's HTTP client reports a transport failure as E_UNREACHABLE in its own words; say it as this source does
-    // for both engines (the location, what was being done, what to check).
+    // for both engines (the location, what was being done, what to check) — for a deadline, which one and the
+    // option that raises it.
     if (isRegistryError(error, 'E_UNREACHABLE')) {
+      const deadline = deadlineOf(error);
+      if (deadline) return deadlineError(this.remote.context, action, deadline, error);
       const cause = (error.cause ?? {}) as { code?: string; message?: string };
       return remoteError('unreachable', this.remote.context, action, cause.code ?? cause.message ?? '', error);
     }
     if (isRegistryError(error)) return error;
     if (call.signal.aborted) return abortedError(call.registry, action, call.signal);
+    // isomorphic-git refuses `..`, `.`, backslash and slash names in a tree itself, before core's tree writer sees
+    // them; the tree is hostile either way, and the native engine (through core) says E_UNSAFE_PATH for it too.
+    if (codeOf(error) === 'UnsafeFilepathError') {
+      const filepath = (error as { data?: { filepath?: unknown } }).data?.filepath;
+      const name = typeof filepath === 'string' ? ` ${JSON.stringify(filepath.slice(0, 200))}` : '';
+      return new RegistryError(
+        'E_UNSAFE_PATH',
+        `Registry '${call.registry}' (${this.remote.context.display}): the git tree holds the unsafe path name${name} while ${action}; entries may only hold names that stay inside their folder. Ask the registry owner to fix the repository.`,
+        { registry: call.registry, cause: error, details: { location: this.remote.context.display } },
+      );
+    }
     const reason = describe(error);
     return remoteError(classify(error), this.remote.context, action, reason, error);
   }
+}
+
+/** The deadline that core's HTTP client says stopped a request (its `details`: `deadline: 'timeouts.<purpose>'`, `ms`). */
+function deadlineOf(error: RegistryError): StepDeadline | undefined {
+  const { deadline, ms } = error.details ?? {};
+  if ((deadline !== 'timeouts.index' && deadline !== 'timeouts.entry') || typeof ms !== 'number') return undefined;
+  return { purpose: deadline === 'timeouts.index' ? 'index' : 'entry', ms };
 }
 
 function codeOf(error: unknown): string | undefined {

@@ -117,7 +117,8 @@ export const BASE_CONFIG: ReadonlyArray<readonly [string, string]> = [
   ['maintenance.auto', 'false'],
   ['core.logAllRefUpdates', 'false'],
   ['fetch.recurseSubmodules', 'false'],
-  // A connection that moves less than 1 byte/s for 60 s is dead: fail (E_UNREACHABLE) rather than hang.
+  // A connection that moves less than 1 byte/s for 60 s is dead: fail (E_UNREACHABLE) rather than hang. A registry's
+  // `timeouts.body` changes the time; a trickle faster than this is ended by the deadlines (timeouts.index/entry).
   ['http.lowSpeedLimit', '1'],
   ['http.lowSpeedTime', '60'],
 ];

@@ -1,9 +1,10 @@
 import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isRegistryError, } from '@agentos-registry/core';
+import { isRegistryError, type TransferPurpose } from '@agentos-registry/core';
 import type { EngineCall, GitEngine, GitRemote, MirrorHome } from '../engine.js';
 import { Batcher } from '../batcher.js';
-import { abortedError, classifyGitMessage, entryNotFoundError, gitReason, remoteError, throwIfAborted } from '../errors.js';
+import type { StepDeadline } from '../deadline.js';
+import { abortedError, classifyGitMessage, deadlineError, entryNotFoundError, gitReason, remoteError, throwIfAborted } from '../errors.js';
 import { withLock } from '../lock.js';
 import { parseLsRemote, type RemoteRef, type ResolvedRef } from '../refs.js';
 import { SUBMODULE_MODE, type TreeFile, writeTree } from '../tree-writer.js';
@@ -57,7 +58,12 @@ export class NativeEngine implements GitEngine {
     throwIfAborted(call.signal, call.registry, 'listing the refs');
     // Protocol v0 answers with every ref in the response to a single GET; v2 would need a second request.
     const out = await this.remoteCommand(call, 'listing its branches and tags', () =>
-      this.git.text({ args: ['ls-remote', '--symref', '--', this.remote.location.remote], signal: call.signal, config: [['protocol.version', '0']] }),
+      this.git.text({
+        args: ['ls-remote', '--symref', '--', this.remote.location.remote],
+        signal: call.signal,
+        config: [['protocol.version', '0']],
+        deadline: this.deadline('index'),
+      }),
     );
     return parseLsRemote(out);
   }
@@ -65,8 +71,9 @@ export class NativeEngine implements GitEngine {
   async readFile(commit: ResolvedRef, path: string, call: EngineCall): Promise<Uint8Array | undefined> {
     return this.withMirror(commit, call, `reading ${path}`, async (mirror) => {
       try {
-        // In a partial mirror the blob is fetched here, in one request, by git's promisor machinery.
-        return await this.git.catFile({ args: ['blob', `${commit.sha}:${path}`], gitDir: mirror, signal: call.signal });
+        // In a partial mirror the blob is fetched here, in one request, by git's promisor machinery (hence a deadline:
+        // the lazy fetch is a child of this command and is killed with it).
+        return await this.git.catFile({ args: ['blob', `${commit.sha}:${path}`], gitDir: mirror, signal: call.signal, deadline: this.deadline('index') });
       } catch (error) {
         if (error instanceof GitCommandFailure && /does not exist in|exists on disk, but not in|not a valid object name/i.test(error.stderr)) return undefined;
         throw error;
@@ -187,8 +194,10 @@ export class NativeEngine implements GitEngine {
       this.partial ? '--filter=blob:none' : '--no-filter',
       'origin',
     ];
+    // Commit and trees only (partial) are about the size of an index; the whole commit holds every entry's files.
+    const deadline = this.deadline(this.partial ? 'index' : 'entry');
     try {
-      await this.git.text({ args: [...args, `+${commit.sha}:${REVISION_REFS}/${commit.sha}`], gitDir: mirror, signal: call.signal });
+      await this.git.text({ args: [...args, `+${commit.sha}:${REVISION_REFS}/${commit.sha}`], gitDir: mirror, signal: call.signal, deadline });
       return;
     } catch (error) {
       const byRef = commit.ref.startsWith('refs/') && error instanceof GitCommandFailure && classifyGitMessage(error.stderr) === 'object-not-found';
@@ -197,7 +206,7 @@ export class NativeEngine implements GitEngine {
     // An old server that refuses to send unadvertised commits: fetch the ref, and take it if it still names `sha`.
     const pending = 'refs/agentos/fetching';
     try {
-      await this.git.text({ args: [...args, `+${commit.ref}:${pending}`], gitDir: mirror, signal: call.signal });
+      await this.git.text({ args: [...args, `+${commit.ref}:${pending}`], gitDir: mirror, signal: call.signal, deadline });
       const fetched = (await this.git.text({ args: ['rev-parse', '--verify', '--quiet', `${pending}^{commit}`], gitDir: mirror, signal: call.signal })).trim();
       if (fetched !== commit.sha) throw new GitCommandFailure(`fatal: couldn't find remote ref for ${commit.sha}: ${commit.ref} moved`, false);
       await this.git.text({ args: ['update-ref', `${REVISION_REFS}/${commit.sha}`, commit.sha], gitDir: mirror, signal: call.signal });
@@ -264,6 +273,7 @@ export class NativeEngine implements GitEngine {
           signal,
           // What a partial clone does for its own lazy fetches: the server need not negotiate, we want exactly these.
           config: [['fetch.negotiationAlgorithm', 'noop']],
+          deadline: this.deadline('entry'),
         });
       }
     });
@@ -291,6 +301,11 @@ export class NativeEngine implements GitEngine {
         reason: error instanceof GitCommandFailure ? gitReason(error.stderr) : String(error),
       });
     }
+  }
+
+  /** The deadline of a command by what it downloads: `timeouts.index` or `timeouts.entry` of the registry. */
+  private deadline(purpose: TransferPurpose): StepDeadline {
+    return { purpose, ms: this.remote.transport.deadlines[purpose] };
   }
 
   // ── errors ─────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -325,7 +340,10 @@ export class NativeEngine implements GitEngine {
 
   private mapped(error: unknown, call: EngineCall, action: string): unknown {
     if (isRegistryError(error)) return error;
-    if (call.signal.aborted || (error instanceof GitCommandFailure && error.aborted)) return abortedError(call.registry, action, call.signal);
+    if (call.signal.aborted) return abortedError(call.registry, action, call.signal);
+    // Killed by its deadline, not by the caller: the server was too slow, a network fault core may serve stale for.
+    if (error instanceof GitCommandFailure && error.deadline) return deadlineError(this.remote.context, action, error.deadline);
+    if (error instanceof GitCommandFailure && error.aborted) return abortedError(call.registry, action, call.signal);
     if (!(error instanceof GitCommandFailure)) return error;
     const reason = gitReason(error.stderr);
     return remoteError(classifyGitMessage(error.stderr), this.remote.context, action, reason);

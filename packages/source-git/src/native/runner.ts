@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { type SimpleGit, type SimpleGitOptions, simpleGit } from 'simple-git';
+import { RunningDeadline, type StepDeadline } from '../deadline.js';
 import { BASE_CONFIG, type GitVersion, gitEnvironment, MIN_NATIVE_GIT, atLeast } from './environment.js';
 
 /**
@@ -24,12 +25,16 @@ async function slot<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A git command that failed: its stderr (git redacts credentials from it) and whether it was aborted. */
+/**
+ * A git command that failed: its stderr (git redacts credentials from it), whether it was aborted, and the deadline
+ * that stopped it when that is why (`aborted` is then true too: it was killed the same way).
+ */
 export class GitCommandFailure extends Error {
   override readonly name = 'GitCommandFailure';
   constructor(
     readonly stderr: string,
     readonly aborted: boolean,
+    readonly deadline?: StepDeadline,
   ) {
     super(stderr.trim() || 'git failed');
   }
@@ -45,6 +50,11 @@ export interface GitCommand {
   config?: ReadonlyArray<readonly [string, string]>;
   /** Written to stdin. */
   input?: string;
+  /**
+   * For a command that talks to the server: its total deadline, from its start to its exit. Past it the command and
+   * every process it started are killed, as on abort.
+   */
+  deadline?: StepDeadline;
 }
 
 /** What every command of one remote shares. */
@@ -76,12 +86,12 @@ export class GitRunner {
     });
   }
 
-  private instance(command: GitCommand, marker: string, input?: string): SimpleGit {
+  private instance(command: GitCommand, signal: AbortSignal, marker: string, input?: string): SimpleGit {
     const env = this.environment(command.gitDir, command.config);
     env[CALL_MARKER] = marker;
     const options: Partial<SimpleGitOptions> = {
       baseDir: command.gitDir ?? tmpdir(),
-      abort: command.signal,
+      abort: signal,
       trimmed: false,
       maxConcurrentProcesses: 1,
       allowEnvironment: Object.keys(env).filter((key) => /^git_/i.test(key)),
@@ -107,20 +117,27 @@ export class GitRunner {
     return Buffer.isBuffer(out) ? out : Buffer.from(out as string);
   }
 
-  private async run<T>(command: GitCommand, work: (git: SimpleGit) => Promise<T>): Promise<T> {
+  private run<T>(command: GitCommand, work: (git: SimpleGit) => Promise<T>): Promise<T> {
     const marker = randomBytes(12).toString('hex');
-    // simple-git kills the git process on abort; its own children (git-remote-https waiting on a slow server,
-    // index-pack) would live on until their transfer ends, so they are found by the marker they inherited and
-    // stopped too.
-    const onAbort = () => void killMarked(marker);
-    command.signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      return await slot(() => work(this.instance(command, marker, command.input)));
-    } catch (error) {
-      throw failure(error, command.signal);
-    } finally {
-      command.signal.removeEventListener('abort', onAbort);
-    }
+    // The deadline starts with the process, not while it waits for a slot: waiting behind our own commands is not
+    // the server being slow.
+    return slot(async () => {
+      const deadline = command.deadline === undefined ? undefined : new RunningDeadline(command.deadline, command.signal);
+      const signal = deadline?.signal ?? command.signal;
+      // simple-git kills the git process on abort; its own children (git-remote-https trickling from a slow server,
+      // index-pack, a partial clone's lazy fetch) would live on until their transfer ends, so they are found by the
+      // marker they inherited and stopped too. A deadline stops them the same way.
+      const onAbort = () => void killMarked(marker);
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        return await work(this.instance(command, signal, marker, command.input));
+      } catch (error) {
+        throw failure(error, signal, deadline?.expired && !command.signal.aborted ? command.deadline : undefined);
+      } finally {
+        deadline?.clear();
+        signal.removeEventListener('abort', onAbort);
+      }
+    });
   }
 }
 
@@ -156,9 +173,9 @@ async function killMarked(marker: string): Promise<void> {
   }
 }
 
-function failure(error: unknown, signal: AbortSignal): GitCommandFailure {
+function failure(error: unknown, signal: AbortSignal, deadline: StepDeadline | undefined): GitCommandFailure {
   const message = error instanceof Error ? error.message : String(error);
-  return new GitCommandFailure(message, signal.aborted);
+  return new GitCommandFailure(message, signal.aborted, deadline);
 }
 
 const detected = new Map<string, Promise<GitVersion | undefined>>();
