@@ -61,6 +61,11 @@ switch (command) {
   case 'test':
     run(process.execPath, [join(root, 'scripts', 'test.mjs'), ...rest]);
     break;
+  case 'pack':
+    // Every public package, then one installable tarball each in dist-packs/ (README: "Install from a clone").
+    turbo('build', ['--filter=./packages/*', '--filter=!@agentos-registry/test-servers']);
+    run(process.execPath, [join(root, 'scripts', 'pack.mjs'), ...rest]);
+    break;
   case 'bench': {
     // The benchmarks start their own servers from test-servers, so that package is built too.
     turbo('build', ['--filter=agentos-registry...', '--filter=@agentos-registry/test-servers']);
@@ -76,6 +81,6 @@ switch (command) {
     turbo(rest[0] ?? 'build', rest.slice(1));
     break;
   default:
-    console.error(`unknown command ${command}: use demo, test, bootstrap or turbo <task>`);
+    console.error(`unknown command ${command}: use demo, test, pack, bootstrap or turbo <task>`);
     process.exit(2);
 }
