@@ -218,8 +218,11 @@ class RegistryHttpClient implements HttpClient {
     return agent;
   }
 
-  /** Refuses URLs the client must not fetch, before any connection is made. */
-  #checkUrl(url: URL): void {
+  /**
+   * Refuses URLs the client must not fetch, before any connection is made. `redirectedBy` is the host whose redirect
+   * chose `url` (undefined for the caller's own URL).
+   */
+  #checkUrl(url: URL, redirectedBy?: string): void {
     const registry = this.registry;
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
       throw new RegistryError('E_POLICY', `Registry "${registry}": refusing the ${url.protocol} URL for ${url.host || 'a resource'}; only https: (and http: on this machine) can be fetched.`, {
@@ -228,7 +231,15 @@ class RegistryHttpClient implements HttpClient {
       });
     }
     if (url.username || url.password) {
-      if (url.password) registerSecret(decodeURIComponent(url.password));
+      // The password is never registered as a secret: the URL may come from a server (a redirect, a tarball URL in an
+      // index), and registering what a server chose would let it erase any word of 4 letters or more from every later
+      // message and log line of the process. It is never shown: messages name the host only.
+      if (redirectedBy !== undefined) {
+        throw new RegistryError('E_POLICY', `Registry "${registry}": ${redirectedBy} redirected to a URL that carries a user name or password (for ${url.host}); such redirects are not followed.`, {
+          registry,
+          details: { host: url.host, redirectedBy },
+        });
+      }
       throw new RegistryError('E_CONFIG', `Registry "${registry}": a URL for ${url.host} carries a user name or password. Remove them from the URL and configure the registry's token instead.`, {
         registry,
         details: { host: url.host },
@@ -327,8 +338,9 @@ class RegistryHttpClient implements HttpClient {
     // Once a redirect has left the starting origin, the credential is never attached again in this chain, even if a
     // later hop comes back: the other origin chose where that hop goes.
     let leftOrigin = false;
+    let redirectedBy: string | undefined;
     for (let redirects = 0; ; redirects++) {
-      this.#checkUrl(url);
+      this.#checkUrl(url, redirectedBy);
       const hopHeaders = { ...headers };
       if (this.#credentials && !leftOrigin && url.origin === this.#credentials.origin) Object.assign(hopHeaders, this.#credentials.headers);
       hopHeaders['user-agent'] ??= this.#userAgent;
@@ -363,6 +375,7 @@ class RegistryHttpClient implements HttpClient {
         body = undefined;
         for (const name of BODY_HEADERS) delete headers[name];
       }
+      redirectedBy = url.host;
       url = next;
     }
   }
