@@ -13,7 +13,7 @@ import { DEFAULT_HTTP_LIMITS, deadlineError, type TransferPurpose, tooLargeError
 import { isLoopbackHost } from './loopback.js';
 import { abortedError, errorCode, type FailureContext, networkError } from './network-errors.js';
 import { type ProxySettings, proxyFor, readProxySettings } from './proxy.js';
-import { ClientResponse, discardBody, type RawResponse } from './response.js';
+import { ClientResponse, ContentDecodingError, discardBody, type RawResponse } from './response.js';
 import {
   abortableSleep,
   type BackoffSettings,
@@ -437,8 +437,15 @@ class RegistryHttpClient implements HttpClient {
     const stop = this.#stopped(request, ctx);
     if (stop) return stop;
     if (error instanceof RegistryError) return error;
-    // A corrupt compressed body is the server's data, not the network; keep zlib's own error for the caller.
-    if (typeof (error as NodeJS.ErrnoException)?.code === 'string' && (error as NodeJS.ErrnoException).code!.startsWith('Z_')) return error as Error;
+    // A body that does not decode is a broken answer, like a reset or a truncation: E_UNREACHABLE, so that a cached
+    // copy is served. (A raw zlib error used to escape here, and sources reported it as E_INTERNAL.)
+    if (error instanceof ContentDecodingError) {
+      return new RegistryError(
+        'E_UNREACHABLE',
+        `Registry "${this.registry}": the answer of ${url.host} could not be decoded (its Content-Encoding is ${error.encoding}, but the body is not); the server, or a proxy in front of it, is failing. Copies already cached stay usable offline.`,
+        { registry: this.registry, cause: error.cause, details: { host: url.host, encoding: error.encoding } },
+      );
+    }
     return networkError(error, ctx);
   }
 
