@@ -238,6 +238,9 @@ class UrlRegistrySource implements RegistrySource {
     } catch {
       throw invalid(`has a \`dist.tarball\` that is not a URL ("${dist.tarball}")`);
     }
+    // The index chose this URL, so a password in it is the index's fault, not the host's configuration (core's client
+    // would call it E_CONFIG). It is never shown.
+    if (url.username || url.password) throw invalid(`has a \`dist.tarball\` URL (for ${url.host}) that carries a user name or password`);
     return { url, integrity };
   }
 
