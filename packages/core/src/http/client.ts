@@ -365,6 +365,15 @@ class RegistryHttpClient implements HttpClient {
           details: { host: url.host },
         });
       }
+      // A registry elsewhere may not send the client to this machine: the redirect would make the host call its own
+      // loopback services (a Docker API, a database's HTTP port, a dev server) with GET requests a remote server
+      // chose. Plain http: to loopback is allowed for registries that are themselves on this machine, not for that.
+      if (isLoopbackHost(next.hostname) && !isLoopbackHost(url.hostname)) {
+        throw new RegistryError('E_POLICY', `Registry "${this.registry}": ${url.host} redirected to ${next.host}, on this machine; a registry elsewhere may not send the client to local services, so the redirect is not followed.`, {
+          registry: this.registry,
+          details: { host: next.host, redirectedBy: url.host },
+        });
+      }
       if (next.origin !== url.origin) {
         leftOrigin = true;
         for (const name of this.#originBound) delete headers[name];
