@@ -16,7 +16,7 @@ import { inspect } from 'node:util';
 import { brotliCompressSync, constants as zlibConstants, deflateRawSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpClient, type HttpClient, type HttpClientOptions, RegistryError, redact } from '../src/index.js';
-import { makeCertificates, startServer, type Handler, type TestCertificates, type TestServer } from './support/http-servers.js';
+import { makeCertificates, startForwardProxy, startServer, type Handler, type TestCertificates, type TestServer } from './support/http-servers.js';
 
 const TOKEN = 'ghp_NETREVIEW_9f8e7d6c5b4a39281706';
 const MiB = 1024 * 1024;
@@ -293,6 +293,22 @@ describe('redirects and the credential origin', () => {
     expect(new RegistryError('E_INTERNAL', 'Registry "acme" failed').message).toBe('Registry "acme" failed');
   });
 
+  it('a registry off this machine cannot redirect the client to a service on this machine (loopback)', async () => {
+    // `registry.example.com` is "elsewhere" (the proxy maps it to 127.0.0.1, as DNS would map it anywhere); the
+    // local service is what a host runs on loopback: a Docker socket proxy, a database's HTTP port, a dev server.
+    const local = await server((_req, res) => res.end('local secrets'));
+    const remote = await server((_req, res) => res.writeHead(302, { location: `http://127.0.0.1:${local.port}/containers/json` }).end());
+    const proxy = await startForwardProxy({ 'registry.example.com': '127.0.0.1' });
+    servers.push(proxy);
+    const c = client({ env: { HTTP_PROXY: proxy.origin, NO_PROXY: '127.0.0.1' }, allowInsecure: true });
+    const error = await failure(c.request(`http://registry.example.com:${remote.port}/registry.json`));
+    expect(error.code).toBe('E_POLICY');
+    expect(local.requests).toHaveLength(0);
+    // A registry on this machine may still redirect within it.
+    const near = await server((_req, res) => res.writeHead(302, { location: `http://127.0.0.1:${local.port}/x` }).end());
+    expect(await (await c.request(near.url('/'))).text()).toBe('local secrets');
+  });
+
   it('an endless redirect loop through ever-new URLs ends after 5 redirects with E_UNREACHABLE', async () => {
     const a = await server((req, res) => res.writeHead(302, { location: `${req.url}x` }).end());
     const error = await failure(withToken(a.origin).request(a.url('/loop')));
@@ -419,6 +435,55 @@ describe('framing lies', () => {
   it('one huge header line (1 MiB) is E_UNREACHABLE, quickly', async () => {
     const raw = await rawServer((socket) => socket.end(`HTTP/1.1 200 OK\r\nx-big: ${'a'.repeat(MiB)}\r\ncontent-length: 2\r\n\r\nok`));
     expect((await failure(client({ retries: 0 }).request(`${raw.origin}/`))).code).toBe('E_UNREACHABLE');
+  });
+});
+
+describe('more framing tricks', () => {
+  it('endless 1xx informational answers (103 Early Hints) end at the deadline', async () => {
+    const raw = await rawServer((socket) => {
+      const timer = setInterval(() => {
+        if (socket.destroyed) return clearInterval(timer);
+        socket.write('HTTP/1.1 103 Early Hints\r\nlink: </a>; rel=preload\r\n\r\n');
+      }, 20);
+      timer.unref();
+      socket.on('close', () => clearInterval(timer));
+    });
+    const started = Date.now();
+    const error = await failure(client({ timeouts: { index: 1_500 } }).request(`${raw.origin}/`, { purpose: 'index' }));
+    expect(error.code).toBe('E_UNREACHABLE');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('Transfer-Encoding: chunked together with a Content-Length is refused or read as chunked, never smuggled', async () => {
+    const raw = await rawServer((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n4\r\nreal\r\n0\r\n\r\n'));
+    const outcome = await client({ retries: 0 })
+      .request(`${raw.origin}/`)
+      .then((r) => r.text())
+      .then(
+        (text) => text,
+        (e: unknown) => e,
+      );
+    expect(outcome === 'real' || (outcome instanceof RegistryError && outcome.code === 'E_UNREACHABLE'), String(outcome)).toBe(true);
+  });
+
+  it('two Content-Length headers that disagree are refused (E_UNREACHABLE)', async () => {
+    const raw = await rawServer((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 4\r\n\r\nreal'));
+    const error = await failure(client({ retries: 0 }).request(`${raw.origin}/`).then((r) => r.text()));
+    expect(error.code).toBe('E_UNREACHABLE');
+  });
+
+  it('a status line that is not HTTP, and an HTTP/0.9-style bare body, are E_UNREACHABLE', async () => {
+    for (const answer of ['SSH-2.0-OpenSSH_9.6\r\n', '{"extensions":{}}', 'HTTP/1.1 999 Weird\r\ncontent-length: 0\r\n\r\n']) {
+      const raw = await rawServer((socket) => socket.end(answer));
+      const outcome = await client({ retries: 0 })
+        .request(`${raw.origin}/`)
+        .then(
+          (r) => r.status,
+          (e: unknown) => e,
+        );
+      if (typeof outcome === 'number') expect(outcome, answer).toBe(999);
+      else expect((outcome as RegistryError).code, answer).toBe('E_UNREACHABLE');
+    }
   });
 });
 
