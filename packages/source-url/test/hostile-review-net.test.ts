@@ -7,6 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -167,6 +169,22 @@ describe('tarball URLs a hostile registry.json names', () => {
     expect(site.requestsFor(path).map((r) => r.authorization)).toEqual([false]);
   });
 
+  test('a site elsewhere cannot name (or redirect to) a tarball on this machine: E_POLICY, the local service never asked', async () => {
+    const local = await track(startHostileServer({ respond: () => ({ kind: 'reply', body: 'local service' }) }));
+    const site = await servedSite();
+    const index = await siteIndex(site.siteDir);
+    index.extensions.curated[0].dist.tarball = `http://127.0.0.1:${local.port}/containers/json`;
+    index.extensions.curated[1].dist.tarball = `http://registry.example.test:${site.server.port}/redirect-home`;
+    await writeFile(join(site.siteDir, 'registry.json'), JSON.stringify(index));
+    // `registry.example.test` is "elsewhere": the proxy maps it to the site on 127.0.0.1, as DNS would anywhere.
+    const front = await track(startHostileServer({ target: site.server.url, respond: ({ url }) => (url === '/redirect-home' ? { kind: 'redirect', location: `http://127.0.0.1:${local.port}/x` } : { kind: 'forward' }) }));
+    const proxy = await track(mappingProxy({ 'registry.example.test': '127.0.0.1' }, { [site.server.port]: front.port }));
+    const registry = await openRegistry({ location: `http://registry.example.test:${site.server.port}`, allowInsecure: true, proxy: proxy.url }, await tempDir('cache'));
+    expect((await errorOf(registry.fetch('tool', 'com.example.echo'))).code).toBe('E_POLICY');
+    expect((await errorOf(registry.fetch('tool', 'com.example.calculator'))).code).toBe('E_POLICY');
+    expect(local.requests).toEqual([]);
+  });
+
   test('a tarball of 100 001 tiny files whose integrity matches is refused at maxEntries (E_UNSAFE_PATH), in bounded time', { timeout: 120_000 }, async () => {
     const site = await servedSite();
     const blocks: Buffer[] = [];
@@ -215,6 +233,40 @@ describe('the token after every failure', () => {
     await expectTokenNowhereUnder(s.cache);
   });
 });
+
+/**
+ * A forward proxy that maps host names (and ports) to loopback, so a test can have a site that is "elsewhere": the
+ * client sees `registry.example.test`, a name that is not this machine's.
+ */
+async function mappingProxy(hosts: Record<string, string>, ports: Record<number, number> = {}): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<import('node:net').Socket>();
+  const proxy = createServer((req, res) => {
+    const target = new URL(req.url ?? '');
+    const port = Number(target.port || 80);
+    const upstream = httpRequest(
+      { host: hosts[target.hostname] ?? target.hostname, port: ports[port] ?? port, path: `${target.pathname}${target.search}`, method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  proxy.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        proxy.close(() => resolve());
+      }),
+  };
+}
 
 /** The 512-byte ustar header of an empty regular file. */
 function tarHeader(path: string): Buffer {
