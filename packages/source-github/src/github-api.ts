@@ -4,6 +4,7 @@ import {
   type HttpClient,
   type HttpClientOptions,
   httpClientOptionsOf,
+  isLoopbackHost,
   isRegistryError,
   type Logger,
   RegistryError,
@@ -236,6 +237,14 @@ export class GitHubApi {
     // cannot tell where a first URL came from, would say E_CONFIG). Refused like any redirect to such a URL.
     if (url.username || url.password) {
       throw new RegistryError('E_POLICY', `GitHub redirected registry '${this.options.registry}' to a URL that carries a user name or password (for ${url.host}) while ${action}; such redirects are not followed.`, {
+        registry: this.options.registry,
+        details: { host: url.host },
+      });
+    }
+    // An API elsewhere may not send the client to this machine's own services (core's client refuses the same for the
+    // redirects it follows; this first hop is followed here).
+    if (isLoopbackHost(url.hostname) && !isLoopbackHost(new URL(this.options.location.apiBase).hostname)) {
+      throw new RegistryError('E_POLICY', `GitHub redirected registry '${this.options.registry}' to ${url.host}, on this machine, while ${action}; an API elsewhere may not send the client to local services.`, {
         registry: this.options.registry,
         details: { host: url.host },
       });
