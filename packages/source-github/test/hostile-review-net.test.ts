@@ -6,6 +6,8 @@
  * line or file of the cache.
  */
 import { readdir, readFile } from 'node:fs/promises';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { redact, RegistryError } from '@agentos-registry/core';
@@ -112,6 +114,23 @@ describe('redirects of the archive and of API answers', () => {
   });
 });
 
+describe('an API elsewhere and this machine', () => {
+  test('the archive redirected to a loopback service by an API elsewhere: E_POLICY, the service never asked', async () => {
+    const repo = await bed.repo(registryFiles(1));
+    const emulator = await bed.cleanup.add(startGitHubEmulator({ repos: { 'your-org/extensions': { path: repo.path, private: false } } }));
+    const local: HostileServer = await bed.cleanup.add(startHostileServer({ respond: () => ({ kind: 'reply', body: 'local service' }) }));
+    const front: HostileServer = await bed.cleanup.add(
+      startHostileServer({ target: emulator.apiUrl, respond: ({ url }) => (tarballOf(url) ? { kind: 'redirect', location: `http://127.0.0.1:${local.port}/containers/json` } : { kind: 'forward' }) }),
+    );
+    // `api.example.test` is "elsewhere": the proxy maps it to the front on 127.0.0.1, as DNS would anywhere.
+    const proxy = await bed.cleanup.add(mappingProxy({ 'api.example.test': '127.0.0.1' }));
+    const registry = await bed.registry({ location: 'your-org/extensions', branch: 'main', baseUrl: `http://api.example.test:${front.port}`, allowInsecure: true, proxy: proxy.url });
+    const error = await failure(registry.list());
+    expect(error.code, error.message).toBe('E_POLICY');
+    expect(local.requests).toEqual([]);
+  });
+});
+
 describe('broken answers on a warm cache', () => {
   test('a 200 branch check whose body is garbage (not a sha) is a server fault: the cached index is served stale', async () => {
     const s = await scene();
@@ -201,3 +220,33 @@ describe('the token after every failure', () => {
     await expectTokenNowhereUnder(s.cacheDir);
   });
 });
+
+/** A forward proxy that maps host names to loopback, so a test can have an API that is "elsewhere". */
+async function mappingProxy(hosts: Record<string, string>): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const proxy = createServer((req, res) => {
+    const target = new URL(req.url ?? '');
+    const upstream = httpRequest(
+      { host: hosts[target.hostname] ?? target.hostname, port: Number(target.port || 80), path: `${target.pathname}${target.search}`, method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  proxy.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        proxy.close(() => resolve());
+      }),
+  };
+}
