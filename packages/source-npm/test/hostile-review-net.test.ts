@@ -5,6 +5,8 @@
  * that the body was bounded on its decoded bytes, where the token went, and that no error or cached file holds it.
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
@@ -168,6 +170,44 @@ describe('tarball URLs a hostile packument names', () => {
   });
 });
 
+describe('a registry elsewhere and this machine', () => {
+  test('a packument (or a redirect) that sends npm to a loopback service is E_POLICY; the service is never asked', async () => {
+    const local = await startHostileServer({ respond: () => ({ kind: 'reply', body: 'local service' }) });
+    opened.push(local);
+    // `registry.example.test` is "elsewhere": the proxy (.npmrc `proxy`) maps it to the front on 127.0.0.1.
+    const proxy = await mappingProxy({ 'registry.example.test': '127.0.0.1' });
+    opened.push(proxy);
+    const npmrc = join(await tempDir('npmrc'), '.npmrc');
+    await writeFile(npmrc, `proxy=${proxy.url}\n`);
+    const remote = `http://registry.example.test:${front.port}/`;
+    const { path } = await tarballOf(LIBRARY);
+    const fetchIt = async () =>
+      fetchPackageCode({ spec: `${LIBRARY}@1.0.0`, destination: join(await tempDir('code'), 'out'), registry: remote, npmrc, cacheDir: join(await tempDir('npm-cache'), '_cacache') });
+
+    // Through the proxy, the remote registry works.
+    const doc = JSON.parse(await packumentText(LIBRARY)) as { versions: Record<string, { dist: { tarball: string } }> };
+    doc.versions['1.0.0']!.dist.tarball = `${remote}${path.slice(1)}`;
+    const good = JSON.stringify(doc);
+    front.setRespond(({ url }) => (url === packumentPath(LIBRARY) ? { kind: 'reply', body: good } : { kind: 'forward' }));
+    expect((await fetchIt()).version).toBe('1.0.0');
+
+    // A tarball URL on this machine.
+    doc.versions['1.0.0']!.dist.tarball = `http://127.0.0.1:${local.port}/containers/json`;
+    const direct = JSON.stringify(doc);
+    front.setRespond(({ url }) => (url === packumentPath(LIBRARY) ? { kind: 'reply', body: direct } : { kind: 'forward' }));
+    expect((await rejectionOf(fetchIt())).code).toBe('E_POLICY');
+
+    // A redirect of the tarball to this machine.
+    front.setRespond(({ url }): HostileBehaviour => {
+      if (url === packumentPath(LIBRARY)) return { kind: 'reply', body: good };
+      if (url === path) return { kind: 'redirect', location: `http://localhost:${local.port}/x` };
+      return { kind: 'forward' };
+    });
+    expect((await rejectionOf(fetchIt())).code).toBe('E_POLICY');
+    expect(local.requests).toEqual([]);
+  });
+});
+
 describe('a dependency whose packument names a file: or folder tarball (install)', () => {
   test('the install never copies a folder or file of this machine into node_modules', async () => {
     const secretDir = await tempDir('secret');
@@ -232,3 +272,35 @@ describe('the token after every failure', () => {
     await expectTokenNowhereUnder(cache);
   });
 });
+
+/** A forward proxy that maps host names to loopback, so a test can have a registry that is "elsewhere". */
+async function mappingProxy(hosts: Record<string, string>): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const proxy = createServer((req, res) => {
+    const target = new URL(req.url ?? '');
+    const upstream = httpRequest(
+      { host: hosts[target.hostname] ?? target.hostname, port: Number(target.port || 80), path: `${target.pathname}${target.search}`, method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  // No tunnels: every request here is plain http, sent as an absolute URI.
+  proxy.on('connect', (_req, socket) => socket.destroy());
+  proxy.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        proxy.close(() => resolve());
+      }),
+  };
+}
