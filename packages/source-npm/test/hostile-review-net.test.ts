@@ -18,7 +18,6 @@ import { registryPackageDir, rejectionOf, startRegistryServer, tempDir } from '.
 
 const REGISTRY_PACKAGE = '@acme/net-review-registry';
 const LIBRARY = 'net-review-lib';
-const ECHO = 'com.conformance.echo';
 const MiB = 1024 * 1024;
 
 let server: VerdaccioServer;
