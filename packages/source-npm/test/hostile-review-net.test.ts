@@ -140,6 +140,38 @@ describe('every Content-Encoding npm decodes is counted decoded', () => {
   });
 });
 
+describe('a warm cache through the attacks', () => {
+  test('a bomb, a garbage body and a reset on revalidation leave the warm copy whole and served offline', async () => {
+    const cache = await tempDir('cache');
+    const warm = await open({ cacheDuration: 0, limits: { packument: MiB } }, cache);
+    await warm.fetch('tool', 'com.conformance.echo');
+    const attacks: HostileBehaviour[] = [
+      { kind: 'reply', headers: { 'content-encoding': 'x-deflate' }, body: deflateSync(Buffer.alloc(64 * MiB, 0x20)) },
+      { kind: 'reply', headers: { 'content-encoding': 'gzip' }, body: 'not gzip' },
+      { kind: 'reply', body: '{"name":"@acme/net-review-registry","versions":12}' },
+      { kind: 'reset' },
+    ];
+    const codes: string[] = [];
+    for (const attack of attacks) {
+      front.setRespond(({ url }) => (url === packumentPath(REGISTRY_PACKAGE) ? attack : { kind: 'forward' }));
+      const registry = await open({ cacheDuration: 0, limits: { packument: MiB } }, cache);
+      codes.push(await registry.list().then(
+        () => 'served',
+        (e: unknown) => (e as { code?: string }).code ?? 'unknown',
+      ));
+    }
+    // E_TOO_LARGE is not transient (the registry serves too much, it is not unreachable); the others are served stale.
+    expect(codes).toEqual(['E_TOO_LARGE', 'served', 'served', 'served']);
+    front.setRespond(() => ({ kind: 'reset' }));
+    const offline = await createRegistry(
+      { registries: { net: { type: 'npm', location: REGISTRY_PACKAGE, registry: front.url, token, timeouts: { total: 20_000 }, cacheDuration: 0, limits: { packument: MiB } } }, defaultRegistries: { tool: 'net' }, cacheSettings: { directory: cache } },
+      { sources: [npmSource()], env: {}, baseDir: cache, offline: true },
+    );
+    opened.push(offline);
+    expect((await offline.fetch('tool', 'com.conformance.echo')).fromCache).toBe(true);
+  });
+});
+
 describe('tarball URLs a hostile packument names', () => {
   async function pointTarballAt(tarball: string): Promise<void> {
     const doc = JSON.parse(await packumentText(REGISTRY_PACKAGE)) as { versions: Record<string, { dist: { tarball: string } }> };
