@@ -4,6 +4,7 @@ import {
   type HttpClient,
   type HttpClientOptions,
   httpClientOptionsOf,
+  isLoopbackHost,
   isRegistryError,
   type Logger,
   RegistryError,
@@ -159,7 +160,22 @@ export class GitHubApi {
     const response = await this.send('reading the repository', signal, () =>
       this.octokit.rest.repos.get({ owner: this.owner, repo: this.repo, request: { signal } }),
     );
-    return (response as { data: { default_branch: string } }).data.default_branch;
+    const branch = (response as { data?: { default_branch?: unknown } }).data?.default_branch;
+    if (typeof branch !== 'string' || branch === '') throw this.malformed('reading the repository', 'names no default branch');
+    return branch;
+  }
+
+  /**
+   * A 200 whose body is not what the API sends (an HTML maintenance page, a proxy's error, garbage): the server's or a
+   * proxy's fault, like a reset. `E_UNREACHABLE`, so core serves a cached index; never `E_INTERNAL`, which would skip
+   * that. The body is described, never quoted.
+   */
+  private malformed(action: string, what: string): RegistryError {
+    return new RegistryError(
+      'E_UNREACHABLE',
+      `GitHub (${new URL(this.options.location.apiBase).host}) answered registry '${this.options.registry}' with something that ${what} while ${action}; the server, or a proxy in front of it, is failing. Cached indexes are served meanwhile.`,
+      { registry: this.options.registry, details: { action } },
+    );
   }
 
   /**
@@ -185,11 +201,7 @@ export class GitHubApi {
     if (status === 304) return 'not-modified';
     if (status === 422) return undefined;
     const sha = String(data ?? '').trim();
-    if (!/^[0-9a-f]{40}$/.test(sha)) {
-      throw new RegistryError('E_INTERNAL', `GitHub answered registry '${this.options.registry}' with something that is not a commit sha for '${ref}'.`, {
-        registry: this.options.registry,
-      });
-    }
+    if (!/^[0-9a-f]{40}$/.test(sha)) throw this.malformed(`checking '${ref}'`, 'is not a commit sha');
     return { sha, etag: typeof headers.etag === 'string' ? headers.etag : undefined };
   }
 
@@ -221,6 +233,22 @@ export class GitHubApi {
       throw new RegistryError('E_UNREACHABLE', `GitHub redirected registry '${this.options.registry}' to nowhere while ${action}.`, { registry: this.options.registry });
     }
     const url = new URL(location, this.options.location.apiBase);
+    // The server chose this URL: a password in it is its fault, not the host's configuration (core's client, which
+    // cannot tell where a first URL came from, would say E_CONFIG). Refused like any redirect to such a URL.
+    if (url.username || url.password) {
+      throw new RegistryError('E_POLICY', `GitHub redirected registry '${this.options.registry}' to a URL that carries a user name or password (for ${url.host}) while ${action}; such redirects are not followed.`, {
+        registry: this.options.registry,
+        details: { host: url.host },
+      });
+    }
+    // An API elsewhere may not send the client to this machine's own services (core's client refuses the same for the
+    // redirects it follows; this first hop is followed here).
+    if (isLoopbackHost(url.hostname) && !isLoopbackHost(new URL(this.options.location.apiBase).hostname)) {
+      throw new RegistryError('E_POLICY', `GitHub redirected registry '${this.options.registry}' to ${url.host}, on this machine, while ${action}; an API elsewhere may not send the client to local services.`, {
+        registry: this.options.registry,
+        details: { host: url.host },
+      });
+    }
     // The client follows further redirects itself and sends the token only if a hop is on the API origin (GHES can
     // serve archives under its own /_codeload); codeload.github.com gets no credential, only GitHub's one-time token in
     // the URL. The URL is never shown in a message for that reason.
@@ -260,7 +288,10 @@ export class GitHubApi {
     const response = await this.send(`listing tree ${sha.slice(0, 12)}`, signal, () =>
       this.octokit.rest.git.getTree({ owner: this.owner, repo: this.repo, tree_sha: sha, ...(recursive ? { recursive: '1' } : {}), request: { signal } }),
     );
-    const data = (response as { data: { sha: string; truncated: boolean; tree: Array<Partial<TreeEntry>> } }).data;
+    const data = (response as { data?: { sha: string; truncated: boolean; tree: Array<Partial<TreeEntry>> } }).data;
+    if (typeof data !== 'object' || data === null || !Array.isArray(data.tree) || data.tree.some((item) => typeof item !== 'object' || item === null)) {
+      throw this.malformed(`listing tree ${sha.slice(0, 12)}`, 'is not a git tree');
+    }
     return {
       sha: data.sha,
       truncated: data.truncated,

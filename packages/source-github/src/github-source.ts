@@ -173,7 +173,12 @@ class GitHubRegistrySource implements RegistrySource {
       if (ctx.previous) return 'unchanged';
       // An ETag was only sent with a previous revision, so this cannot happen; ask plainly rather than guess.
       answer = await this.api.commitSha(ref, undefined, ctx.signal);
-      if (answer === undefined || answer === 'not-modified') throw new RegistryError('E_INTERNAL', `GitHub answered 304 to an unconditional request for '${ref}'.`, { registry: ctx.registry });
+      // A server fault (or a broken cache in front of it), not ours: E_UNREACHABLE, so a cached index can be served.
+      if (answer === undefined || answer === 'not-modified') {
+        throw new RegistryError('E_UNREACHABLE', `GitHub answered 304 to an unconditional request for '${ref}' (registry '${ctx.registry}'); the server, or a cache in front of it, is failing.`, {
+          registry: ctx.registry,
+        });
+      }
     }
     if (configured === undefined) this.defaultBranch = ref;
     return {

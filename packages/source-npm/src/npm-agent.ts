@@ -8,6 +8,7 @@
  * environment, TLS settings, pooling), which this one hands each request to.
  */
 import type { Agent as HttpAgent, ClientRequest, RequestOptions } from 'node:http';
+import { isLoopbackHost } from '@agentos-registry/core';
 import { type CredentialScope, enforceCredentialScope } from './credential-scope.js';
 import type { NpmLimits } from './network-bounds.js';
 import { type NpmcliAgentClass, npmcliAgent } from './npm-stack.js';
@@ -54,6 +55,12 @@ function defineScopedAgent(Base: NpmcliAgentClass): new (options: NpmAgentOption
 
     override addRequest(request: ClientRequest, options: RequestOptions): void {
       const url = requestUrl(request, options);
+      if (refusesLoopback(url, this.#options.scope)) {
+        // Before a connection is made, as an agent reports a socket it could not make (`destroy()` alone emits
+        // nothing on a request without a socket, which then hangs): npm sees the request fail with this `code`.
+        (request as ClientRequest & { onSocket(socket: null, error: Error): void }).onSocket(null, new LoopbackRefusedError(url.host));
+        return;
+      }
       enforceCredentialScope(request, url, this.#options.scope);
       varyWithoutCredentials(request);
       limitResponseBody(request, this.#options.limits);
@@ -79,6 +86,29 @@ function npmAgentFor(url: URL, request: ConnectOptions, options: NpmAgentOptions
     timeout: attemptMs,
     timeouts: { connection: attemptMs },
   }) as HttpAgent & { addRequest(request: ClientRequest, options: RequestOptions): void };
+}
+
+/** The `code` of a request refused because it would go to this machine for a registry that is elsewhere. */
+export const LOOPBACK_REFUSED = 'E_NPM_LOOPBACK_REFUSED';
+
+/** A request to a loopback host while every configured registry is elsewhere; own fields, copied by minipass-fetch. */
+export class LoopbackRefusedError extends Error {
+  readonly code = LOOPBACK_REFUSED;
+
+  constructor(readonly host: string) {
+    super(`Refused a request to ${host}, on this machine, for registries that are elsewhere.`);
+  }
+}
+
+/**
+ * Whether `url` is on this machine while no configured registry is: a packument's `dist.tarball` (or a redirect) of
+ * http://127.0.0.1:<port>/… would otherwise make the host GET its own local services at the registry's choosing.
+ * A registry configured on this machine (a local Verdaccio, a caching proxy) may send npm anywhere on it.
+ */
+function refusesLoopback(url: URL, scope: CredentialScope): boolean {
+  if (!isLoopbackHost(url.hostname)) return false;
+  for (const origin of scope.origins) if (isLoopbackHost(new URL(origin).hostname)) return false;
+  return true;
 }
 
 /** The URL a request is about to be sent to, from what Node's request knows of it. */

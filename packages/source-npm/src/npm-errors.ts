@@ -4,6 +4,7 @@
  */
 import { isNetworkErrorCode, isRegistryError, RegistryError } from '@agentos-registry/core';
 import { formatDuration, NPM_PURPOSE_NAME } from './network-bounds.js';
+import { LOOPBACK_REFUSED } from './npm-agent.js';
 import { RESPONSE_TOO_LARGE } from './response-limit.js';
 
 /** What the failing call was about, for the message. */
@@ -57,6 +58,12 @@ export function toNpmError(error: unknown, context: NpmErrorContext): RegistryEr
   const code = err.code ?? '';
   const status = typeof err.statusCode === 'number' ? err.statusCode : /^E\d{3}$/.test(code) ? Number(code.slice(1)) : undefined;
 
+  if (code === LOOPBACK_REFUSED) {
+    return make(
+      'E_POLICY',
+      `${context.action} ${what} for registry '${registry}': ${context.registryUrl} sent npm to a host on this machine, which a registry elsewhere may not do (a tarball URL or a redirect to a local service); the request was not made. Report it to the registry's owner.`,
+    );
+  }
   if (code === RESPONSE_TOO_LARGE) {
     const purpose = err.purpose === 'index' ? 'index' : 'entry';
     const option = `limits.${purpose}`;

@@ -40,7 +40,11 @@ export interface NpmcliAgent {
 }
 
 export interface Cacache {
-  rm: { entry(cache: string, key: string, options?: { removeFully?: boolean }): Promise<unknown> };
+  rm: {
+    entry(cache: string, key: string, options?: { removeFully?: boolean }): Promise<unknown>;
+    content(cache: string, integrity: string): Promise<unknown>;
+  };
+  get: { info(cache: string, key: string): Promise<{ integrity?: string | null } | null> };
 }
 
 const load = createRequire(import.meta.url);

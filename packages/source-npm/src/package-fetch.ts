@@ -77,7 +77,18 @@ export async function resolvePackage(options: PacoteOptions, context: FetchConte
       { registry: context.registry, details: { package: context.name, version: manifest.version } },
     );
   }
-  return { name: manifest.name, version: manifest.version, integrity, resolved: withoutCredentials(manifest._resolved ?? '') };
+  const resolved = manifest._resolved ?? '';
+  if (resolved !== '' && !isHttpUrl(resolved)) {
+    // A packument whose dist.tarball is file:, git+ssh: or the like: pacote would fail on it deep inside (a TypeError,
+    // E_INTERNAL) or, for a folder, read this machine. The registry's fault; the URL is not shown (it names a path here).
+    const scheme = /^([a-z][a-z0-9+.-]{0,15}):/i.exec(resolved)?.[1]?.toLowerCase() ?? 'unknown';
+    throw new RegistryError(
+      'E_POLICY',
+      `${context.name}@${manifest.version} on ${context.registryUrl} names its tarball with a ${scheme}: URL, not an http(s) one (registry '${context.registry}'); only tarballs the registry serves are downloaded. Report it to the registry's owner.`,
+      { registry: context.registry, details: { package: context.name, version: manifest.version, scheme } },
+    );
+  }
+  return { name: manifest.name, version: manifest.version, integrity, resolved: withoutCredentials(resolved) };
 }
 
 /**

@@ -103,16 +103,22 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * Drops the cache entries make-fetch-happen keeps for `response`'s URL (it names them in its own headers). Fully: a
- * soft delete only appends a marker, and make-fetch-happen's lookup skips markers and finds the older entries.
+ * Drops the cache entries make-fetch-happen keeps for `response`'s URL (it names them in its own headers), and the
+ * bytes they pointed at. Fully: a soft delete only appends a marker, and make-fetch-happen's lookup skips markers
+ * and finds the older entries. The bytes too: cacache keeps content until a `verify`, so every distinct bad body (up
+ * to `limits.packument` each, whatever the server chose to put in it, the token it was sent included) used to stay
+ * on disk for good.
  */
 async function forgetCached(response: NpmResponse): Promise<void> {
-  const cache = response.headers.get('x-local-cache');
-  const key = response.headers.get('x-local-cache-key');
-  if (!cache || !key) return;
-  await npmCacache()
-    .rm.entry(decodeURIComponent(cache), decodeURIComponent(key), { removeFully: true })
-    .catch(() => undefined);
+  const cacheHeader = response.headers.get('x-local-cache');
+  const keyHeader = response.headers.get('x-local-cache-key');
+  if (!cacheHeader || !keyHeader) return;
+  const cacache = npmCacache();
+  const cache = decodeURIComponent(cacheHeader);
+  const key = decodeURIComponent(keyHeader);
+  const stored = await cacache.get.info(cache, key).catch(() => null);
+  await cacache.rm.entry(cache, key, { removeFully: true }).catch(() => undefined);
+  if (stored?.integrity) await cacache.rm.content(cache, stored.integrity).catch(() => undefined);
 }
 
 /**

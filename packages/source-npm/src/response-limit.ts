@@ -9,7 +9,8 @@
  * beside npm's own decoder would race it, and a small gzip bomb could be fully inflated before the count caught up.
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw } from 'node:zlib';
 import type { TransferPurpose } from '@agentos-registry/core';
 import { NPM_PURPOSE_NAME, type NpmLimits } from './network-bounds.js';
 
@@ -36,11 +37,19 @@ function purposeOf(request: ClientRequest): TransferPurpose {
   return value === 'packument' ? 'index' : 'entry';
 }
 
-/** A decoder for the encodings npm's fetch (minipass-fetch) accepts, or `undefined` for a body sent as is. */
-function decoderFor(encoding: string) {
-  if (encoding === 'gzip' || encoding === 'x-gzip') return createGunzip();
-  if (encoding === 'deflate') return createInflate();
-  if (encoding === 'br') return createBrotliDecompress();
+/** Makes the decoder of a body from its first bytes. */
+type DecoderFactory = (first: Buffer) => Transform;
+
+/**
+ * The decoder of every encoding npm's fetch (minipass-fetch) decodes, or `undefined` for a body it takes as is. The
+ * list must be minipass-fetch's exactly: an encoding it decodes and this does not would reach npm still encoded and
+ * be inflated there, uncounted (`x-deflate` was: a 64 KiB bomb became 64 MiB of packument or tarball). Like
+ * minipass-fetch, `deflate` is zlib-wrapped or raw (old IIS and Apache servers), told apart by the first byte.
+ */
+function decoderFor(encoding: string): DecoderFactory | undefined {
+  if (encoding === 'gzip' || encoding === 'x-gzip') return () => createGunzip();
+  if (encoding === 'deflate' || encoding === 'x-deflate') return (first) => ((first[0]! & 0x0f) === 0x08 ? createInflate() : createInflateRaw());
+  if (encoding === 'br') return () => createBrotliDecompress();
   return undefined;
 }
 
@@ -70,10 +79,7 @@ export function limitResponseBody(request: ClientRequest, limits: Required<NpmLi
       });
       return;
     }
-    decodeInPlace(response, decoder, limit, () => {
-      decoder.destroy();
-      fail();
-    });
+    decodeInPlace(response, decoder, limit, fail);
   });
 }
 
@@ -89,41 +95,54 @@ function report(response: IncomingMessage, error: Error): void {
 
 /**
  * Replaces the body npm's stack will read from `response` with its decoded bytes, counting them. Runs before npm's
- * own `response` listener (the agent registers it first), so npm sees a body without Content-Encoding.
+ * own `response` listener (the agent registers it first), so npm sees a body without Content-Encoding. The decoder
+ * is made when the first bytes arrive (raw or zlib deflate is told by them); a body with no bytes ends as is.
  */
-function decodeInPlace(response: IncomingMessage, decoder: NodeJS.ReadWriteStream, limit: number, fail: () => void): void {
+function decodeInPlace(response: IncomingMessage, makeDecoder: DecoderFactory, limit: number, fail: () => void): void {
   // The length and encoding described the bytes on the wire, not the ones npm now gets (its cache checks the length).
   delete response.headers['content-encoding'];
   delete response.headers['content-length'];
   const emit = response.emit;
+  let decoder: Transform | undefined;
   let decoded = 0;
   let over = false;
-  decoder.on('data', (chunk: Buffer) => {
-    if (over) return;
-    decoded += chunk.length;
-    if (decoded > limit) {
-      over = true;
-      fail();
-      return;
-    }
-    emit.call(response, 'data', chunk);
-  });
-  decoder.on('end', () => {
-    if (!over) emit.call(response, 'end');
-  });
-  // A body that does not decode is reported as the response's error, as npm's decoder would have.
-  decoder.on('error', (error: Error) => {
-    if (!over) report(response, error);
-  });
+  const start = (first: Buffer): Transform => {
+    const made = makeDecoder(first);
+    made.on('data', (chunk: Buffer) => {
+      if (over) return;
+      decoded += chunk.length;
+      if (decoded > limit) {
+        over = true;
+        made.destroy();
+        fail();
+        return;
+      }
+      emit.call(response, 'data', chunk);
+    });
+    made.on('end', () => {
+      if (!over) emit.call(response, 'end');
+    });
+    // A body that does not decode is reported as the response's error, as npm's decoder would have.
+    made.on('error', (error: Error) => {
+      if (!over) report(response, error);
+    });
+    return made;
+  };
   // Node delivers a response's data and end through `emit`; here they go to the decoder instead, and the decoder's
   // output comes out as the response's data and end.
   response.emit = function (this: IncomingMessage, event: string | symbol, ...args: unknown[]): boolean {
     if (event === 'data') {
-      if (!over) decoder.write(args[0] as Buffer);
+      if (!over) {
+        decoder ??= start(args[0] as Buffer);
+        decoder.write(args[0] as Buffer);
+      }
       return true;
     }
     if (event === 'end') {
-      if (!over) decoder.end();
+      if (!over) {
+        if (decoder) decoder.end();
+        else emit.call(this, 'end');
+      }
       return true;
     }
     return emit.call(this, event, ...args);

@@ -5,6 +5,7 @@ import {
   defineSource,
   extractTarball,
   type HttpClient,
+  isLoopbackHost,
   type MaterializeRequest,
   type ParsedIntegrity,
   parseIntegrity,
@@ -242,6 +243,18 @@ class UrlRegistrySource implements RegistrySource {
       url = new URL(dist.tarball, this.#site.base);
     } catch {
       throw invalid(`has a \`dist.tarball\` that is not a URL ("${dist.tarball}")`);
+    }
+    // The index chose this URL, so a password in it is the index's fault, not the host's configuration (core's client
+    // would call it E_CONFIG). It is never shown.
+    if (url.username || url.password) throw invalid(`has a \`dist.tarball\` URL (for ${url.host}) that carries a user name or password`);
+    // A site elsewhere may not send the client to this machine's own services (core's client refuses the same as a
+    // redirect); a site on this machine may name tarballs on it.
+    if (isLoopbackHost(url.hostname) && !isLoopbackHost(this.#site.base.hostname)) {
+      throw new RegistryError(
+        'E_POLICY',
+        `Registry '${registry}': entry ${entry.id}@${entry.version} names a tarball on this machine (${url.host}) while the site is elsewhere (${this.#site.base.host}); a remote registry may not send the client to local services. ${PACK_HINT}`,
+        { registry, details: { path, field: 'dist', host: url.host } },
+      );
     }
     return { url, integrity };
   }

@@ -13,7 +13,7 @@ import { DEFAULT_HTTP_LIMITS, deadlineError, type TransferPurpose, tooLargeError
 import { isLoopbackHost } from './loopback.js';
 import { abortedError, errorCode, type FailureContext, networkError } from './network-errors.js';
 import { type ProxySettings, proxyFor, readProxySettings } from './proxy.js';
-import { ClientResponse, discardBody, type RawResponse } from './response.js';
+import { ClientResponse, ContentDecodingError, discardBody, type RawResponse } from './response.js';
 import {
   abortableSleep,
   type BackoffSettings,
@@ -218,8 +218,11 @@ class RegistryHttpClient implements HttpClient {
     return agent;
   }
 
-  /** Refuses URLs the client must not fetch, before any connection is made. */
-  #checkUrl(url: URL): void {
+  /**
+   * Refuses URLs the client must not fetch, before any connection is made. `redirectedBy` is the host whose redirect
+   * chose `url` (undefined for the caller's own URL).
+   */
+  #checkUrl(url: URL, redirectedBy?: string): void {
     const registry = this.registry;
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
       throw new RegistryError('E_POLICY', `Registry "${registry}": refusing the ${url.protocol} URL for ${url.host || 'a resource'}; only https: (and http: on this machine) can be fetched.`, {
@@ -228,7 +231,15 @@ class RegistryHttpClient implements HttpClient {
       });
     }
     if (url.username || url.password) {
-      if (url.password) registerSecret(decodeURIComponent(url.password));
+      // The password is never registered as a secret: the URL may come from a server (a redirect, a tarball URL in an
+      // index), and registering what a server chose would let it erase any word of 4 letters or more from every later
+      // message and log line of the process. It is never shown: messages name the host only.
+      if (redirectedBy !== undefined) {
+        throw new RegistryError('E_POLICY', `Registry "${registry}": ${redirectedBy} redirected to a URL that carries a user name or password (for ${url.host}); such redirects are not followed.`, {
+          registry,
+          details: { host: url.host, redirectedBy },
+        });
+      }
       throw new RegistryError('E_CONFIG', `Registry "${registry}": a URL for ${url.host} carries a user name or password. Remove them from the URL and configure the registry's token instead.`, {
         registry,
         details: { host: url.host },
@@ -327,8 +338,9 @@ class RegistryHttpClient implements HttpClient {
     // Once a redirect has left the starting origin, the credential is never attached again in this chain, even if a
     // later hop comes back: the other origin chose where that hop goes.
     let leftOrigin = false;
+    let redirectedBy: string | undefined;
     for (let redirects = 0; ; redirects++) {
-      this.#checkUrl(url);
+      this.#checkUrl(url, redirectedBy);
       const hopHeaders = { ...headers };
       if (this.#credentials && !leftOrigin && url.origin === this.#credentials.origin) Object.assign(hopHeaders, this.#credentials.headers);
       hopHeaders['user-agent'] ??= this.#userAgent;
@@ -353,6 +365,15 @@ class RegistryHttpClient implements HttpClient {
           details: { host: url.host },
         });
       }
+      // A registry elsewhere may not send the client to this machine: the redirect would make the host call its own
+      // loopback services (a Docker API, a database's HTTP port, a dev server) with GET requests a remote server
+      // chose. Plain http: to loopback is allowed for registries that are themselves on this machine, not for that.
+      if (isLoopbackHost(next.hostname) && !isLoopbackHost(url.hostname)) {
+        throw new RegistryError('E_POLICY', `Registry "${this.registry}": ${url.host} redirected to ${next.host}, on this machine; a registry elsewhere may not send the client to local services, so the redirect is not followed.`, {
+          registry: this.registry,
+          details: { host: next.host, redirectedBy: url.host },
+        });
+      }
       if (next.origin !== url.origin) {
         leftOrigin = true;
         for (const name of this.#originBound) delete headers[name];
@@ -363,6 +384,7 @@ class RegistryHttpClient implements HttpClient {
         body = undefined;
         for (const name of BODY_HEADERS) delete headers[name];
       }
+      redirectedBy = url.host;
       url = next;
     }
   }
@@ -424,8 +446,15 @@ class RegistryHttpClient implements HttpClient {
     const stop = this.#stopped(request, ctx);
     if (stop) return stop;
     if (error instanceof RegistryError) return error;
-    // A corrupt compressed body is the server's data, not the network; keep zlib's own error for the caller.
-    if (typeof (error as NodeJS.ErrnoException)?.code === 'string' && (error as NodeJS.ErrnoException).code!.startsWith('Z_')) return error as Error;
+    // A body that does not decode is a broken answer, like a reset or a truncation: E_UNREACHABLE, so that a cached
+    // copy is served. (A raw zlib error used to escape here, and sources reported it as E_INTERNAL.)
+    if (error instanceof ContentDecodingError) {
+      return new RegistryError(
+        'E_UNREACHABLE',
+        `Registry "${this.registry}": the answer of ${url.host} could not be decoded (its Content-Encoding is ${error.encoding}, but the body is not); the server, or a proxy in front of it, is failing. Copies already cached stay usable offline.`,
+        { registry: this.registry, cause: error.cause, details: { host: url.host, encoding: error.encoding } },
+      );
+    }
     return networkError(error, ctx);
   }
 

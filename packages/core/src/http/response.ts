@@ -6,6 +6,7 @@
  */
 import { Readable, type Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { RegistryError } from '../errors.js';
 import type { HttpResponse } from './types.js';
 
 /** One answer from the server, before it is wrapped for the caller. */
@@ -41,8 +42,8 @@ export async function discardBody(body: RawResponse['body']): Promise<void> {
   }
 }
 
-function decoderFor(encoding: string | undefined): Transform | undefined {
-  switch (encoding?.trim().toLowerCase()) {
+function decoderFor(encoding: string): Transform | undefined {
+  switch (encoding) {
     case 'gzip':
     case 'x-gzip':
       return createGunzip();
@@ -57,11 +58,30 @@ function decoderFor(encoding: string | undefined): Transform | undefined {
 }
 
 /**
+ * A body that is not what its `Content-Encoding` says (not gzip, not zlib deflate, not brotli): the server's, or a
+ * proxy's, fault. The client reports it as `E_UNREACHABLE`, like any other broken answer, so a cached copy is served.
+ */
+export class ContentDecodingError extends Error {
+  constructor(
+    readonly encoding: string,
+    cause: unknown,
+  ) {
+    super(`The body is not valid ${encoding}.`, { cause });
+    this.name = 'ContentDecodingError';
+  }
+}
+
+/**
  * The body's chunks, decoded per `Content-Encoding` and counted against `maxBytes`; errors are the raw ones, for the
- * caller to classify, except the limit's own. The socket's body is destroyed however the loop ends.
+ * caller to classify, except the limit's own and a `ContentDecodingError` for a body that does not decode. The
+ * socket's body is destroyed however the loop ends.
  */
 async function* decodedChunks(raw: RawResponse, hooks: Pick<ResponseHooks, 'maxBytes' | 'tooLarge'>): AsyncGenerator<Buffer> {
-  const decoder = decoderFor(raw.headers['content-encoding']);
+  const encoding = raw.headers['content-encoding']?.trim().toLowerCase() ?? '';
+  const decoder = decoderFor(encoding);
+  // What failed the socket itself (a reset, an abort): that is the network's fault, not the encoding's.
+  let socketError: unknown;
+  let wireBytes = 0;
   try {
     // A plain body that announces more than the limit is refused before a byte is read.
     const declared = Number(raw.headers['content-length']);
@@ -69,17 +89,30 @@ async function* decodedChunks(raw: RawResponse, hooks: Pick<ResponseHooks, 'maxB
     let source: AsyncIterable<unknown> = raw.body;
     if (decoder) {
       // A failure of the socket must fail the decoder too, or the loop below would wait forever.
-      raw.body.on('error', (error) => decoder.destroy(error));
+      raw.body.on('error', (error) => {
+        socketError = error;
+        decoder.destroy(error);
+      });
+      raw.body.on('data', (chunk: Buffer) => {
+        wireBytes += chunk.length;
+      });
       raw.body.pipe(decoder);
       source = decoder;
     }
     // Counted after decoding: 1.5 MB of gzip can inflate to 1.5 GiB. The decoder only inflates as fast as this loop
     // takes its chunks, so stopping here stops the inflating too.
     let total = 0;
-    for await (const chunk of source) {
-      total += (chunk as Buffer).length;
-      if (total > hooks.maxBytes) throw hooks.tooLarge();
-      yield chunk as Buffer;
+    try {
+      for await (const chunk of source) {
+        total += (chunk as Buffer).length;
+        if (total > hooks.maxBytes) throw hooks.tooLarge();
+        yield chunk as Buffer;
+      }
+    } catch (error) {
+      if (!decoder || error === socketError || error instanceof RegistryError) throw error;
+      // An empty body with an encoding (a 204, a HEAD answered as such) has nothing to decode.
+      if (wireBytes === 0 && total === 0) return;
+      throw new ContentDecodingError(encoding, error);
     }
   } finally {
     decoder?.destroy();
