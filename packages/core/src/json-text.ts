@@ -27,6 +27,12 @@ export type JsonParseResult = { ok: true; value: unknown } | { ok: false; proble
 /** Parses `text` (a leading byte order mark is ignored). A syntax error is returned as its position, not thrown. */
 export function parseJsonText(text: string): JsonParseResult {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  // Before JSON.parse: millions of nested brackets are a few megabytes of text but cost gigabytes once parsed and
+  // walked. No registry document nests anywhere near this deep.
+  const deep = tooDeepAt(body, MAX_JSON_DEPTH);
+  if (deep !== undefined) {
+    return { ok: false, problem: { offset: deep, reason: `nests deeper than ${MAX_JSON_DEPTH} levels`, ...lineAndColumn(body, deep) } };
+  }
   try {
     return { ok: true, value: JSON.parse(body) };
   } catch {
@@ -41,21 +47,65 @@ export function describeJsonProblem(problem: JsonSyntaxProblem): string {
   return `line ${problem.line}, column ${problem.column}: ${problem.reason}`;
 }
 
+/** How deep objects and arrays may nest in a JSON document. */
+export const MAX_JSON_DEPTH = 256;
+
+/** The offset of the bracket that opens level `max + 1`, outside strings, or `undefined`. One pass, no allocation. */
+function tooDeepAt(text: string, max: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i += 1; // a backslash escapes the next character, a quote included
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      depth += 1;
+      if (depth > max) return i;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth -= 1;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Whether `text` could hold a `__proto__` key at all: written out, or hidden behind a `\u` escape. Most documents
+ * hold neither, and then the walk below is skipped.
+ */
+export function mayHoldProtoKey(text: string): boolean {
+  return text.includes('__proto__') || text.includes('\\u');
+}
+
 /** The path (`extensions.curated[0].__proto__`) of a `__proto__` key in a parsed JSON value (the shallowest), if any. */
 export function findProtoKey(value: unknown): string | undefined {
-  // A queue, not recursion: JSON.parse accepts nesting deeper than a recursive walk could follow.
-  const queue: Array<{ value: unknown; path: string }> = [{ value, path: '' }];
+  // A queue, not recursion (JSON.parse accepts nesting deeper than a recursive walk could follow), of containers only,
+  // each with a link to its parent: the path is built for the one key reported, not kept for every value.
+  type Node = { value: object; parent: number; key: string | number };
+  const queue: Node[] = [];
+  if (typeof value === 'object' && value !== null) queue.push({ value, parent: -1, key: '' });
+  const pathOf = (index: number, last: string): string => {
+    const keys: Array<string | number> = [last];
+    for (let at = index; at > 0; at = queue[at]!.parent) keys.push(queue[at]!.key);
+    let path = '';
+    for (const key of keys.reverse()) path += typeof key === 'number' ? `[${key}]` : path === '' ? key : `.${key}`;
+    return path;
+  };
   for (let next = 0; next < queue.length; next++) {
-    const { value: current, path } = queue[next]!;
-    if (typeof current !== 'object' || current === null) continue;
+    const current = queue[next]!.value;
     if (Array.isArray(current)) {
-      for (let i = 0; i < current.length; i++) queue.push({ value: current[i], path: `${path}[${i}]` });
+      for (let i = 0; i < current.length; i++) {
+        const child: unknown = current[i];
+        if (typeof child === 'object' && child !== null) queue.push({ value: child, parent: next, key: i });
+      }
       continue;
     }
     for (const key of Object.keys(current)) {
-      const child = path === '' ? key : `${path}.${key}`;
-      if (key === '__proto__') return child;
-      queue.push({ value: (current as Record<string, unknown>)[key], path: child });
+      if (key === '__proto__') return pathOf(next, key);
+      const child = (current as Record<string, unknown>)[key];
+      if (typeof child === 'object' && child !== null) queue.push({ value: child, parent: next, key });
     }
   }
   return undefined;
@@ -236,7 +286,7 @@ export function parseJsonDocument(text: string, source: JsonDocumentSource): unk
       details: { file: source.file, line, column, offset },
     });
   }
-  const proto = findProtoKey(parsed.value);
+  const proto = mayHoldProtoKey(text) ? findProtoKey(parsed.value) : undefined;
   if (proto !== undefined) {
     throw new RegistryError(
       source.code,
