@@ -3,7 +3,7 @@
  * for `agentos.initialize({ extensionManifest })`, and an `IPersonaLoader` over the registries that serve personas.
  */
 import { isRegistryError } from './errors.js';
-import type { ExtensionDescriptor, ExtensionPack, LoadedExtension, LoadedPersona, PersonaDefinition, Provenance, Registry } from './types.js';
+import type { ExtensionDescriptor, ExtensionPack, PersonaDefinition, Provenance, Registry } from './types.js';
 
 /** One pack entry of AgentOS's `ExtensionManifest`, in the `factory` form. */
 export interface AgentOSPackEntry {
@@ -71,10 +71,13 @@ export async function toExtensionManifest(
   for (const item of refs) {
     const spec: ManifestRef = typeof item === 'string' ? { ref: item } : item;
     const packOptions = spec.options ?? {};
-    const loaded = (await registry.load(spec.kind ?? options.kind ?? 'tool', spec.ref, {
+    const kind = spec.kind ?? options.kind ?? 'tool';
+    // Personas are not packs: they reach AgentOS through the persona loader.
+    if (kind === 'persona') continue;
+    const loaded = await registry.load(kind, spec.ref, {
       options: packOptions,
       ...(options.signal ? { signal: options.signal } : {}),
-    })) as LoadedExtension | LoadedPersona;
+    });
     if (loaded.type !== 'extension') continue;
     const { fetched } = loaded;
     const identifier = `registry:${fetched.registry}:${fetched.id}@${fetched.version}`;

@@ -30,6 +30,7 @@ import type {
   ListFilter,
   LoadedExtension,
   LoadedPersona,
+  LoadResult,
   Provenance,
   Registry,
   RegistryConfig,
@@ -221,8 +222,9 @@ class RegistryImpl implements Registry {
     ref: string,
     options: CallOptions,
     defaultCode: 'registry' | 'auto',
+    chosen?: Resolution,
   ): Promise<{ fetched: FetchedEntry; packageJson: PackageJson | undefined }> {
-    const { reg, entry, served } = await this.choose(kind, ref, options);
+    const { reg, entry, served } = chosen ?? (await this.choose(kind, ref, options));
     const code = options.code ?? defaultCode;
     if (code !== 'package') {
       const { stored, fromCache } = await this.entries.get(reg, entry, served.state, options.signal);
@@ -298,9 +300,25 @@ class RegistryImpl implements Registry {
     return { registry, id, version, manifest, entry, provenance, warnings };
   }
 
-  async load(kind: string, ref: string, options: CallOptions = {}): Promise<LoadedExtension | LoadedPersona> {
-    const { fetched, packageJson } = await this.fetchWith(kind, ref, options, 'auto');
-    if (kind === 'persona' || fetched.entry.section === 'personas') {
+  async load<K extends string>(kind: K, ref: string, options: CallOptions = {}): Promise<LoadResult<K>> {
+    return (await this.loadAny(kind, ref, options)) as LoadResult<K>;
+  }
+
+  private async loadAny(kind: string, ref: string, options: CallOptions): Promise<LoadedExtension | LoadedPersona> {
+    const chosen = await this.choose(kind, ref, options);
+    const { entry, reg } = chosen;
+    if (kind !== 'persona') {
+      // Checked before anything is fetched: a persona is never run as an extension, whatever the reference says.
+      if (entry.section === 'personas') {
+        throw new RegistryError(
+          'E_NOT_FOUND',
+          `"${entry.id}" in registry "${reg.name}" is a persona, not a ${kind} extension. Load it as a persona: registry.load('persona', '${ref}') (CLI: --kind persona).`,
+          { registry: reg.name, details: { ref, section: entry.section } },
+        );
+      }
+    }
+    const { fetched, packageJson } = await this.fetchWith(kind, ref, options, 'auto', chosen);
+    if (kind === 'persona') {
       return { type: 'persona', persona: await loadPersona(fetched), fetched };
     }
     const defaults = this.rt.options.extensionContext ?? {};

@@ -258,6 +258,12 @@ export interface LoadedPersona {
   fetched: FetchedEntry;
 }
 
+/**
+ * What `load(kind, …)` answers: a persona for `persona`, an extension for every other literal kind, and either one
+ * when the kind is only known as a `string`.
+ */
+export type LoadResult<K extends string> = string extends K ? LoadedExtension | LoadedPersona : K extends 'persona' ? LoadedPersona : LoadedExtension;
+
 /** Per-call options of resolve/fetch/load. */
 export interface CallOptions {
   signal?: AbortSignal;
@@ -297,8 +303,11 @@ export interface Registry {
   info(kind: string, ref: string, options?: CallOptions): Promise<EntryInfo>;
   /** The entry's files on disk, with integrity and provenance. */
   fetch(kind: string, ref: string, options?: CallOptions): Promise<FetchedEntry>;
-  /** An extension pack (via `createExtensionPack`) or, for `persona`, the persona definition. */
-  load(kind: string, ref: string, options?: CallOptions): Promise<LoadedExtension | LoadedPersona>;
+  /**
+   * For `persona`, the persona definition; for any other kind, the extension pack built by its `createExtensionPack`
+   * (an id that names a persona is then `E_NOT_FOUND`, saying to load it as a persona).
+   */
+  load<K extends string>(kind: K, ref: string, options?: CallOptions): Promise<LoadResult<K>>;
   /** Releases every source. */
   close(): Promise<void>;
 }

@@ -150,6 +150,17 @@ describe('loading', () => {
     expect(loaded.persona).toMatchObject({ id: 'com.test.helper', baseSystemPrompt: 'You help.' });
   });
 
+  it('refuses to load a persona as an extension, before fetching it, and says how to load it', async () => {
+    const { registry } = await setup();
+    const error = (await registry.load('tool', 'com.test.helper').catch((e: unknown) => e)) as RegistryError;
+    expect(error.code).toBe('E_NOT_FOUND');
+    expect(error.details).toMatchObject({ section: 'personas' });
+    expect(error.message).toContain("registry.load('persona', 'com.test.helper')");
+    // The persona itself is fine: asked for as a persona it loads.
+    const persona = await registry.load('persona', 'com.test.helper');
+    expect(persona.persona.id).toBe('com.test.helper');
+  });
+
   it('rejects a persona missing baseSystemPrompt, naming file and field', async () => {
     const files = pageRegistry();
     files['registry/personas/helper/persona.json'] = { id: 'com.test.helper', name: 'Helper', version: '1.0.0' };

@@ -128,7 +128,12 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     .addOption(kindOption())
     .action(async (ref: string, opts: KindOptions, command: Command) => {
       await withRegistry(command, async (registry) => {
-        const loaded = await registry.load(opts.kind, ref);
+        // Without --kind, a reference to a persona loads that persona (with --kind tool it is an error).
+        const kindGiven = command.getOptionValueSource('kind') === 'cli';
+        const loaded = await registry.load(opts.kind, ref).catch((error: unknown) => {
+          if (!kindGiven && isRegistryError(error, 'E_NOT_FOUND') && error.details?.section === 'personas') return registry.load('persona', ref);
+          throw error;
+        });
         warnings.printAll(loaded.fetched.warnings);
         out(json ? `${toJson(loadJson(loaded))}\n` : loadText(loaded));
       });
