@@ -6,7 +6,7 @@
  * installed from the npm registry, so this needs the public npm registry and is not part of CI.
  *
  *   node scripts/run.mjs turbo build --filter=agentos-registry...
- *   node examples/real-world/load-real-registry.mjs [--by-hand] [--host <dir>] [--only <id-substring>]
+ *   node examples/real-world/load-real-registry.mjs [--by-hand] [--host <dir>] [--work <dir>] [--only <id-substring>]
  *
  * Prints one line per entry and `loaded N of M`. With `--by-hand` it also does what a user without this library
  * would do (`npm install --legacy-peer-deps --ignore-scripts` of every package, `import()`, `createExtensionPack`,
@@ -41,10 +41,34 @@ function makeHost(dir) {
   return dir;
 }
 
-const work = mkdtempSync(join(tmpdir(), 'real-registry-'));
+/** By hand, one package: `--child <project> <package> <id>` prints `{"child": {ok, detail}}` and exits. */
+if (args[0] === '--child') {
+  const [, dir, name, id] = args;
+  let result;
+  try {
+    writeFileSync(join(dir, '.import.mjs'), 'export const load = (specifier) => import(specifier);\n');
+    const { load } = await import(pathToFileURL(join(dir, '.import.mjs')).href);
+    const { ExtensionManager: Manager } = await load('@framers/agentos');
+    const mod = await load(name);
+    const factory = mod.createExtensionPack ?? mod.default?.createExtensionPack ?? mod.default;
+    const context = { options: {}, getSecret: (secret) => process.env[secret], logger: console };
+    const pack = typeof factory === 'function' ? await factory(context) : factory;
+    const manager = new Manager({});
+    const outcome = await manager.loadPackEntry({ factory: () => pack, identifier: id });
+    result = outcome.loaded ? { ok: true, detail: `${manager.listLoadedPacks().length} pack(s)` } : { ok: false, detail: String(outcome.error?.message ?? outcome.reason) };
+  } catch (error) {
+    result = { ok: false, detail: `${error?.code ? `${error.code} ` : ''}${error?.message ?? String(error)}`.slice(0, 400) };
+  }
+  process.stdout.write(`\n${JSON.stringify({ child: result })}\n`);
+  process.exit(0);
+}
+
+// --work <dir> reuses an earlier run's folder (its by-hand installs are kept).
+const work = value('--work') ?? mkdtempSync(join(tmpdir(), 'real-registry-'));
+mkdirSync(work, { recursive: true });
 const hostDir = makeHost(value('--host') ?? join(work, 'host'));
 const registryDir = join(work, 'agentos-extensions');
-cpSync(fixture, registryDir, { recursive: true });
+cpSync(fixture, registryDir, { recursive: true, force: true });
 
 const index = JSON.parse(readFileSync(join(registryDir, 'registry.json'), 'utf8'));
 const entries = Object.values(index.extensions ?? {})
@@ -113,6 +137,10 @@ async function byHand() {
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'by-hand', private: true, type: 'module' }, null, 2)}\n`);
       try {
+        if (existsSync(join(dir, 'node_modules', ...entry.package.split('/'), 'package.json'))) {
+          installed.push({ entry, dir });
+          continue;
+        }
         await run(dir, 'install', `@framers/agentos@${AGENTOS_VERSION}`, `${entry.package}@${entry.version}`, '--legacy-peer-deps', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error');
         installed.push({ entry, dir });
       } catch (error) {
@@ -123,22 +151,26 @@ async function byHand() {
   };
   console.error(`installing ${wanted.length} packages by hand (npm install --legacy-peer-deps --ignore-scripts) …`);
   await Promise.all([worker(), worker(), worker(), worker()]);
-  for (const { entry, dir } of installed) {
-    try {
-      writeFileSync(join(dir, '.import.mjs'), 'export const load = (specifier) => import(specifier);\n');
-      const { load } = await import(pathToFileURL(join(dir, '.import.mjs')).href);
-      const { ExtensionManager: Manager } = await load('@framers/agentos');
-      const mod = await withDeadline(load(entry.package), `importing ${entry.package}`);
-      const factory = mod.createExtensionPack ?? mod.default?.createExtensionPack ?? mod.default;
-      const context = { options: {}, getSecret: (id) => process.env[id], logger: console };
-      const pack = typeof factory === 'function' ? await factory(context) : factory;
-      const manager = new Manager({});
-      await withDeadline(intoManager(manager, { factory: () => pack, identifier: entry.id }), `registering ${entry.id}`);
-      results.set(entry.id, { ok: true, detail: `${manager.listLoadedPacks().length} pack(s)` });
-    } catch (error) {
-      results.set(entry.id, { ok: false, detail: firstLine(error) });
+  // Each one in a process of its own, as a user would try it (and 100 copies of AgentOS do not fit in one heap).
+  let at = 0;
+  const loader = async () => {
+    while (at < installed.length) {
+      const { entry, dir } = installed[at++];
+      try {
+        const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), '--child', dir, entry.package, entry.id], {
+          encoding: 'utf8',
+          maxBuffer: 64 << 20,
+          timeout: PER_ENTRY_MS + 10_000,
+        });
+        const line = stdout.trim().split('\n').filter((l) => l.startsWith('{"child"')).at(-1);
+        results.set(entry.id, line ? JSON.parse(line).child : { ok: false, detail: 'the check printed nothing' });
+      } catch (error) {
+        const line = String(error.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{"child"')).at(-1);
+        results.set(entry.id, line ? JSON.parse(line).child : { ok: false, detail: `the check crashed: ${String(error.stderr ?? error.message).split('\n').find(Boolean)}` });
+      }
     }
-  }
+  };
+  await Promise.all([loader(), loader()]);
   return results;
 }
 
