@@ -91,6 +91,17 @@ export function entryModuleOf(
 export function findEntryModule(fetched: FetchedEntry, pkg: PackageJson | undefined, dir: string = fetched.dir, kind?: string): string {
   const file = entryModuleOf(dir, fetched.manifest, pkg, fetched, kind);
   if (file) return file;
+  // A package that names its entry file and does not ship it: a broken release, which only its authors can fix.
+  const declared = fetched.from === 'package' ? packageEntry(pkg) : undefined;
+  if (declared) {
+    const field = pkg?.exports !== undefined && packageEntry({ exports: pkg.exports }) === declared ? 'exports' : 'main';
+    const shown = declared.replace(/^\.\//, '');
+    const name = `${typeof pkg?.name === 'string' ? pkg.name : fetched.entry.package ?? fetched.id}@${typeof pkg?.version === 'string' ? pkg.version : fetched.version}`;
+    throw new RegistryError('E_LOAD', `${name} was published without ${shown} (its \`${field}\`); ask its authors for a fixed release.`, {
+      registry: fetched.registry,
+      details: { file: shown, field, package: name },
+    });
+  }
   throw new RegistryError(
     'E_LOAD',
     `${fetched.id} has no entry module in ${fetched.from === 'package' ? `its package ${fetched.entry.package}` : 'its registry folder'}${fetched.entry.package && fetched.from === 'registry' ? ` and its code could not be taken from npm package ${fetched.entry.package}` : ''}. Set "entry" in manifest.json or "main"/"exports" in package.json.`,
