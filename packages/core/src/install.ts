@@ -223,6 +223,7 @@ export class DependencyInstaller {
       // Only when there are some: folders built before peers were installed keep their names.
       ...(Object.keys(plan.install).length > 0 ? { peersInstalled: plan.install } : {}),
     };
+    if (Object.keys(plan.install).length > 0) await this.checkCanInstallPeers(fetched, plan.install, hostDir);
     const target = join(this.root, folderName(wanted));
     const existing = await readRecord(target);
     if (sameRecord(existing, wanted)) return { dir: target, install: existing!, ...extras };
@@ -313,6 +314,25 @@ export class DependencyInstaller {
       plan.linked[name] = host.dir;
     }
     return plan;
+  }
+
+  /**
+   * Peers the host lacks are installed by the package adapter; without one (core alone, no npm source) they stay
+   * what they were before: `E_PEER_MISSING`, asking for them in the host.
+   */
+  private async checkCanInstallPeers(fetched: FetchedEntry, peers: Record<string, string>, hostDir: string): Promise<void> {
+    const adapter = await this.adapter('installDependencies').catch((error: unknown) => {
+      if (isRegistryError(error, 'E_SOURCE_NOT_INSTALLED')) return undefined;
+      throw error;
+    });
+    if (adapter?.installDependencies) return;
+    const missing = Object.entries(peers).map(([name, range]) => ({ name, range }));
+    const one = missing.length === 1;
+    throw new RegistryError(
+      'E_PEER_MISSING',
+      `${fetched.id}@${fetched.version} needs the peer ${one ? 'dependency' : 'dependencies'} ${missing.map(({ name, range }) => `${name}@${range} (not installed)`).join(', ')} from the host application, which does not provide ${one ? 'it' : 'them'} (looked in ${hostDir} and the node_modules folders above it), and no installed source adapter can install ${one ? 'it' : 'them'} for the extension. Install ${one ? 'a version that satisfies the range' : 'versions that satisfy the ranges'} in the host, or install @agentos-registry/source-npm so that missing peers are installed with the extension.`,
+      { registry: fetched.registry, details: { peers: missing, hostDir } },
+    );
   }
 
   /** `E_PEER_MISSING` for peers the host has outside their ranges (strictPeers), suggesting only published versions. */
