@@ -319,6 +319,10 @@ describe('a peer the host has outside the range (@framers/agentos@^0.1.0, host 0
     const fromFile = await cli(['load', 'com.framers.tools.weather', '--json', '--config', 'strict.config.mjs'], { cwd: host, env: { HOME: host } });
     expect(fromFile.code).toBe(1);
     expect(fromFile.json().error.code).toBe('E_PEER_MISSING');
+    // What was installed for a peer the host lacks, and which install scripts did not run, is printed.
+    const polly = await cli(['load', 'com.framers.voice.amazon-polly'], { cwd: host, env: { HOME: host } });
+    expect(polly.code, polly.stderr).toBe(0);
+    expect(polly.stdout).toContain('peers installed (the host lacks them): @aws-sdk/client-polly');
   });
 });
 
