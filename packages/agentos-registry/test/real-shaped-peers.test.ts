@@ -61,6 +61,25 @@ const EXTENSIONS: Extension[] = [
     code: { 'dist/index.js': esmPack("{ execute: async () => (await import('ethers')).version }") },
   },
   {
+    // The same, with the optional peer imported by createExtensionPack itself.
+    id: 'com.framers.tools.wallet-eager',
+    pkg: {
+      name: '@framers/agentos-ext-wallet-eager',
+      version: '0.1.0',
+      type: 'module',
+      main: 'dist/index.js',
+      peerDependencies: { '@framers/agentos': '>=0.7.0', ethers: '^6.0.0' },
+      peerDependenciesMeta: { ethers: { optional: true } },
+    },
+    code: {
+      'dist/index.js': `export async function createExtensionPack() {
+  const { version } = await import('ethers');
+  return { name: 'wallet', descriptors: [{ id: 'tool', kind: 'tool', payload: { version } }] };
+}
+`,
+    },
+  },
+  {
     // provenance/anchor-providers, had it imported an optional peer at top level.
     id: 'com.framers.provenance.anchor-providers',
     pkg: {
@@ -159,6 +178,7 @@ const library = (name: string, version: string, body: string, extra: Record<stri
 const LIBRARIES: Files[] = [
   // Only 0.9.1 is published: nothing satisfies ^0.1.0.
   library('@framers/agentos', '0.9.1', 'exports.identity = { copy: "registry" };\n'),
+  library('ethers', '6.13.0', 'exports.version = "6.13.0";\n'),
   library('bs58', '5.0.0', 'module.exports = { encode: () => "bs58 5.0.0" };\n'),
   library('bs58', '6.0.0', 'module.exports = { encode: () => "bs58 6.0.0" };\n'),
   library('@aws-sdk/client-polly', '3.1.0', 'exports.PollyClient = class PollyClient {};\nexports.version = "3.1.0";\n'),
@@ -345,6 +365,15 @@ describe('optional peers the host lacks', () => {
     // The highest published version in range (6.0.0 is published too, outside it).
     expect(error.message).toContain('npm install "bs58@5.0.0"');
     expect(error.details).toMatchObject({ peer: 'bs58', range: '^5.0.0', suggested: '5.0.0' });
+  });
+
+  test('imported by createExtensionPack: the same E_LOAD', async () => {
+    const host = await hostApp();
+    const { registry } = await open(host);
+    const error = await failure(registry.load('tool', 'com.framers.tools.wallet-eager'));
+    expect(isRegistryError(error, 'E_LOAD')).toBe(true);
+    expect(error.message).toContain('imports ethers, an optional peer dependency (ethers@^6.0.0)');
+    expect(error.message).toContain('npm install "ethers@6.13.0"');
   });
 });
 

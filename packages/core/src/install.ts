@@ -405,8 +405,9 @@ export class DependencyInstaller {
         { registry: fetched.registry, cause: error, details: { peer: missing, range, ...(advice.suggested ? { suggested: advice.suggested } : {}) } },
       );
     }
+    // Only for code that ran and threw (an import or createExtensionPack), not for a missing entry file and the like.
     const skipped = prepared.install?.scriptsSkipped ?? [];
-    if (skipped.length === 0) return error;
+    if (skipped.length === 0 || error.cause === undefined) return error;
     const list = skipped.map((name) => JSON.stringify(name)).join(', ');
     return new RegistryError(
       'E_LOAD',
