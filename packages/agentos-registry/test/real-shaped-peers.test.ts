@@ -151,21 +151,12 @@ module.exports = { createExtensionPack };
     code: { 'src/index.ts': 'export const notBuilt = true;\n' },
   },
   {
-    // A dependency that builds its binding in an install script (as sharp or better-sqlite3 do). CommonJS (tsc's
-    // output): Node 20 also reports an ES module's failed import of a throwing CommonJS package as an unhandled
-    // rejection of its own, which would fail this file for a reason outside the code under test.
+    // A dependency that builds its binding in an install script (as sharp or better-sqlite3 do). An ES module: Node 20
+    // also reports its failed import of the throwing CommonJS package as an unhandled rejection, which would end the
+    // host process (and fails this file) unless the loader outlasts it.
     id: 'com.framers.memory.sqlite',
-    pkg: { name: '@framers/agentos-ext-sqlite', version: '0.1.0', main: 'dist/index.js', dependencies: { 'native-binding': '^1.0.0' } },
-    code: {
-      'dist/index.js': `"use strict";
-Object.defineProperty(exports, "__esModule", { value: true });
-exports.createExtensionPack = createExtensionPack;
-const binding = require("native-binding");
-function createExtensionPack() {
-    return { name: 'sqlite', descriptors: [{ id: 'sqlite', kind: 'tool', payload: { binding } }] };
-}
-`,
-    },
+    pkg: { name: '@framers/agentos-ext-sqlite', version: '0.1.0', type: 'module', main: 'dist/index.js', dependencies: { 'native-binding': '^1.0.0' } },
+    code: { 'dist/index.js': esmPack('{ binding }', "import binding from 'native-binding';") },
   },
 ];
 

@@ -109,6 +109,31 @@ export function findEntryModule(fetched: FetchedEntry, pkg: PackageJson | undefi
   );
 }
 
+/**
+ * Node 20 reports an ES module's failed import of a CommonJS package that threw while loading (a native binding whose
+ * install script did not run) twice: as the rejection of `import()`, handled here, and as an unhandled rejection of
+ * the same error, which ends the host process by default. For the moment that second report can arrive (before the
+ * next turn of the event loop) that error alone is ignored; any other unhandled rejection then still ends the process
+ * as it would have.
+ */
+async function outlastDuplicateRejection(error: unknown): Promise<void> {
+  if (typeof error !== 'object' || error === null) return;
+  const listener = (reason: unknown) => {
+    if (reason === error) return;
+    if (process.listenerCount('unhandledRejection') === 1) {
+      process.nextTick(() => {
+        throw reason;
+      });
+    }
+  };
+  process.on('unhandledRejection', listener);
+  try {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('unhandledRejection', listener);
+  }
+}
+
 function isPack(value: unknown): value is ExtensionPack {
   return (
     typeof value === 'object' &&
@@ -144,6 +169,7 @@ export async function loadExtensionPack(
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
+    await outlastDuplicateRejection(error);
     const missing = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' ? ' A package it imports is not installed: list it in the "dependencies" of its package.json (or "peerDependencies" when the host provides it).' : '';
     throw new RegistryError('E_LOAD', `Importing ${fetched.id} (${file}) failed: ${(error as Error).message}.${missing}`, {
       registry: fetched.registry,
