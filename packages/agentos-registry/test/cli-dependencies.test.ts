@@ -26,12 +26,14 @@ describe('agentos-registry load: dependencies', () => {
   });
   afterAll(() => cleanup());
 
-  async function project(name: string, dependencies?: unknown, withPeer = true): Promise<string> {
+  async function project(name: string, dependencies?: unknown, peerVersion = '1.4.0'): Promise<string> {
     const root = join(dir, name);
     await mkdir(root, { recursive: true });
-    if (withPeer) {
+    // No test here may reach a public registry: npm's settings send every request to a closed local port.
+    await writeFile(join(root, '.npmrc'), 'registry=http://127.0.0.1:9/\n');
+    if (peerVersion) {
       await mkdir(join(root, 'node_modules', PEER), { recursive: true });
-      await writeFile(join(root, 'node_modules', PEER, 'package.json'), JSON.stringify({ name: PEER, version: '1.4.0', type: 'module', main: 'index.js' }));
+      await writeFile(join(root, 'node_modules', PEER, 'package.json'), JSON.stringify({ name: PEER, version: peerVersion, type: 'module', main: 'index.js' }));
       await writeFile(join(root, 'node_modules', PEER, 'index.js'), 'export const host = true;\n');
     }
     const config = {
@@ -58,16 +60,22 @@ describe('agentos-registry load: dependencies', () => {
     expect(json.json().install).toEqual({ packages: [], allowScripts: ['esbuild', 'sharp'], scriptsRan: [], peers: [PEER] });
   });
 
-  it('a host without the peer fails with E_PEER_MISSING naming it and the range', async () => {
-    const root = await project('no-peer', undefined, false);
-    const result = await cli(['load', 'com.example.echo', '--json'], { cwd: root });
+  it("a host peer outside the range: used with a warning; --strict-peers makes it E_PEER_MISSING naming it and the range", async () => {
+    const root = await project('old-peer', undefined, '0.5.0');
+    const loose = await cli(['load', 'com.example.echo'], { cwd: root, env: { HOME: root } });
+    expect(loose.code, loose.stderr).toBe(0);
+    expect(loose.stderr).toContain(`warning: com.example.echo@1.0.0 declares the peer dependency ${PEER}@^1.0.0, and the host has ${PEER}@0.5.0`);
+    const result = await cli(['load', 'com.example.echo', '--json', '--strict-peers'], { cwd: root, env: { HOME: root } });
     expect(result.code).toBe(1);
     expect(result.json().error).toMatchObject({ code: 'E_PEER_MISSING' });
-    expect(result.json().error.message).toContain(`${PEER}@^1.0.0`);
+    expect(result.json().error.message).toContain(`${PEER}@^1.0.0 (the host has 0.5.0)`);
+    // The registry cannot be asked which versions exist: no version is named.
+    expect(result.json().error.message).not.toContain('npm install');
   });
 
   it.each([
     [{ allowScripts: 'esbuild' }, 'dependencies.allowScripts'],
+    [{ strictPeers: 'yes' }, 'dependencies.strictPeers'],
     [{ allowscripts: ['esbuild'] }, 'dependencies.allowscripts'],
     [['esbuild'], 'dependencies '],
   ])('a wrong dependencies setting in the config file is E_CONFIG naming it (%j)', async (dependencies, field) => {

@@ -13,7 +13,7 @@ export interface LoadedConfigFile {
   file: string;
   /**
    * The file's `dependencies` (beside `registryConfig`): how `load` installs extension dependencies — which packages
-   * may run install scripts, where the install area is. Pass it to `createRegistry`'s `dependencies` option.
+   * may run install scripts, where the install area is, whether peers outside their range are refused (`strictPeers`). Pass it to `createRegistry`'s `dependencies` option.
    */
   dependencies?: DependencyOptions;
 }
@@ -77,18 +77,20 @@ function readDependencies(value: unknown, path: string): DependencyOptions | und
     new RegistryError('E_CONFIG', `Config file ${path}: dependencies${field} ${why}.`, { details: { file: path, field: `dependencies${field}` } });
   if (raw === undefined) return undefined;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('', 'must be an object such as { allowScripts: ["esbuild"] }');
-  const { allowScripts, directory, hostDir, ...rest } = raw as Record<string, unknown>;
+  const { allowScripts, directory, hostDir, strictPeers, ...rest } = raw as Record<string, unknown>;
   const unknown = Object.keys(rest)[0];
-  if (unknown) throw bad(`.${unknown}`, 'is not a setting (the settings are allowScripts, directory and hostDir)');
+  if (unknown) throw bad(`.${unknown}`, 'is not a setting (the settings are allowScripts, directory, hostDir and strictPeers)');
   if (allowScripts !== undefined && typeof allowScripts !== 'boolean' && !(Array.isArray(allowScripts) && allowScripts.every((name) => typeof name === 'string'))) {
     throw bad('.allowScripts', 'must be a list of package names, or true for every package');
   }
   if (directory !== undefined && typeof directory !== 'string') throw bad('.directory', 'must be a folder path');
   if (hostDir !== undefined && typeof hostDir !== 'string') throw bad('.hostDir', 'must be a folder path');
+  if (strictPeers !== undefined && typeof strictPeers !== 'boolean') throw bad('.strictPeers', 'must be true or false');
   const dir = dirname(path);
   return {
     ...(allowScripts !== undefined ? { allowScripts: allowScripts as DependencyOptions['allowScripts'] } : {}),
     ...(typeof directory === 'string' ? { directory: resolve(dir, directory) } : {}),
     ...(typeof hostDir === 'string' ? { hostDir: resolve(dir, hostDir) } : {}),
+    ...(typeof strictPeers === 'boolean' ? { strictPeers } : {}),
   };
 }

@@ -135,8 +135,9 @@ export interface PackageResult {
 /**
  * A request to install a folder's npm dependencies into its own `node_modules`, with the package manager's
  * semantics (lockfile, ranges, dedupe). Core has already written the `package.json` to install from: it holds only
- * `dependencies` and `optionalDependencies` (never the extension's scripts, dev or peer dependencies — peers come
- * from the host application, which core links in afterwards).
+ * `dependencies` and `optionalDependencies` (never the extension's scripts or dev dependencies). Peers the host
+ * application provides are linked in by core afterwards; required peers it lacks are listed in `dependencies`, so
+ * they are installed as npm 7+ installs missing peers.
  */
 export interface InstallRequest {
   /** The folder: its `package.json` (and lockfile, if the extension ships one) say what to install. */
@@ -169,6 +170,26 @@ export interface InstallResult {
   packages: InstalledPackage[];
   /** Names of the packages whose install scripts ran (only allowed ones, and only those that have such scripts). */
   scriptsRan: string[];
+  /** Names of the packages that have install scripts which did not run because they are not allowed. */
+  scriptsSkipped?: string[];
+}
+
+/** A question about a package's published versions (to suggest one that exists in a message). */
+export interface PackageVersionsRequest {
+  /** Package name, e.g. `@framers/agentos`. */
+  name: string;
+  /** Package registry settings, as for {@link PackageRequest.options}. */
+  options?: { registry?: string; token?: string; [option: string]: unknown };
+  /** Answer from the adapter's cache only. */
+  offline?: boolean;
+}
+
+/** The versions a package registry has published for one name. */
+export interface PackageVersions {
+  /** Every published version (not sorted). */
+  versions: string[];
+  /** Dist-tags, e.g. `{ latest: '0.9.164' }`. */
+  distTags: Record<string, string>;
 }
 
 /** What core hands an adapter when it asks for a package's code. */
@@ -206,6 +227,11 @@ export interface SourceAdapter {
    * packages. The npm adapter provides it; core decides where, when, with which scripts, and links the host's peers.
    */
   installDependencies?(request: InstallRequest, ctx: PackageContext): Promise<InstallResult>;
+  /**
+   * Optional: the published versions and dist-tags of a package (its packument). Core uses it so that a message never
+   * suggests a version the package registry does not have; `E_NOT_FOUND` when the registry has no such package.
+   */
+  packageVersions?(request: PackageVersionsRequest, ctx: PackageContext): Promise<PackageVersions>;
 }
 
 /** The fields every registry may carry whatever its type. */

@@ -12,6 +12,8 @@ export {
   type PackageContext,
   type PackageRequest,
   type PackageResult,
+  type PackageVersions,
+  type PackageVersionsRequest,
   type RegistrySource,
   type SourceAdapter,
   type SourceCallContext,
@@ -72,4 +74,5 @@ export {
 } from './agentos.js';
 export { isNetworkErrorCode, untilAborted } from './source-errors.js';
 export { INSTALL_RECORD, type InstallRecord } from './install.js';
+export { highestSatisfying } from './peer-advice.js';
 export { loadPersona, parseSoul, type SoulDocument } from './persona.js';

@@ -9,13 +9,19 @@
  * instance of `@framers/agentos` and the like. An entry with neither dependencies nor peers runs in place and installs
  * nothing. Folders are built under a temporary name and renamed into place, so processes sharing a project never see
  * a half-installed one.
+ *
+ * Peers follow pnpm's default rather than npm's ERESOLVE: a host copy outside the declared range is still the one
+ * linked, with a `W_PEER_MISMATCH` warning (the real AgentOS packages declare stale ranges such as `^0.1.0`, and a
+ * second copy of `@framers/agentos` would break the identity the host relies on); `dependencies.strictPeers` refuses
+ * instead. A required peer the host lacks is installed with the dependencies, as npm 7+ does; an optional one is left
+ * out, and a load that fails for want of it says which peer to add to the host.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, realpath, rename, rm, stat, symlink } from 'node:fs/promises';
 import { dirname, join, posix, resolve } from 'node:path';
 import semver from 'semver';
-import type { InstalledPackage, SourceAdapter } from './contract.js';
+import type { InstalledPackage, PackageContext, PackageVersions, SourceAdapter } from './contract.js';
 import { readFileInside, writeFileInside } from './entry-files.js';
 import { isRegistryError, RegistryError } from './errors.js';
 import { parseJsonDocument } from './json-text.js';
@@ -25,8 +31,9 @@ import { PACKAGES_KEY } from './package-service.js';
 import type { Runtime } from './runtime.js';
 import { abortError, toRegistryError, untilAborted } from './source-errors.js';
 import { isInside } from './paths.js';
+import { adviseVersion, installSpec, nothingSatisfies } from './peer-advice.js';
 import { copyDirectory } from './tree.js';
-import type { FetchedEntry } from './types.js';
+import type { FetchedEntry, RegistryWarning } from './types.js';
 
 /** Name of the record written last into a finished install folder. */
 export const INSTALL_RECORD = '.agentos-registry-install.json';
@@ -47,15 +54,38 @@ export interface InstallRecord {
   scriptsRan: string[];
   /** Peers of the installed dependencies that the host provides, linked the same way (name → host folder). */
   dependencyPeers?: Record<string, string>;
+  /** Required peers the host lacks, installed from the package registry with the dependencies (name → range). */
+  peersInstalled?: Record<string, string>;
+  /** Packages whose install scripts did not run because they were not allowed. */
+  scriptsSkipped?: string[];
 }
 
 /** What decides an install folder: everything in its record except what the install itself found out. */
-type InstallInputs = Omit<InstallRecord, 'packages' | 'scriptsRan' | 'dependencyPeers'>;
+type InstallInputs = Omit<InstallRecord, 'packages' | 'scriptsRan' | 'dependencyPeers' | 'scriptsSkipped'>;
 
 /** Code ready to import: the folder to run it from, and what was installed there (nothing for a plain entry). */
 export interface PreparedCode {
   dir: string;
   install?: InstallRecord;
+  /** Warnings of this load (`W_PEER_MISMATCH`), to raise once. */
+  warnings?: RegistryWarning[];
+  /** Optional peers the host lacks, left out (name → range): a load that fails for want of one says so. */
+  optionalPeersMissing?: Record<string, string>;
+}
+
+/** A peer the host has in a version outside the declared range. */
+interface PeerMismatch {
+  name: string;
+  range: string;
+  hostVersion: string;
+}
+
+/** How each declared peer is served: linked to the host's copy, installed, or (optional) left out. */
+interface PeerPlan {
+  linked: Record<string, string>;
+  mismatched: PeerMismatch[];
+  install: Record<string, string>;
+  optionalMissing: Record<string, string>;
 }
 
 interface HostPackage {
@@ -123,7 +153,8 @@ function sameRecord(record: InstallRecord | undefined, wanted: InstallInputs): b
     record.integrity === wanted.integrity &&
     JSON.stringify(record.dependencies) === JSON.stringify(wanted.dependencies) &&
     JSON.stringify(record.allowScripts) === JSON.stringify(wanted.allowScripts) &&
-    JSON.stringify(record.peers) === JSON.stringify(wanted.peers)
+    JSON.stringify(record.peers) === JSON.stringify(wanted.peers) &&
+    JSON.stringify(record.peersInstalled ?? {}) === JSON.stringify(wanted.peersInstalled ?? {})
   );
 }
 
@@ -143,7 +174,7 @@ function sortedRecord(values: Record<string, string> | undefined): Record<string
 export class DependencyInstaller {
   constructor(
     private readonly rt: Runtime,
-    private readonly adapter: () => Promise<SourceAdapter>,
+    private readonly adapter: (capability: 'installDependencies' | 'packageVersions') => Promise<SourceAdapter>,
     private readonly settings: { registry?: string; token?: string; [option: string]: unknown },
   ) {}
 
@@ -175,14 +206,30 @@ export class DependencyInstaller {
     this.checkPolicy(fetched, dependencies, peerRanges);
     if (signal?.aborted) throw abortError(signal, `Installing the dependencies of ${fetched.id}`, fetched.registry);
     const hostDir = await realpath(this.hostDir).catch(() => this.hostDir);
-    const peers = await this.hostPeers(fetched, pkg, peerRanges, hostDir);
-    const wanted: InstallInputs = { format: 1, id: fetched.id, version: fetched.version, integrity: fetched.integrity, dependencies, allowScripts: this.allowScripts(), peers };
+    const plan = await this.hostPeers(fetched, pkg, peerRanges, dependencies, hostDir);
+    if (plan.mismatched.length > 0 && this.rt.options.dependencies?.strictPeers === true) throw await this.strictPeerError(fetched, plan.mismatched, hostDir);
+    const extras: Omit<PreparedCode, 'dir' | 'install'> = {
+      warnings: plan.mismatched.map((peer) => mismatchWarning(fetched, peer)),
+      ...(Object.keys(plan.optionalMissing).length > 0 ? { optionalPeersMissing: plan.optionalMissing } : {}),
+    };
+    const wanted: InstallInputs = {
+      format: 1,
+      id: fetched.id,
+      version: fetched.version,
+      integrity: fetched.integrity,
+      dependencies,
+      allowScripts: this.allowScripts(),
+      peers: plan.linked,
+      // Only when there are some: folders built before peers were installed keep their names.
+      ...(Object.keys(plan.install).length > 0 ? { peersInstalled: plan.install } : {}),
+    };
+    if (Object.keys(plan.install).length > 0) await this.checkCanInstallPeers(fetched, plan.install, hostDir);
     const target = join(this.root, folderName(wanted));
     const existing = await readRecord(target);
-    if (sameRecord(existing, wanted)) return { dir: target, install: existing! };
+    if (sameRecord(existing, wanted)) return { dir: target, install: existing!, ...extras };
     // One build for every concurrent caller: it is not tied to any caller's signal (one caller giving up must not
     // fail the others); each caller stops waiting when its own signal fires.
-    const shared = this.rt.once(`install\0${target}`, async () => {
+    const shared = this.rt.once(`install\0${target}`, async (): Promise<PreparedCode> => {
       const again = await readRecord(target);
       if (sameRecord(again, wanted)) return { dir: target, install: again! };
       try {
@@ -198,7 +245,8 @@ export class DependencyInstaller {
         throw toRegistryError(error, fetched.registry, `installing the dependencies of ${fetched.id}`);
       }
     });
-    return signal ? untilAborted(shared, signal, () => abortError(signal, `Installing the dependencies of ${fetched.id}`, fetched.registry)) : shared;
+    const built = await (signal ? untilAborted(shared, signal, () => abortError(signal, `Installing the dependencies of ${fetched.id}`, fetched.registry)) : shared);
+    return { ...built, ...extras };
   }
 
   /** `E_POLICY` for a dependency or peer that is not a package name, or a dependency spec from outside the registry. */
@@ -227,38 +275,145 @@ export class DependencyInstaller {
     }
   }
 
-  /** Each peer the host provides (name → its folder); `E_PEER_MISSING` for a required one it lacks or has in a wrong version. */
-  private async hostPeers(fetched: FetchedEntry, pkg: PackageJson | undefined, ranges: Record<string, string>, hostDir: string): Promise<Record<string, string>> {
+  /**
+   * How each peer is served: the host's copy when it has one, whatever its version (a version outside the range is
+   * reported in `mismatched`); a required peer it lacks is installed from the package registry (its range must be one
+   * the registry answers, as for dependencies); an optional one it lacks is left out.
+   */
+  private async hostPeers(
+    fetched: FetchedEntry,
+    pkg: PackageJson | undefined,
+    ranges: Record<string, string>,
+    dependencies: Record<string, string>,
+    hostDir: string,
+  ): Promise<PeerPlan> {
     const meta = (pkg?.peerDependenciesMeta ?? {}) as Record<string, { optional?: boolean } | undefined>;
-    const found: Record<string, string> = {};
-    const problems: string[] = [];
-    const missing: Array<{ name: string; range: string; found?: string }> = [];
+    const plan: PeerPlan = { linked: {}, mismatched: [], install: {}, optionalMissing: {} };
     for (const [name, range] of Object.entries(ranges)) {
       const host = await findHostPackage(hostDir, name);
       const optional = Object.hasOwn(meta, name) && meta[name]?.optional === true;
       if (!host) {
-        if (!optional) {
-          problems.push(`${name}@${range} (not installed)`);
-          missing.push({ name, range });
+        if (optional) plan.optionalMissing[name] = range;
+        // Also a dependency: npm installs it from there, with the dependency's spec.
+        else if (!Object.hasOwn(dependencies, name)) {
+          const problem = dependencySpecProblem(range);
+          if (problem) {
+            throw new RegistryError(
+              'E_POLICY',
+              `${fetched.id}@${fetched.version} needs the peer ${name} "${range}", which the host application does not provide and which ${problem}. Install ${name} in the host application, or ask the extension's authors to declare a version range.`,
+              { registry: fetched.registry, details: { field: `peerDependencies.${name}`, spec: range } },
+            );
+          }
+          plan.install[name] = range;
         }
         continue;
       }
       if (semver.validRange(range) && semver.valid(host.version) && !semver.satisfies(host.version, range, { includePrerelease: true })) {
-        problems.push(`${name}@${range} (the host has ${host.version})`);
-        missing.push({ name, range, found: host.version });
-        continue;
+        plan.mismatched.push({ name, range, hostVersion: host.version });
       }
-      found[name] = host.dir;
+      plan.linked[name] = host.dir;
     }
-    if (missing.length > 0) {
-      const install = missing.map(({ name, range }) => `"${name}@${range}"`).join(' ');
-      throw new RegistryError(
-        'E_PEER_MISSING',
-        `${fetched.id}@${fetched.version} needs the peer ${missing.length === 1 ? 'dependency' : 'dependencies'} ${problems.join(', ')} from the host application, which provides ${missing.length === 1 ? 'no matching copy' : 'no matching copies'} (looked in ${hostDir} and the node_modules folders above it). Install ${missing.length === 1 ? 'it' : 'them'} in the host: npm install ${install}`,
-        { registry: fetched.registry, details: { peers: missing, hostDir } },
+    return plan;
+  }
+
+  /**
+   * Peers the host lacks are installed by the package adapter; without one (core alone, no npm source) they stay
+   * what they were before: `E_PEER_MISSING`, asking for them in the host.
+   */
+  private async checkCanInstallPeers(fetched: FetchedEntry, peers: Record<string, string>, hostDir: string): Promise<void> {
+    const adapter = await this.adapter('installDependencies').catch((error: unknown) => {
+      if (isRegistryError(error, 'E_SOURCE_NOT_INSTALLED')) return undefined;
+      throw error;
+    });
+    if (adapter?.installDependencies) return;
+    const missing = Object.entries(peers).map(([name, range]) => ({ name, range }));
+    const one = missing.length === 1;
+    throw new RegistryError(
+      'E_PEER_MISSING',
+      `${fetched.id}@${fetched.version} needs the peer ${one ? 'dependency' : 'dependencies'} ${missing.map(({ name, range }) => `${name}@${range} (not installed)`).join(', ')} from the host application, which does not provide ${one ? 'it' : 'them'} (looked in ${hostDir} and the node_modules folders above it), and no installed source adapter can install ${one ? 'it' : 'them'} for the extension. Install ${one ? 'a version that satisfies the range' : 'versions that satisfy the ranges'} in the host, or install @agentos-registry/source-npm so that missing peers are installed with the extension.`,
+      { registry: fetched.registry, details: { peers: missing, hostDir } },
+    );
+  }
+
+  /** `E_PEER_MISSING` for peers the host has outside their ranges (strictPeers), suggesting only published versions. */
+  private async strictPeerError(fetched: FetchedEntry, mismatched: PeerMismatch[], hostDir: string): Promise<RegistryError> {
+    const advice = await Promise.all(mismatched.map(async (peer) => ({ ...peer, ...adviseVersion(peer.name, peer.range, await this.published(peer.name)) })));
+    const what = advice.map((peer) => `${peer.name}@${peer.range} (the host has ${peer.hostVersion})`).join(', ');
+    const next = advice.map((peer) => {
+      const spec = installSpec(peer);
+      if (spec) return `install it in the host: npm install ${spec}`;
+      if (peer.unsatisfiable) return `${nothingSatisfies(peer)}: ask the extension's authors to widen the range, or leave strictPeers off (the host's copy is then used, with a warning)`;
+      return `install a version of ${peer.name} that satisfies ${peer.range} in the host, or leave strictPeers off`;
+    });
+    return new RegistryError(
+      'E_PEER_MISSING',
+      `${fetched.id}@${fetched.version} needs the peer ${advice.length === 1 ? 'dependency' : 'dependencies'} ${what} from the host application (looked in ${hostDir} and the node_modules folders above it), and dependencies.strictPeers refuses a copy outside the range: ${next.join('; ')}.`,
+      {
+        registry: fetched.registry,
+        details: {
+          peers: advice.map(({ name, range, hostVersion, suggested, newest }) => ({ name, range, found: hostVersion, ...(suggested ? { suggested } : {}), ...(newest ? { newest } : {}) })),
+          hostDir,
+        },
+      },
+    );
+  }
+
+  /** The versions the package registry has published for `name`; `undefined` when it cannot say (no adapter, offline…). */
+  private async published(name: string): Promise<PackageVersions | 'not-found' | undefined> {
+    try {
+      const adapter = await this.adapter('packageVersions');
+      if (!adapter.packageVersions) return undefined;
+      return await adapter.packageVersions({ name, options: this.settings, offline: this.rt.options.offline === true }, await this.packageContext());
+    } catch (error) {
+      if (isRegistryError(error, 'E_NOT_FOUND')) return 'not-found';
+      this.rt.logger.debug(`the published versions of ${name} could not be read: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private async packageContext(): Promise<PackageContext> {
+    const store = this.rt.store;
+    return {
+      signal: new AbortController().signal,
+      logger: this.rt.logger,
+      env: this.rt.options.env ?? process.env,
+      baseDir: this.rt.options.baseDir ?? process.cwd(),
+      ...(store ? { workDir: await store.workDir(PACKAGES_KEY) } : {}),
+    };
+  }
+
+  /**
+   * A load of prepared code failed (`E_LOAD` from its import or its `createExtensionPack`): when the module it missed
+   * is an optional peer the host lacks, the error names that peer and the version to add to the host; when install
+   * scripts were skipped, it says how to allow them. Any other error is returned as it is.
+   */
+  async explainLoadFailure(error: unknown, fetched: FetchedEntry, prepared: PreparedCode): Promise<unknown> {
+    if (!isRegistryError(error, 'E_LOAD')) return error;
+    const missing = missingPackageOf(error);
+    const range = missing && prepared.optionalPeersMissing && Object.hasOwn(prepared.optionalPeersMissing, missing) ? prepared.optionalPeersMissing[missing] : undefined;
+    if (missing && range !== undefined) {
+      const advice = adviseVersion(missing, range, await this.published(missing));
+      const spec = installSpec(advice);
+      const next = spec
+        ? `Add it to the host application: npm install ${spec}`
+        : advice.unsatisfiable
+          ? `${capitalized(nothingSatisfies(advice))}: add a version of ${missing} to the host application anyway (its copy is used, with a warning), or ask the extension's authors to widen the range`
+          : `Add a version of ${missing} that satisfies ${range} to the host application`;
+      return new RegistryError(
+        'E_LOAD',
+        `${fetched.id}@${fetched.version} imports ${missing}, an optional peer dependency (${missing}@${range}) that the host application does not provide; optional peers are never installed for an extension. ${next}.`,
+        { registry: fetched.registry, cause: error, details: { peer: missing, range, ...(advice.suggested ? { suggested: advice.suggested } : {}) } },
       );
     }
-    return found;
+    // Only for code that ran and threw (an import or createExtensionPack), not for a missing entry file and the like.
+    const skipped = prepared.install?.scriptsSkipped ?? [];
+    if (skipped.length === 0 || error.cause === undefined) return error;
+    const list = skipped.map((name) => JSON.stringify(name)).join(', ');
+    return new RegistryError(
+      'E_LOAD',
+      `${error.message} The install scripts of ${skipped.join(', ')} did not run (install scripts are off unless allowed): if the extension needs them, allow them with dependencies.allowScripts: [${list}] (CLI: --allow-scripts ${skipped.join(',')}) and load again.`,
+      { registry: fetched.registry, cause: error.cause ?? error, details: { ...(error.details ?? {}), scriptsSkipped: skipped } },
+    );
   }
 
   private async build(fetched: FetchedEntry, target: string, wanted: InstallInputs, hostDir: string): Promise<PreparedCode> {
@@ -269,12 +424,19 @@ export class DependencyInstaller {
       await copyDirectory(fetched.dir, temp, { registry: fetched.registry });
       let packages: InstalledPackage[] = [];
       let scriptsRan: string[] = [];
-      if (Object.keys(wanted.dependencies).length > 0) {
-        ({ packages, scriptsRan } = await this.install(fetched, temp, wanted));
+      let scriptsSkipped: string[] = [];
+      if (Object.keys(wanted.dependencies).length > 0 || Object.keys(wanted.peersInstalled ?? {}).length > 0) {
+        ({ packages, scriptsRan, scriptsSkipped = [] } = await this.install(fetched, temp, wanted));
       }
       for (const [name, peerDir] of Object.entries(wanted.peers)) await linkPeer(temp, name, peerDir);
       const dependencyPeers = await this.linkDependencyPeers(temp, packages, wanted, hostDir);
-      const record: InstallRecord = { ...wanted, packages, scriptsRan, ...(Object.keys(dependencyPeers).length > 0 ? { dependencyPeers } : {}) };
+      const record: InstallRecord = {
+        ...wanted,
+        packages,
+        scriptsRan,
+        ...(scriptsSkipped.length > 0 ? { scriptsSkipped: [...new Set(scriptsSkipped)].sort() } : {}),
+        ...(Object.keys(dependencyPeers).length > 0 ? { dependencyPeers } : {}),
+      };
       // The folder is a copy of the entry, which may hold a link of this name: it is replaced, never written through.
       await writeFileInside(temp, INSTALL_RECORD, `${JSON.stringify(record, null, 2)}\n`);
       await this.moveIntoPlace(temp, target, wanted);
@@ -315,14 +477,15 @@ export class DependencyInstaller {
   }
 
   private async install(fetched: FetchedEntry, dir: string, wanted: InstallInputs) {
-    const adapter = await this.adapter();
+    const adapter = await this.adapter('installDependencies');
     if (!adapter.installDependencies) {
       throw new RegistryError('E_SOURCE_NOT_INSTALLED', `${fetched.id} has npm dependencies, and no installed source adapter can install them.`, {
         registry: fetched.registry,
       });
     }
-    // npm installs from a package.json that names only what the extension needs at run time: its own scripts, dev
-    // dependencies and peers are not the installer's business. The original file is put back afterwards.
+    // npm installs from a package.json that names only what the extension needs at run time: its own scripts and dev
+    // dependencies are not the installer's business, and of its peers only those the host lacks (installed as npm 7+
+    // installs missing peers). The original file is put back afterwards.
     // Read and written only as a regular file of the folder: an entry's package.json may be a link.
     const original = await readFileInside(dir, 'package.json', { registry: fetched.registry, label: `${fetched.entry.path}/package.json` });
     const parsed = original
@@ -334,25 +497,31 @@ export class DependencyInstaller {
           next: 'Ask the registry owner to fix it.',
         }) as PackageJson)
       : {};
+    const peers = wanted.peersInstalled ?? {};
+    const runtime = { ...(parsed.dependencies ?? {}), ...peers };
     const minimal = {
       name: typeof parsed.name === 'string' ? parsed.name : 'agentos-registry-extension',
       version: typeof parsed.version === 'string' ? parsed.version : '0.0.0',
       private: true,
-      ...(parsed.dependencies ? { dependencies: parsed.dependencies } : {}),
+      ...(Object.keys(runtime).length > 0 ? { dependencies: runtime } : {}),
       ...(parsed.optionalDependencies ? { optionalDependencies: parsed.optionalDependencies } : {}),
     };
     await writeFileInside(dir, 'package.json', `${JSON.stringify(minimal, null, 2)}\n`);
-    const store = this.rt.store;
     try {
       return await adapter.installDependencies(
         { dir, allowScripts: wanted.allowScripts, offline: this.rt.options.offline === true, options: this.settings, registry: fetched.registry },
-        {
-          signal: new AbortController().signal,
-          logger: this.rt.logger,
-          env: this.rt.options.env ?? process.env,
-          baseDir: this.rt.options.baseDir ?? process.cwd(),
-          ...(store ? { workDir: await store.workDir(PACKAGES_KEY) } : {}),
-        },
+        await this.packageContext(),
+      );
+    } catch (error) {
+      // A peer npm cannot find (ETARGET, E404): say what the registry has instead of npm's raw answer.
+      const name = isRegistryError(error, 'E_NOT_FOUND') ? (error.details?.package as string | undefined) : undefined;
+      if (name === undefined || !Object.hasOwn(peers, name)) throw error;
+      const advice = adviseVersion(name, peers[name]!, await this.published(name));
+      if (!advice.unsatisfiable) throw error;
+      throw new RegistryError(
+        'E_PEER_MISSING',
+        `${fetched.id}@${fetched.version} needs the peer dependency ${name}@${peers[name]}, which the host application does not provide and which cannot be installed: ${nothingSatisfies(advice)}. Ask the extension's authors to widen the range, or install ${name} in the host application (a host copy outside the range is used, with a warning).`,
+        { registry: fetched.registry, cause: error, details: { peers: [{ name, range: peers[name], ...(advice.newest ? { newest: advice.newest } : {}) }] } },
       );
     } finally {
       if (original) await writeFileInside(dir, 'package.json', original);
@@ -413,3 +582,34 @@ async function linkPeer(dir: string, name: string, hostCopy: string): Promise<vo
   await mkdir(dirname(link), { recursive: true });
   await symlink(hostCopy, link, 'junction');
 }
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** The warning for a peer linked to a host copy outside its range. */
+function mismatchWarning(fetched: FetchedEntry, peer: PeerMismatch): RegistryWarning {
+  return {
+    code: 'W_PEER_MISMATCH',
+    message: `${fetched.id}@${fetched.version} declares the peer dependency ${peer.name}@${peer.range}, and the host has ${peer.name}@${peer.hostVersion}, outside that range: the host's copy is used (one instance shared with the host, as pnpm does). If the extension misbehaves, ask its authors to widen the range; set dependencies.strictPeers to refuse such a copy instead.`,
+    registry: fetched.registry,
+    entry: fetched.id,
+  };
+}
+
+/**
+ * The package whose absence a load failure reports (Node's `ERR_MODULE_NOT_FOUND` for `import`, `MODULE_NOT_FOUND`
+ * for `require`), anywhere in the error's cause chain; `undefined` for a relative or absolute file.
+ */
+function missingPackageOf(error: unknown): string | undefined {
+  for (let current: unknown = error, depth = 0; current && depth < 8; current = (current as { cause?: unknown }).cause, depth++) {
+    const { code, message } = current as { code?: unknown; message?: unknown };
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') continue;
+    const specifier = /Cannot find (?:package|module) '([^']+)'/.exec(typeof message === 'string' ? message : '')?.[1];
+    if (!specifier || /^(?:\.|\/|[A-Za-z]:|node:|file:)/.test(specifier)) return undefined;
+    const parts = specifier.split('/');
+    return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+  }
+  return undefined;
+}
+

@@ -91,11 +91,47 @@ export function entryModuleOf(
 export function findEntryModule(fetched: FetchedEntry, pkg: PackageJson | undefined, dir: string = fetched.dir, kind?: string): string {
   const file = entryModuleOf(dir, fetched.manifest, pkg, fetched, kind);
   if (file) return file;
+  // A package that names its entry file and does not ship it: a broken release, which only its authors can fix.
+  const declared = fetched.from === 'package' ? packageEntry(pkg) : undefined;
+  if (declared) {
+    const field = pkg?.exports !== undefined && packageEntry({ exports: pkg.exports }) === declared ? 'exports' : 'main';
+    const shown = declared.replace(/^\.\//, '');
+    const name = `${typeof pkg?.name === 'string' ? pkg.name : fetched.entry.package ?? fetched.id}@${typeof pkg?.version === 'string' ? pkg.version : fetched.version}`;
+    throw new RegistryError('E_LOAD', `${name} was published without ${shown} (its \`${field}\`); ask its authors for a fixed release.`, {
+      registry: fetched.registry,
+      details: { file: shown, field, package: name },
+    });
+  }
   throw new RegistryError(
     'E_LOAD',
     `${fetched.id} has no entry module in ${fetched.from === 'package' ? `its package ${fetched.entry.package}` : 'its registry folder'}${fetched.entry.package && fetched.from === 'registry' ? ` and its code could not be taken from npm package ${fetched.entry.package}` : ''}. Set "entry" in manifest.json or "main"/"exports" in package.json.`,
     { registry: fetched.registry },
   );
+}
+
+/**
+ * Node 20 reports an ES module's failed import of a CommonJS package that threw while loading (a native binding whose
+ * install script did not run) twice: as the rejection of `import()`, handled here, and as an unhandled rejection of
+ * the same error, which ends the host process by default. For the moment that second report can arrive (before the
+ * next turn of the event loop) that error alone is ignored; any other unhandled rejection then still ends the process
+ * as it would have.
+ */
+async function outlastDuplicateRejection(error: unknown): Promise<void> {
+  if (typeof error !== 'object' || error === null) return;
+  const listener = (reason: unknown) => {
+    if (reason === error) return;
+    if (process.listenerCount('unhandledRejection') === 1) {
+      process.nextTick(() => {
+        throw reason;
+      });
+    }
+  };
+  process.on('unhandledRejection', listener);
+  try {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('unhandledRejection', listener);
+  }
 }
 
 function isPack(value: unknown): value is ExtensionPack {
@@ -133,6 +169,7 @@ export async function loadExtensionPack(
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
+    await outlastDuplicateRejection(error);
     const missing = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' ? ' A package it imports is not installed: list it in the "dependencies" of its package.json (or "peerDependencies" when the host provides it).' : '';
     throw new RegistryError('E_LOAD', `Importing ${fetched.id} (${file}) failed: ${(error as Error).message}.${missing}`, {
       registry: fetched.registry,

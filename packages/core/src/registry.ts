@@ -55,14 +55,14 @@ class RegistryImpl implements Registry {
 
   constructor(
     private readonly rt: Runtime,
-    packageAdapter: (capability: 'fetchPackage' | 'installDependencies') => Promise<SourceAdapter>,
+    packageAdapter: (capability: 'fetchPackage' | 'installDependencies' | 'packageVersions') => Promise<SourceAdapter>,
     packageSettings: { registry?: string; token?: string; [option: string]: unknown },
   ) {
     this.registryNames = [...rt.registries.keys()];
     this.indexes = new IndexService(rt);
     this.entries = new EntryService(rt);
     this.packages = new PackageService(rt, () => packageAdapter('fetchPackage'), packageSettings);
-    this.installer = new DependencyInstaller(rt, () => packageAdapter('installDependencies'), packageSettings);
+    this.installer = new DependencyInstaller(rt, (capability) => packageAdapter(capability), packageSettings);
   }
 
   // ── choosing a registry ───────────────────────────────────────────────────────────────────────────────────────
@@ -317,12 +317,16 @@ class RegistryImpl implements Registry {
         );
       }
     }
-    const { fetched, packageJson } = await this.fetchWith(kind, ref, options, 'auto', chosen);
+    const { fetched: got, packageJson } = await this.fetchWith(kind, ref, options, 'auto', chosen);
+    let fetched = got;
     if (kind === 'persona') {
       return { type: 'persona', persona: await loadPersona(fetched), fetched };
     }
     const defaults = this.rt.options.extensionContext ?? {};
     const prepared = await this.installer.prepare(fetched, packageJson, options.signal);
+    // Raised once per load (W_PEER_MISMATCH), and carried by the result like the fetch's own warnings.
+    for (const warning of prepared.warnings ?? []) this.rt.warn(warning);
+    if (prepared.warnings?.length) fetched = { ...fetched, warnings: [...fetched.warnings, ...prepared.warnings] };
     const { pack, module, entryFile } = await loadExtensionPack(
       fetched,
       packageJson,
@@ -334,7 +338,9 @@ class RegistryImpl implements Registry {
       },
       prepared.dir,
       kind,
-    );
+    ).catch(async (error: unknown) => {
+      throw await this.installer.explainLoadFailure(error, fetched, prepared);
+    });
     return { type: 'extension', pack, fetched, module, entryFile, ...(prepared.install ? { install: prepared.install } : {}) };
   }
 
@@ -390,7 +396,7 @@ export async function createRegistry(config: RegistryConfig, options: CreateRegi
   const runtime = new Runtime(normalized, configured, store, options, logger, options.now ?? Date.now);
   // Entry code from npm, and the dependencies of extension code: any adapter with that capability (the npm source),
   // loaded only when first needed.
-  const packageAdapter = async (capability: 'fetchPackage' | 'installDependencies'): Promise<SourceAdapter> => {
+  const packageAdapter = async (capability: 'fetchPackage' | 'installDependencies' | 'packageVersions'): Promise<SourceAdapter> => {
     const found = [...adapters.values()].find((a) => typeof a[capability] === 'function') ?? (await importAdapter('npm', [baseDir, process.cwd()]));
     if (typeof found?.[capability] !== 'function') {
       const what = capability === 'fetchPackage' ? "This entry's code is an npm package, and fetching packages" : 'This extension has npm dependencies, and installing them';

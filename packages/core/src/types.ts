@@ -28,6 +28,11 @@ export interface RegistryConfig {
 
 /** A warning the registry raises instead of failing (index/manifest drift, a stale copy served…). */
 export interface RegistryWarning {
+  /**
+   * `W_STALE` (a cached copy served because the source failed), `W_VERSION_DRIFT` (index and manifest versions
+   * differ), `W_MANIFEST_SYNTHESIZED` (no manifest.json), `W_PEER_MISMATCH` (a peer linked to a host copy outside the
+   * declared range), or a code of a third-party source.
+   */
   code: string;
   message: string;
   registry?: string;
@@ -81,6 +86,12 @@ export interface DependencyOptions {
    * there, never to a second one. Default: `baseDir`, else the working directory.
    */
   hostDir?: string;
+  /**
+   * Refuse (`E_PEER_MISSING`) a peer the host provides in a version outside the extension's declared range, as npm's
+   * ERESOLVE does. Default `false`: the host's copy is linked anyway with a `W_PEER_MISMATCH` warning, as pnpm does
+   * (AgentOS packages declare stale peer ranges, and a second copy of `@framers/agentos` would break identity).
+   */
+  strictPeers?: boolean;
 }
 
 export interface ExtensionPackContextDefaults {

@@ -7,7 +7,7 @@ import { lstat, mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createRegistry, type LoadedExtension, type LoadedPersona, type RegistryError } from '../src/index.js';
+import { type CreateRegistryOptions, createRegistry, type LoadedExtension, type LoadedPersona, type RegistryError, type RegistryWarning } from '../src/index.js';
 import { dependencySpecProblem } from '../src/install.js';
 import { parseSoul } from '../src/persona.js';
 import { countingSource, pageRegistry, tempDir, writeTree } from './helpers.js';
@@ -23,12 +23,12 @@ async function hostApp(version = '0.4.1'): Promise<string> {
   return host;
 }
 
-async function setup(files: Record<string, string | object>, host?: string) {
+async function setup(files: Record<string, string | object>, host?: string, options: CreateRegistryOptions = {}) {
   const dir = await writeTree(files);
   const cache = await tempDir();
   const registry = await createRegistry(
     { registries: { default: { type: 'dir', location: dir } }, cacheSettings: { directory: cache } },
-    { sources: [countingSource('dir').adapter], env: {}, ...(host ? { baseDir: host } : {}) },
+    { sources: [countingSource('dir').adapter], env: {}, ...(host ? { baseDir: host } : {}), ...options },
   );
   return { registry, dir, cache };
 }
@@ -142,7 +142,9 @@ describe('where code runs', () => {
     const error = (await registry.load('tool', 'com.test.echo').catch((e: unknown) => e)) as RegistryError;
     expect(error.code).toBe('E_PEER_MISSING');
     expect(error.message).toContain(`${PEER}@^0.4.0 (not installed)`);
-    expect(error.message).toContain(`npm install "${PEER}@^0.4.0"`);
+    // Without a package adapter nothing can install it, and no version can be looked up: none is named.
+    expect(error.message).toContain('no installed source adapter can install it');
+    expect(error.message).not.toContain('npm install');
     expect(error.details).toMatchObject({ peers: [{ name: PEER, range: '^0.4.0' }] });
 
     const optional = withPeer('^0.4.0');
@@ -152,11 +154,22 @@ describe('where code runs', () => {
     expect(((await lenient.load('tool', 'com.test.echo')) as LoadedExtension).pack.name).toBe('echo');
   });
 
-  it('a peer the host has in a version out of range is E_PEER_MISSING saying which version it has', async () => {
-    const { registry } = await setup(withPeer('^1.0.0'), await hostApp('0.4.1'));
-    const error = (await registry.load('tool', 'com.test.echo').catch((e: unknown) => e)) as RegistryError;
+  it("a peer the host has in a version out of range is the host's copy with W_PEER_MISMATCH; strictPeers makes it E_PEER_MISSING", async () => {
+    const host = await hostApp('0.4.1');
+    const warnings: RegistryWarning[] = [];
+    const { registry } = await setup(withPeer('^1.0.0'), host, { onWarning: (warning) => warnings.push(warning) });
+    const loaded = (await registry.load('tool', 'com.test.echo')) as LoadedExtension;
+    const hostCopy = (await import(pathToFileURL(join(host, 'node_modules', PEER, 'index.js')).href)) as { runtime: unknown };
+    expect((loaded.pack.descriptors[0]!.payload as { runtime: unknown }).runtime).toBe(hostCopy.runtime);
+    expect(warnings.map((w) => w.code)).toEqual(['W_PEER_MISMATCH']);
+    expect(warnings[0]!.message).toContain(`${PEER}@^1.0.0, and the host has ${PEER}@0.4.1`);
+
+    const { registry: strict } = await setup(withPeer('^1.0.0'), host, { dependencies: { strictPeers: true } });
+    const error = (await strict.load('tool', 'com.test.echo').catch((e: unknown) => e)) as RegistryError;
     expect(error.code).toBe('E_PEER_MISSING');
     expect(error.message).toContain(`${PEER}@^1.0.0 (the host has 0.4.1)`);
+    // No adapter can say which versions exist: the advice names none.
+    expect(error.message).toContain(`install a version of ${PEER} that satisfies ^1.0.0 in the host, or leave strictPeers off`);
   });
 });
 

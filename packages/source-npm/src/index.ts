@@ -7,3 +7,4 @@ export { type InstallDependenciesOptions, installDependencies } from './install-
 export { defaultRegistry, nerfDart, type NpmSettings, type NpmSettingsInput, parseNpmrc, resolveNpmSettings } from './npm-config.js';
 export { type NpmSourceConfig, npmSource } from './npm-source.js';
 export { type PackageSpec, parsePackageSpec } from './package-spec.js';
+export { type PackageVersionsOptions, packageVersions } from './package-versions.js';

@@ -2,7 +2,8 @@
  * Installing an extension's npm dependencies with npm's own engine (`@npmcli/arborist`): the lockfile it ships is
  * honoured, ranges resolve as npm resolves them, packages come from the configured (possibly private) registry and
  * go through the same cache as extension code. Install scripts are off except for packages the caller names; peer
- * dependencies are never installed (the host application provides them; core links them in).
+ * dependencies are never installed by npm itself (the host application provides them and core links them in; core
+ * lists a required peer the host lacks among the dependencies it asks for).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -276,5 +277,9 @@ async function install(
       );
     }
   }
-  return { packages, scriptsRan: [...new Set(scripted.map((node) => node.packageName))].sort() };
+  return {
+    packages,
+    scriptsRan: [...new Set(scripted.map((node) => node.packageName))].sort(),
+    ...(skipped.length > 0 ? { scriptsSkipped: [...new Set(skipped)].sort() } : {}),
+  };
 }

@@ -21,6 +21,7 @@ import {
 } from '@agentos-registry/core';
 import { fetchPackageCode } from './fetch-package-code.js';
 import { installDependencies } from './install-dependencies.js';
+import { packageVersions } from './package-versions.js';
 import { type NetworkBounds, type NpmLimits, type NpmTimeouts, networkBoundsProblems, resolveNetworkBounds } from './network-bounds.js';
 import { type NpmSettings, registryUrlProblem, resolveNpmSettings } from './npm-config.js';
 import { npmRequestOptions } from './npm-transport.js';
@@ -85,6 +86,8 @@ export function npmSource(): SourceAdapter {
         logger: ctx.logger,
         ...(request.registry ? { registryName: request.registry } : {}),
       }),
+    // Published versions and dist-tags, so core's messages suggest only versions that exist.
+    packageVersions: (request, ctx) => packageVersions({ name: request.name, offline: request.offline === true, ...packageSettings(request.options, ctx) }),
   });
 }
 

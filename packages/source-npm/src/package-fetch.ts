@@ -35,7 +35,7 @@ const ACTIONS = { index: 'Resolving', entry: 'Downloading' } as const satisfies 
 const DOWNLOAD_SETTLE_MS = 2000;
 
 /** Runs one pacote call within `timeouts.<purpose>`, core's signal still winning; every failure a RegistryError. */
-async function npmCall<T>(context: FetchContext, purpose: TransferPurpose, selector: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function npmCall<T>(context: FetchContext, purpose: TransferPurpose, selector: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const { deadlines, ...rest } = context;
   const errorContext: NpmErrorContext = { ...rest, selector, action: ACTIONS[purpose] };
   const ms = deadlines[purpose];

@@ -302,13 +302,20 @@ describe('peers and identity', () => {
     expect((loaded.pack.descriptors[0]!.payload as { instance: unknown }).instance).toBe(hostCopy.instance);
   });
 
-  test('a peer the host lacks, or has in a version out of range, is E_PEER_MISSING naming it and the range', async () => {
+  test('a peer the host lacks is installed from the registry, so one it does not have is E_PEER_MISSING saying so', async () => {
     const { registry } = await open();
     const error = await rejectionOf(registry.load('tool', 'com.acme.wants-v3'));
     expect(error.code).toBe('E_PEER_MISSING');
+    expect(error.message).toContain('needs the peer dependency not-in-host@>=2, which the host application does not provide and which cannot be installed: not-in-host is not published on the package registry');
+  });
+
+  test('strictPeers: a host copy out of range is E_PEER_MISSING, and the advice names no version the registry lacks', async () => {
+    const { registry } = await open({ dependencies: { strictPeers: true } });
+    const error = await rejectionOf(registry.load('tool', 'com.acme.wants-v3'));
+    expect(error.code).toBe('E_PEER_MISSING');
     expect(error.message).toContain(`${HOST_PEER}@^3.0.0 (the host has 1.2.0)`);
-    expect(error.message).toContain('not-in-host@>=2 (not installed)');
-    expect(error.message).toContain('npm install');
+    expect(error.message).toContain(`${HOST_PEER} is not published on the package registry: ask the extension's authors to widen the range, or leave strictPeers off`);
+    expect(error.message).not.toContain('npm install');
   });
 
   test('two versions load side by side; loading one again returns the same module', async () => {

@@ -19,6 +19,8 @@ export interface CommonOptions {
   verbose?: boolean;
   /** `--allow-scripts a,b`: packages whose install scripts may run when `load` installs dependencies. */
   allowScripts?: string[];
+  /** `--strict-peers`: refuse a host peer outside an extension's declared range (E_PEER_MISSING) instead of warning. */
+  strictPeers?: boolean;
 }
 
 /** The config file to use: `--config` resolved against the working directory, else the first default file present. */
@@ -79,7 +81,7 @@ export async function openRegistry(io: CliIo, options: CommonOptions, warnings: 
   const fromFile = dependencies?.allowScripts;
   const allowScripts =
     options.allowScripts && fromFile !== true ? [...new Set([...(Array.isArray(fromFile) ? fromFile : []), ...options.allowScripts])] : fromFile;
-  const settings = { ...dependencies, ...(allowScripts === undefined ? {} : { allowScripts }) };
+  const settings = { ...dependencies, ...(allowScripts === undefined ? {} : { allowScripts }), ...(options.strictPeers ? { strictPeers: true } : {}) };
   return createRegistry(config, {
     baseDir,
     ...(Object.keys(settings).length > 0 ? { dependencies: settings } : {}),

@@ -62,6 +62,8 @@ export function loadJson(loaded: LoadedExtension | LoadedPersona) {
             allowScripts: install.allowScripts,
             scriptsRan: install.scriptsRan,
             peers: Object.keys(install.peers),
+            ...(install.peersInstalled ? { peersInstalled: Object.keys(install.peersInstalled) } : {}),
+            ...(install.scriptsSkipped ? { scriptsSkipped: install.scriptsSkipped } : {}),
           },
         }
       : {}),
@@ -217,7 +219,9 @@ export function loadText(loaded: LoadedExtension | LoadedPersona): string {
     ? oneLine(
         `dependencies: ${install.packages.length === 0 ? 'none installed' : install.packages.map((p) => `${p.name}@${p.version}`).join(', ')}` +
           `${Object.keys(install.peers).length > 0 ? `; peers from the host: ${Object.keys(install.peers).join(', ')}` : ''}` +
-          `${install.scriptsRan.length > 0 ? `; install scripts ran: ${install.scriptsRan.join(', ')}` : ''}`,
+          `${Object.keys(install.peersInstalled ?? {}).length > 0 ? `; peers installed (the host lacks them): ${Object.keys(install.peersInstalled ?? {}).join(', ')}` : ''}` +
+          `${install.scriptsRan.length > 0 ? `; install scripts ran: ${install.scriptsRan.join(', ')}` : ''}` +
+          `${(install.scriptsSkipped ?? []).length > 0 ? `; install scripts not run (allow with --allow-scripts): ${(install.scriptsSkipped ?? []).join(', ')}` : ''}`,
       ) + '\n'
     : '';
   if (pack.descriptors.length === 0) return head + installed;

@@ -63,6 +63,10 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
       'comma-separated packages whose install scripts may run when load installs dependencies (added to the config file\'s dependencies.allowScripts)',
       (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((name) => name.trim()).filter(Boolean)],
     )
+    .option(
+      '--strict-peers',
+      "refuse an extension whose peer dependency the host has outside the declared range (E_PEER_MISSING), instead of using the host's copy with a warning (sets dependencies.strictPeers)",
+    )
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
