@@ -108,7 +108,7 @@ async function ours() {
     for (const entry of entries) {
       const seen = warnings.length;
       try {
-        const manifest = await withDeadline(toExtensionManifest(registry, [entry.id]), `loading ${entry.id}`);
+        const manifest = await withDeadline(toExtensionManifest(registry, [`agentos:${entry.id}`]), `loading ${entry.id}`);
         const manager = new ExtensionManager({});
         for (const pack of manifest.packs) await withDeadline(intoManager(manager, pack), `registering ${entry.id}`);
         const codes = warnings.slice(seen).map((w) => w.code);
