@@ -67,6 +67,7 @@ export {
   type AgentOSPersonaLoader,
   createPersonaLoader,
   type ManifestRef,
+  stampPack,
   type ToExtensionManifestOptions,
   toExtensionManifest,
 } from './agentos.js';
