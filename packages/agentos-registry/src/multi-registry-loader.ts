@@ -88,6 +88,7 @@ export class MultiRegistryLoader {
   private readonly options: MultiRegistryLoaderOptions;
   private readonly logger: Pick<Logger, 'warn'>;
   private readonly cache = new Map<string, CachedLoad>();
+  private readonly inFlight = new Map<string, Promise<ExtensionPack | null>>();
   private registry: Promise<Registry> | undefined;
   private readonly adHoc = new Map<string, { source: AnyRegistrySource; registry: Promise<Registry> }>();
 
@@ -130,6 +131,8 @@ export class MultiRegistryLoader {
       name = adHocName(source);
       let held = this.adHoc.get(name);
       if (!held || !sameSource(held.source, source)) {
+        // Same place, another token: the old registry is released, not leaked.
+        if (held) void held.registry.then((r) => r.close()).catch(() => {});
         const config: RegistryConfig = {
           registries: { [name]: source as SourceConfig },
           ...(this.config.cacheSettings ? { cacheSettings: this.config.cacheSettings } : {}),
@@ -150,12 +153,26 @@ export class MultiRegistryLoader {
     return this.loadFrom(registry, name, kind, resourceId, source.cacheDuration);
   }
 
-  private async loadFrom(registry: Registry, name: string, kind: string, id: string, cacheDuration: number | undefined): Promise<ExtensionPack | null> {
+  private loadFrom(registry: Registry, name: string, kind: string, id: string, cacheDuration: number | undefined): Promise<ExtensionPack | null> {
     const key = `${name}:${kind === 'persona' ? 'persona:' : ''}${id}`;
     const now = (this.options.now ?? Date.now)();
     const cached = this.cache.get(key);
-    if (cached && now - cached.at < cached.duration) return cached.pack;
+    if (cached && now - cached.at < cached.duration) return Promise.resolve(cached.pack);
+    // Calls for the same entry while one is loading share it: one createExtensionPack, one pack object.
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.loadNow(registry, name, kind, id).then((pack) => {
+        if (pack) this.cache.set(key, { pack, at: now, duration: cacheDuration ?? DEFAULT_CACHE_DURATION });
+        return pack;
+      });
+      const settled = () => this.inFlight.delete(key);
+      pending.then(settled, settled);
+      this.inFlight.set(key, pending);
+    }
+    return pending;
+  }
 
+  private async loadNow(registry: Registry, name: string, kind: string, id: string): Promise<ExtensionPack | null> {
     // Only "the index has no such entry" answers null; every failure after the entry is chosen is thrown.
     const ref = `${name}:${id}`;
     try {
@@ -176,7 +193,6 @@ export class MultiRegistryLoader {
       stamped = stampPack(loaded.pack, loaded.fetched);
     }
     await this.manager.loadPackFromFactory(stamped.pack, stamped.identifier, this.options.extensionContext?.options ?? {});
-    this.cache.set(key, { pack: stamped.pack, at: now, duration: cacheDuration ?? DEFAULT_CACHE_DURATION });
     return stamped.pack;
   }
 

@@ -5,7 +5,10 @@
 import { cp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir, type TempDir, type VerdaccioServer, startVerdaccio, VERDACCIO_PUBLISHER } from '@agentos-registry/test-servers';
-import { ExtensionManager, MultiRegistryLoader as AgentOSMultiRegistryLoader } from '@framers/agentos/extensions';
+// Deep imports: the types of `@framers/agentos/extensions` re-export without file extensions, which TypeScript's
+// NodeNext resolution does not follow.
+import { ExtensionManager } from '@framers/agentos/extensions/ExtensionManager';
+import { MultiRegistryLoader as AgentOSMultiRegistryLoader } from '@framers/agentos/extensions/MultiRegistryLoader';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isRegistryError } from '../src/index.js';
 import { MultiRegistryLoader, type MultiRegistryConfig } from '../src/extensions.js';
@@ -110,6 +113,18 @@ describe('MultiRegistryLoader (drop-in for @framers/agentos/extensions)', () => 
     const again = await loader.loadExtension('tool', ENTRY);
     expect(again).not.toBe(first);
     expect(again?.name).toBe(PACKAGE);
+    expect(manager.listLoadedPacks()).toHaveLength(1);
+  });
+
+  it('calls for the same entry while it loads share one load: one pack object, one pack in the manager', async () => {
+    const manager = new ExtensionManager();
+    const registered = vi.spyOn(manager, 'loadPackFromFactory');
+    const { loader } = loaderFor(manager);
+    const [a, b, c] = await Promise.all([loader.loadExtension('tool', ENTRY), loader.loadExtension('tool', ENTRY), loader.loadExtension('tool', ENTRY)]);
+    expect(a).not.toBeNull();
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+    expect(registered).toHaveBeenCalledTimes(1);
     expect(manager.listLoadedPacks()).toHaveLength(1);
   });
 
