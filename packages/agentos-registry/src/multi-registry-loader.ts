@@ -9,8 +9,10 @@ import {
   type CreateRegistryOptions,
   DEFAULT_CACHE_DURATION,
   type ExtensionPack,
+  formatReference,
   isRegistryError,
   type Logger,
+  parseReference,
   type Registry,
   type RegistryConfig,
   type SourceConfig,
@@ -102,6 +104,9 @@ export class MultiRegistryLoader {
   /** Loads an extension (or, for `persona`, a persona) of a kind from the registry configured for that kind. */
   async loadExtension(kind: string, extensionId: string): Promise<ExtensionPack | null> {
     const registry = await this.getRegistry();
+    // `registry:id@range` names its registry itself (an unknown name is E_CONFIG); a plain id goes by its kind.
+    const { registry: named, ...rest } = parseReference(extensionId);
+    if (named !== undefined) return this.loadFrom(registry, named, kind, formatReference(rest), this.config.registries[named]?.cacheDuration);
     let name: string;
     try {
       name = registry.registryFor(kind);

@@ -139,6 +139,19 @@ describe('MultiRegistryLoader (drop-in for @framers/agentos/extensions)', () => 
     expect(await loader.loadExtension('tool', ENTRY)).not.toBe(first);
   });
 
+  it('takes references as the registry does: a version range, a registry prefix, the npm package name', async () => {
+    const manager = new ExtensionManager();
+    const { loader } = loaderFor(manager);
+    expect((await loader.loadExtension('tool', `${ENTRY}@^0.1`))?.name).toBe(PACKAGE);
+    expect(await loader.loadExtension('tool', `${ENTRY}@^2`)).toBeNull();
+    // Kind workflow has no registry, but the reference names one.
+    expect((await loader.loadExtension('workflow', `real:${ENTRY}`))?.name).toBe(PACKAGE);
+    expect((await loader.loadExtension('tool', PACKAGE))?.name).toBe(PACKAGE);
+    expect(manager.listLoadedPacks().map((p) => p.identifier)).toEqual([IDENTIFIER]);
+    const error = await loader.loadExtension('tool', `elsewhere:${ENTRY}`).catch((e: unknown) => e);
+    expect(isRegistryError(error, 'E_CONFIG')).toBe(true);
+  });
+
   it('answers null for an unknown id and for a kind no registry serves (with a warning), and registers nothing', async () => {
     const manager = new ExtensionManager();
     const { loader, warnings } = loaderFor(manager);
