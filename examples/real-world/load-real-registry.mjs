@@ -6,11 +6,13 @@
  * installed from the npm registry, so this needs the public npm registry and is not part of CI.
  *
  *   node scripts/run.mjs turbo build --filter=agentos-registry...
- *   node examples/real-world/load-real-registry.mjs [--by-hand] [--host <dir>] [--work <dir>] [--only <id-substring>]
+ *   node examples/real-world/load-real-registry.mjs [--by-hand | --drop-in] [--host <dir>] [--work <dir>] [--only <id-substring>]
  *
  * Prints one line per entry and `loaded N of M`. With `--by-hand` it also does what a user without this library
  * would do (`npm install --legacy-peer-deps --ignore-scripts` of every package, `import()`, `createExtensionPack`,
- * the same ExtensionManager) and prints that count beside ours, with the entries where the two disagree.
+ * the same ExtensionManager) and prints that count beside ours, with the entries where the two disagree. With
+ * `--drop-in` it loads every entry with the drop-in `MultiRegistryLoader` (agentos-registry/extensions) into one
+ * ExtensionManager instead, and counts what AgentOS's own `MultiRegistryLoader` loads with the same config.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -172,6 +174,53 @@ async function byHand() {
   };
   await Promise.all([loader(), loader()]);
   return results;
+}
+
+/**
+ * The drop-in: code written against AgentOS's MultiRegistryLoader, with its import changed to ours. One loader and
+ * one real ExtensionManager for every entry; beside it, AgentOS's own loader with the same config.
+ */
+async function dropIn() {
+  const { MultiRegistryLoader } = await import(pathToFileURL(join(root, 'packages', 'agentos-registry', 'dist', 'extensions.js')).href);
+  const { MultiRegistryLoader: AgentOSLoader } = await importFromHost('@framers/agentos/extensions');
+  const registryConfig = { registries: { default: { type: 'file', location: registryDir } }, cacheSettings: { directory: join(work, 'cache') } };
+  const manager = new ExtensionManager({});
+  const silent = { debug() {}, info() {}, warn() {}, error() {} };
+  const loader = new MultiRegistryLoader(manager, registryConfig, { baseDir: hostDir, dependencies: { hostDir }, logger: silent });
+  const theirs = new AgentOSLoader(new ExtensionManager({}), registryConfig);
+  let ok = 0;
+  let theirsOk = 0;
+  const { error: consoleError, warn: consoleWarn } = console;
+  try {
+    for (const entry of entries) {
+      try {
+        const pack = await withDeadline(loader.loadExtension('tool', entry.id), `drop-in loading ${entry.id}`);
+        if (pack) ok += 1;
+        else console.log(`drop-in null ${entry.id}`);
+      } catch (error) {
+        console.log(`drop-in FAIL ${entry.id}: ${firstLine(error)}`);
+      }
+      console.error = console.warn = () => {}; // AgentOS's loader logs every failure
+      try {
+        if (await theirs.loadExtension('tool', entry.id)) theirsOk += 1;
+      } catch {
+        // counted as not loaded
+      } finally {
+        console.error = consoleError;
+        console.warn = consoleWarn;
+      }
+    }
+  } finally {
+    await loader.close();
+  }
+  const registered = manager.listLoadedPacks().length;
+  console.log(`\ndrop-in MultiRegistryLoader: ${ok} of ${entries.length} loaded, ${registered} pack(s) in the ExtensionManager (AgentOS's MultiRegistryLoader: ${theirsOk} of ${entries.length})`);
+}
+
+if (flag('--drop-in')) {
+  await dropIn();
+  console.log(`work folder: ${work}`);
+  process.exit(0);
 }
 
 const mine = await ours();

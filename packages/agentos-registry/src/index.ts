@@ -9,3 +9,10 @@ export * from '@agentos-registry/source-github';
 export * from '@agentos-registry/source-npm';
 export * from '@agentos-registry/source-url';
 export { builtinSources, createRegistry } from './create-registry.js';
+export {
+  type AgentOSRegistrySource,
+  type ExtensionManagerLike,
+  type MultiRegistryConfig,
+  MultiRegistryLoader,
+  type MultiRegistryLoaderOptions,
+} from './multi-registry-loader.js';

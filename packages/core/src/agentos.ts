@@ -3,7 +3,7 @@
  * for `agentos.initialize({ extensionManifest })`, and an `IPersonaLoader` over the registries that serve personas.
  */
 import { isRegistryError } from './errors.js';
-import type { ExtensionDescriptor, ExtensionPack, PersonaDefinition, Provenance, Registry } from './types.js';
+import type { ExtensionDescriptor, ExtensionPack, FetchedEntry, PersonaDefinition, Provenance, Registry } from './types.js';
 
 /** One pack entry of AgentOS's `ExtensionManifest`, in the `factory` form. */
 export interface AgentOSPackEntry {
@@ -58,6 +58,18 @@ function withProvenance(descriptor: ExtensionDescriptor, identifier: string, ver
 }
 
 /**
+ * The identifier AgentOS's ExtensionManager records a loaded entry under (`registry:<registry>:<id>@<version>`), and
+ * a copy of its pack whose descriptors say where they came from (`source`, and `metadata.registry`).
+ */
+export function stampPack(pack: ExtensionPack, fetched: FetchedEntry): { identifier: string; pack: ExtensionPack } {
+  const identifier = `registry:${fetched.registry}:${fetched.id}@${fetched.version}`;
+  return {
+    identifier,
+    pack: { ...pack, descriptors: pack.descriptors.map((d) => withProvenance(d, identifier, fetched.version, fetched.provenance)) },
+  };
+}
+
+/**
  * Loads each reference and returns an AgentOS `ExtensionManifest` whose pack factories hand back the loaded packs,
  * each descriptor stamped with where it came from. Loading happens here, so a bad reference fails now, not inside
  * AgentOS's start-up.
@@ -79,12 +91,7 @@ export async function toExtensionManifest(
       ...(options.signal ? { signal: options.signal } : {}),
     });
     if (loaded.type !== 'extension') continue;
-    const { fetched } = loaded;
-    const identifier = `registry:${fetched.registry}:${fetched.id}@${fetched.version}`;
-    const pack: ExtensionPack = {
-      ...loaded.pack,
-      descriptors: loaded.pack.descriptors.map((d) => withProvenance(d, identifier, fetched.version, fetched.provenance)),
-    };
+    const { identifier, pack } = stampPack(loaded.pack, loaded.fetched);
     const priority = spec.priority ?? options.priority;
     const enabled = spec.enabled ?? options.enabled;
     packs.push({

@@ -69,6 +69,7 @@ export {
   type AgentOSPersonaLoader,
   createPersonaLoader,
   type ManifestRef,
+  stampPack,
   type ToExtensionManifestOptions,
   toExtensionManifest,
 } from './agentos.js';
