@@ -69,6 +69,9 @@ export function entryModuleOf(
   const candidates = [manifest.entry, manifest.entryPoint, packageEntry(pkg), ...perExtension, 'index.js', 'index.mjs'].filter(
     (c): c is string => typeof c === 'string' && c !== '',
   );
+  // A source file named first (the real registry's manifests say `entryPoint: "src/index.ts"`) gives way to built
+  // JavaScript named later (the package's `main`), which is what Node itself would import.
+  let source: string | undefined;
   for (const candidate of candidates) {
     const file = join(dir, candidate);
     if (!isInside(dir, file)) {
@@ -76,13 +79,17 @@ export function entryModuleOf(
     }
     if (regularFileInsideSync(dir, relative(dir, file), { registry: what.registry, label: `The entry point "${candidate}" of ${what.id}` }) === undefined) continue;
     if (!RUNNABLE.has(extname(file))) {
-      throw new RegistryError(
-        'E_LOAD',
-        `The entry point of ${what.id} is ${candidate}, which is not JavaScript. Registries must ship built code (a .js/.mjs module), or name an npm "package" for it.`,
-        { registry: what.registry },
-      );
+      source ??= candidate;
+      continue;
     }
     return file;
+  }
+  if (source !== undefined) {
+    throw new RegistryError(
+      'E_LOAD',
+      `The entry point of ${what.id} is ${source}, which is not JavaScript, and it ships no built module. Registries must ship built code: compile it (e.g. tsc) and point "entry" in manifest.json or "main" in package.json at the .js/.mjs file, or name an npm "package" whose release holds it.`,
+      { registry: what.registry, details: { file: source } },
+    );
   }
   return undefined;
 }

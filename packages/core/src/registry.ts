@@ -228,7 +228,8 @@ class RegistryImpl implements Registry {
     const code = options.code ?? defaultCode;
     if (code !== 'package') {
       const { stored, fromCache } = await this.entries.get(reg, entry, served.state, options.signal);
-      const hasCode = entry.section === 'personas' || this.hasRunnableCode(stored, entry, reg.name, kind, code);
+      // fetch and info (code 'registry') never judge the entry's module: only load runs code.
+      const hasCode = code === 'registry' || entry.section === 'personas' || this.hasRunnableCode(stored, entry, reg.name, kind, code);
       if (code === 'registry' || hasCode || !entry.package) {
         const fetched: FetchedEntry = {
           registry: reg.name,

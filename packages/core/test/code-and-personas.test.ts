@@ -52,6 +52,33 @@ describe('where code runs', () => {
     expect(second.module).toBe(first.module);
   });
 
+  it('a manifest naming a TypeScript entryPoint loads the built main of package.json, as Node would; fetch and info never judge it', async () => {
+    const files = pageRegistry();
+    files['registry/curated/echo/manifest.json'] = { ...(files['registry/curated/echo/manifest.json'] as object), entryPoint: 'src/index.ts' };
+    files['registry/curated/echo/src/index.ts'] = 'export const createExtensionPack = (): never => { throw new Error("source, not built"); };\n';
+    const { registry } = await setup(files);
+    const loaded = await registry.load('tool', 'com.test.echo');
+    expect(loaded.entryFile.endsWith(join('src', 'index.js'))).toBe(true);
+    expect(loaded.pack.name).toBe('echo');
+    expect((await registry.info('tool', 'com.test.echo')).manifest.entryPoint).toBe('src/index.ts');
+  });
+
+  it('an entry whose only module is TypeScript is E_LOAD saying to ship built code, naming the file', async () => {
+    const files = pageRegistry();
+    files['registry/curated/echo/manifest.json'] = { ...(files['registry/curated/echo/manifest.json'] as object), entryPoint: 'src/index.ts' };
+    files['registry/curated/echo/package.json'] = { name: 'echo-tool', version: '1.0.0', type: 'module' };
+    delete files['registry/curated/echo/src/index.js'];
+    files['registry/curated/echo/src/index.ts'] = 'export const createExtensionPack = () => ({ name: "echo", descriptors: [] });\n';
+    const { registry } = await setup(files);
+    // Its files and manifest are still there to fetch and read.
+    expect((await registry.info('tool', 'com.test.echo')).manifest.entryPoint).toBe('src/index.ts');
+    expect(existsSync(join((await registry.fetch('tool', 'com.test.echo')).dir, 'src', 'index.ts'))).toBe(true);
+    const error = (await registry.load('tool', 'com.test.echo').catch((e: unknown) => e)) as RegistryError;
+    expect(error.code).toBe('E_LOAD');
+    expect(error.details).toMatchObject({ file: 'src/index.ts' });
+    expect(error.message).toContain('compile it');
+  });
+
   it('finds the module from a per-extension entry when there is no manifest entry or package.json, the kind asked for first', async () => {
     const files = pageRegistry();
     delete files['registry/curated/echo/package.json'];
