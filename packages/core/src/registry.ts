@@ -34,6 +34,7 @@ import type {
   Provenance,
   Registry,
   RegistryConfig,
+  RegistryWarning,
   ResolvedEntry,
 } from './types.js';
 
@@ -246,12 +247,12 @@ class RegistryImpl implements Registry {
           provenance: this.provenance(reg, served, stored.integrity, fromCache),
           warnings: stored.warnings,
         };
+        this.report(fetched.warnings);
         return { fetched, packageJson: stored.packageJson };
       }
     }
     // The code is the entry's npm package at the entry's version, whichever source served the index.
-    const pkg = await this.packages.get(entry, reg.name, options.signal);
-    for (const warning of pkg.warnings) this.rt.warn(warning);
+    const pkg = await this.packages.get(entry, reg, options.signal);
     const fetched: FetchedEntry = {
       registry: reg.name,
       id: entry.id,
@@ -266,9 +267,20 @@ class RegistryImpl implements Registry {
       from: 'package',
       entry,
       provenance: { ...this.provenance(reg, served, pkg.integrity, pkg.fromCache), package: `${entry.package}@${pkg.version}` },
+      // The warnings of what is used: the package's manifest, not the registry folder's looked at on the way.
       warnings: pkg.warnings,
     };
+    this.report(fetched.warnings);
     return { fetched, packageJson: pkg.packageJson };
+  }
+
+  /**
+   * Gives the warnings of one call to the logger and `onWarning`, each once: the services only return them (an entry
+   * or package remembered from an earlier call comes back with its warnings), so every call reports what it used,
+   * exactly as its result's `warnings` lists it.
+   */
+  private report(warnings: readonly RegistryWarning[]): void {
+    for (const warning of warnings) this.rt.warn(warning);
   }
 
   /**
