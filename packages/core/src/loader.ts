@@ -11,6 +11,7 @@ import { RegistryError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { PackageJson } from './manifest.js';
 import { isInside } from './paths.js';
+import { type DeclaredSecret, declaredSecrets, missingSecrets, secretEnvName, withDeclaredSecrets } from './secrets.js';
 import type { ExtensionManifest, ExtensionPack, ExtensionPackContext, FetchedEntry } from './types.js';
 
 const RUNNABLE = new Set(['.js', '.mjs', '.cjs']);
@@ -177,21 +178,21 @@ export async function loadExtensionPack(
     });
   }
   const identifier = `registry:${fetched.registry}:${fetched.id}@${fetched.version}`;
+  const declared = declaredSecrets(fetched.manifest);
+  // Packages that read `options.secrets[id]` (the AgentOS convention) get what `getSecret` answers for their secrets.
+  const options = withDeclaredSecrets(context.options, declared, context.getSecret);
   const packContext: ExtensionPackContext = {
-    options: context.options,
+    options,
     getSecret: context.getSecret,
     logger: context.logger,
-    manifestEntry: { identifier, options: context.options, source: fetched.provenance },
+    manifestEntry: { identifier, options, source: fetched.provenance },
   };
   const factory = typeof mod.createExtensionPack === 'function' ? mod.createExtensionPack : typeof mod.default === 'function' ? mod.default : undefined;
   let pack: unknown;
   try {
     pack = factory ? await (factory as (ctx: ExtensionPackContext) => unknown)(packContext) : mod.default;
   } catch (error) {
-    throw new RegistryError('E_LOAD', `createExtensionPack of ${fetched.id} threw: ${(error as Error).message}`, {
-      registry: fetched.registry,
-      cause: error,
-    });
+    throw factoryError(error, fetched, missingSecrets(options, declared, context.getSecret));
   }
   if (!isPack(pack)) {
     throw new RegistryError(
@@ -201,4 +202,24 @@ export async function loadExtensionPack(
     );
   }
   return { pack, module: mod, entryFile: file };
+}
+
+/**
+ * `E_LOAD` for a `createExtensionPack` that threw. Most real packages that throw there lack a credential; when the
+ * manifest declares required secrets this load did not provide, the message names them and the three ways to provide
+ * one (`details.secrets`: each id with its environment variable).
+ */
+function factoryError(error: unknown, fetched: FetchedEntry, missing: readonly DeclaredSecret[]): RegistryError {
+  const thrown = `createExtensionPack of ${fetched.id} threw: ${error instanceof Error ? error.message : String(error)}`;
+  if (missing.length === 0) return new RegistryError('E_LOAD', thrown, { registry: fetched.registry, cause: error });
+  const secrets = missing.map(({ id }) => ({ id, env: secretEnvName(id) }));
+  const one = missing.length === 1;
+  const ids = secrets.map(({ id }) => `"${id}"`).join(', ');
+  const envs = secrets.map(({ env }) => env).join(', ');
+  const example = secrets.map(({ id }) => `"${id}": …`).join(', ');
+  return new RegistryError(
+    'E_LOAD',
+    `${thrown.replace(/[.\s]+$/, '')}. Its manifest declares the required secret${one ? '' : 's'} ${ids}, which this load did not provide. Provide ${one ? 'it' : 'them'} through createRegistry's extensionContext.getSecret (asked by id), the load option options.secrets ({ ${example} }), or, with the default getSecret, the environment variable${one ? '' : 's'} ${envs}.`,
+    { registry: fetched.registry, cause: error, details: { secrets } },
+  );
 }

@@ -17,6 +17,7 @@ import { entryModuleOf, loadExtensionPack } from './loader.js';
 import { loadPersona } from './persona.js';
 import type { PackageJson } from './manifest.js';
 import { PackageService } from './package-service.js';
+import { environmentSecrets } from './secrets.js';
 import { redactingLogger, silentLogger } from './logger.js';
 import { formatReference, parseReference } from './reference.js';
 import { type ConfiguredRegistry, keyFor, Runtime } from './runtime.js';
@@ -344,8 +345,8 @@ class RegistryImpl implements Registry {
       packageJson,
       {
         options: { ...(defaults.options ?? {}), ...(options.options ?? {}) },
-        // Own variables only: an extension asking for `constructor` gets nothing, not Object.prototype's function.
-        getSecret: defaults.getSecret ?? ((id: string) => (Object.hasOwn(process.env, id) ? process.env[id] : undefined)),
+        // By default the environment: the variable named by the id, else the one named after it (DISCORD_BOT_TOKEN).
+        getSecret: defaults.getSecret ?? environmentSecrets(process.env),
         logger: defaults.logger ?? this.rt.logger,
       },
       prepared.dir,
