@@ -67,20 +67,30 @@ export function entryModuleOf(
     .filter((extension) => typeof extension?.entry === 'string')
     .sort((a, b) => Number(b.kind === kind) - Number(a.kind === kind))
     .map((extension) => extension.entry);
-  const candidates = [manifest.entry, manifest.entryPoint, packageEntry(pkg), ...perExtension, 'index.js', 'index.mjs'].filter(
+  const built = packageEntry(pkg);
+  const candidates = [manifest.entry, manifest.entryPoint, built, ...perExtension, 'index.js', 'index.mjs'].filter(
     (c): c is string => typeof c === 'string' && c !== '',
   );
-  for (const candidate of candidates) {
+  const existing = (candidate: string): string | undefined => {
     const file = join(dir, candidate);
     if (!isInside(dir, file)) {
       throw new RegistryError('E_UNSAFE_PATH', `The entry point "${candidate}" of ${what.id} leaves the entry folder.`, { registry: what.registry });
     }
-    if (regularFileInsideSync(dir, relative(dir, file), { registry: what.registry, label: `The entry point "${candidate}" of ${what.id}` }) === undefined) continue;
+    return regularFileInsideSync(dir, relative(dir, file), { registry: what.registry, label: `The entry point "${candidate}" of ${what.id}` }) === undefined ? undefined : file;
+  };
+  for (const candidate of candidates) {
+    const file = existing(candidate);
+    if (file === undefined) continue;
     if (!RUNNABLE.has(extname(file))) {
+      // A manifest whose entryPoint names the TypeScript source (the real hacker-news package: src/index.ts) while
+      // package.json names the built module that ships beside it: the built one is what runs.
+      const compiled = built !== undefined && built !== candidate && RUNNABLE.has(extname(built)) ? existing(built) : undefined;
+      if (compiled) return compiled;
+      const source = candidate === manifest.entry ? 'manifest.json "entry"' : candidate === manifest.entryPoint ? 'manifest.json "entryPoint"' : 'package.json';
       throw new RegistryError(
         'E_LOAD',
-        `The entry point of ${what.id} is ${candidate}, which is not JavaScript. Registries must ship built code (a .js/.mjs module), or name an npm "package" for it.`,
-        { registry: what.registry },
+        `The entry point of ${what.id} is ${candidate} (${source}), which is not JavaScript${built && built !== candidate ? `, and the module package.json names (${built}) is not there` : ''}. Registries must ship built code (a .js/.mjs module), or name an npm "package" for it.`,
+        { registry: what.registry, details: { entryPoint: candidate, field: source } },
       );
     }
     return file;
@@ -219,7 +229,7 @@ function factoryError(error: unknown, fetched: FetchedEntry, missing: readonly D
   const example = secrets.map(({ id }) => `"${id}": …`).join(', ');
   return new RegistryError(
     'E_LOAD',
-    `${thrown.replace(/[.\s]+$/, '')}. Its manifest declares the required secret${one ? '' : 's'} ${ids}, which this load did not provide. Provide ${one ? 'it' : 'them'} through createRegistry's extensionContext.getSecret (asked by id), the load option options.secrets ({ ${example} }), or, with the default getSecret, the environment variable${one ? '' : 's'} ${envs}.`,
+    `${thrown.replace(/[.\s]+$/, '')}. Its manifest declares the secret${one ? '' : 's'} ${ids}, which this load did not provide. Provide ${one ? 'it' : 'them'} through createRegistry's extensionContext.getSecret (asked by id), the load option options.secrets ({ ${example} }), or, with the default getSecret, the environment variable${one ? '' : 's'} ${envs}.`,
     { registry: fetched.registry, cause: error, details: { secrets } },
   );
 }
