@@ -1,7 +1,7 @@
 /**
  * The secrets an extension declares, and how a load hands them over. The real AgentOS manifests name them as
  * `requiredSecrets` / `optionalSecrets` (ids such as `discord.botToken`, top level or per entry of `extensions[]`,
- * as strings or AgentOS's `{ id, optional }`), and the real packages read them in one of three ways: the context's
+ * as strings or AgentOS's `{ id, optional }`; older ones as `configuration.properties.<id>.secret: true`), and the real packages read them in one of three ways: the context's
  * `getSecret(id)`, the AgentOS convention `options.secrets[id]` (what AgentOS's ExtensionManager fills from a pack
  * entry's options), or an environment variable named after the id (`discord.botToken` → `DISCORD_BOT_TOKEN`, the
  * name AgentOS's own secret catalog gives nearly every id). Core serves all three from one place: the host's
@@ -39,6 +39,14 @@ export function declaredSecrets(manifest: Record<string, unknown>): DeclaredSecr
   };
   add(manifest.requiredSecrets, false);
   add(manifest.optionalSecrets, true);
+  // The older shape (the real telegram package): `configuration.properties.<id>.secret: true`.
+  const properties = (manifest.configuration as { properties?: unknown } | undefined)?.properties;
+  if (typeof properties === 'object' && properties !== null && !Array.isArray(properties)) {
+    add(
+      Object.entries(properties as Record<string, unknown>).flatMap(([id, spec]) => (typeof spec === 'object' && spec !== null && (spec as { secret?: unknown }).secret === true ? [id] : [])),
+      false,
+    );
+  }
   for (const extension of Array.isArray(manifest.extensions) ? manifest.extensions : []) {
     if (typeof extension !== 'object' || extension === null) continue;
     add((extension as Record<string, unknown>).requiredSecrets, false);

@@ -48,6 +48,10 @@ describe('declared secrets', () => {
       { id: 'x.extra', optional: true },
     ]);
     expect(declaredSecrets({ requiredSecrets: 'not-a-list' })).toEqual([]);
+    // The older shape of the real telegram package.
+    expect(
+      declaredSecrets({ configuration: { properties: { 'telegram.botToken': { type: 'string', secret: true }, 'telegram.parseMode': { type: 'string' } } } }),
+    ).toEqual([{ id: 'telegram.botToken', optional: false }]);
   });
 });
 
@@ -87,7 +91,7 @@ describe('loading an extension that needs a secret', () => {
     const registry = await setup();
     const error = (await registry.load('tool', 'com.test.echo').catch((e: unknown) => e)) as RegistryError;
     expect(error.code).toBe('E_LOAD');
-    expect(error.message).toContain('createExtensionPack of com.test.echo threw: no token. Its manifest declares the required secret "acme.apiToken"');
+    expect(error.message).toContain('createExtensionPack of com.test.echo threw: no token. Its manifest declares the secret "acme.apiToken"');
     expect(error.details).toEqual({ secrets: [{ id: 'acme.apiToken', env: 'ACME_API_TOKEN' }] });
     await registry.close();
   });

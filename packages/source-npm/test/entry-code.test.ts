@@ -182,7 +182,7 @@ describe('a package that needs a secret to be built', () => {
     const error = await rejectionOf(registry.load('tool', 'com.acme.secret'));
     expect(error.code).toBe('E_LOAD');
     expect(error.message).toContain('createExtensionPack of com.acme.secret threw: Acme token not found');
-    expect(error.message).toContain('the required secret "acme.apiToken"');
+    expect(error.message).toContain('the secret "acme.apiToken"');
     expect(error.message).toContain('extensionContext.getSecret');
     expect(error.message).toContain('options.secrets');
     expect(error.message).toContain('ACME_API_TOKEN');
