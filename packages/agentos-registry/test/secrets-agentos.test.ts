@@ -20,6 +20,7 @@ const CODE = `export function createExtensionPack(context) {
     name: 'acme-pack',
     descriptors: [{ id: 'acmeTool', kind: 'tool', payload: { name: 'acmeTool', execute: async () => ({ success: true, output: token }) } }],
     onActivate: async () => {
+      if (context.options?.fail) throw new Error('Acme: the service refused the token');
       token = context.options?.secrets?.['acme.apiToken'];
       if (!token) throw new Error('Acme: no API token provided. Set ACME_API_TOKEN.');
     },
@@ -84,4 +85,29 @@ describe('secrets an extension needs at activation, through the real ExtensionMa
     const { outcome } = await intoManager({ ref: 'com.example.echo', options: {} });
     expect(outcome.loaded, String((outcome as { error?: unknown }).error)).toBe(true);
   });
+
+  it("a secret the registry's getSecret provides reaches the pack, and a failure for another reason is the pack's own", async () => {
+    delete process.env.ACME_API_TOKEN;
+    const withSecret = await createRegistry(
+      { registries: { internal: { type: 'file', location: join(dir, 'registry') } }, defaultRegistries: { tool: 'internal' }, cacheSettings: { directory: join(dir, 'cache') } },
+      { env: {}, extensionContext: { getSecret: (id) => (id === 'acme.apiToken' ? 'host-token-3333' : undefined) } },
+    );
+    try {
+      const manifest = await toExtensionManifest(withSecret, ['com.example.echo']);
+      const manager = new ExtensionManager({});
+      const outcome = await manager.loadPackEntry(manifest.packs[0]);
+      expect(outcome.loaded, String(outcome.error)).toBe(true);
+      const loaded = await withSecret.load('tool', 'com.example.echo');
+      expect(loaded.type === 'extension' && loaded.secrets).toEqual([{ id: 'acme.apiToken', provided: true }]);
+      // The secret was there: an activation that fails anyway is the pack's own error, not blamed on a secret.
+      const failing = await toExtensionManifest(withSecret, [{ ref: 'com.example.echo', options: { fail: true } }]);
+      const failed = await new ExtensionManager({}).loadPackEntry(failing.packs[0]);
+      expect(failed.loaded).toBe(false);
+      expect(isRegistryError(failed.error)).toBe(false);
+      expect((failed.error as Error).message).toBe('Acme: the service refused the token');
+    } finally {
+      await withSecret.close();
+    }
+  });
 });
+

@@ -3,8 +3,8 @@
  * for `agentos.initialize({ extensionManifest })`, and an `IPersonaLoader` over the registries that serve personas.
  */
 import { isRegistryError, RegistryError } from './errors.js';
-import { declaredSecrets, environmentSecrets, missingSecrets, secretEnvName } from './secrets.js';
-import type { ExtensionDescriptor, ExtensionPack, FetchedEntry, PersonaDefinition, Provenance, Registry } from './types.js';
+import { environmentSecrets, missingSecrets, secretEnvName } from './secrets.js';
+import type { ExtensionDescriptor, ExtensionPack, FetchedEntry, LoadedExtension, PersonaDefinition, Provenance, Registry } from './types.js';
 
 /** One pack entry of AgentOS's `ExtensionManifest`, in the `factory` form. */
 export interface AgentOSPackEntry {
@@ -72,22 +72,24 @@ export function stampPack(pack: ExtensionPack, fetched: FetchedEntry): { identif
 
 /**
  * Many real packages (bluesky, the cloud and domain packs, …) look for their credential only when AgentOS's
- * ExtensionManager activates them, and then throw a message of their own. When the manifest declares secrets that
- * none of the ways provided (the reference's `options.secrets`, AgentOS's `getSecret`, the environment), the error
- * AgentOS reports names them and says how to give them: `E_LOAD` with `details.secrets`, the package's error as
- * `cause`. Any other failure, or a pack without `onActivate`, is left exactly as it is.
+ * ExtensionManager activates them, and then throw a message of their own. When a required secret of the manifest was
+ * provided by none of the ways (the load's `getSecret` and `options.secrets`, AgentOS's `getSecret`, the
+ * environment), the error AgentOS reports names it and says how to give it: `E_LOAD` with `details.secrets`, the
+ * package's error as `cause`. Any other failure, or a pack without `onActivate`, is left exactly as it is.
  */
-function activationWithSecretAdvice(pack: ExtensionPack, fetched: FetchedEntry, ref: string, options: Record<string, unknown>): Partial<ExtensionPack> {
+function activationWithSecretAdvice(loaded: LoadedExtension, ref: string): Partial<ExtensionPack> {
+  const { pack, fetched } = loaded;
   const original = pack.onActivate;
-  const declared = declaredSecrets(fetched.manifest);
-  if (typeof original !== 'function' || declared.every((secret) => secret.optional)) return {};
+  // Only the required secrets the load itself did not have (its getSecret and options.secrets were asked already).
+  const unprovided = (loaded.secrets ?? []).filter((secret) => !secret.provided).map(({ id }) => ({ id, optional: false }));
+  if (typeof original !== 'function' || unprovided.length === 0) return {};
   const fromEnvironment = environmentSecrets(process.env);
   return {
     async onActivate(context?: { getSecret?: (id: string) => string | undefined }) {
       try {
         return await (original as (context: unknown) => unknown).call(pack, context);
       } catch (error) {
-        const missing = missingSecrets(options, declared, (id) => context?.getSecret?.(id) ?? fromEnvironment(id));
+        const missing = missingSecrets({}, unprovided, (id) => context?.getSecret?.(id) ?? fromEnvironment(id));
         if (missing.length === 0) throw error;
         const secrets = missing.map(({ id }) => ({ id, env: secretEnvName(id) }));
         const one = secrets.length === 1;
@@ -125,7 +127,7 @@ export async function toExtensionManifest(
     if (loaded.type !== 'extension') continue;
     const stamped = stampPack(loaded.pack, loaded.fetched);
     const { identifier } = stamped;
-    const pack: ExtensionPack = { ...stamped.pack, ...activationWithSecretAdvice(loaded.pack, loaded.fetched, spec.ref, packOptions) };
+    const pack: ExtensionPack = { ...stamped.pack, ...activationWithSecretAdvice(loaded, spec.ref) };
     const priority = spec.priority ?? options.priority;
     const enabled = spec.enabled ?? options.enabled;
     packs.push({

@@ -12,7 +12,7 @@ import type { Logger } from './logger.js';
 import type { PackageJson } from './manifest.js';
 import { isInside } from './paths.js';
 import { type DeclaredSecret, declaredSecrets, missingSecrets, secretEnvName, withDeclaredSecrets } from './secrets.js';
-import type { ExtensionManifest, ExtensionPack, ExtensionPackContext, FetchedEntry } from './types.js';
+import type { ExtensionManifest, ExtensionPack, ExtensionPackContext, ExtensionSecretStatus, FetchedEntry } from './types.js';
 
 const RUNNABLE = new Set(['.js', '.mjs', '.cjs']);
 
@@ -165,6 +165,8 @@ export interface LoadedPack {
   pack: ExtensionPack;
   module: Record<string, unknown>;
   entryFile: string;
+  /** The secrets its manifest declares as required, and whether this load provided each (ids only, never values). */
+  secrets: ExtensionSecretStatus[];
 }
 
 /** Imports an extension entry from `dir` (where its code was prepared to run) and builds its pack. */
@@ -211,7 +213,11 @@ export async function loadExtensionPack(
       { registry: fetched.registry },
     );
   }
-  return { pack, module: mod, entryFile: file };
+  const given = (options.secrets ?? {}) as Record<string, unknown>;
+  const secrets = declared
+    .filter((secret) => !secret.optional)
+    .map(({ id }) => ({ id, provided: Object.hasOwn(given, id) && typeof given[id] === 'string' && given[id] !== '' }));
+  return { pack, module: mod, entryFile: file, secrets };
 }
 
 /**

@@ -340,7 +340,7 @@ class RegistryImpl implements Registry {
     // Raised once per load (W_PEER_MISMATCH), and carried by the result like the fetch's own warnings.
     for (const warning of prepared.warnings ?? []) this.rt.warn(warning);
     if (prepared.warnings?.length) fetched = { ...fetched, warnings: [...fetched.warnings, ...prepared.warnings] };
-    const { pack, module, entryFile } = await loadExtensionPack(
+    const { pack, module, entryFile, secrets } = await loadExtensionPack(
       fetched,
       packageJson,
       {
@@ -354,7 +354,15 @@ class RegistryImpl implements Registry {
     ).catch(async (error: unknown) => {
       throw await this.installer.explainLoadFailure(error, fetched, prepared);
     });
-    return { type: 'extension', pack, fetched, module, entryFile, ...(prepared.install ? { install: prepared.install } : {}) };
+    return {
+      type: 'extension',
+      pack,
+      fetched,
+      module,
+      entryFile,
+      ...(prepared.install ? { install: prepared.install } : {}),
+      ...(secrets.length > 0 ? { secrets } : {}),
+    };
   }
 
   async close(): Promise<void> {
