@@ -193,9 +193,20 @@ export async function loadExtensionPack(
   const declared = declaredSecrets(fetched.manifest);
   // Packages that read `options.secrets[id]` (the AgentOS convention) get what `getSecret` answers for their secrets.
   const options = withDeclaredSecrets(context.options, declared, context.getSecret);
+  // Secrets the pack asks for and does not get, declared or not (the real google-cloud-stt asks for
+  // GOOGLE_CLOUD_STT_CREDENTIALS and its manifest declares nothing): named if the factory then throws.
+  const unanswered = new Set<string>();
+  // `options.secrets` answers getSecret too, as AgentOS's ExtensionManager answers it from a pack entry's options.
+  const given = typeof options.secrets === 'object' && options.secrets !== null ? (options.secrets as Record<string, unknown>) : {};
+  const getSecret = (id: string): string | undefined => {
+    const own = typeof id === 'string' && Object.hasOwn(given, id) && typeof given[id] === 'string' && given[id] !== '' ? (given[id] as string) : undefined;
+    const value = own ?? context.getSecret(id);
+    if (typeof id === 'string' && (typeof value !== 'string' || value === '')) unanswered.add(id);
+    return value;
+  };
   const packContext: ExtensionPackContext = {
     options,
-    getSecret: context.getSecret,
+    getSecret,
     logger: context.logger,
     manifestEntry: { identifier, options, source: fetched.provenance },
   };
@@ -204,7 +215,9 @@ export async function loadExtensionPack(
   try {
     pack = factory ? await (factory as (ctx: ExtensionPackContext) => unknown)(packContext) : mod.default;
   } catch (error) {
-    throw factoryError(error, fetched, missingSecrets(options, declared, context.getSecret));
+    const missing = missingSecrets(options, declared, context.getSecret);
+    const asked = [...unanswered].filter((id) => !missing.some((secret) => secret.id === id) && !declared.some((secret) => secret.id === id));
+    throw factoryError(error, fetched, missing, asked);
   }
   if (!isPack(pack)) {
     throw new RegistryError(
@@ -213,7 +226,6 @@ export async function loadExtensionPack(
       { registry: fetched.registry },
     );
   }
-  const given = (options.secrets ?? {}) as Record<string, unknown>;
   const secrets = declared
     .filter((secret) => !secret.optional)
     .map(({ id }) => ({ id, provided: Object.hasOwn(given, id) && typeof given[id] === 'string' && given[id] !== '' }));
@@ -225,17 +237,23 @@ export async function loadExtensionPack(
  * manifest declares required secrets this load did not provide, the message names them and the three ways to provide
  * one (`details.secrets`: each id with its environment variable).
  */
-function factoryError(error: unknown, fetched: FetchedEntry, missing: readonly DeclaredSecret[]): RegistryError {
+function factoryError(error: unknown, fetched: FetchedEntry, missing: readonly DeclaredSecret[], asked: readonly string[]): RegistryError {
   const thrown = `createExtensionPack of ${fetched.id} threw: ${error instanceof Error ? error.message : String(error)}`;
-  if (missing.length === 0) return new RegistryError('E_LOAD', thrown, { registry: fetched.registry, cause: error });
-  const secrets = missing.map(({ id }) => ({ id, env: secretEnvName(id) }));
-  const one = missing.length === 1;
-  const ids = secrets.map(({ id }) => `"${id}"`).join(', ');
+  if (missing.length === 0 && asked.length === 0) return new RegistryError('E_LOAD', thrown, { registry: fetched.registry, cause: error });
+  const secrets = [...missing.map(({ id }) => id), ...asked].map((id) => ({ id, env: secretEnvName(id) }));
+  const one = secrets.length === 1;
+  const quoted = (ids: readonly string[]) => ids.map((id) => `"${id}"`).join(', ');
   const envs = secrets.map(({ env }) => env).join(', ');
   const example = secrets.map(({ id }) => `"${id}": …`).join(', ');
+  const why = [
+    missing.length > 0 ? `Its manifest declares the secret${missing.length === 1 ? '' : 's'} ${quoted(missing.map(({ id }) => id))}` : '',
+    asked.length > 0 ? `${missing.length > 0 ? 'it also asked' : 'It asked'} getSecret for ${quoted(asked)}` : '',
+  ]
+    .filter(Boolean)
+    .join(', and ');
   return new RegistryError(
     'E_LOAD',
-    `${thrown.replace(/[.\s]+$/, '')}. Its manifest declares the secret${one ? '' : 's'} ${ids}, which this load did not provide. Provide ${one ? 'it' : 'them'} through createRegistry's extensionContext.getSecret (asked by id), the load option options.secrets ({ ${example} }), or, with the default getSecret, the environment variable${one ? '' : 's'} ${envs}.`,
+    `${thrown.replace(/[.\s]+$/, '')}. ${why}, which this load did not provide. Provide ${one ? 'it' : 'them'} through createRegistry's extensionContext.getSecret (asked by id), the load option options.secrets ({ ${example} }), or, with the default getSecret, the environment variable${one ? '' : 's'} ${envs}.`,
     { registry: fetched.registry, cause: error, details: { secrets } },
   );
 }

@@ -96,3 +96,31 @@ describe('loading an extension that needs a secret', () => {
     await registry.close();
   });
 });
+
+describe('a secret the pack asks for that its manifest does not declare', () => {
+  async function setup() {
+    const files = pageRegistry();
+    // As the real google-cloud-stt: getSecret for an env-style id, then JSON.parse of what came back.
+    files['registry/curated/echo/src/index.js'] = `export function createExtensionPack(context) {
+  const credentials = JSON.parse(context.getSecret('ACME_CLOUD_CREDENTIALS') ?? '');
+  return { name: 'echo', descriptors: [{ id: 'echo', kind: 'tool', payload: { project: credentials.project } }] };
+}
+`;
+    const dir = await writeTree(files);
+    return createRegistry(
+      { registries: { default: { type: 'dir', location: dir } }, cacheSettings: { directory: await tempDir() } },
+      { sources: [countingSource('dir').adapter], env: {} },
+    );
+  }
+
+  it('E_LOAD names the id it asked for; options.secrets then answers getSecret', async () => {
+    const registry = await setup();
+    const error = (await registry.load('tool', 'com.test.echo').catch((e: unknown) => e)) as RegistryError;
+    expect(error.code).toBe('E_LOAD');
+    expect(error.message).toContain('It asked getSecret for "ACME_CLOUD_CREDENTIALS", which this load did not provide');
+    expect(error.details).toEqual({ secrets: [{ id: 'ACME_CLOUD_CREDENTIALS', env: 'ACME_CLOUD_CREDENTIALS' }] });
+    const loaded = (await registry.load('tool', 'com.test.echo', { options: { secrets: { ACME_CLOUD_CREDENTIALS: '{"project":"p1"}' } } })) as LoadedExtension;
+    expect(loaded.pack.descriptors[0]!.payload).toEqual({ project: 'p1' });
+    await registry.close();
+  });
+});
