@@ -2,8 +2,9 @@
  * Handing registries to AgentOS, structurally (no runtime dependency on `@framers/agentos`): an `ExtensionManifest`
  * for `agentos.initialize({ extensionManifest })`, and an `IPersonaLoader` over the registries that serve personas.
  */
-import { isRegistryError } from './errors.js';
-import type { ExtensionDescriptor, ExtensionPack, FetchedEntry, PersonaDefinition, Provenance, Registry } from './types.js';
+import { isRegistryError, RegistryError } from './errors.js';
+import { environmentSecrets, missingSecrets, secretEnvName } from './secrets.js';
+import type { ExtensionDescriptor, ExtensionPack, FetchedEntry, LoadedExtension, PersonaDefinition, Provenance, Registry } from './types.js';
 
 /** One pack entry of AgentOS's `ExtensionManifest`, in the `factory` form. */
 export interface AgentOSPackEntry {
@@ -70,6 +71,39 @@ export function stampPack(pack: ExtensionPack, fetched: FetchedEntry): { identif
 }
 
 /**
+ * Many real packages (bluesky, the cloud and domain packs, …) look for their credential only when AgentOS's
+ * ExtensionManager activates them, and then throw a message of their own. When a required secret of the manifest was
+ * provided by none of the ways (the load's `getSecret` and `options.secrets`, AgentOS's `getSecret`, the
+ * environment), the error AgentOS reports names it and says how to give it: `E_LOAD` with `details.secrets`, the
+ * package's error as `cause`. Any other failure, or a pack without `onActivate`, is left exactly as it is.
+ */
+function activationWithSecretAdvice(loaded: LoadedExtension, ref: string): Partial<ExtensionPack> {
+  const { pack, fetched } = loaded;
+  const original = pack.onActivate;
+  // Only the required secrets the load itself did not have (its getSecret and options.secrets were asked already).
+  const unprovided = (loaded.secrets ?? []).filter((secret) => !secret.provided).map(({ id }) => ({ id, optional: false }));
+  if (typeof original !== 'function' || unprovided.length === 0) return {};
+  const fromEnvironment = environmentSecrets(process.env);
+  return {
+    async onActivate(context?: { getSecret?: (id: string) => string | undefined }) {
+      try {
+        return await (original as (context: unknown) => unknown).call(pack, context);
+      } catch (error) {
+        const missing = missingSecrets({}, unprovided, (id) => context?.getSecret?.(id) ?? fromEnvironment(id));
+        if (missing.length === 0) throw error;
+        const secrets = missing.map(({ id }) => ({ id, env: secretEnvName(id) }));
+        const one = secrets.length === 1;
+        throw new RegistryError(
+          'E_LOAD',
+          `Activating ${fetched.id} failed: ${(error instanceof Error ? error.message : String(error)).replace(/[.\s]+$/, '')}. Its manifest declares the secret${one ? '' : 's'} ${secrets.map(({ id }) => `"${id}"`).join(', ')}, which neither this load nor AgentOS provided. Provide ${one ? 'it' : 'them'} as options.secrets of its reference ({ ref: ${JSON.stringify(ref)}, options: { secrets: { ${secrets.map(({ id }) => `"${id}": …`).join(', ')} } } }), which both the registry and AgentOS's ExtensionManager read, or in the environment variable${one ? '' : 's'} ${secrets.map(({ env }) => env).join(', ')}.`,
+          { registry: fetched.registry, cause: error, details: { secrets } },
+        );
+      }
+    },
+  };
+}
+
+/**
  * Loads each reference and returns an AgentOS `ExtensionManifest` whose pack factories hand back the loaded packs,
  * each descriptor stamped with where it came from. Loading happens here, so a bad reference fails now, not inside
  * AgentOS's start-up.
@@ -91,7 +125,9 @@ export async function toExtensionManifest(
       ...(options.signal ? { signal: options.signal } : {}),
     });
     if (loaded.type !== 'extension') continue;
-    const { identifier, pack } = stampPack(loaded.pack, loaded.fetched);
+    const stamped = stampPack(loaded.pack, loaded.fetched);
+    const { identifier } = stamped;
+    const pack: ExtensionPack = { ...stamped.pack, ...activationWithSecretAdvice(loaded, spec.ref) };
     const priority = spec.priority ?? options.priority;
     const enabled = spec.enabled ?? options.enabled;
     packs.push({

@@ -120,6 +120,8 @@ export interface PackageRequest {
    * as `npmrc`); absent fields follow the user's own config (`.npmrc`).
    */
   options?: { registry?: string; token?: string; [option: string]: unknown };
+  /** The configured registry whose index listed the package, for messages. */
+  registry?: string;
 }
 
 /** What a package fetch resolved to. */

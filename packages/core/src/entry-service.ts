@@ -124,8 +124,8 @@ export class EntryService {
     content: string | undefined,
     meta?: ContentMeta,
   ): Promise<StoredEntry> {
+    // Reported by the call that uses the entry (registry.ts), once per call, not here: a remembered entry is used again.
     const { manifest, synthesized, packageJson, warnings } = await readEntryManifest(dir, entry, reg.name);
-    for (const warning of warnings) this.rt.warn(warning);
     return { dir, integrity, content, meta, manifest, manifestSynthesized: synthesized, packageJson, warnings };
   }
 }

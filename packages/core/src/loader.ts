@@ -11,7 +11,8 @@ import { RegistryError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { PackageJson } from './manifest.js';
 import { isInside } from './paths.js';
-import type { ExtensionManifest, ExtensionPack, ExtensionPackContext, FetchedEntry } from './types.js';
+import { type DeclaredSecret, declaredSecrets, missingSecrets, secretEnvName, withDeclaredSecrets } from './secrets.js';
+import type { ExtensionManifest, ExtensionPack, ExtensionPackContext, ExtensionSecretStatus, FetchedEntry } from './types.js';
 
 const RUNNABLE = new Set(['.js', '.mjs', '.cjs']);
 
@@ -66,30 +67,33 @@ export function entryModuleOf(
     .filter((extension) => typeof extension?.entry === 'string')
     .sort((a, b) => Number(b.kind === kind) - Number(a.kind === kind))
     .map((extension) => extension.entry);
-  const candidates = [manifest.entry, manifest.entryPoint, packageEntry(pkg), ...perExtension, 'index.js', 'index.mjs'].filter(
+  const built = packageEntry(pkg);
+  const candidates = [manifest.entry, manifest.entryPoint, built, ...perExtension, 'index.js', 'index.mjs'].filter(
     (c): c is string => typeof c === 'string' && c !== '',
   );
-  // A source file named first (the real registry's manifests say `entryPoint: "src/index.ts"`) gives way to built
-  // JavaScript named later (the package's `main`), which is what Node itself would import.
-  let source: string | undefined;
-  for (const candidate of candidates) {
+  const existing = (candidate: string): string | undefined => {
     const file = join(dir, candidate);
     if (!isInside(dir, file)) {
       throw new RegistryError('E_UNSAFE_PATH', `The entry point "${candidate}" of ${what.id} leaves the entry folder.`, { registry: what.registry });
     }
-    if (regularFileInsideSync(dir, relative(dir, file), { registry: what.registry, label: `The entry point "${candidate}" of ${what.id}` }) === undefined) continue;
+    return regularFileInsideSync(dir, relative(dir, file), { registry: what.registry, label: `The entry point "${candidate}" of ${what.id}` }) === undefined ? undefined : file;
+  };
+  for (const candidate of candidates) {
+    const file = existing(candidate);
+    if (file === undefined) continue;
     if (!RUNNABLE.has(extname(file))) {
-      source ??= candidate;
-      continue;
+      // A manifest whose entryPoint names the TypeScript source (the real hacker-news package: src/index.ts) while
+      // package.json names the built module that ships beside it: the built one is what runs.
+      const compiled = built !== undefined && built !== candidate && RUNNABLE.has(extname(built)) ? existing(built) : undefined;
+      if (compiled) return compiled;
+      const source = candidate === manifest.entry ? 'manifest.json "entry"' : candidate === manifest.entryPoint ? 'manifest.json "entryPoint"' : 'package.json';
+      throw new RegistryError(
+        'E_LOAD',
+        `The entry point of ${what.id} is ${candidate} (${source}), which is not JavaScript${built && built !== candidate ? `, and the module package.json names (${built}) is not there` : ''}. Registries must ship built code: compile it (e.g. tsc) and point "entry" in manifest.json or "main" in package.json at the .js/.mjs file, or name an npm "package" whose release holds it.`,
+        { registry: what.registry, details: { file: candidate, entryPoint: candidate, field: source } },
+      );
     }
     return file;
-  }
-  if (source !== undefined) {
-    throw new RegistryError(
-      'E_LOAD',
-      `The entry point of ${what.id} is ${source}, which is not JavaScript, and it ships no built module. Registries must ship built code: compile it (e.g. tsc) and point "entry" in manifest.json or "main" in package.json at the .js/.mjs file, or name an npm "package" whose release holds it.`,
-      { registry: what.registry, details: { file: source } },
-    );
   }
   return undefined;
 }
@@ -161,6 +165,8 @@ export interface LoadedPack {
   pack: ExtensionPack;
   module: Record<string, unknown>;
   entryFile: string;
+  /** The secrets its manifest declares as required, and whether this load provided each (ids only, never values). */
+  secrets: ExtensionSecretStatus[];
 }
 
 /** Imports an extension entry from `dir` (where its code was prepared to run) and builds its pack. */
@@ -184,21 +190,34 @@ export async function loadExtensionPack(
     });
   }
   const identifier = `registry:${fetched.registry}:${fetched.id}@${fetched.version}`;
+  const declared = declaredSecrets(fetched.manifest);
+  // Packages that read `options.secrets[id]` (the AgentOS convention) get what `getSecret` answers for their secrets.
+  const options = withDeclaredSecrets(context.options, declared, context.getSecret);
+  // Secrets the pack asks for and does not get, declared or not (the real google-cloud-stt asks for
+  // GOOGLE_CLOUD_STT_CREDENTIALS and its manifest declares nothing): named if the factory then throws.
+  const unanswered = new Set<string>();
+  // `options.secrets` answers getSecret too, as AgentOS's ExtensionManager answers it from a pack entry's options.
+  const given = typeof options.secrets === 'object' && options.secrets !== null ? (options.secrets as Record<string, unknown>) : {};
+  const getSecret = (id: string): string | undefined => {
+    const own = typeof id === 'string' && Object.hasOwn(given, id) && typeof given[id] === 'string' && given[id] !== '' ? (given[id] as string) : undefined;
+    const value = own ?? context.getSecret(id);
+    if (typeof id === 'string' && (typeof value !== 'string' || value === '')) unanswered.add(id);
+    return value;
+  };
   const packContext: ExtensionPackContext = {
-    options: context.options,
-    getSecret: context.getSecret,
+    options,
+    getSecret,
     logger: context.logger,
-    manifestEntry: { identifier, options: context.options, source: fetched.provenance },
+    manifestEntry: { identifier, options, source: fetched.provenance },
   };
   const factory = typeof mod.createExtensionPack === 'function' ? mod.createExtensionPack : typeof mod.default === 'function' ? mod.default : undefined;
   let pack: unknown;
   try {
     pack = factory ? await (factory as (ctx: ExtensionPackContext) => unknown)(packContext) : mod.default;
   } catch (error) {
-    throw new RegistryError('E_LOAD', `createExtensionPack of ${fetched.id} threw: ${(error as Error).message}`, {
-      registry: fetched.registry,
-      cause: error,
-    });
+    const missing = missingSecrets(options, declared, context.getSecret);
+    const asked = [...unanswered].filter((id) => !missing.some((secret) => secret.id === id) && !declared.some((secret) => secret.id === id));
+    throw factoryError(error, fetched, missing, asked);
   }
   if (!isPack(pack)) {
     throw new RegistryError(
@@ -207,5 +226,34 @@ export async function loadExtensionPack(
       { registry: fetched.registry },
     );
   }
-  return { pack, module: mod, entryFile: file };
+  const secrets = declared
+    .filter((secret) => !secret.optional)
+    .map(({ id }) => ({ id, provided: Object.hasOwn(given, id) && typeof given[id] === 'string' && given[id] !== '' }));
+  return { pack, module: mod, entryFile: file, secrets };
+}
+
+/**
+ * `E_LOAD` for a `createExtensionPack` that threw. Most real packages that throw there lack a credential; when the
+ * manifest declares required secrets this load did not provide, the message names them and the three ways to provide
+ * one (`details.secrets`: each id with its environment variable).
+ */
+function factoryError(error: unknown, fetched: FetchedEntry, missing: readonly DeclaredSecret[], asked: readonly string[]): RegistryError {
+  const thrown = `createExtensionPack of ${fetched.id} threw: ${error instanceof Error ? error.message : String(error)}`;
+  if (missing.length === 0 && asked.length === 0) return new RegistryError('E_LOAD', thrown, { registry: fetched.registry, cause: error });
+  const secrets = [...missing.map(({ id }) => id), ...asked].map((id) => ({ id, env: secretEnvName(id) }));
+  const one = secrets.length === 1;
+  const quoted = (ids: readonly string[]) => ids.map((id) => `"${id}"`).join(', ');
+  const envs = secrets.map(({ env }) => env).join(', ');
+  const example = secrets.map(({ id }) => `"${id}": …`).join(', ');
+  const why = [
+    missing.length > 0 ? `Its manifest declares the secret${missing.length === 1 ? '' : 's'} ${quoted(missing.map(({ id }) => id))}` : '',
+    asked.length > 0 ? `${missing.length > 0 ? 'it also asked' : 'It asked'} getSecret for ${quoted(asked)}` : '',
+  ]
+    .filter(Boolean)
+    .join(', and ');
+  return new RegistryError(
+    'E_LOAD',
+    `${thrown.replace(/[.\s]+$/, '')}. ${why}, which this load did not provide. Provide ${one ? 'it' : 'them'} through createRegistry's extensionContext.getSecret (asked by id), the load option options.secrets ({ ${example} }), or, with the default getSecret, the environment variable${one ? '' : 's'} ${envs}.`,
+    { registry: fetched.registry, cause: error, details: { secrets } },
+  );
 }

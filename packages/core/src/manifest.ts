@@ -38,10 +38,14 @@ export interface ReadManifestResult {
   warnings: RegistryWarning[];
 }
 
-/** Reads (or, lacking `manifest.json`, builds) the manifest of a fetched entry and notes drift from the index. */
-export async function readEntryManifest(dir: string, entry: IndexEntry, registry: string): Promise<ReadManifestResult> {
-  const label = `${entry.path}/manifest.json`;
-  const packageJson = (await readJsonFile(dir, 'package.json', `${entry.path}/package.json`, registry)) as PackageJson | undefined;
+/**
+ * Reads (or, lacking `manifest.json`, builds) the manifest of a fetched entry and notes drift from the index. `where`
+ * names the folder in messages: the entry's path in its registry (the default), or for code taken from a package
+ * `package <name>@<version>`, so that a warning says which of the two lacks or contradicts the manifest.
+ */
+export async function readEntryManifest(dir: string, entry: IndexEntry, registry: string, where: string = entry.path): Promise<ReadManifestResult> {
+  const label = `${where}/manifest.json`;
+  const packageJson = (await readJsonFile(dir, 'package.json', `${where}/package.json`, registry)) as PackageJson | undefined;
   const raw = await readJsonFile(dir, 'manifest.json', label, registry);
   const warnings: RegistryWarning[] = [];
   let manifest: ExtensionManifest;
@@ -65,7 +69,7 @@ export async function readEntryManifest(dir: string, entry: IndexEntry, registry
     };
     warnings.push({
       code: 'W_MANIFEST_SYNTHESIZED',
-      message: `${entry.path} has no manifest.json; its manifest was built from the index entry${packageJson ? ' and package.json' : ''}.`,
+      message: `${where} has no manifest.json; its manifest was built from the index entry${packageJson ? ' and package.json' : ''}.`,
       registry,
       entry: entry.id,
     });
@@ -80,7 +84,7 @@ export async function readEntryManifest(dir: string, entry: IndexEntry, registry
   if (!synthesized && manifest.version !== entry.version) {
     warnings.push({
       code: 'W_VERSION_DRIFT',
-      message: `registry.json lists ${entry.id} as version ${entry.version}, but its manifest.json says ${manifest.version}${packageJson?.version ? ` (package.json says ${packageJson.version})` : ''}. The index version is the one resolved; ask the registry owner to align them.`,
+      message: `registry.json lists ${entry.id} as version ${entry.version}, but ${where === entry.path ? 'its manifest.json' : `the manifest.json of ${where}`} says ${manifest.version}${packageJson?.version ? ` (package.json says ${packageJson.version})` : ''}. The index version is the one resolved; ask the registry owner to align them.`,
       registry,
       entry: entry.id,
     });

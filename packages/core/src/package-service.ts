@@ -9,7 +9,8 @@ import type { SourceAdapter } from './contract.js';
 import { registryKey } from './cache-store.js';
 import { RegistryError } from './errors.js';
 import { type PackageJson, readEntryManifest } from './manifest.js';
-import type { Runtime } from './runtime.js';
+import { packageCodeError } from './package-errors.js';
+import type { ConfiguredRegistry, Runtime } from './runtime.js';
 import { abortError, toRegistryError } from './source-errors.js';
 import { scanTree } from './tree.js';
 import type { ExtensionManifest, IndexEntry, RegistryWarning } from './types.js';
@@ -41,8 +42,12 @@ export class PackageService {
     private readonly settings: { registry?: string; token?: string; [option: string]: unknown },
   ) {}
 
-  /** The files of `entry.package` at `entry.version`, from memory, the disk cache, or the package registry. */
-  async get(entry: IndexEntry, registry: string, signal: AbortSignal | undefined): Promise<StoredPackage> {
+  /**
+   * The files of `entry.package` at `entry.version`, from memory, the disk cache, or the package registry. `reg` is
+   * the registry that listed the entry: errors name it, and say what its owner (or the user) can do.
+   */
+  async get(entry: IndexEntry, reg: ConfiguredRegistry, signal: AbortSignal | undefined): Promise<StoredPackage> {
+    const registry = reg.name;
     if (!entry.package) {
       throw new RegistryError('E_NOT_FOUND', `${entry.id} names no npm package, so its code can only come from its registry folder.`, { registry });
     }
@@ -56,7 +61,7 @@ export class PackageService {
         this.memory.set(spec, stored);
         return stored;
       } catch (error) {
-        throw toRegistryError(error, registry, `fetching the code of ${entry.id} (${spec})`);
+        throw toRegistryError(packageCodeError(error, entry, reg), registry, `fetching the code of ${entry.id} (${spec})`);
       }
     });
   }
@@ -77,7 +82,7 @@ export class PackageService {
     await mkdir(temp, { recursive: true });
     try {
       const result = await adapter.fetchPackage!(
-        { name: entry.package!, version: entry.version, destination: temp, options: this.settings },
+        { name: entry.package!, version: entry.version, destination: temp, options: this.settings, registry },
         {
           signal: signal ?? new AbortController().signal,
           logger: this.rt.logger,
@@ -107,7 +112,7 @@ export class PackageService {
     result: { integrity: string; version: string; resolved: string },
     fromCache: boolean,
   ): Promise<StoredPackage> {
-    const { manifest, synthesized, packageJson, warnings } = await readEntryManifest(dir, entry, registry);
+    const { manifest, synthesized, packageJson, warnings } = await readEntryManifest(dir, entry, registry, `package ${entry.package}@${result.version}`);
     return { dir, treeIntegrity, integrity: result.integrity, version: result.version, resolved: result.resolved, manifest, manifestSynthesized: synthesized, packageJson, warnings, fromCache };
   }
 }

@@ -17,6 +17,7 @@ import { entryModuleOf, loadExtensionPack } from './loader.js';
 import { loadPersona } from './persona.js';
 import type { PackageJson } from './manifest.js';
 import { PackageService } from './package-service.js';
+import { environmentSecrets } from './secrets.js';
 import { redactingLogger, silentLogger } from './logger.js';
 import { formatReference, parseReference } from './reference.js';
 import { type ConfiguredRegistry, keyFor, Runtime } from './runtime.js';
@@ -34,6 +35,7 @@ import type {
   Provenance,
   Registry,
   RegistryConfig,
+  RegistryWarning,
   ResolvedEntry,
 } from './types.js';
 
@@ -247,12 +249,12 @@ class RegistryImpl implements Registry {
           provenance: this.provenance(reg, served, stored.integrity, fromCache),
           warnings: stored.warnings,
         };
+        this.report(fetched.warnings);
         return { fetched, packageJson: stored.packageJson };
       }
     }
     // The code is the entry's npm package at the entry's version, whichever source served the index.
-    const pkg = await this.packages.get(entry, reg.name, options.signal);
-    for (const warning of pkg.warnings) this.rt.warn(warning);
+    const pkg = await this.packages.get(entry, reg, options.signal);
     const fetched: FetchedEntry = {
       registry: reg.name,
       id: entry.id,
@@ -267,9 +269,20 @@ class RegistryImpl implements Registry {
       from: 'package',
       entry,
       provenance: { ...this.provenance(reg, served, pkg.integrity, pkg.fromCache), package: `${entry.package}@${pkg.version}` },
+      // The warnings of what is used: the package's manifest, not the registry folder's looked at on the way.
       warnings: pkg.warnings,
     };
+    this.report(fetched.warnings);
     return { fetched, packageJson: pkg.packageJson };
+  }
+
+  /**
+   * Gives the warnings of one call to the logger and `onWarning`, each once: the services only return them (an entry
+   * or package remembered from an earlier call comes back with its warnings), so every call reports what it used,
+   * exactly as its result's `warnings` lists it.
+   */
+  private report(warnings: readonly RegistryWarning[]): void {
+    for (const warning of warnings) this.rt.warn(warning);
   }
 
   /**
@@ -328,13 +341,13 @@ class RegistryImpl implements Registry {
     // Raised once per load (W_PEER_MISMATCH), and carried by the result like the fetch's own warnings.
     for (const warning of prepared.warnings ?? []) this.rt.warn(warning);
     if (prepared.warnings?.length) fetched = { ...fetched, warnings: [...fetched.warnings, ...prepared.warnings] };
-    const { pack, module, entryFile } = await loadExtensionPack(
+    const { pack, module, entryFile, secrets } = await loadExtensionPack(
       fetched,
       packageJson,
       {
         options: { ...(defaults.options ?? {}), ...(options.options ?? {}) },
-        // Own variables only: an extension asking for `constructor` gets nothing, not Object.prototype's function.
-        getSecret: defaults.getSecret ?? ((id: string) => (Object.hasOwn(process.env, id) ? process.env[id] : undefined)),
+        // By default the environment: the variable named by the id, else the one named after it (DISCORD_BOT_TOKEN).
+        getSecret: defaults.getSecret ?? environmentSecrets(process.env),
         logger: defaults.logger ?? this.rt.logger,
       },
       prepared.dir,
@@ -342,7 +355,15 @@ class RegistryImpl implements Registry {
     ).catch(async (error: unknown) => {
       throw await this.installer.explainLoadFailure(error, fetched, prepared);
     });
-    return { type: 'extension', pack, fetched, module, entryFile, ...(prepared.install ? { install: prepared.install } : {}) };
+    return {
+      type: 'extension',
+      pack,
+      fetched,
+      module,
+      entryFile,
+      ...(prepared.install ? { install: prepared.install } : {}),
+      ...(secrets.length > 0 ? { secrets } : {}),
+    };
   }
 
   async close(): Promise<void> {

@@ -261,6 +261,14 @@ export interface LoadedExtension {
   entryFile: string;
   /** What was installed for it (dependencies, linked host peers, scripts that ran); absent for an entry that needs nothing. */
   install?: InstallRecord;
+  /** The secrets its manifest declares as required, and whether this load provided each; absent when it declares none. */
+  secrets?: ExtensionSecretStatus[];
+}
+
+/** A required secret of an extension and whether its load had it (from `options.secrets` or `getSecret`). Never its value. */
+export interface ExtensionSecretStatus {
+  id: string;
+  provided: boolean;
 }
 
 export interface LoadedPersona {

@@ -49,8 +49,14 @@ export function toNpmError(error: unknown, context: NpmErrorContext): RegistryEr
   const { registry } = context;
   const what = `${context.name}@${context.selector}`;
   const on = `on ${context.registryUrl}`;
+  // `registryUrl` (never with credentials) and, where it tells two causes apart, `reason`: core words the messages
+  // about an entry's code from these (naming the registry that listed the entry), not from this text.
   const make = (code: ConstructorParameters<typeof RegistryError>[0], message: string, details: Record<string, unknown> = {}) =>
-    new RegistryError(code, message, { registry, cause: error, details: { package: context.name, selector: context.selector, ...details } });
+    new RegistryError(code, message, {
+      registry,
+      cause: error,
+      details: { package: context.name, selector: context.selector, registryUrl: context.registryUrl, ...details },
+    });
 
   if (context.signal?.aborted || err.name === 'AbortError' || err.code === 'ABORT_ERR') {
     return make('E_ABORTED', `${context.action} ${what} for registry '${registry}' was aborted.`);
@@ -81,7 +87,9 @@ export function toNpmError(error: unknown, context: NpmErrorContext): RegistryEr
   }
   if (code === 'ETARGET' || code === 'ENOVERSIONS') {
     return make('E_NOT_FOUND', `No version of ${context.name} matches '${context.selector}' ${on} (registry '${registry}'). ${versionsHint(err)}`, {
+      reason: 'no-matching-version',
       versions: err.versions ?? [],
+      distTags: err.distTags ?? {},
     });
   }
   if (status === 404) {
@@ -91,13 +99,14 @@ export function toNpmError(error: unknown, context: NpmErrorContext): RegistryEr
     return make(
       'E_NOT_FOUND',
       `Package ${context.name} does not exist ${on} (registry '${registry}'). Check \`location\` (the package name) and \`registry\`.${privateHint}`,
+      { reason: 'no-package', authenticated: context.authenticated },
     );
   }
   if (status === 401 || status === 403 || code === 'EOTP' || code === 'EAUTHIP') {
     const why = context.authenticated
       ? `the registry refused the configured credential (HTTP ${status ?? code}). Check that the token is valid and may read ${context.name}.`
       : `the registry requires authentication (HTTP ${status ?? code}) and none is configured. Set \`token\` on the registry (e.g. token: process.env.NPM_TOKEN) or add //host/:_authToken to .npmrc.`;
-    return make('E_AUTH', `${context.action} ${what} ${on} for registry '${registry}' failed: ${why}`, { status: status ?? code });
+    return make('E_AUTH', `${context.action} ${what} ${on} for registry '${registry}' failed: ${why}`, { status: status ?? code, authenticated: context.authenticated });
   }
   if (status === 429) {
     return make('E_RATE_LIMIT', `${context.registryUrl} is rate-limiting requests for ${what} (registry '${registry}'). Try again later.`);

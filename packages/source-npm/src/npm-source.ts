@@ -75,7 +75,13 @@ export function npmSource(): SourceAdapter {
     create: (config, ctx) => createNpmRegistrySource(config, ctx),
     // Entry code that lives on npm (core asks for it whichever source served the index).
     fetchPackage: (request, ctx) =>
-      fetchPackageCode({ spec: `${request.name}@${request.version}`, destination: request.destination, ...packageSettings(request.options, ctx) }),
+      fetchPackageCode({
+        spec: `${request.name}@${request.version}`,
+        destination: request.destination,
+        ...packageSettings(request.options, ctx),
+        // The configured registry that listed the entry, so messages name it rather than a registry nobody configured.
+        ...(request.registry ? { registryName: request.registry } : {}),
+      }),
     // Dependencies of extension code, installed with npm's engine into the folder core prepared.
     installDependencies: (request, ctx) =>
       installDependencies({
