@@ -37,7 +37,7 @@ describe('a TypeScript entryPoint in manifest.json', () => {
     const error = (await registry.load('tool', 'com.test.echo').catch((e: unknown) => e)) as RegistryError;
     expect(error.code).toBe('E_LOAD');
     expect(error.message).toContain('is src/index.ts (manifest.json "entryPoint"), which is not JavaScript, and the module package.json names (dist/index.js) is not there');
-    expect(error.details).toEqual({ entryPoint: 'src/index.ts', field: 'manifest.json "entryPoint"' });
+    expect(error.details).toEqual({ file: 'src/index.ts', entryPoint: 'src/index.ts', field: 'manifest.json "entryPoint"' });
     await registry.close();
   });
 });
