@@ -115,22 +115,32 @@ export function findEntryModule(fetched: FetchedEntry, pkg: PackageJson | undefi
  * the same error, which ends the host process by default. For the moment that second report can arrive (before the
  * next turn of the event loop) that error alone is ignored; any other unhandled rejection then still ends the process
  * as it would have.
+ *
+ * One listener serves every load waiting at once, with the set of errors it may ignore: with one listener per load,
+ * two concurrent failed loads each saw the other's listener and left a third, real rejection of the host to nobody.
  */
+const duplicateRejections = new Map<unknown, number>();
+
+function onDuplicateRejection(reason: unknown): void {
+  if (duplicateRejections.has(reason)) return;
+  // No other listener: without this one, Node would have raised the rejection as an uncaught exception.
+  if (process.listenerCount('unhandledRejection') === 1) {
+    process.nextTick(() => {
+      throw reason;
+    });
+  }
+}
+
 async function outlastDuplicateRejection(error: unknown): Promise<void> {
-  if (typeof error !== 'object' || error === null) return;
-  const listener = (reason: unknown) => {
-    if (reason === error) return;
-    if (process.listenerCount('unhandledRejection') === 1) {
-      process.nextTick(() => {
-        throw reason;
-      });
-    }
-  };
-  process.on('unhandledRejection', listener);
+  if (duplicateRejections.size === 0) process.on('unhandledRejection', onDuplicateRejection);
+  duplicateRejections.set(error, (duplicateRejections.get(error) ?? 0) + 1);
   try {
     await new Promise<void>((resolve) => setImmediate(resolve));
   } finally {
-    process.off('unhandledRejection', listener);
+    const left = (duplicateRejections.get(error) ?? 1) - 1;
+    if (left > 0) duplicateRejections.set(error, left);
+    else duplicateRejections.delete(error);
+    if (duplicateRejections.size === 0) process.off('unhandledRejection', onDuplicateRejection);
   }
 }
 
