@@ -147,6 +147,22 @@ export function dependencySpecProblem(spec: string): string | undefined {
   return 'is not a version range or dist-tag of the package registry (git, URL, file, directory and link specs are refused)';
 }
 
+/**
+ * Whether the host's copy of peer `name` (at `version`) satisfies the declared `range`; `undefined` when that cannot
+ * be told (a dist-tag, a host version that is not semver). A git, URL, file or link spec, or an `npm:` alias of another
+ * package, is never satisfied by the host's registry copy: under `strictPeers` it is refused, and otherwise linked
+ * with the same warning as a range the host's version is outside of (it used to pass unchecked, strictPeers or not).
+ */
+function hostSatisfies(name: string, range: string, version: string): boolean | undefined {
+  if (semver.valid(version) === null) return undefined;
+  const text = range.trim();
+  if (semver.validRange(text) !== null) return semver.satisfies(version, text, { includePrerelease: true });
+  if (/^[A-Za-z][\w.-]*$/.test(text)) return undefined; // a dist-tag: which version it names is the registry's answer
+  const alias = /^npm:((?:@[^/@]+\/)?[^/@]+)(?:@(.*))?$/.exec(text);
+  if (alias && alias[1] === name) return alias[2] === undefined ? true : hostSatisfies(name, alias[2], version);
+  return false;
+}
+
 function sameRecord(record: InstallRecord | undefined, wanted: InstallInputs): boolean {
   if (record?.format !== 1) return false;
   return (
@@ -308,9 +324,7 @@ export class DependencyInstaller {
         }
         continue;
       }
-      if (semver.validRange(range) && semver.valid(host.version) && !semver.satisfies(host.version, range, { includePrerelease: true })) {
-        plan.mismatched.push({ name, range, hostVersion: host.version });
-      }
+      if (hostSatisfies(name, range, host.version) === false) plan.mismatched.push({ name, range, hostVersion: host.version });
       plan.linked[name] = host.dir;
     }
     return plan;
