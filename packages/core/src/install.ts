@@ -223,7 +223,7 @@ export class DependencyInstaller {
     if (signal?.aborted) throw abortError(signal, `Installing the dependencies of ${fetched.id}`, fetched.registry);
     const hostDir = await realpath(this.hostDir).catch(() => this.hostDir);
     const plan = await this.hostPeers(fetched, pkg, peerRanges, dependencies, hostDir);
-    if (plan.mismatched.length > 0 && this.rt.options.dependencies?.strictPeers === true) throw await this.strictPeerError(fetched, plan.mismatched, hostDir);
+    if (plan.mismatched.length > 0 && this.rt.options.dependencies?.strictPeers === true) throw await this.strictPeerError(fetched, plan.mismatched, hostDir, signal);
     const extras: Omit<PreparedCode, 'dir' | 'install'> = {
       warnings: plan.mismatched.map((peer) => mismatchWarning(fetched, peer)),
       ...(Object.keys(plan.optionalMissing).length > 0 ? { optionalPeersMissing: plan.optionalMissing } : {}),
@@ -350,8 +350,8 @@ export class DependencyInstaller {
   }
 
   /** `E_PEER_MISSING` for peers the host has outside their ranges (strictPeers), suggesting only published versions. */
-  private async strictPeerError(fetched: FetchedEntry, mismatched: PeerMismatch[], hostDir: string): Promise<RegistryError> {
-    const advice = await Promise.all(mismatched.map(async (peer) => ({ ...peer, ...adviseVersion(peer.name, peer.range, await this.published(peer.name)) })));
+  private async strictPeerError(fetched: FetchedEntry, mismatched: PeerMismatch[], hostDir: string, signal: AbortSignal | undefined): Promise<RegistryError> {
+    const advice = await Promise.all(mismatched.map(async (peer) => ({ ...peer, ...adviseVersion(peer.name, peer.range, await this.published(peer.name, fetched, signal)) })));
     const what = advice.map((peer) => `${peer.name}@${peer.range} (the host has ${peer.hostVersion})`).join(', ');
     const next = advice.map((peer) => {
       const spec = installSpec(peer);
@@ -372,23 +372,28 @@ export class DependencyInstaller {
     );
   }
 
-  /** The versions the package registry has published for `name`; `undefined` when it cannot say (no adapter, offline…). */
-  private async published(name: string): Promise<PackageVersions | 'not-found' | undefined> {
+  /**
+   * The versions the package registry has published for `name`; `undefined` when it cannot say (no adapter, offline…).
+   * A lookup for a load stops with that load's `signal` (`E_ABORTED`): a registry that never answers must not keep a
+   * caller who gave up waiting until the packument deadline.
+   */
+  private async published(name: string, fetched?: FetchedEntry, signal?: AbortSignal): Promise<PackageVersions | 'not-found' | undefined> {
     try {
       const adapter = await this.adapter('packageVersions');
       if (!adapter.packageVersions) return undefined;
-      return await adapter.packageVersions({ name, options: this.settings, offline: this.rt.options.offline === true }, await this.packageContext());
+      return await adapter.packageVersions({ name, options: this.settings, offline: this.rt.options.offline === true }, await this.packageContext(signal));
     } catch (error) {
+      if (signal?.aborted) throw abortError(signal, `Looking up the published versions of ${name}`, fetched?.registry);
       if (isRegistryError(error, 'E_NOT_FOUND')) return 'not-found';
       this.rt.logger.debug(`the published versions of ${name} could not be read: ${(error as Error).message}`);
       return undefined;
     }
   }
 
-  private async packageContext(): Promise<PackageContext> {
+  private async packageContext(signal?: AbortSignal): Promise<PackageContext> {
     const store = this.rt.store;
     return {
-      signal: new AbortController().signal,
+      signal: signal ?? new AbortController().signal,
       logger: this.rt.logger,
       env: this.rt.options.env ?? process.env,
       baseDir: this.rt.options.baseDir ?? process.cwd(),
@@ -401,12 +406,12 @@ export class DependencyInstaller {
    * is an optional peer the host lacks, the error names that peer and the version to add to the host; when install
    * scripts were skipped, it says how to allow them. Any other error is returned as it is.
    */
-  async explainLoadFailure(error: unknown, fetched: FetchedEntry, prepared: PreparedCode): Promise<unknown> {
+  async explainLoadFailure(error: unknown, fetched: FetchedEntry, prepared: PreparedCode, signal?: AbortSignal): Promise<unknown> {
     if (!isRegistryError(error, 'E_LOAD')) return error;
     const missing = missingPackageOf(error);
     const range = missing && prepared.optionalPeersMissing && Object.hasOwn(prepared.optionalPeersMissing, missing) ? prepared.optionalPeersMissing[missing] : undefined;
     if (missing && range !== undefined) {
-      const advice = adviseVersion(missing, range, await this.published(missing));
+      const advice = adviseVersion(missing, range, await this.published(missing, fetched, signal));
       const spec = installSpec(advice);
       const next = spec
         ? `Add it to the host application: npm install ${spec}`
