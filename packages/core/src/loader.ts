@@ -121,13 +121,30 @@ export function findEntryModule(fetched: FetchedEntry, pkg: PackageJson | undefi
  */
 const duplicateRejections = new Map<unknown, number>();
 
+/** Node's `--unhandled-rejections` mode (command line over NODE_OPTIONS); `throw` by default. */
+function unhandledRejectionsMode(): string {
+  let mode = 'throw';
+  for (const flag of [...(process.env.NODE_OPTIONS ?? '').split(/\s+/), ...process.execArgv]) {
+    const set = /^--unhandled-rejections=(.+)$/.exec(flag);
+    if (set) mode = set[1]!;
+  }
+  return mode;
+}
+
 function onDuplicateRejection(reason: unknown): void {
   if (duplicateRejections.has(reason)) return;
-  // No other listener: without this one, Node would have raised the rejection as an uncaught exception.
-  if (process.listenerCount('unhandledRejection') === 1) {
+  // Another listener is the host's: it decides. Otherwise do what Node would have done without this one, by the
+  // host's mode: `throw` raises it as an uncaught exception; `warn-with-error-code` warns and sets the exit code;
+  // `warn` (Node warns itself), `none` and `strict` (Node has raised it already) leave it be.
+  if (process.listenerCount('unhandledRejection') !== 1) return;
+  const mode = unhandledRejectionsMode();
+  if (mode === 'throw') {
     process.nextTick(() => {
       throw reason;
     });
+  } else if (mode === 'warn-with-error-code') {
+    process.emitWarning(`Unhandled promise rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`, 'UnhandledPromiseRejectionWarning');
+    process.exitCode = 1;
   }
 }
 
