@@ -147,6 +147,22 @@ export function dependencySpecProblem(spec: string): string | undefined {
   return 'is not a version range or dist-tag of the package registry (git, URL, file, directory and link specs are refused)';
 }
 
+/**
+ * Whether the host's copy of peer `name` (at `version`) satisfies the declared `range`; `undefined` when that cannot
+ * be told (a dist-tag, a host version that is not semver). A git, URL, file or link spec, or an `npm:` alias of another
+ * package, is never satisfied by the host's registry copy: under `strictPeers` it is refused, and otherwise linked
+ * with the same warning as a range the host's version is outside of (it used to pass unchecked, strictPeers or not).
+ */
+function hostSatisfies(name: string, range: string, version: string): boolean | undefined {
+  if (semver.valid(version) === null) return undefined;
+  const text = range.trim();
+  if (semver.validRange(text) !== null) return semver.satisfies(version, text, { includePrerelease: true });
+  if (/^[A-Za-z][\w.-]*$/.test(text)) return undefined; // a dist-tag: which version it names is the registry's answer
+  const alias = /^npm:((?:@[^/@]+\/)?[^/@]+)(?:@(.*))?$/.exec(text);
+  if (alias && alias[1] === name) return alias[2] === undefined ? true : hostSatisfies(name, alias[2], version);
+  return false;
+}
+
 function sameRecord(record: InstallRecord | undefined, wanted: InstallInputs): boolean {
   if (record?.format !== 1) return false;
   return (
@@ -207,7 +223,7 @@ export class DependencyInstaller {
     if (signal?.aborted) throw abortError(signal, `Installing the dependencies of ${fetched.id}`, fetched.registry);
     const hostDir = await realpath(this.hostDir).catch(() => this.hostDir);
     const plan = await this.hostPeers(fetched, pkg, peerRanges, dependencies, hostDir);
-    if (plan.mismatched.length > 0 && this.rt.options.dependencies?.strictPeers === true) throw await this.strictPeerError(fetched, plan.mismatched, hostDir);
+    if (plan.mismatched.length > 0 && this.rt.options.dependencies?.strictPeers === true) throw await this.strictPeerError(fetched, plan.mismatched, hostDir, signal);
     const extras: Omit<PreparedCode, 'dir' | 'install'> = {
       warnings: plan.mismatched.map((peer) => mismatchWarning(fetched, peer)),
       ...(Object.keys(plan.optionalMissing).length > 0 ? { optionalPeersMissing: plan.optionalMissing } : {}),
@@ -308,9 +324,7 @@ export class DependencyInstaller {
         }
         continue;
       }
-      if (semver.validRange(range) && semver.valid(host.version) && !semver.satisfies(host.version, range, { includePrerelease: true })) {
-        plan.mismatched.push({ name, range, hostVersion: host.version });
-      }
+      if (hostSatisfies(name, range, host.version) === false) plan.mismatched.push({ name, range, hostVersion: host.version });
       plan.linked[name] = host.dir;
     }
     return plan;
@@ -336,8 +350,8 @@ export class DependencyInstaller {
   }
 
   /** `E_PEER_MISSING` for peers the host has outside their ranges (strictPeers), suggesting only published versions. */
-  private async strictPeerError(fetched: FetchedEntry, mismatched: PeerMismatch[], hostDir: string): Promise<RegistryError> {
-    const advice = await Promise.all(mismatched.map(async (peer) => ({ ...peer, ...adviseVersion(peer.name, peer.range, await this.published(peer.name)) })));
+  private async strictPeerError(fetched: FetchedEntry, mismatched: PeerMismatch[], hostDir: string, signal: AbortSignal | undefined): Promise<RegistryError> {
+    const advice = await Promise.all(mismatched.map(async (peer) => ({ ...peer, ...adviseVersion(peer.name, peer.range, await this.published(peer.name, fetched, signal)) })));
     const what = advice.map((peer) => `${peer.name}@${peer.range} (the host has ${peer.hostVersion})`).join(', ');
     const next = advice.map((peer) => {
       const spec = installSpec(peer);
@@ -358,23 +372,28 @@ export class DependencyInstaller {
     );
   }
 
-  /** The versions the package registry has published for `name`; `undefined` when it cannot say (no adapter, offline…). */
-  private async published(name: string): Promise<PackageVersions | 'not-found' | undefined> {
+  /**
+   * The versions the package registry has published for `name`; `undefined` when it cannot say (no adapter, offline…).
+   * A lookup for a load stops with that load's `signal` (`E_ABORTED`): a registry that never answers must not keep a
+   * caller who gave up waiting until the packument deadline.
+   */
+  private async published(name: string, fetched?: FetchedEntry, signal?: AbortSignal): Promise<PackageVersions | 'not-found' | undefined> {
     try {
       const adapter = await this.adapter('packageVersions');
       if (!adapter.packageVersions) return undefined;
-      return await adapter.packageVersions({ name, options: this.settings, offline: this.rt.options.offline === true }, await this.packageContext());
+      return await adapter.packageVersions({ name, options: this.settings, offline: this.rt.options.offline === true }, await this.packageContext(signal));
     } catch (error) {
+      if (signal?.aborted) throw abortError(signal, `Looking up the published versions of ${name}`, fetched?.registry);
       if (isRegistryError(error, 'E_NOT_FOUND')) return 'not-found';
       this.rt.logger.debug(`the published versions of ${name} could not be read: ${(error as Error).message}`);
       return undefined;
     }
   }
 
-  private async packageContext(): Promise<PackageContext> {
+  private async packageContext(signal?: AbortSignal): Promise<PackageContext> {
     const store = this.rt.store;
     return {
-      signal: new AbortController().signal,
+      signal: signal ?? new AbortController().signal,
       logger: this.rt.logger,
       env: this.rt.options.env ?? process.env,
       baseDir: this.rt.options.baseDir ?? process.cwd(),
@@ -387,12 +406,12 @@ export class DependencyInstaller {
    * is an optional peer the host lacks, the error names that peer and the version to add to the host; when install
    * scripts were skipped, it says how to allow them. Any other error is returned as it is.
    */
-  async explainLoadFailure(error: unknown, fetched: FetchedEntry, prepared: PreparedCode): Promise<unknown> {
+  async explainLoadFailure(error: unknown, fetched: FetchedEntry, prepared: PreparedCode, signal?: AbortSignal): Promise<unknown> {
     if (!isRegistryError(error, 'E_LOAD')) return error;
     const missing = missingPackageOf(error);
     const range = missing && prepared.optionalPeersMissing && Object.hasOwn(prepared.optionalPeersMissing, missing) ? prepared.optionalPeersMissing[missing] : undefined;
     if (missing && range !== undefined) {
-      const advice = adviseVersion(missing, range, await this.published(missing));
+      const advice = adviseVersion(missing, range, await this.published(missing, fetched, signal));
       const spec = installSpec(advice);
       const next = spec
         ? `Add it to the host application: npm install ${spec}`

@@ -126,22 +126,49 @@ export function findEntryModule(fetched: FetchedEntry, pkg: PackageJson | undefi
  * the same error, which ends the host process by default. For the moment that second report can arrive (before the
  * next turn of the event loop) that error alone is ignored; any other unhandled rejection then still ends the process
  * as it would have.
+ *
+ * One listener serves every load waiting at once, with the set of errors it may ignore: with one listener per load,
+ * two concurrent failed loads each saw the other's listener and left a third, real rejection of the host to nobody.
  */
+const duplicateRejections = new Map<unknown, number>();
+
+/** Node's `--unhandled-rejections` mode (command line over NODE_OPTIONS); `throw` by default. */
+function unhandledRejectionsMode(): string {
+  let mode = 'throw';
+  for (const flag of [...(process.env.NODE_OPTIONS ?? '').split(/\s+/), ...process.execArgv]) {
+    const set = /^--unhandled-rejections=(.+)$/.exec(flag);
+    if (set) mode = set[1]!;
+  }
+  return mode;
+}
+
+function onDuplicateRejection(reason: unknown): void {
+  if (duplicateRejections.has(reason)) return;
+  // Another listener is the host's: it decides. Otherwise do what Node would have done without this one, by the
+  // host's mode: `throw` raises it as an uncaught exception; `warn-with-error-code` warns and sets the exit code;
+  // `warn` (Node warns itself), `none` and `strict` (Node has raised it already) leave it be.
+  if (process.listenerCount('unhandledRejection') !== 1) return;
+  const mode = unhandledRejectionsMode();
+  if (mode === 'throw') {
+    process.nextTick(() => {
+      throw reason;
+    });
+  } else if (mode === 'warn-with-error-code') {
+    process.emitWarning(`Unhandled promise rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`, 'UnhandledPromiseRejectionWarning');
+    process.exitCode = 1;
+  }
+}
+
 async function outlastDuplicateRejection(error: unknown): Promise<void> {
-  if (typeof error !== 'object' || error === null) return;
-  const listener = (reason: unknown) => {
-    if (reason === error) return;
-    if (process.listenerCount('unhandledRejection') === 1) {
-      process.nextTick(() => {
-        throw reason;
-      });
-    }
-  };
-  process.on('unhandledRejection', listener);
+  if (duplicateRejections.size === 0) process.on('unhandledRejection', onDuplicateRejection);
+  duplicateRejections.set(error, (duplicateRejections.get(error) ?? 0) + 1);
   try {
     await new Promise<void>((resolve) => setImmediate(resolve));
   } finally {
-    process.off('unhandledRejection', listener);
+    const left = (duplicateRejections.get(error) ?? 1) - 1;
+    if (left > 0) duplicateRejections.set(error, left);
+    else duplicateRejections.delete(error);
+    if (duplicateRejections.size === 0) process.off('unhandledRejection', onDuplicateRejection);
   }
 }
 

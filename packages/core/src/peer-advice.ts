@@ -7,18 +7,43 @@
 import semver from 'semver';
 import type { PackageVersions } from './contract.js';
 
+/**
+ * The published versions that are semver versions, in their clean form. A packument's keys are the registry's words:
+ * `" 1.0.0\n"` is valid to semver (it trims) yet would carry a line break into a message, and anything else is not a
+ * version at all, so only `semver.valid`'s own output is ever shown.
+ */
+function cleanVersions(versions: readonly string[]): string[] {
+  const clean: string[] = [];
+  for (const version of versions) {
+    const valid = typeof version === 'string' ? semver.valid(version) : null;
+    if (valid !== null) clean.push(valid);
+  }
+  return clean;
+}
+
 /** The highest published version that satisfies `range` (prereleases only when the range names one), if any. */
 export function highestSatisfying(range: string, versions: readonly string[]): string | undefined {
-  const valid = versions.filter((version) => semver.valid(version) !== null);
-  return semver.maxSatisfying(valid, range) ?? undefined;
+  return semver.maxSatisfying(cleanVersions(versions), range) ?? undefined;
+}
+
+/**
+ * The published version a dist-tag names, only when it is one of the published versions: a packument may tag a
+ * version it does not list, or a string that is no version (quoted into a shell command by the advice); tags are read
+ * as own keys (`constructor` is a valid tag name).
+ */
+function taggedVersion(published: PackageVersions, tag: string): string | undefined {
+  const tagged = Object.hasOwn(published.distTags, tag) ? published.distTags[tag] : undefined;
+  const valid = typeof tagged === 'string' ? semver.valid(tagged) : null;
+  return valid !== null && cleanVersions(published.versions).includes(valid) ? valid : undefined;
 }
 
 /** The version a registry calls newest: its `latest` dist-tag, else its highest release. */
 export function newestVersion(published: PackageVersions): string | undefined {
-  const latest = published.distTags.latest;
-  if (typeof latest === 'string' && published.versions.includes(latest)) return latest;
-  const releases = published.versions.filter((version) => semver.valid(version) !== null && semver.prerelease(version) === null);
-  return semver.rsort(releases.length > 0 ? releases : published.versions.filter((v) => semver.valid(v) !== null))[0];
+  const latest = taggedVersion(published, 'latest');
+  if (latest) return latest;
+  const valid = cleanVersions(published.versions);
+  const releases = valid.filter((version) => semver.prerelease(version) === null);
+  return semver.rsort(releases.length > 0 ? releases : valid)[0];
 }
 
 /**
@@ -40,7 +65,7 @@ export interface PeerAdvice {
 export function adviseVersion(name: string, range: string, published: PackageVersions | undefined | 'not-found'): PeerAdvice {
   if (published === 'not-found') return { name, range, unsatisfiable: true, unpublished: true };
   if (!published) return { name, range, unsatisfiable: false };
-  const suggested = semver.validRange(range) ? highestSatisfying(range, published.versions) : published.distTags[range];
+  const suggested = semver.validRange(range) ? highestSatisfying(range, published.versions) : taggedVersion(published, range.trim());
   if (suggested) return { name, range, suggested, unsatisfiable: false };
   const newest = newestVersion(published);
   return { name, range, ...(newest ? { newest } : {}), unsatisfiable: true };

@@ -353,7 +353,7 @@ class RegistryImpl implements Registry {
       prepared.dir,
       kind,
     ).catch(async (error: unknown) => {
-      throw await this.installer.explainLoadFailure(error, fetched, prepared);
+      throw await this.installer.explainLoadFailure(error, fetched, prepared, options.signal);
     });
     return {
       type: 'extension',
