@@ -73,3 +73,4 @@ export {
 export { isNetworkErrorCode, untilAborted } from './source-errors.js';
 export { INSTALL_RECORD, type InstallRecord } from './install.js';
 export { loadPersona, parseSoul, type SoulDocument } from './persona.js';
+export { h1OfFileHashes, hashDirectoryH1, scanTreeH1 } from './dirhash.js';
