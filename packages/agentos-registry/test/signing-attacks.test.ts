@@ -301,6 +301,18 @@ describe.each(['file', 'url'] as const)('a signed %s registry', (transport) => {
   });
 });
 
+test('a signed file registry is copied, then checked: an edit after the check reaches nothing fetched, and the next fetch is refused', async () => {
+  const scene = await Scene.create('file');
+  await scene.publish({ key: A.privateKey, expires: soon() });
+  const host = await scene.host({ publicKeys: [keyA] });
+  const fetched = await host.fetch('tool', 'com.test.echo');
+  expect(fetched.dir.startsWith(scene.src)).toBe(false);
+  const entryFile = join(scene.src, 'registry/curated/echo/index.js');
+  await writeFile(entryFile, 'globalThis.stolen = true;\n');
+  expect(await readFile(join(fetched.dir, 'index.js'), 'utf8')).toContain('__signedToolImports');
+  expect(await codeOf(host.fetch('tool', 'com.test.echo'))).toBe('E_SIGNATURE');
+});
+
 describe('verified without publicKeys: trusted transport only', () => {
   test('verified: true on http:// off loopback → E_CONFIG at start-up, naming the field', async () => {
     const error = await createRegistry({ registries: { r: { type: 'url', location: 'http://registry.example.com/', verified: true } } }, { env: {} }).then(

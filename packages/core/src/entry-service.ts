@@ -14,7 +14,7 @@ import { type PackageJson, readEntryManifest } from './manifest.js';
 import { normalizeRelativePath } from './paths.js';
 import type { ConfiguredRegistry, Runtime } from './runtime.js';
 import { abortError, toRegistryError } from './source-errors.js';
-import { scanTree } from './tree.js';
+import { copyDirectory, scanTree } from './tree.js';
 import type { ExtensionManifest, IndexEntry, RegistryWarning } from './types.js';
 
 export interface StoredEntry {
@@ -80,7 +80,7 @@ export class EntryService {
   }
 
   private async fromDisk(reg: ConfiguredRegistry, entry: IndexEntry, state: IndexState): Promise<StoredEntry | undefined> {
-    if (!this.rt.store || (reg.source.flags?.local && reg.source.locate)) return undefined;
+    if (!this.rt.store || (reg.source.flags?.local && reg.source.locate && !reg.settings.trust)) return undefined;
     const hit = await this.rt.store.readEntry(reg.key, state.revision.id, entry.path);
     if (!hit) return undefined;
     // Stored trees of a signed registry carry the h1 they were checked against; any other is fetched and checked again.
@@ -91,14 +91,18 @@ export class EntryService {
 
   private async fromSource(reg: ConfiguredRegistry, entry: IndexEntry, state: IndexState, signal: AbortSignal | undefined): Promise<StoredEntry> {
     const ctx = await this.rt.callContext(reg, signal);
-    if (reg.source.flags?.local && reg.source.locate) {
+    const local = reg.source.flags?.local && reg.source.locate ? reg.source.locate.bind(reg.source) : undefined;
+    if (local && !reg.settings.trust) {
       // Local folders are served where they are; core still checks them and records their integrity.
       // Remembered by its real path, so that a later use can tell whether it has been turned into a link since.
-      const dir = await realpath(await reg.source.locate(entry.path, state.revision, ctx));
+      const dir = await realpath(await local(entry.path, state.revision, ctx));
       const { integrity } = await this.check(reg, entry, state, dir, signal);
       return this.describe(reg, entry, dir, integrity, undefined);
     }
-    if (this.rt.options.offline) {
+    // A signed local entry is copied, then checked: what was checked against the signature is what is used, whatever
+    // happens to the folder afterwards (in place, an edit after the check would be imported unchecked).
+    const copyLocal = local ? async (destination: string) => copyDirectory(await realpath(await local(entry.path, state.revision, ctx)), destination, { signal, registry: reg.name }) : undefined;
+    if (this.rt.options.offline && !copyLocal) {
       throw new RegistryError('E_NOT_CACHED', `${entry.id} of registry "${reg.name}" is not cached, and offline mode forbids asking its source.`, {
         registry: reg.name,
       });
@@ -107,7 +111,8 @@ export class EntryService {
     const temp = await this.rt.tempPath('materialize');
     await mkdir(temp, { recursive: true });
     try {
-      await reg.source.materialize({ path: entry.path, revision: state.revision, destination: temp }, ctx);
+      if (copyLocal) await copyLocal(temp);
+      else await reg.source.materialize({ path: entry.path, revision: state.revision, destination: temp }, ctx);
       if (signal?.aborted) throw abortError(signal, `Fetching ${entry.id}`, reg.name);
       const { integrity, h1 } = await this.check(reg, entry, state, temp, signal);
       if (store) {
@@ -115,7 +120,7 @@ export class EntryService {
         const saved = await store.storeEntry(temp, integrity, ref, this.rt.now());
         return this.describe(reg, entry, saved.dir, integrity, saved.content, saved.meta);
       }
-      return this.describe(reg, entry, temp, integrity, undefined);
+      return this.describe(reg, entry, await realpath(temp), integrity, undefined);
     } catch (error) {
       // Nothing half-made survives: what was cached before stays as it was.
       await rm(temp, { recursive: true, force: true });
