@@ -1,8 +1,9 @@
 /** `agentos-registry keygen` and `sign` (issue 14): a signed template registry lists as verified; tampering is E_SIGNATURE. */
+import { existsSync } from 'node:fs';
 import { chmod, cp, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { cli, scratch, templateRegistry, writeJsonConfig } from './helpers.js';
+import { cli, fixturesRegistry, scratch, templateRegistry, writeJsonConfig } from './helpers.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -59,4 +60,26 @@ describe('keygen and sign', () => {
     expect(signed.code).not.toBe(0);
     expect(signed.json().error.code).toBe('E_SIGNATURE');
   });
+});
+
+describe.skipIf(!existsSync(fixturesRegistry))('the real AgentOS extensions registry', () => {
+  test('signs (every entry folder hashes: no links, no executable files), lists verified, and every entry fetches against its signed h1', async () => {
+    const { dir, cleanup } = await scratch();
+    cleanups.push(cleanup);
+    await cp(fixturesRegistry, join(dir, 'registry'), { recursive: true });
+    const keygen = await cli(['keygen', '--out', 'owner.key', '--json'], { cwd: dir });
+    const { keyId, publicKey } = keygen.json<{ keyId: string; publicKey: string }>();
+    const signed = await cli(['sign', 'registry', '--key', 'owner.key', '--name', 'official', '--json'], { cwd: dir });
+    expect(signed.code, signed.stdout).toBe(0);
+    await writeJsonConfig(dir, 'official', join(dir, 'registry'), { verified: true, publicKeys: [{ id: keyId, key: publicKey }] });
+    const listed = await cli(['list', '--json'], { cwd: dir });
+    const rows = listed.json<Array<{ id: string; version: string; verified: boolean }>>();
+    expect(rows.length).toBe(signed.json().entries);
+    expect(rows.every((row) => row.verified)).toBe(true);
+    // A fetch succeeds only when the copied folder hashes to its signed h1.
+    for (const row of rows) {
+      const fetched = await cli(['fetch', `official:${row.id}@${row.version}`, '--json'], { cwd: dir });
+      expect(fetched.code, fetched.stdout).toBe(0);
+    }
+  }, 120_000);
 });

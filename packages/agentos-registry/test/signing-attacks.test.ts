@@ -342,6 +342,8 @@ describe('verified without publicKeys: trusted transport only', () => {
       { type: 'git', location: 'git@git.example.com:acme/registry.git', verified: true },
       { type: 'file', location: join(dir, 'src'), verified: true },
       { type: 'url', location: 'http://127.0.0.1:9/', verified: true },
+      // An HTTP proxy tunnels TLS to an https:// origin: still authenticated end to end.
+      { type: 'url', location: 'https://registry.example.com/', proxy: 'http://proxy.example.com:3128', verified: true },
     ]) {
       const opened = await createRegistry({ registries: { r: registry }, cacheSettings: { enabled: false } }, { env: {} });
       await opened.close();

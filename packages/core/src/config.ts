@@ -89,7 +89,8 @@ const AUTHENTICATED_SCHEMES = new Set(['https:', 'wss:', 'ssh:', 'git+ssh:', 'ss
  */
 function checkTrustedTransport(name: string, config: Record<string, unknown>): void {
   for (const [field, value] of Object.entries(config)) {
-    if (typeof value !== 'string' || /token|password|secret/i.test(field)) continue;
+    // A proxy does not weaken an https:// origin: TLS runs through it end to end (CONNECT).
+    if (typeof value !== 'string' || /token|password|secret|proxy/i.test(field)) continue;
     const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value.trim());
     if (!scheme) continue;
     let url: URL | undefined;
