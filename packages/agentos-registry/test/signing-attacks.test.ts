@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateKeyPair, isRegistryError, type Registry, type SignRegistryOptions, signRegistry } from '@agentos-registry/core';
-import { type StaticServer, startStaticServer } from '@agentos-registry/test-servers';
+import { createGitRepo, type StaticServer, startGitHttpServer, startStaticServer } from '@agentos-registry/test-servers';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createRegistry, packRegistry } from '../src/index.js';
 import { scratch } from './helpers.js';
@@ -311,6 +311,61 @@ test('a signed file registry is copied, then checked: an edit after the check re
   await writeFile(entryFile, 'globalThis.stolen = true;\n');
   expect(await readFile(join(fetched.dir, 'index.js'), 'utf8')).toContain('__signedToolImports');
   expect(await codeOf(host.fetch('tool', 'com.test.echo'))).toBe('E_SIGNATURE');
+});
+
+describe('a signed git registry over smart HTTP', () => {
+  /** A registry repository served by `git http-backend`; each commit is a signed folder, as its owner pushes it. */
+  async function gitScene() {
+    const { dir, cleanup } = await scratch();
+    cleanups.push(cleanup);
+    const src = join(dir, 'src');
+    await writeRegistry(src);
+    await signRegistry(src, { key: A.privateKey, name: 'acme', expires: soon(), version: 1 });
+    const repo = await createGitRepo(src, { root: join(dir, 'repos'), name: 'registry' });
+    cleanups.push(() => repo.close());
+    const server = await startGitHttpServer({ root: repo.root });
+    cleanups.push(() => server.close());
+    let hosts = 0;
+    const host = async () => {
+      hosts += 1;
+      const hostDir = join(dir, `host-${hosts}`);
+      await mkdir(hostDir, { recursive: true });
+      const opened = await createRegistry(
+        {
+          registries: { acme: { type: 'git', location: server.repoUrl('registry'), branch: 'main', verified: true, cacheDuration: 0, publicKeys: [keyA] } },
+          defaultRegistries: { tool: 'acme' },
+          cacheSettings: { directory: join(dir, 'cache') },
+        },
+        { env: {}, baseDir: hostDir, dependencies: { hostDir }, trustDirectory: join(dir, 'trust') },
+      );
+      cleanups.push(() => opened.close());
+      return opened;
+    };
+    return { dir, src, repo, host };
+  }
+
+  test('loads verified; an entry changed in a later commit under the same signed index → E_SIGNATURE, never imported', async () => {
+    const scene = await gitScene();
+    expect(await loads(await scene.host())).toBe(true);
+    await scene.repo.commit('main', { 'registry/curated/echo/index.js': 'globalThis.stolen = true;\nexport function createExtensionPack() { return { name: "x", descriptors: [] }; }\n' }, { overlay: true });
+    const before = imports();
+    const host = await scene.host();
+    expect(await codeOf(host.load('tool', 'com.test.echo'))).toBe('E_SIGNATURE');
+    expect(imports()).toBe(before);
+    expect((globalThis as { stolen?: boolean }).stolen).toBeUndefined();
+  });
+
+  test('a force-push back to an older signed commit (rollback) → E_SIGNATURE', async () => {
+    const scene = await gitScene();
+    const v1 = await readFile(join(scene.src, 'registry.json'), 'utf8');
+    await writeRegistry(scene.src, 'Two.');
+    await signRegistry(scene.src, { key: A.privateKey, name: 'acme', expires: soon(), version: 2 });
+    await scene.repo.commit('main', scene.src);
+    expect(await loads(await scene.host())).toBe(true);
+    await scene.repo.forcePush('main', { 'registry.json': v1 }, { overlay: true });
+    const host = await scene.host();
+    expect(await codeOf(host.list())).toBe('E_SIGNATURE');
+  });
 });
 
 describe('verified without publicKeys: trusted transport only', () => {
