@@ -265,7 +265,8 @@ class RegistryImpl implements Registry {
       manifestSynthesized: pkg.manifestSynthesized,
       from: 'package',
       entry,
-      provenance: { ...this.provenance(reg, served, pkg.integrity, pkg.fromCache), package: `${entry.package}@${pkg.version}` },
+      // A signed index covers the registry's folders (h1), not an npm tarball: such code is not verified by it.
+      provenance: { ...this.provenance(reg, served, pkg.integrity, pkg.fromCache), package: `${entry.package}@${pkg.version}`, ...(reg.settings.trust ? { verified: false } : {}) },
       warnings: pkg.warnings,
     };
     return { fetched, packageJson: pkg.packageJson };
