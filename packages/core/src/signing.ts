@@ -176,13 +176,18 @@ export function verifyIndex(bytes: Uint8Array | string, index: RegistryIndex, tr
   const good = new Map<string, string>();
   const unknown: string[] = [];
   const failed: string[] = [];
+  // Each configured key is tried once, whatever the list holds: a registry cannot make the host verify a million
+  // copies of one signature (an index may be 32 MiB), and one key cannot count twice.
+  const tried = new Set<string>();
   for (const signature of doc.signatures as unknown[]) {
     if (!isObject(signature) || typeof signature.keyid !== 'string' || typeof signature.sig !== 'string') continue;
     const key = byId.get(signature.keyid);
     if (!key) {
-      unknown.push(signature.keyid);
+      if (unknown.length < 20) unknown.push(signature.keyid);
       continue;
     }
+    if (tried.has(key.id)) continue;
+    tried.add(key.id);
     const sig = Buffer.from(signature.sig, 'base64');
     if (sig.length === 64 && verify(null, message, key.key, sig)) good.set(key.fingerprint, key.id);
     else failed.push(key.id);

@@ -91,6 +91,27 @@ describe('the signed format', () => {
     }
   });
 
+  it('tries each configured key once: a list of 200 000 copies of one bad signature is refused at once; only the first signature under a key id counts', async () => {
+    const root = await signedRegistry();
+    const file = join(root, 'registry.json');
+    const doc = JSON.parse(await readFile(file, 'utf8'));
+    const good = doc.signatures[0];
+    const bad = { keyid: good.keyid, sig: Buffer.alloc(64, 1).toString('base64') };
+    doc.signatures = Array.from({ length: 200_000 }, () => bad);
+    await writeFile(file, JSON.stringify(doc));
+    const flood = await open(root);
+    const error = (await flood.registry.list().catch((e: unknown) => e)) as RegistryError;
+    expect(error.code).toBe('E_SIGNATURE');
+    expect(error.details?.failedKeys).toEqual([A.keyId]);
+    // Tried once means the first signature under a key id is the one that counts.
+    doc.signatures = [bad, good];
+    await writeFile(file, JSON.stringify(doc));
+    expect(await codeOf((await open(root)).registry.list())).toBe('E_SIGNATURE');
+    doc.signatures = [good, bad];
+    await writeFile(file, JSON.stringify(doc));
+    expect(await codeOf((await open(root)).registry.list())).toBe('resolved');
+  });
+
   it('parses durations', () => {
     expect(parseDuration('30d')).toBe(30 * 86_400_000);
     expect(parseDuration('12h')).toBe(12 * 3_600_000);
