@@ -6,6 +6,8 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { COMMON_SOURCE_FIELDS, type SourceConfig } from './contract.js';
 import { RegistryError, registerSecret } from './errors.js';
+import { isLoopbackHost } from './http/loopback.js';
+import { parsePublicKey, type RegistryTrust, type TrustedKey } from './signing.js';
 import type { CacheSettings, RegistryConfig } from './types.js';
 
 export const DEFAULT_CACHE_DURATION = 60 * 60 * 1000;
@@ -27,6 +29,85 @@ export interface NormalizedRegistry {
   config: SourceConfig;
   cacheDuration: number;
   verified: boolean;
+  /** Set when the registry has `publicKeys`: its index must be signed by `threshold` of them. */
+  trust?: RegistryTrust;
+}
+
+/** Fields of every registry that concern signatures (issue 14); core reads them, sources never see a use for them. */
+export const TRUST_FIELDS = ['publicKeys', 'threshold', 'identity'] as const;
+
+/** Validates `publicKeys`, `threshold` and `identity` of one registry. */
+function normalizeTrust(name: string, config: Record<string, unknown>): RegistryTrust | undefined {
+  const at = (field: string) => `registries.${name}.${field}`;
+  const { publicKeys, threshold, identity } = config;
+  if (identity !== undefined && (typeof identity !== 'string' || identity.trim() === '')) {
+    throw configError(`${at('identity')} must be the name the registry is signed for (a non-empty string).`, name, at('identity'));
+  }
+  if (publicKeys === undefined) {
+    if (threshold !== undefined) throw configError(`${at('threshold')} needs ${at('publicKeys')}: a threshold counts signatures by those keys.`, name, at('threshold'));
+    if (identity !== undefined) throw configError(`${at('identity')} needs ${at('publicKeys')}: it names what the index is signed for.`, name, at('identity'));
+    return undefined;
+  }
+  if (!Array.isArray(publicKeys) || publicKeys.length === 0) {
+    throw configError(`${at('publicKeys')} must be a list of { id, key } (key: the base64 Ed25519 public key "agentos-registry keygen" prints), with at least one key.`, name, at('publicKeys'));
+  }
+  const keys: TrustedKey[] = [];
+  const ids = new Set<string>();
+  publicKeys.forEach((raw: unknown, i) => {
+    const where = `publicKeys[${i}]`;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw configError(`${at(where)} must be an object { id, key }.`, name, at(where));
+    const { id, key, ...other } = raw as Record<string, unknown>;
+    const extra = Object.keys(other)[0];
+    if (extra !== undefined) throw configError(`${at(`${where}.${extra}`)} is not a field of a public key (id, key).`, name, at(`${where}.${extra}`));
+    if (typeof id !== 'string' || id === '') throw configError(`${at(`${where}.id`)} must be the key id signatures name (a non-empty string).`, name, at(`${where}.id`));
+    if (ids.has(id)) throw configError(`${at(`${where}.id`)} repeats the key id "${id}"; each key needs its own id.`, name, at(`${where}.id`));
+    ids.add(id);
+    if (typeof key !== 'string') throw configError(`${at(`${where}.key`)} must be a string: base64 of the raw Ed25519 public key, or a PEM public key.`, name, at(`${where}.key`));
+    let parsed: ReturnType<typeof parsePublicKey>;
+    try {
+      parsed = parsePublicKey(key);
+    } catch (error) {
+      throw configError(`${at(`${where}.key`)} is not an Ed25519 public key (${(error as Error).message}).`, name, at(`${where}.key`));
+    }
+    const jwk = parsed.export({ format: 'jwk' }) as { x?: string };
+    keys.push({ id, key: parsed, fingerprint: Buffer.from(jwk.x ?? '', 'base64url').toString('hex') });
+  });
+  const distinct = new Set(keys.map((k) => k.fingerprint)).size;
+  if (threshold !== undefined && !(typeof threshold === 'number' && Number.isSafeInteger(threshold) && threshold >= 1 && threshold <= distinct)) {
+    throw configError(`${at('threshold')} must be a whole number from 1 to ${distinct} (the number of distinct publicKeys).`, name, at('threshold'));
+  }
+  return { identity: (identity as string | undefined) ?? name, keys, threshold: (threshold as number | undefined) ?? 1 };
+}
+
+/** URL schemes whose transport authenticates the server. `http:` and `ws:` count only on loopback. */
+const AUTHENTICATED_SCHEMES = new Set(['https:', 'wss:', 'ssh:', 'git+ssh:', 'ssh+git:', 'file:']);
+
+/**
+ * `verified: true` without `publicKeys` means "trusted transport only": the location and every URL-valued option
+ * (a package registry, an API base) must be HTTPS, SSH, a local path or loopback. A value that is not a URL (a
+ * folder, `owner/repo`, a package name, `git@host:path`) is judged by the source's own default, which is HTTPS or SSH.
+ */
+function checkTrustedTransport(name: string, config: Record<string, unknown>): void {
+  for (const [field, value] of Object.entries(config)) {
+    // A proxy does not weaken an https:// origin: TLS runs through it end to end (CONNECT).
+    if (typeof value !== 'string' || /token|password|secret|proxy/i.test(field)) continue;
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value.trim());
+    if (!scheme) continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(value.trim());
+    } catch {
+      url = undefined;
+    }
+    const protocol = `${scheme[1]!.toLowerCase()}:`;
+    if (AUTHENTICATED_SCHEMES.has(protocol)) continue;
+    if ((protocol === 'http:' || protocol === 'ws:') && url && isLoopbackHost(url.hostname)) continue;
+    throw configError(
+      `registries.${name} is marked verified, but its ${field} uses ${protocol}//${url && (protocol === 'http:' || protocol === 'ws:') ? ` to ${url.host}` : ''}, which does not authenticate the server: anyone on the network path could serve another index. Use https:// or ssh://, or sign the registry and configure publicKeys, or drop verified.`,
+      name,
+      `registries.${name}.${field}`,
+    );
+  }
 }
 
 export interface NormalizedConfig {
@@ -188,11 +269,14 @@ function normalizeRegistry(name: string, raw: unknown, env: Readonly<Record<stri
     throw configError(`registries.${name}.cacheDuration must be a number of milliseconds (0 or more).`, name, at('cacheDuration'));
   }
   registerSecret(config.token as string | undefined);
+  const trust = normalizeTrust(name, config);
+  if (config.verified === true && !trust) checkTrustedTransport(name, config);
   return {
     name,
     config: config as SourceConfig,
     cacheDuration: (duration as number | undefined) ?? DEFAULT_CACHE_DURATION,
     verified: config.verified === true,
+    ...(trust ? { trust } : {}),
   };
 }
 
@@ -243,7 +327,7 @@ export function normalizeConfig(
 /** Fields an adapter did not declare: typos like `brnach` are caught up front. */
 export function unknownSourceFields(config: SourceConfig, declared: readonly string[] | undefined): string[] {
   if (!declared) return [];
-  const known = new Set<string>([...COMMON_SOURCE_FIELDS, ...declared]);
+  const known = new Set<string>([...COMMON_SOURCE_FIELDS, ...TRUST_FIELDS, ...declared]);
   return Object.keys(config).filter((k) => !known.has(k));
 }
 

@@ -7,13 +7,14 @@
  */
 import { mkdir, realpath, rm } from 'node:fs/promises';
 import type { ContentMeta } from './cache-store.js';
+import { scanTreeH1 } from './dirhash.js';
 import { RegistryError } from './errors.js';
 import type { IndexState } from './index-service.js';
 import { type PackageJson, readEntryManifest } from './manifest.js';
 import { normalizeRelativePath } from './paths.js';
 import type { ConfiguredRegistry, Runtime } from './runtime.js';
 import { abortError, toRegistryError } from './source-errors.js';
-import { scanTree } from './tree.js';
+import { copyDirectory, scanTree } from './tree.js';
 import type { ExtensionManifest, IndexEntry, RegistryWarning } from './types.js';
 
 export interface StoredEntry {
@@ -38,7 +39,9 @@ export class EntryService {
   async get(reg: ConfiguredRegistry, entry: IndexEntry, state: IndexState, signal: AbortSignal | undefined): Promise<{ stored: StoredEntry; fromCache: boolean }> {
     if (signal?.aborted) throw abortError(signal, `Fetching ${entry.id}`, reg.name);
     normalizeRelativePath(entry.path, { registry: reg.name, field: `path of ${entry.id}` });
-    const memoryKey = `${reg.name}\0${state.revision.id}\0${entry.path}`;
+    // Under a signed index the expected h1 is part of the key: a tree checked against one signature is not reused
+    // for an index that signs other files at the same revision.
+    const memoryKey = `${reg.name}\0${state.revision.id}\0${entry.path}\0${expectedH1(reg, entry, state) ?? ''}`;
     const known = this.memory.get(memoryKey);
     if (known && known.content === undefined && reg.source.flags?.local && reg.source.locate && !(await this.stillInPlace(reg, entry, known.dir))) {
       this.memory.delete(memoryKey);
@@ -77,22 +80,29 @@ export class EntryService {
   }
 
   private async fromDisk(reg: ConfiguredRegistry, entry: IndexEntry, state: IndexState): Promise<StoredEntry | undefined> {
-    if (!this.rt.store || (reg.source.flags?.local && reg.source.locate)) return undefined;
+    if (!this.rt.store || (reg.source.flags?.local && reg.source.locate && !reg.settings.trust)) return undefined;
     const hit = await this.rt.store.readEntry(reg.key, state.revision.id, entry.path);
     if (!hit) return undefined;
+    // Stored trees of a signed registry carry the h1 they were checked against; any other is fetched and checked again.
+    const h1 = expectedH1(reg, entry, state);
+    if (h1 !== undefined && hit.extra?.h1 !== h1) return undefined;
     return this.describe(reg, entry, hit.dir, hit.integrity, hit.content, hit.meta);
   }
 
   private async fromSource(reg: ConfiguredRegistry, entry: IndexEntry, state: IndexState, signal: AbortSignal | undefined): Promise<StoredEntry> {
     const ctx = await this.rt.callContext(reg, signal);
-    if (reg.source.flags?.local && reg.source.locate) {
+    const local = reg.source.flags?.local && reg.source.locate ? reg.source.locate.bind(reg.source) : undefined;
+    if (local && !reg.settings.trust) {
       // Local folders are served where they are; core still checks them and records their integrity.
       // Remembered by its real path, so that a later use can tell whether it has been turned into a link since.
-      const dir = await realpath(await reg.source.locate(entry.path, state.revision, ctx));
-      const { integrity } = await scanTree(dir, { signal, registry: reg.name });
+      const dir = await realpath(await local(entry.path, state.revision, ctx));
+      const { integrity } = await this.check(reg, entry, state, dir, signal);
       return this.describe(reg, entry, dir, integrity, undefined);
     }
-    if (this.rt.options.offline) {
+    // A signed local entry is copied, then checked: what was checked against the signature is what is used, whatever
+    // happens to the folder afterwards (in place, an edit after the check would be imported unchecked).
+    const copyLocal = local ? async (destination: string) => copyDirectory(await realpath(await local(entry.path, state.revision, ctx)), destination, { signal, registry: reg.name }) : undefined;
+    if (this.rt.options.offline && !copyLocal) {
       throw new RegistryError('E_NOT_CACHED', `${entry.id} of registry "${reg.name}" is not cached, and offline mode forbids asking its source.`, {
         registry: reg.name,
       });
@@ -101,19 +111,39 @@ export class EntryService {
     const temp = await this.rt.tempPath('materialize');
     await mkdir(temp, { recursive: true });
     try {
-      await reg.source.materialize({ path: entry.path, revision: state.revision, destination: temp }, ctx);
+      if (copyLocal) await copyLocal(temp);
+      else await reg.source.materialize({ path: entry.path, revision: state.revision, destination: temp }, ctx);
       if (signal?.aborted) throw abortError(signal, `Fetching ${entry.id}`, reg.name);
-      const { integrity } = await scanTree(temp, { signal, registry: reg.name });
+      const { integrity, h1 } = await this.check(reg, entry, state, temp, signal);
       if (store) {
-        const saved = await store.storeEntry(temp, integrity, { key: reg.key, registry: reg.name, revision: state.revision.id, path: entry.path }, this.rt.now());
+        const ref = { key: reg.key, registry: reg.name, revision: state.revision.id, path: entry.path, ...(h1 ? { extra: { h1 } } : {}) };
+        const saved = await store.storeEntry(temp, integrity, ref, this.rt.now());
         return this.describe(reg, entry, saved.dir, integrity, saved.content, saved.meta);
       }
-      return this.describe(reg, entry, temp, integrity, undefined);
+      return this.describe(reg, entry, await realpath(temp), integrity, undefined);
     } catch (error) {
       // Nothing half-made survives: what was cached before stays as it was.
       await rm(temp, { recursive: true, force: true });
       throw error;
     }
+  }
+
+  /**
+   * Checks a tree (paths, links, special files) and computes its integrity; under a signed index also its h1, which
+   * must equal the signed one before the tree is stored or used (`E_SIGNATURE` otherwise).
+   */
+  private async check(reg: ConfiguredRegistry, entry: IndexEntry, state: IndexState, dir: string, signal: AbortSignal | undefined): Promise<{ integrity: string; h1?: string }> {
+    const expected = expectedH1(reg, entry, state);
+    if (expected === undefined) return scanTree(dir, { signal, registry: reg.name });
+    const scan = await scanTreeH1(dir, { signal, registry: reg.name });
+    if (scan.h1 !== expected) {
+      throw new RegistryError(
+        'E_SIGNATURE',
+        `The files of ${entry.id} in registry "${reg.name}" (${entry.path}) do not match the h1 hash its signed index gives (got ${scan.h1}, signed ${expected}): the entry was changed after signing, or swapped under the index. Nothing of it is stored or loaded; the registry owner must re-sign or restore the entry.`,
+        { registry: reg.name, details: { path: entry.path, h1: scan.h1, expected } },
+      );
+    }
+    return { integrity: scan.integrity, h1: scan.h1 };
   }
 
   private async describe(
@@ -128,4 +158,15 @@ export class EntryService {
     const { manifest, synthesized, packageJson, warnings } = await readEntryManifest(dir, entry, reg.name);
     return { dir, integrity, content, meta, manifest, manifestSynthesized: synthesized, packageJson, warnings };
   }
+}
+
+/** The h1 the signed index gives for an entry's folder, for registries with `publicKeys`. */
+function expectedH1(reg: ConfiguredRegistry, entry: IndexEntry, state: IndexState): string | undefined {
+  if (!reg.settings.trust) return undefined;
+  const h1 = state.signed?.entries.get(entry.path);
+  if (h1 === undefined) {
+    // verifyIndex refuses an index that leaves an entry uncovered, so this is a state that was never checked.
+    throw new RegistryError('E_SIGNATURE', `${entry.id} of registry "${reg.name}" is not covered by a checked signature; it is not fetched.`, { registry: reg.name, details: { path: entry.path } });
+  }
+  return h1;
 }

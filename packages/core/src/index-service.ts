@@ -12,7 +12,9 @@ import { RegistryError } from './errors.js';
 import { parseRegistryIndex } from './index-format.js';
 import type { IndexRecord } from './cache-store.js';
 import type { ConfiguredRegistry, Runtime } from './runtime.js';
+import { type VerifiedIndex, verifyIndex } from './signing.js';
 import { abortError, isTransient, toRegistryError } from './source-errors.js';
+import { TrustStore, trustDirectory } from './trust-store.js';
 import type { RegistryIndex } from './types.js';
 
 /** Default `cacheDuration` of sources with `flags.local`. */
@@ -25,6 +27,8 @@ export interface IndexState {
   checkedAt: number;
   fetchedAt: number;
   record: IndexRecord | undefined;
+  /** Set for registries with `publicKeys`: the checked signature (version, expiry, h1 of every entry). */
+  signed?: VerifiedIndex;
 }
 
 /** An index as served to one call: the state plus how it was obtained. */
@@ -42,7 +46,47 @@ export class IndexService {
   /** Registries already revalidated because of the `refresh` option. */
   private readonly refreshed = new Set<string>();
 
-  constructor(private readonly rt: Runtime) {}
+  private readonly trust: TrustStore;
+
+  constructor(private readonly rt: Runtime) {
+    this.trust = new TrustStore(rt, trustDirectory(rt));
+  }
+
+  /**
+   * Signature checks of an index about to be used or stored, for registries with `publicKeys`: signatures and
+   * threshold, identity, every entry covered (`verifyIndex`), then rollback and same-version-other-bytes against the
+   * highest version accepted (`TrustStore`). Expiry is checked each time an index is served (`checkExpiry`).
+   */
+  private async verify(reg: ConfiguredRegistry, bytes: Uint8Array | string, index: RegistryIndex, fetched: boolean): Promise<VerifiedIndex | undefined> {
+    const trust = reg.settings.trust;
+    if (!trust) return undefined;
+    const verified = verifyIndex(bytes, index, trust, reg.name);
+    await this.trust.check(reg.key, reg.name, verified);
+    // A freshly fetched index that has already expired is not stored (a copy read back from the cache is judged
+    // when it is served, so offline mode can say why it refuses it).
+    if (fetched && !this.rt.options.allowExpired) this.checkExpiry(reg, { state: { signed: verified } as IndexState, fromCache: false, stale: false });
+    return verified;
+  }
+
+  /** An index past its signed `expires` is refused (a frozen index replayed for ever), unless the host allows it. */
+  private checkExpiry(reg: ConfiguredRegistry, served: ServedIndex): ServedIndex {
+    const signed = served.state.signed;
+    if (!signed || this.rt.now() <= signed.expires) return served;
+    const when = new Date(signed.expires).toISOString();
+    if (this.rt.options.allowExpired) {
+      this.rt.warn({ code: 'W_EXPIRED', message: `The signed index of registry "${reg.name}" expired at ${when}; used because allowExpired is set.`, registry: reg.name });
+      return served;
+    }
+    throw new RegistryError(
+      'E_SIGNATURE',
+      `The signed index of registry "${reg.name}" (version ${signed.version}) expired at ${when}: an index that is no longer re-signed may be a frozen copy replayed to hide updates. The registry owner must sign it again ("agentos-registry sign"); an air-gapped host can set allowExpired.`,
+      { registry: reg.name, details: { expires: when, version: signed.version } },
+    );
+  }
+
+  private expired(state: IndexState): boolean {
+    return state.signed !== undefined && this.rt.now() > state.signed.expires && !this.rt.options.allowExpired;
+  }
 
   /**
    * Local folders revalidate after one second by default instead of an hour: their revision is a walk of the local
@@ -66,15 +110,23 @@ export class IndexService {
     }
     try {
       const index = parseRegistryIndex(got.bytes, { registry: reg.name });
-      const state: IndexState = { revision: got.record.revision, index, checkedAt: got.record.checkedAt, fetchedAt: got.record.fetchedAt, record: got.record };
+      // Checked again on every read: the keys may have been rotated, and an older copy than the highest version
+      // accepted (another process moved on) is not served.
+      const signed = await this.verify(reg, got.bytes, index, false);
+      const state: IndexState = { revision: got.record.revision, index, checkedAt: got.record.checkedAt, fetchedAt: got.record.fetchedAt, record: got.record, ...(signed ? { signed } : {}) };
       this.states.set(reg.name, state);
       return state;
-    } catch {
+    } catch (error) {
+      if (reg.settings.trust) this.rt.logger.warn(`The cached index of registry "${reg.name}" failed its signature checks (${(error as Error).message}); it is not used.`);
       return undefined;
     }
   }
 
   async get(reg: ConfiguredRegistry, signal: AbortSignal | undefined, refreshNow = false): Promise<ServedIndex> {
+    return this.checkExpiry(reg, await this.serve(reg, signal, refreshNow));
+  }
+
+  private async serve(reg: ConfiguredRegistry, signal: AbortSignal | undefined, refreshNow: boolean): Promise<ServedIndex> {
     if (signal?.aborted) throw abortError(signal, `Reading the index of "${reg.name}"`, reg.name);
     const { options } = this.rt;
     const held = await this.held(reg);
@@ -91,7 +143,8 @@ export class IndexService {
     if (held && options.preferOffline) return { state: held, fromCache: true, stale: false };
     // `refresh` revalidates each registry once for this registry object, not on every call made with it.
     const refresh = refreshNow || (options.refresh === true && !this.refreshed.has(reg.name));
-    if (held && !refresh && this.rt.now() - held.checkedAt < this.cacheDuration(reg)) {
+    // An expired signed index is asked for again however fresh: the registry may have re-signed it.
+    if (held && !refresh && !this.expired(held) && this.rt.now() - held.checkedAt < this.cacheDuration(reg)) {
       return { state: held, fromCache: true, stale: false };
     }
     return this.rt.once(`index\0${reg.name}`, async () => {
@@ -118,6 +171,8 @@ export class IndexService {
       }
       const bytes = await reg.source.readIndex(answer, ctx);
       const index = parseRegistryIndex(bytes, { registry: reg.name });
+      // Before anything is stored: an index that fails its signature checks leaves the cache as it was.
+      const signed = await this.verify(reg, bytes, index, true);
       const now = this.rt.now();
       const data = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
       const record = this.rt.store
@@ -126,7 +181,8 @@ export class IndexService {
             data,
           )
         : undefined;
-      const state: IndexState = { revision: answer, index, checkedAt: now, fetchedAt: now, record };
+      if (signed) await this.trust.accept(reg.key, reg.name, signed);
+      const state: IndexState = { revision: answer, index, checkedAt: now, fetchedAt: now, record, ...(signed ? { signed } : {}) };
       this.states.set(reg.name, state);
       return { state, fromCache: false, stale: false };
     } catch (thrown) {

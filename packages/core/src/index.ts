@@ -77,3 +77,21 @@ export { isNetworkErrorCode, untilAborted } from './source-errors.js';
 export { INSTALL_RECORD, type InstallRecord } from './install.js';
 export { highestSatisfying } from './peer-advice.js';
 export { loadPersona, parseSoul, type SoulDocument } from './persona.js';
+export { h1OfFileHashes, hashDirectoryH1, scanTreeH1 } from './dirhash.js';
+export {
+  canonicalJson,
+  generateKeyPair,
+  type IndexSignature,
+  keyIdOf,
+  parseDuration,
+  parsePublicKey,
+  type RegistryTrust,
+  type SignedBlock,
+  type SigningKey,
+  signedMessage,
+  signRegistry,
+  type SignRegistryOptions,
+  type SignRegistryResult,
+  type VerifiedIndex,
+  verifyIndex,
+} from './signing.js';

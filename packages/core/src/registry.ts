@@ -268,7 +268,8 @@ class RegistryImpl implements Registry {
       manifestSynthesized: pkg.manifestSynthesized,
       from: 'package',
       entry,
-      provenance: { ...this.provenance(reg, served, pkg.integrity, pkg.fromCache), package: `${entry.package}@${pkg.version}` },
+      // A signed index covers the registry's folders (h1), not an npm tarball: such code is not verified by it.
+      provenance: { ...this.provenance(reg, served, pkg.integrity, pkg.fromCache), package: `${entry.package}@${pkg.version}`, ...(reg.settings.trust ? { verified: false } : {}) },
       // The warnings of what is used: the package's manifest, not the registry folder's looked at on the way.
       warnings: pkg.warnings,
     };

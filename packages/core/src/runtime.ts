@@ -80,12 +80,18 @@ const SECRET_FIELD = /token|password|secret|auth|headers|credential/i;
 const TRANSPORT_FIELDS = new Set(['proxy', 'ca', 'allowInsecure', 'timeouts', 'retries', 'limits', 'engine', 'mode', 'depth', 'sparse', 'userAgent']);
 
 /**
+ * What core checks an index against, not what the registry serves: a key rotation must not start a cold cache, nor
+ * reset the highest signed version kept under the same key (that would reopen rollback).
+ */
+const TRUST_FIELDS = new Set(['publicKeys', 'threshold', 'identity']);
+
+/**
  * The cache key of a configured registry: its name, type, public location, branch and the other options that can
  * change what it serves (a `version`, a `subdir`, a package `registry`…), never a credential.
  */
 export function keyFor(name: string, settings: NormalizedRegistry, source: RegistrySource): string {
   const { type, location: _location, branch, verified: _verified, cacheDuration: _duration, ...rest } = settings.config;
-  const options = Object.fromEntries(Object.entries(rest).filter(([field]) => !SECRET_FIELD.test(field) && !TRANSPORT_FIELDS.has(field)));
+  const options = Object.fromEntries(Object.entries(rest).filter(([field]) => !SECRET_FIELD.test(field) && !TRANSPORT_FIELDS.has(field) && !TRUST_FIELDS.has(field)));
   // Whether credentials are configured (never which): what was read with a token is not served, from the cache, to a
   // config of the same registry without one — that config must ask the server, which may refuse it.
   const credentials = Object.entries(settings.config).some(

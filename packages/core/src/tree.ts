@@ -16,6 +16,12 @@ export interface TreeScan {
   integrity: string;
   files: number;
   bytes: number;
+  /** Only with `options.fileHashes`: every regular file's path (slash-separated) and the hex sha256 of its bytes, in walk order. */
+  fileHashes?: Array<[path: string, sha256: string]>;
+  /** Paths of the symlinks in the tree. */
+  links: string[];
+  /** Paths of the regular files with an executable bit set. */
+  executables: string[];
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
@@ -36,11 +42,14 @@ async function listSorted(dir: string): Promise<string[]> {
  * is part of a loop, and for sockets, FIFOs and devices. Files are opened without following links or blocking. Two
  * folders with the same files give the same integrity wherever they live.
  */
-export async function scanTree(dir: string, options: { signal?: AbortSignal; registry?: string } = {}): Promise<TreeScan> {
+export async function scanTree(dir: string, options: { signal?: AbortSignal; registry?: string; fileHashes?: boolean } = {}): Promise<TreeScan> {
   const root = resolve(dir);
   const hash = createHash('sha512');
   let files = 0;
   let bytes = 0;
+  const fileHashes: Array<[string, string]> = [];
+  const links: string[] = [];
+  const executables: string[] = [];
 
   const unsafe = (rel: string, why: string) =>
     new RegistryError('E_UNSAFE_PATH', `"${rel}" ${why}; entries may only hold regular files, folders and symlinks that stay inside the entry. Ask the registry owner to fix the entry.`, {
@@ -72,6 +81,7 @@ export async function scanTree(dir: string, options: { signal?: AbortSignal; reg
         const problem = await linkProblem(childRel, target, lookup);
         if (problem) throw unsafe(childRel, problem);
         hash.update(`l ${childRel}\0${target}\n`);
+        links.push(childRel);
       } else if (stat.isDirectory()) {
         hash.update(`d ${childRel}\n`);
         await walk(childAbs, childRel);
@@ -84,12 +94,16 @@ export async function scanTree(dir: string, options: { signal?: AbortSignal; reg
           // A folder on the way may have become a link to elsewhere since it was listed.
           if (!(await isOpenedInside(handle, childAbs, realRoot))) throw unsafe(childRel, 'leads outside the folder (a folder on its way was replaced by a symlink)');
           const exec = (stat.mode & 0o111) !== 0 ? 'x' : '-';
+          if (exec === 'x') executables.push(childRel);
           hash.update(`f ${childRel}\0${exec}${stat.size}\n`);
+          const fileHash = options.fileHashes ? createHash('sha256') : undefined;
           let size = 0;
           for await (const chunk of handle.createReadStream({ autoClose: false })) {
             hash.update(chunk as Buffer);
+            fileHash?.update(chunk as Buffer);
             size += (chunk as Buffer).length;
           }
+          if (fileHash) fileHashes.push([childRel, fileHash.digest('hex')]);
           files += 1;
           bytes += size;
         } finally {
@@ -104,7 +118,7 @@ export async function scanTree(dir: string, options: { signal?: AbortSignal; reg
   throwIfAborted(options.signal);
   realRoot = await realpath(root);
   await walk(root, '');
-  return { integrity: `sha512-${hash.digest('base64')}`, files, bytes };
+  return { integrity: `sha512-${hash.digest('base64')}`, files, bytes, links, executables, ...(options.fileHashes ? { fileHashes } : {}) };
 }
 
 /** The integrity (SRI sha512) of a folder, as core records it for every entry. */

@@ -66,6 +66,16 @@ export interface CreateRegistryOptions {
   extensionContext?: Partial<ExtensionPackContextDefaults>;
   /** How `load` installs the npm dependencies of extension code. */
   dependencies?: DependencyOptions;
+  /**
+   * Accept a signed index past its `expires` time (a warning instead of `E_SIGNATURE`), for air-gapped sites that
+   * cannot re-sign on schedule. Signatures, identity, rollback and entry hashes are still checked.
+   */
+  allowExpired?: boolean;
+  /**
+   * Folder of the highest signed index version accepted per registry (rollback protection); relative to `baseDir`.
+   * Default: `<cache directory>/trust`, or the install area's `trust/` when the cache is off.
+   */
+  trustDirectory?: string;
 }
 
 /**

@@ -10,6 +10,7 @@ import { type CommonOptions, openRegistry, WarningPrinter } from './config.js';
 import { fetchJson, fetchText, infoJson, infoText, listedJson, listText, loadJson, loadText, toJson } from './format.js';
 import { type CliIo, processIo } from './io.js';
 import { packCommand } from './pack.js';
+import { addSigningCommands } from './signing.js';
 import { oneLine, terminalSafe } from './terminal-text.js';
 
 interface FilterOptions {
@@ -150,6 +151,8 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     .action(async (registryDir: string, opts: { out: string }) => {
       out(await packCommand(io, registryDir, opts.out, json));
     });
+
+  addSigningCommands(program, io, out, json);
 
   const cache = program.command('cache').description('inspect and maintain the on-disk cache (folder and maxAge from the config, if any)');
   let exitCode = 0;
