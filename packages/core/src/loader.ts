@@ -172,6 +172,13 @@ async function outlastDuplicateRejection(error: unknown): Promise<void> {
   }
 }
 
+/** The service names a manifest says its module exports (`provides.services`, as AgentOS's auth extension lists them). */
+function providedServices(manifest: ExtensionManifest): string[] {
+  const provides = (manifest as { provides?: unknown }).provides;
+  const list = typeof provides === 'object' && provides !== null ? (provides as { services?: unknown }).services : undefined;
+  return Array.isArray(list) ? list.filter((name): name is string => typeof name === 'string' && name !== '') : [];
+}
+
 function isPack(value: unknown): value is ExtensionPack {
   return (
     typeof value === 'object' &&
@@ -246,10 +253,15 @@ export async function loadExtensionPack(
     const asked = [...unanswered].filter((id) => !missing.some((secret) => secret.id === id) && !declared.some((secret) => secret.id === id));
     throw factoryError(error, fetched, missing, asked);
   }
+  // A module that only provides services (AgentOS's auth extension exports createAuthExtension() → { authService,
+  // subscriptionService } and no pack) loads as a pack of no descriptors when its manifest lists the services it
+  // provides; the host takes them from `module`. Without that declaration a missing pack stays an error.
+  const services = providedServices(fetched.manifest);
+  if (!factory && !isPack(pack) && services.length > 0 && Object.keys(mod).length > 0) pack = { name: fetched.id, version: fetched.version, descriptors: [] };
   if (!isPack(pack)) {
     throw new RegistryError(
       'E_LOAD',
-      `${fetched.id} did not produce an extension pack: export createExtensionPack(context) returning { name, descriptors: [{ id, kind, … }] }, or a default export that is such a pack.`,
+      `${fetched.id} did not produce an extension pack: export createExtensionPack(context) returning { name, descriptors: [{ id, kind, … }] }, or a default export that is such a pack${services.length === 0 ? ' (a module that only provides services lists them in manifest.json "provides": { "services": [...] })' : ''}.`,
       { registry: fetched.registry },
     );
   }

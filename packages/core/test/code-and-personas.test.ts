@@ -52,6 +52,32 @@ describe('where code runs', () => {
     expect(second.module).toBe(first.module);
   });
 
+  it('a module that only provides services loads when its manifest lists them (as AgentOS\'s auth extension does); without the list it is E_LOAD', async () => {
+    const services = (provides: boolean) => {
+      const files = pageRegistry();
+      files['registry/curated/echo/manifest.json'] = {
+        ...(files['registry/curated/echo/manifest.json'] as object),
+        ...(provides ? { provides: { services: ['authService', 'subscriptionService'] } } : {}),
+      };
+      files['registry/curated/echo/src/index.js'] = [
+        'export function createAuthExtension(config = {}) {',
+        "  return { authService: { validateToken: async (t) => (t === config.secret ? { id: 'u1' } : null) }, subscriptionService: { getUserSubscription: async () => ({ tier: 'free' }) } };",
+        '}',
+        '',
+      ].join('\n');
+      return files;
+    };
+    const { registry } = await setup(services(true));
+    const loaded = await registry.load('tool', 'com.test.echo');
+    expect(loaded.pack).toEqual({ name: 'com.test.echo', version: '1.0.0', descriptors: [] });
+    const made = (loaded.module.createAuthExtension as (c: object) => { authService: { validateToken(t: string): Promise<unknown> } })({ secret: 's' });
+    expect(await made.authService.validateToken('s')).toEqual({ id: 'u1' });
+    const bare = await setup(services(false));
+    const error = (await bare.registry.load('tool', 'com.test.echo').catch((e: unknown) => e)) as RegistryError;
+    expect(error.code).toBe('E_LOAD');
+    expect(error.message).toContain('"provides": { "services"');
+  });
+
   it('a manifest naming a TypeScript entryPoint loads the built main of package.json, as Node would; fetch and info never judge it', async () => {
     const files = pageRegistry();
     files['registry/curated/echo/manifest.json'] = { ...(files['registry/curated/echo/manifest.json'] as object), entryPoint: 'src/index.ts' };
