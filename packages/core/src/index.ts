@@ -74,7 +74,7 @@ export {
   toExtensionManifest,
 } from './agentos.js';
 export { isNetworkErrorCode, untilAborted } from './source-errors.js';
-export { INSTALL_RECORD, type InstallRecord } from './install.js';
+export { INSTALL_RECORD, type InstallRecord } from './install-record.js';
 export { highestSatisfying } from './peer-advice.js';
 export { loadPersona, parseSoul, type SoulDocument } from './persona.js';
 export { h1OfFileHashes, hashDirectoryH1, scanTreeH1 } from './dirhash.js';

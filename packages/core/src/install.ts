@@ -24,6 +24,7 @@ import semver from 'semver';
 import type { InstalledPackage, PackageContext, PackageVersions, SourceAdapter } from './contract.js';
 import { readFileInside, writeFileInside } from './entry-files.js';
 import { isRegistryError, RegistryError } from './errors.js';
+import { INSTALL_RECORD, type InstallRecord } from './install-record.js';
 import { parseJsonDocument } from './json-text.js';
 import { abortableSleep } from './http/retry.js';
 import type { PackageJson } from './manifest.js';
@@ -34,31 +35,6 @@ import { isInside } from './paths.js';
 import { adviseVersion, installSpec, nothingSatisfies } from './peer-advice.js';
 import { copyDirectory } from './tree.js';
 import type { FetchedEntry, RegistryWarning } from './types.js';
-
-/** Name of the record written last into a finished install folder. */
-export const INSTALL_RECORD = '.agentos-registry-install.json';
-
-/** What was installed for an entry, as recorded in its install folder. */
-export interface InstallRecord {
-  format: 1;
-  id: string;
-  version: string;
-  /** Integrity of the entry's files the folder was built from. */
-  integrity: string;
-  dependencies: Record<string, string>;
-  /** The install-script policy the folder was built with. */
-  allowScripts: readonly string[] | true;
-  /** Each peer dependency and the host folder it is linked to. */
-  peers: Record<string, string>;
-  packages: InstalledPackage[];
-  scriptsRan: string[];
-  /** Peers of the installed dependencies that the host provides, linked the same way (name → host folder). */
-  dependencyPeers?: Record<string, string>;
-  /** Required peers the host lacks, installed from the package registry with the dependencies (name → range). */
-  peersInstalled?: Record<string, string>;
-  /** Packages whose install scripts did not run because they were not allowed. */
-  scriptsSkipped?: string[];
-}
 
 /** What decides an install folder: everything in its record except what the install itself found out. */
 type InstallInputs = Omit<InstallRecord, 'packages' | 'scriptsRan' | 'dependencyPeers' | 'scriptsSkipped'>;

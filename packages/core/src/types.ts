@@ -1,6 +1,6 @@
 /** Public types of the registry API: the config of the page, and what list/resolve/fetch/load return. */
 import type { SourceAdapter, SourceConfig } from './contract.js';
-import type { InstallRecord } from './install.js';
+import type { InstallRecord } from './install-record.js';
 import type { Logger } from './logger.js';
 
 export type { SourceConfig } from './contract.js';
