@@ -158,12 +158,13 @@ const shown = (host: { hostname: string; port: string }) => (host.port ? `${host
 
 /**
  * `allowHosts` for one configured registry: the hosts in what its source displays as its location and in every
- * URL-valued option (tokens and proxies aside: a proxy is not where the registry lives). A local source has none.
+ * URL-valued option (tokens and proxies aside: a proxy is not where the registry lives). A local folder has none.
  * A network source whose host cannot be told is refused: an allow-list that cannot judge must not let it pass.
  */
 export function checkRegistryHosts(policy: NormalizedPolicy | undefined, name: string, source: RegistrySource, config: Record<string, unknown>): void {
   if (!policy?.allowHosts) return;
-  if (source.flags?.local) return;
+  // A local folder (a local source, or one whose location is an absolute path or a file: URL) is on no host.
+  if (source.flags?.local || /^(\/|[a-z]:[\\/]|file:)/i.test(source.displayLocation)) return;
   const hosts = hostsIn(source.displayLocation);
   for (const [field, value] of Object.entries(config)) {
     if (typeof value === 'string' && !/token|password|secret|proxy/i.test(field)) hosts.push(...hostsIn(value).filter(() => /:\/\//.test(value)));
