@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { COMMON_SOURCE_FIELDS, type SourceConfig } from './contract.js';
 import { RegistryError, registerSecret } from './errors.js';
 import { isLoopbackHost } from './http/loopback.js';
+import { type NormalizedPolicy, normalizePolicy } from './policy.js';
 import { parsePublicKey, type RegistryTrust, type TrustedKey } from './signing.js';
 import type { CacheSettings, RegistryConfig } from './types.js';
 
@@ -119,9 +120,11 @@ export interface NormalizedConfig {
   defaultRegistries: ReadonlyMap<string, string>;
   resolver: ((kind: string) => string | null | undefined) | undefined;
   cache: NormalizedCacheSettings;
+  /** `policy`, validated (issue 14); undefined when the config sets none. */
+  policy?: NormalizedPolicy;
 }
 
-const TOP_LEVEL_FIELDS = ['registries', 'defaultRegistries', 'resolver', 'cacheSettings'];
+const TOP_LEVEL_FIELDS = ['registries', 'defaultRegistries', 'resolver', 'cacheSettings', 'policy'];
 const CACHE_FIELDS = ['enabled', 'directory', 'maxAge'];
 
 function configError(message: string, registry?: string, field?: string): RegistryError {
@@ -321,6 +324,7 @@ export function normalizeConfig(
     defaultRegistries: defaults,
     resolver: input.resolver,
     cache: normalizeCache(input.cacheSettings, options.env, options.baseDir),
+    ...(input.policy !== undefined ? { policy: normalizePolicy(input.policy) } : {}),
   };
 }
 

@@ -15,6 +15,7 @@ import { IndexService, type ServedIndex } from './index-service.js';
 import { DependencyInstaller } from './install.js';
 import { entryModuleOf, loadExtensionPack } from './loader.js';
 import { loadPersona } from './persona.js';
+import { checkAllowedTypes, checkPackageHost, checkPackageType, checkRegistryHosts, checkVerified, runBeforeActivate } from './policy.js';
 import type { PackageJson } from './manifest.js';
 import { PackageService } from './package-service.js';
 import { environmentSecrets } from './secrets.js';
@@ -58,7 +59,7 @@ class RegistryImpl implements Registry {
   constructor(
     private readonly rt: Runtime,
     packageAdapter: (capability: 'fetchPackage' | 'installDependencies' | 'packageVersions') => Promise<SourceAdapter>,
-    packageSettings: { registry?: string; token?: string; [option: string]: unknown },
+    private readonly packageSettings: { registry?: string; token?: string; [option: string]: unknown },
   ) {
     this.registryNames = [...rt.registries.keys()];
     this.indexes = new IndexService(rt);
@@ -254,6 +255,10 @@ class RegistryImpl implements Registry {
       }
     }
     // The code is the entry's npm package at the entry's version, whichever source served the index.
+    if (entry.package) {
+      checkPackageType(this.rt.config.policy, reg.name, entry.package);
+      checkPackageHost(this.rt.config.policy, reg.name, entry.package, typeof this.packageSettings.registry === 'string' ? this.packageSettings.registry : undefined);
+    }
     const pkg = await this.packages.get(entry, reg, options.signal);
     const fetched: FetchedEntry = {
       registry: reg.name,
@@ -332,8 +337,16 @@ class RegistryImpl implements Registry {
         );
       }
     }
+    // requireVerified: judged before anything is fetched when the registry is unverified, and again on the result
+    // (code from an npm package under a signed index is not verified by it).
+    const policy = this.rt.config.policy;
+    const kinds = [kind, ...entry.kinds.filter((k) => k !== kind)];
+    checkVerified(policy, reg.name, entry.id, kinds, reg.settings.verified);
     const { fetched: got, packageJson } = await this.fetchWith(kind, ref, options, 'auto', chosen);
     let fetched = got;
+    const declared = kind === 'persona' ? [] : (fetched.manifest.extensions ?? []).map((e) => e?.kind).filter((k): k is string => typeof k === 'string');
+    checkVerified(policy, reg.name, entry.id, [...kinds, ...declared], fetched.provenance.verified, fetched.from === 'package' ? `its code is the npm package ${fetched.provenance.package}` : 'its registry');
+    await runBeforeActivate(this.rt.options.onBeforeActivate, fetched, fetched.dir, kind);
     if (kind === 'persona') {
       return { type: 'persona', persona: await loadPersona(fetched), fetched };
     }
@@ -383,6 +396,11 @@ export async function createRegistry(config: RegistryConfig, options: CreateRegi
   const env = options.env ?? process.env;
   const baseDir = options.baseDir ?? process.cwd();
   const normalized = normalizeConfig(config, { env, baseDir });
+  // Before any adapter is imported or any request made.
+  checkAllowedTypes(normalized.policy, [...normalized.registries].map(([name, r]) => [name, r.config.type] as [string, string]));
+  if (options.onBeforeActivate !== undefined && typeof options.onBeforeActivate !== 'function') {
+    throw new RegistryError('E_CONFIG', 'onBeforeActivate must be a function (entry, dir, { kind }) => void | boolean | Promise of one.', { details: { field: 'onBeforeActivate' } });
+  }
   const needed = new Map<string, string>();
   for (const [name, r] of normalized.registries) if (!needed.has(r.config.type)) needed.set(r.config.type, name);
   const adapters = await resolveAdapters(needed, options.sources ?? [], [baseDir, process.cwd()]);
@@ -412,6 +430,13 @@ export async function createRegistry(config: RegistryConfig, options: CreateRegi
       source = adapter.create(settings.config, { registry: name, baseDir, logger, env });
     } catch (error) {
       throw error instanceof RegistryError ? error : new RegistryError('E_CONFIG', `Registry "${name}" could not be set up: ${(error as Error).message}`, { registry: name, cause: error });
+    }
+    try {
+      checkRegistryHosts(normalized.policy, name, source, settings.config);
+    } catch (error) {
+      // Refused before any request: release what was built so far.
+      await Promise.allSettled([source, ...[...configured.values()].map((c) => c.source)].map((s) => s.close?.()));
+      throw error;
     }
     configured.set(name, { name, settings, source, sourceType: adapter.type, key: keyFor(name, settings, source) });
   }

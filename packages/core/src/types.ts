@@ -2,6 +2,7 @@
 import type { SourceAdapter, SourceConfig } from './contract.js';
 import type { InstallRecord } from './install-record.js';
 import type { Logger } from './logger.js';
+import type { BeforeActivateHook, RegistryPolicy } from './policy.js';
 
 export type { SourceConfig } from './contract.js';
 
@@ -24,6 +25,8 @@ export interface RegistryConfig {
   /** Picks a registry name for a kind; `null`/`undefined` falls through to `defaultRegistries`. */
   resolver?: (kind: string) => string | null | undefined;
   cacheSettings?: CacheSettings;
+  /** What may be activated: `requireVerified`, `allowTypes`, `allowHosts` (see SECURITY.md); refusals are `E_POLICY`. */
+  policy?: RegistryPolicy;
 }
 
 /** A warning the registry raises instead of failing (index/manifest drift, a stale copy served…). */
@@ -76,6 +79,11 @@ export interface CreateRegistryOptions {
    * Default: `<cache directory>/trust`, or the install area's `trust/` when the cache is off.
    */
   trustDirectory?: string;
+  /**
+   * Called with every fetched entry (extensions and personas) and its folder before its code is imported (or the
+   * persona returned); may be async. Returning `false` or throwing vetoes it: `E_POLICY`, rule `onBeforeActivate`.
+   */
+  onBeforeActivate?: BeforeActivateHook;
 }
 
 /**
