@@ -17,6 +17,8 @@ export function normalizeRelativePath(relative: string, what: { registry?: strin
   const slashed = relative.replace(/\\/g, '/');
   if (slashed.startsWith('/') || /^[a-zA-Z]:/.test(slashed) || isAbsolute(relative)) throw fail('is absolute');
   const normalized = posix.normalize(slashed).replace(/\/+$/, '');
+  // Again after normalizing: `x/../C:/Windows` normalizes to `C:/Windows`, which Windows resolves outside the root.
+  if (/^[a-zA-Z]:/.test(normalized)) throw fail('is absolute');
   if (normalized === '..' || normalized.startsWith('../') || normalized.split('/').includes('..')) {
     throw fail('escapes the registry root');
   }

@@ -19,17 +19,22 @@ export function parseReference(ref: string): EntryReference {
   const colon = text.indexOf(':');
   // A prefix is a registry name only if it cannot be part of an id or package name.
   if (colon > 0 && !/[@/]/.test(text.slice(0, colon))) {
-    registry = text.slice(0, colon);
-    rest = text.slice(colon + 1);
+    registry = text.slice(0, colon).trimEnd();
+    rest = text.slice(colon + 1).trimStart();
   }
   const at = rest.lastIndexOf('@');
   let id = rest;
   let range: string | undefined;
   if (at > 0) {
-    id = rest.slice(0, at);
+    id = rest.slice(0, at).trimEnd();
     range = rest.slice(at + 1).trim() || undefined;
   }
   if (id === '') throw new RegistryError('E_CONFIG', `"${ref}" does not name an entry. Use id, id@version, id@range or registry:id@range.`);
+  // Only a scoped package name starts with `@`; one further on would make `format` ∘ `parse` change the reference
+  // (`a@@` is id `a@`, which formats as `a@`, which parses as `a`), and no id or package name holds one.
+  if (id.includes('@', 1)) {
+    throw new RegistryError('E_CONFIG', `"${ref}" has an "@" inside the id; an id holds none (a scoped package's leading "@" aside). Use id, id@version, id@range or registry:id@range.`);
+  }
   if (range !== undefined && range !== 'latest' && semver.validRange(range) === null) {
     throw new RegistryError('E_CONFIG', `"${range}" in "${ref}" is not a semver version or range (e.g. 1.2.0, ^1.2, >=2 <3).`);
   }

@@ -1,0 +1,27 @@
+/**
+ * The counterexamples the property tests (`properties-*.test.ts`) shrank to, kept as plain examples so that each bug
+ * stays fixed even if a generator changes and stops finding it.
+ */
+import { win32 } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseRegistryIndex } from '../src/index-format.js';
+import { normalizeRelativePath } from '../src/paths.js';
+import { expectRegistryError, thrown } from './support/properties.js';
+
+describe('a path that normalizes to a Windows drive is refused (properties-paths: "\\u202e/../C:/..a")', () => {
+  // The drive check ran on the text only; `x/..` before it normalized away, leaving `C:/…`, which Windows resolves
+  // to the root of the drive (or, for `D:x`, to the current folder of another drive).
+  it.each(['\u202e/../C:/..a', 'x/../C:/Windows/win.ini', 'x/..\\C:\\Windows', 'x/../D:secret', 'a/b/../../c:'])('%j', (text) => {
+    const error = thrown(() => normalizeRelativePath(text));
+    expectRegistryError(error, ['E_UNSAFE_PATH']);
+    expect(error.message).toContain('is absolute');
+  });
+  it('a drive-like name deeper in a path stays allowed: it resolves inside the root on Windows too', () => {
+    expect(normalizeRelativePath('x/C:/y')).toBe('x/C:/y');
+    expect(win32.resolve('C:\\root', 'x/C:/y')).toBe('C:\\root\\x\\C:\\y');
+  });
+  it('registry.json with such an entry path is E_UNSAFE_PATH', () => {
+    const index = { pathBase: 'root', extensions: { curated: [{ id: 'a', name: 'a', version: '1.0.0', path: 'registry/../C:/Windows' }] } };
+    expectRegistryError(thrown(() => parseRegistryIndex(JSON.stringify(index), { registry: 'r' })), ['E_UNSAFE_PATH']);
+  });
+});
