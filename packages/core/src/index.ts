@@ -24,7 +24,7 @@ export {
 } from './contract.js';
 export { ERROR_CODES, type ErrorCode, isRegistryError, redact, registerSecret, RegistryError, type RegistryErrorOptions } from './errors.js';
 export { consoleLogger, type Logger, silentLogger } from './logger.js';
-export type { ActivationContext, BeforeActivateHook, PolicyRule, RegistryPolicy } from './policy.js';
+export type { PolicyRule } from './policy.js';
 export { DEFAULT_CACHE_DURATION, DEFAULT_MAX_AGE, defaultCacheDirectory, expandEnv, type NormalizedCacheSettings, resolveCacheSettings } from './config.js';
 export { CacheStore, type ContentMeta, type EntryRef, type IndexRecord } from './cache-store.js';
 export { packageForType } from './adapters.js';

@@ -17,37 +17,7 @@
  */
 import type { RegistrySource } from './contract.js';
 import { RegistryError } from './errors.js';
-import type { FetchedEntry } from './types.js';
-
-/** `registryConfig.policy`. */
-export interface RegistryPolicy {
-  /**
-   * Refuse to load from a registry whose results are not verified (`provenance.verified` false): `true` for every kind
-   * (personas included), or the kinds it applies to (`'persona'` for personas).
-   */
-  requireVerified?: true | readonly string[];
-  /** Source types registries may use (`file`, `url`, `git`, `github`, `npm`, …); also governs entry code from npm (`npm`). */
-  allowTypes?: readonly string[];
-  /**
-   * Hosts registries and the package registry may be on: `example.com` (any port), `example.com:8443`, or
-   * `*.example.com` (its subdomains). Loopback is a host like any other (`127.0.0.1`, `localhost`, `[::1]`); local
-   * folders have no host and are judged by `allowTypes` alone.
-   */
-  allowHosts?: readonly string[];
-}
-
-/** What `onBeforeActivate` is told besides the entry and its folder. */
-export interface ActivationContext {
-  /** The kind asked for (`'persona'` for personas). */
-  kind: string;
-}
-
-/**
- * Called for every fetched entry (extensions and personas) before its code is imported or the persona is returned;
- * may be async. Veto by returning `false` or by throwing: `load` then fails with `E_POLICY` (rule `onBeforeActivate`),
- * the thrown message included, redacted.
- */
-export type BeforeActivateHook = (entry: FetchedEntry, dir: string, context: ActivationContext) => unknown;
+import type { BeforeActivateHook, FetchedEntry } from './types.js';
 
 export type PolicyRule = 'requireVerified' | 'allowTypes' | 'allowHosts' | 'onBeforeActivate';
 
