@@ -34,9 +34,9 @@ async function setup() {
         },
         readIndex: (r, c) => {
           calls.readIndex++;
-          return source.readIndex(r, c);
+          return source.readIndex!(r, c);
         },
-        materialize: (r, c) => source.materialize(r, c),
+        materialize: (r, c) => source.materialize!(r, c),
         locate: (p, r, c) => source.locate!(p, r, c),
       };
     },

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { isRegistryError, type Registry, RegistryError, registerSecret } from '@agentos-registry/core';
+import { isRegistryError, type Registry, type RegistryError, registerSecret } from '@agentos-registry/core';
 import { type StaticServer, startStaticServer } from '@agentos-registry/test-servers';
 import { afterEach, describe, expect, test } from 'vitest';
 import { createRegistry, packRegistry } from '../src/index.js';

@@ -5,8 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { SOURCE_CONTRACT_VERSION, type SourceAdapter } from './contract.js';
-import { RegistryError } from './errors.js';
+import { type OptionRole, SOURCE_CONTRACT_VERSION, type SourceAdapter, SUPPORTED_CONTRACT_VERSIONS } from './contract.js';
+import { RegistryError, registerSecret } from './errors.js';
 
 /** The npm package that provides a source type by convention. */
 export function packageForType(type: string): string {
@@ -26,13 +26,43 @@ export function assertAdapter(adapter: unknown, origin: string): SourceAdapter {
   if (!isAdapter(adapter)) {
     throw new RegistryError('E_CONTRACT', `${origin} is not a source adapter: it needs a "type" string and a create() function.`);
   }
-  if (adapter.contractVersion !== SOURCE_CONTRACT_VERSION) {
+  if (!SUPPORTED_CONTRACT_VERSIONS.includes(adapter.contractVersion)) {
     throw new RegistryError(
-      'E_CONTRACT',
-      `${origin} implements source contract version ${String(adapter.contractVersion)}, but this @agentos-registry/core speaks version ${SOURCE_CONTRACT_VERSION}. Install matching versions of core and the adapter.`,
+      'E_SOURCE_CONTRACT',
+      `${origin} implements source contract version ${String(adapter.contractVersion)}, but this @agentos-registry/core speaks version ${SOURCE_CONTRACT_VERSION} (and still accepts ${SUPPORTED_CONTRACT_VERSIONS.filter((v) => v !== SOURCE_CONTRACT_VERSION).join(', ')}). Install versions of core and the adapter that match (the adapter's peer dependency on @agentos-registry/core says which).`,
+      { details: { contractVersion: adapter.contractVersion, supported: SUPPORTED_CONTRACT_VERSIONS } },
     );
   }
+  optionRoles(adapter);
   return adapter;
+}
+
+/** Option names that look like credentials: version 1 adapters list names only, and these are taken as secrets. */
+export const SECRET_OPTION = /token|password|secret|auth|headers|credential/i;
+
+/** Core's own transport options (its HTTP client's), which a version 1 adapter's plain list may name. */
+const CORE_TRANSPORT_OPTIONS = new Set(['proxy', 'ca', 'allowInsecure', 'timeouts', 'retries', 'limits', 'userAgent']);
+
+/**
+ * The role of each option an adapter declares. A version 2 adapter gives them; a plain list of names (version 1) is
+ * read as core's transport options, credential-like names as secrets, and every other name as identity.
+ */
+export function optionRoles(adapter: SourceAdapter): ReadonlyMap<string, OptionRole> {
+  const declared = adapter.options;
+  if (declared === undefined) return new Map();
+  if (Array.isArray(declared)) {
+    return new Map((declared as readonly string[]).map((name) => [name, SECRET_OPTION.test(name) ? 'secret' : CORE_TRANSPORT_OPTIONS.has(name) ? 'transport' : 'identity']));
+  }
+  const roles = new Map<string, OptionRole>();
+  for (const [name, role] of Object.entries(declared as Readonly<Record<string, OptionRole>>)) {
+    if (role !== 'identity' && role !== 'transport' && role !== 'secret') {
+      throw new RegistryError('E_SOURCE_CONTRACT', `The adapter for type "${adapter.type}" declares option "${name}" with role "${String(role)}"; a role is 'identity', 'transport' or 'secret'.`, {
+        details: { option: name },
+      });
+    }
+    roles.set(name, role);
+  }
+  return roles;
 }
 
 /**
@@ -130,4 +160,26 @@ export async function resolveAdapters(
     table.set(type, adapter);
   }
   return table;
+}
+
+/** A source an adapter built must answer with a snapshot, or per entry (both `readIndex` and `materialize`). */
+export function assertSource(source: unknown, type: string, registry: string): void {
+  const s = source as { revision?: unknown; snapshot?: unknown; readIndex?: unknown; materialize?: unknown } | undefined;
+  const fn = (value: unknown) => typeof value === 'function';
+  if (s && fn(s.revision) && (fn(s.snapshot) || (fn(s.readIndex) && fn(s.materialize)))) return;
+  throw new RegistryError(
+    'E_SOURCE_CONTRACT',
+    `The adapter for type "${type}" built a source for registry "${registry}" that cannot serve it: a source needs revision(), and either snapshot() or both readIndex() and materialize().`,
+    { registry },
+  );
+}
+
+/** Every string an option of role `secret` holds (a value, or the values of a `headers` object) is redacted from then on. */
+export function redactSecretOptions(config: Readonly<Record<string, unknown>>, roles: ReadonlyMap<string, OptionRole>): void {
+  for (const [field, role] of roles) {
+    if (role !== 'secret') continue;
+    const value = config[field];
+    if (typeof value === 'string') registerSecret(value);
+    else if (typeof value === 'object' && value !== null) for (const inner of Object.values(value)) if (typeof inner === 'string') registerSecret(inner);
+  }
 }

@@ -1,15 +1,25 @@
 /**
  * The `RegistrySource` contract: what a source adapter must do, and nothing more.
  *
- * Sources are thin transports. A source answers three questions: what is the current revision, what is the index
- * (`registry.json`) at that revision, and what are the files of one entry at that revision. Core owns every policy
- * around that: config validation, caching and freshness, integrity, path and archive safety, credential redaction,
- * `verified`, and loading code. A third-party source therefore stays small and is secure by default.
+ * Sources are thin transports. A source answers two questions: what is the current revision, and what are the bytes
+ * at that revision — either the whole registry as one **snapshot** (an archive core extracts once and serves the
+ * index and every entry from), or the index and each entry separately (**per entry**: `readIndex` and
+ * `materialize`, which may hand back an archive for core to extract). Core owns every policy around that: config
+ * validation, caching and freshness, integrity, path and archive safety, credential redaction, `verified`, and
+ * loading code. A third-party source therefore stays small and is secure by default.
  */
+import type { HttpResponse } from './http/types.js';
 import type { Logger } from './logger.js';
 
-/** The version of this contract. Core refuses adapters built for another major version. */
-export const SOURCE_CONTRACT_VERSION = 1 as const;
+/**
+ * The version of this contract. Version 2 added snapshots, archive answers, the raw index entry in `materialize`,
+ * an always-given `workDir`, the index bytes a `revision()` may hand back, and option roles. Core still accepts
+ * version 1 adapters (every v1 source is a valid v2 source that uses none of that) and refuses any other version.
+ */
+export const SOURCE_CONTRACT_VERSION = 2 as const;
+
+/** Contract versions this core accepts. */
+export const SUPPORTED_CONTRACT_VERSIONS: readonly number[] = [1, 2];
 
 /** One entry of `registryConfig.registries`: the common fields of the page, plus options of the source type. */
 export interface SourceConfig {
@@ -29,15 +39,15 @@ export interface SourceConfig {
   [option: string]: unknown;
 }
 
-/** Capabilities a source declares; core checks them and falls back where one is missing. */
+/**
+ * What a source declares about itself. Core acts on every flag here (version 1's `immutableRevisions`,
+ * `conditionalRevision` and `partialFetch` were never read and are gone; core ignores them if a v1 adapter sets them).
+ */
 export interface SourceFlags {
-  /** A revision id names the same content forever (a commit sha, an npm integrity), so core never rechecks it. */
-  immutableRevisions?: boolean;
-  /** `revision()` can answer `'unchanged'` from the previous validators without downloading anything. */
-  conditionalRevision?: boolean;
-  /** `materialize()` fetches only the requested entry, not the whole registry. */
-  partialFetch?: boolean;
-  /** The registry is already on this machine: `locate()` returns entry folders that core may serve in place. */
+  /**
+   * The registry is already on this machine: `locate()` returns entry folders that core serves in place (checked and
+   * hashed, not copied), offline mode still reads it, and its index revalidates after one second by default.
+   */
   local?: boolean;
 }
 
@@ -49,6 +59,37 @@ export interface SourceRevision {
   validators?: Record<string, string>;
 }
 
+/** What `revision()` answers: a revision, plus the bytes of `registry.json` when asking for it already fetched them. */
+export interface RevisionAnswer extends SourceRevision {
+  /**
+   * The index at this revision, when `revision()` had to download it anyway (a static server has nothing cheaper
+   * than a conditional GET of the file): core then never calls `readIndex` for it. Core keeps the bytes, not the
+   * source. Never stored as part of the revision.
+   */
+  index?: Uint8Array | string;
+}
+
+/**
+ * An archive handed to core to extract: a whole revision (`snapshot`) or one entry (`materialize`). Core extracts it
+ * with its guarded extractor (no path out of the folder, no write through a link, size and entry limits), checks
+ * `integrity` while the bytes stream, and keeps nothing of an archive that fails.
+ */
+export interface ArchiveAnswer {
+  /**
+   * Tar bytes, gzip-compressed or not: a response of core's HTTP client (core reads it, and starts over when the
+   * connection is lost mid-body and the request may be retried), a byte stream, or the bytes.
+   */
+  archive: HttpResponse | AsyncIterable<Uint8Array> | Uint8Array;
+  /** Leading path segments to drop from every name (1 for npm's `package/…` or GitHub's `owner-repo-sha/…`). */
+  strip?: number;
+  /** Only this folder of the archive (after `strip`), written relative to it: where a snapshot's `registry.json` is. */
+  subdir?: string;
+  /** SRI (`sha512-…`) the archive's bytes must match; a mismatch is `E_INTEGRITY` and nothing of it is kept. */
+  integrity?: string;
+  /** What the archive is, for messages: "the tarball of web-search@1.2.0 (https://…/web-search-1.2.0.tgz)". No secret. */
+  label?: string;
+}
+
 /** What core hands a source on every call. */
 export interface SourceCallContext {
   /** Name of the configured registry, for messages. */
@@ -58,17 +99,25 @@ export interface SourceCallContext {
   logger: Logger;
   /** The revision core holds from an earlier call, for conditional requests. */
   previous?: SourceRevision;
-  /** A directory this source may keep private data in (a bare mirror, an ETag store); absent when caching is off. */
-  workDir?: string;
+  /**
+   * A directory this source may keep private data in (a bare mirror, a packument cache). Always given: inside the
+   * cache, or a private temporary folder core removes on `close()` when caching is off.
+   */
+  workDir: string;
 }
 
 /** A request to write one entry's files into a folder that core provides. */
 export interface MaterializeRequest {
   /** Entry folder, relative to the registry root, POSIX separators, already checked by core to stay inside it. */
   path: string;
+  /** The entry as `registry.json` lists it (every field, including ones core does not know, such as `dist`). */
+  entry: Readonly<Record<string, unknown>>;
   /** The revision the index was read at. */
   revision: SourceRevision;
-  /** An empty folder to fill. Core checks, hashes and moves it into the cache afterwards. */
+  /**
+   * An empty folder to fill (or leave empty and answer with an archive). Core checks, hashes and moves it into the
+   * cache afterwards.
+   */
   destination: string;
 }
 
@@ -78,12 +127,25 @@ export interface RegistrySource {
   readonly flags?: SourceFlags;
   /** Where the registry lives, for provenance and messages. Must not contain a secret. */
   readonly displayLocation: string;
-  /** The current revision, or `'unchanged'` when `ctx.previous` is still current (only with `conditionalRevision`). */
-  revision(ctx: SourceCallContext): Promise<SourceRevision | 'unchanged'>;
-  /** The bytes of `registry.json` at `revision`. Core parses and validates them. */
-  readIndex(revision: SourceRevision, ctx: SourceCallContext): Promise<Uint8Array | string>;
-  /** Writes the entry folder `request.path` at `request.revision` into `request.destination`. */
-  materialize(request: MaterializeRequest, ctx: SourceCallContext): Promise<void>;
+  /**
+   * The current revision, or `'unchanged'` when `ctx.previous` (the revision core holds) is still current, which a
+   * source can often tell from its validators without downloading anything.
+   */
+  revision(ctx: SourceCallContext): Promise<RevisionAnswer | 'unchanged'>;
+  /**
+   * The whole registry at `revision` as one archive (a GitHub tarball, an npm package). Core extracts it once per
+   * revision, shares it between processes, and serves `registry.json` and every entry from it; `readIndex` and
+   * `materialize` are then not called. A source has either this or both of those.
+   */
+  snapshot?(revision: SourceRevision, ctx: SourceCallContext): Promise<ArchiveAnswer>;
+  /** Per entry: the bytes of `registry.json` at `revision`. Core parses and validates them. */
+  readIndex?(revision: SourceRevision, ctx: SourceCallContext): Promise<Uint8Array | string>;
+  /**
+   * Per entry: writes the entry folder `request.path` at `request.revision` into `request.destination`, or answers
+   * with an archive of it that core extracts there.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a source that fills the folder returns nothing, as in version 1.
+  materialize?(request: MaterializeRequest, ctx: SourceCallContext): Promise<void | ArchiveAnswer>;
   /** Local sources only (`flags.local`): the absolute folder of an entry, for serving in place. */
   locate?(path: string, revision: SourceRevision, ctx: SourceCallContext): Promise<string>;
   /** Releases connections, timers and child processes. */
@@ -205,6 +267,16 @@ export interface PackageContext {
   baseDir: string;
 }
 
+/**
+ * What an option of a source type is for, which decides what core does with it:
+ * - `identity`: it changes what the registry serves (a `subdir`, a package `version`): part of the cache key;
+ * - `transport`: how the source reaches its server (`proxy`, `timeouts`, a git `engine`): never in the cache key,
+ *   so changing it does not start a cold cache;
+ * - `secret`: a credential (`headers`, a password): never in a key, a log line or a file; its value is redacted from
+ *   every message, and only whether one is set keeps cached copies apart.
+ */
+export type OptionRole = 'identity' | 'transport' | 'secret';
+
 /** A source type, registered with `createRegistry(config, { sources: [adapter] })`. */
 export interface SourceAdapter {
   /** The `type` string it serves. */
@@ -212,9 +284,13 @@ export interface SourceAdapter {
   /** Other spellings of `type` that select this adapter. */
   readonly aliases?: readonly string[];
   /** Must equal `SOURCE_CONTRACT_VERSION`. */
-  readonly contractVersion: typeof SOURCE_CONTRACT_VERSION;
-  /** Names of the options this type accepts besides the common ones; others are refused with `E_CONFIG`. */
-  readonly options?: readonly string[];
+  readonly contractVersion: typeof SOURCE_CONTRACT_VERSION | 1;
+  /**
+   * The options this type accepts besides the common ones, each with its role; others are refused with `E_CONFIG`.
+   * A plain list of names (contract version 1) is still accepted: core's own transport options (`proxy`, `ca`,
+   * `timeouts`…) are then `transport`, names that look like credentials `secret`, and every other one `identity`.
+   */
+  readonly options?: readonly string[] | Readonly<Record<string, OptionRole>>;
   /** Checks the config of one registry before anything runs. */
   validate?(config: SourceConfig): ConfigProblem[];
   /** Builds the source of one configured registry. */

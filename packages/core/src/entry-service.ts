@@ -112,7 +112,7 @@ export class EntryService {
     await mkdir(temp, { recursive: true });
     try {
       if (copyLocal) await copyLocal(temp);
-      else await reg.source.materialize({ path: entry.path, revision: state.revision, destination: temp }, ctx);
+      else await this.rt.reader(reg).materialize({ path: entry.path, entry: entry.raw, revision: state.revision, destination: temp }, ctx);
       if (signal?.aborted) throw abortError(signal, `Fetching ${entry.id}`, reg.name);
       const { integrity, h1 } = await this.check(reg, entry, state, temp, signal);
       if (store) {

@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'E_UNSUPPORTED',
   'E_ABORTED',
   'E_CONTRACT',
+  'E_SOURCE_CONTRACT',
   'E_INTERNAL',
   'E_USAGE',
 ] as const;

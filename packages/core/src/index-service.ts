@@ -165,11 +165,13 @@ export class IndexService {
           throw new RegistryError('E_CONTRACT', `The source of "${reg.name}" answered "unchanged" with no previous revision.`, { registry: reg.name });
         }
       }
-      if (held && held.revision.id === answer.id) {
-        held.revision = answer;
+      // The index bytes a revision() answer carries are core's to keep, never part of the revision stored.
+      const { index: given, ...revision } = answer;
+      if (held && held.revision.id === revision.id) {
+        held.revision = revision;
         return { state: await this.restartClock(held), fromCache: true, stale: false };
       }
-      const bytes = await reg.source.readIndex(answer, ctx);
+      const bytes = given ?? (await this.rt.reader(reg).readIndex(revision, ctx));
       const index = parseRegistryIndex(bytes, { registry: reg.name });
       // Before anything is stored: an index that fails its signature checks leaves the cache as it was.
       const signed = await this.verify(reg, bytes, index, true);
@@ -177,12 +179,12 @@ export class IndexService {
       const data = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
       const record = this.rt.store
         ? await this.rt.store.writeIndex(
-            { registry: reg.name, key: reg.key, sourceType: reg.sourceType, location: reg.source.displayLocation, revision: answer, checkedAt: now, fetchedAt: now },
+            { registry: reg.name, key: reg.key, sourceType: reg.sourceType, location: reg.source.displayLocation, revision, checkedAt: now, fetchedAt: now },
             data,
           )
         : undefined;
       if (signed) await this.trust.accept(reg.key, reg.name, signed);
-      const state: IndexState = { revision: answer, index, checkedAt: now, fetchedAt: now, record, ...(signed ? { signed } : {}) };
+      const state: IndexState = { revision, index, checkedAt: now, fetchedAt: now, record, ...(signed ? { signed } : {}) };
       this.states.set(reg.name, state);
       return { state, fromCache: false, stale: false };
     } catch (thrown) {

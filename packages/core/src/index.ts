@@ -4,17 +4,21 @@ export {
   COMMON_SOURCE_FIELDS,
   defineSource,
   SOURCE_CONTRACT_VERSION,
+  SUPPORTED_CONTRACT_VERSIONS,
+  type ArchiveAnswer,
   type ConfigProblem,
   type InstalledPackage,
   type InstallRequest,
   type InstallResult,
   type MaterializeRequest,
+  type OptionRole,
   type PackageContext,
   type PackageRequest,
   type PackageResult,
   type PackageVersions,
   type PackageVersionsRequest,
   type RegistrySource,
+  type RevisionAnswer,
   type SourceAdapter,
   type SourceCallContext,
   type SourceConfig,
@@ -35,6 +39,7 @@ export { indexEntrySchema, jsonSchemas, manifestSchema, personaSchema, registryI
 export { copyDirectory, hashDirectory, scanTree, type TreeScan } from './tree.js';
 export { type TreeFileOptions, TreeWriter, type TreeWriteResult, type TreeWriterOptions } from './tree-writer.js';
 export { DEFAULT_MAX_FILE_BYTES, type InsideOptions, openRegularFile, readFileInside, realPathInside, writeFileInside } from './entry-files.js';
+export { readSource, SourceReader } from './snapshots.js';
 export { DEFAULT_ARCHIVE_LIMITS, type ExtractOptions, type ExtractResult, extractTarball } from './archive.js';
 export { createDeterministicTarball, DETERMINISTIC_MTIME, type DeterministicTarballOptions } from './archive-pack.js';
 export {
@@ -45,6 +50,7 @@ export {
   DEFAULT_HTTP_TIMEOUTS,
   type FetchOptions,
   HTTP_SOURCE_OPTIONS,
+  HTTP_SOURCE_OPTION_ROLES,
   httpClientOptionsOf,
   type HttpClient,
   type HttpClientOptions,

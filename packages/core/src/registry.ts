@@ -4,7 +4,7 @@
  * in a source.
  */
 import semver from 'semver';
-import { importAdapter, packageForType, resolveAdapters } from './adapters.js';
+import { assertSource, importAdapter, optionRoles, packageForType, redactSecretOptions, resolveAdapters } from './adapters.js';
 import { CacheStore } from './cache-store.js';
 import { didYouMean, normalizeConfig, unknownSourceFields } from './config.js';
 import type { RegistrySource, SourceAdapter } from './contract.js';
@@ -408,12 +408,13 @@ export async function createRegistry(config: RegistryConfig, options: CreateRegi
   const configured = new Map<string, ConfiguredRegistry>();
   for (const [name, settings] of normalized.registries) {
     const adapter = adapters.get(settings.config.type)!;
-    const unknown = unknownSourceFields(settings.config, adapter.options);
+    const declared = [...optionRoles(adapter).keys()];
+    const unknown = unknownSourceFields(settings.config, adapter.options === undefined ? undefined : declared);
     if (unknown.length > 0) {
       const field = unknown[0]!;
       throw new RegistryError(
         'E_CONFIG',
-        `registries.${name}.${field} is not an option of type "${settings.config.type}".${didYouMean(field, [...(adapter.options ?? []), 'branch', 'token', 'verified', 'cacheDuration', 'location'])}`,
+        `registries.${name}.${field} is not an option of type "${settings.config.type}".${didYouMean(field, [...declared, 'branch', 'token', 'verified', 'cacheDuration', 'location'])}`,
         { registry: name, details: { field: `registries.${name}.${field}` } },
       );
     }
@@ -432,13 +433,16 @@ export async function createRegistry(config: RegistryConfig, options: CreateRegi
       throw error instanceof RegistryError ? error : new RegistryError('E_CONFIG', `Registry "${name}" could not be set up: ${(error as Error).message}`, { registry: name, cause: error });
     }
     try {
+      assertSource(source, settings.config.type, name);
       checkRegistryHosts(normalized.policy, name, source, settings.config);
     } catch (error) {
       // Refused before any request: release what was built so far.
       await Promise.allSettled([source, ...[...configured.values()].map((c) => c.source)].map((s) => s.close?.()));
       throw error;
     }
-    configured.set(name, { name, settings, source, sourceType: adapter.type, key: keyFor(name, settings, source) });
+    const roles = optionRoles(adapter);
+    redactSecretOptions(settings.config, roles);
+    configured.set(name, { name, settings, source, sourceType: adapter.type, key: keyFor(name, settings, source, roles) });
   }
   const store = normalized.cache.enabled ? new CacheStore(normalized.cache.directory, { setBy: normalized.cache.setBy }) : undefined;
   const runtime = new Runtime(normalized, configured, store, options, logger, options.now ?? Date.now);

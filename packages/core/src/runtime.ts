@@ -1,13 +1,15 @@
 /** What the registry's services share: configured sources, the cache store, the clock, logging and de-duplication. */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NormalizedConfig, NormalizedRegistry } from './config.js';
-import type { RegistrySource, SourceCallContext, SourceRevision } from './contract.js';
+import { SECRET_OPTION } from './adapters.js';
+import type { OptionRole, RegistrySource, SourceCallContext, SourceRevision } from './contract.js';
 import type { CacheStore } from './cache-store.js';
 import { registryKey } from './cache-store.js';
 import type { Logger } from './logger.js';
+import { SourceReader } from './snapshots.js';
 import type { CreateRegistryOptions, RegistryWarning } from './types.js';
 
 export interface ConfiguredRegistry {
@@ -21,7 +23,8 @@ export interface ConfiguredRegistry {
 
 export class Runtime {
   private readonly inflight = new Map<string, Promise<unknown>>();
-  private scratch: string | undefined;
+  private scratch: Promise<string> | undefined;
+  private readonly readers = new Map<string, SourceReader>();
 
   constructor(
     readonly config: NormalizedConfig,
@@ -31,6 +34,15 @@ export class Runtime {
     readonly logger: Logger,
     readonly now: () => number,
   ) {}
+
+  /** Reads a registry's source whatever its shape (snapshot or per entry); one per registry, so snapshots are shared. */
+  reader(registry: ConfiguredRegistry): SourceReader {
+    const known = this.readers.get(registry.name);
+    if (known) return known;
+    const reader = new SourceReader(registry);
+    this.readers.set(registry.name, reader);
+    return reader;
+  }
 
   /** Runs `work` once for every concurrent caller with the same key: N callers, one source call. */
   once<T>(key: string, work: () => Promise<T>): Promise<T> {
@@ -47,19 +59,36 @@ export class Runtime {
    */
   async tempPath(label: string): Promise<string> {
     if (this.store) return this.store.tempPath(label);
-    this.scratch ??= await mkdtemp(join(tmpdir(), 'agentos-registry-'));
-    return join(this.scratch, `${label}-${randomBytes(6).toString('hex')}`);
+    return join(await this.scratchDir(), `${label}-${randomBytes(6).toString('hex')}`);
+  }
+
+  /** One private temp folder per registry object, made on first use (concurrent first uses share it). */
+  private scratchDir(): Promise<string> {
+    this.scratch ??= mkdtemp(join(tmpdir(), 'agentos-registry-'));
+    return this.scratch;
   }
 
   /** Removes the private temp folder (only used with the cache off). */
   async close(): Promise<void> {
-    if (this.scratch) await rm(this.scratch, { recursive: true, force: true });
+    const scratch = this.scratch;
     this.scratch = undefined;
+    if (scratch) await rm(await scratch, { recursive: true, force: true });
   }
 
   warn(warning: RegistryWarning): void {
     this.logger.warn(warning.message, { code: warning.code, registry: warning.registry, entry: warning.entry });
     this.options.onWarning?.(warning);
+  }
+
+  /**
+   * The private folder of a registry's source: in the cache, or with the cache off inside the private temp folder
+   * `close()` removes (so a source never needs a fallback of its own, and nothing it keeps outlives the registry).
+   */
+  async workDir(registry: ConfiguredRegistry): Promise<string> {
+    if (this.store) return this.store.workDir(registry.key);
+    const dir = join(await this.scratchDir(), 'work', registry.key.replace(/[^A-Za-z0-9_-]/g, '_'));
+    await mkdir(dir, { recursive: true });
+    return dir;
   }
 
   async callContext(registry: ConfiguredRegistry, signal: AbortSignal | undefined, previous?: SourceRevision): Promise<SourceCallContext> {
@@ -68,16 +97,11 @@ export class Runtime {
       signal: signal ?? new AbortController().signal,
       logger: this.logger,
       ...(previous ? { previous } : {}),
-      ...(this.store ? { workDir: await this.store.workDir(registry.key) } : {}),
+      workDir: await this.workDir(registry),
     };
   }
 }
 
-/** Fields never hashed into a cache key, even though the key is a hash: credentials stay out of everything on disk. */
-const SECRET_FIELD = /token|password|secret|auth|headers|credential/i;
-
-/** How a source talks to its server, not what it serves: changing these must not start a cold cache. */
-const TRANSPORT_FIELDS = new Set(['proxy', 'ca', 'allowInsecure', 'timeouts', 'retries', 'limits', 'engine', 'mode', 'depth', 'sparse', 'userAgent']);
 
 /**
  * What core checks an index against, not what the registry serves: a key rotation must not start a cold cache, nor
@@ -89,13 +113,13 @@ const TRUST_FIELDS = new Set(['publicKeys', 'threshold', 'identity']);
  * The cache key of a configured registry: its name, type, public location, branch and the other options that can
  * change what it serves (a `version`, a `subdir`, a package `registry`…), never a credential.
  */
-export function keyFor(name: string, settings: NormalizedRegistry, source: RegistrySource): string {
-  const { type, location: _location, branch, verified: _verified, cacheDuration: _duration, ...rest } = settings.config;
-  const options = Object.fromEntries(Object.entries(rest).filter(([field]) => !SECRET_FIELD.test(field) && !TRANSPORT_FIELDS.has(field) && !TRUST_FIELDS.has(field)));
+export function keyFor(name: string, settings: NormalizedRegistry, source: RegistrySource, roles: ReadonlyMap<string, OptionRole> = new Map()): string {
+  const { type, location: _location, branch, verified: _verified, cacheDuration: _duration, token, ...rest } = settings.config;
+  // Only what the adapter calls identity (an undeclared field is refused before this); core names no source option.
+  const options = Object.fromEntries(Object.entries(rest).filter(([field]) => roles.get(field) === 'identity' && !TRUST_FIELDS.has(field) && !SECRET_OPTION.test(field)));
   // Whether credentials are configured (never which): what was read with a token is not served, from the cache, to a
   // config of the same registry without one — that config must ask the server, which may refuse it.
-  const credentials = Object.entries(settings.config).some(
-    ([field, value]) => SECRET_FIELD.test(field) && ((typeof value === 'string' && value !== '') || (typeof value === 'object' && value !== null && Object.keys(value).length > 0)),
-  );
+  const set = (value: unknown) => (typeof value === 'string' && value !== '') || (typeof value === 'object' && value !== null && Object.keys(value).length > 0);
+  const credentials = set(token) || Object.entries(rest).some(([field, value]) => roles.get(field) === 'secret' && set(value));
   return registryKey(name, { type, location: source.displayLocation, branch, options, ...(credentials ? { credentials: true } : {}) });
 }

@@ -91,7 +91,7 @@ describe('edits to a file registry', () => {
 
   async function revisionOf(root: string): Promise<string> {
     const source = fileSource().create({ type: 'file', location: root }, { registry: 'internal', baseDir: '/', logger: silentLogger, env: {} });
-    const revision = await source.revision({ registry: 'internal', signal: new AbortController().signal, logger: silentLogger });
+    const revision = await source.revision({ registry: 'internal', signal: new AbortController().signal, logger: silentLogger, workDir: root });
     if (revision === 'unchanged') throw new Error('a file source never answers unchanged');
     return revision.id;
   }

@@ -14,7 +14,7 @@ async function sourceAt(root: string): Promise<{ source: RegistrySource; revisio
 }
 
 function ctx(signal: AbortSignal = new AbortController().signal): SourceCallContext {
-  return { registry: 'local', signal, logger: silentLogger };
+  return { registry: 'local', signal, logger: silentLogger, workDir: '/nonexistent-work-dir' };
 }
 
 function aborted(): AbortSignal {
@@ -52,7 +52,7 @@ describe('file source contract calls', () => {
   test('materialize copies the entry folder, keeping symlinks as symlinks', async () => {
     const { source, revision } = await sourceAt(await registryFolder());
     const destination = await tempDir('destination');
-    await source.materialize({ path: 'registry/curated/tool', revision, destination }, ctx());
+    await source.materialize!({ path: 'registry/curated/tool', entry: {}, revision, destination }, ctx());
     expect(await readFile(join(destination, 'src/index.js'), 'utf8')).toBe('export {};\n');
     expect((await lstat(join(destination, 'main.js'))).isSymbolicLink()).toBe(true);
     expect(await readlink(join(destination, 'main.js'))).toBe('src/index.js');
@@ -61,7 +61,7 @@ describe('file source contract calls', () => {
   test('materialize of a missing entry folder is E_NOT_FOUND', async () => {
     const { source, revision } = await sourceAt(await registryFolder());
     const destination = await tempDir('destination');
-    expect(await codeOf(source.materialize({ path: 'registry/curated/missing', revision, destination }, ctx()))).toBe('E_NOT_FOUND');
+    expect(await codeOf(source.materialize!({ path: 'registry/curated/missing', entry: {}, revision, destination }, ctx()))).toBe('E_NOT_FOUND');
   });
 
   test('locate returns the real absolute entry folder, and refuses paths that leave the registry', async () => {
@@ -75,13 +75,13 @@ describe('file source contract calls', () => {
     const { source, revision } = await sourceAt(await registryFolder());
     const destination = await tempDir('destination');
     expect(await codeOf(source.revision(ctx(aborted())))).toBe('E_ABORTED');
-    expect(await codeOf(source.readIndex(revision, ctx(aborted())))).toBe('E_ABORTED');
-    expect(await codeOf(source.materialize({ path: 'registry/curated/tool', revision, destination }, ctx(aborted())))).toBe('E_ABORTED');
+    expect(await codeOf(source.readIndex!(revision, ctx(aborted())))).toBe('E_ABORTED');
+    expect(await codeOf(source.materialize!({ path: 'registry/curated/tool', entry: {}, revision, destination }, ctx(aborted())))).toBe('E_ABORTED');
     expect(await codeOf(source.locate!('registry/curated/tool', revision, ctx(aborted())))).toBe('E_ABORTED');
   });
 
   test('readIndex returns the bytes of registry.json', async () => {
     const { source, revision } = await sourceAt(await registryFolder());
-    expect(Buffer.from(await source.readIndex(revision, ctx())).toString('utf8')).toBe('{"extensions":{"curated":[]}}');
+    expect(Buffer.from(await source.readIndex!(revision, ctx())).toString('utf8')).toBe('{"extensions":{"curated":[]}}');
   });
 });

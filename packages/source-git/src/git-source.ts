@@ -9,7 +9,6 @@ import {
   type SourceCallContext,
   type SourceConfig,
   type SourceCreateContext,
-  type SourceFlags,
   type SourceRevision,
 } from '@agentos-registry/core';
 import { authorizationValue, defaultUsername, type GitAuthScheme } from './auth.js';
@@ -19,7 +18,7 @@ import { type GitLocation, GitLocationError, isLoopbackOrigin, parseGitLocation 
 import { tokenConfig } from './native/environment.js';
 import { NativeEngine } from './native/native-engine.js';
 import { detectGit, GitRunner, usableForNative } from './native/runner.js';
-import { GIT_SOURCE_OPTIONS, type GitEngineChoice, type GitSourceOptions, optionProblems, validateGitConfig } from './options.js';
+import { GIT_SOURCE_OPTION_ROLES, type GitEngineChoice, type GitSourceOptions, optionProblems, validateGitConfig } from './options.js';
 import { describeCommit, FULL_SHA, type ResolvedRef, resolveRef } from './refs.js';
 import { gitTransport } from './transport.js';
 
@@ -53,7 +52,7 @@ export function gitSource(options: GitSourceOptions = {}): SourceAdapter {
   const defaults = { ...options };
   return defineSource({
     type: 'git',
-    options: [...GIT_SOURCE_OPTIONS],
+    options: GIT_SOURCE_OPTION_ROLES,
     validate: (config) => validateGitConfig(config, defaults),
     create: (config, ctx) => createGitRegistrySource(config, ctx, defaults),
   });
@@ -111,11 +110,6 @@ class GitRegistrySource implements RegistrySource {
     private readonly settings: Settings,
   ) {
     this.displayLocation = remote.location.display;
-  }
-
-  get flags(): SourceFlags {
-    const partial = this.chosen ? this.chosen.partial : this.settings.engine !== 'isomorphic' && this.settings.sparse && this.remote.location.transport !== 'file';
-    return { immutableRevisions: true, partialFetch: partial };
   }
 
   async revision(ctx: SourceCallContext): Promise<SourceRevision> {

@@ -5,4 +5,4 @@
 export { gitSource } from './git-source.js';
 export type { GitAuthScheme } from './auth.js';
 export { type GitLocation, GitLocationError, type GitTransport, parseGitLocation } from './location.js';
-export { GIT_SOURCE_OPTIONS, type GitEngineChoice, type GitSourceConfig, type GitSourceOptions } from './options.js';
+export { GIT_SOURCE_OPTION_ROLES, GIT_SOURCE_OPTIONS, type GitEngineChoice, type GitSourceConfig, type GitSourceOptions } from './options.js';

@@ -1,4 +1,4 @@
-import { type ConfigProblem, HTTP_SOURCE_OPTIONS, type HttpLimits, type HttpTimeouts, type SourceConfig, validateHttpSourceOptions } from '@agentos-registry/core';
+import { type ConfigProblem, HTTP_SOURCE_OPTION_ROLES, HTTP_SOURCE_OPTIONS, type HttpLimits, type HttpTimeouts, type OptionRole, type SourceConfig, validateHttpSourceOptions } from '@agentos-registry/core';
 import type { GitAuthScheme } from './auth.js';
 import { GitLocationError, parseGitLocation } from './location.js';
 
@@ -64,6 +64,18 @@ export interface GitSourceConfig extends SourceConfig, GitSourceOptions {
 
 /** Names of the options a `git` registry accepts besides the common fields. */
 export const GIT_SOURCE_OPTIONS = ['engine', 'username', 'authScheme', 'sparse', ...HTTP_SOURCE_OPTIONS] as const;
+
+/**
+ * Their roles: none changes which files a registry serves. The engine, sparse checkout and auth scheme are how they
+ * arrive (switching keeps the cache warm); the user name picks whose view of the repository is cached.
+ */
+export const GIT_SOURCE_OPTION_ROLES: Readonly<Record<(typeof GIT_SOURCE_OPTIONS)[number], OptionRole>> = {
+  engine: 'transport',
+  username: 'identity',
+  authScheme: 'transport',
+  sparse: 'transport',
+  ...HTTP_SOURCE_OPTION_ROLES,
+};
 
 const ENGINES: readonly string[] = ['auto', 'native', 'isomorphic'];
 const SCHEMES: readonly string[] = ['basic', 'bearer'];

@@ -47,12 +47,9 @@ describe('engine selection without a git binary', () => {
     await ssh.registry.close();
   });
 
-  test('flags: immutable revisions; partial fetch only where the engine and location allow it', () => {
+  test('flags: none (core acts only on `local`, which a git registry is not, whatever the engine)', () => {
     const create = (config: Record<string, unknown>) =>
       gitSource().create({ type: 'git', location: 'https://git.corp.com/x.git', ...config }, { registry: 'corp', baseDir: '/', logger: console, env: {} });
-    expect(create({}).flags).toEqual({ immutableRevisions: true, partialFetch: true });
-    expect(create({ engine: 'isomorphic' }).flags).toEqual({ immutableRevisions: true, partialFetch: false });
-    expect(create({ sparse: false }).flags).toEqual({ immutableRevisions: true, partialFetch: false });
-    expect(create({ location: '/srv/registry.git' }).flags).toEqual({ immutableRevisions: true, partialFetch: false });
+    for (const config of [{}, { engine: 'isomorphic' }, { sparse: false }, { location: '/srv/registry.git' }]) expect(create(config).flags).toBeUndefined();
   });
 });

@@ -51,7 +51,7 @@ describe('validateGitConfig', () => {
 
 describe('through core', () => {
   test('declares its options, so a typo is E_CONFIG from core', async () => {
-    expect(gitSource().options).toEqual([...GIT_SOURCE_OPTIONS]);
+    expect(Object.keys(gitSource().options ?? {})).toEqual([...GIT_SOURCE_OPTIONS]);
     const attempt = createRegistry({ registries: { corp: { ...ok, engin: 'native' } } }, { sources: [gitSource()], env: {}, logger: silentLogger });
     await expect(attempt).rejects.toSatisfy((error: unknown) => isRegistryError(error, 'E_CONFIG'));
   });

@@ -1,29 +1,19 @@
-import { lstat, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   type ConfigProblem,
-  HTTP_SOURCE_OPTIONS,
-  validateHttpSourceOptions,
-  copyDirectory,
   defineSource,
-  extractTarball,
+  HTTP_SOURCE_OPTION_ROLES,
   type HttpClient,
   type HttpSourceOptions,
-  isRegistryError,
-  type MaterializeRequest,
-  readFileInside,
+  type OptionRole,
   RegistryError,
-  realPathInside,
   type RegistrySource,
   type SourceAdapter,
   type SourceCallContext,
   type SourceConfig,
   type SourceCreateContext,
-  type SourceFlags,
   type SourceRevision,
+  validateHttpSourceOptions,
 } from '@agentos-registry/core';
-import { ArchiveTrees } from './archive-trees.js';
 import { createGitHubClient, GitHubApi, type RetryPolicy, throwIfAborted } from './github-api.js';
 import { LocationError, type ResolvedGitHubLocation, resolveGitHubLocation } from './location.js';
 import { PerEntryReader } from './per-entry.js';
@@ -58,7 +48,8 @@ export interface GitHubSourceOptions {
   userAgent?: string;
 }
 
-const OPTIONS = ['baseUrl', 'subdir', 'mode', ...HTTP_SOURCE_OPTIONS] as const;
+/** `mode` changes how files arrive, not which: a switch keeps the cache warm. */
+const OPTIONS: Record<string, OptionRole> = { baseUrl: 'identity', subdir: 'identity', mode: 'transport', ...HTTP_SOURCE_OPTION_ROLES };
 const MODES: readonly GitHubFetchMode[] = ['tarball', 'per-entry'];
 const USER_AGENT = 'agentos-registry-source-github';
 
@@ -111,18 +102,19 @@ function resolveOrThrow(config: SourceConfig, registry: string): ResolvedGitHubL
   }
 }
 
-/** One configured GitHub registry. */
+/**
+ * One configured GitHub registry. In `tarball` mode it answers with a snapshot (one archive per commit, which core
+ * extracts once and serves the index and every entry from); in `per-entry` mode with the contents, trees and blobs APIs.
+ */
 class GitHubRegistrySource implements RegistrySource {
-  readonly flags: SourceFlags;
   readonly displayLocation: string;
+  readonly snapshot?: RegistrySource['snapshot'];
+  readonly readIndex?: RegistrySource['readIndex'];
+  readonly materialize?: RegistrySource['materialize'];
   private readonly api: GitHubApi;
   private readonly client: HttpClient;
-  private readonly trees: ArchiveTrees;
-  private readonly perEntry: PerEntryReader | undefined;
   /** The default branch once asked in this process (only when no `branch` is configured). */
   private defaultBranch: string | undefined;
-  /** Private folder for extracted revisions when core gives no `workDir` (caching off); removed by `close()`. */
-  private scratch: Promise<string> | undefined;
 
   constructor(
     private readonly location: ResolvedGitHubLocation,
@@ -137,14 +129,33 @@ class GitHubRegistrySource implements RegistrySource {
     // The token is scoped to the API origin: the client sends it there and nowhere else, redirects included.
     this.client = createGitHubClient(config, ctx, location, token, { retry, userAgent });
     this.api = new GitHubApi({ location, authenticated: token !== undefined, registry: ctx.registry, logger: ctx.logger, client: this.client, userAgent });
-    const mode = (config.mode as GitHubFetchMode | undefined) ?? 'tarball';
-    this.perEntry = mode === 'per-entry' ? new PerEntryReader(this.api, ctx.registry) : undefined;
-    this.flags = { immutableRevisions: true, conditionalRevision: true, ...(this.perEntry ? { partialFetch: true } : {}) };
-    this.trees = new ArchiveTrees(ctx.registry, async (sha, destination, signal) => {
-      const archive = await this.api.tarball(sha, signal);
+    if ((config.mode as GitHubFetchMode | undefined) === 'per-entry') {
+      const perEntry = new PerEntryReader(this.api, ctx.registry);
+      this.readIndex = async (revision, call) => {
+        const bytes = await perEntry.readIndex(revision.id, subdir, call.signal);
+        if (!bytes) throw this.noIndex(revision.id, call.registry);
+        return bytes;
+      };
+      this.materialize = async ({ path, revision, destination }, call) =>
+        perEntry.materialize(revision.id, subdir ? `${subdir}/${path}` : path, destination, call.signal, call.logger);
+    } else {
       // strip 1: GitHub's tarballs hold one top folder, `<owner>-<repo>-<short sha>/`.
-      await extractTarball(archive, destination, { strip: 1, ...(subdir ? { subdir } : {}), signal, registry: ctx.registry });
-    });
+      this.snapshot = async (revision, call) => ({
+        archive: await this.api.tarball(revision.id, call.signal),
+        strip: 1,
+        ...(subdir ? { subdir } : {}),
+        label: `The tarball of ${this.api.repository} at ${revision.id.slice(0, 12)}`,
+      });
+    }
+  }
+
+  private noIndex(sha: string, registry: string): RegistryError {
+    const where = this.location.subdir ? `the folder '${this.location.subdir}' of ` : '';
+    return new RegistryError(
+      'E_NOT_FOUND',
+      `${where}${this.api.repository} has no registry.json at ${sha.slice(0, 12)} (registry '${registry}'). Point \`location\` at the repository (or \`subdir\` at the folder) that holds registry.json and registry/.`,
+      { registry, details: { revision: sha, subdir: this.location.subdir } },
+    );
   }
 
   async revision(ctx: SourceCallContext): Promise<SourceRevision | 'unchanged'> {
@@ -191,75 +202,7 @@ class GitHubRegistrySource implements RegistrySource {
     this.defaultBranch = await this.api.defaultBranch(signal);
     return this.defaultBranch;
   }
-
-  async readIndex(revision: SourceRevision, ctx: SourceCallContext): Promise<Uint8Array> {
-    throwIfAborted(ctx.signal, ctx.registry, 'reading registry.json');
-    const where = this.location.subdir ? `the folder '${this.location.subdir}' of ` : '';
-    const missing = () =>
-      new RegistryError(
-        'E_NOT_FOUND',
-        `${where}${this.api.repository} has no registry.json at ${revision.id.slice(0, 12)} (registry '${ctx.registry}'). Point \`location\` at the repository (or \`subdir\` at the folder) that holds registry.json and registry/.`,
-        { registry: ctx.registry, details: { revision: revision.id, subdir: this.location.subdir } },
-      );
-    if (this.perEntry) {
-      const bytes = await this.perEntry.readIndex(revision.id, this.location.subdir, ctx.signal);
-      if (!bytes) throw missing();
-      return bytes;
-    }
-    const root = await this.trees.get(await this.workDir(ctx), revision.id, ctx.signal);
-    // Core's reader: only a regular file inside the extracted revision, never through a link out of it.
-    const bytes = await readFileInside(root, 'registry.json', { registry: ctx.registry });
-    if (!bytes) throw missing();
-    return bytes;
-  }
-
-  async materialize(request: MaterializeRequest, ctx: SourceCallContext): Promise<void> {
-    const { path, revision, destination } = request;
-    throwIfAborted(ctx.signal, ctx.registry, `fetching '${path}'`);
-    if (this.perEntry) {
-      const full = this.location.subdir ? `${this.location.subdir}/${path}` : path;
-      return this.perEntry.materialize(revision.id, full, destination, ctx.signal, ctx.logger);
-    }
-    const root = await this.trees.get(await this.workDir(ctx), revision.id, ctx.signal);
-    const folder = await this.entryFolder(root, path, revision.id, ctx.registry);
-    throwIfAborted(ctx.signal, ctx.registry, `fetching '${path}'`);
-    await copyDirectory(folder, destination, { signal: ctx.signal, registry: ctx.registry });
-  }
-
-  /**
-   * The real folder of an entry inside an extracted revision. The path was checked by core; a symlinked folder on the
-   * way (`registry/curated` → elsewhere) is still compared by real path (core's `realPathInside`), so an entry can
-   * only come from inside.
-   */
-  private async entryFolder(root: string, path: string, sha: string, registry: string): Promise<string> {
-    const notFound = () =>
-      new RegistryError(
-        'E_NOT_FOUND',
-        `Entry folder '${path}' does not exist in ${this.api.repository} at ${sha.slice(0, 12)} (registry '${registry}'). registry.json lists it: add the folder or fix the entry's \`path\`.`,
-        { registry, details: { path } },
-      );
-    let real: string | undefined;
-    try {
-      real = await realPathInside(root, path, { registry, label: `Entry folder '${path}'` });
-    } catch (error) {
-      if (isRegistryError(error)) throw error;
-      throw notFound();
-    }
-    if (real === undefined || !(await lstat(real)).isDirectory()) throw notFound();
-    return real;
-  }
-
-  /** Core's private folder for this registry, or one of ours when caching is off. */
-  private async workDir(ctx: SourceCallContext): Promise<string> {
-    if (ctx.workDir) return ctx.workDir;
-    this.scratch ??= mkdtemp(join(tmpdir(), 'agentos-github-'));
-    return this.scratch;
-  }
-
   async close(): Promise<void> {
-    const scratch = this.scratch;
-    this.scratch = undefined;
     await this.client.close();
-    if (scratch) await rm(await scratch, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,8 @@
+import { mkdtempSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RegistrySource, type SourceCallContext, type SourceRevision, silentLogger } from '@agentos-registry/core';
+import { type RegistrySource, readSource, type SourceCallContext, type SourceRevision, silentLogger } from '@agentos-registry/core';
 import { type GitHubEmulator, startGitHubEmulator } from '@agentos-registry/test-servers';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { githubSource } from '../src/index.js';
@@ -24,9 +26,13 @@ function sourceFor(emulator: GitHubEmulator, config: Record<string, unknown> = {
   return source;
 }
 
+/** What core hands a source: `workDir` is always given (a shared one when the test passes it). */
 function ctx(workDir: string | undefined, extra: Partial<SourceCallContext> = {}): SourceCallContext {
-  return { registry: 'custom', signal: new AbortController().signal, logger: silentLogger, ...(workDir ? { workDir } : {}), ...extra };
+  return { registry: 'custom', signal: new AbortController().signal, logger: silentLogger, workDir: workDir ?? mkdtempSync(join(tmpdir(), 'gh-work-')), ...extra };
 }
+
+/** Reads the source as core does: a tarball-mode source answers with a snapshot that core's reader extracts. */
+const reader = (source: RegistrySource) => readSource(source, 'custom');
 
 async function revisionOf(source: RegistrySource, context: SourceCallContext): Promise<SourceRevision> {
   const answer = await source.revision(context);
@@ -43,12 +49,14 @@ async function served(entries = 4, options: { defaultBranch?: string } = {}) {
 const tarballs = (emulator: GitHubEmulator) => emulator.requests.filter((r) => r.origin === 'archive').length;
 
 describe('github source contract calls', () => {
-  test('flags and displayLocation: immutable, conditional, no secret', async () => {
+  test('shape and displayLocation: a snapshot in tarball mode, per-entry reads in per-entry mode, no secret', async () => {
     const { emulator } = await served(1);
     const source = sourceFor(emulator, { token: 'ghp_displaySecret0000000000', subdir: 'reg' });
-    expect(source.flags).toEqual({ immutableRevisions: true, conditionalRevision: true });
+    expect(source.flags).toBeUndefined();
+    expect([typeof source.snapshot, typeof source.readIndex, typeof source.materialize]).toEqual(['function', 'undefined', 'undefined']);
     expect(source.displayLocation).toBe(`${emulator.webUrl}/your-org/extensions/reg`);
-    expect(sourceFor(emulator, { mode: 'per-entry' }).flags).toEqual({ immutableRevisions: true, conditionalRevision: true, partialFetch: true });
+    const perEntry = sourceFor(emulator, { mode: 'per-entry' });
+    expect([typeof perEntry.snapshot, typeof perEntry.readIndex, typeof perEntry.materialize]).toEqual(['undefined', 'function', 'function']);
   });
 
   test('revision: the ETag goes back as If-None-Match and a 304 is "unchanged"; another ref sends none', async () => {
@@ -72,16 +80,17 @@ describe('github source contract calls', () => {
     const workDir = await bed.dir();
     const revision = await revisionOf(source, ctx(workDir));
     const destinations = await Promise.all(Array.from({ length: 6 }, async (_, i) => mkdtemp(join(workDir, `entry-${i}-`))));
+    const read = reader(source);
     await Promise.all([
-      source.readIndex(revision, ctx(workDir)),
-      ...destinations.map((destination, i) => source.materialize({ path: `registry/curated/tool-${i}`, revision, destination }, ctx(workDir))),
+      read.readIndex(revision, ctx(workDir)),
+      ...destinations.map((destination, i) => read.materialize({ path: `registry/curated/tool-${i}`, entry: {}, revision, destination }, ctx(workDir))),
     ]);
     expect(await readFile(join(destinations[5]!, 'src/index.js'), 'utf8')).toContain('index = 5');
     expect(tarballs(emulator)).toBe(1);
 
     // Another instance on the same workDir (another process sharing the cache) reuses the extracted revision.
     const second = sourceFor(emulator, { branch: 'main' });
-    await second.materialize({ path: 'registry/curated/tool-1', revision, destination: await mkdtemp(join(workDir, 'again-')) }, ctx(workDir));
+    await reader(second).materialize({ path: 'registry/curated/tool-1', entry: {}, revision, destination: await mkdtemp(join(workDir, 'again-')) }, ctx(workDir));
     expect(tarballs(emulator)).toBe(1);
   });
 
@@ -94,8 +103,8 @@ describe('github source contract calls', () => {
     const aborted = ctx(undefined, { signal: controller.signal });
     for (const call of [
       source.revision(aborted),
-      source.readIndex(revision, aborted),
-      source.materialize({ path: 'registry/curated/tool-0', revision, destination: await bed.dir() }, aborted),
+      reader(source).readIndex(revision, aborted),
+      reader(source).materialize({ path: 'registry/curated/tool-0', entry: {}, revision, destination: await bed.dir() }, aborted),
     ]) {
       expect((await failure(call)).code).toBe('E_ABORTED');
     }
@@ -136,7 +145,7 @@ describe('github source contract calls', () => {
     for (const mode of ['tarball', 'per-entry']) {
       const source = sourceFor(emulator, { branch: 'main', mode });
       const revision = await revisionOf(source, ctx(await bed.dir()));
-      const error = await failure(source.materialize({ path: 'registry/curated/nope', revision, destination: await bed.dir() }, ctx(await bed.dir())));
+      const error = await failure(reader(source).materialize({ path: 'registry/curated/nope', entry: {}, revision, destination: await bed.dir() }, ctx(await bed.dir())));
       expect(error.code).toBe('E_NOT_FOUND');
       expect(error.message).toContain("'registry/curated/nope'");
     }

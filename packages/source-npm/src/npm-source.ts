@@ -1,13 +1,8 @@
-import { createHash } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  type ArchiveAnswer,
   type ConfigProblem,
-  copyDirectory,
   defineSource,
-  isRegistryError,
-  type MaterializeRequest,
   type PackageContext,
   type PackageRequest,
   RegistryError,
@@ -17,7 +12,6 @@ import {
   type SourceConfig,
   type SourceCreateContext,
   type SourceRevision,
-  safeJoin,
 } from '@agentos-registry/core';
 import { fetchPackageCode } from './fetch-package-code.js';
 import { installDependencies } from './install-dependencies.js';
@@ -25,7 +19,7 @@ import { packageVersions } from './package-versions.js';
 import { type NetworkBounds, type NpmLimits, type NpmTimeouts, networkBoundsProblems, resolveNetworkBounds } from './network-bounds.js';
 import { type NpmSettings, registryUrlProblem, resolveNpmSettings } from './npm-config.js';
 import { npmRequestOptions } from './npm-transport.js';
-import { extractPackage, type FetchContext, type ResolvedPackage, resolvePackage } from './package-fetch.js';
+import { type FetchContext, type ResolvedPackage, resolvePackage, tarballStream } from './package-fetch.js';
 import { DEFAULT_SELECTOR, isExactVersion, packageNameProblem } from './package-spec.js';
 
 /** The config of an `npm` registry: the page's fields plus `registry`, `version` and `npmrc`. */
@@ -44,9 +38,6 @@ export interface NpmSourceConfig extends SourceConfig {
   /** Size limits in bytes: `index` (a packument, 128 MiB decoded), `entry` (a tarball, 512 MiB). */
   limits?: NpmLimits;
 }
-
-/** Name of the index file at the root of the package. */
-const INDEX_FILE = 'registry.json';
 
 /**
  * The `npm` source: a registry published as an npm package (the page's "Hybrid" case,
@@ -170,14 +161,11 @@ function createNpmRegistrySource(config: SourceConfig, ctx: SourceCreateContext)
 
 /** One configured npm registry package. Holds a private temp folder only when core gives it no work folder. */
 class NpmRegistrySource implements RegistrySource {
-  readonly flags = { immutableRevisions: true } as const;
   /**
    * Package, selector and registry: core keys its cache by this, so pointing the same registry name at another
    * version or another npm server never serves the old index.
    */
   readonly displayLocation: string;
-  private privateRoot: Promise<string> | undefined;
-  private readonly extracting = new Map<string, Promise<void>>();
   private requestOptions: Record<string, unknown> | undefined;
 
   constructor(
@@ -197,75 +185,18 @@ class NpmRegistrySource implements RegistrySource {
     return { id: revisionId(pkg), validators: { version: pkg.version, integrity: pkg.integrity, resolved: pkg.resolved } };
   }
 
-  async readIndex(revision: SourceRevision, ctx: SourceCallContext): Promise<Uint8Array> {
-    const { tree, pkg } = await this.tree(revision, ctx);
-    try {
-      return await readFile(join(tree, INDEX_FILE));
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
-      throw new RegistryError(
-        'E_NOT_FOUND',
-        `Package ${pkg.name}@${pkg.version} has no ${INDEX_FILE} at its root, so it is not a registry package (registry '${ctx.registry}'). Publish registry.json and registry/ in it (check "files" in its package.json), or point \`location\` at the registry package.`,
-        { registry: ctx.registry, cause: error, details: { package: pkg.name, version: pkg.version } },
-      );
-    }
-  }
-
-  async materialize(request: MaterializeRequest, ctx: SourceCallContext): Promise<void> {
-    const { tree, pkg } = await this.tree(request.revision, ctx);
-    const from = safeJoin(tree, request.path, { registry: ctx.registry, field: 'path' });
-    const info = await lstat(from).catch(() => undefined);
-    if (!info?.isDirectory()) {
-      throw new RegistryError(
-        'E_NOT_FOUND',
-        `Entry folder '${request.path}' is not in package ${pkg.name}@${pkg.version} (registry '${ctx.registry}'). registry.json lists it: the package was published without it (check "files" in its package.json).`,
-        { registry: ctx.registry, details: { path: request.path, package: pkg.name, version: pkg.version } },
-      );
-    }
-    try {
-      await copyDirectory(from, request.destination, { signal: ctx.signal });
-    } catch (error) {
-      if (ctx.signal.aborted) throw aborted(ctx, `Copying entry '${request.path}'`);
-      if (isRegistryError(error)) throw error;
-      throw new RegistryError('E_INTERNAL', `Copying entry '${request.path}' of registry '${ctx.registry}' out of ${pkg.name}@${pkg.version} failed.`, {
-        registry: ctx.registry,
-        cause: error,
-        details: { path: request.path },
-      });
-    }
-  }
-
-  async close(): Promise<void> {
-    const root = this.privateRoot;
-    this.privateRoot = undefined;
-    if (root) await rm(await root.catch(() => ''), { recursive: true, force: true }).catch(() => undefined);
-  }
-
   /**
-   * The extracted package of a revision, extracted on first use: `<workDir>/trees/<hash of the id>/`. Revisions are
-   * immutable, so a tree that exists is complete (it is renamed into place) and is reused by every call and process.
+   * The package's tarball is the snapshot: core extracts it once per revision (strip 1: npm puts every file under
+   * `package/`) and serves `registry.json` and every entry from it.
    */
-  private async tree(revision: SourceRevision, ctx: SourceCallContext): Promise<{ tree: string; pkg: ResolvedPackage }> {
-    if (ctx.signal.aborted) throw aborted(ctx, `Reading ${this.name}`);
+  async snapshot(revision: SourceRevision, ctx: SourceCallContext): Promise<ArchiveAnswer> {
     const pkg = this.packageOf(revision, ctx);
-    const root = await this.root(ctx);
-    const tree = join(root, 'trees', createHash('sha256').update(revision.id).digest('hex').slice(0, 32));
-    const present = await stat(tree).then(
-      (s) => s.isDirectory(),
-      () => false,
-    );
-    if (present) return { tree, pkg };
-    let running = this.extracting.get(tree);
-    if (!running) {
-      running = (async () => {
-        await mkdir(join(root, 'trees'), { recursive: true });
-        await extractPackage(pkg, tree, await this.options(ctx), this.context(ctx));
-      })().finally(() => this.extracting.delete(tree));
-      this.extracting.set(tree, running);
-    }
-    await running;
-    return { tree, pkg };
+    return {
+      archive: tarballStream(pkg, await this.options(ctx), this.context(ctx)),
+      strip: 1,
+      integrity: pkg.integrity,
+      label: `The package ${pkg.name}@${pkg.version}`,
+    };
   }
 
   /** The package a revision names: version and integrity from its id, the tarball URL from its validators. */
@@ -280,16 +211,9 @@ class NpmRegistrySource implements RegistrySource {
     return { name: this.name, version: parsed.version, integrity: parsed.integrity, resolved };
   }
 
-  /** Core's work folder for this registry, else a private temp folder removed by `close()`. */
-  private async root(ctx: SourceCallContext): Promise<string> {
-    if (ctx.workDir) return ctx.workDir;
-    this.privateRoot ??= mkdtemp(join(tmpdir(), 'agentos-npm-source-'));
-    return this.privateRoot;
-  }
-
   private async options(ctx: SourceCallContext): Promise<Record<string, unknown>> {
     this.requestOptions ??= npmRequestOptions(this.settings, this.bounds);
-    return { ...this.requestOptions, cache: join(await this.root(ctx), '_cacache') };
+    return { ...this.requestOptions, cache: join(ctx.workDir, '_cacache') };
   }
 
   private context(ctx: SourceCallContext): FetchContext {
@@ -317,6 +241,3 @@ function parseRevisionId(id: string): { version: string; integrity: string } | u
   return { version: id.slice(0, hash), integrity: id.slice(hash + 1) };
 }
 
-function aborted(ctx: SourceCallContext, what: string): RegistryError {
-  return new RegistryError('E_ABORTED', `${what} for registry '${ctx.registry}' was aborted.`, { registry: ctx.registry, cause: ctx.signal.reason });
-}

@@ -3,9 +3,8 @@
  * checks the tarball against the integrity the registry published (and its cache against the same hash), so what
  * lands on disk is byte for byte what was published.
  */
-import { randomBytes } from 'node:crypto';
-import { readdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { PassThrough, type Readable } from 'node:stream';
 import { RegistryError, type TransferPurpose } from '@agentos-registry/core';
 import { withinDeadline } from './deadline.js';
 import { abortedError, deadlineError, type NpmErrorContext, toNpmError } from './npm-errors.js';
@@ -92,29 +91,34 @@ export async function resolvePackage(options: PacoteOptions, context: FetchConte
 }
 
 /**
- * Extracts the tarball of `pkg` into `destination`, which must not exist yet (it is created by renaming a sibling
- * temp folder, so a reader never sees half a tree and a crash leaves only a `.tmp-*` folder behind). The tarball is
- * fetched from its resolved URL with the published integrity, which skips a second packument request; with a warm
- * cache nothing touches the network.
+ * The tarball of `pkg` as a stream, for core to extract: fetched from its resolved URL with the published integrity
+ * (pacote checks it, and its cache against the same hash; core checks it again as it extracts), within
+ * `timeouts.entry`. A failure of the download ends the stream with the RegistryError saying why; a reader that stops
+ * early stops the download.
  */
-export async function extractPackage(pkg: ResolvedPackage, destination: string, options: PacoteOptions, context: FetchContext): Promise<void> {
-  throwIfAborted(context, ACTIONS.entry);
-  const temp = join(dirname(destination), `.tmp-${basename(destination)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+export function tarballStream(pkg: ResolvedPackage, options: PacoteOptions, context: FetchContext): Readable {
+  const out = new PassThrough();
   const spec = isHttpUrl(pkg.resolved) ? pkg.resolved : `${pkg.name}@${pkg.version}`;
-  try {
-    await npmCall(context, 'entry', pkg.version, (signal) => pacote().extract(spec, temp, { ...options, integrity: pkg.integrity, signal }));
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true });
-    throw error;
-  }
-  try {
-    await rename(temp, destination);
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true });
-    // Another process (or call) extracted the same version first: identical content, keep theirs.
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'EEXIST' && code !== 'ENOTEMPTY' && code !== 'EPERM') throw error;
-  }
+  const done = npmCall(context, 'entry', pkg.version, (signal) =>
+    pacote().tarball.stream(
+      spec,
+      (stream) =>
+        new Promise<void>((resolve, reject) => {
+          const source = stream as Readable;
+          // Not pipeline(): that would end `out` with pacote's raw error; `done` ends it with the RegistryError.
+          source.on('error', reject);
+          source.on('end', resolve);
+          out.on('close', () => {
+            if (!source.readableEnded) source.destroy();
+            resolve();
+          });
+          source.pipe(out);
+        }),
+      { ...options, integrity: pkg.integrity, signal },
+    ),
+  );
+  done.catch((error: unknown) => out.destroy(error as Error));
+  return out;
 }
 
 /** Extracts into a folder the caller owns, which must be empty or absent (pacote empties its target first). */

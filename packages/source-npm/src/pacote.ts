@@ -28,6 +28,8 @@ export interface PacoteExtractResult {
 export interface Pacote {
   manifest(spec: string, options: PacoteOptions): Promise<PacoteManifest>;
   extract(spec: string, destination: string, options: PacoteOptions): Promise<PacoteExtractResult>;
+  /** The tarball as a stream, checked against `options.integrity`; settles when `handler`'s promise does. */
+  tarball: { stream<T>(spec: string, handler: (stream: NodeJS.ReadableStream) => Promise<T>, options: PacoteOptions): Promise<T> };
   RegistryFetcher: new (spec: string, options: PacoteOptions) => { registry: string; packumentUrl: string };
 }
 

@@ -4,13 +4,28 @@ import { join } from 'node:path';
 import {
   createRegistry,
   type Logger,
+  type MaterializeRequest,
+  readSource,
   type Registry,
   type RegistrySource,
   type SourceAdapter,
   type SourceCallContext,
   type SourceConfig,
+  type SourceRevision,
   silentLogger,
 } from '@agentos-registry/core';
+
+/**
+ * A source as the checks call it: the adapter's own object for `revision`, `flags`, `locate`, and core's reader for
+ * the index and entries, so a snapshot source and a per-entry one are checked alike (core extracts a snapshot or an
+ * archive answer exactly as it does in a registry).
+ */
+export interface CheckedSource extends RegistrySource {
+  readIndex(revision: SourceRevision, ctx: SourceCallContext): Promise<Uint8Array | string>;
+  materialize(request: MaterializeRequest, ctx: SourceCallContext): Promise<void>;
+  /** The object the adapter built. */
+  readonly built: RegistrySource;
+}
 import { type ConformanceFixture, writeConformanceFixture } from './fixture.js';
 import type { PublishedRegistry, SourceHarness } from './harness.js';
 
@@ -111,16 +126,25 @@ export class ConformanceSession {
     return registry;
   }
 
-  /** The source instance built by the adapter itself, bypassing core, for the checks on the contract. */
-  source(options: { token?: string; logger?: Logger } = {}): RegistrySource {
-    const source = this.adapter().create(this.config(options.token), {
+  /** The source instance built by the adapter itself, bypassing core's registry, for the checks on the contract. */
+  source(options: { token?: string; logger?: Logger } = {}): CheckedSource {
+    const built = this.adapter().create(this.config(options.token), {
       registry: CONFORMANCE_REGISTRY,
       baseDir: this.baseDir(),
       logger: options.logger ?? silentLogger,
       env: process.env,
     });
-    this.sources.push(source);
-    return source;
+    this.sources.push(built);
+    const reader = readSource(built, CONFORMANCE_REGISTRY);
+    return {
+      built,
+      displayLocation: built.displayLocation,
+      ...(built.flags ? { flags: built.flags } : {}),
+      revision: (ctx) => built.revision(ctx),
+      readIndex: (revision, ctx) => reader.readIndex(revision, ctx),
+      materialize: (request, ctx) => reader.materialize(request, ctx),
+      ...(built.locate ? { locate: built.locate.bind(built) } : {}),
+    };
   }
 
   /** What core would hand a source on a call. */

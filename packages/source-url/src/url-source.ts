@@ -1,13 +1,11 @@
-import { rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import {
+  type ArchiveAnswer,
   createHttpClient,
-  checkedStream,
   defineSource,
-  extractTarball,
   type HttpClient,
   isLoopbackHost,
   type MaterializeRequest,
-  type ParsedIntegrity,
   parseIntegrity,
   RegistryError,
   type RegistrySource,
@@ -15,12 +13,11 @@ import {
   type SourceCallContext,
   type SourceConfig,
   type SourceCreateContext,
-  type SourceFlags,
+  type RevisionAnswer,
   type SourceRevision,
 } from '@agentos-registry/core';
 import { clientOptionsOf, credentialHeaders, URL_OPTIONS, validateUrlConfig } from './config.js';
 import { statusError, throwIfAborted } from './http-errors.js';
-import { IndexCopies, type IndexedEntry, revisionIdOf } from './index-copies.js';
 import { describeUrl, type SiteLocation, parseSiteLocation } from './location.js';
 
 /** Settings of the adapter itself (not of one registry). */
@@ -60,21 +57,27 @@ export function urlSource(options: UrlSourceOptions = {}): SourceAdapter {
 }
 
 /**
- * The body, noting when it has been read to its end: only then is the hash of a download known, and a mismatch the
- * better diagnosis than whatever the extractor made of the bytes.
+ * The revision id of an index: `sha256:<hex>` of its bytes. A content hash rather than the ETag, because a revision
+ * id must mean "equal content": ETags are opaque per server (two nodes behind a load balancer or two CDN edges give
+ * different ones for the same bytes, and weak ETags do not promise equal bytes at all). The ETag and Last-Modified
+ * still drive the conditional request; they travel in the revision's `validators`.
  */
-async function* readToEnd(source: AsyncIterable<Uint8Array>, whole: { read: boolean }): AsyncGenerator<Uint8Array> {
-  yield* source;
-  whole.read = true;
+export function revisionIdOf(bytes: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** What `materialize` reads of an index entry. */
+interface IndexedEntry {
+  id: string;
+  version: string;
+  dist: unknown;
 }
 
 /** One configured static registry. Holds one HTTP client (a keep-alive pool), released by `close()`. */
 class UrlRegistrySource implements RegistrySource {
-  readonly flags: SourceFlags = { conditionalRevision: true, immutableRevisions: true, partialFetch: true };
   readonly displayLocation: string;
   readonly #site: SiteLocation;
   readonly #http: HttpClient;
-  readonly #copies: IndexCopies;
   readonly #hasCredentials: boolean;
 
   constructor(config: SourceConfig, ctx: SourceCreateContext, userAgent: string) {
@@ -91,10 +94,10 @@ class UrlRegistrySource implements RegistrySource {
       env: ctx.env,
       logger: ctx.logger,
     });
-    this.#copies = new IndexCopies(ctx.registry);
   }
 
-  async revision(ctx: SourceCallContext): Promise<SourceRevision | 'unchanged'> {
+  /** A conditional GET of registry.json: its bytes come back with the revision, so core never asks for them again. */
+  async revision(ctx: SourceCallContext): Promise<RevisionAnswer | 'unchanged'> {
     throwIfAborted(ctx.signal, ctx.registry, 'Checking the revision');
     const validators = ctx.previous?.validators ?? {};
     const conditional: Record<string, string> = {};
@@ -109,33 +112,33 @@ class UrlRegistrySource implements RegistrySource {
     }
     if (response.status !== 200) throw await statusError(response, this.#indexPurpose(ctx));
     const bytes = await response.bytes();
-    const id = revisionIdOf(bytes);
-    this.#copies.remember(id, bytes);
     const next: Record<string, string> = {};
     if (response.headers.etag) next.etag = response.headers.etag;
     if (response.headers['last-modified']) next.lastModified = response.headers['last-modified'];
-    return Object.keys(next).length > 0 ? { id, validators: next } : { id };
+    return { id: revisionIdOf(bytes), ...(Object.keys(next).length > 0 ? { validators: next } : {}), index: bytes };
   }
 
+  /** Only when core holds no bytes of the revision: registry.json again, which must still be that revision. */
   async readIndex(revision: SourceRevision, ctx: SourceCallContext): Promise<Uint8Array> {
     throwIfAborted(ctx.signal, ctx.registry, 'Reading registry.json');
-    const bytes = await this.#indexAt(revision, ctx);
-    await this.#copies.persist(revision.id, bytes, ctx.workDir);
+    const response = await this.#getIndex(ctx, { 'cache-control': 'no-cache' });
+    if (response.status !== 200) throw await statusError(response, this.#indexPurpose(ctx));
+    const bytes = await response.bytes();
+    const id = revisionIdOf(bytes);
+    if (id !== revision.id) {
+      throw new RegistryError(
+        'E_NOT_FOUND',
+        `Registry '${ctx.registry}': registry.json changed since its index was read (revision ${revision.id.slice(0, 19)}…, now ${id.slice(0, 19)}…). Refresh the index (--refresh, or the \`refresh\` option) and try again.`,
+        { registry: ctx.registry, details: { revision: revision.id, current: id } },
+      );
+    }
     return bytes;
   }
 
-  async materialize(request: MaterializeRequest, ctx: SourceCallContext): Promise<void> {
-    const what = `Fetching entry '${request.path}'`;
-    throwIfAborted(ctx.signal, ctx.registry, what);
-    const bytes = await this.#indexAt(request.revision, ctx);
-    await this.#copies.persist(request.revision.id, bytes, ctx.workDir);
-    const entry = this.#copies.entriesByPath(request.revision.id, bytes).get(request.path);
-    if (!entry) {
-      throw new RegistryError('E_NOT_FOUND', `Registry '${ctx.registry}' lists no entry at '${request.path}' in its registry.json.`, {
-        registry: ctx.registry,
-        details: { path: request.path },
-      });
-    }
+  /** The entry's tarball, named with its integrity in the index entry core hands over; core extracts and checks it. */
+  async materialize(request: MaterializeRequest, ctx: SourceCallContext): Promise<ArchiveAnswer> {
+    throwIfAborted(ctx.signal, ctx.registry, `Fetching entry '${request.path}'`);
+    const entry = { id: String(request.entry.id ?? request.path), version: String(request.entry.version ?? ''), dist: request.entry.dist };
     const { url, integrity } = this.#distOf(entry, request.path, ctx.registry);
     const purpose = {
       registry: ctx.registry,
@@ -153,37 +156,9 @@ class UrlRegistrySource implements RegistrySource {
         { registry: ctx.registry, details: error.details },
       );
     }
-    // Streamed, not buffered: the extractor parses (and stops a bomb) as the bytes arrive, and core's client counts
-    // them against limits.entry; the integrity is checked in passing, and nothing the bytes produced is accepted
-    // unless it matches. A connection lost mid-body makes consume() send the request again, so each try starts afresh.
-    let tries = 0;
-    const verdict = await response.consume(async (body): Promise<{ matched: boolean; cause?: unknown }> => {
-      if (tries++ > 0) await rm(request.destination, { recursive: true, force: true });
-      // A failed body fails the checked stream (and so the extractor); an extractor that stops early destroys it,
-      // and with it the body, which frees the connection.
-      const whole = { read: false };
-      const check = checkedStream(readToEnd(body, whole), integrity);
-      try {
-        // strip 1: a tarball holds the entry under one top folder (`package/`, as `agentos-registry pack` and npm make it).
-        await extractTarball(check.stream, request.destination, { strip: 1, signal: ctx.signal, registry: ctx.registry });
-      } catch (error) {
-        // The extractor stops at the first bad byte, so the hash is known only when the bytes ran out first (a
-        // download cut short, damage near its end). Then bytes that are not the published ones explain the failure
-        // better than "damaged archive" does: say that, with the extractor's error as the cause.
-        if (whole.read && !check.matches() && !ctx.signal?.aborted) return { matched: false, cause: error };
-        throw error;
-      }
-      return { matched: check.matches() };
-    });
-    throwIfAborted(ctx.signal, ctx.registry, what);
-    if (!verdict.matched) {
-      const hint = (await this.#republishedHint(request.revision, ctx)) || 'The file was changed or damaged on the server or on the way; re-publish the site, and check any proxy or CDN in between.';
-      throw new RegistryError(
-        'E_INTEGRITY',
-        `Registry '${ctx.registry}': the tarball of ${entry.id}@${entry.version} (${describeUrl(url)}) does not match the ${integrity.algorithm} integrity in registry.json; nothing of it was kept. ${hint}`,
-        { registry: ctx.registry, details: { path: request.path, url: describeUrl(url) }, ...(verdict.cause === undefined ? {} : { cause: verdict.cause }) },
-      );
-    }
+    // Streamed, not buffered: core's extractor parses (and stops a bomb) as the bytes arrive, the client counts them
+    // against limits.entry, and nothing they produced is kept unless they match the published integrity.
+    return { archive: response, strip: 1, integrity, label: `The tarball of ${entry.id}@${entry.version} (${describeUrl(url)})` };
   }
 
   async close(): Promise<void> {
@@ -203,30 +178,8 @@ class UrlRegistrySource implements RegistrySource {
     };
   }
 
-  /**
-   * The index bytes of a revision: the copy `revision()` fetched (in memory, or in the work folder from an earlier
-   * process), else registry.json downloaded again, which must still be that revision.
-   */
-  async #indexAt(revision: SourceRevision, ctx: SourceCallContext): Promise<Uint8Array> {
-    const held = await this.#copies.get(revision.id, ctx.workDir);
-    if (held) return held;
-    const response = await this.#getIndex(ctx, { 'cache-control': 'no-cache' });
-    if (response.status !== 200) throw await statusError(response, this.#indexPurpose(ctx));
-    const bytes = await response.bytes();
-    const id = revisionIdOf(bytes);
-    this.#copies.remember(id, bytes);
-    if (id !== revision.id) {
-      throw new RegistryError(
-        'E_NOT_FOUND',
-        `Registry '${ctx.registry}': registry.json changed since its index was read (revision ${revision.id.slice(0, 19)}…, now ${id.slice(0, 19)}…), and the old copy is no longer kept. Refresh the index (--refresh, or the \`refresh\` option) and try again.`,
-        { registry: ctx.registry, details: { revision: revision.id, current: id } },
-      );
-    }
-    return bytes;
-  }
-
   /** The tarball URL and integrity of an entry, or `E_INDEX_INVALID` saying how to publish them. */
-  #distOf(entry: IndexedEntry, path: string, registry: string): { url: URL; integrity: ParsedIntegrity } {
+  #distOf(entry: IndexedEntry, path: string, registry: string): { url: URL; integrity: string } {
     const invalid = (why: string) =>
       new RegistryError('E_INDEX_INVALID', `Registry '${registry}': entry ${entry.id}@${entry.version} in registry.json ${why}. ${PACK_HINT}`, {
         registry,
@@ -256,7 +209,7 @@ class UrlRegistrySource implements RegistrySource {
         { registry, details: { path, field: 'dist', host: url.host } },
       );
     }
-    return { url, integrity };
+    return { url, integrity: dist.integrity };
   }
 
   /** A hint when registry.json no longer is this revision: the site was re-published after the index was read. */

@@ -116,13 +116,13 @@ describe('url source through core', () => {
     // mismatch is what is reported (the extractor's error is its cause).
     const damaged = await errorOf(registry.fetch('tool', 'com.example.echo'));
     expect(damaged.code).toBe('E_INTEGRITY');
-    expect(damaged.message).toContain('does not match the sha512 integrity in registry.json');
+    expect(damaged.message).toContain('does not match the sha512 integrity it was published with');
     expect((damaged.cause as { code?: string } | undefined)?.code).toBe('E_INTEGRITY');
     // A sound archive that is not the published one extracts fine, and is then refused by its hash.
     await writeFile(file, await readFile(join(site.siteDir, (await siteIndex(site.siteDir)).extensions.curated[1].dist.tarball)));
     const error = await errorOf(registry.fetch('tool', 'com.example.echo'));
     expect(error.code).toBe('E_INTEGRITY');
-    expect(error.message).toContain('does not match the sha512 integrity in registry.json; nothing of it was kept');
+    expect(error.message).toContain('does not match the sha512 integrity it was published with; nothing of it was kept');
     expect((await new CacheStore(cache).summary())[0]!.entries).toBe(0);
     expect(await filesUnder(join(cache, 'v1', 'content'))).toEqual([]);
     expect(await filesUnder(join(cache, 'v1', 'tmp'))).toEqual([]);
@@ -143,7 +143,7 @@ describe('url source through core', () => {
       const registry = await openRegistry({ location: site.server.url }, await tempDir('cache'));
       const error = await errorOf(registry.fetch('tool', 'com.example.echo'));
       expect(error.code).toBe('E_INTEGRITY');
-      expect(error.message).toContain('does not match the sha512 integrity in registry.json; nothing of it was kept');
+      expect(error.message).toContain('does not match the sha512 integrity it was published with; nothing of it was kept');
     }
     // Damage the extractor meets before the end still stops the download there: its own E_INTEGRITY, unhashed.
     const early = Buffer.concat([good.subarray(0, 10), Buffer.alloc(64 * 1024, 0x55)]);
@@ -190,7 +190,7 @@ describe('url source through core', () => {
     expect(await codeOf(registry.fetch('tool', 'com.example.echo', { signal: controller.signal }))).toBe('E_ABORTED');
     const source = urlSource().create({ type: 'url', location: site.server.url }, { registry: 'hosted', baseDir: '/', logger: silentLogger, env: {} });
     await track({ close: () => source.close?.() });
-    expect(await codeOf(source.revision({ registry: 'hosted', signal: controller.signal, logger: silentLogger }))).toBe('E_ABORTED');
+    expect(await codeOf(source.revision({ registry: 'hosted', signal: controller.signal, logger: silentLogger, workDir: await tempDir('work') }))).toBe('E_ABORTED');
   });
 });
 

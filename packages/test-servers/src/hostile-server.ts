@@ -29,7 +29,7 @@ export type HostileBehaviour =
   /** Accept the connection and read the request, then say nothing at all until the client gives up. */
   | { kind: 'silent' }
   /** 200 and a chunked body of `chunk` repeated as fast as the client reads, forever. */
-  | { kind: 'endless'; headers?: Record<string, string>; chunk?: string };
+  | { kind: 'endless'; headers?: Record<string, string>; chunk?: string; prefix?: Uint8Array };
 
 /** Options for {@link startHostileServer}. */
 export interface HostileServerOptions {
@@ -146,6 +146,8 @@ export async function startHostileServer(options: HostileServerOptions = {}): Pr
         req.resume();
         res.writeHead(200, { 'content-type': 'application/octet-stream', ...behaviour.headers });
         const chunk = Buffer.from(behaviour.chunk ?? 'x'.repeat(64 * 1024));
+        // A valid start (a tar header, say), so a reader that parses as it goes reads on into the endless part.
+        if (behaviour.prefix) res.write(behaviour.prefix);
         const pump = () => {
           while (!res.destroyed && res.write(chunk)) {
             // Keep writing until the socket pushes back.

@@ -3,6 +3,7 @@ export { createHttpClient, DEFAULT_HTTP_RETRIES, DEFAULT_HTTP_TIMEOUTS, MAX_REDI
 export { DEFAULT_HTTP_LIMITS, type HttpLimits, type TransferPurpose } from './limits.js';
 export { isLoopbackHost } from './loopback.js';
 export { matchesNoProxy } from './proxy.js';
-export { HTTP_SOURCE_OPTIONS, type HttpSourceOptions, httpClientOptionsOf, readCertificates, validateHttpSourceOptions } from './registry-options.js';
+export { HTTP_SOURCE_OPTIONS,
+  HTTP_SOURCE_OPTION_ROLES, type HttpSourceOptions, httpClientOptionsOf, readCertificates, validateHttpSourceOptions } from './registry-options.js';
 export { abortableSleep, parseRetryAfter } from './retry.js';
 export type { FetchOptions, HttpClient, HttpClientOptions, HttpCredentials, HttpRequestOptions, HttpResponse, HttpTimeouts } from './types.js';

@@ -41,6 +41,11 @@ export interface HttpSourceOptions {
 /** The option names, for an adapter's `options` list: `options: ['baseUrl', ...HTTP_SOURCE_OPTIONS]`. */
 export const HTTP_SOURCE_OPTIONS = ['proxy', 'ca', 'allowInsecure', 'timeouts', 'retries', 'limits'] as const;
 
+/** The same options with their role, to spread into an adapter's `options`: all of them are `transport`. */
+export const HTTP_SOURCE_OPTION_ROLES: Readonly<Record<(typeof HTTP_SOURCE_OPTIONS)[number], 'transport'>> = Object.freeze(
+  Object.fromEntries(HTTP_SOURCE_OPTIONS.map((name) => [name, 'transport'])) as Record<(typeof HTTP_SOURCE_OPTIONS)[number], 'transport'>,
+);
+
 const TIMEOUT_NAMES = ['connect', 'headers', 'body', 'index', 'entry'];
 const LIMIT_NAMES = ['index', 'entry'];
 // Node's timers take at most 2^31-1 ms; the client refuses more.

@@ -3,7 +3,7 @@
  * laptop, and a modest number of runs so the whole set stays within a few seconds. On a failure fast-check prints the
  * seed, the path and the shrunk counterexample; re-run with them (`{ seed, path }`) to replay exactly that case.
  */
-import fc from 'fast-check';
+import type fc from 'fast-check';
 import { expect } from 'vitest';
 import { RegistryError } from '../../src/index.js';
 

@@ -27,7 +27,7 @@ export function registerAbortChecks({ describe, test, expect, shared, prepareSha
       const revision = await source.revision(await session.callContext());
       if (revision === 'unchanged') throw new Error("revision() answered 'unchanged' without a previous revision");
       const ctx = await session.callContext({ signal: abortedSignal() });
-      const outcome = await settle(source.materialize({ path: entry.path, revision, destination: await session.tempDir('aborted') }, ctx));
+      const outcome = await settle(source.materialize({ path: entry.path, entry: entry.raw, revision, destination: await session.tempDir('aborted') }, ctx));
       // Core maps an AbortError to E_ABORTED, so a source may throw either.
       const name = outcome.ok ? undefined : (outcome.error as { name?: unknown } | null)?.name;
       const code = outcomeCode(outcome);

@@ -101,8 +101,21 @@ export function registerContentChecks(
         const ctx = await session.callContext();
         const revision = expectRevision(expect, await source.revision(ctx), 'revision()');
         const destination = await session.tempDir('materialized');
-        await source.materialize({ path: indexed.path, revision, destination }, ctx);
+        await source.materialize({ path: indexed.path, entry: indexed.raw, revision, destination }, ctx);
         await expectEntryFolder(expect, session, destination, entry, 'materialize');
+      }
+    });
+
+    test('what the source declares is what it has: a snapshot or per-entry reads, `local` only with locate', async () => {
+      const session = await shared();
+      const { built } = session.source();
+      const has = (name: 'snapshot' | 'readIndex' | 'materialize' | 'locate') => typeof built[name] === 'function';
+      const shape = has('snapshot') ? 'snapshot' : has('readIndex') && has('materialize') ? 'per entry' : 'neither';
+      expect(shape, 'snapshot(), or both readIndex() and materialize()').not.toBe('neither');
+      expect(Object.keys(built.flags ?? {}).filter((flag) => flag !== 'local'), 'flags core acts on (only `local`)').toEqual([]);
+      if (built.flags?.local) expect(has('locate'), 'a source with flags.local has locate()').toBe(true);
+      for (const [name, role] of Object.entries(Array.isArray(session.adapter().options) ? {} : (session.adapter().options ?? {}))) {
+        expect(['identity', 'transport', 'secret'], `role of option "${name}"`).toContain(role);
       }
     });
 

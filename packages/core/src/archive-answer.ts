@@ -1,0 +1,84 @@
+/**
+ * Extracting an archive a source handed over (`snapshot`, or `materialize` answering with an archive): core's guarded
+ * extractor, fed as the bytes arrive, with the archive's integrity checked in passing. Nothing the bytes produced is
+ * accepted unless they match; a response of core's HTTP client that loses its connection mid-body starts over.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { ArchiveAnswer } from './contract.js';
+import { RegistryError } from './errors.js';
+import { type ExtractResult, extractTarball } from './archive.js';
+import type { HttpResponse } from './http/types.js';
+import { checkedStream, type ParsedIntegrity, parseIntegrity } from './integrity.js';
+import { abortError } from './source-errors.js';
+
+export interface ArchiveContext {
+  registry: string;
+  signal: AbortSignal;
+}
+
+function isResponse(archive: ArchiveAnswer['archive']): archive is HttpResponse {
+  return typeof (archive as HttpResponse).consume === 'function';
+}
+
+/** The body, noting when it has been read to its end: only then is the hash of a download known. */
+async function* readToEnd(source: AsyncIterable<Uint8Array>, whole: { read: boolean }): AsyncGenerator<Uint8Array> {
+  yield* source;
+  whole.read = true;
+}
+
+/** Extracts `answer` into `destination` (an empty folder core owns); `E_INTEGRITY` when the bytes are not the promised ones. */
+export async function extractArchiveAnswer(answer: ArchiveAnswer, destination: string, ctx: ArchiveContext): Promise<ExtractResult> {
+  const label = answer.label ?? 'An archive';
+  let expected: ParsedIntegrity | undefined;
+  if (answer.integrity !== undefined) {
+    expected = parseIntegrity(answer.integrity);
+    if (!expected) {
+      throw new RegistryError('E_INTEGRITY', `${label} of registry "${ctx.registry}" comes with an integrity that is not an SRI sha512, sha384 or sha256 hash; an unchecked archive is never used.`, {
+        registry: ctx.registry,
+      });
+    }
+  }
+  const options = { ...(answer.strip ? { strip: answer.strip } : {}), ...(answer.subdir ? { subdir: answer.subdir } : {}), signal: ctx.signal, registry: ctx.registry };
+
+  const extract = async (body: AsyncIterable<Uint8Array>): Promise<{ result?: ExtractResult; matched: boolean; cause?: unknown }> => {
+    if (!expected) return { result: await extractTarball(body instanceof Readable ? body : Readable.from(body), destination, options), matched: true };
+    const whole = { read: false };
+    const check = checkedStream(readToEnd(body, whole), expected);
+    try {
+      const result = await extractTarball(check.stream, destination, options);
+      return { result, matched: check.matches() };
+    } catch (error) {
+      // The extractor stops at the first bad byte, so the hash is known only when the bytes ran out first (a
+      // download cut short, damage near its end). Then bytes that are not the promised ones explain the failure
+      // better than "damaged archive" does.
+      if (whole.read && !check.matches() && !ctx.signal.aborted) return { matched: false, cause: error };
+      throw error;
+    }
+  };
+
+  const { archive } = answer;
+  let verdict: Awaited<ReturnType<typeof extract>>;
+  if (isResponse(archive)) {
+    let tries = 0;
+    verdict = await archive.consume(async (body) => {
+      // Each try starts afresh: what an earlier, broken body wrote goes.
+      if (tries++ > 0) {
+        await rm(destination, { recursive: true, force: true });
+        await mkdir(destination, { recursive: true });
+      }
+      return extract(body);
+    });
+  } else {
+    verdict = await extract(archive instanceof Uint8Array ? Readable.from([archive], { objectMode: false }) : archive);
+  }
+  if (ctx.signal.aborted) throw abortError(ctx.signal, `Extracting ${label.toLowerCase()}`, ctx.registry);
+  if (!verdict.matched || !verdict.result) {
+    throw new RegistryError(
+      'E_INTEGRITY',
+      `${label} of registry "${ctx.registry}" does not match the ${expected!.algorithm} integrity it was published with; nothing of it was kept. It was changed or damaged on the server or on the way: re-publish it (or refresh the index with --refresh if it was re-published since), and check any proxy or CDN in between.`,
+      { registry: ctx.registry, ...(verdict.cause === undefined ? {} : { cause: verdict.cause }) },
+    );
+  }
+  return verdict.result;
+}
