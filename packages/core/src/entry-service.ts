@@ -5,7 +5,7 @@
  * place, still checked and hashed. A stored tree whose files no longer match their fingerprint is discarded and
  * fetched again.
  */
-import { mkdir, realpath, rm } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import type { ContentMeta } from './cache-store.js';
 import { scanTreeH1 } from './dirhash.js';
 import { RegistryError } from './errors.js';
@@ -14,6 +14,7 @@ import { type PackageJson, readEntryManifest } from './manifest.js';
 import { normalizeRelativePath } from './paths.js';
 import type { ConfiguredRegistry, Runtime } from './runtime.js';
 import { abortError, toRegistryError } from './source-errors.js';
+import { storeFetchedTree } from './store-pipeline.js';
 import { copyDirectory, scanTree } from './tree.js';
 import type { ExtensionManifest, IndexEntry, RegistryWarning } from './types.js';
 
@@ -107,25 +108,21 @@ export class EntryService {
         registry: reg.name,
       });
     }
-    const store = this.rt.store;
-    const temp = await this.rt.tempPath('materialize');
-    await mkdir(temp, { recursive: true });
-    try {
-      if (copyLocal) await copyLocal(temp);
-      else await this.rt.reader(reg).materialize({ path: entry.path, entry: entry.raw, revision: state.revision, destination: temp }, ctx);
-      if (signal?.aborted) throw abortError(signal, `Fetching ${entry.id}`, reg.name);
-      const { integrity, h1 } = await this.check(reg, entry, state, temp, signal);
-      if (store) {
-        const ref = { key: reg.key, registry: reg.name, revision: state.revision.id, path: entry.path, ...(h1 ? { extra: { h1 } } : {}) };
-        const saved = await store.storeEntry(temp, integrity, ref, this.rt.now());
-        return this.describe(reg, entry, saved.dir, integrity, saved.content, saved.meta);
-      }
-      return this.describe(reg, entry, await realpath(temp), integrity, undefined);
-    } catch (error) {
-      // Nothing half-made survives: what was cached before stays as it was.
-      await rm(temp, { recursive: true, force: true });
-      throw error;
-    }
+    return storeFetchedTree(this.rt, {
+      label: 'materialize',
+      fill: async (temp) => {
+        if (copyLocal) await copyLocal(temp);
+        else await this.rt.reader(reg).materialize({ path: entry.path, entry: entry.raw, revision: state.revision, destination: temp }, ctx);
+        if (signal?.aborted) throw abortError(signal, `Fetching ${entry.id}`, reg.name);
+      },
+      check: async (temp) => {
+        const { integrity, h1 } = await this.check(reg, entry, state, temp, signal);
+        return { integrity, ...(h1 ? { extra: { h1 } } : {}) };
+      },
+      ref: { key: reg.key, registry: reg.name, revision: state.revision.id, path: entry.path },
+      describe: async (dir, integrity, saved) =>
+        saved ? this.describe(reg, entry, dir, integrity, saved.content, saved.meta) : this.describe(reg, entry, await realpath(dir), integrity, undefined),
+    });
   }
 
   /**

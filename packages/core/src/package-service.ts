@@ -4,7 +4,6 @@
  * at the entry's version, through an adapter that can fetch packages (the npm source). The package's files are
  * checked, hashed and stored like any entry; the integrity reported is the package manager's own.
  */
-import { mkdir, rm } from 'node:fs/promises';
 import type { SourceAdapter } from './contract.js';
 import { registryKey } from './cache-store.js';
 import { RegistryError } from './errors.js';
@@ -12,6 +11,7 @@ import { type PackageJson, readEntryManifest } from './manifest.js';
 import { packageCodeError } from './package-errors.js';
 import type { ConfiguredRegistry, Runtime } from './runtime.js';
 import { abortError, toRegistryError } from './source-errors.js';
+import { storeFetchedTree } from './store-pipeline.js';
 import { scanTree } from './tree.js';
 import type { ExtensionManifest, IndexEntry, RegistryWarning } from './types.js';
 
@@ -78,30 +78,26 @@ export class PackageService {
     }
     const adapter = await this.adapter();
     const store = this.rt.store;
-    const temp = await this.rt.tempPath('package');
-    await mkdir(temp, { recursive: true });
-    try {
-      const result = await adapter.fetchPackage!(
-        { name: entry.package!, version: entry.version, destination: temp, options: this.settings, registry },
-        {
-          signal: signal ?? new AbortController().signal,
-          logger: this.rt.logger,
-          env: this.rt.options.env ?? process.env,
-          baseDir: this.rt.options.baseDir ?? process.cwd(),
-          ...(store ? { workDir: await store.workDir(PACKAGES_KEY) } : {}),
-        },
-      );
-      const { integrity: treeIntegrity } = await scanTree(temp, { signal, registry });
-      const extra = { integrity: result.integrity, version: result.version, resolved: result.resolved };
-      if (store) {
-        const saved = await store.storeEntry(temp, treeIntegrity, { key: PACKAGES_KEY, registry: '_packages', revision: entry.version, path: entry.package!, extra }, this.rt.now());
-        return this.describe(entry, registry, saved.dir, treeIntegrity, result, false);
-      }
-      return this.describe(entry, registry, temp, treeIntegrity, result, false);
-    } catch (error) {
-      await rm(temp, { recursive: true, force: true });
-      throw error;
-    }
+    return storeFetchedTree(this.rt, {
+      label: 'package',
+      fill: async (temp) =>
+        adapter.fetchPackage!(
+          { name: entry.package!, version: entry.version, destination: temp, options: this.settings, registry },
+          {
+            signal: signal ?? new AbortController().signal,
+            logger: this.rt.logger,
+            env: this.rt.options.env ?? process.env,
+            baseDir: this.rt.options.baseDir ?? process.cwd(),
+            ...(store ? { workDir: await store.workDir(PACKAGES_KEY) } : {}),
+          },
+        ),
+      check: async (temp, result) => {
+        const { integrity: treeIntegrity } = await scanTree(temp, { signal, registry });
+        return { integrity: treeIntegrity, extra: { integrity: result.integrity, version: result.version, resolved: result.resolved } };
+      },
+      ref: { key: PACKAGES_KEY, registry: '_packages', revision: entry.version, path: entry.package! },
+      describe: async (dir, treeIntegrity, _saved, result) => this.describe(entry, registry, dir, treeIntegrity, result, false),
+    });
   }
 
   private async describe(

@@ -1,27 +1,23 @@
 /**
- * `createRegistry`: the object a host uses. It ties together the normalized config, the adapters, the index and
- * entry services (with the disk cache) and the loader. Every policy lives here or in the modules it calls, never
- * in a source.
+ * `createRegistry`: the object a host uses. A thin facade over the parts that do the work: the composition root
+ * (compose.ts: config, adapters, sources, runtime), entry selection (select.ts: which registry and entry answer a
+ * reference), the entry and package services (content on disk) and the loader. Every policy lives in core, never in a
+ * source. Only `load` runs or even judges an entry's code; `fetch`, `info`, `resolve`, `list` and `search` never do.
  */
-import semver from 'semver';
-import { assertSource, importAdapter, optionRoles, packageForType, redactSecretOptions, resolveAdapters } from './adapters.js';
-import { CacheStore } from './cache-store.js';
-import { didYouMean, normalizeConfig, unknownSourceFields } from './config.js';
-import type { RegistrySource, SourceAdapter } from './contract.js';
+import { compose, type PackageCapability, type PackageSettings } from './compose.js';
+import type { SourceAdapter } from './contract.js';
 import { EntryService } from './entry-service.js';
-import { isRegistryError, RegistryError, registerSecret } from './errors.js';
-import { tierRank } from './index-format.js';
-import { IndexService, type ServedIndex } from './index-service.js';
+import { isRegistryError, RegistryError } from './errors.js';
+import { IndexService } from './index-service.js';
 import { DependencyInstaller } from './install.js';
 import { entryModuleOf, loadExtensionPack } from './loader.js';
-import { loadPersona } from './persona.js';
-import { checkAllowedTypes, checkPackageHost, checkPackageType, checkRegistryHosts, checkVerified, runBeforeActivate } from './policy.js';
 import type { PackageJson } from './manifest.js';
 import { PackageService } from './package-service.js';
+import { loadPersona } from './persona.js';
+import { checkPackageHost, checkPackageType, checkVerified, runBeforeActivate } from './policy.js';
+import type { Runtime } from './runtime.js';
 import { environmentSecrets } from './secrets.js';
-import { redactingLogger, silentLogger } from './logger.js';
-import { formatReference, parseReference } from './reference.js';
-import { type ConfiguredRegistry, keyFor, Runtime } from './runtime.js';
+import { EntrySelector, provenanceOf, type Resolution } from './select.js';
 import type {
   CallOptions,
   CreateRegistryOptions,
@@ -33,24 +29,15 @@ import type {
   LoadedExtension,
   LoadedPersona,
   LoadResult,
-  Provenance,
   Registry,
   RegistryConfig,
   RegistryWarning,
   ResolvedEntry,
 } from './types.js';
 
-export { toRegistryError } from './source-errors.js';
-
-interface Resolution {
-  reg: ConfiguredRegistry;
-  entry: IndexEntry;
-  served: ServedIndex;
-}
-
 class RegistryImpl implements Registry {
   readonly registryNames: readonly string[];
-  private readonly indexes: IndexService;
+  private readonly select: EntrySelector;
   private readonly entries: EntryService;
   private readonly packages: PackageService;
   private readonly installer: DependencyInstaller;
@@ -58,164 +45,33 @@ class RegistryImpl implements Registry {
 
   constructor(
     private readonly rt: Runtime,
-    packageAdapter: (capability: 'fetchPackage' | 'installDependencies' | 'packageVersions') => Promise<SourceAdapter>,
-    private readonly packageSettings: { registry?: string; token?: string; [option: string]: unknown },
+    packageAdapter: (capability: PackageCapability) => Promise<SourceAdapter>,
+    private readonly packageSettings: PackageSettings,
   ) {
-    this.registryNames = [...rt.registries.keys()];
-    this.indexes = new IndexService(rt);
+    this.select = new EntrySelector(rt, new IndexService(rt));
+    this.registryNames = this.select.registryNames;
     this.entries = new EntryService(rt);
     this.packages = new PackageService(rt, () => packageAdapter('fetchPackage'), packageSettings);
     this.installer = new DependencyInstaller(rt, (capability) => packageAdapter(capability), packageSettings);
   }
 
-  // ── choosing a registry ───────────────────────────────────────────────────────────────────────────────────────
+  // ── choosing (select.ts) ──────────────────────────────────────────────────────────────────────────────────────
 
   registryFor(kind: string): string {
-    const fromResolver: unknown = this.rt.config.resolver?.(kind);
-    if (fromResolver !== null && fromResolver !== undefined) {
-      if (typeof fromResolver !== 'string') {
-        throw new RegistryError(
-          'E_CONFIG',
-          `resolver("${kind}") returned ${Array.isArray(fromResolver) ? 'an array' : `a ${typeof fromResolver}`}; it must return a registry name, or null/undefined to fall through to defaultRegistries.`,
-          { details: { kind, field: 'resolver' } },
-        );
-      }
-      return this.checkName(fromResolver, `resolver("${kind}")`);
-    }
-    const fromDefaults = this.rt.config.defaultRegistries.get(kind);
-    if (fromDefaults !== undefined) return fromDefaults;
-    if (this.rt.registries.has('default')) return 'default';
-    throw new RegistryError(
-      'E_NO_REGISTRY_FOR_KIND',
-      `No registry is configured for kind "${kind}". Add defaultRegistries.${kind}, a resolver that answers "${kind}", a registry named "default", or use a "registry:id" reference.`,
-      { details: { kind } },
-    );
+    return this.select.registryFor(kind);
   }
 
-  private checkName(name: string, origin: string): string {
-    if (!this.rt.registries.has(name)) {
-      throw new RegistryError(
-        'E_CONFIG',
-        `${origin} names registry "${name}", which is not configured (configured: ${this.registryNames.join(', ')}).${didYouMean(name, this.registryNames)}`,
-        { registry: name },
-      );
-    }
-    return name;
+  list(filter: ListFilter = {}, options: CallOptions = {}): Promise<ListedEntry[]> {
+    return this.select.list(filter, options);
   }
 
-  private reg(name: string): ConfiguredRegistry {
-    return this.rt.registries.get(this.checkName(name, 'The request'))!;
-  }
-
-  private namesFor(filter: ListFilter): string[] {
-    if (filter.registry) return [this.checkName(filter.registry, 'The registry filter')];
-    if (filter.kind) return [this.registryFor(filter.kind)];
-    return [...this.registryNames];
-  }
-
-  // ── listing ───────────────────────────────────────────────────────────────────────────────────────────────────
-
-  private listedRow(name: string, entry: IndexEntry): ListedEntry {
-    return {
-      registry: name,
-      id: entry.id,
-      name: entry.name,
-      version: entry.version,
-      tier: entry.tier,
-      kinds: entry.kinds,
-      verified: this.reg(name).settings.verified,
-      ...(entry.description ? { description: entry.description } : {}),
-      ...(entry.package ? { package: entry.package } : {}),
-    };
-  }
-
-  private static servesKind(entry: IndexEntry, kind: string | undefined): boolean {
-    if (kind === undefined) return true;
-    if (kind === 'persona') return entry.section === 'personas';
-    return entry.section === 'extensions' && (entry.kinds.length === 0 || entry.kinds.includes(kind));
-  }
-
-  async list(filter: ListFilter = {}, options: CallOptions = {}): Promise<ListedEntry[]> {
-    const rows: ListedEntry[] = [];
-    for (const name of this.namesFor(filter)) {
-      const { state } = await this.indexes.get(this.reg(name), options.signal, options.refresh);
-      const entries = state.index.entries
-        .map((entry, order) => ({ entry, order }))
-        .filter(({ entry }) => RegistryImpl.servesKind(entry, filter.kind))
-        .sort((a, b) => tierRank(a.entry.tier) - tierRank(b.entry.tier) || a.order - b.order);
-      for (const { entry } of entries) rows.push(this.listedRow(name, entry));
-    }
-    return rows;
-  }
-
-  async search(text: string, filter: ListFilter = {}, options: CallOptions = {}): Promise<ListedEntry[]> {
-    const needle = text.trim().toLowerCase();
-    const rows = await this.list(filter, options);
-    const byKey = new Map<string, IndexEntry>();
-    for (const name of this.namesFor(filter)) {
-      const { state } = await this.indexes.get(this.reg(name), options.signal, options.refresh);
-      for (const entry of state.index.entries) byKey.set(`${name}\0${entry.id}\0${entry.version}`, entry);
-    }
-    return rows.filter((row) => {
-      const entry = byKey.get(`${row.registry}\0${row.id}\0${row.version}`);
-      if (!entry) return false;
-      const raw = entry.raw;
-      const words = [entry.id, entry.name, entry.package, entry.description, raw.category, ...(Array.isArray(raw.keywords) ? raw.keywords : []), ...(Array.isArray(raw.tools) ? raw.tools : [])];
-      return needle === '' || words.some((w) => typeof w === 'string' && w.toLowerCase().includes(needle));
-    });
-  }
-
-  // ── resolving ─────────────────────────────────────────────────────────────────────────────────────────────────
-
-  private async choose(kind: string, ref: string, options: CallOptions): Promise<Resolution> {
-    const parsed = parseReference(ref);
-    const name = parsed.registry ? this.checkName(parsed.registry, `The reference "${ref}"`) : this.registryFor(kind);
-    const reg = this.reg(name);
-    const served = await this.indexes.get(reg, options.signal, options.refresh);
-    const all = served.state.index.entries;
-    const section = kind === 'persona' ? 'personas' : 'extensions';
-    const byId = all.filter((e) => e.id === parsed.id);
-    const candidates = byId.length > 0 ? byId : all.filter((e) => e.package === parsed.id || e.name === parsed.id);
-    const inSection = candidates.filter((e) => e.section === section);
-    const pool = inSection.length > 0 ? inSection : candidates;
-    if (pool.length === 0) {
-      throw new RegistryError(
-        'E_NOT_FOUND',
-        `Registry "${name}" has no entry "${parsed.id}" (looked for an id, npm package or name among ${all.length} entries).${didYouMean(parsed.id, all.map((e) => e.id))} Run "agentos-registry list --registry ${name}" to see what it holds.`,
-        { registry: name, details: { ref } },
-      );
-    }
-    const matching = parsed.range ? pool.filter((e) => semver.valid(e.version) && semver.satisfies(e.version, parsed.range!)) : pool;
-    if (matching.length === 0) {
-      throw new RegistryError(
-        'E_NOT_FOUND',
-        `Registry "${name}" has "${parsed.id}" in version${pool.length > 1 ? 's' : ''} ${pool.map((e) => e.version).join(', ')}, none of which satisfies "${parsed.range}".`,
-        { registry: name, details: { ref, versions: pool.map((e) => e.version) } },
-      );
-    }
-    // Curated before community, then the highest version.
-    const entry = [...matching].sort(
-      (a, b) => tierRank(a.tier) - tierRank(b.tier) || (semver.valid(a.version) && semver.valid(b.version) ? semver.rcompare(a.version, b.version) : 0),
-    )[0]!;
-    return { reg, entry, served };
-  }
-
-  private provenance(reg: ConfiguredRegistry, served: ServedIndex, integrity: string | undefined, fromCache: boolean): Provenance {
-    return {
-      registry: reg.name,
-      sourceType: reg.sourceType,
-      location: reg.source.displayLocation,
-      revision: served.state.revision.id,
-      ...(integrity ? { integrity } : {}),
-      verified: reg.settings.verified,
-      fromCache,
-      stale: served.stale,
-    };
+  search(text: string, filter: ListFilter = {}, options: CallOptions = {}): Promise<ListedEntry[]> {
+    return this.select.search(text, filter, options);
   }
 
   async resolve(kind: string, ref: string, options: CallOptions = {}): Promise<ResolvedEntry> {
-    const { reg, entry, served } = await this.choose(kind, ref, options);
-    return { registry: reg.name, entry, provenance: this.provenance(reg, served, undefined, served.fromCache) };
+    const { reg, entry, served } = await this.select.choose(kind, ref, options);
+    return { registry: reg.name, entry, provenance: provenanceOf(reg, served, undefined, served.fromCache) };
   }
 
   // ── fetching and loading ──────────────────────────────────────────────────────────────────────────────────────
@@ -227,7 +83,7 @@ class RegistryImpl implements Registry {
     defaultCode: 'registry' | 'auto',
     chosen?: Resolution,
   ): Promise<{ fetched: FetchedEntry; packageJson: PackageJson | undefined }> {
-    const { reg, entry, served } = chosen ?? (await this.choose(kind, ref, options));
+    const { reg, entry, served } = chosen ?? (await this.select.choose(kind, ref, options));
     const code = options.code ?? defaultCode;
     if (code !== 'package') {
       const { stored, fromCache } = await this.entries.get(reg, entry, served.state, options.signal);
@@ -247,7 +103,7 @@ class RegistryImpl implements Registry {
           manifestSynthesized: stored.manifestSynthesized,
           from: 'registry',
           entry,
-          provenance: this.provenance(reg, served, stored.integrity, fromCache),
+          provenance: provenanceOf(reg, served, stored.integrity, fromCache),
           warnings: stored.warnings,
         };
         this.report(fetched.warnings);
@@ -274,7 +130,7 @@ class RegistryImpl implements Registry {
       from: 'package',
       entry,
       // A signed index covers the registry's folders (h1), not an npm tarball: such code is not verified by it.
-      provenance: { ...this.provenance(reg, served, pkg.integrity, pkg.fromCache), package: `${entry.package}@${pkg.version}`, ...(reg.settings.trust ? { verified: false } : {}) },
+      provenance: { ...provenanceOf(reg, served, pkg.integrity, pkg.fromCache), package: `${entry.package}@${pkg.version}`, ...(reg.settings.trust ? { verified: false } : {}) },
       // The warnings of what is used: the package's manifest, not the registry folder's looked at on the way.
       warnings: pkg.warnings,
     };
@@ -325,7 +181,7 @@ class RegistryImpl implements Registry {
   }
 
   private async loadAny(kind: string, ref: string, options: CallOptions): Promise<LoadedExtension | LoadedPersona> {
-    const chosen = await this.choose(kind, ref, options);
+    const chosen = await this.select.choose(kind, ref, options);
     const { entry, reg } = chosen;
     if (kind !== 'persona') {
       // Checked before anything is fetched: a persona is never run as an extension, whatever the reference says.
@@ -393,80 +249,6 @@ class RegistryImpl implements Registry {
  * so mistakes surface here: `E_CONFIG` (naming registry and field) or `E_SOURCE_NOT_INSTALLED` (naming the package).
  */
 export async function createRegistry(config: RegistryConfig, options: CreateRegistryOptions = {}): Promise<Registry> {
-  const env = options.env ?? process.env;
-  const baseDir = options.baseDir ?? process.cwd();
-  const normalized = normalizeConfig(config, { env, baseDir });
-  // Before any adapter is imported or any request made.
-  checkAllowedTypes(normalized.policy, [...normalized.registries].map(([name, r]) => [name, r.config.type] as [string, string]));
-  if (options.onBeforeActivate !== undefined && typeof options.onBeforeActivate !== 'function') {
-    throw new RegistryError('E_CONFIG', 'onBeforeActivate must be a function (entry, dir, { kind }) => void | boolean | Promise of one.', { details: { field: 'onBeforeActivate' } });
-  }
-  const needed = new Map<string, string>();
-  for (const [name, r] of normalized.registries) if (!needed.has(r.config.type)) needed.set(r.config.type, name);
-  const adapters = await resolveAdapters(needed, options.sources ?? [], [baseDir, process.cwd()]);
-  const logger = redactingLogger(options.logger ?? silentLogger);
-  const configured = new Map<string, ConfiguredRegistry>();
-  for (const [name, settings] of normalized.registries) {
-    const adapter = adapters.get(settings.config.type)!;
-    const declared = [...optionRoles(adapter).keys()];
-    const unknown = unknownSourceFields(settings.config, adapter.options === undefined ? undefined : declared);
-    if (unknown.length > 0) {
-      const field = unknown[0]!;
-      throw new RegistryError(
-        'E_CONFIG',
-        `registries.${name}.${field} is not an option of type "${settings.config.type}".${didYouMean(field, [...declared, 'branch', 'token', 'verified', 'cacheDuration', 'location'])}`,
-        { registry: name, details: { field: `registries.${name}.${field}` } },
-      );
-    }
-    const problems = adapter.validate?.(settings.config) ?? [];
-    if (problems.length > 0) {
-      const first = problems[0]!;
-      throw new RegistryError('E_CONFIG', `registries.${name}.${first.field}: ${first.message}`, {
-        registry: name,
-        details: { field: `registries.${name}.${first.field}` },
-      });
-    }
-    let source: RegistrySource;
-    try {
-      source = adapter.create(settings.config, { registry: name, baseDir, logger, env });
-    } catch (error) {
-      throw error instanceof RegistryError ? error : new RegistryError('E_CONFIG', `Registry "${name}" could not be set up: ${(error as Error).message}`, { registry: name, cause: error });
-    }
-    try {
-      assertSource(source, settings.config.type, name);
-      checkRegistryHosts(normalized.policy, name, source, settings.config);
-    } catch (error) {
-      // Refused before any request: release what was built so far.
-      await Promise.allSettled([source, ...[...configured.values()].map((c) => c.source)].map((s) => s.close?.()));
-      throw error;
-    }
-    const roles = optionRoles(adapter);
-    redactSecretOptions(settings.config, roles);
-    configured.set(name, { name, settings, source, sourceType: adapter.type, key: keyFor(name, settings, source, roles) });
-  }
-  const store = normalized.cache.enabled ? new CacheStore(normalized.cache.directory, { setBy: normalized.cache.setBy }) : undefined;
-  const runtime = new Runtime(normalized, configured, store, options, logger, options.now ?? Date.now);
-  // Entry code from npm, and the dependencies of extension code: any adapter with that capability (the npm source),
-  // loaded only when first needed.
-  const packageAdapter = async (capability: 'fetchPackage' | 'installDependencies' | 'packageVersions'): Promise<SourceAdapter> => {
-    const found = [...adapters.values()].find((a) => typeof a[capability] === 'function') ?? (await importAdapter('npm', [baseDir, process.cwd()]));
-    if (typeof found?.[capability] !== 'function') {
-      const what = capability === 'fetchPackage' ? "This entry's code is an npm package, and fetching packages" : 'This extension has npm dependencies, and installing them';
-      throw new RegistryError(
-        'E_SOURCE_NOT_INSTALLED',
-        `${what} needs ${packageForType('npm')}. Install it (npm install ${packageForType('npm')}) or use the "agentos-registry" package that bundles it.`,
-        { details: { package: packageForType('npm') } },
-      );
-    }
-    return found!;
-  };
-  // Package settings: the option, else those of the first configured npm registry (minus what names the registry
-  // package itself), else nothing — the package source then follows the user's own npm config.
-  const npmRegistry = [...normalized.registries.values()].find((r) => r.config.type === 'npm')?.config;
-  const { type: _t, location: _l, branch: _b, version: _v, verified: _ve, cacheDuration: _c, ...npmOptions } = npmRegistry ?? ({} as Record<string, unknown>);
-  const packageSettings: { registry?: string; token?: string; [option: string]: unknown } = options.packages ?? npmOptions;
-  if (typeof packageSettings.token === 'string') registerSecret(packageSettings.token);
+  const { runtime, packageAdapter, packageSettings } = await compose(config, options);
   return new RegistryImpl(runtime, packageAdapter, packageSettings);
 }
-
-export { formatReference };

@@ -1,0 +1,178 @@
+/**
+ * Entry selection: which registry answers a kind or a reference (explicit prefix, `resolver`, `defaultRegistries`,
+ * "default"), and which index entry of it answers the reference (id, npm package or name; the section of the kind;
+ * the semver range; curated before community, then the highest version). Listing and search choose rows the same
+ * way. Reads indexes through the index service; fetches nothing else.
+ */
+import semver from 'semver';
+import { didYouMean } from './config.js';
+import { RegistryError } from './errors.js';
+import { tierRank } from './index-format.js';
+import type { IndexService, ServedIndex } from './index-service.js';
+import { parseReference } from './reference.js';
+import type { ConfiguredRegistry, Runtime } from './runtime.js';
+import type { CallOptions, IndexEntry, ListedEntry, ListFilter, Provenance } from './types.js';
+
+/** The registry and index entry chosen for a reference, with the index they came from. */
+export interface Resolution {
+  reg: ConfiguredRegistry;
+  entry: IndexEntry;
+  served: ServedIndex;
+}
+
+export class EntrySelector {
+  readonly registryNames: readonly string[];
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly indexes: IndexService,
+  ) {
+    this.registryNames = [...rt.registries.keys()];
+  }
+
+  // ── choosing a registry ───────────────────────────────────────────────────────────────────────────────────────
+
+  registryFor(kind: string): string {
+    const fromResolver: unknown = this.rt.config.resolver?.(kind);
+    if (fromResolver !== null && fromResolver !== undefined) {
+      if (typeof fromResolver !== 'string') {
+        throw new RegistryError(
+          'E_CONFIG',
+          `resolver("${kind}") returned ${Array.isArray(fromResolver) ? 'an array' : `a ${typeof fromResolver}`}; it must return a registry name, or null/undefined to fall through to defaultRegistries.`,
+          { details: { kind, field: 'resolver' } },
+        );
+      }
+      return this.checkName(fromResolver, `resolver("${kind}")`);
+    }
+    const fromDefaults = this.rt.config.defaultRegistries.get(kind);
+    if (fromDefaults !== undefined) return fromDefaults;
+    if (this.rt.registries.has('default')) return 'default';
+    throw new RegistryError(
+      'E_NO_REGISTRY_FOR_KIND',
+      `No registry is configured for kind "${kind}". Add defaultRegistries.${kind}, a resolver that answers "${kind}", a registry named "default", or use a "registry:id" reference.`,
+      { details: { kind } },
+    );
+  }
+
+  private checkName(name: string, origin: string): string {
+    if (!this.rt.registries.has(name)) {
+      throw new RegistryError(
+        'E_CONFIG',
+        `${origin} names registry "${name}", which is not configured (configured: ${this.registryNames.join(', ')}).${didYouMean(name, this.registryNames)}`,
+        { registry: name },
+      );
+    }
+    return name;
+  }
+
+  private reg(name: string): ConfiguredRegistry {
+    return this.rt.registries.get(this.checkName(name, 'The request'))!;
+  }
+
+  private namesFor(filter: ListFilter): string[] {
+    if (filter.registry) return [this.checkName(filter.registry, 'The registry filter')];
+    if (filter.kind) return [this.registryFor(filter.kind)];
+    return [...this.registryNames];
+  }
+
+  // ── listing ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+  private listedRow(name: string, entry: IndexEntry): ListedEntry {
+    return {
+      registry: name,
+      id: entry.id,
+      name: entry.name,
+      version: entry.version,
+      tier: entry.tier,
+      kinds: entry.kinds,
+      verified: this.reg(name).settings.verified,
+      ...(entry.description ? { description: entry.description } : {}),
+      ...(entry.package ? { package: entry.package } : {}),
+    };
+  }
+
+  private static servesKind(entry: IndexEntry, kind: string | undefined): boolean {
+    if (kind === undefined) return true;
+    if (kind === 'persona') return entry.section === 'personas';
+    return entry.section === 'extensions' && (entry.kinds.length === 0 || entry.kinds.includes(kind));
+  }
+
+  async list(filter: ListFilter = {}, options: CallOptions = {}): Promise<ListedEntry[]> {
+    const rows: ListedEntry[] = [];
+    for (const name of this.namesFor(filter)) {
+      const { state } = await this.indexes.get(this.reg(name), options.signal, options.refresh);
+      const entries = state.index.entries
+        .map((entry, order) => ({ entry, order }))
+        .filter(({ entry }) => EntrySelector.servesKind(entry, filter.kind))
+        .sort((a, b) => tierRank(a.entry.tier) - tierRank(b.entry.tier) || a.order - b.order);
+      for (const { entry } of entries) rows.push(this.listedRow(name, entry));
+    }
+    return rows;
+  }
+
+  async search(text: string, filter: ListFilter = {}, options: CallOptions = {}): Promise<ListedEntry[]> {
+    const needle = text.trim().toLowerCase();
+    const rows = await this.list(filter, options);
+    const byKey = new Map<string, IndexEntry>();
+    for (const name of this.namesFor(filter)) {
+      const { state } = await this.indexes.get(this.reg(name), options.signal, options.refresh);
+      for (const entry of state.index.entries) byKey.set(`${name}\0${entry.id}\0${entry.version}`, entry);
+    }
+    return rows.filter((row) => {
+      const entry = byKey.get(`${row.registry}\0${row.id}\0${row.version}`);
+      if (!entry) return false;
+      const raw = entry.raw;
+      const words = [entry.id, entry.name, entry.package, entry.description, raw.category, ...(Array.isArray(raw.keywords) ? raw.keywords : []), ...(Array.isArray(raw.tools) ? raw.tools : [])];
+      return needle === '' || words.some((w) => typeof w === 'string' && w.toLowerCase().includes(needle));
+    });
+  }
+
+  // ── resolving ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+  async choose(kind: string, ref: string, options: CallOptions): Promise<Resolution> {
+    const parsed = parseReference(ref);
+    const name = parsed.registry ? this.checkName(parsed.registry, `The reference "${ref}"`) : this.registryFor(kind);
+    const reg = this.reg(name);
+    const served = await this.indexes.get(reg, options.signal, options.refresh);
+    const all = served.state.index.entries;
+    const section = kind === 'persona' ? 'personas' : 'extensions';
+    const byId = all.filter((e) => e.id === parsed.id);
+    const candidates = byId.length > 0 ? byId : all.filter((e) => e.package === parsed.id || e.name === parsed.id);
+    const inSection = candidates.filter((e) => e.section === section);
+    const pool = inSection.length > 0 ? inSection : candidates;
+    if (pool.length === 0) {
+      throw new RegistryError(
+        'E_NOT_FOUND',
+        `Registry "${name}" has no entry "${parsed.id}" (looked for an id, npm package or name among ${all.length} entries).${didYouMean(parsed.id, all.map((e) => e.id))} Run "agentos-registry list --registry ${name}" to see what it holds.`,
+        { registry: name, details: { ref } },
+      );
+    }
+    const matching = parsed.range ? pool.filter((e) => semver.valid(e.version) && semver.satisfies(e.version, parsed.range!)) : pool;
+    if (matching.length === 0) {
+      throw new RegistryError(
+        'E_NOT_FOUND',
+        `Registry "${name}" has "${parsed.id}" in version${pool.length > 1 ? 's' : ''} ${pool.map((e) => e.version).join(', ')}, none of which satisfies "${parsed.range}".`,
+        { registry: name, details: { ref, versions: pool.map((e) => e.version) } },
+      );
+    }
+    // Curated before community, then the highest version.
+    const entry = [...matching].sort(
+      (a, b) => tierRank(a.tier) - tierRank(b.tier) || (semver.valid(a.version) && semver.valid(b.version) ? semver.rcompare(a.version, b.version) : 0),
+    )[0]!;
+    return { reg, entry, served };
+  }
+}
+
+/** Where a result came from: registry, source, location (no secrets), revision, integrity, cache and staleness. */
+export function provenanceOf(reg: ConfiguredRegistry, served: ServedIndex, integrity: string | undefined, fromCache: boolean): Provenance {
+  return {
+    registry: reg.name,
+    sourceType: reg.sourceType,
+    location: reg.source.displayLocation,
+    revision: served.state.revision.id,
+    ...(integrity ? { integrity } : {}),
+    verified: reg.settings.verified,
+    fromCache,
+    stale: served.stale,
+  };
+}
