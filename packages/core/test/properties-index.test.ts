@@ -155,7 +155,7 @@ const summary = (entries: readonly IndexEntry[]) => entries.map(({ id, name, ver
 /** Every path to a value inside a JSON document, objects and arrays included. */
 function pathsOf(value: unknown, at: Array<string | number> = [], out: Array<Array<string | number>> = []): Array<Array<string | number>> {
   out.push(at);
-  if (Array.isArray(value)) value.forEach((v, i) => pathsOf(v, [...at, i], out));
+  if (Array.isArray(value)) value.forEach((v, i) => void pathsOf(v, [...at, i], out));
   else if (typeof value === 'object' && value !== null) for (const [k, v] of Object.entries(value)) pathsOf(v, [...at, k], out);
   return out;
 }
@@ -265,10 +265,11 @@ describe('parseRegistryIndex (property)', () => {
         const original = expected[pickEntry % expected.length]!;
         const section = how === 'other-section' ? (original.section === 'extensions' ? 'personas' : 'extensions') : original.section;
         const tiers = (doc[section] ?? {}) as Record<string, unknown[]>;
-        const tierNames = [...Object.keys(tiers), 'community'];
+        // Not an integer-like name: JavaScript orders those first in an object whatever the insertion order.
+        const tierNames = [...Object.keys(tiers), 'community'].filter((name) => !/^(0|[1-9]\d*)$/.test(name));
         const tier = tierNames[pickTier % tierNames.length]!;
         const source = (doc[original.section] as Record<string, Array<Record<string, unknown>>>)[original.tier]!.find((r) => r.id === original.id && r.version === original.version)!;
-        const copy = { ...source, ...(how === 'other-version' ? { version: `${original.version}-next` } : {}) };
+        const copy: Record<string, unknown> = { ...source, ...(how === 'other-version' ? { version: `${original.version}-next` } : {}) };
         const changed = structuredClone(doc) as Record<string, Record<string, unknown[]>>;
         changed[section] ??= {};
         // The copy goes after every entry, so it is the second of the two whichever tier it is in.
