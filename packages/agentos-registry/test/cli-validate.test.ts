@@ -218,6 +218,21 @@ describe('validate: a signed index', () => {
   });
 });
 
+describe('validate: a packed url site', () => {
+  test('its entry folders are where it was packed from (--entries): valid signed with them, E_ENTRY_MISSING without', async () => {
+    const { dir } = await template();
+    expect((await cli(['pack', 'registry', '--out', 'site'], { cwd: dir })).code).toBe(0);
+    const { publicKey } = (await cli(['keygen', '--out', 'owner.key', '--json'], { cwd: dir })).json<{ publicKey: string }>();
+    expect((await cli(['sign', 'site', '--key', 'owner.key', '--name', 'site', '--entries', 'registry'], { cwd: dir })).code).toBe(0);
+    const result = await cli(['validate', 'site', '--json', '--public-key', publicKey, '--entries', 'registry'], { cwd: dir });
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.json().problems).toEqual([]);
+    const without = await cli(['validate', 'site', '--json', '--public-key', publicKey], { cwd: dir });
+    expect(without.code).toBe(1);
+    expect(new Set(without.json().problems.map((p: Problem) => p.code))).toEqual(new Set(['E_ENTRY_MISSING']));
+  });
+});
+
 describe.skipIf(!existsSync(fixturesRegistry))('validate on the real AgentOS extensions registry', () => {
   test('valid as it is (117 entries, unsigned), and once signed every entry hashes to its signed h1', async () => {
     const { dir, cleanup } = await scratch();
