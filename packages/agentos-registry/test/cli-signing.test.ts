@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, cp, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { hashDirectoryH1 } from '@agentos-registry/core';
 import { afterEach, describe, expect, test } from 'vitest';
 import { cli, fixturesRegistry, scratch, templateRegistry, writeJsonConfig } from './helpers.js';
 
@@ -59,6 +60,59 @@ describe('keygen and sign', () => {
     const signed = await cli(['sign', 'registry', '--key', 'owner.key', '--json'], { cwd: dir });
     expect(signed.code).not.toBe(0);
     expect(signed.json().error.code).toBe('E_SIGNATURE');
+  });
+});
+
+describe('info shows the signature state', () => {
+  test('a signed registry: identity, version, expiry, the keys that signed and the threshold, and the entry h1 that matched', async () => {
+    const { dir, registry, keyId, publicKey } = await signedTemplate();
+    await writeJsonConfig(dir, 'internal', registry, { verified: true, publicKeys: [{ id: keyId, key: publicKey }] });
+    const doc = JSON.parse(await readFile(join(registry, 'registry.json'), 'utf8'));
+    // Computed apart from the signing: the h1 of the folder as it is on disk.
+    const h1 = await hashDirectoryH1(join(registry, 'registry', 'curated', 'calculator'));
+    expect(doc.signed.entries['registry/curated/calculator']).toBe(h1);
+    const info = await cli(['info', 'com.example.calculator', '--json'], { cwd: dir });
+    expect(info.code, info.stdout + info.stderr).toBe(0);
+    expect(info.json().signature).toEqual({
+      mode: 'signed',
+      identity: 'internal',
+      version: 1,
+      expires: doc.signed.expires,
+      expired: false,
+      keyIds: [keyId],
+      threshold: 1,
+      entry: { path: 'registry/curated/calculator', h1, checked: true },
+    });
+    const text = await cli(['info', 'com.example.calculator'], { cwd: dir });
+    expect(text.stdout).toContain(`signature:    signed for "internal", version 1, expires ${doc.signed.expires}; valid signatures by ${keyId} (threshold 1)`);
+    expect(text.stdout).toContain(`entry h1:     ${h1} (the entry's files match the signed index)`);
+    // Re-signed: info reports the new version.
+    expect((await cli(['sign', 'registry', '--key', 'owner.key', '--json'], { cwd: dir })).code).toBe(0);
+    expect((await cli(['info', 'com.example.calculator', '--json', '--refresh'], { cwd: dir })).json().signature.version).toBe(2);
+  });
+
+  test('two keys with threshold 2: both key ids are listed', async () => {
+    const { dir, registry, keyId, publicKey } = await signedTemplate();
+    const second = (await cli(['keygen', '--out', 'second.key', '--json'], { cwd: dir })).json<{ keyId: string; publicKey: string }>();
+    expect((await cli(['sign', 'registry', '--key', 'owner.key', '--key', 'second.key', '--json'], { cwd: dir })).code).toBe(0);
+    await writeJsonConfig(dir, 'internal', registry, { verified: true, threshold: 2, publicKeys: [{ id: keyId, key: publicKey }, { id: second.keyId, key: second.publicKey }] });
+    const signature = (await cli(['info', 'com.example.echo', '--json'], { cwd: dir })).json().signature;
+    expect(signature).toMatchObject({ mode: 'signed', version: 2, threshold: 2 });
+    expect([...signature.keyIds].sort()).toEqual([keyId, second.keyId].sort());
+  });
+
+  test('without publicKeys: trusted transport only, or unsigned — and a signed index that nothing checks says so', async () => {
+    const { dir, registry } = await signedTemplate();
+    await writeJsonConfig(dir, 'internal', registry, { verified: true });
+    const transport = await cli(['info', 'com.example.echo', '--json'], { cwd: dir });
+    expect(transport.json().signature).toEqual({ mode: 'trusted-transport', indexSigned: true });
+    const text = await cli(['info', 'com.example.echo'], { cwd: dir });
+    expect(text.stdout).toContain('signature:    none: verified by trusted transport only (no publicKeys); the index carries signatures, but without publicKeys nothing checks them');
+    const plain = await scratch();
+    cleanups.push(plain.cleanup);
+    await writeJsonConfig(plain.dir, 'plain', templateRegistry);
+    expect((await cli(['info', 'com.example.echo', '--json'], { cwd: plain.dir })).json().signature).toEqual({ mode: 'unsigned', indexSigned: false });
+    expect((await cli(['info', 'com.example.echo'], { cwd: plain.dir })).stdout).toContain('signature:    none: unsigned, and the registry is not verified\n');
   });
 });
 

@@ -8,7 +8,7 @@ import { COMMON_SOURCE_FIELDS, type SourceConfig } from './contract.js';
 import { RegistryError, registerSecret } from './errors.js';
 import { isLoopbackHost } from './http/loopback.js';
 import { type NormalizedPolicy, normalizePolicy } from './policy.js';
-import { parsePublicKey, type RegistryTrust, type TrustedKey } from './signing.js';
+import { parsePublicKey, type RegistryTrust, type TrustedKey, trustedKey } from './signing.js';
 import type { CacheSettings, RegistryConfig } from './types.js';
 
 export const DEFAULT_CACHE_DURATION = 60 * 60 * 1000;
@@ -70,8 +70,7 @@ function normalizeTrust(name: string, config: Record<string, unknown>): Registry
     } catch (error) {
       throw configError(`${at(`${where}.key`)} is not an Ed25519 public key (${(error as Error).message}).`, name, at(`${where}.key`));
     }
-    const jwk = parsed.export({ format: 'jwk' }) as { x?: string };
-    keys.push({ id, key: parsed, fingerprint: Buffer.from(jwk.x ?? '', 'base64url').toString('hex') });
+    keys.push(trustedKey(parsed, id));
   });
   const distinct = new Set(keys.map((k) => k.fingerprint)).size;
   if (threshold !== undefined && !(typeof threshold === 'number' && Number.isSafeInteger(threshold) && threshold >= 1 && threshold <= distinct)) {

@@ -49,21 +49,32 @@ export function parseRegistryIndex(bytes: Uint8Array | string, options: { regist
     );
   }
 
-  // Which base entry paths use: declared, or inferred from the index (any path starting with `registry/` means
-  // the real registry's root-relative style; otherwise the page's style, relative to `registry/`).
-  const allPaths = [...Object.values(doc.extensions ?? {}), ...Object.values(doc.personas ?? {})].flat().map((e) => e.path);
-  const base = doc.pathBase ?? (allPaths.some((p) => /^\.?\/?registry\//.test(p.replace(/\\/g, '/'))) ? 'root' : 'registry');
-
-  const entries: IndexEntry[] = [];
-  const seen = new Map<string, string>();
+  // Every entry path in its normal form (refused here when it could leave the registry), in the order of the loop below.
+  const normal: string[] = [];
   for (const section of ['extensions', 'personas'] as const) {
     for (const [tier, list] of Object.entries(doc[section] ?? {})) {
       list.forEach((raw, i) => {
         const field = `${section}.${tier}[${i}].path`;
-        const relative = normalizeRelativePath(raw.path, { registry, field: `${file} ${field}` });
+        const relative = normalizeRelativePath(raw.path, { registry, file, field });
         if (relative === '') {
           throw new RegistryError('E_UNSAFE_PATH', `${file} ${field} of registry "${registry}" points at the registry root; it must name the entry's own folder.`, { registry, details: { file, field } });
         }
+        normal.push(relative);
+      });
+    }
+  }
+  // Which base entry paths use: declared, or inferred from the index (any path whose normal form starts with
+  // `registry/` means the real registry's root-relative style; otherwise the page's style, relative to `registry/`).
+  // Judged on the normal form, not the text: `.registry/x` is a folder of its own, and `./registry/x` is `registry/x`.
+  const base = doc.pathBase ?? (normal.some((p) => p.startsWith('registry/')) ? 'root' : 'registry');
+
+  const entries: IndexEntry[] = [];
+  const seen = new Map<string, string>();
+  let next = 0;
+  for (const section of ['extensions', 'personas'] as const) {
+    for (const [tier, list] of Object.entries(doc[section] ?? {})) {
+      list.forEach((raw, i) => {
+        const relative = normal[next++]!;
         const path = base === 'root' ? relative : `registry/${relative}`;
         const key = `${section}\0${raw.id}\0${raw.version}`;
         const where = `${section}.${tier}[${i}]`;

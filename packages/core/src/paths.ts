@@ -6,12 +6,12 @@ import { RegistryError } from './errors.js';
  * Normalizes a registry-relative path to POSIX form and refuses anything that could leave the registry root:
  * absolute paths (POSIX, Windows drive or UNC), `..` segments, NUL bytes. Returns the clean relative path.
  */
-export function normalizeRelativePath(relative: string, what: { registry?: string; field?: string } = {}): string {
+export function normalizeRelativePath(relative: string, what: { registry?: string; field?: string; file?: string } = {}): string {
   const fail = (why: string) =>
     new RegistryError(
       'E_UNSAFE_PATH',
-      `${what.field ?? 'path'} "${relative}" ${why}${what.registry ? ` in registry "${what.registry}"` : ''}. Entry paths must be relative folders inside the registry; fix registry.json.`,
-      { registry: what.registry, details: { path: relative, field: what.field } },
+      `${what.file ? `${what.file} ` : ''}${what.field ?? 'path'} "${relative}" ${why}${what.registry ? ` in registry "${what.registry}"` : ''}. Entry paths must be relative folders inside the registry; fix registry.json.`,
+      { registry: what.registry, details: { path: relative, field: what.field, ...(what.file ? { file: what.file } : {}) } },
     );
   if (relative.includes('\0')) throw fail('contains a NUL byte');
   const slashed = relative.replace(/\\/g, '/');
@@ -26,7 +26,7 @@ export function normalizeRelativePath(relative: string, what: { registry?: strin
 }
 
 /** Joins a checked relative path onto a root; throws `E_UNSAFE_PATH` when the result would be outside the root. */
-export function safeJoin(root: string, relative: string, what: { registry?: string; field?: string } = {}): string {
+export function safeJoin(root: string, relative: string, what: { registry?: string; field?: string; file?: string } = {}): string {
   const clean = normalizeRelativePath(relative, what);
   const absRoot = resolve(root);
   const joined = resolve(join(absRoot, clean));

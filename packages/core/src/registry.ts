@@ -17,7 +17,14 @@ import { loadPersona } from './persona.js';
 import { checkPackageHost, checkPackageType, checkVerified, runBeforeActivate } from './policy.js';
 import type { Runtime } from './runtime.js';
 import { environmentSecrets } from './secrets.js';
+<<<<<<< HEAD
 import { EntrySelector, provenanceOf, type Resolution } from './select.js';
+=======
+import { redactingLogger, silentLogger } from './logger.js';
+import { formatReference, parseReference } from './reference.js';
+import { signatureStatusOf } from './signing.js';
+import { type ConfiguredRegistry, keyFor, Runtime } from './runtime.js';
+>>>>>>> w/props2
 import type {
   CallOptions,
   CreateRegistryOptions,
@@ -171,9 +178,13 @@ class RegistryImpl implements Registry {
   }
 
   async info(kind: string, ref: string, options: CallOptions = {}): Promise<EntryInfo> {
-    const { fetched } = await this.fetchWith(kind, ref, options, 'registry');
+    const chosen = await this.choose(kind, ref, options);
+    const { fetched } = await this.fetchWith(kind, ref, options, 'registry', chosen);
     const { registry, id, version, manifest, entry, provenance, warnings } = fetched;
-    return { registry, id, version, manifest, entry, provenance, warnings };
+    const { settings } = chosen.reg;
+    const { signed, index } = chosen.served.state;
+    const signature = signatureStatusOf({ trust: settings.trust, verified: settings.verified, signed, index, path: entry.path, fromRegistry: fetched.from === 'registry', now: this.rt.now() });
+    return { registry, id, version, manifest, entry, provenance, warnings, signature };
   }
 
   async load<K extends string>(kind: K, ref: string, options: CallOptions = {}): Promise<LoadResult<K>> {

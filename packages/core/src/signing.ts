@@ -27,7 +27,7 @@ import { RegistryError } from './errors.js';
 import { parseRegistryIndex } from './index-format.js';
 import { parseJsonDocument } from './json-text.js';
 import { scanTreeH1 } from './dirhash.js';
-import type { RegistryIndex } from './types.js';
+import type { RegistryIndex, SignatureStatus } from './types.js';
 
 const DOMAIN = 'agentos-registry signed index v1\n';
 const H1 = /^h1:[A-Za-z0-9+/]{43}=$/;
@@ -120,6 +120,12 @@ export function parsePublicKey(text: string): KeyObject {
   return key;
 }
 
+/** A trusted key from its public key text (as `parsePublicKey` reads it) and the id signatures name it by (default: derived). */
+export function trustedKey(publicKey: string | KeyObject, id?: string): TrustedKey {
+  const key = typeof publicKey === 'string' ? parsePublicKey(publicKey) : publicKey;
+  return { id: id ?? keyIdOf(key), key, fingerprint: rawPublicKey(key).toString('hex') };
+}
+
 function parsePrivateKey(key: string | KeyObject): KeyObject {
   const object = typeof key === 'string' ? createPrivateKey(key.trim()) : key;
   if (object.type !== 'private' || object.asymmetricKeyType !== 'ed25519') {
@@ -157,6 +163,34 @@ function readSignedBlock(value: unknown, registry: string): SignedBlock {
     if (typeof h1 !== 'string' || !H1.test(h1)) throw bad(`entries.${path}`, 'is not an h1: hash');
   }
   return value as unknown as SignedBlock;
+}
+
+/** The signature fields of an index, read for their shape only (no key is needed, none is checked). */
+export interface SignedIndexParts {
+  signed: SignedBlock;
+  signatures: IndexSignature[];
+}
+
+/**
+ * The `signed` block and `signatures` of a parsed `registry.json`, checked for their shape only: `undefined` when the
+ * index has neither; `E_SIGNATURE` naming the field when one is missing or malformed (a signature that is not
+ * `{ keyid, sig }` with `sig` the base64 of 64 bytes). For tools that look at an index without its keys (`validate`);
+ * only `verifyIndex` says whether it can be trusted.
+ */
+export function inspectSignedIndex(doc: unknown, registry: string): SignedIndexParts | undefined {
+  if (!isObject(doc) || (doc.signed === undefined && doc.signatures === undefined)) return undefined;
+  const next = 'Sign it again with "agentos-registry sign".';
+  if (doc.signatures === undefined) throw refuse(registry, `registry.json has a "signed" block but no "signatures". ${next}`, { field: 'signatures' });
+  if (doc.signed === undefined) throw refuse(registry, `registry.json has "signatures" but no "signed" block. ${next}`, { field: 'signed' });
+  const signed = readSignedBlock(doc.signed, registry);
+  if (!Array.isArray(doc.signatures) || doc.signatures.length === 0) {
+    throw refuse(registry, `registry.json field signatures must be a non-empty list of { keyid, sig }. ${next}`, { field: 'signatures' });
+  }
+  doc.signatures.forEach((signature: unknown, i) => {
+    const ok = isObject(signature) && typeof signature.keyid === 'string' && signature.keyid !== '' && typeof signature.sig === 'string' && Buffer.from(signature.sig, 'base64').length === 64;
+    if (!ok) throw refuse(registry, `registry.json field signatures[${i}] must be { keyid, sig } with sig the base64 of a 64-byte Ed25519 signature. ${next}`, { field: `signatures[${i}]` });
+  });
+  return { signed, signatures: doc.signatures as IndexSignature[] };
 }
 
 /**
@@ -319,4 +353,35 @@ function expiryOf(value: Date | string, now: number): string {
   const at = Date.parse(value);
   if (!Number.isFinite(at)) throw new RegistryError('E_USAGE', `expires "${value}" is neither a duration (30d, 12h) nor an ISO date and time.`);
   return new Date(at).toISOString();
+}
+
+/**
+ * What `info` says about an entry's index: for a registry with `publicKeys`, the checked signature (`verified`, as the
+ * index service kept it) and the entry's signed h1; otherwise whether `verified` rests on the transport alone.
+ */
+export function signatureStatusOf(registry: {
+  trust: RegistryTrust | undefined;
+  verified: boolean;
+  signed: VerifiedIndex | undefined;
+  index: RegistryIndex;
+  /** The entry's folder, from the registry root. */
+  path: string;
+  /** The files served are the registry's folder (checked against the h1), not the entry's npm package. */
+  fromRegistry: boolean;
+  now: number;
+}): SignatureStatus {
+  const { trust, signed } = registry;
+  if (!trust || !signed) {
+    return { mode: registry.verified ? 'trusted-transport' : 'unsigned', indexSigned: isObject(registry.index.raw) && registry.index.raw.signed !== undefined };
+  }
+  return {
+    mode: 'signed',
+    identity: signed.name,
+    version: signed.version,
+    expires: new Date(signed.expires).toISOString(),
+    expired: registry.now > signed.expires,
+    keyIds: [...signed.keyIds],
+    threshold: trust.threshold,
+    entry: { path: registry.path, h1: signed.entries.get(registry.path) ?? '', checked: registry.fromRegistry },
+  };
 }

@@ -227,7 +227,36 @@ export interface EntryInfo {
   entry: IndexEntry;
   provenance: Provenance;
   warnings: RegistryWarning[];
+  /** How the registry's index was authenticated, and for a signed one the entry's checked h1. */
+  signature: SignatureStatus;
 }
+
+/** How the index an entry came from was authenticated (see SECURITY.md, "Signed indexes and `verified`"). */
+export type SignatureStatus =
+  | {
+      /** The registry has `publicKeys`, and its index passed every signature check. */
+      mode: 'signed';
+      /** The registry identity the index is signed for. */
+      identity: string;
+      /** The signed, monotonic version. */
+      version: number;
+      /** ISO time the signature stops being accepted. */
+      expires: string;
+      /** Past `expires`, and served only because the host set `allowExpired`. */
+      expired: boolean;
+      /** The configured keys whose signatures were valid. */
+      keyIds: string[];
+      /** How many of them the config requires. */
+      threshold: number;
+      /** The entry's folder, its signed h1, and whether the files served were checked against it (false when the code is the entry's npm package). */
+      entry: { path: string; h1: string; checked: boolean };
+    }
+  | {
+      /** `trusted-transport`: `verified` without `publicKeys` (HTTPS, SSH, a local path or loopback); `unsigned`: neither. */
+      mode: 'trusted-transport' | 'unsigned';
+      /** The index carries a `signed` block, which nothing checked: the registry has no `publicKeys`. */
+      indexSigned: boolean;
+    };
 
 /** An AgentOS extension descriptor, structurally (no dependency on `@framers/agentos`). */
 export interface ExtensionDescriptor {

@@ -11,31 +11,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileInside, realPathInside } from '../src/entry-files.js';
 import { isInside, normalizeRelativePath, safeJoin } from '../src/paths.js';
 import { tempDir } from './helpers.js';
-import { expectRegistryError, runs, thrown } from './support/properties.js';
-
-/** Path segments chosen to be hostile: traversal and its look-alikes, drives, encodings, odd unicode, NUL. */
-const HOSTILE_SEGMENTS = [
-  '..', '.', '', '...', '.. ', '. .', '..\u200b', 'a.', 'a..', '..a', 'a', 'b', 'curated', 'registry', 'x y',
-  'C:', 'c:', 'C:..', 'Z:\\', '\\\\?', '\\\\server', '%2e%2e', '%2E%2e', '%2f', '%5c', '..%2f', '%00',
-  '\uff0e\uff0e', '\u2024\u2024', '\u2025', '\u0000', 'a\u0000b', '\u202e', 'é', 'e\u0301', '~', '$HOME', 'NUL', 'con',
-];
-const SEPARATORS = ['/', '\\', '//', '\\\\', '/./', '\\.\\'];
-
-const hostilePath = fc.oneof(
-  { weight: 6, arbitrary: fc.array(fc.tuple(fc.constantFrom(...HOSTILE_SEGMENTS), fc.constantFrom(...SEPARATORS)), { maxLength: 7 }).map((parts) => parts.map(([s, p]) => s + p).join('')) },
-  { weight: 3, arbitrary: fc.array(fc.constantFrom(...HOSTILE_SEGMENTS), { minLength: 1, maxLength: 7 }).map((parts) => parts.join('/')) },
-  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
-  { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom('.', '/', '\\', 'a', ':', '%', '2', 'e', '\0', ' '), maxLength: 24 }) },
-);
+import { expectRegistryError, hostilePath, insideBy, runs, thrown } from './support/properties.js';
 
 const POSIX_ROOT = '/srv/registry/root';
 const WIN_ROOT = 'C:\\srv\\registry\\root';
-
-/** The oracle: `target` is `root` or below it, as node:path's `relative` judges it for that flavour of path. */
-function insideBy(flavour: typeof posix | typeof win32, root: string, target: string): boolean {
-  const rel = flavour.relative(root, target);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${flavour.sep}`) && !flavour.isAbsolute(rel));
-}
 
 /** Absolute for POSIX, for Windows (drive, UNC, rooted), or drive-relative (`C:foo`, which leaves the root's drive). */
 const looksAbsolute = (text: string) => posix.isAbsolute(text) || win32.isAbsolute(text) || /^[a-zA-Z]:/.test(text);

@@ -25,3 +25,28 @@ describe('a path that normalizes to a Windows drive is refused (properties-paths
     expectRegistryError(thrown(() => parseRegistryIndex(JSON.stringify(index), { registry: 'r' })), ['E_UNSAFE_PATH']);
   });
 });
+
+describe('the base of entry paths is inferred from their normal form (properties-index: ".registry/0")', () => {
+  // The inference read the text with /^\.?\/?registry\//, whose optional dot also matched `.registry/`: one entry in a
+  // folder named `.registry` made every other page-style path root-relative (`curated/a` lost its `registry/`).
+  const index = (paths: string[]) => JSON.stringify({ extensions: { curated: paths.map((path, i) => ({ id: `a${i}`, name: 'a', version: '1.0.0', path })) } });
+  const pathsOf = (paths: string[]) => parseRegistryIndex(index(paths), { registry: 'r' }).entries.map((e) => e.path);
+  it('a folder named .registry is an ordinary page-style folder', () => {
+    expect(pathsOf(['curated/a', '.registry/0'])).toEqual(['registry/curated/a', 'registry/.registry/0']);
+  });
+  it.each([['./registry/x'], ['.\\registry\\x'], ['registry\\x'], ['.//registry/x'], ['registry//x/']])('%j is root-relative, as registry/x is', (path) => {
+    expect(pathsOf([path, 'templates/t'])).toEqual(['registry/x', 'templates/t']);
+  });
+});
+
+describe('E_UNSAFE_PATH from registry.json names the file and the json path apart (properties-index: "../")', () => {
+  // details.field was "registry.json extensions.curated[0].path" — file and field run together — where every other
+  // index error gives details.file and a json path in details.field.
+  it('details: { file, field, path }; the message is unchanged', () => {
+    const index = { extensions: { curated: [{ id: 'a', name: 'a', version: '1.0.0', path: '../' }] } };
+    const error = thrown(() => parseRegistryIndex(JSON.stringify(index), { registry: 'r' }));
+    expectRegistryError(error, ['E_UNSAFE_PATH']);
+    expect(error.details).toEqual({ file: 'registry.json', field: 'extensions.curated[0].path', path: '../' });
+    expect(error.message).toContain('registry.json extensions.curated[0].path "../" escapes the registry root');
+  });
+});

@@ -6,6 +6,7 @@ import type {
   ListedEntry,
   LoadedExtension,
   LoadedPersona,
+  SignatureStatus,
 } from '@agentos-registry/core';
 import { oneLine } from './terminal-text.js';
 
@@ -32,6 +33,7 @@ export function infoJson(info: EntryInfo) {
     id: info.id,
     version: info.version,
     manifest: info.manifest,
+    signature: info.signature,
     warnings: info.warnings.map((w) => ({ code: w.code, message: w.message })),
   };
 }
@@ -146,6 +148,20 @@ function verifiedText(registryVerified: boolean, indexMark: boolean | undefined)
   return indexMark ? 'no (the index marks it verified, but the registry is not configured as verified)' : 'no';
 }
 
+/** The `signature` and `entry h1` lines of `info`. */
+function signatureLines(s: SignatureStatus): Array<[string, string]> {
+  if (s.mode !== 'signed') {
+    const unchecked = s.indexSigned ? '; the index carries signatures, but without publicKeys nothing checks them' : '';
+    const what = s.mode === 'trusted-transport' ? 'none: verified by trusted transport only (no publicKeys)' : 'none: unsigned, and the registry is not verified';
+    return [['signature', what + unchecked]];
+  }
+  const when = s.expired ? `expired ${s.expires} (accepted because allowExpired is set)` : `expires ${s.expires}`;
+  return [
+    ['signature', `signed for "${s.identity}", version ${s.version}, ${when}; valid signatures by ${s.keyIds.join(', ')} (threshold ${s.threshold})`],
+    ['entry h1', `${s.entry.h1} (${s.entry.checked ? "the entry's files match the signed index" : 'not checked: the code is the npm package, which the index signature does not cover'})`],
+  ];
+}
+
 export function infoText(info: EntryInfo): string {
   const m = info.manifest;
   const p = info.provenance;
@@ -161,6 +177,7 @@ export function infoText(info: EntryInfo): string {
       ['path', info.entry.path],
       ['revision', p.revision],
       ['verified', verifiedText(p.verified, info.entry.verified)],
+      ...signatureLines(info.signature),
       ['description', m.description ?? info.entry.description],
     ]) + manifestSummary(m)
   );

@@ -12,6 +12,7 @@ import { type CliIo, processIo } from './io.js';
 import { packCommand } from './pack.js';
 import { addSigningCommands } from './signing.js';
 import { oneLine, terminalSafe } from './terminal-text.js';
+import { addValidateCommand } from './validate.js';
 
 interface FilterOptions {
   kind?: string;
@@ -37,6 +38,7 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
   let verbose = argv.includes('--verbose');
   const out = (text: string) => io.stdout.write(redact(text));
   const warnings = new WarningPrinter(io);
+  let exitCode = 0;
 
   /** Opens the registry for one command, runs it, and always releases the sources. */
   const withRegistry = async (command: Command, body: (registry: Registry, options: CommonOptions) => Promise<void>) => {
@@ -153,9 +155,9 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     });
 
   addSigningCommands(program, io, out, json);
+  addValidateCommand(program, io, out, json, () => (exitCode = 1));
 
   const cache = program.command('cache').description('inspect and maintain the on-disk cache (folder and maxAge from the config, if any)');
-  let exitCode = 0;
   cache
     .command('ls')
     .description('cached registries: revision, age, entries, size')
