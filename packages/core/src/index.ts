@@ -80,7 +80,7 @@ export {
   type ToExtensionManifestOptions,
   toExtensionManifest,
 } from './agentos.js';
-export { isNetworkErrorCode, untilAborted } from './source-errors.js';
+export { abortError, isNetworkErrorCode, throwIfAborted, untilAborted } from './source-errors.js';
 export { INSTALL_RECORD, type InstallRecord } from './install-record.js';
 export { highestSatisfying } from './peer-advice.js';
 export { loadPersona, parseSoul, type SoulDocument } from './persona.js';

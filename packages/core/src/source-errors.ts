@@ -59,8 +59,18 @@ export function toRegistryError(error: unknown, registry: string, action: string
   });
 }
 
-export function abortError(signal: AbortSignal, what: string, registry?: string): RegistryError {
-  return new RegistryError('E_ABORTED', `${what} was aborted.`, { registry, cause: signal.reason });
+/**
+ * The one `E_ABORTED` of the library, worded once: "<What> for registry "<name>" was aborted." `what` names the work
+ * ("Fetching com.example.echo", "Checking the revision") without the registry.
+ */
+export function abortError(signal: AbortSignal | undefined, what: string, registry?: string): RegistryError {
+  const work = what.charAt(0).toUpperCase() + what.slice(1);
+  return new RegistryError('E_ABORTED', `${work}${registry ? ` for registry "${registry}"` : ''} was aborted.`, { ...(registry ? { registry } : {}), cause: signal?.reason });
+}
+
+/** Throws {@link abortError} when `signal` has fired: the check a source makes before each step of its work. */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string, registry?: string): void {
+  if (signal?.aborted) throw abortError(signal, what, registry);
 }
 
 /**
