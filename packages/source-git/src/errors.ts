@@ -26,7 +26,7 @@ const PATTERNS: Array<[GitFailure, RegExp]> = [
   ['repo-not-found', /repository '.*' not found|returned error: 404|no such repository|does not appear to be a git repository|repository not found/i],
   [
     'unreachable',
-    /could not resolve host|failed to connect|couldn't connect|connection (?:refused|reset|timed out)|timed out|unable to access|early eof|hung up unexpectedly|transfer closed|unexpected disconnect|rpc failed|bad pack header|remote end hung up|empty reply|recv failure|send failure|\bssl\b|\btls\b|network is unreachable|no route to host|operation too slow|curl \d+|index-pack failed|invalid index-pack output|protocol error|could not read from remote repository|unable to connect|connection closed|premature end/i,
+    /could not resolve host|failed to connect|couldn't connect|connection (?:refused|reset|timed out)|timed out|unable to access|early eof|hung up unexpectedly|transfer closed|unexpected disconnect|rpc failed|bad pack header|remote end hung up|empty reply|recv failure|send failure|\bssl\b|\btls\b|network is unreachable|no route to host|operation too slow|curl \d+|index-pack failed|invalid index-pack output|protocol error|expected '[\w-]*', received|could not read from remote repository|unable to connect|connection closed|premature end/i,
   ],
 ];
 
@@ -38,10 +38,10 @@ export function classifyGitMessage(message: string): GitFailure {
 
 /**
  * Where git quotes what the server sent when it could not parse it (`bad line length character: <4 bytes>`,
- * `invalid server response; got '<line>'`), to the end of git's line: those bytes are the server's, possibly garbage
+ * `invalid server response; got '<line>'`, `expected 'packfile', received '<line>'`), to the end of git's line: those bytes are the server's, possibly garbage
  * or terminal escapes, and are left out like the bytes of any answer that failed to parse.
  */
-const QUOTED_SERVER_BYTES = /(bad line length character: |invalid server response; got |protocol error: unexpected ).*$/;
+const QUOTED_SERVER_BYTES = /(bad line length character: |invalid server response; got |protocol error: unexpected |expected '[\w-]*', received ).*$/;
 
 /** The lines of git's stderr worth showing: its `fatal:`/`error:` lines, else the last line. */
 export function gitReason(stderr: string): string {

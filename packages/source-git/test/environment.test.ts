@@ -93,6 +93,8 @@ describe('classifyGitMessage', () => {
     ["fatal: unable to access 'https://x/': Could not resolve host: x", 'unreachable'],
     ['fatal: remote error: upload-pack: not our ref 0123456789012345678901234567890123456789', 'object-not-found'],
     ["fatal: unable to access 'https://x/y.git/': The requested URL returned error: 302", 'redirect'],
+    // The fetch of a pack answered with something else (an endless body of junk): a fault on the way, not git's.
+    ["fatal: expected 'packfile', received 'aaaaaaaaaaaaaaaaaaaa'", 'unreachable'],
     ["fatal: Unable to create '/cache/native.git/shallow.lock': File exists.", 'unknown'],
   ])('%s', (message, failure) => {
     expect(classifyGitMessage(message)).toBe(failure);
@@ -108,5 +110,6 @@ describe('classifyGitMessage', () => {
       'fatal: remote-curl: bad line length character: (not shown) fatal: the remote end hung up unexpectedly',
     );
     expect(gitReason("fatal: invalid server response; got 'root:x:0:0'\n")).toBe('fatal: invalid server response; got (not shown)');
+    expect(gitReason("fatal: expected 'packfile', received 'aaaa\u001b[2Jaaaa'\n")).toBe("fatal: expected 'packfile', received (not shown)");
   });
 });

@@ -12,6 +12,16 @@ export interface FaultProxyOptions {
   target: string;
   /** Initial rules; change them later with `setFaults`. */
   faults?: FaultRule[];
+  /**
+   * Forward the client's `Host` header instead of the target's, for a target that builds absolute URLs from it
+   * (Verdaccio's tarball URLs): they then name the proxy, so those requests come through it too.
+   */
+  preserveHost?: boolean;
+  /**
+   * Redirects to other origins to send through other proxies, by origin: `{ [emulator.archiveUrl]: archiveProxy.url }`
+   * puts a second fault proxy in front of the origin a redirect leads to (GitHub's API sends tarballs to codeload).
+   */
+  redirectOrigins?: Record<string, string>;
 }
 
 /** One request the proxy handled. */
@@ -87,6 +97,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     };
     requests.push(entry);
 
+    if (fault?.kind === 'silent') {
+      // Accepted and never answered; close() destroys the socket.
+      req.resume();
+      return;
+    }
+
     if (fault?.kind === 'status') {
       req.resume();
       const status = fault.status ?? 503;
@@ -106,7 +122,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         port: target.port || 80,
         method: req.method,
         path: `${basePath}${url}`,
-        headers: { ...forwardHeaders(req.headers), host: target.host },
+        headers: { ...forwardHeaders(req.headers), host: options.preserveHost && req.headers.host ? req.headers.host : target.host },
       },
       (upstreamRes) => {
         void respond(upstreamRes, res, fault, entry).catch(() => res.destroy());
@@ -132,6 +148,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const location = upstreamRes.headers.location;
     // Keep redirects to the target's own origin going through the proxy.
     if (location?.startsWith(target.origin)) headers.location = proxyOrigin + location.slice(target.origin.length);
+    for (const [origin, replacement] of Object.entries(options.redirectOrigins ?? {})) {
+      if (location?.startsWith(origin)) headers.location = replacement.replace(/\/$/, '') + location.slice(origin.replace(/\/$/, '').length);
+    }
     entry.status = status;
 
     // A held answer never keeps the process alive, and ends (with the connection) when the proxy closes.
@@ -265,6 +284,8 @@ function hostileBody(
     pump(res, entry, closing, members, () => member, last > 0 ? gzipSync(Buffer.alloc(last), { level: 9 }) : undefined);
     return;
   }
+  // The new body is not the upstream's: sent under its Content-Encoding it would be a decoding error, not a flood.
+  delete headers['content-encoding'];
   res.writeHead(status, headers);
   const chunk = Buffer.alloc(64 * 1024, fault.fill ?? 'a');
   const total = fault.bytes ?? Number.POSITIVE_INFINITY;

@@ -11,6 +11,11 @@ export type Fault =
   | { kind: 'status'; status?: number; retryAfter?: number | string; body?: string }
   /** Replace the body with deterministic garbage of the same length (or `length`), headers unchanged. */
   | { kind: 'garbage'; length?: number }
+  /**
+   * Accept the request and never answer: nothing is forwarded and not a byte comes back until the client gives up or
+   * the proxy closes (a server whose process hangs while the kernel still accepts connections).
+   */
+  | { kind: 'silent' }
   /** Hold the response headers back for `ms` milliseconds (slow server), then pass it through. */
   | { kind: 'delay'; ms: number }
   /** Send the upstream status and headers, then nothing more until the client gives up or the proxy closes. */

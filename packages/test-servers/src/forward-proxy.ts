@@ -10,6 +10,12 @@ import { isLoopbackHost } from './loopback-guard.js';
 export interface ForwardProxyOptions {
   /** Demand `Proxy-Authorization: Basic …` with these credentials (407 otherwise). */
   auth?: { username: string; password: string };
+  /**
+   * Names the proxy resolves itself, as a proxy with its own DNS view does: `{ 'registry.invalid': '127.0.0.1' }`. A
+   * client that uses the proxy reaches a name its own resolver does not know; without the proxy the name fails, as
+   * a name that stopped resolving does. Each value must be a loopback address.
+   */
+  hosts?: Record<string, string>;
 }
 
 /** One request a client sent to the forward proxy. */
@@ -44,6 +50,11 @@ export async function startForwardProxy(options: ForwardProxyOptions = {}): Prom
   const requests: ForwardProxyRequestLog[] = [];
   const upstreamSockets = new Set<net.Socket>();
   const agent = new http.Agent({ keepAlive: false });
+  const hosts = new Map(Object.entries(options.hosts ?? {}).map(([name, address]) => [name.toLowerCase(), address]));
+  for (const [name, address] of hosts) {
+    if (!isLoopbackHost(address)) throw new Error(`startForwardProxy: hosts.${name} must be a loopback address, got ${address}`);
+  }
+  const resolveName = (name: string) => hosts.get(name.toLowerCase()) ?? name;
   const authOk = (header: string | undefined) =>
     !options.auth || checkAuthorization(header, { type: 'basic', ...options.auth }) !== undefined;
 
@@ -70,14 +81,15 @@ export async function startForwardProxy(options: ForwardProxyOptions = {}): Prom
       return fail(400, 'a forward proxy needs an absolute URI');
     }
     if (target.protocol !== 'http:') return fail(400, `unsupported scheme ${target.protocol}`);
-    if (!isLoopbackHost(target.hostname)) return fail(403, `refusing non-loopback target ${target.host}`);
+    const address = resolveName(target.hostname);
+    if (!isLoopbackHost(address)) return fail(403, `refusing non-loopback target ${target.host}`);
 
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
     }
     const upstream = http.request(
-      { agent, host: target.hostname, port: target.port || 80, method: req.method, path: `${target.pathname}${target.search}`, headers },
+      { agent, host: address, port: target.port || 80, method: req.method, path: `${target.pathname}${target.search}`, headers },
       (upstreamRes) => {
         entry.status = upstreamRes.statusCode ?? 502;
         const responseHeaders: Record<string, string | string[]> = {};
@@ -110,9 +122,10 @@ export async function startForwardProxy(options: ForwardProxyOptions = {}): Prom
     }
     const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(req.url ?? '');
     if (!match?.[1] || !match[2]) return refuse(400, 'Bad Request');
-    if (!isLoopbackHost(match[1])) return refuse(403, 'Forbidden');
+    const address = resolveName(match[1]);
+    if (!isLoopbackHost(address)) return refuse(403, 'Forbidden');
 
-    const upstream = net.connect({ host: match[1], port: Number(match[2]) });
+    const upstream = net.connect({ host: address, port: Number(match[2]) });
     upstreamSockets.add(upstream);
     upstream.once('close', () => upstreamSockets.delete(upstream));
     upstream.once('connect', () => {

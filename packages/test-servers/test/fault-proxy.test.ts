@@ -1,4 +1,5 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -6,6 +7,7 @@ import {
   createGitRepo,
   type FaultProxy,
   garbageBytes,
+  listenOnLoopback,
   makeTempDir,
   runGit,
   type StaticServer,
@@ -160,6 +162,48 @@ describe('startFaultProxy', () => {
     // The rule is used up, so the next clone goes through untouched.
     await clone('ok');
     expect(await readFile(path.join(tmp, 'ok', 'blob.bin'))).toEqual(BIG);
+  });
+
+  it('accepts and never answers (silent): nothing reaches the target, nothing comes back', async () => {
+    proxy.setFaults([{ kind: 'silent', path: '/registry.json', times: 1 }]);
+    const upstreamBefore = upstream.requests.length;
+    await expect(fetch(`${proxy.url}registry.json`, { signal: AbortSignal.timeout(300) })).rejects.toThrow(/abort|timeout/i);
+    expect(proxy.requests.at(-1)).toMatchObject({ fault: 'silent', status: 0, bytesSent: 0 });
+    expect(upstream.requests.length).toBe(upstreamBefore);
+  });
+
+  describe('with a target that echoes its Host header, redirects and gzips', () => {
+    let echo: { url: string; close(): Promise<void> };
+    beforeAll(async () => {
+      const server = http.createServer((req, res) => {
+        if (req.url === '/redirect') return void res.writeHead(302, { location: 'http://127.0.0.1:9/elsewhere/file' }).end();
+        if (req.url === '/gzipped') return void res.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'application/json' }).end();
+        res.writeHead(200, { 'content-type': 'text/plain' }).end(req.headers.host);
+      });
+      const listening = await listenOnLoopback(server);
+      echo = await cleanup.add({ url: `http://127.0.0.1:${listening.port}/`, close: () => listening.shutdown() });
+    });
+
+    it("sends the target's Host by default, the client's with preserveHost", async () => {
+      const plain = await cleanup.add(startFaultProxy({ target: echo.url }));
+      expect(await (await fetch(`${plain.url}host`)).text()).toBe(new URL(echo.url).host);
+      const preserving = await cleanup.add(startFaultProxy({ target: echo.url, preserveHost: true }));
+      expect(await (await fetch(`${preserving.url}host`)).text()).toBe(new URL(preserving.url).host);
+    });
+
+    it('sends redirects to another origin through the proxy named in redirectOrigins', async () => {
+      const redirecting = await cleanup.add(startFaultProxy({ target: echo.url, redirectOrigins: { 'http://127.0.0.1:9': 'http://127.0.0.1:8/' } }));
+      const res = await fetch(`${redirecting.url}redirect`, { redirect: 'manual' });
+      expect(res.status).toBe(302);
+      expect(res.headers.get('location')).toBe('http://127.0.0.1:8/elsewhere/file');
+    });
+
+    it("floods without the upstream's Content-Encoding: the body is endless, not undecodable", async () => {
+      const flooding = await cleanup.add(startFaultProxy({ target: echo.url, faults: [{ kind: 'flood', bytes: 100_000, fill: 'x' }] }));
+      const res = await fetch(`${flooding.url}gzipped`);
+      expect(res.headers.get('content-encoding')).toBeNull();
+      expect(await res.text()).toBe('x'.repeat(100_000));
+    });
   });
 
   it('refuses targets off loopback', async () => {
