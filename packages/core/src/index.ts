@@ -45,6 +45,7 @@ export { createDeterministicTarball, DETERMINISTIC_MTIME, type DeterministicTarb
 export {
   abortableSleep,
   createHttpClient,
+  createSourceHttpClient,
   DEFAULT_HTTP_LIMITS,
   DEFAULT_HTTP_RETRIES,
   DEFAULT_HTTP_TIMEOUTS,
@@ -61,10 +62,15 @@ export {
   type HttpSourceOptions,
   type HttpTimeouts,
   isLoopbackHost,
+  isRetryableResponse,
   MAX_REDIRECTS,
   matchesNoProxy,
   parseRetryAfter,
   readCertificates,
+  type FailedAnswer,
+  type RetryCandidate,
+  type StatusWording,
+  statusError,
   type TransferPurpose,
   validateHttpSourceOptions,
 } from './http/index.js';
