@@ -42,6 +42,7 @@ export { DEFAULT_MAX_FILE_BYTES, type InsideOptions, openRegularFile, readFileIn
 export { readSource, SourceReader } from './snapshots.js';
 export { DEFAULT_ARCHIVE_LIMITS, type ExtractOptions, type ExtractResult, extractTarball } from './archive.js';
 export { createDeterministicTarball, DETERMINISTIC_MTIME, type DeterministicTarballOptions } from './archive-pack.js';
+export { type PackedEntry, type PackOptions, type PackResult, packRegistry } from './site-pack.js';
 export {
   abortableSleep,
   createHttpClient,

@@ -240,7 +240,7 @@ class RegistryHttpClient implements HttpClient {
       // index), and registering what a server chose would let it erase any word of 4 letters or more from every later
       // message and log line of the process. It is never shown: messages name the host only.
       if (redirectedBy !== undefined) {
-        throw new RegistryError('E_POLICY', `Registry "${registry}": ${redirectedBy} redirected to a URL that carries a user name or password (for ${url.host}); such redirects are not followed.`, {
+        throw new RegistryError('E_POLICY', `Registry "${registry}": ${redirectedBy} sent the client (by a redirect or a URL in its answer) to a URL that carries a user name or password (for ${url.host}); such URLs are not followed.`, {
           registry,
           details: { host: url.host, redirectedBy },
         });
