@@ -1,5 +1,6 @@
 import {
   type ConfigProblem,
+  createSourceHttpClient,
   defineSource,
   HTTP_SOURCE_OPTION_ROLES,
   type HttpClient,
@@ -12,9 +13,11 @@ import {
   type SourceConfig,
   type SourceCreateContext,
   type SourceRevision,
+  throwIfAborted,
   validateHttpSourceOptions,
 } from '@agentos-registry/core';
-import { createGitHubClient, GitHubApi, type RetryPolicy, throwIfAborted } from './github-api.js';
+import { GitHubApi } from './github-api.js';
+import { githubRetryable } from './github-errors.js';
 import { LocationError, type ResolvedGitHubLocation, resolveGitHubLocation } from './location.js';
 import { PerEntryReader } from './per-entry.js';
 
@@ -68,12 +71,11 @@ const USER_AGENT = 'agentos-registry-source-github';
  * ```
  */
 export function githubSource(options: GitHubSourceOptions = {}): SourceAdapter {
-  const retry: RetryPolicy = { retries: Math.max(0, Math.min(options.retries ?? 2, 10)), maxDelayMs: options.maxRetryDelay ?? 60_000 };
   return defineSource({
     type: 'github',
     options: OPTIONS,
     validate: validateGitHubConfig,
-    create: (config, ctx) => new GitHubRegistrySource(resolveOrThrow(config, ctx.registry), config, ctx, retry, options.userAgent ?? USER_AGENT),
+    create: (config, ctx) => new GitHubRegistrySource(resolveOrThrow(config, ctx.registry), config, ctx, options),
   });
 }
 
@@ -120,15 +122,21 @@ class GitHubRegistrySource implements RegistrySource {
     private readonly location: ResolvedGitHubLocation,
     config: SourceConfig,
     ctx: SourceCreateContext,
-    retry: RetryPolicy,
-    userAgent: string,
+    options: GitHubSourceOptions,
   ) {
     const token = typeof config.token === 'string' && config.token.trim() !== '' ? config.token.trim() : undefined;
     const { owner, repo, webOrigin, subdir } = location;
     this.displayLocation = `${webOrigin}/${owner}/${repo}${subdir ? `/${subdir}` : ''}`;
-    // The token is scoped to the API origin: the client sends it there and nowhere else, redirects included.
-    this.client = createGitHubClient(config, ctx, location, token, { retry, userAgent });
-    this.api = new GitHubApi({ location, authenticated: token !== undefined, registry: ctx.registry, logger: ctx.logger, client: this.client, userAgent });
+    // The token is scoped to the API origin: the client sends it there and nowhere else, redirects included. The
+    // adapter's retry settings are defaults; a registry's own `retries` wins.
+    this.client = createSourceHttpClient(config, ctx, {
+      retries: Math.max(0, Math.min(options.retries ?? 2, 10)),
+      maxRetryAfterMs: options.maxRetryDelay ?? 60_000,
+      retryable: githubRetryable,
+      userAgent: options.userAgent ?? USER_AGENT,
+      ...(token ? { credentials: { origin: new URL(location.apiBase).origin, headers: { authorization: `token ${token}` } } } : {}),
+    });
+    this.api = new GitHubApi(location, this.client, token !== undefined);
     if ((config.mode as GitHubFetchMode | undefined) === 'per-entry') {
       const perEntry = new PerEntryReader(this.api, ctx.registry);
       this.readIndex = async (revision, call) => {
@@ -159,7 +167,7 @@ class GitHubRegistrySource implements RegistrySource {
   }
 
   async revision(ctx: SourceCallContext): Promise<SourceRevision | 'unchanged'> {
-    throwIfAborted(ctx.signal, ctx.registry, 'checking the revision');
+    throwIfAborted(ctx.signal, 'checking the revision', ctx.registry);
     const previous = ctx.previous?.validators;
     const configured = this.location.ref;
     // Without a configured branch the default branch is asked once, then remembered (in memory, and in the

@@ -1,5 +1,5 @@
-import { type Logger, RegistryError, TreeWriter, untilAborted } from '@agentos-registry/core';
-import { abortError, type GitHubApi, type TreeEntry, throwIfAborted } from './github-api.js';
+import { abortError, type Logger, RegistryError, TreeWriter, throwIfAborted, untilAborted } from '@agentos-registry/core';
+import type { GitHubApi, TreeEntry } from './github-api.js';
 
 /**
  * The per-entry mode: instead of one tarball of the whole repository, the index is read through the contents API
@@ -33,7 +33,7 @@ export class PerEntryReader {
       this.trees.set(sha, listing);
       listing.catch(() => this.trees.delete(sha));
     }
-    return untilAborted(listing, signal, () => abortError(this.registry, `listing ${sha.slice(0, 12)}`, signal.reason));
+    return untilAborted(listing, signal, () => abortError(signal, `listing ${sha.slice(0, 12)}`, this.registry));
   }
 
   /** `registry.json` at `commit`, from `subdir`; undefined when there is none. */
@@ -98,7 +98,7 @@ export class PerEntryReader {
       while (failure === undefined && next < blobs.length) {
         const entry = blobs[next++]!;
         try {
-          throwIfAborted(signal, this.registry, `fetching ${folder}`);
+          throwIfAborted(signal, `fetching ${folder}`, this.registry);
           const bytes = await this.api.blob(entry.sha, signal);
           if (entry.mode === '120000') writer.symlink(entry.path, Buffer.from(bytes).toString('utf8'));
           else await writer.file(entry.path, bytes, { executable: entry.mode === '100755' });
