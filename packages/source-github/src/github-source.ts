@@ -81,12 +81,8 @@ export function githubSource(options: GitHubSourceOptions = {}): SourceAdapter {
 
 function validateGitHubConfig(config: SourceConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  try {
-    resolveGitHubLocation(config);
-  } catch (error) {
-    if (!(error instanceof LocationError)) throw error;
-    problems.push({ field: error.field, message: error.message });
-  }
+  const location = locationOf(config);
+  if (location instanceof LocationError) problems.push({ field: location.field, message: location.message });
   if (config.mode !== undefined && !MODES.includes(config.mode as GitHubFetchMode)) {
     problems.push({ field: 'mode', message: `must be one of ${MODES.map((mode) => `'${mode}'`).join(', ')}` });
   }
@@ -95,13 +91,19 @@ function validateGitHubConfig(config: SourceConfig): ConfigProblem[] {
   return problems;
 }
 
-function resolveOrThrow(config: SourceConfig, registry: string): ResolvedGitHubLocation {
+function locationOf(config: SourceConfig): ResolvedGitHubLocation | LocationError {
   try {
     return resolveGitHubLocation(config);
   } catch (error) {
-    if (!(error instanceof LocationError)) throw error;
-    throw new RegistryError('E_CONFIG', `Registry '${registry}': \`${error.field}\` ${error.message}.`, { registry, details: { field: error.field } });
+    if (error instanceof LocationError) return error;
+    throw error;
   }
+}
+
+function resolveOrThrow(config: SourceConfig, registry: string): ResolvedGitHubLocation {
+  const location = locationOf(config);
+  if (!(location instanceof LocationError)) return location;
+  throw new RegistryError('E_CONFIG', `Registry '${registry}': \`${location.field}\` ${location.message}.`, { registry, details: { field: location.field } });
 }
 
 /**
@@ -190,14 +192,11 @@ class GitHubRegistrySource implements RegistrySource {
     }
     if (answer === 'not-modified') {
       if (ctx.previous) return 'unchanged';
-      // An ETag was only sent with a previous revision, so this cannot happen; ask plainly rather than guess.
-      answer = await this.api.commitSha(ref, undefined, ctx.signal);
-      // A server fault (or a broken cache in front of it), not ours: E_UNREACHABLE, so a cached index can be served.
-      if (answer === undefined || answer === 'not-modified') {
-        throw new RegistryError('E_UNREACHABLE', `GitHub answered 304 to an unconditional request for '${ref}' (registry '${ctx.registry}'); the server, or a cache in front of it, is failing.`, {
-          registry: ctx.registry,
-        });
-      }
+      // No ETag was sent (there was no previous revision): a server fault, or a broken cache in front of it. Not ours:
+      // E_UNREACHABLE, so a cached index can be served.
+      throw new RegistryError('E_UNREACHABLE', `GitHub answered 304 to an unconditional request for '${ref}' (registry '${ctx.registry}'); the server, or a cache in front of it, is failing.`, {
+        registry: ctx.registry,
+      });
     }
     if (configured === undefined) this.defaultBranch = ref;
     return {

@@ -92,24 +92,20 @@ export class PerEntryReader {
       else if (entry.type === 'commit') logger.warn(`Registry '${this.registry}': '${folder}/${entry.path}' is a git submodule; it is left out of the entry.`);
       else if (entry.type === 'blob') blobs.push(entry);
     }
-    let next = 0;
-    let failure: unknown;
-    const worker = async () => {
-      while (failure === undefined && next < blobs.length) {
-        const entry = blobs[next++]!;
-        try {
+    // A few at a time; every download of a batch settles before the next starts or a failure is thrown, so nothing is
+    // still writing when the caller removes the folder after a failure.
+    for (let i = 0; i < blobs.length; i += PARALLEL_BLOBS) {
+      const settled = await Promise.allSettled(
+        blobs.slice(i, i + PARALLEL_BLOBS).map(async (entry) => {
           throwIfAborted(signal, `fetching ${folder}`, this.registry);
           const bytes = await this.api.blob(entry.sha, signal);
           if (entry.mode === '120000') writer.symlink(entry.path, Buffer.from(bytes).toString('utf8'));
           else await writer.file(entry.path, bytes, { executable: entry.mode === '100755' });
-        } catch (error) {
-          failure ??= error;
-        }
-      }
-    };
-    // Every worker is waited for, so nothing is still writing when the caller removes the folder after a failure.
-    await Promise.all(Array.from({ length: Math.min(PARALLEL_BLOBS, blobs.length) }, worker));
-    if (failure !== undefined) throw failure;
+        }),
+      );
+      const failed = settled.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
     await writer.finish();
   }
 }
