@@ -42,9 +42,11 @@ export { DEFAULT_MAX_FILE_BYTES, type InsideOptions, openRegularFile, readFileIn
 export { readSource, SourceReader } from './snapshots.js';
 export { DEFAULT_ARCHIVE_LIMITS, type ExtractOptions, type ExtractResult, extractTarball } from './archive.js';
 export { createDeterministicTarball, DETERMINISTIC_MTIME, type DeterministicTarballOptions } from './archive-pack.js';
+export { type PackedEntry, type PackOptions, type PackResult, packRegistry } from './site-pack.js';
 export {
   abortableSleep,
   createHttpClient,
+  createSourceHttpClient,
   DEFAULT_HTTP_LIMITS,
   DEFAULT_HTTP_RETRIES,
   DEFAULT_HTTP_TIMEOUTS,
@@ -61,10 +63,15 @@ export {
   type HttpSourceOptions,
   type HttpTimeouts,
   isLoopbackHost,
+  isRetryableResponse,
   MAX_REDIRECTS,
   matchesNoProxy,
   parseRetryAfter,
   readCertificates,
+  type FailedAnswer,
+  type RetryCandidate,
+  type StatusWording,
+  statusError,
   type TransferPurpose,
   validateHttpSourceOptions,
 } from './http/index.js';

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpClient, type HttpClient, type HttpClientOptions, RegistryError } from '../src/index.js';
+import { createHttpClient, type HttpClient, type HttpClientOptions, isRetryableResponse, RegistryError } from '../src/index.js';
 import { startServer, type Handler, type TestServer } from './support/http-servers.js';
 import { MiB, measurePeakRss } from '@agentos-registry/test-servers';
 
@@ -225,15 +225,23 @@ describe('reading a body again after the connection drops', () => {
 });
 
 describe('throttling', () => {
-  it('a 403 with Retry-After (GitHub\'s secondary rate limit) is retried like a 429; a 403 without one is returned at once', async () => {
+  it('a `retryable` hook adds a protocol\'s throttle: a 403 with Retry-After (GitHub\'s secondary rate limit) is retried like a 429', async () => {
     const throttled = await server((_req, res, count) => (count === 1 ? res.writeHead(403, { 'retry-after': '0' }).end('slow down') : res.end('ok')));
-    const c = client();
+    const c = client({ retryable: (r) => isRetryableResponse(r) || (r.status === 403 && r.headers['retry-after'] !== undefined) });
     const res = await c.request(throttled.url('/x'));
     expect([res.status, await res.text(), throttled.requests.length]).toEqual([200, 'ok', 2]);
 
-    const forbidden = await server((_req, res) => res.writeHead(403, { 'x-ratelimit-remaining': '0' }).end('no'));
+    // Without the hook a 403 is a refusal, Retry-After or not: returned at once.
+    const plain = await server((_req, res) => res.writeHead(403, { 'retry-after': '0' }).end('no'));
+    const once = await client().request(plain.url('/x'));
+    expect(once.status).toBe(403);
+    await once.discard();
+    expect(plain.requests).toHaveLength(1);
+
+    // A spent quota (x-ratelimit-remaining: 0, no Retry-After) is returned at once, even as a 429.
+    const forbidden = await server((_req, res) => res.writeHead(429, { 'x-ratelimit-remaining': '0' }).end('no'));
     const refused = await c.request(forbidden.url('/x'));
-    expect(refused.status).toBe(403);
+    expect(refused.status).toBe(429);
     await refused.discard();
     expect(forbidden.requests).toHaveLength(1);
   });

@@ -1,5 +1,6 @@
 import {
   type ConfigProblem,
+  createSourceHttpClient,
   defineSource,
   HTTP_SOURCE_OPTION_ROLES,
   type HttpClient,
@@ -12,9 +13,11 @@ import {
   type SourceConfig,
   type SourceCreateContext,
   type SourceRevision,
+  throwIfAborted,
   validateHttpSourceOptions,
 } from '@agentos-registry/core';
-import { createGitHubClient, GitHubApi, type RetryPolicy, throwIfAborted } from './github-api.js';
+import { GitHubApi } from './github-api.js';
+import { githubRetryable } from './github-errors.js';
 import { LocationError, type ResolvedGitHubLocation, resolveGitHubLocation } from './location.js';
 import { PerEntryReader } from './per-entry.js';
 
@@ -68,23 +71,18 @@ const USER_AGENT = 'agentos-registry-source-github';
  * ```
  */
 export function githubSource(options: GitHubSourceOptions = {}): SourceAdapter {
-  const retry: RetryPolicy = { retries: Math.max(0, Math.min(options.retries ?? 2, 10)), maxDelayMs: options.maxRetryDelay ?? 60_000 };
   return defineSource({
     type: 'github',
     options: OPTIONS,
     validate: validateGitHubConfig,
-    create: (config, ctx) => new GitHubRegistrySource(resolveOrThrow(config, ctx.registry), config, ctx, retry, options.userAgent ?? USER_AGENT),
+    create: (config, ctx) => new GitHubRegistrySource(resolveOrThrow(config, ctx.registry), config, ctx, options),
   });
 }
 
 function validateGitHubConfig(config: SourceConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  try {
-    resolveGitHubLocation(config);
-  } catch (error) {
-    if (!(error instanceof LocationError)) throw error;
-    problems.push({ field: error.field, message: error.message });
-  }
+  const location = locationOf(config);
+  if (location instanceof LocationError) problems.push({ field: location.field, message: location.message });
   if (config.mode !== undefined && !MODES.includes(config.mode as GitHubFetchMode)) {
     problems.push({ field: 'mode', message: `must be one of ${MODES.map((mode) => `'${mode}'`).join(', ')}` });
   }
@@ -93,13 +91,19 @@ function validateGitHubConfig(config: SourceConfig): ConfigProblem[] {
   return problems;
 }
 
-function resolveOrThrow(config: SourceConfig, registry: string): ResolvedGitHubLocation {
+function locationOf(config: SourceConfig): ResolvedGitHubLocation | LocationError {
   try {
     return resolveGitHubLocation(config);
   } catch (error) {
-    if (!(error instanceof LocationError)) throw error;
-    throw new RegistryError('E_CONFIG', `Registry '${registry}': \`${error.field}\` ${error.message}.`, { registry, details: { field: error.field } });
+    if (error instanceof LocationError) return error;
+    throw error;
   }
+}
+
+function resolveOrThrow(config: SourceConfig, registry: string): ResolvedGitHubLocation {
+  const location = locationOf(config);
+  if (!(location instanceof LocationError)) return location;
+  throw new RegistryError('E_CONFIG', `Registry '${registry}': \`${location.field}\` ${location.message}.`, { registry, details: { field: location.field } });
 }
 
 /**
@@ -120,15 +124,21 @@ class GitHubRegistrySource implements RegistrySource {
     private readonly location: ResolvedGitHubLocation,
     config: SourceConfig,
     ctx: SourceCreateContext,
-    retry: RetryPolicy,
-    userAgent: string,
+    options: GitHubSourceOptions,
   ) {
     const token = typeof config.token === 'string' && config.token.trim() !== '' ? config.token.trim() : undefined;
     const { owner, repo, webOrigin, subdir } = location;
     this.displayLocation = `${webOrigin}/${owner}/${repo}${subdir ? `/${subdir}` : ''}`;
-    // The token is scoped to the API origin: the client sends it there and nowhere else, redirects included.
-    this.client = createGitHubClient(config, ctx, location, token, { retry, userAgent });
-    this.api = new GitHubApi({ location, authenticated: token !== undefined, registry: ctx.registry, logger: ctx.logger, client: this.client, userAgent });
+    // The token is scoped to the API origin: the client sends it there and nowhere else, redirects included. The
+    // adapter's retry settings are defaults; a registry's own `retries` wins.
+    this.client = createSourceHttpClient(config, ctx, {
+      retries: Math.max(0, Math.min(options.retries ?? 2, 10)),
+      maxRetryAfterMs: options.maxRetryDelay ?? 60_000,
+      retryable: githubRetryable,
+      userAgent: options.userAgent ?? USER_AGENT,
+      ...(token ? { credentials: { origin: new URL(location.apiBase).origin, headers: { authorization: `token ${token}` } } } : {}),
+    });
+    this.api = new GitHubApi(location, this.client, token !== undefined);
     if ((config.mode as GitHubFetchMode | undefined) === 'per-entry') {
       const perEntry = new PerEntryReader(this.api, ctx.registry);
       this.readIndex = async (revision, call) => {
@@ -159,7 +169,7 @@ class GitHubRegistrySource implements RegistrySource {
   }
 
   async revision(ctx: SourceCallContext): Promise<SourceRevision | 'unchanged'> {
-    throwIfAborted(ctx.signal, ctx.registry, 'checking the revision');
+    throwIfAborted(ctx.signal, 'checking the revision', ctx.registry);
     const previous = ctx.previous?.validators;
     const configured = this.location.ref;
     // Without a configured branch the default branch is asked once, then remembered (in memory, and in the
@@ -182,14 +192,11 @@ class GitHubRegistrySource implements RegistrySource {
     }
     if (answer === 'not-modified') {
       if (ctx.previous) return 'unchanged';
-      // An ETag was only sent with a previous revision, so this cannot happen; ask plainly rather than guess.
-      answer = await this.api.commitSha(ref, undefined, ctx.signal);
-      // A server fault (or a broken cache in front of it), not ours: E_UNREACHABLE, so a cached index can be served.
-      if (answer === undefined || answer === 'not-modified') {
-        throw new RegistryError('E_UNREACHABLE', `GitHub answered 304 to an unconditional request for '${ref}' (registry '${ctx.registry}'); the server, or a cache in front of it, is failing.`, {
-          registry: ctx.registry,
-        });
-      }
+      // No ETag was sent (there was no previous revision): a server fault, or a broken cache in front of it. Not ours:
+      // E_UNREACHABLE, so a cached index can be served.
+      throw new RegistryError('E_UNREACHABLE', `GitHub answered 304 to an unconditional request for '${ref}' (registry '${ctx.registry}'); the server, or a cache in front of it, is failing.`, {
+        registry: ctx.registry,
+      });
     }
     if (configured === undefined) this.defaultBranch = ref;
     return {

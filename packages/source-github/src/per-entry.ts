@@ -1,5 +1,5 @@
-import { type Logger, RegistryError, TreeWriter, untilAborted } from '@agentos-registry/core';
-import { abortError, type GitHubApi, type TreeEntry, throwIfAborted } from './github-api.js';
+import { abortError, type Logger, RegistryError, TreeWriter, throwIfAborted, untilAborted } from '@agentos-registry/core';
+import type { GitHubApi, TreeEntry } from './github-api.js';
 
 /**
  * The per-entry mode: instead of one tarball of the whole repository, the index is read through the contents API
@@ -33,7 +33,7 @@ export class PerEntryReader {
       this.trees.set(sha, listing);
       listing.catch(() => this.trees.delete(sha));
     }
-    return untilAborted(listing, signal, () => abortError(this.registry, `listing ${sha.slice(0, 12)}`, signal.reason));
+    return untilAborted(listing, signal, () => abortError(signal, `listing ${sha.slice(0, 12)}`, this.registry));
   }
 
   /** `registry.json` at `commit`, from `subdir`; undefined when there is none. */
@@ -92,24 +92,20 @@ export class PerEntryReader {
       else if (entry.type === 'commit') logger.warn(`Registry '${this.registry}': '${folder}/${entry.path}' is a git submodule; it is left out of the entry.`);
       else if (entry.type === 'blob') blobs.push(entry);
     }
-    let next = 0;
-    let failure: unknown;
-    const worker = async () => {
-      while (failure === undefined && next < blobs.length) {
-        const entry = blobs[next++]!;
-        try {
-          throwIfAborted(signal, this.registry, `fetching ${folder}`);
+    // A few at a time; every download of a batch settles before the next starts or a failure is thrown, so nothing is
+    // still writing when the caller removes the folder after a failure.
+    for (let i = 0; i < blobs.length; i += PARALLEL_BLOBS) {
+      const settled = await Promise.allSettled(
+        blobs.slice(i, i + PARALLEL_BLOBS).map(async (entry) => {
+          throwIfAborted(signal, `fetching ${folder}`, this.registry);
           const bytes = await this.api.blob(entry.sha, signal);
           if (entry.mode === '120000') writer.symlink(entry.path, Buffer.from(bytes).toString('utf8'));
           else await writer.file(entry.path, bytes, { executable: entry.mode === '100755' });
-        } catch (error) {
-          failure ??= error;
-        }
-      }
-    };
-    // Every worker is waited for, so nothing is still writing when the caller removes the folder after a failure.
-    await Promise.all(Array.from({ length: Math.min(PARALLEL_BLOBS, blobs.length) }, worker));
-    if (failure !== undefined) throw failure;
+        }),
+      );
+      const failed = settled.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
     await writer.finish();
   }
 }

@@ -133,7 +133,7 @@ describe('github source through core', () => {
     const { emulator } = await serve(1);
     const error = await failure((await bed.registry({ location: 'your-org/extensions', token: 'ghp_wrongToken000000000000', baseUrl: emulator.apiUrl })).list());
     expect(error.code).toBe('E_AUTH');
-    expect(error.message).toContain('rejected the token');
+    expect(error.message).toContain('Check that the token is valid');
     expect(JSON.stringify(error.toJSON())).not.toContain('ghp_wrongToken000000000000');
   });
 

@@ -1,13 +1,5 @@
-/** The options of a `url` registry: their checks (for `validate`) and how they become core's HTTP client options. */
-import {
-  type ConfigProblem,
-  HTTP_SOURCE_OPTIONS,
-  type HttpClientOptions,
-  type HttpSourceOptions,
-  httpClientOptionsOf,
-  type SourceConfig,
-  validateHttpSourceOptions,
-} from '@agentos-registry/core';
+/** The options of a `url` registry and their checks (for `validate`); the transport options are core's. */
+import { type ConfigProblem, HTTP_SOURCE_OPTIONS, type HttpSourceOptions, type SourceConfig, validateHttpSourceOptions } from '@agentos-registry/core';
 import { isInsecureRemote, LocationProblem, parseSiteLocation } from './location.js';
 
 /** The config of a `url` registry: the page's fields plus the options below. */
@@ -61,13 +53,4 @@ export function credentialHeaders(config: SourceConfig): Record<string, string> 
   const token = typeof config.token === 'string' ? config.token.trim() : '';
   if (token !== '') headers.authorization = `Bearer ${token}`;
   return headers;
-}
-
-/** The client options that come from a registry's config (everything but `registry`, `env` and `logger`). */
-export function clientOptionsOf(config: SourceConfig, origin: string, baseDir: string, registry: string): Partial<HttpClientOptions> {
-  const headers = credentialHeaders(config);
-  return {
-    ...(Object.keys(headers).length > 0 ? { credentials: { origin, headers } } : {}),
-    ...httpClientOptionsOf(config, { registry, baseDir }),
-  };
 }

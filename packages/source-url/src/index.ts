@@ -3,7 +3,7 @@
  * `registryConfig`), and `packRegistry`, which turns a registry folder into such a site.
  */
 export type { UrlSourceConfig } from './config.js';
-// The SRI helper moved to core; re-exported so `import { integrityOf } from '@agentos-registry/source-url'` keeps working.
-export { integrityOf } from '@agentos-registry/core';
-export { type PackedEntry, type PackOptions, type PackResult, packRegistry } from './pack.js';
+// The SRI helper and `packRegistry` (authoring, which writes files) live in core; re-exported so imports from
+// '@agentos-registry/source-url' keep working.
+export { integrityOf, type PackedEntry, type PackOptions, type PackResult, packRegistry } from '@agentos-registry/core';
 export { type UrlSourceOptions, urlSource } from './url-source.js';

@@ -1,13 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CacheStore, hashDirectory, silentLogger } from '@agentos-registry/core';
-import { startForwardProxy, startStaticServer } from '@agentos-registry/test-servers';
+import { hasOpenssl, makeTestCertificates, startForwardProxy, startStaticServer, startTlsFront } from '@agentos-registry/test-servers';
 import { describe, expect, test } from 'vitest';
 import { integrityOf, packRegistry, urlSource } from '../src/index.js';
 import { codeOf, errorOf, filesUnder, openRegistry, tempDir, templateRegistry, track } from './support/scene.js';
 import { servedSite } from './support/site.js';
 import { tarWith } from './support/tar.js';
-import { hasOpenssl, selfSigned, startHttpsStatic } from './support/tls.js';
 
 const ENTRIES = [
   ['tool', 'com.example.echo', 'registry/curated/echo'],
@@ -295,21 +294,22 @@ describe('enterprise networks', () => {
 describe.skipIf(!hasOpenssl())('private CAs over https', () => {
   test('ca (PEM text or a file) and NODE_EXTRA_CA_CERTS trust a private CA; HTTPS_PROXY tunnels through CONNECT', async () => {
     const site = await servedSite();
-    const tls = await selfSigned();
-    const https = await track(startHttpsStatic(site.siteDir, tls));
+    // The site's static server behind HTTPS with a certificate of a CA made for this test (test-servers' TLS front).
+    const tls = await track(makeTestCertificates());
+    const https = await track(startTlsFront(site.server.url, tls));
 
     // Not trusted: a TLS failure is E_UNREACHABLE, never a silent downgrade.
     expect(await codeOf((await openRegistry({ location: https.url }, await tempDir('cache'))).list())).toBe('E_UNREACHABLE');
 
-    const withPem = await openRegistry({ location: https.url, ca: tls.cert }, await tempDir('cache'));
+    const withPem = await openRegistry({ location: https.url, ca: tls.ca }, await tempDir('cache'));
     expect((await withPem.fetch('tool', 'com.example.echo')).integrity).toBe(await hashDirectory(join(templateRegistry, 'registry/curated/echo')));
-    const withFile = await openRegistry({ location: https.url, ca: tls.certFile }, await tempDir('cache'));
+    const withFile = await openRegistry({ location: https.url, ca: tls.caFile }, await tempDir('cache'));
     expect((await withFile.list()).length).toBe(3);
-    const fromEnv = await openRegistry({ location: https.url }, await tempDir('cache'), { env: { NODE_EXTRA_CA_CERTS: tls.certFile } });
+    const fromEnv = await openRegistry({ location: https.url }, await tempDir('cache'), { env: { NODE_EXTRA_CA_CERTS: tls.caFile } });
     expect((await fromEnv.list()).length).toBe(3);
 
     const proxy = await track(startForwardProxy());
-    const proxied = await openRegistry({ location: https.url, ca: tls.cert }, await tempDir('cache'), { env: { HTTPS_PROXY: proxy.url } });
+    const proxied = await openRegistry({ location: https.url, ca: tls.ca }, await tempDir('cache'), { env: { HTTPS_PROXY: proxy.url } });
     await proxied.fetch('tool', 'com.example.calculator');
     expect(proxy.requests.map((r) => `${r.method} ${r.target} ${r.status}`)).toEqual([`CONNECT ${new URL(https.url).host} 200`]);
   });

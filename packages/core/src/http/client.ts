@@ -20,8 +20,9 @@ import {
   backoffDelay,
   IDEMPOTENT_METHODS,
   isRetryableNetworkError,
-  isRetryableStatus,
+  isRetryableResponse,
   parseRetryAfter,
+  type RetryCandidate,
 } from './retry.js';
 import { trustedCertificates } from './trust.js';
 import type { FetchOptions, HttpClient, HttpClientOptions, HttpRequestOptions, HttpResponse } from './types.js';
@@ -53,6 +54,8 @@ interface Request {
   redirect: 'follow' | 'manual';
   retry: boolean;
   purpose: TransferPurpose;
+  /** The host of the document that named the URL, when a server chose it (`namedBy`). */
+  namedBy: URL | undefined;
   /** The whole request's deadline; its signal (caller or deadline) is what every step waits with. */
   deadline: Deadline;
 }
@@ -119,6 +122,7 @@ class RegistryHttpClient implements HttpClient {
   readonly #timeouts: Timeouts;
   readonly #limits: { index: number; entry: number };
   readonly #retries: number;
+  readonly #retryable: (response: RetryCandidate) => boolean;
   readonly #backoff: BackoffSettings;
   readonly #maxRetryAfterMs: number;
   readonly #sleep: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
@@ -160,6 +164,7 @@ class RegistryHttpClient implements HttpClient {
       throw new RegistryError('E_CONFIG', `HTTP option retries must be a whole number from 0 to 10 (got ${retries}).`, { registry, details: { field: 'retries' } });
     }
     this.#retries = retries;
+    this.#retryable = options.retryable ?? isRetryableResponse;
     this.#timeouts = {
       connect: positive(options.timeouts?.connect, DEFAULT_HTTP_TIMEOUTS.connect, 'timeouts.connect', registry),
       headers: positive(options.timeouts?.headers, DEFAULT_HTTP_TIMEOUTS.headers, 'timeouts.headers', registry),
@@ -235,7 +240,7 @@ class RegistryHttpClient implements HttpClient {
       // index), and registering what a server chose would let it erase any word of 4 letters or more from every later
       // message and log line of the process. It is never shown: messages name the host only.
       if (redirectedBy !== undefined) {
-        throw new RegistryError('E_POLICY', `Registry "${registry}": ${redirectedBy} redirected to a URL that carries a user name or password (for ${url.host}); such redirects are not followed.`, {
+        throw new RegistryError('E_POLICY', `Registry "${registry}": ${redirectedBy} sent the client (by a redirect or a URL in its answer) to a URL that carries a user name or password (for ${url.host}); such URLs are not followed.`, {
           registry,
           details: { host: url.host, redirectedBy },
         });
@@ -263,7 +268,7 @@ class RegistryHttpClient implements HttpClient {
    * (`E_UNREACHABLE`); `undefined` while it may go on.
    */
   #stopped(request: Request, ctx: FailureContext): RegistryError | undefined {
-    if (request.signal?.aborted) return abortedError(ctx, request.signal.reason);
+    if (request.signal?.aborted) return abortedError(ctx, request.signal);
     if (request.deadline.expired) return deadlineError(this.registry, ctx.url.host, request.purpose, request.deadline.ms);
     return undefined;
   }
@@ -307,13 +312,8 @@ class RegistryHttpClient implements HttpClient {
         throw networkError(error, ctx);
       }
       const raw: RawResponse = { status: response.statusCode, headers: flattenHeaders(response.headers), body: response.body, url, redirected: false };
-      // A spent quota (`x-ratelimit-remaining: 0` with no Retry-After, GitHub's primary limit) will not recover
-      // within any backoff we would wait: return it at once so the source can say when the limit resets.
-      const quotaSpent = raw.headers['x-ratelimit-remaining'] === '0' && raw.headers['retry-after'] === undefined;
       const wait = parseRetryAfter(raw.headers['retry-after']);
-      // A 403 that names a wait is a throttle, not a refusal: GitHub's secondary rate limit answers so.
-      const throttled = raw.status === 403 && wait !== undefined;
-      if (!(isRetryableStatus(raw.status) || throttled) || quotaSpent || !this.#mayRetry(method, request, budget)) return raw;
+      if (!this.#retryable(raw) || !this.#mayRetry(method, request, budget)) return raw;
       if (wait !== undefined && wait > this.#maxRetryAfterMs) {
         // Waiting minutes inside a library call helps nobody; say so and let core serve a cached copy instead.
         if (raw.status !== 429) return raw;
@@ -338,7 +338,9 @@ class RegistryHttpClient implements HttpClient {
     // Once a redirect has left the starting origin, the credential is never attached again in this chain, even if a
     // later hop comes back: the other origin chose where that hop goes.
     let leftOrigin = false;
-    let redirectedBy: string | undefined;
+    // A URL a server named (an index's tarball URL) is judged as if that server had redirected to it.
+    let redirectedBy: string | undefined = request.namedBy?.host;
+    if (request.namedBy) this.#checkHop(request.namedBy, url);
     for (let redirects = 0; ; redirects++) {
       this.#checkUrl(url, redirectedBy);
       const hopHeaders = { ...headers };
@@ -365,15 +367,7 @@ class RegistryHttpClient implements HttpClient {
           details: { host: url.host },
         });
       }
-      // A registry elsewhere may not send the client to this machine: the redirect would make the host call its own
-      // loopback services (a Docker API, a database's HTTP port, a dev server) with GET requests a remote server
-      // chose. Plain http: to loopback is allowed for registries that are themselves on this machine, not for that.
-      if (isLoopbackHost(next.hostname) && !isLoopbackHost(url.hostname)) {
-        throw new RegistryError('E_POLICY', `Registry "${this.registry}": ${url.host} redirected to ${next.host}, on this machine; a registry elsewhere may not send the client to local services, so the redirect is not followed.`, {
-          registry: this.registry,
-          details: { host: next.host, redirectedBy: url.host },
-        });
-      }
+      this.#checkHop(url, next);
       if (next.origin !== url.origin) {
         leftOrigin = true;
         for (const name of this.#originBound) delete headers[name];
@@ -386,6 +380,20 @@ class RegistryHttpClient implements HttpClient {
       }
       redirectedBy = url.host;
       url = next;
+    }
+  }
+
+  /**
+   * A registry elsewhere may not send the client to this machine: the redirect (or a URL in its index) would make the
+   * host call its own loopback services (a Docker API, a database's HTTP port, a dev server) with GET requests a remote
+   * server chose. Plain http: to loopback is allowed for registries that are themselves on this machine, not for that.
+   */
+  #checkHop(from: URL, next: URL): void {
+    if (isLoopbackHost(next.hostname) && !isLoopbackHost(from.hostname)) {
+      throw new RegistryError('E_POLICY', `Registry "${this.registry}": ${from.host} sent the client to ${next.host}, on this machine; a registry elsewhere may not send the client to local services, so that URL is not fetched.`, {
+        registry: this.registry,
+        details: { host: next.host, redirectedBy: from.host },
+      });
     }
   }
 
@@ -414,6 +422,7 @@ class RegistryHttpClient implements HttpClient {
       redirect: options.redirect ?? 'follow',
       retry: options.retry !== false,
       purpose,
+      namedBy: options.namedBy === undefined ? undefined : new URL(options.namedBy),
       deadline: new Deadline(this.#timeouts[purpose], options.signal),
     };
     const budget: Budget = { used: 0 };

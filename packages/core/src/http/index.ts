@@ -3,7 +3,11 @@ export { createHttpClient, DEFAULT_HTTP_RETRIES, DEFAULT_HTTP_TIMEOUTS, MAX_REDI
 export { DEFAULT_HTTP_LIMITS, type HttpLimits, type TransferPurpose } from './limits.js';
 export { isLoopbackHost } from './loopback.js';
 export { matchesNoProxy } from './proxy.js';
-export { HTTP_SOURCE_OPTIONS,
-  HTTP_SOURCE_OPTION_ROLES, type HttpSourceOptions, httpClientOptionsOf, readCertificates, validateHttpSourceOptions } from './registry-options.js';
-export { abortableSleep, parseRetryAfter } from './retry.js';
+export {
+  createSourceHttpClient,
+  HTTP_SOURCE_OPTIONS,
+  HTTP_SOURCE_OPTION_ROLES,
+  type HttpSourceOptions, httpClientOptionsOf, readCertificates, validateHttpSourceOptions } from './registry-options.js';
+export { abortableSleep, isRetryableResponse, parseRetryAfter, type RetryCandidate } from './retry.js';
+export { type FailedAnswer, type StatusWording, statusError } from './status-errors.js';
 export type { FetchOptions, HttpClient, HttpClientOptions, HttpCredentials, HttpRequestOptions, HttpResponse, HttpTimeouts } from './types.js';

@@ -3,6 +3,7 @@
  * the registry and the host (never the full URL, whose query may carry a token) and pass through the redactor.
  */
 import { RegistryError } from '../errors.js';
+import { abortError } from '../source-errors.js';
 
 /** What a message needs to know about the failed request. */
 export interface FailureContext {
@@ -35,13 +36,10 @@ function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
 }
 
-/** The RegistryError for a request whose signal aborted. */
-export function abortedError(ctx: FailureContext, reason: unknown): RegistryError {
-  return new RegistryError('E_ABORTED', `The request to ${ctx.url.host} for registry "${ctx.registry}" was aborted.`, {
-    registry: ctx.registry,
-    cause: reason,
-    details: { host: ctx.url.host },
-  });
+/** The RegistryError for a request whose signal aborted: core's one `E_ABORTED` wording. */
+export function abortedError(ctx: FailureContext, signal: AbortSignal): RegistryError {
+  const { message } = abortError(signal, `the request to ${ctx.url.host}`, ctx.registry);
+  return new RegistryError('E_ABORTED', message, { registry: ctx.registry, cause: signal.reason, details: { host: ctx.url.host } });
 }
 
 /**

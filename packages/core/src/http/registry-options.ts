@@ -11,10 +11,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { ConfigProblem, SourceConfig } from '../contract.js';
+import type { ConfigProblem, SourceConfig, SourceCreateContext } from '../contract.js';
 import { RegistryError } from '../errors.js';
 import type { HttpLimits } from './limits.js';
-import type { HttpClientOptions, HttpTimeouts } from './types.js';
+import { createHttpClient } from './client.js';
+import type { HttpClient, HttpClientOptions, HttpTimeouts } from './types.js';
 
 /**
  * The transport options of an HTTP source's registry config, for the source's config type to extend
@@ -129,4 +130,14 @@ export function httpClientOptionsOf(config: SourceConfig, context: { registry: s
     ...(typeof config.retries === 'number' ? { retries: config.retries } : {}),
     ...(isPlainObject(config.limits) ? { limits: config.limits as HttpClientOptions['limits'] } : {}),
   };
+}
+
+/**
+ * Core's HTTP client for one registry of an HTTP source, so that every HTTP source honours the same transport options
+ * the same way: the source's own settings (`options`: credentials, `userAgent`, its default `retries`, a `retryable`
+ * hook), then the registry's transport options over them (a registry's `retries` wins), then the context's env and
+ * logger. Call it on a config that passed `validateHttpSourceOptions`.
+ */
+export function createSourceHttpClient(config: SourceConfig, ctx: SourceCreateContext, options: Partial<HttpClientOptions> = {}): HttpClient {
+  return createHttpClient({ ...options, ...httpClientOptionsOf(config, ctx), registry: ctx.registry, env: ctx.env, logger: ctx.logger });
 }

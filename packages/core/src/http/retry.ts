@@ -13,6 +13,23 @@ export function isRetryableStatus(status: number): boolean {
   return status >= 500 && status <= 599 && status !== 501 && status !== 505;
 }
 
+/** What a `retryable` hook is shown of a response: its status and headers (names in lower case). */
+export interface RetryCandidate {
+  status: number;
+  headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * The client's default answer to "send it again?": a retryable status (408, 429, 5xx but 501/505), unless the server
+ * says its quota is spent (`x-ratelimit-remaining: 0` with no `Retry-After`): that will not recover within any backoff
+ * we would wait, so the caller gets it at once and can say when the limit resets. A source's `retryable` hook extends
+ * this (`(r) => isRetryableResponse(r) || …`) for throttles of its own protocol.
+ */
+export function isRetryableResponse(response: RetryCandidate): boolean {
+  const quotaSpent = response.headers['x-ratelimit-remaining'] === '0' && response.headers['retry-after'] === undefined;
+  return isRetryableStatus(response.status) && !quotaSpent;
+}
+
 // Failures of the connection itself, after which the same request may well succeed. Refused connections and unknown
 // host names are left out on purpose: they rarely heal within seconds, and failing fast lets core serve a cached
 // copy sooner.

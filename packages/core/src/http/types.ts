@@ -2,6 +2,7 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from '../logger.js';
 import type { HttpLimits, TransferPurpose } from './limits.js';
+import type { RetryCandidate } from './retry.js';
 
 /** Headers that authenticate to one origin and to nothing else. */
 export interface HttpCredentials {
@@ -56,6 +57,12 @@ export interface HttpClientOptions {
   backoff?: { baseMs?: number; maxMs?: number };
   /** The longest `Retry-After` the client waits for (default 60 s); longer on a 429 is `E_RATE_LIMIT`. */
   maxRetryAfterMs?: number;
+  /**
+   * Whether a response is worth sending again (after its `Retry-After`, or a backoff), within `retries`. Default
+   * `isRetryableResponse`; a source extends it for its protocol's throttles (GitHub: a 403 with `Retry-After` is its
+   * secondary rate limit). Only idempotent requests are ever retried, whatever the hook says.
+   */
+  retryable?: (response: RetryCandidate) => boolean;
   /** Replaces the timer used between retries; for tests, which then need not wait. */
   sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
 }
@@ -72,6 +79,12 @@ export interface HttpRequestOptions {
   body?: string | Uint8Array;
   /** `follow` (default, at most 5 hops) or `manual` (3xx responses are returned). */
   redirect?: 'follow' | 'manual';
+  /**
+   * Where the URL came from when a server chose it (a tarball URL in an index, an API's answer), not the config: the
+   * URL of that document. The request is then judged like a redirect from there: no user name or password in the URL,
+   * and no address on this machine unless that document is on this machine too (`E_POLICY`).
+   */
+  namedBy?: string | URL;
   /** `false` sends the request once, whatever happens. */
   retry?: boolean;
   /**

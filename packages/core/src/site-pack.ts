@@ -2,20 +2,23 @@
  * `packRegistry`: turns a registry folder (the page's layout, or the real registry's root-relative one) into the
  * static site a `url` registry reads: one deterministic tarball per entry, and `registry.json` with each entry's
  * `dist: { tarball, integrity }` added and every other field kept as written.
+ *
+ * Authoring, not transport: it lives in core beside `createDeterministicTarball` (archive-pack.ts), which it is built
+ * on, and the index parser, so that the `url` source stays a reader that writes nothing, and the CLI's `pack` and
+ * `@agentos-registry/source-url` (which re-exports it) share one implementation.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, realpath, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import {
-  createDeterministicTarball,
-  integrityOf,
-  type IndexEntry,
-  normalizeRelativePath,
-  parseRegistryIndex,
-  RegistryError,
-  safeJoin,
-} from '@agentos-registry/core';
-import { INDEX_FILE } from './location.js';
+import { createDeterministicTarball } from './archive-pack.js';
+import { RegistryError } from './errors.js';
+import { parseRegistryIndex } from './index-format.js';
+import { integrityOf } from './integrity.js';
+import { normalizeRelativePath, safeJoin } from './paths.js';
+import { throwIfAborted } from './source-errors.js';
+import type { IndexEntry } from './types.js';
+
+const INDEX_FILE = 'registry.json';
 
 /** Options of `packRegistry`. */
 export interface PackOptions {
@@ -101,7 +104,7 @@ export async function packRegistry(registryDir: string, outDir: string, options:
       for (const raw of list) {
         const entry = parsed.entries[position++]!;
         if (entry.id !== raw.id || entry.version !== raw.version) throw new Error(`pack: index walk out of step at ${entry.id}`);
-        if (options.signal?.aborted) throw new RegistryError('E_ABORTED', 'Packing the registry was aborted.', { cause: options.signal.reason });
+        throwIfAborted(options.signal, 'packing the registry');
         const folder = await entryFolder(root, realRoot, entry, out);
         const tarball = await createDeterministicTarball(folder, { prefix: TARBALL_PREFIX, ...(options.signal ? { signal: options.signal } : {}), registry: label });
         const integrity = integrityOf(tarball);
