@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import type { ArchiveAnswer } from './contract.js';
 import { RegistryError } from './errors.js';
 import { type ExtractResult, extractTarball } from './archive.js';
+import { statusError } from './http/status-errors.js';
 import type { HttpResponse } from './http/types.js';
 import { checkedStream, type ParsedIntegrity, parseIntegrity } from './integrity.js';
 import { abortError } from './source-errors.js';
@@ -58,6 +59,11 @@ export async function extractArchiveAnswer(answer: ArchiveAnswer, destination: s
   };
 
   const { archive } = answer;
+  if (isResponse(archive) && archive.status !== 200) {
+    // A source that hands over an error page has not checked the status: that page is no archive.
+    await archive.discard().catch(() => {});
+    throw statusError(archive, { registry: ctx.registry, what: label.charAt(0).toLowerCase() + label.slice(1), authenticated: false });
+  }
   let verdict: Awaited<ReturnType<typeof extract>>;
   if (isResponse(archive)) {
     let tries = 0;

@@ -46,7 +46,10 @@ export async function compose(config: RegistryConfig, options: CreateRegistryOpt
   const configured = new Map<string, ConfiguredRegistry>();
   for (const [name, settings] of normalized.registries) {
     const adapter = adapters.get(settings.config.type)!;
-    const declared = [...optionRoles(adapter).keys()];
+    // Secrets are redacted before the adapter sees the config: a message from validate() or create() cannot show them.
+    const roles = optionRoles(adapter);
+    redactSecretOptions(settings.config, roles);
+    const declared = [...roles.keys()];
     const unknown = unknownSourceFields(settings.config, adapter.options === undefined ? undefined : declared);
     if (unknown.length > 0) {
       const field = unknown[0]!;
@@ -78,8 +81,6 @@ export async function compose(config: RegistryConfig, options: CreateRegistryOpt
       await Promise.allSettled([source, ...[...configured.values()].map((c) => c.source)].map((s) => s.close?.()));
       throw error;
     }
-    const roles = optionRoles(adapter);
-    redactSecretOptions(settings.config, roles);
     configured.set(name, { name, settings, source, sourceType: adapter.type, key: keyFor(name, settings, source, roles) });
   }
   const store = normalized.cache.enabled ? new CacheStore(normalized.cache.directory, { setBy: normalized.cache.setBy }) : undefined;

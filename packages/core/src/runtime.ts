@@ -4,7 +4,6 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NormalizedConfig, NormalizedRegistry } from './config.js';
-import { SECRET_OPTION } from './adapters.js';
 import type { OptionRole, RegistrySource, SourceCallContext, SourceRevision } from './contract.js';
 import type { CacheStore } from './cache-store.js';
 import { registryKey } from './cache-store.js';
@@ -116,7 +115,8 @@ const TRUST_FIELDS = new Set(['publicKeys', 'threshold', 'identity']);
 export function keyFor(name: string, settings: NormalizedRegistry, source: RegistrySource, roles: ReadonlyMap<string, OptionRole> = new Map()): string {
   const { type, location: _location, branch, verified: _verified, cacheDuration: _duration, token, ...rest } = settings.config;
   // Only what the adapter calls identity (an undeclared field is refused before this); core names no source option.
-  const options = Object.fromEntries(Object.entries(rest).filter(([field]) => roles.get(field) === 'identity' && !TRUST_FIELDS.has(field) && !SECRET_OPTION.test(field)));
+  // The role alone decides (a v1 plain list already maps credential-like names to `secret`, see optionRoles).
+  const options = Object.fromEntries(Object.entries(rest).filter(([field]) => roles.get(field) === 'identity' && !TRUST_FIELDS.has(field)));
   // Whether credentials are configured (never which): what was read with a token is not served, from the cache, to a
   // config of the same registry without one — that config must ask the server, which may refuse it.
   const set = (value: unknown) => (typeof value === 'string' && value !== '') || (typeof value === 'object' && value !== null && Object.keys(value).length > 0);

@@ -19,6 +19,8 @@ import {
   type SourceAdapter,
   type SourceCallContext,
 } from '../src/index.js';
+import { startStaticServer } from '@agentos-registry/test-servers';
+import { createHttpClient } from '../src/index.js';
 import { pageRegistry, tempDir, writeTree } from './helpers.js';
 
 const failure = (promise: Promise<unknown>) =>
@@ -47,7 +49,7 @@ function snapshotSource(options: { tamper?: boolean; label?: string } = {}) {
   const contexts: SourceCallContext[] = [];
   const adapter = defineSource({
     type: 'snap',
-    options: { mirror: 'transport', flavour: 'identity', password: 'secret' },
+    options: { mirror: 'transport', flavour: 'identity', authorFilter: 'identity', password: 'secret' },
     create(config) {
       const root = config.location;
       return {
@@ -178,6 +180,29 @@ describe('per-entry answers', () => {
     await registry.close();
   });
 
+  it('an error page handed over as an archive is the status error, never extracted', async () => {
+    const dir = await writeTree(pageRegistry());
+    const server = await startStaticServer({ root: dir });
+    const http = createHttpClient({ registry: 'entries' });
+    const source: RegistrySource = {
+      displayLocation: server.url,
+      revision: async () => ({ id: 'r1', index: await readFile(join(dir, 'registry.json')) }),
+      readIndex: async () => readFile(join(dir, 'registry.json')),
+      // Does not check the status: core must.
+      materialize: async () => ({ archive: await http.request(new URL('no-such.tgz', server.url), { purpose: 'entry' }), strip: 1 }),
+    };
+    const registry = await open(defineSource({ type: 'entries', create: () => source }), dir, await tempDir('cache-'));
+    try {
+      const error = await failure(registry.fetch('tool', 'com.test.echo'));
+      expect(error.code).toBe('E_NOT_FOUND');
+      expect(error.details).toMatchObject({ status: 404 });
+    } finally {
+      await registry.close();
+      await http.close();
+      await server.close();
+    }
+  });
+
   it('an archive answer that misses its integrity is E_INTEGRITY and nothing of it is stored', async () => {
     const dir = await writeTree(pageRegistry());
     const cache = await tempDir('cache-');
@@ -252,6 +277,12 @@ describe('option roles', () => {
     await identity.fetch('tool', 'com.test.echo');
     await identity.close();
     expect(calls.revision).toBe(2); // another key: asked the source
+
+    // An identity option whose name merely looks like a credential is still identity: the role decides, not the name.
+    const named = await open(adapter, dir, cache, { mirror: 'a', flavour: 'plain', authorFilter: 'alice', password: secret });
+    await named.fetch('tool', 'com.test.echo');
+    await named.close();
+    expect(calls.revision).toBe(3);
 
     for (const path of (await allFiles(cache)).keys()) {
       expect(await readFile(path, 'latin1'), path).not.toContain(secret);
