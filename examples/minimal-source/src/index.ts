@@ -3,8 +3,8 @@
  * It is a snapshot source: core downloads the tarball once per revision, extracts it with its guarded extractor, and
  * serves the index and every entry from it. The revision is the tarball's ETag, asked with a conditional HEAD.
  */
-import { type ConfigProblem, createHttpClient, defineSource, HTTP_SOURCE_OPTION_ROLES, httpClientOptionsOf } from '@agentos-registry/core';
-import { RegistryError, type SourceConfig, validateHttpSourceOptions } from '@agentos-registry/core';
+import { type ConfigProblem, createSourceHttpClient, defineSource, HTTP_SOURCE_OPTION_ROLES, type HttpResponse } from '@agentos-registry/core';
+import { RegistryError, type SourceConfig, statusError, validateHttpSourceOptions } from '@agentos-registry/core';
 
 export const tarballSource = () =>
   defineSource({
@@ -15,37 +15,30 @@ export const tarballSource = () =>
     create(config, ctx) {
       const url = new URL(config.location);
       const subdir = config.subdir as string | undefined;
-      const http = createHttpClient({
-        ...httpClientOptionsOf(config, ctx),
-        registry: ctx.registry,
-        env: ctx.env,
-        logger: ctx.logger,
-        // Sent to the tarball's origin only: never to another one, not even across a redirect.
-        ...(config.token ? { credentials: { origin: url.origin, headers: { authorization: `Bearer ${config.token}` } } } : {}),
-      });
-      const failed = (status: number, registry: string) => {
-        const code = status === 401 || status === 403 ? 'E_AUTH' : status === 404 || status === 410 ? 'E_NOT_FOUND' : status === 429 ? 'E_RATE_LIMIT' : 'E_UNREACHABLE';
-        return new RegistryError(code, `Registry "${registry}": ${url.host} answered ${status} for ${url.pathname}. Check \`location\` and \`token\`.`, { registry, details: { status } });
-      };
+      // The token goes to the tarball's origin only: never to another one, not even across a redirect.
+      const credentials = config.token ? { origin: url.origin, headers: { authorization: `Bearer ${config.token}` } } : undefined;
+      const http = createSourceHttpClient(config, ctx, { credentials });
+      const what = `the tarball ${url.pathname}`;
+      const failed = (res: HttpResponse, registry: string) =>
+        statusError(res, { registry, what, authenticated: !!credentials, hints: { notFound: '`location` must be the URL of the tarball itself.' } });
       return {
         displayLocation: `${url.origin}${url.pathname}`, // a query string may hold a signature: never shown
         // A strong ETag names the bytes, so it is the revision id; the cache key already holds the URL.
         async revision({ signal, registry, previous }) {
-          const headers: Record<string, string> = previous ? { 'if-none-match': previous.id } : {};
-          const res = await http.request(url, { method: 'HEAD', signal, purpose: 'index', headers });
+          const res = await http.request(url, { method: 'HEAD', signal, purpose: 'index', headers: previous ? { 'if-none-match': previous.id } : {} });
           await res.discard();
           if (res.status === 304 && previous) return 'unchanged';
-          if (res.status !== 200) throw failed(res.status, registry);
+          if (res.status !== 200) throw failed(res, registry);
           const etag = res.headers.etag;
-          if (!etag || etag.startsWith('W/')) throw new RegistryError('E_UNSUPPORTED', `Registry "${registry}": ${url.host} sends no strong ETag for ${url.pathname}.`, { registry });
+          if (!etag || etag.startsWith('W/')) throw new RegistryError('E_UNSUPPORTED', `Registry "${registry}": ${url.host} sends no strong ETag for ${what}.`, { registry });
           return { id: etag };
         },
         async snapshot(revision, { signal, registry }) {
           // If-Match: a tarball replaced since revision() must not be stored as that revision.
           const res = await http.request(url, { signal, headers: { 'if-match': revision.id } });
-          if (res.status === 200 && res.headers.etag === revision.id) return { archive: res, ...(subdir ? { subdir } : {}), label: `The tarball ${url.pathname}` };
+          if (res.status === 200 && res.headers.etag === revision.id) return { archive: res, subdir, label: `The tarball ${url.pathname}` };
           await res.discard();
-          if (res.status !== 200 && res.status !== 412) throw failed(res.status, registry);
+          if (res.status !== 200 && res.status !== 412) throw failed(res, registry);
           throw new RegistryError('E_NOT_FOUND', `Registry "${registry}": the tarball changed since its index was read; refresh (--refresh) and try again.`, { registry });
         },
         close: () => http.close(),

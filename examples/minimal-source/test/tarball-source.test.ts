@@ -106,12 +106,16 @@ test.each([
   await expect(open(config as Partial<SourceConfig>)).rejects.toMatchObject({ code: 'E_CONFIG', message: expect.stringContaining(`registries.corp.${field}`) });
 });
 
-test('a missing tarball is E_NOT_FOUND, a refused one E_AUTH', async () => {
-  await expect((await open({ location: `${server.url}nothing.tgz` })).list()).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+test('a missing tarball is E_NOT_FOUND, a refused one E_AUTH, worded by core with the advice of the source', async () => {
+  await expect((await open({ location: `${server.url}nothing.tgz` })).list()).rejects.toMatchObject({
+    code: 'E_NOT_FOUND',
+    message: expect.stringMatching(/the tarball \/nothing\.tgz was not found on 127\.0\.0\.1:\d+ \(404\)\. `location` must be the URL of the tarball itself\./),
+  });
   const guarded = await startStaticServer({ root: join(root, 'site'), auth: { token: 'right-token' } });
   try {
+    await expect((await open({ location: `${guarded.url}registry.tgz` })).list()).rejects.toMatchObject({ code: 'E_AUTH', message: expect.stringContaining('configure a `token`') });
     const registry = await open({ location: `${guarded.url}registry.tgz`, token: 'wrong-token' });
-    await expect(registry.list()).rejects.toMatchObject({ code: 'E_AUTH' });
+    await expect(registry.list()).rejects.toMatchObject({ code: 'E_AUTH', message: expect.stringContaining('rejected the credentials') });
     const allowed = await open({ location: `${guarded.url}registry.tgz`, token: 'right-token' });
     expect((await allowed.list()).length).toBe(3);
   } finally {
