@@ -4,6 +4,9 @@ import { conformanceFixture } from '../fixture.js';
 
 const echo = conformanceFixture.entries[0]!;
 
+/** Core's one E_ABORTED wording (abortError, throwIfAborted): "<What> for registry "<name>" was aborted." */
+const ONE_WORDING = / for registry "conformance" was aborted\.$/;
+
 function abortedSignal(): AbortSignal {
   const controller = new AbortController();
   controller.abort();
@@ -18,6 +21,9 @@ export function registerAbortChecks({ describe, test, expect, shared, prepareSha
       const registry = await (await shared()).registry();
       const outcome = await settle(registry.fetch('tool', echo.id, { signal: abortedSignal() }));
       expect(outcomeCode(outcome), describeOutcome(outcome)).toBe('E_ABORTED');
+      // One wording for every source: core's abortError ("<What> for registry "<name>" was aborted.").
+      const message = outcome.ok ? '' : String((outcome.error as { message?: unknown })?.message);
+      expect(ONE_WORDING.test(message), `the E_ABORTED message ends 'for registry "conformance" was aborted.': ${message}`).toBe(true);
     });
 
     test('materialize with an already-aborted signal rejects', async () => {
@@ -32,6 +38,11 @@ export function registerAbortChecks({ describe, test, expect, shared, prepareSha
       const name = outcome.ok ? undefined : (outcome.error as { name?: unknown } | null)?.name;
       const code = outcomeCode(outcome);
       expect(code === 'E_ABORTED' || name === 'AbortError' ? 'aborted' : code, describeOutcome(outcome)).toBe('aborted');
+      // A source that words E_ABORTED itself uses core's one wording (abortError / throwIfAborted), not its own.
+      if (!outcome.ok && code === 'E_ABORTED') {
+        const message = String((outcome.error as { message?: unknown }).message);
+        expect(ONE_WORDING.test(message), `the E_ABORTED message ends 'for registry "conformance" was aborted.': ${message}`).toBe(true);
+      }
     });
   });
 }
