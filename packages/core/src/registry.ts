@@ -17,14 +17,8 @@ import { loadPersona } from './persona.js';
 import { checkPackageHost, checkPackageType, checkVerified, runBeforeActivate } from './policy.js';
 import type { Runtime } from './runtime.js';
 import { environmentSecrets } from './secrets.js';
-<<<<<<< HEAD
 import { EntrySelector, provenanceOf, type Resolution } from './select.js';
-=======
-import { redactingLogger, silentLogger } from './logger.js';
-import { formatReference, parseReference } from './reference.js';
 import { signatureStatusOf } from './signing.js';
-import { type ConfiguredRegistry, keyFor, Runtime } from './runtime.js';
->>>>>>> w/props2
 import type {
   CallOptions,
   CreateRegistryOptions,
@@ -178,7 +172,7 @@ class RegistryImpl implements Registry {
   }
 
   async info(kind: string, ref: string, options: CallOptions = {}): Promise<EntryInfo> {
-    const chosen = await this.choose(kind, ref, options);
+    const chosen = await this.select.choose(kind, ref, options);
     const { fetched } = await this.fetchWith(kind, ref, options, 'registry', chosen);
     const { registry, id, version, manifest, entry, provenance, warnings } = fetched;
     const { settings } = chosen.reg;
