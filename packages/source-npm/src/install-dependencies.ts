@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InstalledPackage, InstallResult, Logger } from '@agentos-registry/core';
-import { isRegistryError, RegistryError } from '@agentos-registry/core';
+import { isRegistryError, RegistryError, throwIfAborted } from '@agentos-registry/core';
 import { type ArboristNode, arborist } from './arborist.js';
 import { withinDeadline } from './deadline.js';
 import { type NetworkBounds, type NpmLimits, type NpmTimeouts, resolveNetworkBounds } from './network-bounds.js';
@@ -160,14 +160,7 @@ export async function installDependencies(options: InstallDependenciesOptions): 
     registryName,
     allScopes: true,
   });
-  const aborted = () => {
-    if (options.signal?.aborted) {
-      throw new RegistryError('E_ABORTED', `Installing the dependencies of ${options.dir} for registry '${registryName}' was aborted.`, {
-        registry: registryName,
-        cause: options.signal.reason,
-      });
-    }
-  };
+  const aborted = () => throwIfAborted(options.signal, `Installing the dependencies of ${options.dir}`, registryName);
   const bounds = resolveNetworkBounds(options, registryName, settings.options.timeout as number | undefined);
   aborted();
   await checkLockfiles(options.dir, settings, registryName);
