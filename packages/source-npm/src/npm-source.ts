@@ -17,13 +17,18 @@ import { fetchPackageCode } from './fetch-package-code.js';
 import { installDependencies } from './install-dependencies.js';
 import { packageVersions } from './package-versions.js';
 import { type NetworkBounds, type NpmLimits, type NpmTimeouts, networkBoundsProblems, resolveNetworkBounds } from './network-bounds.js';
-import { type NpmSettings, registryUrlProblem, resolveNpmSettings } from './npm-config.js';
+import { type NpmSettings, type NpmTransportOptions, npmTransportProblems, registryUrlProblem, resolveNpmSettings } from './npm-config.js';
 import { npmRequestOptions } from './npm-transport.js';
 import { type FetchContext, type ResolvedPackage, resolvePackage, tarballStream } from './package-fetch.js';
 import { DEFAULT_SELECTOR, isExactVersion, packageNameProblem } from './package-spec.js';
 
-/** The config of an `npm` registry: the page's fields plus `registry`, `version` and `npmrc`. */
-export interface NpmSourceConfig extends SourceConfig {
+/**
+ * The config of an `npm` registry: the page's fields plus `registry`, `version` and `npmrc`, and the transport options
+ * of every HTTP source (`proxy`, `ca`, `retries`: core checks them). `timeouts` and `limits` have core's `index` and
+ * `entry` (checked by core too) and npm's own `timeouts.attempt` and `timeouts.install`, since npm's fetch stack has
+ * one per-request timeout rather than core's `connect`, `headers` and `body` (network-bounds.ts).
+ */
+export interface NpmSourceConfig extends SourceConfig, NpmTransportOptions {
   type: 'npm';
   /** The package that holds `registry.json` and `registry/`, e.g. `@framers/agentos-extensions`. */
   location: string;
@@ -61,7 +66,16 @@ export interface NpmSourceConfig extends SourceConfig {
 export function npmSource(): SourceAdapter {
   return defineSource({
     type: 'npm',
-    options: ['registry', 'version', 'npmrc', 'timeouts', 'limits'],
+    options: {
+      registry: 'identity',
+      version: 'identity',
+      npmrc: 'identity',
+      timeouts: 'transport',
+      limits: 'transport',
+      proxy: 'transport',
+      ca: 'transport',
+      retries: 'transport',
+    },
     validate: validateNpmConfig,
     create: (config, ctx) => createNpmRegistrySource(config, ctx),
     // Entry code that lives on npm (core asks for it whichever source served the index).
@@ -97,6 +111,7 @@ function packageSettings(options: PackageRequest['options'], ctx: PackageContext
     // Checked where they are used (E_CONFIG naming the field); core passes the first npm registry's own.
     ...(options?.timeouts !== undefined ? { timeouts: options.timeouts as NpmTimeouts } : {}),
     ...(options?.limits !== undefined ? { limits: options.limits as NpmLimits } : {}),
+    ...(Object.fromEntries(['proxy', 'ca', 'retries'].filter((name) => options?.[name] !== undefined).map((name) => [name, options![name]])) as NpmTransportOptions),
     cacheDir: ctx.workDir ? join(ctx.workDir, '_cacache') : undefined,
     signal: ctx.signal,
     env: ctx.env,
@@ -136,7 +151,7 @@ function validateNpmConfig(config: SourceConfig): ConfigProblem[] {
   if (npmrc !== undefined && typeof npmrc !== 'boolean' && (typeof npmrc !== 'string' || npmrc.trim() === '')) {
     problems.push({ field: 'npmrc', message: 'must be false (ignore .npmrc files) or the path of an .npmrc file' });
   }
-  problems.push(...networkBoundsProblems({ timeouts: config.timeouts, limits: config.limits }));
+  problems.push(...networkBoundsProblems({ timeouts: config.timeouts, limits: config.limits }), ...npmTransportProblems(config as NpmTransportOptions));
   return problems;
 }
 
@@ -151,6 +166,7 @@ function createNpmRegistrySource(config: SourceConfig, ctx: SourceCreateContext)
     env: ctx.env,
     baseDir: ctx.baseDir,
     registryName: ctx.registry,
+    transport: config as NpmTransportOptions,
   });
   const bounds = resolveNetworkBounds({ timeouts: config.timeouts, limits: config.limits }, ctx.registry, settings.options.timeout as number | undefined);
   ctx.logger.debug(
