@@ -15,7 +15,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCE = /\.(?:ts|mts|cts|tsx)$/;
 const MAX_CYCLES_PER_GROUP = 200;
 
-/** Tokens of a TypeScript file that matter for imports: identifiers/keywords, string literals, punctuation. */
+/** Tokens of a TypeScript file that matter for imports: identifiers/keywords, string literals, punctuation (each with `at`, its offset in the text). */
 export function tokenize(text) {
   const tokens = [];
   let i = 0;
@@ -73,7 +73,8 @@ export function tokenize(text) {
       const end = text.indexOf('*/', i + 2);
       i = end < 0 ? n : end + 2;
     } else if (c === '"' || c === "'") {
-      tokens.push({ type: 'string', value: skipString(c) });
+      const at = i;
+      tokens.push({ type: 'string', value: skipString(c), at });
     } else if (c === '`') {
       skipTemplate();
       tokens.push({ type: 'template' });
@@ -93,7 +94,7 @@ export function tokenize(text) {
     } else if (/[A-Za-z_$]/.test(c)) {
       let j = i + 1;
       while (j < n && /[\w$]/.test(text[j])) j++;
-      tokens.push({ type: 'word', value: text.slice(i, j) });
+      tokens.push({ type: 'word', value: text.slice(i, j), at: i });
       i = j;
     } else if (/\d/.test(c)) {
       let j = i + 1;
@@ -110,7 +111,7 @@ export function tokenize(text) {
         skipTemplate();
         continue;
       }
-      tokens.push({ type: 'punct', value: c });
+      tokens.push({ type: 'punct', value: c, at: i });
       i++;
     }
   }

@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { Header, Pax } from 'tar';
 import { symlinkTargetProblem } from './archive.js';
 import { RegistryError } from './errors.js';
+import { throwIfAborted } from './source-errors.js';
 import { normalizeRelativePath } from './paths.js';
 
 /** The mtime written for every entry: npm's fixed date, so our archives look familiar to npm tooling. */
@@ -52,9 +53,7 @@ async function collect(root: string, options: DeterministicTarballOptions): Prom
     });
   async function walk(dir: string, relDir: string): Promise<void> {
     for (const name of await readdir(dir)) {
-      if (options.signal?.aborted) {
-        throw new RegistryError('E_ABORTED', 'Packing a folder was aborted.', { registry: options.registry, cause: options.signal.reason });
-      }
+      throwIfAborted(options.signal, 'Packing a folder', options.registry);
       const rel = relDir === '' ? name : `${relDir}/${name}`;
       const abs = join(dir, name);
       const stat = await lstat(abs);

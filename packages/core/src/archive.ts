@@ -15,7 +15,7 @@ import { Parser, type ReadEntry } from 'tar';
 import { type InputLimit, TarInput } from './archive-input.js';
 import { RegistryError } from './errors.js';
 import { normalizeRelativePath } from './paths.js';
-import { toRegistryError } from './source-errors.js';
+import { abortError, toRegistryError } from './source-errors.js';
 import { TreeWriter } from './tree-writer.js';
 
 /** Default limits of `extractTarball`: what one registry entry may reasonably hold. */
@@ -239,11 +239,6 @@ function limitError(registry: string | undefined, what: string, limit: number, o
   });
 }
 
-function abortError(registry: string | undefined, reason: unknown): RegistryError {
-  const where = registry ? ` from registry "${registry}"` : '';
-  return new RegistryError('E_ABORTED', `Extracting an archive${where} was aborted.`, { registry, cause: reason });
-}
-
 /** An error of tar's parser or of decompression: the bytes are not a sound archive. */
 function damagedError(registry: string | undefined, error: unknown): RegistryError {
   const where = registry ? ` from registry "${registry}"` : '';
@@ -307,7 +302,7 @@ export function extractTarball(input: Readable | Uint8Array, destination: string
   const source = input instanceof Uint8Array ? undefined : input;
   let job: Extraction;
   try {
-    if (signal?.aborted) throw abortError(registry, signal.reason);
+    if (signal?.aborted) throw abortError(signal, 'Extracting an archive', registry);
     job = new Extraction(root, options);
   } catch (error) {
     // Refused before reading: the input is still ours to stop, as it is on every other failure.
@@ -331,7 +326,7 @@ export function extractTarball(input: Readable | Uint8Array, destination: string
     let failure: RegistryError | undefined;
     // Called when the parser drains, or when the extraction fails while waiting for that.
     let wake: (() => void) | undefined;
-    const onAbort = () => fail(abortError(registry, signal?.reason));
+    const onAbort = () => fail(abortError(signal, 'Extracting an archive', registry));
     const fail = (error: RegistryError) => {
       if (failure) return;
       failure = error;
@@ -357,7 +352,7 @@ export function extractTarball(input: Readable | Uint8Array, destination: string
             entry.resume();
             return;
           }
-          if (signal?.aborted) throw abortError(registry, signal.reason);
+          if (signal?.aborted) throw abortError(signal, 'Extracting an archive', registry);
           job.current = entry;
           await job.handle(entry);
           job.current = undefined;
@@ -402,7 +397,7 @@ export function extractTarball(input: Readable | Uint8Array, destination: string
       }
       if (!ended && !failure) parser.end();
     };
-    const fed = feed().catch((error: unknown) => fail(signal?.aborted ? abortError(registry, signal.reason) : error instanceof RegistryError ? error : damagedError(registry, error)));
+    const fed = feed().catch((error: unknown) => fail(signal?.aborted ? abortError(signal, 'Extracting an archive', registry) : error instanceof RegistryError ? error : damagedError(registry, error)));
 
     parser.on('end', () => {
       chain = chain
@@ -410,7 +405,7 @@ export function extractTarball(input: Readable | Uint8Array, destination: string
           // The input is read to its end (or refused) before the archive counts as extracted.
           await fed;
           if (failure) return;
-          if (signal?.aborted) throw abortError(registry, signal.reason);
+          if (signal?.aborted) throw abortError(signal, 'Extracting an archive', registry);
           await job.finish();
           signal?.removeEventListener('abort', onAbort);
           resolvePromise({ files: job.files, bytes: job.bytes });

@@ -127,7 +127,7 @@ export class IndexService {
   }
 
   private async serve(reg: ConfiguredRegistry, signal: AbortSignal | undefined, refreshNow: boolean): Promise<ServedIndex> {
-    if (signal?.aborted) throw abortError(signal, `Reading the index of "${reg.name}"`, reg.name);
+    if (signal?.aborted) throw abortError(signal, 'Reading the index', reg.name);
     const { options } = this.rt;
     const held = await this.held(reg);
     // A local folder is not the network: offline mode still reads it, so air-gapped hosts work with offline on.

@@ -88,6 +88,7 @@ export {
   toExtensionManifest,
 } from './agentos.js';
 export { abortError, isNetworkErrorCode, throwIfAborted, untilAborted } from './source-errors.js';
+export { removeInside, replaceFolderInside, withTempFolder, type WorkDirOptions, withWorkLock } from './work-dir.js';
 export { INSTALL_RECORD, type InstallRecord } from './install-record.js';
 export { highestSatisfying } from './peer-advice.js';
 export { loadPersona, parseSoul, type SoulDocument } from './persona.js';

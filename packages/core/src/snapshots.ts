@@ -38,7 +38,7 @@ export class Snapshots {
 
   /** The folder holding the registry at `revision`, downloading and extracting it when needed. */
   async tree(reg: SnapshotRegistry, revision: SourceRevision, ctx: SourceCallContext): Promise<string> {
-    const what = `Reading revision ${revision.id.slice(0, 12)} of "${reg.name}"`;
+    const what = `Reading revision ${revision.id.slice(0, 12)}`;
     if (ctx.signal.aborted) throw abortError(ctx.signal, what, reg.name);
     const folder = join(ctx.workDir, 'snapshots', createHash('sha256').update(revision.id).digest('hex').slice(0, 32));
     if (await isDirectory(folder)) {
@@ -146,7 +146,7 @@ export class Snapshots {
       }
     } catch (error) {
       await rm(temp, { recursive: true, force: true });
-      if (ctx.signal.aborted && !isRegistryError(error)) throw abortError(ctx.signal, `Reading revision ${revision.id.slice(0, 12)} of "${reg.name}"`, reg.name);
+      if (ctx.signal.aborted && !isRegistryError(error)) throw abortError(ctx.signal, `Reading revision ${revision.id.slice(0, 12)}`, reg.name);
       throw error;
     }
     await prune(parent, folder);

@@ -31,9 +31,7 @@ const sentence = (action: string) => `${action.charAt(0).toUpperCase()}${action.
 export function toRegistryError(error: unknown, registry: string, action: string): RegistryError {
   if (error instanceof RegistryError) return error;
   const err = error as NodeJS.ErrnoException;
-  if (err?.name === 'AbortError' || err?.code === 'ABORT_ERR') {
-    return new RegistryError('E_ABORTED', `${sentence(action)} in registry "${registry}" was aborted.`, { registry, cause: error });
-  }
+  if (err?.name === 'AbortError' || err?.code === 'ABORT_ERR') return abortError(undefined, action, registry, error);
   if (isNetworkErrorCode(err?.code)) {
     return new RegistryError(
       'E_UNREACHABLE',
@@ -61,11 +59,10 @@ export function toRegistryError(error: unknown, registry: string, action: string
 
 /**
  * The one `E_ABORTED` of the library, worded once: "<What> for registry "<name>" was aborted." `what` names the work
- * ("Fetching com.example.echo", "Checking the revision") without the registry.
+ * ("Fetching com.example.echo", "Checking the revision") without the registry; `cause` defaults to the signal's reason.
  */
-export function abortError(signal: AbortSignal | undefined, what: string, registry?: string): RegistryError {
-  const work = what.charAt(0).toUpperCase() + what.slice(1);
-  return new RegistryError('E_ABORTED', `${work}${registry ? ` for registry "${registry}"` : ''} was aborted.`, { ...(registry ? { registry } : {}), cause: signal?.reason });
+export function abortError(signal: AbortSignal | undefined, what: string, registry?: string, cause: unknown = signal?.reason): RegistryError {
+  return new RegistryError('E_ABORTED', `${sentence(what)}${registry ? ` for registry "${registry}"` : ''} was aborted.`, { ...(registry ? { registry } : {}), cause });
 }
 
 /** Throws {@link abortError} when `signal` has fired: the check a source makes before each step of its work. */

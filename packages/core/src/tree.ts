@@ -8,6 +8,7 @@ import { lstat, readdir, readlink, realpath } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
 import { isOpenedInside, openRegularFile } from './entry-files.js';
 import { RegistryError } from './errors.js';
+import { throwIfAborted } from './source-errors.js';
 import { linkProblem, type TreeNode } from './link-target.js';
 import { TreeWriter } from './tree-writer.js';
 
@@ -22,12 +23,6 @@ export interface TreeScan {
   links: string[];
   /** Paths of the regular files with an executable bit set. */
   executables: string[];
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) {
-    throw new RegistryError('E_ABORTED', 'The operation was aborted.', { cause: signal.reason });
-  }
 }
 
 async function listSorted(dir: string): Promise<string[]> {
@@ -72,7 +67,7 @@ export async function scanTree(dir: string, options: { signal?: AbortSignal; reg
 
   async function walk(abs: string, rel: string): Promise<void> {
     for (const name of await listSorted(abs)) {
-      throwIfAborted(options.signal);
+      throwIfAborted(options.signal, 'Reading a folder', options.registry);
       const childAbs = join(abs, name);
       const childRel = rel === '' ? name : posix.join(rel, name);
       const stat = await lstat(childAbs);
@@ -115,7 +110,7 @@ export async function scanTree(dir: string, options: { signal?: AbortSignal; reg
     }
   }
 
-  throwIfAborted(options.signal);
+  throwIfAborted(options.signal, 'Reading a folder', options.registry);
   realRoot = await realpath(root);
   await walk(root, '');
   return { integrity: `sha512-${hash.digest('base64')}`, files, bytes, links, executables, ...(options.fileHashes ? { fileHashes } : {}) };
@@ -162,7 +157,7 @@ interface CopySource {
 async function copyInto(writer: TreeWriter, source: CopySource, rel: string, signal: AbortSignal | undefined): Promise<void> {
   const { root } = source;
   for (const name of await readdir(rel === '' ? root : join(root, rel))) {
-    throwIfAborted(signal);
+    throwIfAborted(signal, 'Copying a folder', source.registry);
     const childRel = rel === '' ? name : `${rel}/${name}`;
     const abs = join(root, childRel);
     const stat = await lstat(abs);

@@ -12,8 +12,8 @@ import {
   type SourceConfig,
   type SourceCreateContext,
   type SourceRevision,
+  throwIfAborted,
 } from '@agentos-registry/core';
-import { throwIfAborted } from './abort.js';
 import { resolveFileLocation } from './location.js';
 import { readIndexBytes, resolveEntryFolder } from './registry-folder.js';
 import { computeFileRevision } from './revision.js';
@@ -90,7 +90,7 @@ class FileRegistrySource implements RegistrySource {
   }
 
   async revision(ctx: SourceCallContext): Promise<SourceRevision> {
-    throwIfAborted(ctx.signal, ctx.registry, 'Checking the revision');
+    throwIfAborted(ctx.signal, 'Checking the revision', ctx.registry);
     const index = await readIndexBytes(this.root, ctx.registry);
     return { id: await computeFileRevision(this.root, index, ctx.signal, ctx.registry) };
   }
@@ -98,19 +98,19 @@ class FileRegistrySource implements RegistrySource {
   // A folder has no history: the index is read as it is now, whatever `revision` says. If it changed since, the next
   // `revision()` call reports a new id and core reads it again.
   async readIndex(_revision: SourceRevision, ctx: SourceCallContext): Promise<Uint8Array> {
-    throwIfAborted(ctx.signal, ctx.registry, 'Reading registry.json');
+    throwIfAborted(ctx.signal, 'Reading registry.json', ctx.registry);
     return readIndexBytes(this.root, ctx.registry);
   }
 
   async materialize(request: MaterializeRequest, ctx: SourceCallContext): Promise<void> {
-    throwIfAborted(ctx.signal, ctx.registry, `Copying entry '${request.path}'`);
+    throwIfAborted(ctx.signal, `Copying entry '${request.path}'`, ctx.registry);
     const from = await resolveEntryFolder(this.root, request.path, ctx.registry);
-    throwIfAborted(ctx.signal, ctx.registry, `Copying entry '${request.path}'`);
+    throwIfAborted(ctx.signal, `Copying entry '${request.path}'`, ctx.registry);
     try {
       await copyDirectory(from, request.destination, { signal: ctx.signal, registry: ctx.registry });
     } catch (error) {
       // An abort mid-copy is reported like one before it: with this registry's name in the error.
-      throwIfAborted(ctx.signal, ctx.registry, `Copying entry '${request.path}'`);
+      throwIfAborted(ctx.signal, `Copying entry '${request.path}'`, ctx.registry);
       if (isRegistryError(error)) throw error;
       throw new RegistryError('E_UNREACHABLE', `Copying entry '${request.path}' of registry '${ctx.registry}' from ${from} failed.`, {
         registry: ctx.registry,
@@ -121,7 +121,7 @@ class FileRegistrySource implements RegistrySource {
   }
 
   async locate(path: string, _revision: SourceRevision, ctx: SourceCallContext): Promise<string> {
-    throwIfAborted(ctx.signal, ctx.registry, `Locating entry '${path}'`);
+    throwIfAborted(ctx.signal, `Locating entry '${path}'`, ctx.registry);
     return resolveEntryFolder(this.root, path, ctx.registry);
   }
 }

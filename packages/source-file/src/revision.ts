@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { throwIfAborted } from './abort.js';
+import { throwIfAborted } from '@agentos-registry/core';
 import { isMissing, unreadable } from './registry-folder.js';
 
 /** Folders that hold installed or VCS data, not registry content; their churn must not invalidate the cache. */
@@ -46,7 +46,7 @@ function byName(a: { name: string }, b: { name: string }): number {
 }
 
 async function walk(root: string, relative: string, hash: Hash, signal: AbortSignal, registry: string): Promise<void> {
-  throwIfAborted(signal, registry, 'Checking the revision');
+  throwIfAborted(signal, 'Checking the revision', registry);
   const folder = relative === '' ? root : join(root, relative);
   let names: string[];
   try {
@@ -61,7 +61,7 @@ async function walk(root: string, relative: string, hash: Hash, signal: AbortSig
     throw unreadable(error, folder, registry);
   }
   for (let start = 0; start < names.length; start += STAT_BATCH) {
-    throwIfAborted(signal, registry, 'Checking the revision');
+    throwIfAborted(signal, 'Checking the revision', registry);
     const batch = names.slice(start, start + STAT_BATCH);
     const lines = await Promise.all(batch.map((name) => describeNode(root, relative === '' ? name : `${relative}/${name}`, registry)));
     for (const [index, line] of lines.entries()) {

@@ -1,7 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Logger } from '@agentos-registry/core';
+import type { SourceCallContext } from '@agentos-registry/core';
 import type { RemoteContext } from './errors.js';
 import type { GitLocation } from './location.js';
 import type { RemoteRef, ResolvedRef } from './refs.js';
@@ -10,14 +7,12 @@ import type { GitTransport } from './transport.js';
 /** The two implementations behind the `git` source. */
 export type GitEngineName = 'native' | 'isomorphic';
 
-/** What an engine gets on each call (a slice of core's `SourceCallContext`). */
-export interface EngineCall {
-  registry: string;
-  signal: AbortSignal;
-  logger: Logger;
-  /** Core's private folder for this registry, when caching is on. */
-  workDir?: string;
-}
+/**
+ * What an engine gets on each call: core's call context. Its `workDir` (in the cache, or a temp folder core removes on
+ * close) holds each engine's bare mirror — `native.git/` (shallow, partial: blob:none; `refs/agentos/rev/<sha>` per
+ * fetched revision), `isomorphic.git/` — and `mirror.lock`, held (core's `withWorkLock`) while a fetch writes to one.
+ */
+export type EngineCall = Pick<SourceCallContext, 'registry' | 'signal' | 'logger' | 'workDir'>;
 
 /** One repository, as every engine sees it. */
 export interface GitRemote {
@@ -33,7 +28,8 @@ export interface GitRemote {
 
 /**
  * What the source needs from git: the refs (one round trip), one file at a commit, one folder at a commit. Both
- * engines keep a bare mirror per registry (see {@link MirrorHome}) and fetch depth 1 of the one commit asked for.
+ * engines keep a bare mirror in the registry's work folder (see {@link EngineCall.workDir}) and fetch depth 1 of
+ * the one commit asked for.
  */
 export interface GitEngine {
   readonly name: GitEngineName;
@@ -46,36 +42,4 @@ export interface GitEngine {
   /** Writes the folder `path` at `commit` into `destination`; `E_NOT_FOUND` when there is no such folder. */
   materialize(commit: ResolvedRef, path: string, destination: string, call: EngineCall): Promise<void>;
   close(): Promise<void>;
-}
-
-/**
- * Where an engine keeps its bare mirror: `<workDir>/<engine>.git`, in the folder core gives this registry when
- * caching is on (so the mirror survives restarts and is updated incrementally), else in a temp folder of this source
- * instance that `close()` removes. A `mirror.lock` file next to it serializes writers across processes.
- *
- * ```
- * <workDir>/
- *   native.git/        bare, shallow, partial (blob:none) mirror; refs/agentos/rev/<sha> per fetched revision
- *   isomorphic.git/    bare, shallow mirror of the isomorphic engine
- *   mirror.lock        held while a fetch writes to a mirror
- * ```
- */
-export class MirrorHome {
-  private temp: Promise<string> | undefined;
-
-  /** The folder holding the mirror of `engine`, created if needed. */
-  async folder(call: EngineCall): Promise<string> {
-    if (call.workDir !== undefined) {
-      await mkdir(call.workDir, { recursive: true });
-      return call.workDir;
-    }
-    this.temp ??= mkdtemp(join(tmpdir(), 'agentos-git-'));
-    return this.temp;
-  }
-
-  async close(): Promise<void> {
-    const temp = this.temp;
-    this.temp = undefined;
-    if (temp) await rm(await temp, { recursive: true, force: true, maxRetries: 3 });
-  }
 }

@@ -120,16 +120,6 @@ export function deadlineError(context: RemoteContext, action: string, deadline: 
   );
 }
 
-/** `E_ABORTED` for a call whose signal fired. */
-export function abortedError(registry: string, action: string, signal: AbortSignal): RegistryError {
-  return new RegistryError('E_ABORTED', `${action[0]!.toUpperCase()}${action.slice(1)} for registry '${registry}' was aborted.`, { registry, cause: signal.reason });
-}
-
-/** Throws `E_ABORTED` when the call was cancelled; called before every step that starts work. */
-export function throwIfAborted(signal: AbortSignal, registry: string, action: string): void {
-  if (signal.aborted) throw abortedError(registry, action, signal);
-}
-
 /** An entry folder that registry.json lists but the commit does not hold (or holds as a file): the same for both engines. */
 export function entryNotFoundError(context: RemoteContext, commit: ResolvedRef, path: string, isFile: boolean): RegistryError {
   const { registry, display } = context;

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import {
   defineSource,
+  isLoopbackHost,
   type MaterializeRequest,
   normalizeRelativePath,
   RegistryError,
@@ -10,11 +11,11 @@ import {
   type SourceConfig,
   type SourceCreateContext,
   type SourceRevision,
+  throwIfAborted,
 } from '@agentos-registry/core';
 import { authorizationValue, defaultUsername, type GitAuthScheme } from './auth.js';
-import { type EngineCall, type GitEngine, type GitRemote, MirrorHome } from './engine.js';
-import { throwIfAborted } from './errors.js';
-import { type GitLocation, GitLocationError, isLoopbackOrigin, parseGitLocation } from './location.js';
+import type { GitEngine, GitRemote } from './engine.js';
+import { type GitLocation, GitLocationError, parseGitLocation } from './location.js';
 import { tokenConfig } from './native/environment.js';
 import { NativeEngine } from './native/native-engine.js';
 import { detectGit, GitRunner, usableForNative } from './native/runner.js';
@@ -79,7 +80,7 @@ function createGitRegistrySource(config: SourceConfig, ctx: SourceCreateContext,
   if (token !== undefined && location.transport === 'http') {
     const scheme: GitAuthScheme = pick('authScheme') ?? 'basic';
     authorization = authorizationValue(token, scheme, pick('username') ?? location.username ?? defaultUsername(location.origin));
-    if (location.remote.startsWith('http:') && !isLoopbackOrigin(location.origin!)) {
+    if (location.remote.startsWith('http:') && !isLoopbackHost(new URL(location.origin!).hostname)) {
       ctx.logger.warn(`Registry '${ctx.registry}' sends its token over plain http to ${location.origin}: anyone on the network path can read it. Use an https:// location.`);
     }
   } else if (token !== undefined) {
@@ -98,10 +99,9 @@ function createGitRegistrySource(config: SourceConfig, ctx: SourceCreateContext,
   return new GitRegistrySource(remote, { engine: pick('engine') ?? 'auto', sparse: pick('sparse') ?? true, branch });
 }
 
-/** One configured git registry. Holds a mirror folder (a temp one when caching is off) until `close()`. */
+/** One configured git registry; its mirrors live in core's work folder for it. */
 class GitRegistrySource implements RegistrySource {
   readonly displayLocation: string;
-  private readonly home = new MirrorHome();
   private engine: Promise<GitEngine> | undefined;
   private chosen: GitEngine | undefined;
 
@@ -113,21 +113,21 @@ class GitRegistrySource implements RegistrySource {
   }
 
   async revision(ctx: SourceCallContext): Promise<SourceRevision> {
-    throwIfAborted(ctx.signal, ctx.registry, 'checking the revision');
+    throwIfAborted(ctx.signal, 'checking the revision', ctx.registry);
     const { branch } = this.settings;
     // A pinned commit is its own revision: nothing to ask the server.
     if (branch !== undefined && FULL_SHA.test(branch.toLowerCase())) return { id: branch.toLowerCase() };
     const engine = await this.select(ctx);
-    const refs = await engine.listRefs(call(ctx));
+    const refs = await engine.listRefs(ctx);
     const resolved = resolveRef(refs, branch, { registry: ctx.registry, display: this.displayLocation });
     return { id: resolved.sha, validators: { ref: resolved.ref } };
   }
 
   async readIndex(revision: SourceRevision, ctx: SourceCallContext): Promise<Uint8Array> {
-    throwIfAborted(ctx.signal, ctx.registry, `reading ${INDEX_FILE}`);
+    throwIfAborted(ctx.signal, `reading ${INDEX_FILE}`, ctx.registry);
     const commit = this.commitOf(revision, ctx.registry);
     const engine = await this.select(ctx);
-    const bytes = await engine.readFile(commit, INDEX_FILE, call(ctx));
+    const bytes = await engine.readFile(commit, INDEX_FILE, ctx);
     if (bytes === undefined) {
       throw new RegistryError(
         'E_NOT_FOUND',
@@ -139,11 +139,11 @@ class GitRegistrySource implements RegistrySource {
   }
 
   async materialize(request: MaterializeRequest, ctx: SourceCallContext): Promise<void> {
-    throwIfAborted(ctx.signal, ctx.registry, `fetching entry '${request.path}'`);
+    throwIfAborted(ctx.signal, `fetching entry '${request.path}'`, ctx.registry);
     const path = normalizeRelativePath(request.path, { registry: ctx.registry, field: 'path' });
     const commit = this.commitOf(request.revision, ctx.registry);
     const engine = await this.select(ctx);
-    await engine.materialize(commit, path, request.destination, call(ctx));
+    await engine.materialize(commit, path, request.destination, ctx);
   }
 
   async close(): Promise<void> {
@@ -151,7 +151,6 @@ class GitRegistrySource implements RegistrySource {
     this.engine = undefined;
     this.chosen = undefined;
     await engine?.close();
-    await this.home.close();
   }
 
   private commitOf(revision: SourceRevision, registry: string): ResolvedRef {
@@ -198,7 +197,7 @@ class GitRegistrySource implements RegistrySource {
   /** Loaded on demand: isomorphic-git is a large module that hosts with a git binary never need. */
   private async isomorphic(): Promise<GitEngine> {
     const { IsomorphicEngine } = await import('./isomorphic/isomorphic-engine.js');
-    return new IsomorphicEngine({ ...this.remote, context: { ...this.remote.context, engine: 'isomorphic' } }, this.home);
+    return new IsomorphicEngine({ ...this.remote, context: { ...this.remote.context, engine: 'isomorphic' } });
   }
 
   private async native(version: { major: number; minor: number }, ctx: SourceCallContext): Promise<GitEngine> {
@@ -224,12 +223,8 @@ class GitRegistrySource implements RegistrySource {
       ],
       ...(sshCommand === undefined ? {} : { sshCommand }),
     });
-    return new NativeEngine(this.remote, runner, this.home, this.settings.sparse);
+    return new NativeEngine(this.remote, runner, this.settings.sparse);
   }
-}
-
-function call(ctx: SourceCallContext): EngineCall {
-  return { registry: ctx.registry, signal: ctx.signal, logger: ctx.logger, ...(ctx.workDir === undefined ? {} : { workDir: ctx.workDir }) };
 }
 
 /**

@@ -123,9 +123,3 @@ function parseUrl(location: string, scheme: string): GitLocation {
 function localPath(path: string): GitLocation {
   return { transport: 'file', remote: path, display: path };
 }
-
-/** True for hosts that never leave this machine, where a token over plain http is not exposed to a network. */
-export function isLoopbackOrigin(origin: string): boolean {
-  const host = new URL(origin).hostname;
-  return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\./.test(host);
-}

@@ -1,5 +1,4 @@
-import { RegistryError, TreeWriter } from '@agentos-registry/core';
-import { throwIfAborted } from './errors.js';
+import { RegistryError, TreeWriter, throwIfAborted } from '@agentos-registry/core';
 
 /** One non-directory entry of a git tree, with its path relative to the entry folder. */
 export interface TreeFile {
@@ -36,7 +35,7 @@ export async function writeTree(destination: string, files: readonly TreeFile[],
   const writer = new TreeWriter(destination, { registry: context.registry, unsafe });
   await writer.folder('');
   for (let start = 0; start < files.length; start += BATCH) {
-    throwIfAborted(context.signal, context.registry, `writing entry '${context.path}'`);
+    throwIfAborted(context.signal, `writing entry '${context.path}'`, context.registry);
     const batch = files.slice(start, start + BATCH);
     const contents = await read(batch.filter((file) => file.mode !== SUBMODULE_MODE).map((file) => file.oid));
     for (const file of batch) {

@@ -5,37 +5,16 @@
  */
 import { RegistryError } from '@agentos-registry/core';
 import { withNpmCache } from './npm-cache.js';
-import { type NpmLimits, type NpmTimeouts, resolveNetworkBounds } from './network-bounds.js';
-import { resolveNpmSettings } from './npm-config.js';
-import { npmRequestOptions } from './npm-transport.js';
-import { extractInto, type FetchContext, resolvePackage } from './package-fetch.js';
+import { type NpmCallOptions, npmRequestOptions, prepareCall } from './npm-transport.js';
+import { extractInto, resolvePackage } from './package-fetch.js';
 import { isExactVersion, parsePackageSpec } from './package-spec.js';
 
 /** What {@link fetchPackageCode} needs. Only `spec` and `destination` are required. */
-export interface FetchPackageCodeOptions {
+export interface FetchPackageCodeOptions extends NpmCallOptions {
   /** A registry spec: `name@version` (as core builds it from an entry's `package` and `version`), a range or a tag. */
   spec: string;
   /** Empty (or absent) folder that receives the package's files (`package.json` at its root). */
   destination: string;
-  /** npm registry URL; default from `.npmrc`, else pacote's own default registry. */
-  registry?: string;
-  /** Token for that registry; handed over for it only (`//host/path/:_authToken`). */
-  token?: string;
-  /** pacote's cache (cacache) folder, e.g. `<workDir>/_cacache`; default: a temp folder removed afterwards. */
-  cacheDir?: string;
-  signal?: AbortSignal;
-  /** Environment for `HOME` and `npm_config_*` (core passes the one the config was expanded with); default `process.env`. */
-  env?: Readonly<Record<string, string | undefined>>;
-  /** Folder the project `.npmrc` is searched from; default the working directory. */
-  baseDir?: string;
-  /** `false` reads no `.npmrc`; a path names the user config file to read instead of `~/.npmrc`. */
-  npmrc?: boolean | string;
-  /** Configured registry name, for error messages; default `npm`. */
-  registryName?: string;
-  /** Time limits (ms): `index` 120 s for the resolve, `entry` 600 s for the download, `attempt` 30 s for each request. */
-  timeouts?: NpmTimeouts;
-  /** Size limits (bytes): `index` (the packument) 128 MiB decoded, `entry` (the tarball) 512 MiB. */
-  limits?: NpmLimits;
 }
 
 /** The package that was extracted. */
@@ -61,6 +40,7 @@ export interface PackageCode {
  * const code = await fetchPackageCode({ spec: '@framers/agentos-ext-web-search@1.2.0', destination, cacheDir });
  * // code.integrity: 'sha512-…' (npm's), code.version: '1.2.0'
  * ```
+ * pacote extracts the files itself (the library writing into the folder core gave, as it verifies them).
  */
 export async function fetchPackageCode(options: FetchPackageCodeOptions): Promise<PackageCode> {
   const registryName = options.registryName ?? 'npm';
@@ -70,26 +50,7 @@ export async function fetchPackageCode(options: FetchPackageCodeOptions): Promis
   } catch (error) {
     throw new RegistryError('E_CONFIG', `${(error as Error).message} (registry '${registryName}')`, { registry: registryName, details: { spec: options.spec } });
   }
-  const settings = resolveNpmSettings({
-    packageName: spec.name,
-    registry: options.registry,
-    token: options.token,
-    npmrc: options.npmrc,
-    env: options.env ?? process.env,
-    baseDir: options.baseDir ?? process.cwd(),
-    registryName,
-  });
-  const bounds = resolveNetworkBounds(options, registryName, settings.options.timeout as number | undefined);
-  const context: FetchContext = {
-    registry: registryName,
-    name: spec.name,
-    selector: spec.selector,
-    registryUrl: settings.registry,
-    authenticated: settings.authenticated,
-    signal: options.signal,
-    attemptMs: bounds.timeouts.attempt,
-    deadlines: { index: bounds.timeouts.index, entry: bounds.timeouts.entry },
-  };
+  const { settings, bounds, context } = prepareCall(options, spec.name, spec.selector);
   return withNpmCache(options.cacheDir, async (cache) => {
     const pacoteOptions = { ...npmRequestOptions(settings, bounds), cache };
     // An exact version never changes, so a cached packument is good enough; a tag or range may have moved.

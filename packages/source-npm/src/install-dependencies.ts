@@ -8,42 +8,24 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InstalledPackage, InstallResult, Logger } from '@agentos-registry/core';
-import { isRegistryError, RegistryError } from '@agentos-registry/core';
+import { isRegistryError, RegistryError, throwIfAborted } from '@agentos-registry/core';
 import { type ArboristNode, arborist } from './arborist.js';
 import { withinDeadline } from './deadline.js';
-import { type NetworkBounds, type NpmLimits, type NpmTimeouts, resolveNetworkBounds } from './network-bounds.js';
-import { defaultRegistry, type NpmSettings, resolveNpmSettings } from './npm-config.js';
+import type { NetworkBounds } from './network-bounds.js';
+import { defaultRegistry, type NpmSettings } from './npm-config.js';
 import { withNpmCache } from './npm-cache.js';
 import { abortedError, deadlineError, toNpmError } from './npm-errors.js';
-import { npmRequestOptions } from './npm-transport.js';
+import { type NpmCallOptions, npmRequestOptions, prepareCall } from './npm-transport.js';
 
 /** What {@link installDependencies} needs. Only `dir` is required. */
-export interface InstallDependenciesOptions {
+export interface InstallDependenciesOptions extends NpmCallOptions {
   /** Folder with the `package.json` whose `dependencies` and `optionalDependencies` are installed into its `node_modules`. */
   dir: string;
   /** Packages whose `preinstall`/`install`/`postinstall` scripts may run: names, or `true` for all. Default: none. */
   allowScripts?: readonly string[] | true;
   /** Install from `cacheDir` only; a package that is not there is `E_NOT_CACHED`. */
   offline?: boolean;
-  /** Default npm registry URL for the install; default from `.npmrc`, else pacote's own default. Scoped registries of `.npmrc` still apply. */
-  registry?: string;
-  /** Token for that registry, sent to it only (`//host/path/:_authToken`). */
-  token?: string;
-  /** `false` reads no `.npmrc`; a path names the user config file to read instead of `~/.npmrc`. */
-  npmrc?: boolean | string;
-  /** npm's cache (cacache) folder, shared with `fetchPackageCode`; default: a temp folder removed afterwards. */
-  cacheDir?: string;
-  signal?: AbortSignal;
-  env?: Readonly<Record<string, string | undefined>>;
-  /** Folder the project `.npmrc` is searched from; default the working directory. */
-  baseDir?: string;
-  /** Configured registry name, for error messages; default `npm`. */
-  registryName?: string;
   logger?: Logger;
-  /** Time limits (ms): `attempt` 30 s for each request, `install` 10 min for the whole install (`index` and `entry` do not apply). */
-  timeouts?: NpmTimeouts;
-  /** Size limits (bytes): `index` (each packument) 128 MiB decoded, `entry` (each tarball) 512 MiB. */
-  limits?: NpmLimits;
 }
 
 const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall'] as const;
@@ -149,26 +131,9 @@ async function checkLockfiles(dir: string, settings: NpmSettings, registryName: 
  * ```
  */
 export async function installDependencies(options: InstallDependenciesOptions): Promise<InstallResult> {
-  const registryName = options.registryName ?? 'npm';
-  const settings = resolveNpmSettings({
-    packageName: '',
-    registry: options.registry,
-    token: options.token,
-    npmrc: options.npmrc,
-    env: options.env ?? process.env,
-    baseDir: options.baseDir ?? process.cwd(),
-    registryName,
-    allScopes: true,
-  });
-  const aborted = () => {
-    if (options.signal?.aborted) {
-      throw new RegistryError('E_ABORTED', `Installing the dependencies of ${options.dir} for registry '${registryName}' was aborted.`, {
-        registry: registryName,
-        cause: options.signal.reason,
-      });
-    }
-  };
-  const bounds = resolveNetworkBounds(options, registryName, settings.options.timeout as number | undefined);
+  // Every scoped registry of `.npmrc` too: an install fetches packages of many scopes. `index`/`entry` do not apply.
+  const { registryName, settings, bounds } = prepareCall(options, '', '*', true);
+  const aborted = () => throwIfAborted(options.signal, `Installing the dependencies of ${options.dir}`, registryName);
   aborted();
   await checkLockfiles(options.dir, settings, registryName);
   return withNpmCache(options.cacheDir, (cache) => install(options, settings, bounds, registryName, cache, aborted));

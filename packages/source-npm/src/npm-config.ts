@@ -9,11 +9,15 @@
  *
  * Credentials are handed to pacote as npm stores them, keyed by the registry's "nerf dart" (`//host/path/:_authToken`),
  * so npm-registry-fetch sends each one only to URLs under that registry, never to a tarball host elsewhere.
+ *
+ * The registry's own transport options `proxy`, `ca` and `retries` are every HTTP source's (checked by core's
+ * `validateHttpSourceOptions`, `ca` read by its `readCertificates`) and beat `.npmrc`'s proxy, ca/cafile and
+ * fetch-retries. npm's `timeouts` and `limits` are in network-bounds.ts.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { RegistryError, registerSecret } from '@agentos-registry/core';
+import { RegistryError, readCertificates, registerSecret, type SourceConfig, validateHttpSourceOptions } from '@agentos-registry/core';
 import { scopeOf } from './package-spec.js';
 import { pacoteDefaultRegistry } from './pacote.js';
 
@@ -43,6 +47,23 @@ export interface NpmSettingsInput {
    * different scopes; by default only the scope of `packageName` is.
    */
   allScopes?: boolean;
+  /** The registry's `proxy`, `ca` and `retries` (see {@link NpmTransportOptions}). */
+  transport?: NpmTransportOptions;
+}
+
+/** Transport options an npm registry shares with every HTTP source; they beat `.npmrc`'s. */
+export interface NpmTransportOptions {
+  /** Proxy URL for every request (npm's `proxy` and `https-proxy`). */
+  proxy?: string;
+  /** Extra trusted CA certificates: PEM text or a PEM file's path (relative to the config file's folder). */
+  ca?: string | string[];
+  /** Retries of a failed request (npm's `fetch-retries`), 0 to 10. */
+  retries?: number;
+}
+
+/** Problems with `proxy`, `ca` and `retries`, in core's words. */
+export function npmTransportProblems({ proxy, ca, retries }: NpmTransportOptions) {
+  return validateHttpSourceOptions({ type: 'npm', location: '', proxy, ca, retries } as SourceConfig);
 }
 
 /** The outcome: a registry URL and the options to hand pacote. */
@@ -149,7 +170,7 @@ export function resolveNpmSettings(input: NpmSettingsInput): NpmSettings {
     registerSecret(input.token);
     options[`${nerfDart(registry)}:_authToken`] = input.token;
   }
-  Object.assign(options, networkOptions(values, input.baseDir));
+  Object.assign(options, networkOptions(values, input.baseDir), transportOptions(input));
   return { registry, registrySource, authenticated: hasCredential(registry, options), options, files: layers.files };
 }
 
@@ -201,6 +222,18 @@ function networkOptions(values: Map<string, string>, baseDir: string): Record<st
   set('fetchRetryMaxtimeout', number('fetch-retry-maxtimeout'));
   set('timeout', number('fetch-timeout'));
   return out;
+}
+
+/** The registry's own `proxy`, `ca` and `retries` as npm-registry-fetch options; `E_CONFIG` when one is invalid. */
+function transportOptions({ transport = {}, baseDir, registryName }: NpmSettingsInput): Record<string, unknown> {
+  const [problem] = npmTransportProblems(transport);
+  if (problem) throw new RegistryError('E_CONFIG', `Registry '${registryName}': \`${problem.field}\` ${problem.message}.`, { registry: registryName, details: { field: problem.field } });
+  const { proxy, ca, retries } = transport;
+  return {
+    ...(proxy ? { proxy, httpsProxy: proxy } : {}),
+    ...(ca ? { ca: readCertificates(ca, baseDir, registryName) } : {}),
+    ...(retries === undefined ? {} : { fetchRetries: retries }),
+  };
 }
 
 /** The merged `.npmrc` layers and `npm_config_*` variables, lowest precedence first. */

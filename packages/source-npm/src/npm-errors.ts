@@ -2,7 +2,7 @@
  * What pacote and npm-registry-fetch throw, turned into core's codes with a message that says what to do next. The
  * raw error stays as `cause` (core redacts it); tokens never appear in these messages, only registry URLs.
  */
-import { isNetworkErrorCode, isRegistryError, RegistryError } from '@agentos-registry/core';
+import { abortError, isNetworkErrorCode, isRegistryError, RegistryError } from '@agentos-registry/core';
 import { formatDuration, NPM_PURPOSE_NAME } from './network-bounds.js';
 import { LOOPBACK_REFUSED } from './npm-agent.js';
 import { RESPONSE_TOO_LARGE } from './response-limit.js';
@@ -58,9 +58,7 @@ export function toNpmError(error: unknown, context: NpmErrorContext): RegistryEr
       details: { package: context.name, selector: context.selector, registryUrl: context.registryUrl, ...details },
     });
 
-  if (context.signal?.aborted || err.name === 'AbortError' || err.code === 'ABORT_ERR') {
-    return make('E_ABORTED', `${context.action} ${what} for registry '${registry}' was aborted.`);
-  }
+  if (context.signal?.aborted || err.name === 'AbortError' || err.code === 'ABORT_ERR') return abortedError(context);
   const code = err.code ?? '';
   const status = typeof err.statusCode === 'number' ? err.statusCode : /^E\d{3}$/.test(code) ? Number(code.slice(1)) : undefined;
 
@@ -179,10 +177,9 @@ export function deadlineError(context: Omit<NpmErrorContext, 'attemptMs'>, ms: n
   );
 }
 
-/** The error for work the caller (core's signal) aborted. */
+/** The error for work the caller (core's signal) aborted: core's one wording. */
 export function abortedError(context: Omit<NpmErrorContext, 'attemptMs'>): RegistryError {
-  const what = context.name === '' ? 'the dependencies' : `${context.name}@${context.selector}`;
-  return new RegistryError('E_ABORTED', `${context.action} ${what} for registry '${context.registry}' was aborted.`, { registry: context.registry, cause: context.signal?.reason });
+  return abortError(context.signal, `${context.action} ${context.name === '' ? 'the dependencies' : `${context.name}@${context.selector}`}`, context.registry);
 }
 
 /** "Available versions: …; dist-tags: …" for an unmatched version, newest last. */

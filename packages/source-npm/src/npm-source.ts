@@ -16,14 +16,19 @@ import {
 import { fetchPackageCode } from './fetch-package-code.js';
 import { installDependencies } from './install-dependencies.js';
 import { packageVersions } from './package-versions.js';
-import { type NetworkBounds, type NpmLimits, type NpmTimeouts, networkBoundsProblems, resolveNetworkBounds } from './network-bounds.js';
-import { type NpmSettings, registryUrlProblem, resolveNpmSettings } from './npm-config.js';
-import { npmRequestOptions } from './npm-transport.js';
+import { type NetworkBounds, type NpmLimits, type NpmTimeouts, networkBoundsProblems } from './network-bounds.js';
+import { type NpmSettings, type NpmTransportOptions, npmTransportProblems, registryUrlProblem } from './npm-config.js';
+import { type NpmCallOptions, npmRequestOptions, prepareCall } from './npm-transport.js';
 import { type FetchContext, type ResolvedPackage, resolvePackage, tarballStream } from './package-fetch.js';
 import { DEFAULT_SELECTOR, isExactVersion, packageNameProblem } from './package-spec.js';
 
-/** The config of an `npm` registry: the page's fields plus `registry`, `version` and `npmrc`. */
-export interface NpmSourceConfig extends SourceConfig {
+/**
+ * The config of an `npm` registry: the page's fields plus `registry`, `version` and `npmrc`, and the transport options
+ * of every HTTP source (`proxy`, `ca`, `retries`: core checks them). `timeouts` and `limits` have core's `index` and
+ * `entry` (checked by core too) and npm's own `timeouts.attempt` and `timeouts.install`, since npm's fetch stack has
+ * one per-request timeout rather than core's `connect`, `headers` and `body` (network-bounds.ts).
+ */
+export interface NpmSourceConfig extends SourceConfig, NpmTransportOptions {
   type: 'npm';
   /** The package that holds `registry.json` and `registry/`, e.g. `@framers/agentos-extensions`. */
   location: string;
@@ -61,7 +66,16 @@ export interface NpmSourceConfig extends SourceConfig {
 export function npmSource(): SourceAdapter {
   return defineSource({
     type: 'npm',
-    options: ['registry', 'version', 'npmrc', 'timeouts', 'limits'],
+    options: {
+      registry: 'identity',
+      version: 'identity',
+      npmrc: 'identity',
+      timeouts: 'transport',
+      limits: 'transport',
+      proxy: 'transport',
+      ca: 'transport',
+      retries: 'transport',
+    },
     validate: validateNpmConfig,
     create: (config, ctx) => createNpmRegistrySource(config, ctx),
     // Entry code that lives on npm (core asks for it whichever source served the index).
@@ -89,19 +103,11 @@ export function npmSource(): SourceAdapter {
 }
 
 /** The registry settings core chose for package work, and the call's context, as both package functions take them. */
-function packageSettings(options: PackageRequest['options'], ctx: PackageContext) {
-  return {
-    registry: options?.registry,
-    token: options?.token,
-    ...(typeof options?.npmrc === 'string' || typeof options?.npmrc === 'boolean' ? { npmrc: options.npmrc } : {}),
-    // Checked where they are used (E_CONFIG naming the field); core passes the first npm registry's own.
-    ...(options?.timeouts !== undefined ? { timeouts: options.timeouts as NpmTimeouts } : {}),
-    ...(options?.limits !== undefined ? { limits: options.limits as NpmLimits } : {}),
-    cacheDir: ctx.workDir ? join(ctx.workDir, '_cacache') : undefined,
-    signal: ctx.signal,
-    env: ctx.env,
-    baseDir: ctx.baseDir,
-  };
+function packageSettings(options: PackageRequest['options'], ctx: PackageContext): NpmCallOptions {
+  // Checked where they are used (E_CONFIG naming the field); core passes the first npm registry's own.
+  const names = ['registry', 'token', 'npmrc', 'timeouts', 'limits', 'proxy', 'ca', 'retries'];
+  const picked = Object.fromEntries(names.filter((name) => options?.[name] !== undefined).map((name) => [name, options![name]])) as NpmCallOptions;
+  return { ...picked, cacheDir: ctx.workDir ? join(ctx.workDir, '_cacache') : undefined, signal: ctx.signal, env: ctx.env, baseDir: ctx.baseDir };
 }
 
 function validateNpmConfig(config: SourceConfig): ConfigProblem[] {
@@ -136,30 +142,22 @@ function validateNpmConfig(config: SourceConfig): ConfigProblem[] {
   if (npmrc !== undefined && typeof npmrc !== 'boolean' && (typeof npmrc !== 'string' || npmrc.trim() === '')) {
     problems.push({ field: 'npmrc', message: 'must be false (ignore .npmrc files) or the path of an .npmrc file' });
   }
-  problems.push(...networkBoundsProblems({ timeouts: config.timeouts, limits: config.limits }));
+  problems.push(...networkBoundsProblems({ timeouts: config.timeouts, limits: config.limits }), ...npmTransportProblems(config as NpmTransportOptions));
   return problems;
 }
 
 function createNpmRegistrySource(config: SourceConfig, ctx: SourceCreateContext): RegistrySource {
   const name = config.location.trim();
   const selector = String(config.version ?? config.branch ?? DEFAULT_SELECTOR).trim();
-  const settings = resolveNpmSettings({
-    packageName: name,
-    registry: typeof config.registry === 'string' ? config.registry : undefined,
-    token: config.token,
-    npmrc: config.npmrc as boolean | string | undefined,
-    env: ctx.env,
-    baseDir: ctx.baseDir,
-    registryName: ctx.registry,
-  });
-  const bounds = resolveNetworkBounds({ timeouts: config.timeouts, limits: config.limits }, ctx.registry, settings.options.timeout as number | undefined);
+  const options = { ...(config as NpmCallOptions), registryName: ctx.registry, env: ctx.env, baseDir: ctx.baseDir };
+  const { settings, bounds, context } = prepareCall(options, name, selector);
   ctx.logger.debug(
     `Registry '${ctx.registry}': npm package ${name}@${selector} from ${settings.registry} (${settings.registrySource}${settings.files.length > 0 ? `; read ${settings.files.join(', ')}` : ''}).`,
   );
-  return new NpmRegistrySource(name, selector, settings, bounds);
+  return new NpmRegistrySource(name, selector, settings, bounds, context);
 }
 
-/** One configured npm registry package. Holds a private temp folder only when core gives it no work folder. */
+/** One configured npm registry package; npm's cache lives in core's work folder for it. */
 class NpmRegistrySource implements RegistrySource {
   /**
    * Package, selector and registry: core keys its cache by this, so pointing the same registry name at another
@@ -173,6 +171,7 @@ class NpmRegistrySource implements RegistrySource {
     private readonly selector: string,
     private readonly settings: NpmSettings,
     private readonly bounds: NetworkBounds,
+    private readonly base: FetchContext,
   ) {
     this.displayLocation = `${name}@${selector} (${settings.registry})`;
   }
@@ -217,16 +216,7 @@ class NpmRegistrySource implements RegistrySource {
   }
 
   private context(ctx: SourceCallContext): FetchContext {
-    return {
-      registry: ctx.registry,
-      name: this.name,
-      selector: this.selector,
-      registryUrl: this.settings.registry,
-      authenticated: this.settings.authenticated,
-      signal: ctx.signal,
-      attemptMs: this.bounds.timeouts.attempt,
-      deadlines: { index: this.bounds.timeouts.index, entry: this.bounds.timeouts.entry },
-    };
+    return { ...this.base, signal: ctx.signal };
   }
 }
 

@@ -4,9 +4,45 @@
  * function, so no call path can forget them.
  */
 import { credentialScope } from './credential-scope.js';
-import type { NetworkBounds } from './network-bounds.js';
+import { type NetworkBounds, type NpmLimits, type NpmTimeouts, resolveNetworkBounds } from './network-bounds.js';
 import { createNpmAgent } from './npm-agent.js';
-import type { NpmSettings } from './npm-config.js';
+import { type NpmSettings, type NpmTransportOptions, resolveNpmSettings } from './npm-config.js';
+import type { FetchContext } from './package-fetch.js';
+
+/** What each standalone npm call (`fetchPackageCode`, `packageVersions`, `installDependencies`) takes besides its own. */
+export interface NpmCallOptions extends NpmTransportOptions {
+  /** npm registry URL; default from `.npmrc`, else pacote's own default (scoped registries of `.npmrc` still apply). */
+  registry?: string;
+  /** Token for that registry, handed over for it only (`//host/path/:_authToken`). */
+  token?: string;
+  /** `false` reads no `.npmrc`; a path names the user config file to read instead of `~/.npmrc`. */
+  npmrc?: boolean | string;
+  /** npm's cache (cacache) folder, e.g. `<workDir>/_cacache`; default: a temp folder removed afterwards. */
+  cacheDir?: string;
+  signal?: AbortSignal;
+  /** Environment for `HOME` and `npm_config_*` (core passes the one the config was expanded with); default `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Folder the project `.npmrc` is searched from; default the working directory. */
+  baseDir?: string;
+  /** Configured registry name, for error messages; default `npm`. */
+  registryName?: string;
+  /** In ms: `attempt` (30 s) each request, `index` (120 s) a resolve, `entry` (600 s) a download, `install` (10 min) an install. */
+  timeouts?: NpmTimeouts;
+  /** In bytes: `index` (a packument, 128 MiB decoded), `entry` (a tarball, 512 MiB). */
+  limits?: NpmLimits;
+}
+
+/** The settings, bounds and error context of one call about `packageName@selector` (invalid options: `E_CONFIG`). */
+export function prepareCall(options: NpmCallOptions, packageName: string, selector: string, allScopes = false) {
+  const registryName = options.registryName ?? 'npm';
+  const { registry, token, npmrc } = options;
+  const env = options.env ?? process.env;
+  const settings = resolveNpmSettings({ packageName, registry, token, npmrc, env, baseDir: options.baseDir ?? process.cwd(), registryName, allScopes, transport: options });
+  const bounds = resolveNetworkBounds(options, registryName, settings.options.timeout as number | undefined);
+  const { attempt, index, entry } = bounds.timeouts;
+  const context: FetchContext = { registry: registryName, name: packageName, selector, registryUrl: settings.registry, authenticated: settings.authenticated, signal: options.signal, attemptMs: attempt, deadlines: { index, entry } };
+  return { registryName, settings, bounds, context };
+}
 
 /** The pacote/arborist options for `settings`, with the agent and `bounds.timeouts.attempt`. */
 export function npmRequestOptions(settings: NpmSettings, bounds: NetworkBounds): Record<string, unknown> {

@@ -5,7 +5,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
-import { RegistryError, type TransferPurpose } from '@agentos-registry/core';
+import { RegistryError, type TransferPurpose, throwIfAborted } from '@agentos-registry/core';
 import { withinDeadline } from './deadline.js';
 import { abortedError, deadlineError, type NpmErrorContext, toNpmError } from './npm-errors.js';
 import { type PacoteOptions, pacote } from './pacote.js';
@@ -62,7 +62,7 @@ export async function npmCall<T>(context: FetchContext, purpose: TransferPurpose
  * which never changes, takes one.
  */
 export async function resolvePackage(options: PacoteOptions, context: FetchContext, preferOnline: boolean): Promise<ResolvedPackage> {
-  throwIfAborted(context, ACTIONS.index);
+  throwIfAborted(context.signal, `${ACTIONS.index} ${context.name}@${context.selector}`, context.registry);
   const manifest = await npmCall(context, 'index', context.selector, async (signal) => {
     const errorContext = { ...context, action: ACTIONS.index };
     const packument = await fetchPackument({ name: context.name, options, preferOnline, acceptStale: !preferOnline, signal }, errorContext);
@@ -123,7 +123,7 @@ export function tarballStream(pkg: ResolvedPackage, options: PacoteOptions, cont
 
 /** Extracts into a folder the caller owns, which must be empty or absent (pacote empties its target first). */
 export async function extractInto(pkg: ResolvedPackage, destination: string, options: PacoteOptions, context: FetchContext): Promise<void> {
-  throwIfAborted(context, ACTIONS.entry);
+  throwIfAborted(context.signal, `${ACTIONS.entry} ${context.name}@${context.selector}`, context.registry);
   const present = await readdir(destination).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return [];
     throw error;
@@ -158,12 +158,4 @@ export function withoutCredentials(url: string): string {
   } catch {
     return url;
   }
-}
-
-function throwIfAborted(context: FetchContext, action: string): void {
-  if (!context.signal?.aborted) return;
-  throw new RegistryError('E_ABORTED', `${action} ${context.name}@${context.selector} for registry '${context.registry}' was aborted.`, {
-    registry: context.registry,
-    cause: context.signal.reason,
-  });
 }

@@ -4,31 +4,17 @@
  * message never suggests a version that does not exist; what to suggest is core's business.
  */
 import { type PackageVersions, RegistryError } from '@agentos-registry/core';
-import { type NpmLimits, type NpmTimeouts, resolveNetworkBounds } from './network-bounds.js';
 import { withNpmCache } from './npm-cache.js';
-import { resolveNpmSettings } from './npm-config.js';
-import { npmRequestOptions } from './npm-transport.js';
-import { type FetchContext, npmCall } from './package-fetch.js';
+import { type NpmCallOptions, npmRequestOptions, prepareCall } from './npm-transport.js';
+import { npmCall } from './package-fetch.js';
 import { packageNameProblem } from './package-spec.js';
 import { fetchPackument } from './packument.js';
 
 /** What {@link packageVersions} needs. Only `name` is required. */
-export interface PackageVersionsOptions {
+export interface PackageVersionsOptions extends NpmCallOptions {
   name: string;
   /** Answer from the npm cache only (`E_NOT_CACHED`-like npm errors otherwise). */
   offline?: boolean;
-  registry?: string;
-  token?: string;
-  npmrc?: boolean | string;
-  cacheDir?: string;
-  signal?: AbortSignal;
-  env?: Readonly<Record<string, string | undefined>>;
-  baseDir?: string;
-  registryName?: string;
-  /** `index` bounds the packument request (120 s), `attempt` each try (30 s). */
-  timeouts?: NpmTimeouts;
-  /** `index`: the packument's decoded size (128 MiB). */
-  limits?: NpmLimits;
 }
 
 /**
@@ -39,26 +25,7 @@ export async function packageVersions(options: PackageVersionsOptions): Promise<
   const registryName = options.registryName ?? 'npm';
   const problem = packageNameProblem(options.name);
   if (problem) throw new RegistryError('E_CONFIG', `"${options.name}" is not an npm package name: it ${problem}.`, { registry: registryName });
-  const settings = resolveNpmSettings({
-    packageName: options.name,
-    registry: options.registry,
-    token: options.token,
-    npmrc: options.npmrc,
-    env: options.env ?? process.env,
-    baseDir: options.baseDir ?? process.cwd(),
-    registryName,
-  });
-  const bounds = resolveNetworkBounds(options, registryName, settings.options.timeout as number | undefined);
-  const context: FetchContext = {
-    registry: registryName,
-    name: options.name,
-    selector: '*',
-    registryUrl: settings.registry,
-    authenticated: settings.authenticated,
-    signal: options.signal,
-    attemptMs: bounds.timeouts.attempt,
-    deadlines: { index: bounds.timeouts.index, entry: bounds.timeouts.entry },
-  };
+  const { settings, bounds, context } = prepareCall(options, options.name, '*');
   return withNpmCache(options.cacheDir, (cache) =>
     npmCall(context, 'index', '*', async (signal) => {
       const pacoteOptions = { ...npmRequestOptions(settings, bounds), cache, ...(options.offline ? { offline: true } : {}) };

@@ -174,6 +174,24 @@ describe('config', () => {
     expect(error.message).toContain(message);
   });
 
+  test('proxy, ca and retries, the transport options of every HTTP source, are accepted; invalid ones in core\'s words', async () => {
+    const ca = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    expect(await open({ proxy: 'http://127.0.0.1:3128', ca, retries: 3 })).toBeDefined();
+    const error = (await rejectionOf(open({ retries: 11 }))) as Error & { code?: string; details?: { field?: string } };
+    expect([error.code, error.details?.field]).toEqual(['E_CONFIG', 'registries.slow.retries']);
+    expect(error.message).toContain('whole number from 0 to 10');
+  });
+
+  test('`proxy` is used: through a proxy that is not listening the registry cannot be reached, without it it can', async () => {
+    const closed = await startHostileServer({ target: server.url });
+    const dead = closed.url;
+    await closed.close();
+    misbehave(() => false, { kind: 'forward' });
+    expect((await (await open({})).list()).length).toBeGreaterThan(0);
+    const error = await rejectionOf((await open({ proxy: dead, retries: 0 })).list());
+    expect((error as { code?: string }).code).toBe('E_UNREACHABLE');
+  }, 60_000);
+
   test('fetchPackageCode and installDependencies check them too', async () => {
     const destination = join(await tempDir('code'), 'out');
     const fetchError = await rejectionOf(fetchPackageCode({ spec: `${LIBRARY}@1.0.0`, destination, registry: front.url, npmrc: false, timeouts: { index: -5 } }));

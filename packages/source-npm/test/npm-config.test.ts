@@ -137,6 +137,31 @@ describe('resolveNpmSettings: which registry, which credential', () => {
     });
   });
 
+  test("the registry's own proxy, ca and retries (core's transport options) beat .npmrc's; a ca path is read from baseDir", async () => {
+    const m = await machine({ user: 'proxy=http://npmrc-proxy.example:3128\nhttps-proxy=http://npmrc-proxy.example:3128\nca=NPMRC-CA\nfetch-retries=4\n' });
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    await writeFile(join(m.project, 'corp-ca.pem'), pem);
+    const transport = { proxy: 'http://corp-proxy.example:8080', ca: 'corp-ca.pem', retries: 0 };
+    expect(settings({ env: { HOME: m.home }, baseDir: m.project, transport }).options).toMatchObject({
+      proxy: 'http://corp-proxy.example:8080',
+      httpsProxy: 'http://corp-proxy.example:8080',
+      ca: [pem],
+      fetchRetries: 0,
+    });
+    // Unset, .npmrc's stay.
+    expect(settings({ env: { HOME: m.home }, baseDir: m.project, transport: {} }).options).toMatchObject({ httpsProxy: 'http://npmrc-proxy.example:3128', ca: 'NPMRC-CA', fetchRetries: 4 });
+  });
+
+  test.each([
+    [{ proxy: 'socks5://proxy.example:1080' }, 'proxy', 'http:// or https:// proxy URL'],
+    [{ ca: 42 }, 'ca', 'PEM text or the path of a PEM file'],
+    [{ retries: 11 }, 'retries', 'whole number from 0 to 10'],
+  ])('an invalid %j is E_CONFIG naming %s in core\'s words', async (transport, field, message) => {
+    const error = await rejectionOf((async () => settings({ env: {}, baseDir: await tempDir('base'), npmrc: false, transport: transport as never }))());
+    expect([error.code, (error as { details?: { field?: string } }).details?.field]).toEqual(['E_CONFIG', field]);
+    expect(error.message).toContain(message);
+  });
+
   test('a registry URL with credentials in .npmrc is E_CONFIG, without the password', async () => {
     const m = await machine({ user: 'registry=https://bob:hunter22@npm.example/\n' });
     const error = await rejectionOf((async () => settings({ env: { HOME: m.home }, baseDir: m.project }))());

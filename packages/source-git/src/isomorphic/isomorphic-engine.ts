@@ -1,22 +1,28 @@
 import * as fs from 'node:fs';
-import { access, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { access, readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import {
+  abortError,
   createHttpClient as createCoreHttpClient,
   type HttpClient as CoreHttpClient,
   isRegistryError,
   RegistryError,
+  removeInside,
+  throwIfAborted,
   type TransferPurpose,
+  withWorkLock,
+  writeFileInside,
 } from '@agentos-registry/core';
 import git from 'isomorphic-git';
-import type { EngineCall, GitEngine, GitRemote, MirrorHome } from '../engine.js';
+import type { EngineCall, GitEngine, GitRemote } from '../engine.js';
 import type { StepDeadline } from '../deadline.js';
-import { abortedError, classifyGitMessage, deadlineError, entryNotFoundError, type GitFailure, remoteError, throwIfAborted } from '../errors.js';
-import { withLock } from '../lock.js';
+import { classifyGitMessage, deadlineError, entryNotFoundError, type GitFailure, remoteError } from '../errors.js';
 import type { RemoteRef, ResolvedRef } from '../refs.js';
 import { type TreeFile, writeTree } from '../tree-writer.js';
 import { CrossOriginRedirectError, createHttpClient, TransportFaults } from './http-client.js';
 
+/** The mirror, in the registry's work folder (the native engine keeps its own beside it). */
+const MIRROR = 'isomorphic.git';
 const REVISION_REFS = 'refs/agentos/rev';
 /** The local ref whose commit is offered to the server as "have", so a new revision downloads only what changed. */
 const HAVE_REF = 'refs/agentos/have';
@@ -41,10 +47,7 @@ export class IsomorphicEngine implements GitEngine {
   private cache: object = {};
   private client: { core: CoreHttpClient; fetch: Record<TransferPurpose, typeof globalThis.fetch> } | undefined;
 
-  constructor(
-    private readonly remote: GitRemote,
-    private readonly home: MirrorHome,
-  ) {}
+  constructor(private readonly remote: GitRemote) {}
 
   private get local(): boolean {
     return this.remote.location.transport === 'file';
@@ -77,7 +80,7 @@ export class IsomorphicEngine implements GitEngine {
 
   async listRefs(call: EngineCall): Promise<RemoteRef[]> {
     const action = 'listing its branches and tags';
-    throwIfAborted(call.signal, call.registry, action);
+    throwIfAborted(call.signal, action, call.registry);
     const faults = new TransportFaults();
     try {
       if (this.local) return await this.localRefs(await this.localGitdir());
@@ -135,7 +138,7 @@ export class IsomorphicEngine implements GitEngine {
 
   /** Every non-tree entry below `path`, paths relative to it. */
   private async listFiles(gitdir: string, sha: string, path: string, call: EngineCall): Promise<TreeFile[]> {
-    throwIfAborted(call.signal, call.registry, `reading entry '${path}'`);
+    throwIfAborted(call.signal, `reading entry '${path}'`, call.registry);
     const { tree } = await git.readTree({ fs, gitdir, oid: sha, ...(path === '' ? {} : { filepath: path }), cache: this.cache });
     return this.listSubtree(gitdir, tree, '');
   }
@@ -200,7 +203,7 @@ export class IsomorphicEngine implements GitEngine {
   /** The git folder holding `commit`: the local repository itself, or the mirror (fetched now if needed). */
   private async ensureCommit(commit: ResolvedRef, call: EngineCall): Promise<string> {
     const action = `fetching revision ${commit.sha.slice(0, 12)}`;
-    throwIfAborted(call.signal, call.registry, action);
+    throwIfAborted(call.signal, action, call.registry);
     if (this.local) {
       try {
         return await this.localGitdir();
@@ -208,21 +211,21 @@ export class IsomorphicEngine implements GitEngine {
         throw this.mapped(error, call, action);
       }
     }
-    const folder = await this.home.folder(call);
-    const gitdir = join(folder, 'isomorphic.git');
+    const gitdir = join(call.workDir, MIRROR);
     if (await hasRevision(gitdir, commit.sha)) return gitdir;
     const faults = new TransportFaults();
     try {
-      await withLock(join(folder, 'mirror.lock'), call.signal, async () => {
+      const work = async () => {
         if (await hasRevision(gitdir, commit.sha)) return;
         if ((await packCount(gitdir)) > MAX_PACKS) {
-          await rm(gitdir, { recursive: true, force: true, maxRetries: 3 });
+          await removeInside(call.workDir, MIRROR);
           this.cache = {};
         }
         await this.initMirror(gitdir);
         await this.fetchCommit(commit, gitdir, call, faults);
         await pruneRevisions(gitdir);
-      });
+      };
+      await withWorkLock(call.workDir, 'mirror.lock', work, { signal: call.signal, registry: call.registry });
     } catch (error) {
       throw this.mapped(error, call, action, faults);
     }
@@ -242,8 +245,7 @@ export class IsomorphicEngine implements GitEngine {
    * the shallow file is put back as it was when the fetch fails, and the commit is read back before it counts.
    */
   private async fetchCommit(commit: ResolvedRef, gitdir: string, call: EngineCall, faults: TransportFaults): Promise<void> {
-    const shallowFile = join(gitdir, 'shallow');
-    const shallowBefore = await readFile(shallowFile).catch(() => undefined);
+    const shallowBefore = await readFile(join(gitdir, 'shallow')).catch(() => undefined);
     try {
       await git.fetch({
         fs,
@@ -260,8 +262,8 @@ export class IsomorphicEngine implements GitEngine {
       });
       await git.readCommit({ fs, gitdir, oid: commit.sha, cache: this.cache });
     } catch (error) {
-      if (shallowBefore === undefined) await unlink(shallowFile).catch(() => undefined);
-      else await writeFile(shallowFile, shallowBefore);
+      if (shallowBefore === undefined) await removeInside(gitdir, 'shallow');
+      else await writeFileInside(gitdir, 'shallow', shallowBefore);
       this.cache = {};
       throw error;
     }
@@ -276,7 +278,7 @@ export class IsomorphicEngine implements GitEngine {
     // (an empty or unparsable answer, a missing object): a network fault, so that a cached copy can be served.
     const fault = faults?.first;
     if (fault !== undefined) {
-      if (call.signal.aborted) return abortedError(call.registry, action, call.signal);
+      if (call.signal.aborted) return abortError(call.signal, action, call.registry);
       if (isRegistryError(fault.error) && fault.error.code !== 'E_UNREACHABLE') return fault.error;
       error = fault.error;
       if (!isRegistryError(error)) return remoteError('unreachable', this.remote.context, action, describe(error), error);
@@ -291,7 +293,7 @@ export class IsomorphicEngine implements GitEngine {
       return remoteError('unreachable', this.remote.context, action, cause.code ?? cause.message ?? '', error);
     }
     if (isRegistryError(error)) return error;
-    if (call.signal.aborted) return abortedError(call.registry, action, call.signal);
+    if (call.signal.aborted) return abortError(call.signal, action, call.registry);
     // isomorphic-git refuses `..`, `.`, backslash and slash names in a tree itself, before core's tree writer sees
     // them; the tree is hostile either way, and the native engine (through core) says E_UNSAFE_PATH for it too.
     if (codeOf(error) === 'UnsafeFilepathError') {
@@ -380,5 +382,5 @@ async function pruneRevisions(gitdir: string): Promise<void> {
   if (names.length <= KEPT_REVISIONS) return;
   const dated = await Promise.all(names.map(async (name) => ({ name, mtime: (await stat(join(folder, name)).catch(() => undefined))?.mtimeMs ?? 0 })));
   dated.sort((a, b) => b.mtime - a.mtime);
-  await Promise.all(dated.slice(KEPT_REVISIONS).map(({ name }) => rm(join(folder, name), { force: true })));
+  await Promise.all(dated.slice(KEPT_REVISIONS).map(({ name }) => git.deleteRef({ fs, gitdir, ref: `${REVISION_REFS}/${name}` })));
 }

@@ -1,11 +1,10 @@
-import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isRegistryError, type TransferPurpose } from '@agentos-registry/core';
-import type { EngineCall, GitEngine, GitRemote, MirrorHome } from '../engine.js';
+import { abortError, isRegistryError, removeInside, replaceFolderInside, throwIfAborted, type TransferPurpose, type TreeWriter, withWorkLock } from '@agentos-registry/core';
+import type { EngineCall, GitEngine, GitRemote } from '../engine.js';
 import { Batcher } from '../batcher.js';
 import type { StepDeadline } from '../deadline.js';
-import { abortedError, classifyGitMessage, deadlineError, entryNotFoundError, gitReason, remoteError, throwIfAborted } from '../errors.js';
-import { withLock } from '../lock.js';
+import { classifyGitMessage, deadlineError, entryNotFoundError, gitReason, remoteError } from '../errors.js';
 import { parseLsRemote, type RemoteRef, type ResolvedRef } from '../refs.js';
 import { SUBMODULE_MODE, type TreeFile, writeTree } from '../tree-writer.js';
 import { ObjectReader, parseTree, type TreeEntry } from './object-reader.js';
@@ -17,6 +16,9 @@ const REVISION_REFS = 'refs/agentos/rev';
 const KEPT_REVISIONS = 8;
 /** Blob ids per `fetch` command when fetching an entry's missing files (keeps argv well below its limit). */
 const FETCH_BATCH = 1000;
+/** In the registry's work folder: the mirror, and the lock held while a fetch writes to it. */
+const MIRROR = 'native.git';
+const LOCK = 'mirror.lock';
 
 /**
  * The native engine: the `git` binary through simple-git. Every protocol git speaks, the user's git config (proxies,
@@ -45,7 +47,6 @@ export class NativeEngine implements GitEngine {
   constructor(
     private readonly remote: GitRemote,
     private readonly git: GitRunner,
-    private readonly home: MirrorHome,
     private readonly sparse: boolean,
   ) {}
 
@@ -55,7 +56,7 @@ export class NativeEngine implements GitEngine {
   }
 
   async listRefs(call: EngineCall): Promise<RemoteRef[]> {
-    throwIfAborted(call.signal, call.registry, 'listing the refs');
+    throwIfAborted(call.signal, 'listing the refs', call.registry);
     // Protocol v0 answers with every ref in the response to a single GET; v2 would need a second request.
     const out = await this.remoteCommand(call, 'listing its branches and tags', () =>
       this.git.text({
@@ -96,13 +97,13 @@ export class NativeEngine implements GitEngine {
    * itself is damaged (not the server) gets the mirror rebuilt and `use` run once more.
    */
   private async withMirror<T>(commit: ResolvedRef, call: EngineCall, action: string, use: (mirror: string) => Promise<T>): Promise<T> {
-    throwIfAborted(call.signal, call.registry, action);
+    throwIfAborted(call.signal, action, call.registry);
     const mirror = await this.ensureCommit(commit, call);
     try {
       return await use(mirror);
     } catch (error) {
       if (!this.isDamage(error, call)) throw this.mapped(error, call, action);
-      await this.rebuild(mirror, call, action, error as GitCommandFailure);
+      await this.rebuild(mirror, call, error as GitCommandFailure);
     }
     try {
       return await use(await this.ensureCommit(commit, call));
@@ -111,11 +112,10 @@ export class NativeEngine implements GitEngine {
     }
   }
 
-  private async rebuild(mirror: string, call: EngineCall, action: string, cause: GitCommandFailure): Promise<void> {
+  private async rebuild(mirror: string, call: EngineCall, cause: GitCommandFailure): Promise<void> {
     call.logger.warn(`The git mirror of registry '${call.registry}' is damaged (${gitReason(cause.stderr)}); rebuilding it.`);
     this.forget(mirror);
-    const { lock } = await this.mirrorPaths(call);
-    await this.locked(lock, call, action, () => rm(mirror, { recursive: true, force: true, maxRetries: 3 }));
+    await withWorkLock(call.workDir, LOCK, () => removeInside(call.workDir, MIRROR), { signal: call.signal, registry: call.registry });
   }
 
   async close(): Promise<void> {
@@ -126,37 +126,33 @@ export class NativeEngine implements GitEngine {
 
   // ── the mirror ─────────────────────────────────────────────────────────────────────────────────────────────────
 
-  private async mirrorPaths(call: EngineCall): Promise<{ mirror: string; lock: string }> {
-    const folder = await this.home.folder(call);
-    return { mirror: join(folder, 'native.git'), lock: join(folder, 'mirror.lock') };
-  }
-
   /** The mirror holding `commit` (fetched now if it is not there yet). */
   private async ensureCommit(commit: ResolvedRef, call: EngineCall): Promise<string> {
-    const { mirror, lock } = await this.mirrorPaths(call);
+    const mirror = join(call.workDir, MIRROR);
     if (await hasRevision(mirror, commit.sha)) return mirror;
     const action = `fetching revision ${commit.sha.slice(0, 12)}`;
-    throwIfAborted(call.signal, call.registry, action);
-    await this.locked(lock, call, action, async () => {
+    throwIfAborted(call.signal, action, call.registry);
+    const lock = { signal: call.signal, registry: call.registry };
+    await withWorkLock(call.workDir, LOCK, async () => {
       if (await hasRevision(mirror, commit.sha)) return;
       try {
-        await this.initMirror(mirror);
+        await this.initMirror(call);
         await this.fetchCommit(commit, mirror, call);
       } catch (error) {
         if (!this.isDamage(error, call)) throw this.mapped(error, call, action);
         // Something local is wrong (a lock file left by a killed git, a damaged pack): start the mirror over once.
         call.logger.warn(`The git mirror of registry '${call.registry}' is damaged (${gitReason((error as GitCommandFailure).stderr)}); rebuilding it.`);
         this.forget(mirror);
-        await rm(mirror, { recursive: true, force: true, maxRetries: 3 });
+        await removeInside(call.workDir, MIRROR);
         try {
-          await this.initMirror(mirror);
+          await this.initMirror(call);
           await this.fetchCommit(commit, mirror, call);
         } catch (again) {
           throw this.mapped(again, call, action);
         }
       }
       await this.pruneRevisions(mirror, call);
-    });
+    }, lock);
     return mirror;
   }
 
@@ -170,17 +166,16 @@ export class NativeEngine implements GitEngine {
   /**
    * Creates the empty bare repository. Written directly (the layout `git init --bare` makes, minus sample hooks and
    * description) rather than by starting a process: a cold fetch is a handful of git processes, and this saves one.
-   * Built in a temp folder and renamed into place, so a half-made mirror is never seen.
+   * Built beside it and renamed into place by core, so a half-made mirror is never seen.
    */
-  private async initMirror(mirror: string): Promise<void> {
-    if (await exists(join(mirror, 'HEAD'))) return;
-    const temp = `${mirror}.init-${process.pid}-${Date.now()}`;
-    await rm(temp, { recursive: true, force: true });
-    for (const dir of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags', 'info']) await mkdir(join(temp, dir), { recursive: true });
-    await writeFile(join(temp, 'HEAD'), 'ref: refs/heads/main\n');
-    await writeFile(join(temp, 'config'), '[core]\n\trepositoryformatversion = 0\n\tbare = true\n');
-    await rm(mirror, { recursive: true, force: true });
-    await rename(temp, mirror);
+  private async initMirror(call: EngineCall): Promise<void> {
+    if (await exists(join(call.workDir, MIRROR, 'HEAD'))) return;
+    const skeleton = async (writer: TreeWriter) => {
+      for (const dir of ['objects/info', 'objects/pack', 'refs/heads', 'refs/tags', 'info']) await writer.folder(dir);
+      await writer.file('HEAD', Buffer.from('ref: refs/heads/main\n'));
+      await writer.file('config', Buffer.from('[core]\n\trepositoryformatversion = 0\n\tbare = true\n'));
+    };
+    await replaceFolderInside(call.workDir, MIRROR, skeleton, { registry: call.registry });
   }
 
   private async fetchCommit(commit: ResolvedRef, mirror: string, call: EngineCall): Promise<void> {
@@ -222,10 +217,10 @@ export class NativeEngine implements GitEngine {
     const absent = await this.absentBlobs(commit, mirror, call);
     const missing = [...new Set(files.filter((file) => file.mode !== SUBMODULE_MODE && absent.has(file.oid)).map((file) => file.oid))];
     if (missing.length === 0) return;
-    const { lock } = await this.mirrorPaths(call);
     let batcher = this.blobFetches.get(mirror);
     if (!batcher) {
-      batcher = new Batcher<string>((oids, signal) => this.fetchBlobs(oids, mirror, lock, signal));
+      const { workDir, registry } = call;
+      batcher = new Batcher<string>((oids, signal) => withWorkLock(workDir, LOCK, () => this.fetchBlobs(oids, mirror, signal), { signal, registry }));
       this.blobFetches.set(mirror, batcher);
     }
     await batcher.run(missing, call.signal);
@@ -264,19 +259,17 @@ export class NativeEngine implements GitEngine {
   }
 
   /** One `git fetch` of the given blobs (the union of what concurrent materializations asked for). */
-  private async fetchBlobs(oids: string[], mirror: string, lock: string, signal: AbortSignal): Promise<void> {
-    await withLock(lock, signal, async () => {
-      for (let start = 0; start < oids.length; start += FETCH_BATCH) {
-        await this.git.text({
-          args: ['fetch', '--no-tags', '--no-auto-gc', '--recurse-submodules=no', '--filter=blob:none', 'origin', ...oids.slice(start, start + FETCH_BATCH)],
-          gitDir: mirror,
-          signal,
-          // What a partial clone does for its own lazy fetches: the server need not negotiate, we want exactly these.
-          config: [['fetch.negotiationAlgorithm', 'noop']],
-          deadline: this.deadline('entry'),
-        });
-      }
-    });
+  private async fetchBlobs(oids: string[], mirror: string, signal: AbortSignal): Promise<void> {
+    for (let start = 0; start < oids.length; start += FETCH_BATCH) {
+      await this.git.text({
+        args: ['fetch', '--no-tags', '--no-auto-gc', '--recurse-submodules=no', '--filter=blob:none', 'origin', ...oids.slice(start, start + FETCH_BATCH)],
+        gitDir: mirror,
+        signal,
+        // What a partial clone does for its own lazy fetches: the server need not negotiate, we want exactly these.
+        config: [['fetch.negotiationAlgorithm', 'noop']],
+        deadline: this.deadline('entry'),
+      });
+    }
   }
 
   /** Keeps the newest {@link KEPT_REVISIONS} revision refs, and lets git compact the mirror when it has grown. */
@@ -310,15 +303,6 @@ export class NativeEngine implements GitEngine {
 
   // ── errors ─────────────────────────────────────────────────────────────────────────────────────────────────────
 
-  private async locked(lock: string, call: EngineCall, action: string, work: () => Promise<void>): Promise<void> {
-    try {
-      await withLock(lock, call.signal, work);
-    } catch (error) {
-      if (call.signal.aborted && !isRegistryError(error)) throw abortedError(call.registry, action, call.signal);
-      throw error;
-    }
-  }
-
   /** Runs a command that talks to the server, mapping its failure. */
   private async remoteCommand<T>(call: EngineCall, action: string, run: () => Promise<T>): Promise<T> {
     try {
@@ -340,10 +324,10 @@ export class NativeEngine implements GitEngine {
 
   private mapped(error: unknown, call: EngineCall, action: string): unknown {
     if (isRegistryError(error)) return error;
-    if (call.signal.aborted) return abortedError(call.registry, action, call.signal);
+    if (call.signal.aborted) return abortError(call.signal, action, call.registry);
     // Killed by its deadline, not by the caller: the server was too slow, a network fault core may serve stale for.
     if (error instanceof GitCommandFailure && error.deadline) return deadlineError(this.remote.context, action, error.deadline);
-    if (error instanceof GitCommandFailure && error.aborted) return abortedError(call.registry, action, call.signal);
+    if (error instanceof GitCommandFailure && error.aborted) return abortError(call.signal, action, call.registry);
     if (!(error instanceof GitCommandFailure)) return error;
     const reason = gitReason(error.stderr);
     return remoteError(classifyGitMessage(error.stderr), this.remote.context, action, reason);
