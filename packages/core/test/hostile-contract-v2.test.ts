@@ -352,6 +352,28 @@ describe('a snapshot() that misbehaves', () => {
     }
   });
 
+  const garbage: Array<[string, unknown]> = [
+    ['undefined', undefined],
+    ['null', null],
+    ['an empty object', {}],
+    ['a string archive', { archive: 'not bytes' }],
+    ['a number archive', { archive: 42 }],
+    ['an object archive', { archive: { hello: 'world' } }],
+    ['a negative strip', { archive: tar(pageItems()), strip: -1 }],
+    ['a fractional strip', { archive: tar(pageItems()), strip: 0.5 }],
+    ['a string strip', { archive: tar(pageItems()), strip: '1' }],
+    ['a numeric subdir', { archive: tar(pageItems()), strip: 1, subdir: 7 }],
+    ['a numeric integrity', { archive: tar(pageItems()), strip: 1, integrity: 7 }],
+  ];
+  for (const [what, answer] of garbage) {
+    it(`an answer that is ${what} is E_SOURCE_CONTRACT, saying what the source must return`, async () => {
+      const { error } = await attack(async () => answer as ArchiveAnswer, (r) => r.list());
+      expect(error.code).toBe('E_SOURCE_CONTRACT');
+      expect(error.message).toContain('"evil"');
+      expect(error.message).toMatch(/archive/i);
+    });
+  }
+
   it('a stream that yields strings, not bytes, is refused and nothing is kept', async () => {
     async function* strings() {
       yield 'hello' as unknown as Uint8Array;
@@ -706,3 +728,31 @@ describe('with the cache off', () => {
 
 void mkdir;
 void RegistryError;
+
+describe('a materialize() that answers with garbage', () => {
+  it('an object that is no archive answer is E_SOURCE_CONTRACT, nothing stored; undefined still means "filled"', async () => {
+    for (const [answer, code] of [
+      [{ files: 3 }, 'E_SOURCE_CONTRACT'],
+      [{ archive: 'text' }, 'E_SOURCE_CONTRACT'],
+      [{ archive: tar(pageItems()), strip: -1 }, 'E_SOURCE_CONTRACT'],
+    ] as const) {
+      const cache = await tempDir('hostile-cache-');
+      const index = Buffer.from(JSON.stringify(pageRegistry()['registry.json']));
+      const adapter = defineSource({
+        type: 'entries',
+        create: () => ({
+          displayLocation: 'entries://x',
+          revision: async () => ({ id: 'r1', index }),
+          readIndex: async () => index,
+          materialize: async () => answer as never,
+        }),
+      });
+      const registry = await openWith(adapter, cache);
+      const error = await failure(registry.fetch('tool', 'com.test.echo'));
+      await registry.close();
+      expect(error.code, JSON.stringify(answer).slice(0, 40)).toBe(code);
+      expect(error.message).toContain('materialize()');
+      expect([...(await snapshotOf(join(cache, 'v1', 'content'))).keys()]).toEqual([]);
+    }
+  });
+});
