@@ -133,9 +133,12 @@ export class Snapshots {
     await mkdir(parent, { recursive: true });
     const temp = join(parent, `.partial-${process.pid}-${randomBytes(6).toString('hex')}`);
     try {
-      await mkdir(temp);
       const answer: unknown = await reg.source.snapshot!(revision, ctx);
       assertArchiveAnswer(answer, 'snapshot()', reg.name);
+      // Made only once the source has answered: a source that never answers (or answers after every caller gave up,
+      // or after close() removed a private work folder) leaves nothing on disk. Not recursive: a work folder removed
+      // meanwhile is not made again, and the extraction fails instead of writing where nobody cleans up.
+      await mkdir(temp);
       await extractArchiveAnswer({ label: `The snapshot at ${revision.id.slice(0, 12)}`, ...answer }, temp, { registry: reg.name, signal: ctx.signal });
       try {
         await rename(temp, folder);

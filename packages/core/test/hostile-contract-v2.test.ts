@@ -382,6 +382,21 @@ describe('a snapshot() that misbehaves', () => {
     expect(['E_SOURCE_CONTRACT', 'E_INTEGRITY']).toContain(error.code);
   });
 
+  it('a snapshot() that never settles ends at the caller signal, and leaves no partial folder', async () => {
+    const cache = await tempDir('hostile-cache-');
+    const before = await snapshotOf(cache);
+    const registry = await openWith(hostileAdapter(() => new Promise<never>(() => {})), cache);
+    const controller = new AbortController();
+    const started = Date.now();
+    const pending = failure(registry.list({}, { signal: controller.signal }));
+    setTimeout(() => controller.abort(), 50);
+    const error = await pending;
+    expect(error.code).toBe('E_ABORTED');
+    expect(Date.now() - started).toBeLessThan(20_000);
+    await registry.close();
+    expect(unexpected(before, await snapshotOf(cache))).toEqual([]);
+  });
+
   it('a stream that stalls mid-archive ends at the caller signal; the partial folder goes', async () => {
     const cache = await tempDir('hostile-cache-');
     const before = await snapshotOf(cache);
@@ -631,6 +646,37 @@ function gated(items = pageItems()) {
 const context = (workDir: string, signal = new AbortController().signal): SourceCallContext => ({ registry: 'evil', signal, logger: silentLogger, workDir });
 
 describe('a snapshot folder shared with another process', () => {
+  it('a snapshot mid-extraction is never served to a second instance; both finish with the same files', async () => {
+    const workDir = await tempDir('hostile-work-');
+    const a = gated();
+    const first = new Snapshots().tree({ name: 'evil', source: a.source }, { id: SHA }, context(workDir));
+    await a.reachedHalf;
+    // The second process sees only a partial folder: it must not read registry.json from it, nor wait for it.
+    const b = gated();
+    const second = new Snapshots().tree({ name: 'evil', source: b.source }, { id: SHA }, context(workDir));
+    await b.reachedHalf;
+    const visible = (await readdir(join(workDir, 'snapshots'))).filter((name) => !name.startsWith('.partial-'));
+    expect(visible).toEqual([]);
+    const reader = readSource(
+      { displayLocation: 'x', revision: async () => ({ id: SHA }), snapshot: () => new Promise<never>(() => {}) } as RegistrySource,
+      'evil',
+    );
+    const controller = new AbortController();
+    const third = reader.readIndex({ id: SHA }, context(workDir, controller.signal)).then(
+      () => 'served',
+      (error: RegistryError) => error.code,
+    );
+    setTimeout(() => controller.abort(), 30);
+    expect(await third).toBe('E_ABORTED');
+    // The rename race: both complete; the loser keeps the winner's folder and removes its own.
+    a.release();
+    b.release();
+    const [one, two] = await Promise.all([first, second]);
+    expect(one).toBe(two);
+    expect(JSON.parse(await readFile(join(one, 'registry.json'), 'utf8')).version).toBe('1.0.0');
+    expect(await readdir(join(workDir, 'snapshots'))).toEqual([one.split(/[/\\]/).pop()]);
+  });
+
   it('an aborted first caller does not fail a second one waiting for the same download', async () => {
     const workDir = await tempDir('hostile-work-');
     const g = gated();
@@ -707,6 +753,32 @@ describe('with the cache off', () => {
     g.release();
     await listing;
     // Give a late write every chance to land.
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(existsSync(scratch)).toBe(false);
+  });
+
+  it('a snapshot() that answers only after close() recreates nothing in the temp folder', async () => {
+    let answer!: (value: ArchiveAnswer) => void;
+    const late = new Promise<ArchiveAnswer>((resolve) => {
+      answer = resolve;
+    });
+    let workDir = '';
+    let asked!: () => void;
+    const wasAsked = new Promise<void>((resolve) => {
+      asked = resolve;
+    });
+    const adapter = hostileAdapter(async (_revision, ctx) => {
+      workDir = ctx.workDir;
+      asked();
+      return late;
+    });
+    const registry = await openWith(adapter, false);
+    const listing = registry.list().catch((error: RegistryError) => error.code);
+    await wasAsked;
+    const scratch = dirname(dirname(workDir));
+    await registry.close();
+    answer({ archive: tar(pageItems()), strip: 1 });
+    await listing;
     for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(existsSync(scratch)).toBe(false);
   });
