@@ -63,14 +63,36 @@ export function assertArchiveAnswer(answer: unknown, what: string, registry: str
   );
 }
 
+/**
+ * Lets go of an archive that will not be read: a response is discarded (its connection freed), a stream destroyed or
+ * ended. Core was handed it, so core closes it, whatever it refuses it for.
+ */
+export async function releaseArchive(archive: unknown): Promise<void> {
+  try {
+    if (typeof archive !== 'object' || archive === null || archive instanceof Uint8Array) return;
+    if (isResponse(archive as ArchiveAnswer['archive'])) await (archive as HttpResponse).discard();
+    else if (archive instanceof Readable) archive.destroy();
+    else if (typeof (archive as AsyncIterator<unknown>).return === 'function') await (archive as AsyncIterator<unknown>).return!();
+  } catch {
+    // Letting go is best effort: the refusal is what the caller hears.
+  }
+}
+
 /** Extracts `answer` into `destination` (an empty folder core owns); `E_INTEGRITY` when the bytes are not the promised ones. */
 export async function extractArchiveAnswer(answer: ArchiveAnswer, destination: string, ctx: ArchiveContext): Promise<ExtractResult> {
-  assertArchiveAnswer(answer, 'snapshot() or materialize()', ctx.registry);
+  try {
+    assertArchiveAnswer(answer, 'snapshot() or materialize()', ctx.registry);
+  } catch (error) {
+    await releaseArchive((answer as Partial<ArchiveAnswer> | null | undefined)?.archive);
+    throw error;
+  }
   const label = answer.label ?? 'An archive';
   let expected: ParsedIntegrity | undefined;
   if (answer.integrity !== undefined) {
     expected = parseIntegrity(answer.integrity);
     if (!expected) {
+      // Refused before a byte is read: the body is let go, not left holding its connection (or file) open.
+      await releaseArchive(answer.archive);
       throw new RegistryError('E_INTEGRITY', `${label} of registry "${ctx.registry}" comes with an integrity that is not an SRI sha512, sha384 or sha256 hash; an unchecked archive is never used.`, {
         registry: ctx.registry,
       });

@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertArchiveAnswer, extractArchiveAnswer } from './archive-answer.js';
+import { assertArchiveAnswer, extractArchiveAnswer, releaseArchive } from './archive-answer.js';
 import type { MaterializeRequest, RegistrySource, SourceCallContext, SourceRevision } from './contract.js';
 import { readFileInside, realPathInside } from './entry-files.js';
 import { isRegistryError, RegistryError } from './errors.js';
@@ -134,11 +134,16 @@ export class Snapshots {
     const temp = join(parent, `.partial-${process.pid}-${randomBytes(6).toString('hex')}`);
     try {
       const answer: unknown = await reg.source.snapshot!(revision, ctx);
-      assertArchiveAnswer(answer, 'snapshot()', reg.name);
-      // Made only once the source has answered: a source that never answers (or answers after every caller gave up,
-      // or after close() removed a private work folder) leaves nothing on disk. Not recursive: a work folder removed
-      // meanwhile is not made again, and the extraction fails instead of writing where nobody cleans up.
-      await mkdir(temp);
+      try {
+        assertArchiveAnswer(answer, 'snapshot()', reg.name);
+        // Made only once the source has answered: a source that never answers (or answers after every caller gave
+        // up, or after close() removed a private work folder) leaves nothing on disk. Not recursive: a work folder
+        // removed meanwhile is not made again, and the extraction fails instead of writing where nobody cleans up.
+        await mkdir(temp);
+      } catch (error) {
+        await releaseArchive((answer as { archive?: unknown } | null | undefined)?.archive);
+        throw error;
+      }
       await extractArchiveAnswer({ label: `The snapshot at ${revision.id.slice(0, 12)}`, ...answer }, temp, { registry: reg.name, signal: ctx.signal });
       try {
         await rename(temp, folder);
@@ -211,7 +216,12 @@ export class SourceReader {
     const answer: unknown = await source.materialize!(request, ctx);
     // Nothing (a source that filled the folder itself), or an archive answer; anything else is the source's mistake.
     if (answer === undefined || answer === null) return;
-    assertArchiveAnswer(answer, 'materialize()', this.reg.name);
+    try {
+      assertArchiveAnswer(answer, 'materialize()', this.reg.name);
+    } catch (error) {
+      await releaseArchive((answer as { archive?: unknown }).archive);
+      throw error;
+    }
     const id = typeof request.entry.id === 'string' ? request.entry.id : request.path;
     const version = typeof request.entry.version === 'string' ? `@${request.entry.version}` : '';
     await extractArchiveAnswer({ label: `The archive of ${id}${version}`, ...answer }, request.destination, { registry: this.reg.name, signal: ctx.signal });

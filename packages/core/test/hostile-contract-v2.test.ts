@@ -9,11 +9,14 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import { startStaticServer } from '@agentos-registry/test-servers';
 import { describe, expect, it } from 'vitest';
 import {
   type ArchiveAnswer,
   createDeterministicTarball,
+  createHttpClient,
   createRegistry,
   defineSource,
   generateKeyPair,
@@ -825,6 +828,50 @@ describe('a materialize() that answers with garbage', () => {
       expect(error.code, JSON.stringify(answer).slice(0, 40)).toBe(code);
       expect(error.message).toContain('materialize()');
       expect([...(await snapshotOf(join(cache, 'v1', 'content'))).keys()]).toEqual([]);
+    }
+  });
+});
+
+describe('an archive refused before it is read', () => {
+  it('a stream answer with a bad integrity or a bad shape is destroyed, not left open', async () => {
+    for (const rest of [{ integrity: 'md5-1B2M2Y8AsgTpgAmY7PhCfg==' }, { strip: -1 }, { subdir: 7 }]) {
+      let destroyed = false;
+      const stream = new Readable({
+        read() {},
+        destroy(error, callback) {
+          destroyed = true;
+          callback(error);
+        },
+      });
+      const { error } = await attack(async () => ({ archive: stream, ...rest }) as ArchiveAnswer, (r) => r.list());
+      expect(['E_INTEGRITY', 'E_SOURCE_CONTRACT'], JSON.stringify(rest)).toContain(error.code);
+      expect(destroyed, JSON.stringify(rest)).toBe(true);
+    }
+  });
+
+  it('a response of the HTTP client with a bad integrity is discarded (its connection freed)', async () => {
+    const dir = await writeTree({ 'a.tgz': 'not really an archive' });
+    const server = await startStaticServer({ root: dir });
+    const http = createHttpClient({ registry: 'evil' });
+    let discarded = false;
+    try {
+      const { error } = await attack(
+        async () => {
+          const response = await http.request(new URL('a.tgz', server.url), { purpose: 'entry' });
+          const discard = response.discard.bind(response);
+          response.discard = async () => {
+            discarded = true;
+            await discard();
+          };
+          return { archive: response, integrity: 'sha1-2jmj7l5rSw0yVb/vlWAYkK/YBwk=' };
+        },
+        (r) => r.list(),
+      );
+      expect(error.code).toBe('E_INTEGRITY');
+      expect(discarded).toBe(true);
+    } finally {
+      await http.close();
+      await server.close();
     }
   });
 });
