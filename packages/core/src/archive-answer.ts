@@ -28,13 +28,71 @@ async function* readToEnd(source: AsyncIterable<Uint8Array>, whole: { read: bool
   whole.read = true;
 }
 
+/**
+ * Why `answer` is not an archive answer, or `undefined` when it is one. A source is third-party code: what it returns
+ * is checked before anything is read from it, so a wrong shape is the source's fault (`E_SOURCE_CONTRACT`), not a
+ * damaged download, and a `strip` of -1 or "1" never quietly extracts another layout than the one meant.
+ */
+function answerProblem(answer: unknown): string | undefined {
+  if (typeof answer !== 'object' || answer === null) return `answered with ${answer === null ? 'null' : typeof answer}, not an archive answer`;
+  const { archive, strip, subdir, integrity, label } = answer as Record<string, unknown>;
+  const isBytes = archive instanceof Uint8Array;
+  const isResponseLike = typeof archive === 'object' && archive !== null && typeof (archive as { consume?: unknown }).consume === 'function';
+  const isStream = typeof archive === 'object' && archive !== null && typeof (archive as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
+  if (!isBytes && !isResponseLike && !isStream) {
+    return `answered with an archive that is ${archive === undefined ? 'missing' : archive === null ? 'null' : `a ${typeof archive === 'object' ? 'plain object' : typeof archive}`}, not bytes, a byte stream or a response of core's HTTP client`;
+  }
+  if (strip !== undefined && !(typeof strip === 'number' && Number.isInteger(strip) && strip >= 0)) return `answered with strip ${JSON.stringify(strip)}, not a whole number of path segments`;
+  if (subdir !== undefined && typeof subdir !== 'string') return `answered with a subdir that is a ${typeof subdir}, not a folder path`;
+  if (integrity !== undefined && typeof integrity !== 'string') return `answered with an integrity that is a ${typeof integrity}, not an SRI string`;
+  if (label !== undefined && typeof label !== 'string') return `answered with a label that is a ${typeof label}, not text`;
+  return undefined;
+}
+
+/**
+ * Checks that what a source returned from `what` (its `snapshot()`, its `materialize()`) is an archive answer;
+ * `E_SOURCE_CONTRACT` saying what is wrong and what the answer must be otherwise.
+ */
+export function assertArchiveAnswer(answer: unknown, what: string, registry: string): asserts answer is ArchiveAnswer {
+  const problem = answerProblem(answer);
+  if (problem === undefined) return;
+  throw new RegistryError(
+    'E_SOURCE_CONTRACT',
+    `The source of registry "${registry}" ${problem} from ${what}. An archive answer is { archive: tar or tar.gz bytes, a byte stream or a response of core's HTTP client, strip?: whole number, subdir?: string, integrity?: SRI string, label?: string }; fix or update the source adapter.`,
+    { registry },
+  );
+}
+
+/**
+ * Lets go of an archive that will not be read: a response is discarded (its connection freed), a stream destroyed or
+ * ended. Core was handed it, so core closes it, whatever it refuses it for.
+ */
+export async function releaseArchive(archive: unknown): Promise<void> {
+  try {
+    if (typeof archive !== 'object' || archive === null || archive instanceof Uint8Array) return;
+    if (isResponse(archive as ArchiveAnswer['archive'])) await (archive as HttpResponse).discard();
+    else if (archive instanceof Readable) archive.destroy();
+    else if (typeof (archive as AsyncIterator<unknown>).return === 'function') await (archive as AsyncIterator<unknown>).return!();
+  } catch {
+    // Letting go is best effort: the refusal is what the caller hears.
+  }
+}
+
 /** Extracts `answer` into `destination` (an empty folder core owns); `E_INTEGRITY` when the bytes are not the promised ones. */
 export async function extractArchiveAnswer(answer: ArchiveAnswer, destination: string, ctx: ArchiveContext): Promise<ExtractResult> {
+  try {
+    assertArchiveAnswer(answer, 'snapshot() or materialize()', ctx.registry);
+  } catch (error) {
+    await releaseArchive((answer as Partial<ArchiveAnswer> | null | undefined)?.archive);
+    throw error;
+  }
   const label = answer.label ?? 'An archive';
   let expected: ParsedIntegrity | undefined;
   if (answer.integrity !== undefined) {
     expected = parseIntegrity(answer.integrity);
     if (!expected) {
+      // Refused before a byte is read: the body is let go, not left holding its connection (or file) open.
+      await releaseArchive(answer.archive);
       throw new RegistryError('E_INTEGRITY', `${label} of registry "${ctx.registry}" comes with an integrity that is not an SRI sha512, sha384 or sha256 hash; an unchecked archive is never used.`, {
         registry: ctx.registry,
       });

@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { extractArchiveAnswer } from './archive-answer.js';
+import { assertArchiveAnswer, extractArchiveAnswer, releaseArchive } from './archive-answer.js';
 import type { MaterializeRequest, RegistrySource, SourceCallContext, SourceRevision } from './contract.js';
 import { readFileInside, realPathInside } from './entry-files.js';
 import { isRegistryError, RegistryError } from './errors.js';
@@ -133,8 +133,17 @@ export class Snapshots {
     await mkdir(parent, { recursive: true });
     const temp = join(parent, `.partial-${process.pid}-${randomBytes(6).toString('hex')}`);
     try {
-      await mkdir(temp);
-      const answer = await reg.source.snapshot!(revision, ctx);
+      const answer: unknown = await reg.source.snapshot!(revision, ctx);
+      try {
+        assertArchiveAnswer(answer, 'snapshot()', reg.name);
+        // Made only once the source has answered: a source that never answers (or answers after every caller gave
+        // up, or after close() removed a private work folder) leaves nothing on disk. Not recursive: a work folder
+        // removed meanwhile is not made again, and the extraction fails instead of writing where nobody cleans up.
+        await mkdir(temp);
+      } catch (error) {
+        await releaseArchive((answer as { archive?: unknown } | null | undefined)?.archive);
+        throw error;
+      }
       await extractArchiveAnswer({ label: `The snapshot at ${revision.id.slice(0, 12)}`, ...answer }, temp, { registry: reg.name, signal: ctx.signal });
       try {
         await rename(temp, folder);
@@ -204,8 +213,15 @@ export class SourceReader {
   async materialize(request: MaterializeRequest, ctx: SourceCallContext): Promise<void> {
     const { source } = this.reg;
     if (source.snapshot) return this.snapshots.copyEntry(this.reg, request.path, request.revision, request.destination, ctx);
-    const answer = await source.materialize!(request, ctx);
-    if (!answer) return;
+    const answer: unknown = await source.materialize!(request, ctx);
+    // Nothing (a source that filled the folder itself), or an archive answer; anything else is the source's mistake.
+    if (answer === undefined || answer === null) return;
+    try {
+      assertArchiveAnswer(answer, 'materialize()', this.reg.name);
+    } catch (error) {
+      await releaseArchive((answer as { archive?: unknown }).archive);
+      throw error;
+    }
     const id = typeof request.entry.id === 'string' ? request.entry.id : request.path;
     const version = typeof request.entry.version === 'string' ? `@${request.entry.version}` : '';
     await extractArchiveAnswer({ label: `The archive of ${id}${version}`, ...answer }, request.destination, { registry: this.reg.name, signal: ctx.signal });
