@@ -7,7 +7,7 @@
  *   `stale: true` and a warning; otherwise `E_UNREACHABLE` with a hint;
  * - `offline` never asks a source, `preferOffline` takes any cached copy, `refresh` ignores `cacheDuration`.
  */
-import type { SourceRevision } from './contract.js';
+import type { RevisionAnswer, SourceRevision } from './contract.js';
 import { RegistryError } from './errors.js';
 import { parseRegistryIndex } from './index-format.js';
 import type { IndexRecord } from './cache-store.js';
@@ -165,6 +165,7 @@ export class IndexService {
           throw new RegistryError('E_CONTRACT', `The source of "${reg.name}" answered "unchanged" with no previous revision.`, { registry: reg.name });
         }
       }
+      checkRevisionAnswer(answer, reg.name);
       // The index bytes a revision() answer carries are core's to keep, never part of the revision stored.
       const { index: given, ...revision } = answer;
       if (held && held.revision.id === revision.id) {
@@ -215,5 +216,25 @@ export class IndexService {
       await this.rt.store.touchIndex(held.record);
     }
     return held;
+  }
+}
+
+/** A revision() answer core can keep: a non-empty string id, string validators, index bytes or text if any. */
+function checkRevisionAnswer(answer: unknown, registry: string): asserts answer is RevisionAnswer {
+  const a = answer as Partial<RevisionAnswer> | null;
+  const problem =
+    typeof a !== 'object' || a === null
+      ? 'is not an object'
+      : typeof a.id !== 'string' || a.id === ''
+        ? 'has no non-empty string `id`'
+        : a.validators !== undefined && (typeof a.validators !== 'object' || a.validators === null || Object.values(a.validators).some((v) => typeof v !== 'string'))
+          ? 'has `validators` that are not strings'
+          : a.index !== undefined && typeof a.index !== 'string' && !(a.index instanceof Uint8Array)
+            ? 'has an `index` that is neither bytes nor text'
+            : undefined;
+  if (problem) {
+    throw new RegistryError('E_SOURCE_CONTRACT', `The source of registry "${registry}" answered revision() with a value that ${problem}; a revision is { id, validators?, index? }. Report it to the adapter's author.`, {
+      registry,
+    });
   }
 }

@@ -257,6 +257,22 @@ describe('which adapters core accepts', () => {
   });
 });
 
+describe('revision() answers', () => {
+  it('an answer core cannot keep (no string id, an empty one, odd validators or index) is E_SOURCE_CONTRACT, not a TypeError', async () => {
+    const dir = await writeTree(pageRegistry());
+    for (const answer of [null, 42, { id: 42 }, { id: '' }, { id: 'r1', validators: { etag: 1 } }, { id: 'r1', index: 42 }, { id: 'r1', index: {} }]) {
+      const adapter = defineSource({
+        type: 'odd',
+        create: () => ({ displayLocation: dir, revision: async () => answer as never, readIndex: async () => readFile(join(dir, 'registry.json')), materialize: async () => {} }),
+      });
+      const registry = await open(adapter, dir, false);
+      const error = await failure(registry.list());
+      expect(error.code, JSON.stringify(answer)).toBe('E_SOURCE_CONTRACT');
+      await registry.close();
+    }
+  });
+});
+
 describe('option roles', () => {
   it('a transport option keeps the cache warm, an identity option keys a new one, a secret is in no cache file', async () => {
     const dir = await writeTree(pageRegistry());
