@@ -56,11 +56,22 @@ try {
   const deps = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`bench-lib-${i}`, '^1.0.0']));
   await writeFile(
     join(registryDir, 'registry.json'),
-    JSON.stringify({ version: '1.0.0', extensions: { curated: [{ id: 'com.bench.uses-libs', name: 'Uses libs', version: '1.0.0', path: 'curated/uses-libs' }] } }),
+    JSON.stringify({
+      version: '1.0.0',
+      extensions: { curated: [{ id: 'com.bench.uses-libs', name: 'Uses libs', version: '1.0.0', path: 'curated/uses-libs' }] },
+    }),
   );
-  await writeFile(join(toolDir, 'manifest.json'), JSON.stringify({ id: 'com.bench.uses-libs', name: 'Uses libs', version: '1.0.0', extensions: [{ kind: 'tool', id: 'sum' }] }));
-  await writeFile(join(toolDir, 'package.json'), JSON.stringify({ name: 'uses-libs', version: '1.0.0', type: 'module', main: 'src/index.js', dependencies: deps }));
-  const imports = Object.keys(deps).map((name, i) => `import l${i} from '${name}';`).join('\n');
+  await writeFile(
+    join(toolDir, 'manifest.json'),
+    JSON.stringify({ id: 'com.bench.uses-libs', name: 'Uses libs', version: '1.0.0', extensions: [{ kind: 'tool', id: 'sum' }] }),
+  );
+  await writeFile(
+    join(toolDir, 'package.json'),
+    JSON.stringify({ name: 'uses-libs', version: '1.0.0', type: 'module', main: 'src/index.js', dependencies: deps }),
+  );
+  const imports = Object.keys(deps)
+    .map((name, i) => `import l${i} from '${name}';`)
+    .join('\n');
   await writeFile(
     join(toolDir, 'src', 'index.js'),
     `${imports}\nexport const createExtensionPack = () => ({ name: 'uses-libs', descriptors: [{ id: 'sum', kind: 'tool', payload: { sum: ${Object.keys(deps)
@@ -77,7 +88,9 @@ try {
     const start = performance.now();
     const work = join(dir, 'tool');
     await cp(toolDir, work, { recursive: true });
-    await new Arborist({ path: work, registry: server.url, cache: join(dir, '_cacache'), ignoreScripts: true, omit: ['dev'], audit: false, fund: false }).reify({ save: false });
+    await new Arborist({ path: work, registry: server.url, cache: join(dir, '_cacache'), ignoreScripts: true, omit: ['dev'], audit: false, fund: false }).reify(
+      { save: false },
+    );
     const mod = await import(pathToFileURL(join(work, 'src', 'index.js')).href);
     const pack = mod.createExtensionPack();
     const ms = performance.now() - start;

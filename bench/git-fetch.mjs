@@ -116,7 +116,11 @@ if (PARTS.has('cold')) {
   const all = { native: [], isomorphic: [], nativeWhole: [] };
   for (let round = 0; round < 3; round++) for (const [name, extra] of Object.entries(variants)) all[name].push(await coldFetchAll(extra));
   console.log('cold list() + fetch() of all 300 entries, concurrently (for information, medians of 3):');
-  for (const [name, label] of [['native', 'native engine, sparse'], ['isomorphic', 'isomorphic engine'], ['nativeWhole', 'native engine, sparse: false']]) {
+  for (const [name, label] of [
+    ['native', 'native engine, sparse'],
+    ['isomorphic', 'isomorphic engine'],
+    ['nativeWhole', 'native engine, sparse: false'],
+  ]) {
     row(`  ${label}`, median(all[name]));
   }
 }
@@ -168,7 +172,9 @@ if (PARTS.has('revalidate')) {
     });
     await again.close();
     const what = result.list.map((r) => `${r.method} ${r.url.split('?')[0].replace(/^\/small\.git/, '')}`).join(', ');
-    console.log(`revalidation of an unchanged branch, ${engine} engine (new instance, same cache, warm entry): ${result.requests} request(s), ${kb(result.bytes)} [${what}]  (goal: 1 round trip)`);
+    console.log(
+      `revalidation of an unchanged branch, ${engine} engine (new instance, same cache, warm entry): ${result.requests} request(s), ${kb(result.bytes)} [${what}]  (goal: 1 round trip)`,
+    );
   }
 }
 

@@ -41,7 +41,11 @@ const gitServer = await cleanup.add(startGitHttpServer({ root: repos }));
 let cacheCounter = 0;
 async function openRegistry(location, extra = {}, cacheDir = join(tmp, `cache-${++cacheCounter}`)) {
   const registry = await createRegistry(
-    { registries: { custom: { type: 'github', location, baseUrl: emulator.apiUrl, ...extra } }, defaultRegistries: { tool: 'custom' }, cacheSettings: { directory: cacheDir } },
+    {
+      registries: { custom: { type: 'github', location, baseUrl: emulator.apiUrl, ...extra } },
+      defaultRegistries: { tool: 'custom' },
+      cacheSettings: { directory: cacheDir },
+    },
     { sources: [githubSource()], env: {}, logger: silentLogger },
   );
   return { registry, cacheDir };
@@ -82,10 +86,18 @@ await perEntry.registry.fetch('tool', 'com.example.tool-7');
 const perEntryCounts = counts();
 await perEntry.registry.close();
 
-console.log(`cold registry, ${rows.length} entries listed and fetched (branch: main): ${coldCounts.api} API requests [${coldCounts.statuses}] + ${coldCounts.archive} archive-host download   (goal: 2 API requests)`);
-console.log(`revalidation of the unchanged branch (new instance, same cache):   ${revalidation.api} API request  [${revalidation.statuses}] + ${revalidation.archive} archive   (goal: 1 request, 304)`);
-console.log(`same cold fetch without \`branch\` (default branch asked once):        ${noBranchCounts.api} API requests [${noBranchCounts.statuses}] + ${noBranchCounts.archive} archive-host download   (for information)`);
-console.log(`per-entry mode, cold, one entry of 3 files:                          ${perEntryCounts.api} API requests + ${perEntryCounts.archive} archive   (for information)`);
+console.log(
+  `cold registry, ${rows.length} entries listed and fetched (branch: main): ${coldCounts.api} API requests [${coldCounts.statuses}] + ${coldCounts.archive} archive-host download   (goal: 2 API requests)`,
+);
+console.log(
+  `revalidation of the unchanged branch (new instance, same cache):   ${revalidation.api} API request  [${revalidation.statuses}] + ${revalidation.archive} archive   (goal: 1 request, 304)`,
+);
+console.log(
+  `same cold fetch without \`branch\` (default branch asked once):        ${noBranchCounts.api} API requests [${noBranchCounts.statuses}] + ${noBranchCounts.archive} archive-host download   (for information)`,
+);
+console.log(
+  `per-entry mode, cold, one entry of 3 files:                          ${perEntryCounts.api} API requests + ${perEntryCounts.archive} archive   (for information)`,
+);
 
 // ── cold fetch of a 300-entry registry against git clone --depth 1 ─────────────────────────────────────────────
 async function coldFetch() {

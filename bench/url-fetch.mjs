@@ -39,7 +39,10 @@ for (let i = 0; i < ENTRIES; i++) {
   const id = `com.bench.tool-${String(i).padStart(3, '0')}`;
   const dir = join(registryDir, 'registry', 'curated', `tool-${i}`);
   await mkdir(join(dir, 'src'), { recursive: true });
-  await writeFile(join(dir, 'manifest.json'), JSON.stringify({ id, name: `Tool ${i}`, version: '1.0.0', extensions: [{ kind: 'tool', id: `t${i}`, entry: './src/index.js' }] }, null, 2));
+  await writeFile(
+    join(dir, 'manifest.json'),
+    JSON.stringify({ id, name: `Tool ${i}`, version: '1.0.0', extensions: [{ kind: 'tool', id: `t${i}`, entry: './src/index.js' }] }, null, 2),
+  );
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: `@bench/tool-${i}`, version: '1.0.0', type: 'module', main: 'src/index.js' }, null, 2));
   const lines = Array.from({ length: 160 }, (_, n) => `export const value${n} = ${JSON.stringify(`${id}:${n}:${(i * 7919 + n * 104729).toString(36)}`)};`);
   await writeFile(join(dir, 'src', 'index.js'), `${lines.join('\n')}\nexport function createExtensionPack() { return { name: '${id}', descriptors: [] }; }\n`);
@@ -153,8 +156,16 @@ console.log(`site: ${ENTRIES} entries, ${kib} KiB of tarballs; static server on 
 row(`bare undici.request of the ${ENTRIES} tarball URLs`, ms.bare);
 row("core's client + sha512 check (the source's download)", ms.download, `${ratio(ms.download, ms.bare)} of bare   (goal ≤ 1.2x)`);
 row('bare undici.request + extractTarball', ms.bareExtract, 'for information: the floor of materialize');
-row(`source: revision, readIndex, ${ENTRIES} × materialize`, ms.source, `${ratio(ms.source, ms.bareExtract)} of bare + extract, ${ratio(ms.source, ms.bare)} of bare`);
-row(`core: cold list + ${ENTRIES} × fetch() into the cache`, ms.throughCore, `${ratio(ms.throughCore, ms.bareExtract)} of bare + extract (adds tree check, hash, atomic store)`);
+row(
+  `source: revision, readIndex, ${ENTRIES} × materialize`,
+  ms.source,
+  `${ratio(ms.source, ms.bareExtract)} of bare + extract, ${ratio(ms.source, ms.bare)} of bare`,
+);
+row(
+  `core: cold list + ${ENTRIES} × fetch() into the cache`,
+  ms.throughCore,
+  `${ratio(ms.throughCore, ms.bareExtract)} of bare + extract (adds tree check, hash, atomic store)`,
+);
 console.log(`revalidation of an unchanged registry: ${revalidation.length} request(s): ${revalidation.join(', ')}   (goal: 1 request, 304)`);
 
 await server.close();

@@ -18,7 +18,11 @@ const copySource = defineSource({
   type: 'copy',
   create: (config) => ({
     displayLocation: config.location,
-    revision: async () => ({ id: createHash('sha256').update(await readFile(join(config.location, 'registry.json'))).digest('hex') }),
+    revision: async () => ({
+      id: createHash('sha256')
+        .update(await readFile(join(config.location, 'registry.json')))
+        .digest('hex'),
+    }),
     readIndex: async () => readFile(join(config.location, 'registry.json')),
     materialize: async (request, ctx) => copyDirectory(join(config.location, request.path), request.destination, { signal: ctx.signal }),
   }),

@@ -129,7 +129,8 @@ export function writesOf(text) {
       for (; m >= 0 && depth > 0; m--) {
         if (isPunct(tokens[m], '}')) depth++;
         else if (isPunct(tokens[m], '{')) depth--;
-        else if (depth === 1 && isWord(tokens[m]) && !isPunct(tokens[m - 1], ':') && WRITE_NAMES.has(tokens[m].value)) flag(tokens[m], `\`${tokens[m].value}\` taken out of \`${tokens[k + 1].value}\``);
+        else if (depth === 1 && isWord(tokens[m]) && !isPunct(tokens[m - 1], ':') && WRITE_NAMES.has(tokens[m].value))
+          flag(tokens[m], `\`${tokens[m].value}\` taken out of \`${tokens[k + 1].value}\``);
       }
     }
   }

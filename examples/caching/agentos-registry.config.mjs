@@ -9,18 +9,18 @@
 //   wins over `directory` whatever this file says; run.mjs unsets it for the host.)
 export const registryConfig = {
   registries: {
-    'custom': {
+    custom: {
       type: 'github',
       location: process.env.GITHUB_REPO ?? 'your-org/extensions',
       cacheDuration: 3600000, // 1 hour in ms
       ...(process.env.GITHUB_API_BASE_URL ? { baseUrl: process.env.GITHUB_API_BASE_URL } : {}),
-    }
+    },
   },
   cacheSettings: {
     enabled: true,
     directory: process.env.AGENTOS_CACHE_DIR ?? '/var/cache/agentos',
     maxAge: 86400000, // 24 hours
-  }
+  },
 };
 
 export default { registryConfig };

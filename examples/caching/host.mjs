@@ -25,7 +25,9 @@ async function main() {
     if (loaded.type !== 'extension') throw new Error('expected an extension pack');
     const { fetched } = loaded;
     const stale = fetched.stale ? ' (a stale copy: the source could not be reached)' : '';
-    console.log(`${fetched.id}@${fetched.version} from commit ${fetched.revision.slice(0, 12)}, ${fetched.fromCache ? 'from the cache' : 'downloaded'}${stale}`);
+    console.log(
+      `${fetched.id}@${fetched.version} from commit ${fetched.revision.slice(0, 12)}, ${fetched.fromCache ? 'from the cache' : 'downloaded'}${stale}`,
+    );
     const calculator = loaded.pack.descriptors.find((d) => d.id === 'calculator').payload;
     const answer = await calculator.execute({ operation: 'subtract', a: 50, b: 8 }, {});
     console.log(`calculator: ${answer.output.expression}`);

@@ -21,7 +21,7 @@ export const registryConfig = {
       branch: 'production',
       token: process.env.GIT_TOKEN,
       verified: true,
-    }
+    },
   },
   defaultRegistries: {
     tool: 'corp-extensions',
@@ -32,7 +32,7 @@ export const registryConfig = {
   cacheSettings: {
     enabled: true,
     directory: process.env.AGENTOS_CACHE_DIR ?? '/var/cache/agentos',
-  }
+  },
 };
 
 export default { registryConfig };

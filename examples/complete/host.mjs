@@ -37,7 +37,9 @@ async function main() {
       console.log(`  ${entry.identifier}  options ${JSON.stringify(entry.options ?? {})}`);
       for (const descriptor of pack.descriptors) {
         const origin = descriptor.metadata.registry;
-        console.log(`    ${descriptor.kind} ${descriptor.id}  source ${descriptor.source.sourceName}, verified ${origin.verified}, commit ${origin.revision.slice(0, 12)}`);
+        console.log(
+          `    ${descriptor.kind} ${descriptor.id}  source ${descriptor.source.sourceName}, verified ${origin.verified}, commit ${origin.revision.slice(0, 12)}`,
+        );
         if (descriptor.kind === 'tool') tools.set(descriptor.id, descriptor.payload);
       }
     }
@@ -48,7 +50,9 @@ async function main() {
     const access = await tools.get('check_feature_access').execute({ userId: 'user-42', feature: 'FEATURE_BASIC_TOOLS' });
     console.log(`  check_feature_access({"userId":"user-42","feature":"FEATURE_BASIC_TOOLS"}) -> ${JSON.stringify(access.output)}`);
 
-    console.log(`\nauthService, subscriptionService: createAuthExtension() of ${auth.fetched.id}@${auth.fetched.version} from ${auth.fetched.registry} (verified ${auth.fetched.provenance.verified})`);
+    console.log(
+      `\nauthService, subscriptionService: createAuthExtension() of ${auth.fetched.id}@${auth.fetched.version} from ${auth.fetched.registry} (verified ${auth.fetched.provenance.verified})`,
+    );
     const token = initializeConfig.authService.generateToken('user-42', { username: 'ada' });
     const user = await initializeConfig.authService.validateToken(token);
     console.log(`  authService.validateToken(generateToken('user-42')) -> ${user?.id} (${user?.username})`);
@@ -65,7 +69,11 @@ async function main() {
     const quiet = console.log;
     console.log = () => {}; // its initialize() logs a line with a random id
     try {
-      await permissions.initialize({ toolToSubscriptionFeatures: { calculator: [{ flag: 'FEATURE_ADVANCED_SEARCH' }] } }, initializeConfig.authService, initializeConfig.subscriptionService);
+      await permissions.initialize(
+        { toolToSubscriptionFeatures: { calculator: [{ flag: 'FEATURE_ADVANCED_SEARCH' }] } },
+        initializeConfig.authService,
+        initializeConfig.subscriptionService,
+      );
     } finally {
       console.log = quiet;
     }
@@ -75,8 +83,12 @@ async function main() {
     subscriptionService.setUserTier('user-42', 'pro');
     const after = await initializeConfig.subscriptionService.validateAccess('user-42', 'FEATURE_ADVANCED_SEARCH');
     const allowedByAgentOS = await permissions.checkToolSubscriptionAccess('user-42', 'calculator');
-    console.log(`  subscriptionService.getUserSubscription('user-42') -> ${tier?.name}; validateAccess(FEATURE_ADVANCED_SEARCH) -> ${before}, after setUserTier('pro') -> ${after}`);
-    console.log(`  AgentOS ToolPermissionManager: calculator (needs FEATURE_ADVANCED_SEARCH) for user-42 -> allowed ${deniedByAgentOS.isAllowed}, after setUserTier('pro') -> allowed ${allowedByAgentOS.isAllowed}`);
+    console.log(
+      `  subscriptionService.getUserSubscription('user-42') -> ${tier?.name}; validateAccess(FEATURE_ADVANCED_SEARCH) -> ${before}, after setUserTier('pro') -> ${after}`,
+    );
+    console.log(
+      `  AgentOS ToolPermissionManager: calculator (needs FEATURE_ADVANCED_SEARCH) for user-42 -> allowed ${deniedByAgentOS.isAllowed}, after setUserTier('pro') -> allowed ${allowedByAgentOS.isAllowed}`,
+    );
 
     console.log('\npersonaLoader:');
     await initializeConfig.personaLoader.initialize();

@@ -75,14 +75,25 @@ await runExample('complete', async (defer) => {
   check(out.includes("loadPersonaById('com.example.helpful-assistant') -> Helpful Assistant"), 'the persona loader did not find the persona');
   check(out.includes("loadPersonaById('com.example.nobody') -> undefined"), 'an unknown persona was not undefined');
   check(out.includes('registry:corp-extensions:com.example.auth@1.0.0'), 'no auth pack in the manifest');
-  check(out.includes('check_feature_access({"userId":"user-42","feature":"FEATURE_BASIC_TOOLS"}) -> {"tier":"free","allowed":false}'), 'the auth tool did not answer');
+  check(
+    out.includes('check_feature_access({"userId":"user-42","feature":"FEATURE_BASIC_TOOLS"}) -> {"tier":"free","allowed":false}'),
+    'the auth tool did not answer',
+  );
   check(out.includes('createAuthExtension() of com.example.auth@1.0.0 from corp-extensions (verified true)'), 'the services did not come from corp-extensions');
   check(out.includes("authService.validateToken(generateToken('user-42')) -> user-42 (ada)"), 'authService did not validate its own token');
   check(out.includes('authService.validateToken(a token signed with another secret) -> null'), 'authService accepted a forged token');
   check(out.includes('authService.verifyPassword(right, hash) -> true, (wrong, hash) -> false'), 'authService password hashing is wrong');
-  check(out.includes("getUserSubscription('user-42') -> free; validateAccess(FEATURE_ADVANCED_SEARCH) -> false, after setUserTier('pro') -> true"), 'subscriptionService tiers are wrong');
-  check(out.includes("AgentOS ToolPermissionManager: calculator (needs FEATURE_ADVANCED_SEARCH) for user-42 -> allowed false, after setUserTier('pro') -> allowed true"), "AgentOS's ToolPermissionManager did not use the subscription service");
+  check(
+    out.includes("getUserSubscription('user-42') -> free; validateAccess(FEATURE_ADVANCED_SEARCH) -> false, after setUserTier('pro') -> true"),
+    'subscriptionService tiers are wrong',
+  );
+  check(
+    out.includes(
+      "AgentOS ToolPermissionManager: calculator (needs FEATURE_ADVANCED_SEARCH) for user-42 -> allowed false, after setUserTier('pro') -> allowed true",
+    ),
+    "AgentOS's ToolPermissionManager did not use the subscription service",
+  );
   say('  Every pack was built from corp-extensions (verified), the calculator ran with its pack options');
   say('  (precision 2), authService and subscriptionService came from its auth entry and answered as AgentOS');
-  say("  expects (IAuthService, ISubscriptionService), and the persona loader served the persona of corp-personas.");
+  say('  expects (IAuthService, ISubscriptionService), and the persona loader served the persona of corp-personas.');
 });

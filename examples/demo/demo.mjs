@@ -25,7 +25,11 @@ const field = (label, value) => console.log(`  ${`${label}:`.padEnd(12)} ${value
 
 function table(header, rows) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => `  ${cells.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd()}`;
+  const line = (cells) =>
+    `  ${cells
+      .map((c, i) => String(c).padEnd(widths[i]))
+      .join('  ')
+      .trimEnd()}`;
   console.log(line(header));
   for (const row of rows) console.log(line(row));
 }

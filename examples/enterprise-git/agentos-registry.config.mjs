@@ -15,12 +15,12 @@ export const registryConfig = {
       location: process.env.CORP_PERSONAS_GIT_URL ?? 'https://git.corp.com/agentos-personas.git',
       branch: 'stable',
       token: process.env.CORP_GIT_TOKEN,
-    }
+    },
   },
   defaultRegistries: {
     tool: 'enterprise-extensions',
     persona: 'enterprise-personas',
-  }
+  },
 };
 
 export default { registryConfig };

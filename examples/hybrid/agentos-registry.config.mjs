@@ -8,20 +8,20 @@
 // is added only when GITHUB_API_BASE_URL is set (run.mjs: a local GitHub emulator; unset: api.github.com).
 export const registryConfig = {
   registries: {
-    'official': {
+    official: {
       type: 'npm',
       location: '@framers/agentos-extensions',
     },
-    'custom': {
+    custom: {
       type: 'github',
       location: process.env.CUSTOM_GITHUB_REPO ?? 'your-org/custom-extensions',
       ...(process.env.GITHUB_API_BASE_URL ? { baseUrl: process.env.GITHUB_API_BASE_URL } : {}),
-    }
+    },
   },
   resolver: (kind) => {
     // Use custom for tools, official for everything else
     return kind === 'tool' ? 'custom' : 'official';
-  }
+  },
 };
 
 export default { registryConfig };

@@ -57,7 +57,10 @@ await runExample('hybrid', async (defer) => {
   check(result.stdout.includes('echo -> TOOLS COME FROM CUSTOM'), 'the tool did not answer');
   check(result.stdout.includes('persona com.example.helpful-assistant from "official" (npm'), 'the persona did not come from official');
   const npmRequests = verdaccio.requests.slice(before);
-  check(npmRequests.some((r) => r.path.includes('agentos-extensions')), 'Verdaccio was not asked');
+  check(
+    npmRequests.some((r) => r.path.includes('agentos-extensions')),
+    'Verdaccio was not asked',
+  );
   say(`  The tool came from GitHub (custom), the persona from the npm package (official), as the resolver says.`);
   say(`  Verdaccio answered ${npmRequests.length} requests for ${OFFICIAL} (the package document and its tarball).`);
 });

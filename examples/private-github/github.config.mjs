@@ -9,24 +9,24 @@ const api = process.env.GITHUB_API_BASE_URL ? { baseUrl: process.env.GITHUB_API_
 /** GitHub (Public) */
 export const publicRegistryConfig = {
   registries: {
-    'custom': {
+    custom: {
       type: 'github',
       location: process.env.GITHUB_PUBLIC_REPO ?? 'your-org/extensions-repo',
       branch: 'main',
       ...api,
-    }
-  }
+    },
+  },
 };
 
 /** GitHub (Private) */
 export const privateRegistryConfig = {
   registries: {
-    'custom': {
+    custom: {
       type: 'github',
       location: process.env.GITHUB_PRIVATE_REPO ?? 'your-org/private-repo',
       branch: 'main',
       token: process.env.GITHUB_TOKEN,
       ...api,
-    }
-  }
+    },
+  },
 };

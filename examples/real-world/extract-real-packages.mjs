@@ -41,7 +41,10 @@ try {
     let file;
     try {
       execFileSync('npm', ['pack', name, '--loglevel=error', '--pack-destination', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-      file = join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz')));
+      file = join(
+        dir,
+        readdirSync(dir).find((f) => f.endsWith('.tgz')),
+      );
     } catch (error) {
       problems.push(`${name}: npm pack failed (${String(error.stderr ?? error.message).split('\n')[0]})`);
       continue;

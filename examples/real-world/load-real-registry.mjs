@@ -57,7 +57,9 @@ if (args[0] === '--child') {
     const pack = typeof factory === 'function' ? await factory(context) : factory;
     const manager = new Manager({});
     const outcome = await manager.loadPackEntry({ factory: () => pack, identifier: id });
-    result = outcome.loaded ? { ok: true, detail: `${manager.listLoadedPacks().length} pack(s)` } : { ok: false, detail: String(outcome.error?.message ?? outcome.reason) };
+    result = outcome.loaded
+      ? { ok: true, detail: `${manager.listLoadedPacks().length} pack(s)` }
+      : { ok: false, detail: String(outcome.error?.message ?? outcome.reason) };
   } catch (error) {
     result = { ok: false, detail: `${error?.code ? `${error.code} ` : ''}${error?.message ?? String(error)}`.slice(0, 400) };
   }
@@ -85,7 +87,10 @@ const { ExtensionManager } = await importFromHost('@framers/agentos');
 const { createRegistry, toExtensionManifest } = await import(pathToFileURL(join(root, 'packages', 'agentos-registry', 'dist', 'index.js')).href);
 
 const withDeadline = (promise, what) =>
-  Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} did not finish in ${PER_ENTRY_MS / 1000} s`)), PER_ENTRY_MS).unref())]);
+  Promise.race([
+    promise,
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} did not finish in ${PER_ENTRY_MS / 1000} s`)), PER_ENTRY_MS).unref()),
+  ]);
 
 const firstLine = (error) => {
   const text = `${error?.code ? `${error.code} ` : ''}${error?.message ?? String(error)}`;
@@ -143,11 +148,28 @@ async function byHand() {
           installed.push({ entry, dir });
           continue;
         }
-        await run(dir, 'install', `@framers/agentos@${AGENTOS_VERSION}`, `${entry.package}@${entry.version}`, '--legacy-peer-deps', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error');
+        await run(
+          dir,
+          'install',
+          `@framers/agentos@${AGENTOS_VERSION}`,
+          `${entry.package}@${entry.version}`,
+          '--legacy-peer-deps',
+          '--ignore-scripts',
+          '--no-audit',
+          '--no-fund',
+          '--loglevel=error',
+        );
         installed.push({ entry, dir });
       } catch (error) {
         const code = /npm error code (\w+)/.exec(String(error.stderr))?.[1] ?? 'failed';
-        results.set(entry.id, { ok: false, detail: `npm install: ${code} ${String(error.stderr).split('\n').find((l) => /notarget|404|ERESOLVE/.test(l)) ?? ''}`.trim() });
+        results.set(entry.id, {
+          ok: false,
+          detail: `npm install: ${code} ${
+            String(error.stderr)
+              .split('\n')
+              .find((l) => /notarget|404|ERESOLVE/.test(l)) ?? ''
+          }`.trim(),
+        });
       }
     }
   };
@@ -164,11 +186,29 @@ async function byHand() {
           maxBuffer: 64 << 20,
           timeout: PER_ENTRY_MS + 10_000,
         });
-        const line = stdout.trim().split('\n').filter((l) => l.startsWith('{"child"')).at(-1);
+        const line = stdout
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('{"child"'))
+          .at(-1);
         results.set(entry.id, line ? JSON.parse(line).child : { ok: false, detail: 'the check printed nothing' });
       } catch (error) {
-        const line = String(error.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{"child"')).at(-1);
-        results.set(entry.id, line ? JSON.parse(line).child : { ok: false, detail: `the check crashed: ${String(error.stderr ?? error.message).split('\n').find(Boolean)}` });
+        const line = String(error.stdout ?? '')
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('{"child"'))
+          .at(-1);
+        results.set(
+          entry.id,
+          line
+            ? JSON.parse(line).child
+            : {
+                ok: false,
+                detail: `the check crashed: ${String(error.stderr ?? error.message)
+                  .split('\n')
+                  .find(Boolean)}`,
+              },
+        );
       }
     }
   };
@@ -214,7 +254,9 @@ async function dropIn() {
     await loader.close();
   }
   const registered = manager.listLoadedPacks().length;
-  console.log(`\ndrop-in MultiRegistryLoader: ${ok} of ${entries.length} loaded, ${registered} pack(s) in the ExtensionManager (AgentOS's MultiRegistryLoader: ${theirsOk} of ${entries.length})`);
+  console.log(
+    `\ndrop-in MultiRegistryLoader: ${ok} of ${entries.length} loaded, ${registered} pack(s) in the ExtensionManager (AgentOS's MultiRegistryLoader: ${theirsOk} of ${entries.length})`,
+  );
 }
 
 if (flag('--drop-in')) {

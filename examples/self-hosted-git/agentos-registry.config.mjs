@@ -3,12 +3,12 @@
 // a local git server); otherwise it is the page's URL. host.mjs and the agentos-registry CLI both read this file.
 export const registryConfig = {
   registries: {
-    'custom': {
+    custom: {
       type: 'git',
       location: process.env.GIT_REGISTRY_URL ?? 'https://git.yourcompany.com/extensions.git',
       branch: 'production',
-    }
-  }
+    },
+  },
 };
 
 export default { registryConfig };

@@ -194,7 +194,14 @@ beforeAll(async () => {
   const token = await registry.tokenFor(VERDACCIO_PUBLISHER.user, VERDACCIO_PUBLISHER.password);
   await Promise.all(
     packed.map(async ({ file }) => {
-      const dir = join(work, 'unpacked', file.split('/').pop()!.replace(/\.tgz$/, ''));
+      const dir = join(
+        work,
+        'unpacked',
+        file
+          .split('/')
+          .pop()!
+          .replace(/\.tgz$/, ''),
+      );
       await mkdir(dir, { recursive: true });
       await extract({ file, cwd: dir, strip: 1 });
       await registry.publish(dir, { token });
@@ -209,7 +216,11 @@ afterAll(() => cleanup.run());
 describe('installing the packed packages with plain npm, offline', () => {
   test('npm run pack writes one tarball per public package, with no workspace: range left in it', async () => {
     const names = (await readdir(packsDir)).sort();
-    expect(names).toEqual(publicPackages().map((p) => `${p.name.replace(/^@/, '').replace('/', '-')}.tgz`).sort());
+    expect(names).toEqual(
+      publicPackages()
+        .map((p) => `${p.name.replace(/^@/, '').replace('/', '-')}.tgz`)
+        .sort(),
+    );
     expect(names).toContain('agentos-registry.tgz');
     const umbrella = (await (await fetch(`${registry.url}agentos-registry`)).json()) as {
       versions: Record<string, { dependencies: Record<string, string> }>;

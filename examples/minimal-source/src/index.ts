@@ -30,7 +30,8 @@ export const tarballSource = () =>
           if (res.status === 304 && previous) return 'unchanged';
           if (res.status !== 200) throw failed(res, registry);
           const etag = res.headers.etag;
-          if (!etag || etag.startsWith('W/')) throw new RegistryError('E_UNSUPPORTED', `Registry "${registry}": ${url.host} sends no strong ETag for ${what}.`, { registry });
+          if (!etag || etag.startsWith('W/'))
+            throw new RegistryError('E_UNSUPPORTED', `Registry "${registry}": ${url.host} sends no strong ETag for ${what}.`, { registry });
           return { id: etag };
         },
         async snapshot(revision, { signal, registry }) {
@@ -39,7 +40,9 @@ export const tarballSource = () =>
           if (res.status === 200 && res.headers.etag === revision.id) return { archive: res, subdir, label: `The tarball ${url.pathname}` };
           await res.discard();
           if (res.status !== 200 && res.status !== 412) throw failed(res, registry);
-          throw new RegistryError('E_NOT_FOUND', `Registry "${registry}": the tarball changed since its index was read; refresh (--refresh) and try again.`, { registry });
+          throw new RegistryError('E_NOT_FOUND', `Registry "${registry}": the tarball changed since its index was read; refresh (--refresh) and try again.`, {
+            registry,
+          });
         },
         close: () => http.close(),
       };

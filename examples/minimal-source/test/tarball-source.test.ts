@@ -80,11 +80,18 @@ test('a republished tarball is a new revision, downloaded once', async () => {
 test('`subdir` serves a registry that sits in a folder of the tarball', async () => {
   await publish({ prefix: 'site-v1' });
   await expect((await open()).list()).rejects.toMatchObject({ code: 'E_NOT_FOUND', message: expect.stringContaining('has no registry.json') });
-  expect((await (await open({ subdir: 'site-v1' })).list()).map((row) => row.id).sort()).toEqual(['com.conformance.clock', 'com.conformance.echo', 'com.conformance.helper']);
+  expect((await (await open({ subdir: 'site-v1' })).list()).map((row) => row.id).sort()).toEqual([
+    'com.conformance.clock',
+    'com.conformance.echo',
+    'com.conformance.helper',
+  ]);
 });
 
 test('a tarball replaced between revision() and snapshot() is not stored as the old revision', async () => {
-  const source = tarballSource().create({ type: 'tarball', location: `${server.url}registry.tgz` }, { registry: 'corp', baseDir: root, logger: silentLogger, env: {} });
+  const source = tarballSource().create(
+    { type: 'tarball', location: `${server.url}registry.tgz` },
+    { registry: 'corp', baseDir: root, logger: silentLogger, env: {} },
+  );
   const ctx = { registry: 'corp', signal: new AbortController().signal, logger: silentLogger, workDir: join(root, 'work') };
   try {
     const revision = await source.revision(ctx);
@@ -113,7 +120,10 @@ test('a missing tarball is E_NOT_FOUND, a refused one E_AUTH, worded by core wit
   });
   const guarded = await startStaticServer({ root: join(root, 'site'), auth: { token: 'right-token' } });
   try {
-    await expect((await open({ location: `${guarded.url}registry.tgz` })).list()).rejects.toMatchObject({ code: 'E_AUTH', message: expect.stringContaining('configure a `token`') });
+    await expect((await open({ location: `${guarded.url}registry.tgz` })).list()).rejects.toMatchObject({
+      code: 'E_AUTH',
+      message: expect.stringContaining('configure a `token`'),
+    });
     const registry = await open({ location: `${guarded.url}registry.tgz`, token: 'wrong-token' });
     await expect(registry.list()).rejects.toMatchObject({ code: 'E_AUTH', message: expect.stringContaining('rejected the credentials') });
     const allowed = await open({ location: `${guarded.url}registry.tgz`, token: 'right-token' });

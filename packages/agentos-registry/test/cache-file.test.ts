@@ -44,7 +44,11 @@ async function setup() {
   let now = Date.UTC(2026, 0, 1);
   const open = (options: { offline?: boolean } = {}) =>
     createRegistry(
-      { registries: { local: { type: 'file', location, cacheDuration: HOUR } }, defaultRegistries: { tool: 'local' }, cacheSettings: { directory: join(root, 'cache') } },
+      {
+        registries: { local: { type: 'file', location, cacheDuration: HOUR } },
+        defaultRegistries: { tool: 'local' },
+        cacheSettings: { directory: join(root, 'cache') },
+      },
       { sources: [counted], env: {}, now: () => now, ...options },
     );
   return { location, calls, open, advance: (ms: number) => (now += ms) };

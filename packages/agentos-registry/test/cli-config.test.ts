@@ -83,7 +83,14 @@ describe('agentos-registry CLI config handling', () => {
     const tokenReference = ['$', '{REGISTRY_TOKEN}'].join('');
     await writeJsonConfig(sub, 'private', templateRegistry, { token: tokenReference });
     const env = { REGISTRY_TOKEN: token };
-    for (const argv of [['list'], ['list', '--json'], ['info', 'com.example.echo', '--json'], ['info', 'nope', '--json'], ['info', 'nope'], ['fetch', 'com.example.echo', '--verbose']]) {
+    for (const argv of [
+      ['list'],
+      ['list', '--json'],
+      ['info', 'com.example.echo', '--json'],
+      ['info', 'nope', '--json'],
+      ['info', 'nope'],
+      ['fetch', 'com.example.echo', '--verbose'],
+    ]) {
       const result = await cli(argv, { cwd: sub, env });
       expect(result.stdout + result.stderr).not.toContain(token);
     }
@@ -94,7 +101,10 @@ describe('agentos-registry CLI config handling', () => {
     await mkdir(sub);
     await writeJsonConfig(sub, 'template', templateRegistry);
     for (const kind of ['constructor', 'hasOwnProperty', 'toString', '__proto__']) {
-      for (const argv of [['load', 'com.example.echo', '--kind', kind], ['list', '--kind', kind]]) {
+      for (const argv of [
+        ['load', 'com.example.echo', '--kind', kind],
+        ['list', '--kind', kind],
+      ]) {
         const result = await cli(argv, { cwd: sub });
         expect(result.code).toBe(1);
         expect(result.stderr).toBe(

@@ -18,7 +18,10 @@ describe('agentos-registry load: dependencies', () => {
     registry = join(dir, 'registry');
     await cp(templateRegistry, registry, { recursive: true });
     const echo = join(registry, 'registry', 'curated', 'echo');
-    await writeFile(join(echo, 'package.json'), JSON.stringify({ name: 'echo', version: '1.0.0', type: 'module', main: 'src/index.js', peerDependencies: { [PEER]: '^1.0.0' } }));
+    await writeFile(
+      join(echo, 'package.json'),
+      JSON.stringify({ name: 'echo', version: '1.0.0', type: 'module', main: 'src/index.js', peerDependencies: { [PEER]: '^1.0.0' } }),
+    );
     await writeFile(
       join(echo, 'src', 'index.js'),
       `import { host } from '${PEER}';\nexport const createExtensionPack = () => ({ name: 'echo', descriptors: [{ id: 'echo', kind: 'tool', payload: { host } }] });\n`,
@@ -60,7 +63,7 @@ describe('agentos-registry load: dependencies', () => {
     expect(json.json().install).toEqual({ packages: [], allowScripts: ['esbuild', 'sharp'], scriptsRan: [], peers: [PEER] });
   });
 
-  it("a host peer outside the range: used with a warning; --strict-peers makes it E_PEER_MISSING naming it and the range", async () => {
+  it('a host peer outside the range: used with a warning; --strict-peers makes it E_PEER_MISSING naming it and the range', async () => {
     const root = await project('old-peer', undefined, '0.5.0');
     const loose = await cli(['load', 'com.example.echo'], { cwd: root, env: { HOME: root } });
     expect(loose.code, loose.stderr).toBe(0);

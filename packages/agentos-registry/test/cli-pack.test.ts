@@ -9,7 +9,10 @@ async function filesOf(dir: string, rel = ''): Promise<Record<string, string>> {
   for (const entry of await readdir(join(dir, rel), { withFileTypes: true })) {
     const path = rel ? `${rel}/${entry.name}` : entry.name;
     if (entry.isDirectory()) Object.assign(out, await filesOf(dir, path));
-    else out[path] = createHash('sha256').update(await readFile(join(dir, path))).digest('hex');
+    else
+      out[path] = createHash('sha256')
+        .update(await readFile(join(dir, path)))
+        .digest('hex');
   }
   return out;
 }

@@ -95,7 +95,14 @@ describe('info shows the signature state', () => {
     const { dir, registry, keyId, publicKey } = await signedTemplate();
     const second = (await cli(['keygen', '--out', 'second.key', '--json'], { cwd: dir })).json<{ keyId: string; publicKey: string }>();
     expect((await cli(['sign', 'registry', '--key', 'owner.key', '--key', 'second.key', '--json'], { cwd: dir })).code).toBe(0);
-    await writeJsonConfig(dir, 'internal', registry, { verified: true, threshold: 2, publicKeys: [{ id: keyId, key: publicKey }, { id: second.keyId, key: second.publicKey }] });
+    await writeJsonConfig(dir, 'internal', registry, {
+      verified: true,
+      threshold: 2,
+      publicKeys: [
+        { id: keyId, key: publicKey },
+        { id: second.keyId, key: second.publicKey },
+      ],
+    });
     const signature = (await cli(['info', 'com.example.echo', '--json'], { cwd: dir })).json().signature;
     expect(signature).toMatchObject({ mode: 'signed', version: 2, threshold: 2 });
     expect([...signature.keyIds].sort()).toEqual([keyId, second.keyId].sort());
@@ -107,7 +114,9 @@ describe('info shows the signature state', () => {
     const transport = await cli(['info', 'com.example.echo', '--json'], { cwd: dir });
     expect(transport.json().signature).toEqual({ mode: 'trusted-transport', indexSigned: true });
     const text = await cli(['info', 'com.example.echo'], { cwd: dir });
-    expect(text.stdout).toContain('signature:    none: verified by trusted transport only (no publicKeys); the index carries signatures, but without publicKeys nothing checks them');
+    expect(text.stdout).toContain(
+      'signature:    none: verified by trusted transport only (no publicKeys); the index carries signatures, but without publicKeys nothing checks them',
+    );
     const plain = await scratch();
     cleanups.push(plain.cleanup);
     await writeJsonConfig(plain.dir, 'plain', templateRegistry);

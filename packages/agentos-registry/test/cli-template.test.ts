@@ -21,7 +21,15 @@ describe('agentos-registry CLI against examples/registry-template', () => {
     expect(rows).toEqual([
       { registry: 'template', id: 'com.example.echo', name: 'Echo', version: '1.0.0', tier: 'curated', kinds: expect.any(Array), verified: false },
       { registry: 'template', id: 'com.example.calculator', name: 'Calculator', version: '1.0.0', tier: 'curated', kinds: expect.any(Array), verified: false },
-      { registry: 'template', id: 'com.example.helpful-assistant', name: 'Helpful Assistant', version: '1.0.0', tier: 'curated', kinds: ['persona'], verified: false },
+      {
+        registry: 'template',
+        id: 'com.example.helpful-assistant',
+        name: 'Helpful Assistant',
+        version: '1.0.0',
+        tier: 'curated',
+        kinds: ['persona'],
+        verified: false,
+      },
     ]);
     for (const row of rows) expect(Object.keys(row).sort()).toEqual(['id', 'kinds', 'name', 'registry', 'tier', 'verified', 'version']);
   });

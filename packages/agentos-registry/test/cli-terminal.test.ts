@@ -40,7 +40,12 @@ async function hostileRegistry(root: string): Promise<void> {
       },
       personas: { curated: [{ id: 'com.evil.persona', name: `Persona${OSC_TITLE}`, version: '1.0.0', path: 'personas/evil' }] },
     },
-    'registry/curated/evil/manifest.json': { id: TOOL_ID, name: TOOL_NAME, version: '1.0.0', extensions: [{ kind: 'tool', id: 'evil', entry: './src/index.js' }] },
+    'registry/curated/evil/manifest.json': {
+      id: TOOL_ID,
+      name: TOOL_NAME,
+      version: '1.0.0',
+      extensions: [{ kind: 'tool', id: 'evil', entry: './src/index.js' }],
+    },
     'registry/curated/evil/src/index.js': `export const createExtensionPack = () => ({ name: ${JSON.stringify(`pack${CSI_CLEAR}`)}, version: ${JSON.stringify(`1${OSC_TITLE}`)}, descriptors: [{ id: ${JSON.stringify(`d${C1_CSI}`)}, kind: 'tool', payload: {} }] });\n`,
     'registry/curated/info/manifest.json': {
       id: 'com.evil.info',

@@ -107,7 +107,11 @@ describe('validate: the index and entry paths', () => {
       doc.personas.curated[0].path = 'curated/out';
     });
     const { codes, problems } = await validate(dir);
-    expect(codes).toEqual(['error E_ENTRY_MISSING extensions.curated[0].path', 'error E_ENTRY_NOT_FOLDER extensions.curated[1].path', 'error E_UNSAFE_PATH personas.curated[0].path']);
+    expect(codes).toEqual([
+      'error E_ENTRY_MISSING extensions.curated[0].path',
+      'error E_ENTRY_NOT_FOLDER extensions.curated[1].path',
+      'error E_UNSAFE_PATH personas.curated[0].path',
+    ]);
     expect(problems[0]!.message).toContain('registry/curated/nope does not exist');
   });
 });
@@ -153,7 +157,9 @@ describe('validate: a signed index', () => {
     const { dir, keyId } = await signed();
     const other = (await cli(['keygen', '--out', 'other.key', '--json'], { cwd: dir })).json<{ keyId: string; publicKey: string }>();
     expect((await validate(dir, ['--public-key', other.publicKey])).codes).toEqual(['error E_SIGNATURE signatures']);
-    expect((await validate(dir, ['--public-key', 'owner.pub', '--public-key', other.publicKey, '--threshold', '2'])).codes).toEqual(['error E_SIGNATURE signatures']);
+    expect((await validate(dir, ['--public-key', 'owner.pub', '--public-key', other.publicKey, '--threshold', '2'])).codes).toEqual([
+      'error E_SIGNATURE signatures',
+    ]);
     expect((await validate(dir, ['--public-key', 'owner.pub', '--name', 'elsewhere'])).codes).toEqual(['error E_SIGNATURE signed.name']);
     expect((await cli(['sign', 'registry', '--key', 'owner.key', '--key', 'other.key', '--json'], { cwd: dir })).code).toBe(0);
     const both = await validate(dir, ['--public-key', 'owner.pub', '--public-key', other.publicKey, '--threshold', '2', '--name', 'internal']);
@@ -179,7 +185,10 @@ describe('validate: a signed index', () => {
       doc.extensions.curated.splice(0, 1);
       doc.extensions.curated.pop();
     });
-    expect((await validate(dir)).codes).toEqual(['warning W_SIGNATURES_UNCHECKED signatures', 'warning W_SIGNED_EXTRA signed.entries["registry/curated/echo"]']);
+    expect((await validate(dir)).codes).toEqual([
+      'warning W_SIGNATURES_UNCHECKED signatures',
+      'warning W_SIGNED_EXTRA signed.entries["registry/curated/echo"]',
+    ]);
   });
 
   test('a malformed signed block or signature list is E_SIGNED_FORMAT naming the field; an executable file is E_H1_UNHASHABLE', async () => {
@@ -210,7 +219,11 @@ describe('validate: a signed index', () => {
     const plain = await template();
     await writeFile(join(plain.dir, 'owner.pub'), publicKey);
     expect((await validate(plain.dir, ['--public-key', 'owner.pub'])).codes).toEqual(['error E_UNSIGNED (root)']);
-    for (const args of [['--threshold', '1'], ['--public-key', 'owner.pub', '--threshold', '2'], ['--public-key', 'no-such-file-nor-key']]) {
+    for (const args of [
+      ['--threshold', '1'],
+      ['--public-key', 'owner.pub', '--threshold', '2'],
+      ['--public-key', 'no-such-file-nor-key'],
+    ]) {
       const result = await cli(['validate', 'registry', '--json', ...args], { cwd: dir });
       expect(result.code).toBe(1);
       expect(result.json().error.code).toBe('E_USAGE');

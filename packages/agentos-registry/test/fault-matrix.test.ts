@@ -36,7 +36,16 @@ import {
   type VerdaccioServer,
 } from '@agentos-registry/test-servers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { CacheStore, createRegistry, githubSource, isRegistryError, packRegistry, type Registry, type RegistryWarning, type SourceConfig } from '../src/index.js';
+import {
+  CacheStore,
+  createRegistry,
+  githubSource,
+  isRegistryError,
+  packRegistry,
+  type Registry,
+  type RegistryWarning,
+  type SourceConfig,
+} from '../src/index.js';
 
 const TOOL = 'com.faults.echo';
 const CACHE_DURATION = 60_000;
@@ -218,7 +227,10 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
       const stat = await lstat(child);
       if (stat.isDirectory()) await walk(child, childRel);
       else if (stat.isSymbolicLink()) out[childRel] = `link ${await readlink(child)}`;
-      else out[childRel] = createHash('sha256').update(await readFile(child)).digest('hex');
+      else
+        out[childRel] = createHash('sha256')
+          .update(await readFile(child))
+          .digest('hex');
     }
   };
   await walk(dir, '');
@@ -301,7 +313,9 @@ async function settle<T>(work: () => Promise<T>): Promise<PromiseSettledResult<T
 function report(cell: string, outcome: Outcome, warnings: RegistryWarning[] = []): void {
   if (!process.env.FAULT_MATRIX_REPORT) return;
   const served = outcome.code === 'served' ? `served stale=${outcome.stale}` : outcome.code;
-  console.log(`CELL ${cell}: ${served} in ${Math.round(outcome.ms)} ms, +${Math.round(outcome.growth / MiB)} MiB; ${outcome.message} ${warnings.map((w) => `[${w.code}] ${w.message}`).join(' ')}`);
+  console.log(
+    `CELL ${cell}: ${served} in ${Math.round(outcome.ms)} ms, +${Math.round(outcome.growth / MiB)} MiB; ${outcome.message} ${warnings.map((w) => `[${w.code}] ${w.message}`).join(' ')}`,
+  );
 }
 
 const SOURCES = (process.env.FAULT_SOURCES ?? 'url,github,git,git-isomorphic,npm').split(',');

@@ -58,13 +58,19 @@ describe('__proto__ keys from JSON never become prototypes', () => {
       '{"id":"com.test.echo","name":"echo","version":"1.0.0","__proto__":{"polluted":4},"extensions":[{"kind":"tool","id":"echo","__proto__":{"polluted":5}}]}',
     );
     await mkdir(join(dir, 'clean'), { recursive: true });
-    await writeFile(join(dir, 'clean', 'registry.json'), '{"version":"1.0.0","extensions":{"curated":[{"id":"com.test.echo","name":"echo","version":"1.0.0","path":"curated/echo"}]}}');
+    await writeFile(
+      join(dir, 'clean', 'registry.json'),
+      '{"version":"1.0.0","extensions":{"curated":[{"id":"com.test.echo","name":"echo","version":"1.0.0","path":"curated/echo"}]}}',
+    );
     await cp(join(dir, 'reg', 'registry'), join(dir, 'clean', 'registry'), { recursive: true });
   });
   afterAll(() => cleanup());
 
   it('in registry.json: E_INDEX_INVALID naming the field, and no object gains a property', async () => {
-    const registry = await createRegistry({ registries: { a: { type: 'file', location: join(dir, 'reg') } }, defaultRegistries: { tool: 'a' } }, { env: { AGENTOS_REGISTRY_CACHE: join(dir, 'cache') } });
+    const registry = await createRegistry(
+      { registries: { a: { type: 'file', location: join(dir, 'reg') } }, defaultRegistries: { tool: 'a' } },
+      { env: { AGENTOS_REGISTRY_CACHE: join(dir, 'cache') } },
+    );
     try {
       await expect(registry.list()).rejects.toMatchObject({ code: 'E_INDEX_INVALID', message: expect.stringContaining('__proto__') });
     } finally {
@@ -74,10 +80,16 @@ describe('__proto__ keys from JSON never become prototypes', () => {
   });
 
   it('in a manifest: E_INDEX_INVALID naming the file', async () => {
-    const registry = await createRegistry({ registries: { a: { type: 'file', location: join(dir, 'clean') } }, defaultRegistries: { tool: 'a' } }, { env: { AGENTOS_REGISTRY_CACHE: join(dir, 'cache1') } });
+    const registry = await createRegistry(
+      { registries: { a: { type: 'file', location: join(dir, 'clean') } }, defaultRegistries: { tool: 'a' } },
+      { env: { AGENTOS_REGISTRY_CACHE: join(dir, 'cache1') } },
+    );
     try {
       expect((await registry.list()).map((row) => row.id)).toEqual(['com.test.echo']);
-      await expect(registry.fetch('tool', 'com.test.echo')).rejects.toMatchObject({ code: 'E_INDEX_INVALID', message: expect.stringContaining('manifest.json') });
+      await expect(registry.fetch('tool', 'com.test.echo')).rejects.toMatchObject({
+        code: 'E_INDEX_INVALID',
+        message: expect.stringContaining('manifest.json'),
+      });
     } finally {
       await registry.close();
     }
@@ -85,7 +97,9 @@ describe('__proto__ keys from JSON never become prototypes', () => {
   });
 
   it('in a JSON config: a registry named __proto__ is just a name, and a default naming no registry is E_CONFIG', async () => {
-    const parsed = JSON.parse(`{"registries":{"__proto__":{"type":"file","location":${JSON.stringify(join(dir, 'clean'))}}},"defaultRegistries":{"tool":"__proto__"}}`);
+    const parsed = JSON.parse(
+      `{"registries":{"__proto__":{"type":"file","location":${JSON.stringify(join(dir, 'clean'))}}},"defaultRegistries":{"tool":"__proto__"}}`,
+    );
     const registry = await createRegistry(parsed, { env: { AGENTOS_REGISTRY_CACHE: join(dir, 'cache2') } });
     try {
       expect(registry.registryNames).toEqual(['__proto__']);

@@ -56,7 +56,10 @@ beforeAll(async () => {
   await server.publish(library('child_process', '1.0.0', 'exports.hijacked = true;\n'), { token }).catch(() => {
     builtinPublished = false;
   });
-  other = await startHostileServer({ watch: [token], respond: () => ({ kind: 'reply', body: json({ name: '@private/peer', versions: { '1.0.0': {} }, 'dist-tags': { latest: '1.0.0' } }) }) });
+  other = await startHostileServer({
+    watch: [token],
+    respond: () => ({ kind: 'reply', body: json({ name: '@private/peer', versions: { '1.0.0': {} }, 'dist-tags': { latest: '1.0.0' } }) }),
+  });
   hostile = await startHostileServer({ target: server.url, watch: [token] });
 }, 180_000);
 
@@ -87,7 +90,10 @@ async function world(extensions: Ext[], options: { agentos?: string | undefined;
   const host = join(base, 'host');
   await mkdir(host, { recursive: true });
   await writeFile(join(host, 'package.json'), json({ name: 'host-app', version: '1.0.0', private: true, type: 'module' }));
-  const hostPackages = { ...('agentos' in options && options.agentos === undefined ? {} : { '@framers/agentos': options.agentos ?? HOST_AGENTOS }), ...options.hostPackages };
+  const hostPackages = {
+    ...('agentos' in options && options.agentos === undefined ? {} : { '@framers/agentos': options.agentos ?? HOST_AGENTOS }),
+    ...options.hostPackages,
+  };
   for (const [name, version] of Object.entries(hostPackages)) {
     const dir = join(host, 'node_modules', name);
     await mkdir(dir, { recursive: true });
@@ -99,12 +105,26 @@ async function world(extensions: Ext[], options: { agentos?: string | undefined;
   await mkdir(join(registryDir, 'registry'), { recursive: true });
   await writeFile(
     join(registryDir, 'registry.json'),
-    json({ version: '1.0.0', updated: '2026-12-02T00:00:00.000Z', categories: { curated: ['tools'], community: [] }, extensions: { curated: entries, community: [] } }),
+    json({
+      version: '1.0.0',
+      updated: '2026-12-02T00:00:00.000Z',
+      categories: { curated: ['tools'], community: [] },
+      extensions: { curated: entries, community: [] },
+    }),
   );
   for (const [i, ext] of extensions.entries()) {
     const folder = join(registryDir, 'registry', entries[i]!.path);
     await mkdir(folder, { recursive: true });
-    await writeFile(join(folder, 'manifest.json'), json({ id: entries[i]!.id, name: entries[i]!.name, version: '1.0.0', entry: 'index.js', extensions: [{ kind: 'tool', id: 'tool', displayName: 'tool' }] }));
+    await writeFile(
+      join(folder, 'manifest.json'),
+      json({
+        id: entries[i]!.id,
+        name: entries[i]!.name,
+        version: '1.0.0',
+        entry: 'index.js',
+        extensions: [{ kind: 'tool', id: 'tool', displayName: 'tool' }],
+      }),
+    );
     await writeFile(join(folder, 'package.json'), json({ name: `hostile-ext-${i}`, version: '1.0.0', type: 'module', main: 'index.js', ...ext.pkg }));
     await writeFile(join(folder, 'index.js'), ext.code ?? packWith('{}'));
   }
@@ -117,7 +137,11 @@ async function open(
 ) {
   const warnings: RegistryWarning[] = [];
   const registry = await createRegistry(
-    { registries: { hostile: { type: 'file', location: w.registryDir } }, defaultRegistries: { tool: 'hostile' }, cacheSettings: { directory: join(w.host, 'cache') } },
+    {
+      registries: { hostile: { type: 'file', location: w.registryDir } },
+      defaultRegistries: { tool: 'hostile' },
+      cacheSettings: { directory: join(w.host, 'cache') },
+    },
     {
       sources: [npmSource()],
       baseDir: w.host,
@@ -197,22 +221,32 @@ describe('peer names that are not package names', () => {
 });
 
 describe('peer specs from outside the package registry', () => {
-  test.each(['github:a/b', 'a/b', 'file:../..', 'link:../..', '../..', 'git+ssh://git@127.0.0.1/x.git', 'http://127.0.0.1:1/x.tgz', 'npm:evil@file:../..', 'npm:../x@1', 'workspace:*'])(
-    'held: a required peer %j the host lacks is E_POLICY, never handed to npm',
-    async (range) => {
-      const w = await world([{ pkg: { peerDependencies: { 'plain-peer': range } } }]);
-      const seen = server.requests.length;
-      const error = await failure((await open(w)).registry.load('tool', 'com.hostile.0'));
-      expect(error.code).toBe('E_POLICY');
-      expect(error.details).toMatchObject({ field: 'peerDependencies.plain-peer' });
-      expect(server.requests.length).toBe(seen);
-    },
-  );
+  test.each([
+    'github:a/b',
+    'a/b',
+    'file:../..',
+    'link:../..',
+    '../..',
+    'git+ssh://git@127.0.0.1/x.git',
+    'http://127.0.0.1:1/x.tgz',
+    'npm:evil@file:../..',
+    'npm:../x@1',
+    'workspace:*',
+  ])('held: a required peer %j the host lacks is E_POLICY, never handed to npm', async (range) => {
+    const w = await world([{ pkg: { peerDependencies: { 'plain-peer': range } } }]);
+    const seen = server.requests.length;
+    const error = await failure((await open(w)).registry.load('tool', 'com.hostile.0'));
+    expect(error.code).toBe('E_POLICY');
+    expect(error.details).toMatchObject({ field: 'peerDependencies.plain-peer' });
+    expect(server.requests.length).toBe(seen);
+  });
 
   test.each(['github:a/b', 'file:../..', 'link:../..', 'https://127.0.0.1:1/x.tgz', 'npm:evil@1', 'npm:@framers/agentos@^0.1.0'])(
     'fixed: a peer %j the host has is linked with W_PEER_MISMATCH, and strictPeers refuses it',
     async (range) => {
-      const w = await world([{ pkg: { peerDependencies: { '@framers/agentos': range } }, code: packWith('{ agentos }', "import * as agentos from '@framers/agentos';") }]);
+      const w = await world([
+        { pkg: { peerDependencies: { '@framers/agentos': range } }, code: packWith('{ agentos }', "import * as agentos from '@framers/agentos';") },
+      ]);
       const { registry, warnings } = await open(w);
       const loaded = await load(registry, 'com.hostile.0');
       expect(payloadOf<{ agentos: { identity: unknown } }>(loaded).agentos.identity).toBe(await hostIdentity(w.host));
@@ -224,12 +258,15 @@ describe('peer specs from outside the package registry', () => {
     },
   );
 
-  test.each(['npm:@framers/agentos@^0.9.0', 'npm:@framers/agentos', 'latest', '*', ''])('held: a peer %j the host satisfies (or that names a tag) loads under strictPeers', async (range) => {
-    const w = await world([{ pkg: { peerDependencies: { '@framers/agentos': range } } }]);
-    const { registry, warnings } = await open(w, { dependencies: { strictPeers: true } });
-    await load(registry, 'com.hostile.0');
-    expect(warnings.filter((warning) => warning.code === 'W_PEER_MISMATCH')).toEqual([]);
-  });
+  test.each(['npm:@framers/agentos@^0.9.0', 'npm:@framers/agentos', 'latest', '*', ''])(
+    'held: a peer %j the host satisfies (or that names a tag) loads under strictPeers',
+    async (range) => {
+      const w = await world([{ pkg: { peerDependencies: { '@framers/agentos': range } } }]);
+      const { registry, warnings } = await open(w, { dependencies: { strictPeers: true } });
+      await load(registry, 'com.hostile.0');
+      expect(warnings.filter((warning) => warning.code === 'W_PEER_MISMATCH')).toEqual([]);
+    },
+  );
 });
 
 describe('strictPeers cannot be talked around', () => {
@@ -246,7 +283,7 @@ describe('strictPeers cannot be talked around', () => {
     expect(warnings).toEqual([]);
   });
 
-  test('held: an uppercase variant of the host\'s peer is a different package on this file system: never linked to the host copy, never the host copy replaced', async () => {
+  test("held: an uppercase variant of the host's peer is a different package on this file system: never linked to the host copy, never the host copy replaced", async () => {
     const w = await world([{ pkg: { peerDependencies: { '@Framers/Agentos': '^0.1.0' } } }]);
     const error = await failure((await open(w, { dependencies: { strictPeers: true } })).registry.load('tool', 'com.hostile.0'));
     // npm refuses or cannot find it; whatever the code, it is not an internal error, and the host's copy is intact.
@@ -308,7 +345,8 @@ describe('many peers', () => {
 });
 
 describe('a package registry that lies in its packument', () => {
-  const liar = (body: unknown) => (request: { url: string }) => (request.url.split('?')[0] === '/liar' ? { kind: 'reply' as const, body: json(body) } : { kind: 'forward' as const });
+  const liar = (body: unknown) => (request: { url: string }) =>
+    request.url.split('?')[0] === '/liar' ? { kind: 'reply' as const, body: json(body) } : { kind: 'forward' as const };
 
   test('fixed: dist-tags naming unlisted versions or shell text are never suggested; junk versions are shown clean', async () => {
     const versions: Record<string, object> = {};
@@ -343,7 +381,9 @@ describe('a package registry that lies in its packument', () => {
   test('held: an endless packument ends at limits.index; the load fails as E_LOAD naming no version, promptly', async () => {
     hostile.setRespond((request) => (request.url.split('?')[0] === '/liar' ? { kind: 'endless', chunk: '{"versions":{' } : { kind: 'forward' }));
     try {
-      const w = await world([{ pkg: { peerDependencies: { liar: '^1.0.0' }, peerDependenciesMeta: { liar: { optional: true } } }, code: packWith('{}', "import 'liar';") }]);
+      const w = await world([
+        { pkg: { peerDependencies: { liar: '^1.0.0' }, peerDependenciesMeta: { liar: { optional: true } } }, code: packWith('{}', "import 'liar';") },
+      ]);
       const { registry } = await open(w, { packages: { registry: hostile.url, limits: { index: 1024 * 1024 } } });
       const error = await failure(registry.load('tool', 'com.hostile.0'));
       expect(error.code).toBe('E_LOAD');
@@ -357,10 +397,19 @@ describe('a package registry that lies in its packument', () => {
 
 describe('credentials when packageVersions is asked', () => {
   test("held: a private scope's packument redirected to another port gets no token there", async () => {
-    hostile.setRespond((request) => (request.url.startsWith('/@private%2fpeer') || request.url.startsWith('/@private/peer') ? { kind: 'redirect', location: `${other.origin}${request.url}` } : { kind: 'forward' }));
+    hostile.setRespond((request) =>
+      request.url.startsWith('/@private%2fpeer') || request.url.startsWith('/@private/peer')
+        ? { kind: 'redirect', location: `${other.origin}${request.url}` }
+        : { kind: 'forward' },
+    );
     const before = other.requests.length;
     try {
-      const w = await world([{ pkg: { peerDependencies: { '@private/peer': '^1.0.0' }, peerDependenciesMeta: { '@private/peer': { optional: true } } }, code: packWith('{}', "import '@private/peer';") }]);
+      const w = await world([
+        {
+          pkg: { peerDependencies: { '@private/peer': '^1.0.0' }, peerDependenciesMeta: { '@private/peer': { optional: true } } },
+          code: packWith('{}', "import '@private/peer';"),
+        },
+      ]);
       const { registry } = await open(w, { packages: { registry: hostile.url, token } });
       const error = await failure(registry.load('tool', 'com.hostile.0'));
       expect(error.code).toBe('E_LOAD');
@@ -381,7 +430,9 @@ describe('credentials when packageVersions is asked', () => {
 
 describe('install scripts of installed peers', () => {
   test('held: scripts off: a required peer with an install script is installed, its script never runs, and the result says so', async () => {
-    const w = await world([{ pkg: { peerDependencies: { 'peer-with-script': '^1.0.0' } }, code: packWith('{ scripted: lib.scripted }', "import lib from 'peer-with-script';") }]);
+    const w = await world([
+      { pkg: { peerDependencies: { 'peer-with-script': '^1.0.0' } }, code: packWith('{ scripted: lib.scripted }', "import lib from 'peer-with-script';") },
+    ]);
     const loaded = await load((await open(w)).registry, 'com.hostile.0');
     expect(payloadOf(loaded)).toEqual({ scripted: true });
     expect(loaded.install?.scriptsRan).toEqual([]);
@@ -389,8 +440,13 @@ describe('install scripts of installed peers', () => {
     expect(existsSync(join(markers, 'install-script-ran'))).toBe(false);
   }, 120_000);
 
-  test('held: an alias peer (allowed-name: npm:peer-with-script@^1.0.0) does not borrow the allowed name\'s permission', async () => {
-    const w = await world([{ pkg: { peerDependencies: { 'allowed-name': 'npm:peer-with-script@^1.0.0' } }, code: packWith('{ scripted: lib.scripted }', "import lib from 'allowed-name';") }]);
+  test("held: an alias peer (allowed-name: npm:peer-with-script@^1.0.0) does not borrow the allowed name's permission", async () => {
+    const w = await world([
+      {
+        pkg: { peerDependencies: { 'allowed-name': 'npm:peer-with-script@^1.0.0' } },
+        code: packWith('{ scripted: lib.scripted }', "import lib from 'allowed-name';"),
+      },
+    ]);
     const loaded = await load((await open(w, { dependencies: { allowScripts: ['allowed-name'] } })).registry, 'com.hostile.0');
     expect(payloadOf(loaded)).toEqual({ scripted: true });
     expect(loaded.install?.scriptsRan).toEqual([]);
@@ -432,7 +488,12 @@ describe('registry text in peer errors, through the CLI', () => {
 
   test('held: an optional peer range of terminal escapes (never checked: optional peers are not installed) is escaped in the E_LOAD the CLI prints', async () => {
     const range = '\u001b]0;owned\u0007\u001b[2J^1.0.0\r\nerror: none';
-    const w = await cliWorld([{ pkg: { peerDependencies: { 'plain-peer': range }, peerDependenciesMeta: { 'plain-peer': { optional: true } } }, code: packWith('{}', "import 'plain-peer';") }]);
+    const w = await cliWorld([
+      {
+        pkg: { peerDependencies: { 'plain-peer': range }, peerDependenciesMeta: { 'plain-peer': { optional: true } } },
+        code: packWith('{}', "import 'plain-peer';"),
+      },
+    ]);
     const text = await cli(['load', 'com.hostile.0'], { cwd: w.host, env: { HOME: w.host } });
     expect(text.code).toBe(1);
     expect(text.stderr).toContain('optional peer dependency');
@@ -443,7 +504,7 @@ describe('registry text in peer errors, through the CLI', () => {
     expect(asJson.json().error.code).toBe('E_LOAD');
   }, 120_000);
 
-  test("held: a host package.json version padded with CR/LF (valid to semver) stays on one line in W_PEER_MISMATCH", async () => {
+  test('held: a host package.json version padded with CR/LF (valid to semver) stays on one line in W_PEER_MISMATCH', async () => {
     const w = await cliWorld([{ pkg: { peerDependencies: { '@framers/agentos': '^0.1.0' } } }], { agentos: '\r\n0.9.3\r\n' });
     const run = await cli(['load', 'com.hostile.0'], { cwd: w.host, env: { HOME: w.host } });
     expect(run.code, run.stderr).toBe(0);
@@ -486,7 +547,10 @@ describe("the caller's signal during advice lookups", () => {
     hostile.setRespond((request) => (request.url.startsWith('/@framers') ? { kind: 'silent' } : { kind: 'forward' }));
     try {
       const w = await world([{ pkg: { peerDependencies: { '@framers/agentos': '^0.1.0' } } }]);
-      const { registry } = await open(w, { dependencies: { strictPeers: true }, packages: { registry: hostile.url, timeouts: { index: 8000, attempt: 8000 } } });
+      const { registry } = await open(w, {
+        dependencies: { strictPeers: true },
+        packages: { registry: hostile.url, timeouts: { index: 8000, attempt: 8000 } },
+      });
       const controller = new AbortController();
       setTimeout(() => controller.abort(), 300);
       const error = await failure(load(registry, 'com.hostile.0', controller.signal));

@@ -41,7 +41,13 @@ async function hashes(dir: string): Promise<Map<string, string>> {
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
     const path = join(entry.parentPath, entry.name);
     if (entry.isSymbolicLink()) out.set(path, `link ${await readlink(path)}`);
-    else if (entry.isFile()) out.set(path, createHash('sha256').update(await readFile(path)).digest('hex'));
+    else if (entry.isFile())
+      out.set(
+        path,
+        createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex'),
+      );
   }
   return out;
 }

@@ -174,7 +174,10 @@ describe('MultiRegistryLoader (drop-in for @framers/agentos/extensions)', () => 
   });
 
   it('a config mistake is E_CONFIG at the first call', async () => {
-    const { loader } = loaderFor(new ExtensionManager(), { registries: { real: { type: 'file', location: realRegistry } }, defaultRegistries: { tool: 'nope' } });
+    const { loader } = loaderFor(new ExtensionManager(), {
+      registries: { real: { type: 'file', location: realRegistry } },
+      defaultRegistries: { tool: 'nope' },
+    });
     const error = await loader.loadExtension('tool', ENTRY).catch((e: unknown) => e);
     expect(isRegistryError(error, 'E_CONFIG')).toBe(true);
   });
@@ -196,7 +199,10 @@ describe('MultiRegistryLoader (drop-in for @framers/agentos/extensions)', () => 
 
   it('a persona is registered as a descriptor of kind persona whose payload is its definition', async () => {
     const manager = new ExtensionManager();
-    const { loader } = loaderFor(manager, { registries: { personas: { type: 'file', location: templateRegistry } }, defaultRegistries: { persona: 'personas' } });
+    const { loader } = loaderFor(manager, {
+      registries: { personas: { type: 'file', location: templateRegistry } },
+      defaultRegistries: { persona: 'personas' },
+    });
     const pack = await loader.loadExtension('persona', 'com.example.helpful-assistant');
     expect(pack?.descriptors).toHaveLength(1);
     const active = manager.getRegistry<{ name: string; baseSystemPrompt: string }>('persona').getActive('com.example.helpful-assistant');

@@ -96,7 +96,9 @@ class Scene {
     return existsSync(this.marker) ? (await readFile(this.marker, 'utf8')).split('\n').filter(Boolean) : [];
   }
 
-  async open(extra: { registry?: Record<string, unknown>; policy?: unknown; onBeforeActivate?: unknown; packages?: { registry?: string } } = {}): Promise<Registry> {
+  async open(
+    extra: { registry?: Record<string, unknown>; policy?: unknown; onBeforeActivate?: unknown; packages?: { registry?: string } } = {},
+  ): Promise<Registry> {
     const hostDir = join(this.dir, 'host');
     await mkdir(hostDir, { recursive: true });
     const registry = await createRegistry(

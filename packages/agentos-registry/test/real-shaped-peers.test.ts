@@ -147,7 +147,12 @@ module.exports = { createExtensionPack };
   {
     // The same through `exports` (productivity/widget-generator's shape).
     id: 'com.framers.productivity.unbuilt-exports',
-    pkg: { name: '@framers/agentos-ext-unbuilt-exports', version: '1.0.0', type: 'module', exports: { '.': { import: './dist/index.js', types: './dist/index.d.ts' } } },
+    pkg: {
+      name: '@framers/agentos-ext-unbuilt-exports',
+      version: '1.0.0',
+      type: 'module',
+      exports: { '.': { import: './dist/index.js', types: './dist/index.d.ts' } },
+    },
     code: { 'src/index.ts': 'export const notBuilt = true;\n' },
   },
   {
@@ -175,7 +180,9 @@ const LIBRARIES: Files[] = [
   library('@aws-sdk/client-polly', '3.1.0', 'exports.PollyClient = class PollyClient {};\nexports.version = "3.1.0";\n'),
   library('speech-sdk', '1.0.0', 'exports.version = "1.0.0";\n'),
   library('native-binding', '1.0.0', "module.exports = require('./build/binding.js');\n", {
-    scripts: { install: `node -e "require('fs').mkdirSync('build',{recursive:true});require('fs').writeFileSync('build/binding.js','module.exports = { native: true };')"` },
+    scripts: {
+      install: `node -e "require('fs').mkdirSync('build',{recursive:true});require('fs').writeFileSync('build/binding.js','module.exports = { native: true };')"`,
+    },
   }),
 ];
 
@@ -189,7 +196,8 @@ beforeAll(async () => {
   ({ dir: root, cleanup } = await scratch());
   server = await startVerdaccio();
   const token = await server.tokenFor(VERDACCIO_PUBLISHER.user, VERDACCIO_PUBLISHER.password);
-  const manifestOf = (ext: Extension) => json({ name: ext.pkg.name, version: ext.pkg.version, kind: 'tool', extensionId: ext.id.split('.').pop(), entryPoint: './dist/index.js' });
+  const manifestOf = (ext: Extension) =>
+    json({ name: ext.pkg.name, version: ext.pkg.version, kind: 'tool', extensionId: ext.id.split('.').pop(), entryPoint: './dist/index.js' });
   for (const lib of LIBRARIES) await server.publish(lib, { token });
   await Promise.all(EXTENSIONS.map((ext) => server.publish({ 'package.json': json(ext.pkg), 'manifest.json': manifestOf(ext), ...ext.code }, { token })));
   // The registry in the real one's shape: entries name their package; their folders hold no code.
@@ -204,7 +212,15 @@ beforeAll(async () => {
     verified: true,
   }));
   await mkdir(registryDir, { recursive: true });
-  await writeFile(join(registryDir, 'registry.json'), json({ version: '1.0.0', updated: '2026-05-26T07:15:25.940Z', categories: { curated: ['tools'], community: [], templates: [] }, extensions: { curated: entries, community: [], templates: [] } }));
+  await writeFile(
+    join(registryDir, 'registry.json'),
+    json({
+      version: '1.0.0',
+      updated: '2026-05-26T07:15:25.940Z',
+      categories: { curated: ['tools'], community: [], templates: [] },
+      extensions: { curated: entries, community: [], templates: [] },
+    }),
+  );
   for (const [i, ext] of EXTENSIONS.entries()) {
     const folder = join(registryDir, entries[i]!.path);
     await mkdir(folder, { recursive: true });
@@ -310,12 +326,16 @@ describe('a peer the host has outside the range (@framers/agentos@^0.1.0, host 0
     expect(error.message).not.toContain('@framers/agentos@^0.9.0"');
   });
 
-  test('the CLI: a warning by default; --strict-peers and the config file\'s strictPeers refuse', async () => {
+  test("the CLI: a warning by default; --strict-peers and the config file's strictPeers refuse", async () => {
     const host = await hostApp();
     await writeFile(join(host, '.npmrc'), `registry=${server.url}\n`);
     const config = (dependencies?: unknown) =>
       `export default ${JSON.stringify({
-        registryConfig: { registries: { agentos: { type: 'file', location: registryDir } }, defaultRegistries: { tool: 'agentos' }, cacheSettings: { directory: join(host, 'cache') } },
+        registryConfig: {
+          registries: { agentos: { type: 'file', location: registryDir } },
+          defaultRegistries: { tool: 'agentos' },
+          cacheSettings: { directory: join(host, 'cache') },
+        },
         ...(dependencies ? { dependencies } : {}),
       })};\n`;
     await writeFile(join(host, 'agentos-registry.config.mjs'), config());
@@ -383,7 +403,7 @@ describe('required peers the host lacks', () => {
     expect(installDir.startsWith(join(await realpath(host), 'node_modules', '.agentos-registry'))).toBe(true);
   });
 
-  test('with no published version in range: E_PEER_MISSING saying so, not npm\'s ETARGET', async () => {
+  test("with no published version in range: E_PEER_MISSING saying so, not npm's ETARGET", async () => {
     const host = await hostApp();
     const { registry } = await open(host);
     const error = await failure(registry.load('tool', 'com.framers.voice.old-sdk'));

@@ -89,7 +89,11 @@ describe('secrets an extension needs at activation, through the real ExtensionMa
   it("a secret the registry's getSecret provides reaches the pack, and a failure for another reason is the pack's own", async () => {
     delete process.env.ACME_API_TOKEN;
     const withSecret = await createRegistry(
-      { registries: { internal: { type: 'file', location: join(dir, 'registry') } }, defaultRegistries: { tool: 'internal' }, cacheSettings: { directory: join(dir, 'cache') } },
+      {
+        registries: { internal: { type: 'file', location: join(dir, 'registry') } },
+        defaultRegistries: { tool: 'internal' },
+        cacheSettings: { directory: join(dir, 'cache') },
+      },
       { env: {}, extensionContext: { getSecret: (id) => (id === 'acme.apiToken' ? 'host-token-3333' : undefined) } },
     );
     try {
@@ -110,4 +114,3 @@ describe('secrets an extension needs at activation, through the real ExtensionMa
     }
   });
 });
-

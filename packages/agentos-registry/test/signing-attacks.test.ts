@@ -106,7 +106,13 @@ class Scene {
         defaultRegistries: { tool: 'acme' },
         cacheSettings: options.cache === false ? { enabled: false } : { directory: join(this.dir, 'cache') },
       },
-      { env: {}, baseDir: hostDir, dependencies: { hostDir }, trustDirectory: join(this.dir, 'trust'), ...(options.allowExpired ? { allowExpired: true } : {}) },
+      {
+        env: {},
+        baseDir: hostDir,
+        dependencies: { hostDir },
+        trustDirectory: join(this.dir, 'trust'),
+        ...(options.allowExpired ? { allowExpired: true } : {}),
+      },
     );
     cleanups.push(() => opened.close());
     return opened;
@@ -347,7 +353,11 @@ describe('a signed git registry over smart HTTP', () => {
   test('loads verified; an entry changed in a later commit under the same signed index → E_SIGNATURE, never imported', async () => {
     const scene = await gitScene();
     expect(await loads(await scene.host())).toBe(true);
-    await scene.repo.commit('main', { 'registry/curated/echo/index.js': 'globalThis.stolen = true;\nexport function createExtensionPack() { return { name: "x", descriptors: [] }; }\n' }, { overlay: true });
+    await scene.repo.commit(
+      'main',
+      { 'registry/curated/echo/index.js': 'globalThis.stolen = true;\nexport function createExtensionPack() { return { name: "x", descriptors: [] }; }\n' },
+      { overlay: true },
+    );
     const before = imports();
     const host = await scene.host();
     expect(await codeOf(host.load('tool', 'com.test.echo'))).toBe('E_SIGNATURE');
@@ -407,7 +417,10 @@ describe('verified without publicKeys: trusted transport only', () => {
 
   test('http:// off loopback stays allowed when the registry is signed (the signature, not the transport, is trusted)', async () => {
     const opened = await createRegistry(
-      { registries: { r: { type: 'url', location: 'http://registry.example.com/', allowInsecure: true, verified: true, publicKeys: [keyA] } }, cacheSettings: { enabled: false } },
+      {
+        registries: { r: { type: 'url', location: 'http://registry.example.com/', allowInsecure: true, verified: true, publicKeys: [keyA] } },
+        cacheSettings: { enabled: false },
+      },
       { env: {} },
     );
     await opened.close();

@@ -1,13 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  builtinSources,
-  createRegistry,
-  defineSource,
-  fileSource,
-  isRegistryError,
-  type RegistrySource,
-  RegistryError,
-} from '../src/index.js';
+import { builtinSources, createRegistry, defineSource, fileSource, isRegistryError, type RegistrySource, RegistryError } from '../src/index.js';
 import { scratch, templateRegistry } from './helpers.js';
 
 describe('the agentos-registry umbrella', () => {
@@ -86,7 +78,10 @@ describe('the agentos-registry umbrella', () => {
         };
       },
     });
-    const registry = await createRegistry({ registries: { local: { type: 'file', location: '/anywhere' } }, cacheSettings: { enabled: false } }, { sources: [custom], env: {} });
+    const registry = await createRegistry(
+      { registries: { local: { type: 'file', location: '/anywhere' } }, cacheSettings: { enabled: false } },
+      { sources: [custom], env: {} },
+    );
     try {
       expect(calls).toEqual(['/anywhere']);
       expect((await registry.list()).map((e) => e.id)).toEqual(['com.example.only']);

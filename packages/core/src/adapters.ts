@@ -18,7 +18,9 @@ function camelCase(type: string): string {
 }
 
 function isAdapter(value: unknown): value is SourceAdapter {
-  return typeof value === 'object' && value !== null && typeof (value as SourceAdapter).create === 'function' && typeof (value as SourceAdapter).type === 'string';
+  return (
+    typeof value === 'object' && value !== null && typeof (value as SourceAdapter).create === 'function' && typeof (value as SourceAdapter).type === 'string'
+  );
 }
 
 /** Checks that an adapter speaks this contract version. */
@@ -51,14 +53,20 @@ export function optionRoles(adapter: SourceAdapter): ReadonlyMap<string, OptionR
   const declared = adapter.options;
   if (declared === undefined) return new Map();
   if (Array.isArray(declared)) {
-    return new Map((declared as readonly string[]).map((name) => [name, SECRET_OPTION.test(name) ? 'secret' : CORE_TRANSPORT_OPTIONS.has(name) ? 'transport' : 'identity']));
+    return new Map(
+      (declared as readonly string[]).map((name) => [name, SECRET_OPTION.test(name) ? 'secret' : CORE_TRANSPORT_OPTIONS.has(name) ? 'transport' : 'identity']),
+    );
   }
   const roles = new Map<string, OptionRole>();
   for (const [name, role] of Object.entries(declared as Readonly<Record<string, OptionRole>>)) {
     if (role !== 'identity' && role !== 'transport' && role !== 'secret') {
-      throw new RegistryError('E_SOURCE_CONTRACT', `The adapter for type "${adapter.type}" declares option "${name}" with role "${String(role)}"; a role is 'identity', 'transport' or 'secret'.`, {
-        details: { option: name },
-      });
+      throw new RegistryError(
+        'E_SOURCE_CONTRACT',
+        `The adapter for type "${adapter.type}" declares option "${name}" with role "${String(role)}"; a role is 'identity', 'transport' or 'secret'.`,
+        {
+          details: { option: name },
+        },
+      );
     }
     roles.set(name, role);
   }

@@ -38,11 +38,13 @@ function answerProblem(answer: unknown): string | undefined {
   const { archive, strip, subdir, integrity, label } = answer as Record<string, unknown>;
   const isBytes = archive instanceof Uint8Array;
   const isResponseLike = typeof archive === 'object' && archive !== null && typeof (archive as { consume?: unknown }).consume === 'function';
-  const isStream = typeof archive === 'object' && archive !== null && typeof (archive as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
+  const isStream =
+    typeof archive === 'object' && archive !== null && typeof (archive as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
   if (!isBytes && !isResponseLike && !isStream) {
     return `answered with an archive that is ${archive === undefined ? 'missing' : archive === null ? 'null' : `a ${typeof archive === 'object' ? 'plain object' : typeof archive}`}, not bytes, a byte stream or a response of core's HTTP client`;
   }
-  if (strip !== undefined && !(typeof strip === 'number' && Number.isInteger(strip) && strip >= 0)) return `answered with strip ${JSON.stringify(strip)}, not a whole number of path segments`;
+  if (strip !== undefined && !(typeof strip === 'number' && Number.isInteger(strip) && strip >= 0))
+    return `answered with strip ${JSON.stringify(strip)}, not a whole number of path segments`;
   if (subdir !== undefined && typeof subdir !== 'string') return `answered with a subdir that is a ${typeof subdir}, not a folder path`;
   if (integrity !== undefined && typeof integrity !== 'string') return `answered with an integrity that is a ${typeof integrity}, not an SRI string`;
   if (label !== undefined && typeof label !== 'string') return `answered with a label that is a ${typeof label}, not text`;
@@ -93,12 +95,21 @@ export async function extractArchiveAnswer(answer: ArchiveAnswer, destination: s
     if (!expected) {
       // Refused before a byte is read: the body is let go, not left holding its connection (or file) open.
       await releaseArchive(answer.archive);
-      throw new RegistryError('E_INTEGRITY', `${label} of registry "${ctx.registry}" comes with an integrity that is not an SRI sha512, sha384 or sha256 hash; an unchecked archive is never used.`, {
-        registry: ctx.registry,
-      });
+      throw new RegistryError(
+        'E_INTEGRITY',
+        `${label} of registry "${ctx.registry}" comes with an integrity that is not an SRI sha512, sha384 or sha256 hash; an unchecked archive is never used.`,
+        {
+          registry: ctx.registry,
+        },
+      );
     }
   }
-  const options = { ...(answer.strip ? { strip: answer.strip } : {}), ...(answer.subdir ? { subdir: answer.subdir } : {}), signal: ctx.signal, registry: ctx.registry };
+  const options = {
+    ...(answer.strip ? { strip: answer.strip } : {}),
+    ...(answer.subdir ? { subdir: answer.subdir } : {}),
+    signal: ctx.signal,
+    registry: ctx.registry,
+  };
 
   const extract = async (body: AsyncIterable<Uint8Array>): Promise<{ result?: ExtractResult; matched: boolean; cause?: unknown }> => {
     if (!expected) return { result: await extractTarball(body instanceof Readable ? body : Readable.from(body), destination, options), matched: true };

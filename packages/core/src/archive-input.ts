@@ -151,7 +151,8 @@ export class TarInput {
   #count(length: number): void {
     this.#decoded += length;
     if (this.#decoded > this.#options.maxDecodedBytes) throw this.#options.refuse('maxDecodedBytes', this.#decoded);
-    if (this.#end && this.#decoded - this.#end.decoded > this.#options.maxTrailingBytes) throw this.#options.refuse('trailingBytes', this.#decoded - this.#end.decoded);
+    if (this.#end && this.#decoded - this.#end.decoded > this.#options.maxTrailingBytes)
+      throw this.#options.refuse('trailingBytes', this.#decoded - this.#end.decoded);
   }
 }
 

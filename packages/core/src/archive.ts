@@ -119,10 +119,14 @@ class Extraction {
 
   unsafe(entry: string, why: string): RegistryError {
     const where = this.#registry ? ` from registry "${this.#registry}"` : '';
-    return new RegistryError('E_UNSAFE_PATH', `Archive entry "${entry}"${where} ${why}; the archive is unsafe and extraction stopped. Ask the registry owner to fix the archive.`, {
-      registry: this.#registry,
-      details: { entry },
-    });
+    return new RegistryError(
+      'E_UNSAFE_PATH',
+      `Archive entry "${entry}"${where} ${why}; the archive is unsafe and extraction stopped. Ask the registry owner to fix the archive.`,
+      {
+        registry: this.#registry,
+        details: { entry },
+      },
+    );
   }
 
   #limit(what: string, limit: number, option: string): RegistryError {
@@ -233,20 +237,28 @@ class Extraction {
 
 function limitError(registry: string | undefined, what: string, limit: number, option: string): RegistryError {
   const where = registry ? ` from registry "${registry}"` : '';
-  return new RegistryError('E_UNSAFE_PATH', `The archive${where} holds more than ${limit} ${what}, the limit (${option}); extraction stopped. Raise ${option} if an archive this large is expected.`, {
-    registry,
-    details: { limit: option, value: limit },
-  });
+  return new RegistryError(
+    'E_UNSAFE_PATH',
+    `The archive${where} holds more than ${limit} ${what}, the limit (${option}); extraction stopped. Raise ${option} if an archive this large is expected.`,
+    {
+      registry,
+      details: { limit: option, value: limit },
+    },
+  );
 }
 
 /** An error of tar's parser or of decompression: the bytes are not a sound archive. */
 function damagedError(registry: string | undefined, error: unknown): RegistryError {
   const where = registry ? ` from registry "${registry}"` : '';
   const reason = error instanceof Error ? error.message : String(error);
-  return new RegistryError('E_INTEGRITY', `The archive${where} is damaged or is not a tar archive (${reason}). Download it again; if this persists, the registry serves a broken archive.`, {
-    registry,
-    cause: error,
-  });
+  return new RegistryError(
+    'E_INTEGRITY',
+    `The archive${where} is damaged or is not a tar archive (${reason}). Download it again; if this persists, the registry serves a broken archive.`,
+    {
+      registry,
+      cause: error,
+    },
+  );
 }
 
 /** The error for a limit of the archive's input (decompression and what follows the end) that was passed. */
@@ -397,7 +409,9 @@ export function extractTarball(input: Readable | Uint8Array, destination: string
       }
       if (!ended && !failure) parser.end();
     };
-    const fed = feed().catch((error: unknown) => fail(signal?.aborted ? abortError(signal, 'Extracting an archive', registry) : error instanceof RegistryError ? error : damagedError(registry, error)));
+    const fed = feed().catch((error: unknown) =>
+      fail(signal?.aborted ? abortError(signal, 'Extracting an archive', registry) : error instanceof RegistryError ? error : damagedError(registry, error)),
+    );
 
     parser.on('end', () => {
       chain = chain

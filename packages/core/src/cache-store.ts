@@ -77,7 +77,11 @@ export function registryKey(
   identity: { type: string; location: string; branch?: string | undefined; options?: Record<string, unknown>; credentials?: boolean },
 ): string {
   const safe = name.replace(/[^a-zA-Z0-9._-]/g, '_').slice(0, 40);
-  const options = identity.options ? Object.keys(identity.options).sort().map((k) => [k, identity.options![k]]) : [];
+  const options = identity.options
+    ? Object.keys(identity.options)
+        .sort()
+        .map((k) => [k, identity.options![k]])
+    : [];
   const parts: unknown[] = [name, identity.type, identity.location, identity.branch ?? null, options];
   if (identity.credentials) parts.push('with-credentials');
   return `${safe}-${sha256(JSON.stringify(parts)).slice(0, 12)}`;
@@ -85,7 +89,9 @@ export function registryKey(
 
 /** The content folder name for an integrity string. */
 export function contentName(integrity: string): string {
-  return Buffer.from(integrity.replace(/^sha512-/, ''), 'base64').toString('hex').slice(0, 48);
+  return Buffer.from(integrity.replace(/^sha512-/, ''), 'base64')
+    .toString('hex')
+    .slice(0, 48);
 }
 
 async function readJson<T>(file: string): Promise<T | undefined> {
@@ -125,7 +131,13 @@ const UNUSABLE: Readonly<Record<string, string>> = {
 /** The deepest existing part of `path` (a file in the way, or the folder that refused the write). */
 async function existingPart(path: string): Promise<string> {
   for (let current = path; ; current = dirname(current)) {
-    if (await lstat(current).then(() => true, () => false)) return current;
+    if (
+      await lstat(current).then(
+        () => true,
+        () => false,
+      )
+    )
+      return current;
     if (dirname(current) === current) return current;
   }
 }
@@ -258,7 +270,13 @@ export class CacheStore {
     if (!ref || ref.revision !== revision || ref.path !== path) return undefined;
     const meta = await this.contentMeta(ref.content);
     if (!meta || !(await this.checkContent(ref.content, meta))) return undefined;
-    return { dir: this.path('content', ref.content, 'files'), integrity: ref.integrity, content: ref.content, meta, ...(ref.extra ? { extra: ref.extra } : {}) };
+    return {
+      dir: this.path('content', ref.content, 'files'),
+      integrity: ref.integrity,
+      content: ref.content,
+      meta,
+      ...(ref.extra ? { extra: ref.extra } : {}),
+    };
   }
 
   /**
@@ -324,7 +342,16 @@ export class CacheStore {
     } else {
       await rm(tempFiles, { recursive: true, force: true });
     }
-    const entryRef: EntryRef = { v: 1, registry: ref.registry, revision: ref.revision, path: ref.path, content, integrity, storedAt: now, ...(ref.extra ? { extra: ref.extra } : {}) };
+    const entryRef: EntryRef = {
+      v: 1,
+      registry: ref.registry,
+      revision: ref.revision,
+      path: ref.path,
+      content,
+      integrity,
+      storedAt: now,
+      ...(ref.extra ? { extra: ref.extra } : {}),
+    };
     await this.writeAtomic(this.refFile(ref.key, ref.revision, ref.path), JSON.stringify(entryRef));
     return { dir: join(target, 'files'), integrity, content, meta: meta ?? (await this.contentMeta(content)), ...(ref.extra ? { extra: ref.extra } : {}) };
   }
@@ -364,7 +391,19 @@ export class CacheStore {
   }
 
   /** Registries with their revision, clocks, entry count and bytes stored. */
-  async summary(): Promise<Array<{ registry: string; key: string; sourceType: string; location: string; revision: string; checkedAt: number; fetchedAt: number; entries: number; bytes: number }>> {
+  async summary(): Promise<
+    Array<{
+      registry: string;
+      key: string;
+      sourceType: string;
+      location: string;
+      revision: string;
+      checkedAt: number;
+      fetchedAt: number;
+      entries: number;
+      bytes: number;
+    }>
+  > {
     const rows = [];
     for (const record of await this.records()) {
       const refs = await this.refs(record.key);
@@ -470,7 +509,10 @@ export class CacheStore {
     const blobs = new Set(records.map((r) => r.indexHash));
     for (const blob of await this.names('blobs')) {
       // Young blobs may belong to a record another process is about to write.
-      const young = await stat(this.path('blobs', blob)).then((st) => now - st.mtimeMs < Math.min(maxAge, 10 * 60 * 1000), () => false);
+      const young = await stat(this.path('blobs', blob)).then(
+        (st) => now - st.mtimeMs < Math.min(maxAge, 10 * 60 * 1000),
+        () => false,
+      );
       if (!blobs.has(blob) && !young) {
         await rm(this.path('blobs', blob), { force: true });
         removed.blobs += 1;

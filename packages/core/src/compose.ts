@@ -35,9 +35,14 @@ export async function compose(config: RegistryConfig, options: CreateRegistryOpt
   const baseDir = options.baseDir ?? process.cwd();
   const normalized = normalizeConfig(config, { env, baseDir });
   // Before any adapter is imported or any request made.
-  checkAllowedTypes(normalized.policy, [...normalized.registries].map(([name, r]) => [name, r.config.type] as [string, string]));
+  checkAllowedTypes(
+    normalized.policy,
+    [...normalized.registries].map(([name, r]) => [name, r.config.type] as [string, string]),
+  );
   if (options.onBeforeActivate !== undefined && typeof options.onBeforeActivate !== 'function') {
-    throw new RegistryError('E_CONFIG', 'onBeforeActivate must be a function (entry, dir, { kind }) => void | boolean | Promise of one.', { details: { field: 'onBeforeActivate' } });
+    throw new RegistryError('E_CONFIG', 'onBeforeActivate must be a function (entry, dir, { kind }) => void | boolean | Promise of one.', {
+      details: { field: 'onBeforeActivate' },
+    });
   }
   const needed = new Map<string, string>();
   for (const [name, r] of normalized.registries) if (!needed.has(r.config.type)) needed.set(r.config.type, name);
@@ -71,7 +76,9 @@ export async function compose(config: RegistryConfig, options: CreateRegistryOpt
     try {
       source = adapter.create(settings.config, { registry: name, baseDir, logger, env });
     } catch (error) {
-      throw error instanceof RegistryError ? error : new RegistryError('E_CONFIG', `Registry "${name}" could not be set up: ${(error as Error).message}`, { registry: name, cause: error });
+      throw error instanceof RegistryError
+        ? error
+        : new RegistryError('E_CONFIG', `Registry "${name}" could not be set up: ${(error as Error).message}`, { registry: name, cause: error });
     }
     try {
       assertSource(source, settings.config.type, name);
@@ -90,7 +97,10 @@ export async function compose(config: RegistryConfig, options: CreateRegistryOpt
   const packageAdapter = async (capability: PackageCapability): Promise<SourceAdapter> => {
     const found = [...adapters.values()].find((a) => typeof a[capability] === 'function') ?? (await importAdapter('npm', [baseDir, process.cwd()]));
     if (typeof found?.[capability] !== 'function') {
-      const what = capability === 'fetchPackage' ? "This entry's code is an npm package, and fetching packages" : 'This extension has npm dependencies, and installing them';
+      const what =
+        capability === 'fetchPackage'
+          ? "This entry's code is an npm package, and fetching packages"
+          : 'This extension has npm dependencies, and installing them';
       throw new RegistryError(
         'E_SOURCE_NOT_INSTALLED',
         `${what} needs ${packageForType('npm')}. Install it (npm install ${packageForType('npm')}) or use the "agentos-registry" package that bundles it.`,

@@ -80,7 +80,11 @@ function readDependencies(value: unknown, path: string): DependencyOptions | und
   const { allowScripts, directory, hostDir, strictPeers, ...rest } = raw as Record<string, unknown>;
   const unknown = Object.keys(rest)[0];
   if (unknown) throw bad(`.${unknown}`, 'is not a setting (the settings are allowScripts, directory, hostDir and strictPeers)');
-  if (allowScripts !== undefined && typeof allowScripts !== 'boolean' && !(Array.isArray(allowScripts) && allowScripts.every((name) => typeof name === 'string'))) {
+  if (
+    allowScripts !== undefined &&
+    typeof allowScripts !== 'boolean' &&
+    !(Array.isArray(allowScripts) && allowScripts.every((name) => typeof name === 'string'))
+  ) {
     throw bad('.allowScripts', 'must be a list of package names, or true for every package');
   }
   if (directory !== undefined && typeof directory !== 'string') throw bad('.directory', 'must be a folder path');

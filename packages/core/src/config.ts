@@ -45,12 +45,17 @@ function normalizeTrust(name: string, config: Record<string, unknown>): Registry
     throw configError(`${at('identity')} must be the name the registry is signed for (a non-empty string).`, name, at('identity'));
   }
   if (publicKeys === undefined) {
-    if (threshold !== undefined) throw configError(`${at('threshold')} needs ${at('publicKeys')}: a threshold counts signatures by those keys.`, name, at('threshold'));
+    if (threshold !== undefined)
+      throw configError(`${at('threshold')} needs ${at('publicKeys')}: a threshold counts signatures by those keys.`, name, at('threshold'));
     if (identity !== undefined) throw configError(`${at('identity')} needs ${at('publicKeys')}: it names what the index is signed for.`, name, at('identity'));
     return undefined;
   }
   if (!Array.isArray(publicKeys) || publicKeys.length === 0) {
-    throw configError(`${at('publicKeys')} must be a list of { id, key } (key: the base64 Ed25519 public key "agentos-registry keygen" prints), with at least one key.`, name, at('publicKeys'));
+    throw configError(
+      `${at('publicKeys')} must be a list of { id, key } (key: the base64 Ed25519 public key "agentos-registry keygen" prints), with at least one key.`,
+      name,
+      at('publicKeys'),
+    );
   }
   const keys: TrustedKey[] = [];
   const ids = new Set<string>();
@@ -60,10 +65,12 @@ function normalizeTrust(name: string, config: Record<string, unknown>): Registry
     const { id, key, ...other } = raw as Record<string, unknown>;
     const extra = Object.keys(other)[0];
     if (extra !== undefined) throw configError(`${at(`${where}.${extra}`)} is not a field of a public key (id, key).`, name, at(`${where}.${extra}`));
-    if (typeof id !== 'string' || id === '') throw configError(`${at(`${where}.id`)} must be the key id signatures name (a non-empty string).`, name, at(`${where}.id`));
+    if (typeof id !== 'string' || id === '')
+      throw configError(`${at(`${where}.id`)} must be the key id signatures name (a non-empty string).`, name, at(`${where}.id`));
     if (ids.has(id)) throw configError(`${at(`${where}.id`)} repeats the key id "${id}"; each key needs its own id.`, name, at(`${where}.id`));
     ids.add(id);
-    if (typeof key !== 'string') throw configError(`${at(`${where}.key`)} must be a string: base64 of the raw Ed25519 public key, or a PEM public key.`, name, at(`${where}.key`));
+    if (typeof key !== 'string')
+      throw configError(`${at(`${where}.key`)} must be a string: base64 of the raw Ed25519 public key, or a PEM public key.`, name, at(`${where}.key`));
     let parsed: ReturnType<typeof parsePublicKey>;
     try {
       parsed = parsePublicKey(key);
@@ -200,11 +207,7 @@ export function defaultCacheDirectory(env: Readonly<Record<string, string | unde
   return join(env.HOME || homedir(), '.cache', 'agentos-registry');
 }
 
-function normalizeCache(
-  raw: unknown,
-  env: Readonly<Record<string, string | undefined>>,
-  baseDir: string,
-): NormalizedCacheSettings {
+function normalizeCache(raw: unknown, env: Readonly<Record<string, string | undefined>>, baseDir: string): NormalizedCacheSettings {
   const settings = (raw ?? {}) as CacheSettings;
   if (!isPlainObject(raw) && raw !== undefined) throw configError('cacheSettings must be an object.', undefined, 'cacheSettings');
   for (const key of Object.keys(settings)) {
@@ -242,12 +245,10 @@ function normalizeRegistry(name: string, raw: unknown, env: Readonly<Record<stri
     );
   }
   if (!isPlainObject(raw)) throw configError(`Registry "${name}" must be an object like { type, location }.`, name, `registries.${name}`);
-  const config = expandDeep(
-    Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)),
-    env,
-    `registries.${name}`,
-    name,
-  ) as Record<string, unknown>;
+  const config = expandDeep(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)), env, `registries.${name}`, name) as Record<
+    string,
+    unknown
+  >;
 
   if (typeof config.type !== 'string' || config.type === '') {
     throw configError(`Registry "${name}" needs a "type" (github, git, file, url, npm, or a third-party type).`, name, at('type'));
@@ -283,10 +284,7 @@ function normalizeRegistry(name: string, raw: unknown, env: Readonly<Record<stri
 }
 
 /** Validates and normalizes a `registryConfig`. Throws `E_CONFIG` naming the registry and field at the first problem. */
-export function normalizeConfig(
-  input: RegistryConfig,
-  options: { env: Readonly<Record<string, string | undefined>>; baseDir: string },
-): NormalizedConfig {
+export function normalizeConfig(input: RegistryConfig, options: { env: Readonly<Record<string, string | undefined>>; baseDir: string }): NormalizedConfig {
   if (!isPlainObject(input)) throw configError('registryConfig must be an object with a "registries" field.');
   for (const key of Object.keys(input)) {
     if (!TOP_LEVEL_FIELDS.includes(key)) {
@@ -294,7 +292,11 @@ export function normalizeConfig(
     }
   }
   if (!isPlainObject(input.registries) || Object.keys(input.registries).length === 0) {
-    throw configError('registryConfig.registries must name at least one registry, e.g. { internal: { type: "file", location: "/opt/agentos/extensions" } }.', undefined, 'registries');
+    throw configError(
+      'registryConfig.registries must name at least one registry, e.g. { internal: { type: "file", location: "/opt/agentos/extensions" } }.',
+      undefined,
+      'registries',
+    );
   }
   const registries = new Map<string, NormalizedRegistry>();
   for (const [name, raw] of Object.entries(input.registries)) registries.set(name, normalizeRegistry(name, raw, options.env));

@@ -27,7 +27,9 @@ export function h1OfFileHashes(files: ReadonlyArray<readonly [string, string]>):
   const summary = createHash('sha256');
   for (const [path, sha256] of [...files].sort((a, b) => byUtf8(a[0], b[0]))) {
     if (path.includes('\n')) {
-      throw new RegistryError('E_SIGNATURE', `A file name holds a newline ("${JSON.stringify(path)}"); the h1 hash cannot list it. Rename the file.`, { details: { path } });
+      throw new RegistryError('E_SIGNATURE', `A file name holds a newline ("${JSON.stringify(path)}"); the h1 hash cannot list it. Rename the file.`, {
+        details: { path },
+      });
     }
     summary.update(`${sha256}  ${path}\n`);
   }

@@ -46,7 +46,10 @@ const LINK_ADVICE = 'Nothing is read through a link that leaves its folder; ask 
 const FILE_ADVICE = 'Only regular files are read from a registry; ask the registry owner to replace it with one.';
 
 function unsafe(label: string, why: string, registry: string | undefined, advice = LINK_ADVICE): RegistryError {
-  return new RegistryError('E_UNSAFE_PATH', `${label}${registry ? ` in registry "${registry}"` : ''} ${why}. ${advice}`, { registry, details: { path: label } });
+  return new RegistryError('E_UNSAFE_PATH', `${label}${registry ? ` in registry "${registry}"` : ''} ${why}. ${advice}`, {
+    registry,
+    details: { path: label },
+  });
 }
 
 /**
@@ -165,7 +168,9 @@ export async function readFileInside(root: string, relative: string, options: In
   if (!handle) throw unsafe(label, 'is not a regular file (it is a folder, FIFO, socket or device)', options.registry, FILE_ADVICE);
   try {
     if (!(await isOpenedInside(handle, found.real, found.realRoot))) throw unsafe(label, 'leads outside its folder through a symlink', options.registry);
-    return await readBounded(handle, options.maxBytes ?? DEFAULT_MAX_FILE_BYTES, () => tooLarge(label, options.maxBytes ?? DEFAULT_MAX_FILE_BYTES, options.registry));
+    return await readBounded(handle, options.maxBytes ?? DEFAULT_MAX_FILE_BYTES, () =>
+      tooLarge(label, options.maxBytes ?? DEFAULT_MAX_FILE_BYTES, options.registry),
+    );
   } finally {
     await handle.close();
   }
@@ -201,7 +206,12 @@ async function readBounded(handle: FileHandle, limit: number, tooLarge: () => Re
  * never written through. The bytes go to a new file (`O_CREAT|O_EXCL|O_NOFOLLOW`) in the same folder, which is then
  * renamed over the name, so a reader never sees half a file either.
  */
-export async function writeFileInside(root: string, relative: string, data: string | Uint8Array, options: InsideOptions & { mode?: number } = {}): Promise<void> {
+export async function writeFileInside(
+  root: string,
+  relative: string,
+  data: string | Uint8Array,
+  options: InsideOptions & { mode?: number } = {},
+): Promise<void> {
   const clean = normalizeRelativePath(relative, { registry: options.registry, field: 'file' });
   const name = basename(clean);
   const parentRel = posix.dirname(clean);

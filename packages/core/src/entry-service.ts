@@ -37,7 +37,12 @@ export class EntryService {
   constructor(private readonly rt: Runtime) {}
 
   /** The entry's folder for this revision, from memory, the disk cache, or its source (once for many callers). */
-  async get(reg: ConfiguredRegistry, entry: IndexEntry, state: IndexState, signal: AbortSignal | undefined): Promise<{ stored: StoredEntry; fromCache: boolean }> {
+  async get(
+    reg: ConfiguredRegistry,
+    entry: IndexEntry,
+    state: IndexState,
+    signal: AbortSignal | undefined,
+  ): Promise<{ stored: StoredEntry; fromCache: boolean }> {
     if (signal?.aborted) throw abortError(signal, `Fetching ${entry.id}`, reg.name);
     normalizeRelativePath(entry.path, { registry: reg.name, field: `path of ${entry.id}` });
     // Under a signed index the expected h1 is part of the key: a tree checked against one signature is not reused
@@ -102,7 +107,9 @@ export class EntryService {
     }
     // A signed local entry is copied, then checked: what was checked against the signature is what is used, whatever
     // happens to the folder afterwards (in place, an edit after the check would be imported unchecked).
-    const copyLocal = local ? async (destination: string) => copyDirectory(await realpath(await local(entry.path, state.revision, ctx)), destination, { signal, registry: reg.name }) : undefined;
+    const copyLocal = local
+      ? async (destination: string) => copyDirectory(await realpath(await local(entry.path, state.revision, ctx)), destination, { signal, registry: reg.name })
+      : undefined;
     if (this.rt.options.offline && !copyLocal) {
       throw new RegistryError('E_NOT_CACHED', `${entry.id} of registry "${reg.name}" is not cached, and offline mode forbids asking its source.`, {
         registry: reg.name,
@@ -129,7 +136,13 @@ export class EntryService {
    * Checks a tree (paths, links, special files) and computes its integrity; under a signed index also its h1, which
    * must equal the signed one before the tree is stored or used (`E_SIGNATURE` otherwise).
    */
-  private async check(reg: ConfiguredRegistry, entry: IndexEntry, state: IndexState, dir: string, signal: AbortSignal | undefined): Promise<{ integrity: string; h1?: string }> {
+  private async check(
+    reg: ConfiguredRegistry,
+    entry: IndexEntry,
+    state: IndexState,
+    dir: string,
+    signal: AbortSignal | undefined,
+  ): Promise<{ integrity: string; h1?: string }> {
     const expected = expectedH1(reg, entry, state);
     if (expected === undefined) return scanTree(dir, { signal, registry: reg.name });
     const scan = await scanTreeH1(dir, { signal, registry: reg.name });
@@ -163,7 +176,10 @@ function expectedH1(reg: ConfiguredRegistry, entry: IndexEntry, state: IndexStat
   const h1 = state.signed?.entries.get(entry.path);
   if (h1 === undefined) {
     // verifyIndex refuses an index that leaves an entry uncovered, so this is a state that was never checked.
-    throw new RegistryError('E_SIGNATURE', `${entry.id} of registry "${reg.name}" is not covered by a checked signature; it is not fetched.`, { registry: reg.name, details: { path: entry.path } });
+    throw new RegistryError('E_SIGNATURE', `${entry.id} of registry "${reg.name}" is not covered by a checked signature; it is not fetched.`, {
+      registry: reg.name,
+      details: { path: entry.path },
+    });
   }
   return h1;
 }

@@ -57,7 +57,11 @@ export function parseRegistryIndex(bytes: Uint8Array | string, options: { regist
         const field = `${section}.${tier}[${i}].path`;
         const relative = normalizeRelativePath(raw.path, { registry, file, field });
         if (relative === '') {
-          throw new RegistryError('E_UNSAFE_PATH', `${file} ${field} of registry "${registry}" points at the registry root; it must name the entry's own folder.`, { registry, details: { file, field } });
+          throw new RegistryError(
+            'E_UNSAFE_PATH',
+            `${file} ${field} of registry "${registry}" points at the registry root; it must name the entry's own folder.`,
+            { registry, details: { file, field } },
+          );
         }
         normal.push(relative);
       });

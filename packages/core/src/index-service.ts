@@ -74,7 +74,11 @@ export class IndexService {
     if (!signed || this.rt.now() <= signed.expires) return served;
     const when = new Date(signed.expires).toISOString();
     if (this.rt.options.allowExpired) {
-      this.rt.warn({ code: 'W_EXPIRED', message: `The signed index of registry "${reg.name}" expired at ${when}; used because allowExpired is set.`, registry: reg.name });
+      this.rt.warn({
+        code: 'W_EXPIRED',
+        message: `The signed index of registry "${reg.name}" expired at ${when}; used because allowExpired is set.`,
+        registry: reg.name,
+      });
       return served;
     }
     throw new RegistryError(
@@ -113,11 +117,19 @@ export class IndexService {
       // Checked again on every read: the keys may have been rotated, and an older copy than the highest version
       // accepted (another process moved on) is not served.
       const signed = await this.verify(reg, got.bytes, index, false);
-      const state: IndexState = { revision: got.record.revision, index, checkedAt: got.record.checkedAt, fetchedAt: got.record.fetchedAt, record: got.record, ...(signed ? { signed } : {}) };
+      const state: IndexState = {
+        revision: got.record.revision,
+        index,
+        checkedAt: got.record.checkedAt,
+        fetchedAt: got.record.fetchedAt,
+        record: got.record,
+        ...(signed ? { signed } : {}),
+      };
       this.states.set(reg.name, state);
       return state;
     } catch (error) {
-      if (reg.settings.trust) this.rt.logger.warn(`The cached index of registry "${reg.name}" failed its signature checks (${(error as Error).message}); it is not used.`);
+      if (reg.settings.trust)
+        this.rt.logger.warn(`The cached index of registry "${reg.name}" failed its signature checks (${(error as Error).message}); it is not used.`);
       return undefined;
     }
   }
@@ -227,14 +239,19 @@ function checkRevisionAnswer(answer: unknown, registry: string): asserts answer 
       ? 'is not an object'
       : typeof a.id !== 'string' || a.id === ''
         ? 'has no non-empty string `id`'
-        : a.validators !== undefined && (typeof a.validators !== 'object' || a.validators === null || Object.values(a.validators).some((v) => typeof v !== 'string'))
+        : a.validators !== undefined &&
+            (typeof a.validators !== 'object' || a.validators === null || Object.values(a.validators).some((v) => typeof v !== 'string'))
           ? 'has `validators` that are not strings'
           : a.index !== undefined && typeof a.index !== 'string' && !(a.index instanceof Uint8Array)
             ? 'has an `index` that is neither bytes nor text'
             : undefined;
   if (problem) {
-    throw new RegistryError('E_SOURCE_CONTRACT', `The source of registry "${registry}" answered revision() with a value that ${problem}; a revision is { id, validators?, index? }. Report it to the adapter's author.`, {
-      registry,
-    });
+    throw new RegistryError(
+      'E_SOURCE_CONTRACT',
+      `The source of registry "${registry}" answered revision() with a value that ${problem}; a revision is { id, validators?, index? }. Report it to the adapter's author.`,
+      {
+        registry,
+      },
+    );
   }
 }

@@ -199,7 +199,8 @@ export class DependencyInstaller {
     if (signal?.aborted) throw abortError(signal, `Installing the dependencies of ${fetched.id}`, fetched.registry);
     const hostDir = await realpath(this.hostDir).catch(() => this.hostDir);
     const plan = await this.hostPeers(fetched, pkg, peerRanges, dependencies, hostDir);
-    if (plan.mismatched.length > 0 && this.rt.options.dependencies?.strictPeers === true) throw await this.strictPeerError(fetched, plan.mismatched, hostDir, signal);
+    if (plan.mismatched.length > 0 && this.rt.options.dependencies?.strictPeers === true)
+      throw await this.strictPeerError(fetched, plan.mismatched, hostDir, signal);
     const extras: Omit<PreparedCode, 'dir' | 'install'> = {
       warnings: plan.mismatched.map((peer) => mismatchWarning(fetched, peer)),
       ...(Object.keys(plan.optionalMissing).length > 0 ? { optionalPeersMissing: plan.optionalMissing } : {}),
@@ -237,7 +238,9 @@ export class DependencyInstaller {
         throw toRegistryError(error, fetched.registry, `installing the dependencies of ${fetched.id}`);
       }
     });
-    const built = await (signal ? untilAborted(shared, signal, () => abortError(signal, `Installing the dependencies of ${fetched.id}`, fetched.registry)) : shared);
+    const built = await (signal
+      ? untilAborted(shared, signal, () => abortError(signal, `Installing the dependencies of ${fetched.id}`, fetched.registry))
+      : shared);
     return { ...built, ...extras };
   }
 
@@ -327,12 +330,15 @@ export class DependencyInstaller {
 
   /** `E_PEER_MISSING` for peers the host has outside their ranges (strictPeers), suggesting only published versions. */
   private async strictPeerError(fetched: FetchedEntry, mismatched: PeerMismatch[], hostDir: string, signal: AbortSignal | undefined): Promise<RegistryError> {
-    const advice = await Promise.all(mismatched.map(async (peer) => ({ ...peer, ...adviseVersion(peer.name, peer.range, await this.published(peer.name, fetched, signal)) })));
+    const advice = await Promise.all(
+      mismatched.map(async (peer) => ({ ...peer, ...adviseVersion(peer.name, peer.range, await this.published(peer.name, fetched, signal)) })),
+    );
     const what = advice.map((peer) => `${peer.name}@${peer.range} (the host has ${peer.hostVersion})`).join(', ');
     const next = advice.map((peer) => {
       const spec = installSpec(peer);
       if (spec) return `install it in the host: npm install ${spec}`;
-      if (peer.unsatisfiable) return `${nothingSatisfies(peer)}: ask the extension's authors to widen the range, or leave strictPeers off (the host's copy is then used, with a warning)`;
+      if (peer.unsatisfiable)
+        return `${nothingSatisfies(peer)}: ask the extension's authors to widen the range, or leave strictPeers off (the host's copy is then used, with a warning)`;
       return `install a version of ${peer.name} that satisfies ${peer.range} in the host, or leave strictPeers off`;
     });
     return new RegistryError(
@@ -341,7 +347,13 @@ export class DependencyInstaller {
       {
         registry: fetched.registry,
         details: {
-          peers: advice.map(({ name, range, hostVersion, suggested, newest }) => ({ name, range, found: hostVersion, ...(suggested ? { suggested } : {}), ...(newest ? { newest } : {}) })),
+          peers: advice.map(({ name, range, hostVersion, suggested, newest }) => ({
+            name,
+            range,
+            found: hostVersion,
+            ...(suggested ? { suggested } : {}),
+            ...(newest ? { newest } : {}),
+          })),
           hostDir,
         },
       },
@@ -385,7 +397,8 @@ export class DependencyInstaller {
   async explainLoadFailure(error: unknown, fetched: FetchedEntry, prepared: PreparedCode, signal?: AbortSignal): Promise<unknown> {
     if (!isRegistryError(error, 'E_LOAD')) return error;
     const missing = missingPackageOf(error);
-    const range = missing && prepared.optionalPeersMissing && Object.hasOwn(prepared.optionalPeersMissing, missing) ? prepared.optionalPeersMissing[missing] : undefined;
+    const range =
+      missing && prepared.optionalPeersMissing && Object.hasOwn(prepared.optionalPeersMissing, missing) ? prepared.optionalPeersMissing[missing] : undefined;
     if (missing && range !== undefined) {
       const advice = adviseVersion(missing, range, await this.published(missing, fetched, signal));
       const spec = installSpec(advice);
@@ -607,4 +620,3 @@ function missingPackageOf(error: unknown): string | undefined {
   }
   return undefined;
 }
-

@@ -76,7 +76,9 @@ export function entryModuleOf(
     if (!isInside(dir, file)) {
       throw new RegistryError('E_UNSAFE_PATH', `The entry point "${candidate}" of ${what.id} leaves the entry folder.`, { registry: what.registry });
     }
-    return regularFileInsideSync(dir, relative(dir, file), { registry: what.registry, label: `The entry point "${candidate}" of ${what.id}` }) === undefined ? undefined : file;
+    return regularFileInsideSync(dir, relative(dir, file), { registry: what.registry, label: `The entry point "${candidate}" of ${what.id}` }) === undefined
+      ? undefined
+      : file;
   };
   for (const candidate of candidates) {
     const file = existing(candidate);
@@ -107,7 +109,7 @@ export function findEntryModule(fetched: FetchedEntry, pkg: PackageJson | undefi
   if (declared) {
     const field = pkg?.exports !== undefined && packageEntry({ exports: pkg.exports }) === declared ? 'exports' : 'main';
     const shown = declared.replace(/^\.\//, '');
-    const name = `${typeof pkg?.name === 'string' ? pkg.name : fetched.entry.package ?? fetched.id}@${typeof pkg?.version === 'string' ? pkg.version : fetched.version}`;
+    const name = `${typeof pkg?.name === 'string' ? pkg.name : (fetched.entry.package ?? fetched.id)}@${typeof pkg?.version === 'string' ? pkg.version : fetched.version}`;
     throw new RegistryError('E_LOAD', `${name} was published without ${shown} (its \`${field}\`); ask its authors for a fixed release.`, {
       registry: fetched.registry,
       details: { file: shown, field, package: name },
@@ -154,7 +156,10 @@ function onDuplicateRejection(reason: unknown): void {
       throw reason;
     });
   } else if (mode === 'warn-with-error-code') {
-    process.emitWarning(`Unhandled promise rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`, 'UnhandledPromiseRejectionWarning');
+    process.emitWarning(
+      `Unhandled promise rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
+      'UnhandledPromiseRejectionWarning',
+    );
     process.exitCode = 1;
   }
 }
@@ -217,7 +222,10 @@ export async function loadExtensionPack(
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
     await outlastDuplicateRejection(error);
-    const missing = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' ? ' A package it imports is not installed: list it in the "dependencies" of its package.json (or "peerDependencies" when the host provides it).' : '';
+    const missing =
+      (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND'
+        ? ' A package it imports is not installed: list it in the "dependencies" of its package.json (or "peerDependencies" when the host provides it).'
+        : '';
     throw new RegistryError('E_LOAD', `Importing ${fetched.id} (${file}) failed: ${(error as Error).message}.${missing}`, {
       registry: fetched.registry,
       cause: error,

@@ -28,7 +28,13 @@ export interface PackageJson {
 export async function readJsonFile(dir: string, name: string, label: string, registry: string): Promise<unknown | undefined> {
   const bytes = await readFileInside(dir, name, { registry, label });
   if (bytes === undefined) return undefined;
-  return parseJsonDocument(bytes.toString('utf8'), { code: 'E_INDEX_INVALID', file: label, registry, label: `${label} in registry "${registry}"`, next: 'Ask the registry owner to fix it.' });
+  return parseJsonDocument(bytes.toString('utf8'), {
+    code: 'E_INDEX_INVALID',
+    file: label,
+    registry,
+    label: `${label} in registry "${registry}"`,
+    next: 'Ask the registry owner to fix it.',
+  });
 }
 
 export interface ReadManifestResult {

@@ -34,7 +34,7 @@ export function packageCodeError(error: unknown, entry: IndexEntry, reg: Configu
       details.reason === 'no-package'
         ? details.authenticated === true
           ? ' If the package is private, check that the token of the package settings may read it.'
-          : ' If the package is private, give the package settings a token (createRegistry\'s `packages: { token }` option, or an .npmrc credential for that registry).'
+          : " If the package is private, give the package settings a token (createRegistry's `packages: { token }` option, or an .npmrc credential for that registry)."
         : '';
     return new RegistryError('E_NOT_FOUND', `${what}, ${missing}: ${owner}.${privateHint}`, {
       registry: reg.name,
@@ -46,7 +46,7 @@ export function packageCodeError(error: unknown, entry: IndexEntry, reg: Configu
     const why =
       details.authenticated === true
         ? 'refused the token of the package settings: check that it is valid and may read the package'
-        : 'needs a credential, and the package settings have none: give them a token (createRegistry\'s `packages: { token }` option, or an .npmrc credential for that registry)';
+        : "needs a credential, and the package settings have none: give them a token (createRegistry's `packages: { token }` option, or an .npmrc credential for that registry)";
     return new RegistryError('E_AUTH', `${what} could not be read from ${where}: the package registry ${why}.`, {
       registry: reg.name,
       cause: error,

@@ -69,12 +69,23 @@ export class PackageService {
   private async fromDisk(entry: IndexEntry, registry: string): Promise<StoredPackage | undefined> {
     const hit = await this.rt.store?.readEntry(PACKAGES_KEY, entry.version, entry.package!);
     if (!hit?.extra?.integrity) return undefined;
-    return this.describe(entry, registry, hit.dir, hit.integrity, { integrity: hit.extra.integrity, version: hit.extra.version ?? entry.version, resolved: hit.extra.resolved ?? '' }, true);
+    return this.describe(
+      entry,
+      registry,
+      hit.dir,
+      hit.integrity,
+      { integrity: hit.extra.integrity, version: hit.extra.version ?? entry.version, resolved: hit.extra.resolved ?? '' },
+      true,
+    );
   }
 
   private async fromRegistry(entry: IndexEntry, registry: string, signal: AbortSignal | undefined): Promise<StoredPackage> {
     if (this.rt.options.offline) {
-      throw new RegistryError('E_NOT_CACHED', `The code of ${entry.id} (${entry.package}@${entry.version}) is not cached, and offline mode forbids fetching it.`, { registry });
+      throw new RegistryError(
+        'E_NOT_CACHED',
+        `The code of ${entry.id} (${entry.package}@${entry.version}) is not cached, and offline mode forbids fetching it.`,
+        { registry },
+      );
     }
     const adapter = await this.adapter();
     const store = this.rt.store;
@@ -109,6 +120,17 @@ export class PackageService {
     fromCache: boolean,
   ): Promise<StoredPackage> {
     const { manifest, synthesized, packageJson, warnings } = await readEntryManifest(dir, entry, registry, `package ${entry.package}@${result.version}`);
-    return { dir, treeIntegrity, integrity: result.integrity, version: result.version, resolved: result.resolved, manifest, manifestSynthesized: synthesized, packageJson, warnings, fromCache };
+    return {
+      dir,
+      treeIntegrity,
+      integrity: result.integrity,
+      version: result.version,
+      resolved: result.resolved,
+      manifest,
+      manifestSynthesized: synthesized,
+      packageJson,
+      warnings,
+      fromCache,
+    };
   }
 }

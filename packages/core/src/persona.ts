@@ -25,10 +25,14 @@ export function parseSoul(text: string, where: { file: string; registry: string 
   if (!/^---[ \t]*(?:\r?\n|$)/.test(source)) return { frontMatter: {}, body: source.trim() };
   const match = /^---[ \t]*\r?\n([\s\S]*?)\r?\n?^(?:---|\.\.\.)[ \t]*(?:\r?\n|$)/m.exec(source);
   const invalid = (why: string) =>
-    new RegistryError('E_INDEX_INVALID', `${where.file} in registry "${where.registry}": its front matter ${why}. Write it as YAML "key: value" lines between two --- lines.`, {
-      registry: where.registry,
-      details: { file: where.file },
-    });
+    new RegistryError(
+      'E_INDEX_INVALID',
+      `${where.file} in registry "${where.registry}": its front matter ${why}. Write it as YAML "key: value" lines between two --- lines.`,
+      {
+        registry: where.registry,
+        details: { file: where.file },
+      },
+    );
   if (match?.index !== 0) throw invalid('is not closed: no line "---" ends it');
   const yamlText = match[1] ?? '';
   const doc = parseYaml(yamlText, { prettyErrors: true });
@@ -64,7 +68,11 @@ export async function loadPersona(fetched: FetchedEntry): Promise<PersonaDefinit
   const jsonLabel = `${base}/persona.json`;
   const raw = await readJsonFile(fetched.dir, 'persona.json', jsonLabel, fetched.registry);
   if (raw !== undefined) {
-    return parseDocument(personaSchema, raw, { file: jsonLabel, registry: fetched.registry, label: `${jsonLabel} in registry "${fetched.registry}"` }) as PersonaDefinition;
+    return parseDocument(personaSchema, raw, {
+      file: jsonLabel,
+      registry: fetched.registry,
+      label: `${jsonLabel} in registry "${fetched.registry}"`,
+    }) as PersonaDefinition;
   }
   const soulLabel = `${base}/SOUL.md`;
   const soul = await readFileInside(fetched.dir, 'SOUL.md', { registry: fetched.registry, label: soulLabel });
@@ -82,5 +90,9 @@ export async function loadPersona(fetched: FetchedEntry): Promise<PersonaDefinit
     ...frontMatter,
     ...(frontMatter.baseSystemPrompt === undefined && body !== '' ? { baseSystemPrompt: body } : {}),
   };
-  return parseDocument(personaSchema, persona, { file: soulLabel, registry: fetched.registry, label: `${soulLabel} in registry "${fetched.registry}"` }) as PersonaDefinition;
+  return parseDocument(personaSchema, persona, {
+    file: soulLabel,
+    registry: fetched.registry,
+    label: `${soulLabel} in registry "${fetched.registry}"`,
+  }) as PersonaDefinition;
 }

@@ -44,7 +44,10 @@ function stringList(value: unknown, field: string, what: string): string[] {
 export function normalizePolicy(raw: unknown): NormalizedPolicy | undefined {
   if (raw === undefined) return undefined;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw configError('policy must be an object such as { requireVerified: true, allowTypes: ["file", "url"], allowHosts: ["registry.example.com"] }.', 'policy');
+    throw configError(
+      'policy must be an object such as { requireVerified: true, allowTypes: ["file", "url"], allowHosts: ["registry.example.com"] }.',
+      'policy',
+    );
   }
   for (const key of Object.keys(raw)) {
     if (!POLICY_FIELDS.includes(key)) throw configError(`policy.${key} is not a policy rule (the rules are ${POLICY_FIELDS.join(', ')}).`, `policy.${key}`);
@@ -56,7 +59,8 @@ export function normalizePolicy(raw: unknown): NormalizedPolicy | undefined {
   else verified = new Set(stringList(requireVerified, 'policy.requireVerified', 'kinds, or true for every kind'));
   const hosts = allowHosts === undefined ? undefined : stringList(allowHosts, 'policy.allowHosts', 'host names').map((h) => h.toLowerCase());
   for (const host of hosts ?? []) {
-    if (/[/\s@]/.test(host) || host.includes('://')) throw configError(`policy.allowHosts: "${host}" is not a host name (write example.com, example.com:8443 or *.example.com).`, 'policy.allowHosts');
+    if (/[/\s@]/.test(host) || host.includes('://'))
+      throw configError(`policy.allowHosts: "${host}" is not a host name (write example.com, example.com:8443 or *.example.com).`, 'policy.allowHosts');
   }
   return {
     requireVerified: verified,
@@ -140,7 +144,11 @@ export function checkRegistryHosts(policy: NormalizedPolicy | undefined, name: s
     if (typeof value === 'string' && !/token|password|secret|proxy/i.test(field)) hosts.push(...hostsIn(value).filter(() => /:\/\//.test(value)));
   }
   if (hosts.length === 0) {
-    throw policyError('allowHosts', `policy.allowHosts is set, but the host of registry "${name}" (${source.displayLocation}) cannot be told; it is refused. Use a location URL with its host.`, name);
+    throw policyError(
+      'allowHosts',
+      `policy.allowHosts is set, but the host of registry "${name}" (${source.displayLocation}) cannot be told; it is refused. Use a location URL with its host.`,
+      name,
+    );
   }
   for (const host of hosts) {
     if (!hostAllowed(policy.allowHosts, host)) {
@@ -189,7 +197,14 @@ function verifiedRequired(policy: NormalizedPolicy | undefined, kinds: readonly 
 }
 
 /** `requireVerified`: `E_POLICY` when one of `kinds` requires a verified registry and `verified` is false. */
-export function checkVerified(policy: NormalizedPolicy | undefined, registry: string, id: string, kinds: readonly string[], verified: boolean, what = 'its registry'): void {
+export function checkVerified(
+  policy: NormalizedPolicy | undefined,
+  registry: string,
+  id: string,
+  kinds: readonly string[],
+  verified: boolean,
+  what = 'its registry',
+): void {
   if (verified) return;
   const kind = verifiedRequired(policy, kinds);
   if (kind === undefined) return;
@@ -216,6 +231,8 @@ export async function runBeforeActivate(hook: BeforeActivateHook | undefined, fe
     });
   }
   if (answer === false) {
-    throw policyError('onBeforeActivate', `onBeforeActivate vetoed ${fetched.id}@${fetched.version} from registry "${fetched.registry}".`, fetched.registry, { id: fetched.id });
+    throw policyError('onBeforeActivate', `onBeforeActivate vetoed ${fetched.id}@${fetched.version} from registry "${fetched.registry}".`, fetched.registry, {
+      id: fetched.id,
+    });
   }
 }

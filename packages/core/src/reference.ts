@@ -33,7 +33,10 @@ export function parseReference(ref: string): EntryReference {
   // Only a scoped package name starts with `@`; one further on would make `format` ∘ `parse` change the reference
   // (`a@@` is id `a@`, which formats as `a@`, which parses as `a`), and no id or package name holds one.
   if (id.includes('@', 1)) {
-    throw new RegistryError('E_CONFIG', `"${ref}" has an "@" inside the id; an id holds none (a scoped package's leading "@" aside). Use id, id@version, id@range or registry:id@range.`);
+    throw new RegistryError(
+      'E_CONFIG',
+      `"${ref}" has an "@" inside the id; an id holds none (a scoped package's leading "@" aside). Use id, id@version, id@range or registry:id@range.`,
+    );
   }
   if (range !== undefined && range !== 'latest' && semver.validRange(range) === null) {
     throw new RegistryError('E_CONFIG', `"${range}" in "${ref}" is not a semver version or range (e.g. 1.2.0, ^1.2, >=2 <3).`);

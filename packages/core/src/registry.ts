@@ -114,7 +114,12 @@ class RegistryImpl implements Registry {
     // The code is the entry's npm package at the entry's version, whichever source served the index.
     if (entry.package) {
       checkPackageType(this.rt.config.policy, reg.name, entry.package);
-      checkPackageHost(this.rt.config.policy, reg.name, entry.package, typeof this.packageSettings.registry === 'string' ? this.packageSettings.registry : undefined);
+      checkPackageHost(
+        this.rt.config.policy,
+        reg.name,
+        entry.package,
+        typeof this.packageSettings.registry === 'string' ? this.packageSettings.registry : undefined,
+      );
     }
     const pkg = await this.packages.get(entry, reg, options.signal);
     const fetched: FetchedEntry = {
@@ -131,7 +136,11 @@ class RegistryImpl implements Registry {
       from: 'package',
       entry,
       // A signed index covers the registry's folders (h1), not an npm tarball: such code is not verified by it.
-      provenance: { ...provenanceOf(reg, served, pkg.integrity, pkg.fromCache), package: `${entry.package}@${pkg.version}`, ...(reg.settings.trust ? { verified: false } : {}) },
+      provenance: {
+        ...provenanceOf(reg, served, pkg.integrity, pkg.fromCache),
+        package: `${entry.package}@${pkg.version}`,
+        ...(reg.settings.trust ? { verified: false } : {}),
+      },
       // The warnings of what is used: the package's manifest, not the registry folder's looked at on the way.
       warnings: pkg.warnings,
     };
@@ -177,7 +186,15 @@ class RegistryImpl implements Registry {
     const { registry, id, version, manifest, entry, provenance, warnings } = fetched;
     const { settings } = chosen.reg;
     const { signed, index } = chosen.served.state;
-    const signature = signatureStatusOf({ trust: settings.trust, verified: settings.verified, signed, index, path: entry.path, fromRegistry: fetched.from === 'registry', now: this.rt.now() });
+    const signature = signatureStatusOf({
+      trust: settings.trust,
+      verified: settings.verified,
+      signed,
+      index,
+      path: entry.path,
+      fromRegistry: fetched.from === 'registry',
+      now: this.rt.now(),
+    });
     return { registry, id, version, manifest, entry, provenance, warnings, signature };
   }
 
@@ -206,7 +223,14 @@ class RegistryImpl implements Registry {
     const { fetched: got, packageJson } = await this.fetchWith(kind, ref, options, 'auto', chosen);
     let fetched = got;
     const declared = kind === 'persona' ? [] : (fetched.manifest.extensions ?? []).map((e) => e?.kind).filter((k): k is string => typeof k === 'string');
-    checkVerified(policy, reg.name, entry.id, [...kinds, ...declared], fetched.provenance.verified, fetched.from === 'package' ? `its code is the npm package ${fetched.provenance.package}` : 'its registry');
+    checkVerified(
+      policy,
+      reg.name,
+      entry.id,
+      [...kinds, ...declared],
+      fetched.provenance.verified,
+      fetched.from === 'package' ? `its code is the npm package ${fetched.provenance.package}` : 'its registry',
+    );
     await runBeforeActivate(this.rt.options.onBeforeActivate, fetched, fetched.dir, kind);
     if (kind === 'persona') {
       return { type: 'persona', persona: await loadPersona(fetched), fetched };

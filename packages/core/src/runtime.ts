@@ -101,7 +101,6 @@ export class Runtime {
   }
 }
 
-
 /**
  * What core checks an index against, not what the registry serves: a key rotation must not start a cold cache, nor
  * reset the highest signed version kept under the same key (that would reopen rollback).

@@ -8,10 +8,7 @@ import { RegistryError } from './errors.js';
 
 const nonEmpty = z.string().min(1);
 
-export const authorSchema = z.union([
-  z.string(),
-  z.looseObject({ name: z.string().optional(), email: z.string().optional(), url: z.string().optional() }),
-]);
+export const authorSchema = z.union([z.string(), z.looseObject({ name: z.string().optional(), email: z.string().optional(), url: z.string().optional() })]);
 
 /** One entry of a `registry.json` tier (`extensions.curated[n]`, `personas.community[n]`…). */
 export const indexEntrySchema = z
@@ -19,9 +16,7 @@ export const indexEntrySchema = z
     id: nonEmpty.describe('Unique id, e.g. com.yourorg.your-tool'),
     name: nonEmpty.describe('Display name'),
     version: nonEmpty.describe('Semantic version of the entry'),
-    path: nonEmpty.describe(
-      'Entry folder: relative to `registry/` (`curated/your-tool`) or to the repository root (`registry/curated/x`)',
-    ),
+    path: nonEmpty.describe('Entry folder: relative to `registry/` (`curated/your-tool`) or to the repository root (`registry/curated/x`)'),
     package: z.string().optional().describe('npm package that holds the entry code'),
     description: z.string().optional(),
     author: authorSchema.optional(),

@@ -31,7 +31,12 @@ export function declaredSecrets(manifest: Record<string, unknown>): DeclaredSecr
   const add = (list: unknown, optional: boolean) => {
     if (!Array.isArray(list)) return;
     for (const item of list) {
-      const id = typeof item === 'string' ? item : typeof item === 'object' && item !== null && typeof (item as { id?: unknown }).id === 'string' ? (item as { id: string }).id : undefined;
+      const id =
+        typeof item === 'string'
+          ? item
+          : typeof item === 'object' && item !== null && typeof (item as { id?: unknown }).id === 'string'
+            ? (item as { id: string }).id
+            : undefined;
       if (!id || id.trim() === '') continue;
       const isOptional = optional || (typeof item === 'object' && item !== null && (item as { optional?: unknown }).optional === true);
       found.set(id, (found.get(id) ?? true) && isOptional);
@@ -43,7 +48,9 @@ export function declaredSecrets(manifest: Record<string, unknown>): DeclaredSecr
   const properties = (manifest.configuration as { properties?: unknown } | undefined)?.properties;
   if (typeof properties === 'object' && properties !== null && !Array.isArray(properties)) {
     add(
-      Object.entries(properties as Record<string, unknown>).flatMap(([id, spec]) => (typeof spec === 'object' && spec !== null && (spec as { secret?: unknown }).secret === true ? [id] : [])),
+      Object.entries(properties as Record<string, unknown>).flatMap(([id, spec]) =>
+        typeof spec === 'object' && spec !== null && (spec as { secret?: unknown }).secret === true ? [id] : [],
+      ),
       false,
     );
   }

@@ -122,7 +122,15 @@ export class EntrySelector {
       const entry = byKey.get(`${row.registry}\0${row.id}\0${row.version}`);
       if (!entry) return false;
       const raw = entry.raw;
-      const words = [entry.id, entry.name, entry.package, entry.description, raw.category, ...(Array.isArray(raw.keywords) ? raw.keywords : []), ...(Array.isArray(raw.tools) ? raw.tools : [])];
+      const words = [
+        entry.id,
+        entry.name,
+        entry.package,
+        entry.description,
+        raw.category,
+        ...(Array.isArray(raw.keywords) ? raw.keywords : []),
+        ...(Array.isArray(raw.tools) ? raw.tools : []),
+      ];
       return needle === '' || words.some((w) => typeof w === 'string' && w.toLowerCase().includes(needle));
     });
   }
@@ -143,7 +151,10 @@ export class EntrySelector {
     if (pool.length === 0) {
       throw new RegistryError(
         'E_NOT_FOUND',
-        `Registry "${name}" has no entry "${parsed.id}" (looked for an id, npm package or name among ${all.length} entries).${didYouMean(parsed.id, all.map((e) => e.id))} Run "agentos-registry list --registry ${name}" to see what it holds.`,
+        `Registry "${name}" has no entry "${parsed.id}" (looked for an id, npm package or name among ${all.length} entries).${didYouMean(
+          parsed.id,
+          all.map((e) => e.id),
+        )} Run "agentos-registry list --registry ${name}" to see what it holds.`,
         { registry: name, details: { ref } },
       );
     }

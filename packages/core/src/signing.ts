@@ -103,7 +103,10 @@ function rawPublicKey(key: KeyObject): Buffer {
 /** A key id derived from the key: the first 16 hex digits of sha256 of its raw 32 bytes. */
 export function keyIdOf(publicKey: string | KeyObject): string {
   const key = typeof publicKey === 'string' ? parsePublicKey(publicKey) : publicKey;
-  return createHash('sha256').update(rawPublicKey(key.type === 'private' ? createPublicKey(key) : key)).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(rawPublicKey(key.type === 'private' ? createPublicKey(key) : key))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** Reads a public key: base64 of the raw 32 bytes, or a PEM `PUBLIC KEY`. Throws a plain Error when it is neither Ed25519. */
@@ -153,10 +156,14 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function readSignedBlock(value: unknown, registry: string): SignedBlock {
-  const bad = (field: string, what: string) => refuse(registry, `registry.json field signed.${field} ${what}; the index cannot be trusted. Sign it again with "agentos-registry sign".`, { field: `signed.${field}` });
+  const bad = (field: string, what: string) =>
+    refuse(registry, `registry.json field signed.${field} ${what}; the index cannot be trusted. Sign it again with "agentos-registry sign".`, {
+      field: `signed.${field}`,
+    });
   if (!isObject(value)) throw bad('name', 'is missing (the "signed" block is not an object)');
   if (typeof value.name !== 'string' || value.name === '') throw bad('name', 'must be the registry identity');
-  if (typeof value.version !== 'number' || !Number.isSafeInteger(value.version) || value.version < 1) throw bad('version', 'must be a whole number of 1 or more');
+  if (typeof value.version !== 'number' || !Number.isSafeInteger(value.version) || value.version < 1)
+    throw bad('version', 'must be a whole number of 1 or more');
   if (typeof value.expires !== 'string' || !Number.isFinite(Date.parse(value.expires))) throw bad('expires', 'must be an ISO date and time');
   if (!isObject(value.entries)) throw bad('entries', 'must map entry paths to h1 hashes');
   for (const [path, h1] of Object.entries(value.entries)) {
@@ -187,8 +194,16 @@ export function inspectSignedIndex(doc: unknown, registry: string): SignedIndexP
     throw refuse(registry, `registry.json field signatures must be a non-empty list of { keyid, sig }. ${next}`, { field: 'signatures' });
   }
   doc.signatures.forEach((signature: unknown, i) => {
-    const ok = isObject(signature) && typeof signature.keyid === 'string' && signature.keyid !== '' && typeof signature.sig === 'string' && Buffer.from(signature.sig, 'base64').length === 64;
-    if (!ok) throw refuse(registry, `registry.json field signatures[${i}] must be { keyid, sig } with sig the base64 of a 64-byte Ed25519 signature. ${next}`, { field: `signatures[${i}]` });
+    const ok =
+      isObject(signature) &&
+      typeof signature.keyid === 'string' &&
+      signature.keyid !== '' &&
+      typeof signature.sig === 'string' &&
+      Buffer.from(signature.sig, 'base64').length === 64;
+    if (!ok)
+      throw refuse(registry, `registry.json field signatures[${i}] must be { keyid, sig } with sig the base64 of a 64-byte Ed25519 signature. ${next}`, {
+        field: `signatures[${i}]`,
+      });
   });
   return { signed, signatures: doc.signatures as IndexSignature[] };
 }
@@ -200,9 +215,18 @@ export function inspectSignedIndex(doc: unknown, registry: string): SignedIndexP
  */
 export function verifyIndex(bytes: Uint8Array | string, index: RegistryIndex, trust: RegistryTrust, registry: string): VerifiedIndex {
   const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8');
-  const doc = parseJsonDocument(text, { code: 'E_INDEX_INVALID', file: 'registry.json', registry, label: `registry.json of registry "${registry}"`, next: 'Fix the file.' });
+  const doc = parseJsonDocument(text, {
+    code: 'E_INDEX_INVALID',
+    file: 'registry.json',
+    registry,
+    label: `registry.json of registry "${registry}"`,
+    next: 'Fix the file.',
+  });
   if (!isObject(doc) || doc.signed === undefined || doc.signatures === undefined) {
-    throw refuse(registry, 'registry.json is not signed, and this registry has publicKeys, which require a signature. Sign the index ("agentos-registry sign"), or remove publicKeys from the config.');
+    throw refuse(
+      registry,
+      'registry.json is not signed, and this registry has publicKeys, which require a signature. Sign the index ("agentos-registry sign"), or remove publicKeys from the config.',
+    );
   }
   if (!Array.isArray(doc.signatures)) throw refuse(registry, 'registry.json field signatures must be a list of { keyid, sig }.', { field: 'signatures' });
   const message = signedMessage(doc);
@@ -232,25 +256,37 @@ export function verifyIndex(bytes: Uint8Array | string, index: RegistryIndex, tr
       failed.length > 0 ? `signatures by ${failed.join(', ')} do not match the index (it was changed after signing, or signed for other bytes)` : '',
       unknown.length > 0 ? `signatures by keys not in publicKeys: ${unknown.slice(0, 5).join(', ')}` : '',
     ].filter(Boolean);
-    throw refuse(registry, `registry.json has ${good.size} of the ${trust.threshold} signature${trust.threshold === 1 ? '' : 's'} its config requires (${why.join('; ')}). Nothing of this index is used. If the keys were rotated, add the new public key to publicKeys.`, {
-      valid: good.size,
-      threshold: trust.threshold,
-      unknownKeys: unknown,
-      failedKeys: failed,
-    });
+    throw refuse(
+      registry,
+      `registry.json has ${good.size} of the ${trust.threshold} signature${trust.threshold === 1 ? '' : 's'} its config requires (${why.join('; ')}). Nothing of this index is used. If the keys were rotated, add the new public key to publicKeys.`,
+      {
+        valid: good.size,
+        threshold: trust.threshold,
+        unknownKeys: unknown,
+        failedKeys: failed,
+      },
+    );
   }
   // Only now is the content trusted enough to read.
   const signed = readSignedBlock(doc.signed, registry);
   if (signed.name !== trust.identity) {
-    throw refuse(registry, `registry.json is signed for the registry "${signed.name}", not "${trust.identity}": another registry's index is being served at this location. Check the location, or set identity if this registry was signed under another name.`, {
-      signedName: signed.name,
-      identity: trust.identity,
-    });
+    throw refuse(
+      registry,
+      `registry.json is signed for the registry "${signed.name}", not "${trust.identity}": another registry's index is being served at this location. Check the location, or set identity if this registry was signed under another name.`,
+      {
+        signedName: signed.name,
+        identity: trust.identity,
+      },
+    );
   }
   const entries = new Map(Object.entries(signed.entries));
   for (const entry of index.entries) {
     if (!entries.has(entry.path)) {
-      throw refuse(registry, `the signed block of registry.json has no h1 hash for ${entry.id} (${entry.path}); every entry must be covered. Sign the index again.`, { path: entry.path });
+      throw refuse(
+        registry,
+        `the signed block of registry.json has no h1 hash for ${entry.id} (${entry.path}); every entry must be covered. Sign the index again.`,
+        { path: entry.path },
+      );
     }
   }
   return {
@@ -313,14 +349,21 @@ export async function signRegistry(dir: string, options: SignRegistryOptions): P
   const text = await readFile(file, 'utf8');
   const registry = options.name ?? 'registry';
   const index = parseRegistryIndex(text, { registry });
-  const doc = parseJsonDocument(text, { code: 'E_INDEX_INVALID', file: 'registry.json', registry, label: `${file}`, next: 'Fix the file.' }) as Record<string, unknown>;
+  const doc = parseJsonDocument(text, { code: 'E_INDEX_INVALID', file: 'registry.json', registry, label: `${file}`, next: 'Fix the file.' }) as Record<
+    string,
+    unknown
+  >;
   const previous = isObject(doc.signed) ? doc.signed : undefined;
   const name = options.name ?? (typeof previous?.name === 'string' ? previous.name : undefined);
-  if (!name) throw new RegistryError('E_USAGE', 'Give the registry identity to sign for (name): the name hosts configure this registry under, or its identity option.');
+  if (!name)
+    throw new RegistryError('E_USAGE', 'Give the registry identity to sign for (name): the name hosts configure this registry under, or its identity option.');
   const before = typeof previous?.version === 'number' && Number.isSafeInteger(previous.version) ? previous.version : 0;
   const version = options.version ?? before + 1;
   if (!Number.isSafeInteger(version) || version <= before) {
-    throw new RegistryError('E_USAGE', `The version must grow: registry.json is signed at version ${before}, so the next is ${before + 1} or more (got ${version}).`);
+    throw new RegistryError(
+      'E_USAGE',
+      `The version must grow: registry.json is signed at version ${before}, so the next is ${before + 1} or more (got ${version}).`,
+    );
   }
   const now = options.now?.() ?? Date.now();
   const expires = expiryOf(options.expires ?? '30d', now);

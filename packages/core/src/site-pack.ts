@@ -80,13 +80,19 @@ export async function packRegistry(registryDir: string, outDir: string, options:
   const tarballDir = normalizeRelativePath(options.tarballDir ?? 'tarballs', { field: 'tarballDir' });
   if (tarballDir === '') throw new RegistryError('E_CONFIG', 'tarballDir must name a folder inside the site, e.g. "tarballs".');
   if (out === root) {
-    throw new RegistryError('E_CONFIG', `The site folder is the registry folder (${root}); packing would overwrite its registry.json. Choose another --out folder.`);
+    throw new RegistryError(
+      'E_CONFIG',
+      `The site folder is the registry folder (${root}); packing would overwrite its registry.json. Choose another --out folder.`,
+    );
   }
 
   const indexFile = join(root, INDEX_FILE);
   const text = await readFile(indexFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT' || error.code === 'ENOTDIR') {
-      throw new RegistryError('E_NOT_FOUND', `${root} has no ${INDEX_FILE}; give the folder that holds registry.json and registry/.`, { cause: error, details: { path: indexFile } });
+      throw new RegistryError('E_NOT_FOUND', `${root} has no ${INDEX_FILE}; give the folder that holds registry.json and registry/.`, {
+        cause: error,
+        details: { path: indexFile },
+      });
     }
     throw error;
   });
@@ -106,7 +112,11 @@ export async function packRegistry(registryDir: string, outDir: string, options:
         if (entry.id !== raw.id || entry.version !== raw.version) throw new Error(`pack: index walk out of step at ${entry.id}`);
         throwIfAborted(options.signal, 'packing the registry');
         const folder = await entryFolder(root, realRoot, entry, out);
-        const tarball = await createDeterministicTarball(folder, { prefix: TARBALL_PREFIX, ...(options.signal ? { signal: options.signal } : {}), registry: label });
+        const tarball = await createDeterministicTarball(folder, {
+          prefix: TARBALL_PREFIX,
+          ...(options.signal ? { signal: options.signal } : {}),
+          registry: label,
+        });
         const integrity = integrityOf(tarball);
         const name = `${fileSafe(entry.id)}-${fileSafe(entry.version)}-${Buffer.from(integrity.slice('sha512-'.length), 'base64').toString('hex').slice(0, 16)}.tgz`;
         const relative = `${tarballDir}/${name}`;
@@ -132,21 +142,32 @@ async function entryFolder(root: string, realRoot: string, entry: IndexEntry, ou
   try {
     real = await realpath(joined);
   } catch (error) {
-    throw new RegistryError('E_NOT_FOUND', `Entry ${entry.id}@${entry.version} lists the folder '${entry.path}', which does not exist (${joined}). Add the folder or fix its \`path\` in registry.json.`, {
-      cause: error,
-      details: { path: entry.path },
-    });
+    throw new RegistryError(
+      'E_NOT_FOUND',
+      `Entry ${entry.id}@${entry.version} lists the folder '${entry.path}', which does not exist (${joined}). Add the folder or fix its \`path\` in registry.json.`,
+      {
+        cause: error,
+        details: { path: entry.path },
+      },
+    );
   }
   if (!inside(realRoot, real)) {
-    throw new RegistryError('E_UNSAFE_PATH', `The folder of ${entry.id} ('${entry.path}') leads outside the registry folder through a symlink (to ${real}); it cannot be packed.`, {
-      details: { path: entry.path },
-    });
+    throw new RegistryError(
+      'E_UNSAFE_PATH',
+      `The folder of ${entry.id} ('${entry.path}') leads outside the registry folder through a symlink (to ${real}); it cannot be packed.`,
+      {
+        details: { path: entry.path },
+      },
+    );
   }
   if (!(await stat(real)).isDirectory()) {
     throw new RegistryError('E_NOT_FOUND', `Entry ${entry.id} lists '${entry.path}', which is a file, not a folder.`, { details: { path: entry.path } });
   }
   if (inside(real, out) || inside(joined, out)) {
-    throw new RegistryError('E_CONFIG', `The site folder ${out} is inside the folder of ${entry.id}; its tarball would contain the site. Choose an --out folder outside the registry's entries.`);
+    throw new RegistryError(
+      'E_CONFIG',
+      `The site folder ${out} is inside the folder of ${entry.id}; its tarball would contain the site. Choose an --out folder outside the registry's entries.`,
+    );
   }
   return real;
 }

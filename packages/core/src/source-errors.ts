@@ -62,7 +62,10 @@ export function toRegistryError(error: unknown, registry: string, action: string
  * ("Fetching com.example.echo", "Checking the revision") without the registry; `cause` defaults to the signal's reason.
  */
 export function abortError(signal: AbortSignal | undefined, what: string, registry?: string, cause: unknown = signal?.reason): RegistryError {
-  return new RegistryError('E_ABORTED', `${sentence(what)}${registry ? ` for registry "${registry}"` : ''} was aborted.`, { ...(registry ? { registry } : {}), cause });
+  return new RegistryError('E_ABORTED', `${sentence(what)}${registry ? ` for registry "${registry}"` : ''} was aborted.`, {
+    ...(registry ? { registry } : {}),
+    cause,
+  });
 }
 
 /** Throws {@link abortError} when `signal` has fired: the check a source makes before each step of its work. */

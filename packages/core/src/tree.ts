@@ -47,10 +47,14 @@ export async function scanTree(dir: string, options: { signal?: AbortSignal; reg
   const executables: string[] = [];
 
   const unsafe = (rel: string, why: string) =>
-    new RegistryError('E_UNSAFE_PATH', `"${rel}" ${why}; entries may only hold regular files, folders and symlinks that stay inside the entry. Ask the registry owner to fix the entry.`, {
-      registry: options.registry,
-      details: { path: rel },
-    });
+    new RegistryError(
+      'E_UNSAFE_PATH',
+      `"${rel}" ${why}; entries may only hold regular files, folders and symlinks that stay inside the entry. Ask the registry owner to fix the entry.`,
+      {
+        registry: options.registry,
+        details: { path: rel },
+      },
+    );
 
   // What each path is, asked once per scan however many links pass through it.
   const nodes = new Map<string, Promise<TreeNode>>();
@@ -87,7 +91,8 @@ export async function scanTree(dir: string, options: { signal?: AbortSignal; reg
         if (!handle) throw unsafe(childRel, 'is not a regular file, folder or symlink');
         try {
           // A folder on the way may have become a link to elsewhere since it was listed.
-          if (!(await isOpenedInside(handle, childAbs, realRoot))) throw unsafe(childRel, 'leads outside the folder (a folder on its way was replaced by a symlink)');
+          if (!(await isOpenedInside(handle, childAbs, realRoot)))
+            throw unsafe(childRel, 'leads outside the folder (a folder on its way was replaced by a symlink)');
           const exec = (stat.mode & 0o111) !== 0 ? 'x' : '-';
           if (exec === 'x') executables.push(childRel);
           hash.update(`f ${childRel}\0${exec}${stat.size}\n`);
@@ -172,10 +177,14 @@ async function copyInto(writer: TreeWriter, source: CopySource, rel: string, sig
         // A folder on the way may have been swapped for a link to elsewhere since it was listed: nothing is copied
         // from outside the folder.
         if (!(await isOpenedInside(handle, abs, source.realRoot))) {
-          throw new RegistryError('E_UNSAFE_PATH', `"${childRel}"${source.registry ? ` in registry "${source.registry}"` : ''} leads outside the folder being copied (a folder on its way was replaced by a symlink while it was copied). Nothing is read through a link that leaves its folder.`, {
-            registry: source.registry,
-            details: { path: childRel },
-          });
+          throw new RegistryError(
+            'E_UNSAFE_PATH',
+            `"${childRel}"${source.registry ? ` in registry "${source.registry}"` : ''} leads outside the folder being copied (a folder on its way was replaced by a symlink while it was copied). Nothing is read through a link that leaves its folder.`,
+            {
+              registry: source.registry,
+              details: { path: childRel },
+            },
+          );
         }
         await writer.file(childRel, handle.createReadStream({ autoClose: false }), { executable: (stat.mode & 0o111) !== 0 });
       } finally {

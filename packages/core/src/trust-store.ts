@@ -57,9 +57,12 @@ export class TrustStore {
         try {
           const record = JSON.parse(text) as TrustRecord;
           const held = this.memory.get(key);
-          if (Number.isSafeInteger(record.version) && typeof record.digest === 'string' && (!held || record.version > held.version)) this.memory.set(key, record);
+          if (Number.isSafeInteger(record.version) && typeof record.digest === 'string' && (!held || record.version > held.version))
+            this.memory.set(key, record);
         } catch {
-          this.rt.logger.warn(`The trust record ${this.file(key)} is damaged; the highest signed version seen before is unknown until an index is accepted again.`);
+          this.rt.logger.warn(
+            `The trust record ${this.file(key)} is damaged; the highest signed version seen before is unknown until an index is accepted again.`,
+          );
         }
       }
     }

@@ -26,7 +26,10 @@ export interface WorkDirOptions {
 /** `relative` checked to name something below `root` (not `root` itself); its folder's real path and its name. */
 async function placeInside(root: string, relative: string, options: WorkDirOptions): Promise<{ folder: string | undefined; name: string }> {
   const clean = normalizeRelativePath(relative, { registry: options.registry, field: 'work path' });
-  if (clean === '') throw new RegistryError('E_INTERNAL', `A work-folder path must name something inside the folder, not the folder itself (${root}).`, { registry: options.registry });
+  if (clean === '')
+    throw new RegistryError('E_INTERNAL', `A work-folder path must name something inside the folder, not the folder itself (${root}).`, {
+      registry: options.registry,
+    });
   const parent = posix.dirname(clean);
   return { folder: await realPathInside(root, parent === '.' ? '' : parent, options), name: basename(clean) };
 }
@@ -42,7 +45,12 @@ export async function removeInside(root: string, relative: string, options: Work
  * a temporary name and renamed into place once complete, so a half-made folder is never seen under its name. The
  * caller serializes writers (see {@link withWorkLock}).
  */
-export async function replaceFolderInside(root: string, relative: string, fill: (writer: TreeWriter) => Promise<void>, options: WorkDirOptions = {}): Promise<void> {
+export async function replaceFolderInside(
+  root: string,
+  relative: string,
+  fill: (writer: TreeWriter) => Promise<void>,
+  options: WorkDirOptions = {},
+): Promise<void> {
   const { folder, name } = await placeInside(root, relative, options);
   if (folder === undefined) throw Object.assign(new Error(`The folder of ${relative} does not exist in ${root}.`), { code: 'ENOENT' });
   const temp = join(folder, `.${name}.${process.pid}-${Date.now().toString(36)}.tmp`);
@@ -87,7 +95,8 @@ const chains = new Map<string, Promise<unknown>>();
  */
 export async function withWorkLock<T>(dir: string, name: string, work: () => Promise<T>, options: WorkDirOptions = {}): Promise<T> {
   const clean = normalizeRelativePath(name, { registry: options.registry, field: 'lock name' });
-  if (clean === '' || clean.includes('/')) throw new RegistryError('E_INTERNAL', `A work-folder lock is named by one file name, not "${name}".`, { registry: options.registry });
+  if (clean === '' || clean.includes('/'))
+    throw new RegistryError('E_INTERNAL', `A work-folder lock is named by one file name, not "${name}".`, { registry: options.registry });
   const file = join(dir, clean);
   const previous = chains.get(file) ?? Promise.resolve();
   const run = previous

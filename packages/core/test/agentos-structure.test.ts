@@ -82,7 +82,11 @@ async function manifestProblems(value: unknown): Promise<string[]> {
 async function setup() {
   const dir = await writeTree(pageRegistry());
   return createRegistry(
-    { registries: { corp: { type: 'dir', location: dir, verified: true } }, defaultRegistries: { tool: 'corp', persona: 'corp' }, cacheSettings: { directory: await tempDir() } },
+    {
+      registries: { corp: { type: 'dir', location: dir, verified: true } },
+      defaultRegistries: { tool: 'corp', persona: 'corp' },
+      cacheSettings: { directory: await tempDir() },
+    },
     { sources: [countingSource('dir').adapter], env: {} },
   );
 }
@@ -100,7 +104,10 @@ describe("AgentOS's contracts", () => {
 
   it('toExtensionManifest returns an AgentOS ExtensionManifest whose factories return packs', async () => {
     const registry = await setup();
-    const manifest: AgentOSManifest = await toExtensionManifest(registry, ['com.test.echo', { ref: 'com.test.echo', priority: 5, enabled: true, options: { suffix: '!' } }]);
+    const manifest: AgentOSManifest = await toExtensionManifest(registry, [
+      'com.test.echo',
+      { ref: 'com.test.echo', priority: 5, enabled: true, options: { suffix: '!' } },
+    ]);
     expect(await manifestProblems(manifest)).toEqual([]);
     expect(manifest.packs.map((p) => p.identifier)).toEqual(['registry:corp:com.test.echo@1.0.0', 'registry:corp:com.test.echo@1.0.0']);
     await registry.close();

@@ -6,7 +6,11 @@ async function setup(dirOut?: { dir?: string }) {
   const dir = await writeTree(pageRegistry());
   if (dirOut) dirOut.dir = dir;
   const registry = await createRegistry(
-    { registries: { corp: { type: 'dir', location: dir, verified: true } }, defaultRegistries: { tool: 'corp', persona: 'corp' }, cacheSettings: { directory: await tempDir() } },
+    {
+      registries: { corp: { type: 'dir', location: dir, verified: true } },
+      defaultRegistries: { tool: 'corp', persona: 'corp' },
+      cacheSettings: { directory: await tempDir() },
+    },
     { sources: [countingSource('dir').adapter], env: {} },
   );
   return registry;
@@ -15,9 +19,13 @@ async function setup(dirOut?: { dir?: string }) {
 describe('AgentOS integration', () => {
   it('toExtensionManifest: packs with identifier, priority, options, and provenance on every descriptor', async () => {
     const registry = await setup();
-    const manifest = await toExtensionManifest(registry, ['com.test.echo', { ref: 'com.test.echo@^1', priority: 50, enabled: false, options: { suffix: '?' } }], {
-      priority: 10,
-    });
+    const manifest = await toExtensionManifest(
+      registry,
+      ['com.test.echo', { ref: 'com.test.echo@^1', priority: 50, enabled: false, options: { suffix: '?' } }],
+      {
+        priority: 10,
+      },
+    );
     expect(manifest.packs).toHaveLength(2);
     const [first, second] = manifest.packs;
     expect(first).toMatchObject({ identifier: 'registry:corp:com.test.echo@1.0.0', priority: 10, options: {} });

@@ -147,7 +147,13 @@ describe('extractTarball', () => {
 
   it('writes a hard link to a file it extracted as a copy', async () => {
     const dest = join(await tempDir(), 'out');
-    const result = await extractTarball(rawTar([{ path: 'a.txt', data: 'same' }, { path: 'b.txt', type: 'Link', linkpath: 'a.txt' }]), dest);
+    const result = await extractTarball(
+      rawTar([
+        { path: 'a.txt', data: 'same' },
+        { path: 'b.txt', type: 'Link', linkpath: 'a.txt' },
+      ]),
+      dest,
+    );
     expect(result).toEqual({ files: 2, bytes: 8 });
     expect(await readFile(join(dest, 'b.txt'), 'utf8')).toBe('same');
     expect((await stat(join(dest, 'b.txt'))).ino).not.toBe((await stat(join(dest, 'a.txt'))).ino);
@@ -156,21 +162,45 @@ describe('extractTarball', () => {
   describe('refuses hostile archives with E_UNSAFE_PATH and writes nothing outside the destination', () => {
     // Each case gets `work/` holding the destination `work/dest` and a folder `work/outside` that must stay empty;
     // `OUT` in a path stands for the absolute path of `work/outside`.
-    const cases: Array<{ name: string; entries: RawEntry[]; entry: string; limits?: { maxBytes?: number; maxEntries?: number }; before?: (dest: string, outside: string) => Promise<void> }> = [
+    const cases: Array<{
+      name: string;
+      entries: RawEntry[];
+      entry: string;
+      limits?: { maxBytes?: number; maxEntries?: number };
+      before?: (dest: string, outside: string) => Promise<void>;
+    }> = [
       { name: 'an absolute path', entries: [{ path: 'OUT/evil.txt', data: 'x' }], entry: 'OUT/evil.txt' },
       { name: 'a ".." path', entries: [{ path: '../evil.txt', data: 'x' }], entry: '../evil.txt' },
       { name: 'a ".." inside a path', entries: [{ path: 'a/../../evil.txt', data: 'x' }], entry: 'a/../../evil.txt' },
       { name: 'Windows separators with ".."', entries: [{ path: 'a\\..\\..\\evil.txt', data: 'x' }], entry: 'a\\..\\..\\evil.txt' },
       { name: 'a drive letter', entries: [{ path: 'C:\\evil.txt', data: 'x' }], entry: 'C:\\evil.txt' },
       { name: 'a drive letter with slashes', entries: [{ path: 'C:/evil.txt', data: 'x' }], entry: 'C:/evil.txt' },
-      { name: 'a symlink to an absolute path', entries: [{ path: 'a', type: 'SymbolicLink', linkpath: 'OUT' }, { path: 'a/x', data: 'x' }], entry: 'a' },
-      { name: 'a symlink that climbs out', entries: [{ path: 'a', type: 'SymbolicLink', linkpath: '../outside' }, { path: 'a/x', data: 'x' }], entry: 'a' },
+      {
+        name: 'a symlink to an absolute path',
+        entries: [
+          { path: 'a', type: 'SymbolicLink', linkpath: 'OUT' },
+          { path: 'a/x', data: 'x' },
+        ],
+        entry: 'a',
+      },
+      {
+        name: 'a symlink that climbs out',
+        entries: [
+          { path: 'a', type: 'SymbolicLink', linkpath: '../outside' },
+          { path: 'a/x', data: 'x' },
+        ],
+        entry: 'a',
+      },
       { name: 'a nested symlink that climbs out', entries: [{ path: 'd/e/l', type: 'SymbolicLink', linkpath: '../../../outside' }], entry: 'd/e/l' },
       { name: 'a symlink with ".." after a name', entries: [{ path: 'l', type: 'SymbolicLink', linkpath: 'x/../..' }], entry: 'l' },
       { name: 'a symlink with a Windows absolute target', entries: [{ path: 'l', type: 'SymbolicLink', linkpath: 'C:\\Windows' }], entry: 'l' },
       {
         name: 'a write through a symlink written earlier',
-        entries: [{ path: 'real', type: 'Directory' }, { path: 'l', type: 'SymbolicLink', linkpath: 'real' }, { path: 'l/x', data: 'x' }],
+        entries: [
+          { path: 'real', type: 'Directory' },
+          { path: 'l', type: 'SymbolicLink', linkpath: 'real' },
+          { path: 'l/x', data: 'x' },
+        ],
         entry: 'l/x',
       },
       {
@@ -181,17 +211,44 @@ describe('extractTarball', () => {
       },
       {
         name: 'a file replacing a symlink written earlier',
-        entries: [{ path: 'l', type: 'SymbolicLink', linkpath: 'a.txt' }, { path: 'l', data: 'x' }],
+        entries: [
+          { path: 'l', type: 'SymbolicLink', linkpath: 'a.txt' },
+          { path: 'l', data: 'x' },
+        ],
         entry: 'l',
       },
       { name: 'a hard link to an absolute path', entries: [{ path: 'h', type: 'Link', linkpath: '/etc/passwd' }], entry: 'h' },
       { name: 'a hard link that climbs out', entries: [{ path: 'h', type: 'Link', linkpath: '../outside/x' }], entry: 'h' },
-      { name: 'a hard link to something not extracted', entries: [{ path: 'h', type: 'Link', linkpath: 'later.txt' }, { path: 'later.txt', data: 'x' }], entry: 'h' },
+      {
+        name: 'a hard link to something not extracted',
+        entries: [
+          { path: 'h', type: 'Link', linkpath: 'later.txt' },
+          { path: 'later.txt', data: 'x' },
+        ],
+        entry: 'h',
+      },
       { name: 'a FIFO', entries: [{ path: 'fifo', type: 'FIFO' }], entry: 'fifo' },
       { name: 'a character device', entries: [{ path: 'null', type: 'CharacterDevice' }], entry: 'null' },
       { name: 'a block device', entries: [{ path: 'sda', type: 'BlockDevice' }], entry: 'sda' },
-      { name: 'too many entries', entries: [{ path: 'a', data: '1' }, { path: 'b', data: '2' }, { path: 'c', data: '3' }], entry: '', limits: { maxEntries: 2 } },
-      { name: 'too many bytes', entries: [{ path: 'a', data: '12345678' }, { path: 'b', data: '12345678' }], entry: '', limits: { maxBytes: 10 } },
+      {
+        name: 'too many entries',
+        entries: [
+          { path: 'a', data: '1' },
+          { path: 'b', data: '2' },
+          { path: 'c', data: '3' },
+        ],
+        entry: '',
+        limits: { maxEntries: 2 },
+      },
+      {
+        name: 'too many bytes',
+        entries: [
+          { path: 'a', data: '12345678' },
+          { path: 'b', data: '12345678' },
+        ],
+        entry: '',
+        limits: { maxBytes: 10 },
+      },
     ];
 
     for (const testCase of cases) {
@@ -224,7 +281,10 @@ describe('extractTarball', () => {
   });
 
   it('refuses the whole archive when an entry outside the extracted subdir is hostile', async () => {
-    const bytes = rawTar([{ path: 'repo/ok/a.txt', data: 'a' }, { path: 'repo/../../evil.txt', data: 'x' }]);
+    const bytes = rawTar([
+      { path: 'repo/ok/a.txt', data: 'a' },
+      { path: 'repo/../../evil.txt', data: 'x' },
+    ]);
     await expect(extractTarball(bytes, join(await tempDir(), 'out'), { strip: 1, subdir: 'ok' })).rejects.toMatchObject({ code: 'E_UNSAFE_PATH' });
   });
 
@@ -269,13 +329,25 @@ describe('extractTarball', () => {
 
   it('replaces an earlier copy of the same file, as tar does', async () => {
     const dest = join(await tempDir(), 'out');
-    await extractTarball(rawTar([{ path: 'a.txt', data: 'old' }, { path: 'a.txt', data: 'new' }]), dest);
+    await extractTarball(
+      rawTar([
+        { path: 'a.txt', data: 'old' },
+        { path: 'a.txt', data: 'new' },
+      ]),
+      dest,
+    );
     expect(await readFile(join(dest, 'a.txt'), 'utf8')).toBe('new');
   });
 
   it('keeps only the executable bit of modes', async () => {
     const dest = join(await tempDir(), 'out');
-    await extractTarball(rawTar([{ path: 'suid', data: 'x', mode: 0o4777 }, { path: 'plain', data: 'x', mode: 0o666 }]), dest);
+    await extractTarball(
+      rawTar([
+        { path: 'suid', data: 'x', mode: 0o4777 },
+        { path: 'plain', data: 'x', mode: 0o666 },
+      ]),
+      dest,
+    );
     expect((await stat(join(dest, 'suid'))).mode & 0o7000).toBe(0);
     expect((await stat(join(dest, 'suid'))).mode & 0o100).toBe(0o100);
     expect((await stat(join(dest, 'plain'))).mode & 0o111).toBe(0);
@@ -292,7 +364,13 @@ async function within<T>(promise: Promise<T>, ms = 5_000): Promise<PromiseSettle
     timer = setTimeout(() => resolve('still waiting'), ms);
   });
   try {
-    return await Promise.race([promise.then((value) => ({ status: 'fulfilled' as const, value }), (reason: unknown) => ({ status: 'rejected' as const, reason })), late]);
+    return await Promise.race([
+      promise.then(
+        (value) => ({ status: 'fulfilled' as const, value }),
+        (reason: unknown) => ({ status: 'rejected' as const, reason }),
+      ),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -437,7 +515,9 @@ describe('extractTarball decompresses in bounded steps', () => {
       ],
       { gzip: true },
     );
-    const error = await extractTarball(bytes, join(await tempDir(), 'out'), { strip: 1, subdir: 'ok', maxDecodedBytes: 256 * 1024, registry: 'acme' }).catch((e: unknown) => e);
+    const error = await extractTarball(bytes, join(await tempDir(), 'out'), { strip: 1, subdir: 'ok', maxDecodedBytes: 256 * 1024, registry: 'acme' }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: 'E_UNSAFE_PATH', registry: 'acme', details: { limit: 'maxDecodedBytes' } });
     expect((error as Error).message).toContain('limit (maxDecodedBytes)');
     expect(await extractTarball(bytes, join(await tempDir(), 'out'), { strip: 1, subdir: 'ok' })).toEqual({ files: 1, bytes: 1 });

@@ -23,7 +23,12 @@ const withIndex = (mutate: (doc: Record<string, unknown>) => void) => (good: Rec
 };
 
 const cases: Case[] = [
-  { name: 'broken JSON in registry.json', code: 'E_INDEX_INVALID', files: (g) => ({ ...g, 'registry.json': '{"extensions": {' }), messageIncludes: ['registry.json', 'not valid JSON'] },
+  {
+    name: 'broken JSON in registry.json',
+    code: 'E_INDEX_INVALID',
+    files: (g) => ({ ...g, 'registry.json': '{"extensions": {' }),
+    messageIncludes: ['registry.json', 'not valid JSON'],
+  },
   {
     name: 'an entry without version',
     code: 'E_INDEX_INVALID',
@@ -49,7 +54,11 @@ const cases: Case[] = [
     files: withIndex((d) => ((d as ReturnType<typeof index>).extensions.curated[0]!.path = 'curated/../../../etc')),
   },
   { name: 'an absolute path', code: 'E_UNSAFE_PATH', files: withIndex((d) => ((d as ReturnType<typeof index>).extensions.curated[0]!.path = '/etc/passwd')) },
-  { name: 'a Windows absolute path', code: 'E_UNSAFE_PATH', files: withIndex((d) => ((d as ReturnType<typeof index>).extensions.curated[0]!.path = 'C:\\Windows')) },
+  {
+    name: 'a Windows absolute path',
+    code: 'E_UNSAFE_PATH',
+    files: withIndex((d) => ((d as ReturnType<typeof index>).extensions.curated[0]!.path = 'C:\\Windows')),
+  },
   {
     name: 'duplicate ids at the same version',
     code: 'E_INDEX_INVALID',
@@ -86,8 +95,18 @@ const cases: Case[] = [
   },
   { name: 'a registry without location', code: 'E_CONFIG', config: () => ({ registries: { a: { type: 'dir' } as never } }), messageIncludes: ['location'] },
   { name: 'a registry without type', code: 'E_CONFIG', config: (l) => ({ registries: { a: { location: l } as never } }), messageIncludes: ['type'] },
-  { name: 'a negative cacheDuration', code: 'E_CONFIG', config: (l) => ({ registries: { a: { type: 'dir', location: l, cacheDuration: -1 } } }), messageIncludes: ['cacheDuration'] },
-  { name: 'a misspelt cacheSettings field', code: 'E_CONFIG', config: (l) => ({ registries: { a: { type: 'dir', location: l } }, cacheSettings: { maxage: 1 } as never }), messageIncludes: ['maxAge'] },
+  {
+    name: 'a negative cacheDuration',
+    code: 'E_CONFIG',
+    config: (l) => ({ registries: { a: { type: 'dir', location: l, cacheDuration: -1 } } }),
+    messageIncludes: ['cacheDuration'],
+  },
+  {
+    name: 'a misspelt cacheSettings field',
+    code: 'E_CONFIG',
+    config: (l) => ({ registries: { a: { type: 'dir', location: l } }, cacheSettings: { maxage: 1 } as never }),
+    messageIncludes: ['maxAge'],
+  },
   { name: 'no registries', code: 'E_CONFIG', config: () => ({ registries: {} }) },
   { name: 'an unknown entry', code: 'E_NOT_FOUND', act: (r) => r.fetch('tool', 'com.test.nope'), messageIncludes: ['com.test.nope'] },
   { name: 'a range nothing satisfies', code: 'E_NOT_FOUND', act: (r) => r.fetch('tool', 'com.test.echo@^3'), messageIncludes: ['1.0.0', '^3'] },

@@ -7,7 +7,14 @@ import { lstat, mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type CreateRegistryOptions, createRegistry, type LoadedExtension, type LoadedPersona, type RegistryError, type RegistryWarning } from '../src/index.js';
+import {
+  type CreateRegistryOptions,
+  createRegistry,
+  type LoadedExtension,
+  type LoadedPersona,
+  type RegistryError,
+  type RegistryWarning,
+} from '../src/index.js';
 import { dependencySpecProblem } from '../src/install.js';
 import { parseSoul } from '../src/persona.js';
 import { countingSource, pageRegistry, tempDir, writeTree } from './helpers.js';
@@ -35,8 +42,15 @@ async function setup(files: Record<string, string | object>, host?: string, opti
 
 function withPeer(range: string): Record<string, string | object> {
   const files = pageRegistry();
-  files['registry/curated/echo/package.json'] = { name: 'echo-tool', version: '1.0.0', type: 'module', main: './src/index.js', peerDependencies: { [PEER]: range } };
-  files['registry/curated/echo/src/index.js'] = `import { runtime } from '${PEER}';\nexport const createExtensionPack = () => ({ name: 'echo', descriptors: [{ id: 'echo', kind: 'tool', payload: { runtime } }] });\n`;
+  files['registry/curated/echo/package.json'] = {
+    name: 'echo-tool',
+    version: '1.0.0',
+    type: 'module',
+    main: './src/index.js',
+    peerDependencies: { [PEER]: range },
+  };
+  files['registry/curated/echo/src/index.js'] =
+    `import { runtime } from '${PEER}';\nexport const createExtensionPack = () => ({ name: 'echo', descriptors: [{ id: 'echo', kind: 'tool', payload: { runtime } }] });\n`;
   return files;
 }
 
@@ -52,7 +66,7 @@ describe('where code runs', () => {
     expect(second.module).toBe(first.module);
   });
 
-  it('a module that only provides services loads when its manifest lists them (as AgentOS\'s auth extension does); without the list it is E_LOAD', async () => {
+  it("a module that only provides services loads when its manifest lists them (as AgentOS's auth extension does); without the list it is E_LOAD", async () => {
     const services = (provides: boolean) => {
       const files = pageRegistry();
       files['registry/curated/echo/manifest.json'] = {
@@ -118,8 +132,10 @@ describe('where code runs', () => {
         { kind: 'tool', id: 'echo', entry: './dist/tool.js' },
       ],
     };
-    files['registry/curated/echo/dist/guard.js'] = "export default { name: 'guard-pack', descriptors: [{ id: 'no-shouting', kind: 'guardrail', payload: {} }] };\n";
-    files['registry/curated/echo/dist/tool.js'] = "export const createExtensionPack = () => ({ name: 'tool-pack', descriptors: [{ id: 'echo', kind: 'tool', payload: {} }] });\n";
+    files['registry/curated/echo/dist/guard.js'] =
+      "export default { name: 'guard-pack', descriptors: [{ id: 'no-shouting', kind: 'guardrail', payload: {} }] };\n";
+    files['registry/curated/echo/dist/tool.js'] =
+      "export const createExtensionPack = () => ({ name: 'tool-pack', descriptors: [{ id: 'echo', kind: 'tool', payload: {} }] });\n";
     const { registry } = await setup(files);
     const tool = (await registry.load('tool', 'com.test.echo')) as LoadedExtension;
     expect(tool.pack.name).toBe('tool-pack');
@@ -201,7 +217,10 @@ describe('where code runs', () => {
     expect(error.details).toMatchObject({ peers: [{ name: PEER, range: '^0.4.0' }] });
 
     const optional = withPeer('^0.4.0');
-    optional['registry/curated/echo/package.json'] = { ...(optional['registry/curated/echo/package.json'] as object), peerDependenciesMeta: { [PEER]: { optional: true } } };
+    optional['registry/curated/echo/package.json'] = {
+      ...(optional['registry/curated/echo/package.json'] as object),
+      peerDependenciesMeta: { [PEER]: { optional: true } },
+    };
     optional['registry/curated/echo/src/index.js'] = "export default { name: 'echo', descriptors: [{ id: 'echo', kind: 'tool' }] };\n";
     const { registry: lenient } = await setup(optional, await tempDir('host-'));
     expect(((await lenient.load('tool', 'com.test.echo')) as LoadedExtension).pack.name).toBe('echo');
@@ -237,7 +256,8 @@ describe('personas', () => {
   };
 
   it('a SOUL.md: front matter gives the fields, the Markdown body is the system prompt', async () => {
-    const soul = '---\nid: com.test.helper\nname: Helpful Assistant\nversion: 1.0.0\ndescription: Answers kindly\ntraits: [patient, precise]\n---\n# Who you are\n\nYou help, briefly.\n';
+    const soul =
+      '---\nid: com.test.helper\nname: Helpful Assistant\nversion: 1.0.0\ndescription: Answers kindly\ntraits: [patient, precise]\n---\n# Who you are\n\nYou help, briefly.\n';
     const { registry } = await setup(soulRegistry(soul));
     const loaded = (await registry.load('persona', 'com.test.helper')) as LoadedPersona;
     expect(loaded.persona).toEqual({
@@ -290,7 +310,12 @@ describe('personas', () => {
     ['no front matter', 'Just a prompt.\n', {}, 'Just a prompt.'],
     ['an empty front matter', '---\n---\nBody\n', {}, 'Body'],
     ['a BOM and CRLF lines', '\uFEFF---\r\nname: X\r\n---\r\nBody\r\n', { name: 'X' }, 'Body'],
-    ['identity fields kept as written, other numbers as numbers', '---\nversion: 1.10\nname: 2024\ntemperature: 0.70\n---\n', { version: '1.10', name: '2024', temperature: 0.7 }, ''],
+    [
+      'identity fields kept as written, other numbers as numbers',
+      '---\nversion: 1.10\nname: 2024\ntemperature: 0.70\n---\n',
+      { version: '1.10', name: '2024', temperature: 0.7 },
+      '',
+    ],
   ])('parseSoul: %s', (_label, text, frontMatter, body) => {
     expect(parseSoul(text, { file: 'SOUL.md', registry: 'r' })).toEqual({ frontMatter, body });
   });

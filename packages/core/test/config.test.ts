@@ -68,7 +68,13 @@ const pageConfigs: Record<string, RegistryConfig> = {
         verified: true,
         cacheDuration: 7200000,
       },
-      'corp-personas': { type: 'git', location: 'https://git.corp.com/agentos-personas.git', branch: 'production', token: process.env.GIT_TOKEN, verified: true },
+      'corp-personas': {
+        type: 'git',
+        location: 'https://git.corp.com/agentos-personas.git',
+        branch: 'production',
+        token: process.env.GIT_TOKEN,
+        verified: true,
+      },
     },
     defaultRegistries: { tool: 'corp-extensions', guardrail: 'corp-extensions', workflow: 'corp-extensions', persona: 'corp-personas' },
     cacheSettings: { enabled: true, directory: '/var/cache/agentos' },
@@ -104,10 +110,13 @@ describe('config normalization', () => {
     const dir = await tempDir();
     const { adapter } = countingSource('dir');
     let seen: Record<string, unknown> | undefined;
-    const spy = defineSource({ ...adapter, create: (c, ctx) => {
+    const spy = defineSource({
+      ...adapter,
+      create: (c, ctx) => {
         seen = c;
         return adapter.create(c, ctx);
-      }, });
+      },
+    });
     await createRegistry(
       { registries: { a: { type: 'dir', location: '${REG_DIR}', branch: '${REG_BRANCH:-main}' } } },
       { sources: [spy], env: { REG_DIR: dir } },
@@ -127,10 +136,9 @@ describe('config normalization', () => {
   });
 
   it('refuses options the adapter does not declare, with a hint', async () => {
-    const error = (await createRegistry(
-      { registries: { a: { type: 'dir', location: '/x', brnach: 'main' } } },
-      { sources: [countingSource().adapter] },
-    ).catch((e: unknown) => e)) as RegistryError;
+    const error = (await createRegistry({ registries: { a: { type: 'dir', location: '/x', brnach: 'main' } } }, { sources: [countingSource().adapter] }).catch(
+      (e: unknown) => e,
+    )) as RegistryError;
     expect(error.code).toBe('E_CONFIG');
     expect(error.registry).toBe('a');
     expect(error.message).toContain('brnach');

@@ -37,7 +37,12 @@ async function allFiles(dir: string): Promise<Map<string, string>> {
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
     if (entry.isFile()) {
       const path = join(entry.parentPath, entry.name);
-      out.set(path, createHash('sha256').update(await readFile(path)).digest('hex'));
+      out.set(
+        path,
+        createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex'),
+      );
     }
   }
   return out;
@@ -57,7 +62,11 @@ function snapshotSource(options: { tamper?: boolean; label?: string } = {}) {
         async revision(ctx) {
           calls.revision += 1;
           contexts.push(ctx);
-          return { id: createHash('sha256').update(await readFile(join(root, 'registry.json'))).digest('hex') };
+          return {
+            id: createHash('sha256')
+              .update(await readFile(join(root, 'registry.json')))
+              .digest('hex'),
+          };
         },
         async snapshot(_revision, ctx): Promise<ArchiveAnswer> {
           calls.snapshot += 1;
@@ -247,7 +256,10 @@ describe('which adapters core accepts', () => {
     expect(wrongVersion.code).toBe('E_SOURCE_CONTRACT');
     expect(wrongVersion.message).toContain('version 3');
 
-    const shapeless = defineSource({ type: 'shapeless', create: () => ({ displayLocation: dir, revision: async () => ({ id: 'x' }), readIndex: async () => '{}' }) });
+    const shapeless = defineSource({
+      type: 'shapeless',
+      create: () => ({ displayLocation: dir, revision: async () => ({ id: 'x' }), readIndex: async () => '{}' }),
+    });
     expect((await failure(open(shapeless, dir, false))).code).toBe('E_SOURCE_CONTRACT');
 
     const badRole = defineSource({ type: 'badrole', options: { subdir: 'location' as never }, create: () => ({}) as never });
@@ -263,7 +275,12 @@ describe('revision() answers', () => {
     for (const answer of [null, 42, { id: 42 }, { id: '' }, { id: 'r1', validators: { etag: 1 } }, { id: 'r1', index: 42 }, { id: 'r1', index: {} }]) {
       const adapter = defineSource({
         type: 'odd',
-        create: () => ({ displayLocation: dir, revision: async () => answer as never, readIndex: async () => readFile(join(dir, 'registry.json')), materialize: async () => {} }),
+        create: () => ({
+          displayLocation: dir,
+          revision: async () => answer as never,
+          readIndex: async () => readFile(join(dir, 'registry.json')),
+          materialize: async () => {},
+        }),
       });
       const registry = await open(adapter, dir, false);
       const error = await failure(registry.list());

@@ -8,7 +8,10 @@ import { tempDir, writeTree } from './helpers.js';
 
 /** h1 by coreutils alone: sha256sum of every file in byte order, then sha256sum of those lines, as base64. */
 function h1ByCoreutils(dir: string): string {
-  const hex = execFileSync('sh', ['-c', "find . -type f -printf '%P\\n' | LC_ALL=C sort | xargs -d '\\n' sha256sum | sha256sum | cut -d' ' -f1"], { cwd: dir, encoding: 'utf8' }).trim();
+  const hex = execFileSync('sh', ['-c', "find . -type f -printf '%P\\n' | LC_ALL=C sort | xargs -d '\\n' sha256sum | sha256sum | cut -d' ' -f1"], {
+    cwd: dir,
+    encoding: 'utf8',
+  }).trim();
   return `h1:${Buffer.from(hex, 'hex').toString('base64')}`;
 }
 
@@ -22,7 +25,13 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 describe('hashDirectoryH1', () => {
   it('equals sha256sum over the sorted files, then over those lines (Go dirhash Hash1)', async () => {
     // `a-c` sorts before `a/b` by bytes ("-" < "/"), which a folder-by-folder walk would get wrong.
-    const dir = await writeTree({ 'manifest.json': { id: 'x', name: 'x', version: '1.0.0' }, 'a/b': 'one\n', 'a-c': 'two', 'src/index.js': 'export default 1;\n', 'é.txt': 'accent' });
+    const dir = await writeTree({
+      'manifest.json': { id: 'x', name: 'x', version: '1.0.0' },
+      'a/b': 'one\n',
+      'a-c': 'two',
+      'src/index.js': 'export default 1;\n',
+      'é.txt': 'accent',
+    });
     await mkdir(join(dir, 'empty-folder'));
     const h1 = await hashDirectoryH1(dir);
     expect(h1).toMatch(/^h1:[A-Za-z0-9+/]{43}=$/);

@@ -15,7 +15,8 @@ describe('a TypeScript entryPoint in manifest.json', () => {
     files['registry/curated/echo/package.json'] = { name: 'echo-tool', version: '1.0.0', type: 'module', main: 'dist/index.js' };
     files['registry/curated/echo/src/index.ts'] = 'export const createExtensionPack = (): unknown => null;\n';
     if (withBuilt) {
-      files['registry/curated/echo/dist/index.js'] = "export const createExtensionPack = () => ({ name: 'built', descriptors: [{ id: 'echo', kind: 'tool', payload: {} }] });\n";
+      files['registry/curated/echo/dist/index.js'] =
+        "export const createExtensionPack = () => ({ name: 'built', descriptors: [{ id: 'echo', kind: 'tool', payload: {} }] });\n";
     }
     const dir = await writeTree(files);
     return createRegistry(
@@ -36,7 +37,9 @@ describe('a TypeScript entryPoint in manifest.json', () => {
     const registry = await setup(false);
     const error = (await registry.load('tool', 'com.test.echo').catch((e: unknown) => e)) as RegistryError;
     expect(error.code).toBe('E_LOAD');
-    expect(error.message).toContain('is src/index.ts (manifest.json "entryPoint"), which is not JavaScript, and the module package.json names (dist/index.js) is not there');
+    expect(error.message).toContain(
+      'is src/index.ts (manifest.json "entryPoint"), which is not JavaScript, and the module package.json names (dist/index.js) is not there',
+    );
     expect(error.details).toEqual({ file: 'src/index.ts', entryPoint: 'src/index.ts', field: 'manifest.json "entryPoint"' });
     await registry.close();
   });

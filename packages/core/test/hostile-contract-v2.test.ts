@@ -187,7 +187,9 @@ async function attack(
   return { error, outside };
 }
 
-const tarAnswer = (items: TarItem[], rest: Partial<ArchiveAnswer> = {}): SnapshotFn => async () => ({ archive: tar(items), strip: 1, ...rest });
+const tarAnswer =
+  (items: TarItem[], rest: Partial<ArchiveAnswer> = {}): SnapshotFn =>
+  async () => ({ archive: tar(items), strip: 1, ...rest });
 
 // ── archive shapes ──────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -202,26 +204,38 @@ describe('a snapshot that reaches outside', () => {
 
   it('a subdir that is a link in the archive extracts nothing through the link', async () => {
     const items = pageItems().map((item) => ({ ...item, name: item.name.replace('top/', 'top/real/') }));
-    const { error } = await attack(tarAnswer([...items, { name: 'top/sub', type: 'symlink', link: 'real' }], { subdir: 'sub' }), (r) => r.list(), {}, { extracted: true });
+    const { error } = await attack(
+      tarAnswer([...items, { name: 'top/sub', type: 'symlink', link: 'real' }], { subdir: 'sub' }),
+      (r) => r.list(),
+      {},
+      { extracted: true },
+    );
     expect(error.code).toBe('E_NOT_FOUND');
     expect(error.message).toMatch(/registry\.json/);
     expect(error.message).toMatch(/subdir/);
   });
 
   it('a hard link to a file outside is refused', async () => {
-    const { error } = await attack(tarAnswer(pageItems([{ name: 'top/registry/curated/echo/passwd', type: 'hardlink', link: '/etc/passwd' }])), (r) => r.list());
+    const { error } = await attack(tarAnswer(pageItems([{ name: 'top/registry/curated/echo/passwd', type: 'hardlink', link: '/etc/passwd' }])), (r) =>
+      r.list(),
+    );
     expect(error.code).toBe('E_UNSAFE_PATH');
     expect(error.message).toContain('hard link');
   });
 
   it('a hard link climbing out by ".." is refused', async () => {
-    const { error } = await attack(tarAnswer(pageItems([{ name: 'top/registry/curated/echo/x', type: 'hardlink', link: '../../../../etc/passwd' }])), (r) => r.list());
+    const { error } = await attack(tarAnswer(pageItems([{ name: 'top/registry/curated/echo/x', type: 'hardlink', link: '../../../../etc/passwd' }])), (r) =>
+      r.list(),
+    );
     expect(error.code).toBe('E_UNSAFE_PATH');
   });
 
   it('registry/curated as a symlink out of the snapshot is refused; nothing is written through it', async () => {
     const outside = await tempDir('hostile-target-');
-    const items = [...pageItems().filter((item) => !item.name.includes('registry/curated')), { name: 'top/registry/curated', type: 'symlink' as const, link: outside }];
+    const items = [
+      ...pageItems().filter((item) => !item.name.includes('registry/curated')),
+      { name: 'top/registry/curated', type: 'symlink' as const, link: outside },
+    ];
     items.push({ name: 'top/registry/curated/echo/manifest.json', body: '{"pwned":true}' });
     const { error } = await attack(tarAnswer(items), (r) => r.list());
     expect(error.code).toBe('E_UNSAFE_PATH');
@@ -229,19 +243,28 @@ describe('a snapshot that reaches outside', () => {
   });
 
   it('a relative symlink climbing out, then a file written through it, is refused', async () => {
-    const items = pageItems([{ name: 'top/registry/up', type: 'symlink', link: '../../../..' }, { name: 'top/registry/up/tmp/pwned', body: 'x' }]);
+    const items = pageItems([
+      { name: 'top/registry/up', type: 'symlink', link: '../../../..' },
+      { name: 'top/registry/up/tmp/pwned', body: 'x' },
+    ]);
     const { error } = await attack(tarAnswer(items), (r) => r.list());
     expect(error.code).toBe('E_UNSAFE_PATH');
   });
 
   it('an entry folder that is a symlink to / is refused', async () => {
-    const items = [...pageItems().filter((item) => !item.name.includes('registry/curated/echo')), { name: 'top/registry/curated/echo', type: 'symlink' as const, link: '/' }];
+    const items = [
+      ...pageItems().filter((item) => !item.name.includes('registry/curated/echo')),
+      { name: 'top/registry/curated/echo', type: 'symlink' as const, link: '/' },
+    ];
     const { error } = await attack(tarAnswer(items), (r) => r.fetch('tool', 'com.test.echo'));
     expect(error.code).toBe('E_UNSAFE_PATH');
   });
 
   it('registry.json as a symlink to a host file is refused', async () => {
-    const items = [...pageItems().filter((item) => !item.name.endsWith('registry.json')), { name: 'top/registry.json', type: 'symlink' as const, link: '/etc/hostname' }];
+    const items = [
+      ...pageItems().filter((item) => !item.name.endsWith('registry.json')),
+      { name: 'top/registry.json', type: 'symlink' as const, link: '/etc/hostname' },
+    ];
     const { error } = await attack(tarAnswer(items), (r) => r.list());
     expect(error.code).toBe('E_UNSAFE_PATH');
   });
@@ -249,7 +272,10 @@ describe('a snapshot that reaches outside', () => {
   it('an entry folder linked to another entry is served from inside the snapshot, and its link out of the entry is refused', async () => {
     const cache = await tempDir('hostile-cache-');
     // community/echo → ../curated/echo: inside the snapshot, so it is served as the other entry's files.
-    const items = [...pageItems().filter((item) => !item.name.includes('community/echo')), { name: 'top/registry/community/echo', type: 'symlink' as const, link: '../curated/echo' }];
+    const items = [
+      ...pageItems().filter((item) => !item.name.includes('community/echo')),
+      { name: 'top/registry/community/echo', type: 'symlink' as const, link: '../curated/echo' },
+    ];
     const registry = await openWith(hostileAdapter(tarAnswer(items)), cache);
     try {
       // The linked folder stays inside the snapshot, so the snapshot is accepted and its entries are served.
@@ -281,7 +307,11 @@ describe('a snapshot with confusing names', () => {
   });
 
   it('a file, then a folder of the same name, is refused or replaced, never written through', async () => {
-    const items = pageItems([{ name: 'top/registry/curated/echo/src', body: 'a file first' }, { name: 'top/registry/curated/echo/src/', type: 'dir' }, { name: 'top/registry/curated/echo/src/x.js', body: 'x' }]);
+    const items = pageItems([
+      { name: 'top/registry/curated/echo/src', body: 'a file first' },
+      { name: 'top/registry/curated/echo/src/', type: 'dir' },
+      { name: 'top/registry/curated/echo/src/x.js', body: 'x' },
+    ]);
     const cache = await tempDir('hostile-cache-');
     const registry = await openWith(hostileAdapter(tarAnswer(items)), cache);
     try {
@@ -305,7 +335,10 @@ describe('a snapshot with confusing names', () => {
   it('a symlink, then a file of its name, never writes through the link', async () => {
     const target = await tempDir('hostile-target-');
     await writeFile(join(target, 'victim'), 'original');
-    const items = pageItems([{ name: 'top/registry/curated/echo/victim', type: 'symlink', link: join(target, 'victim') }, { name: 'top/registry/curated/echo/victim', body: 'overwritten' }]);
+    const items = pageItems([
+      { name: 'top/registry/curated/echo/victim', type: 'symlink', link: join(target, 'victim') },
+      { name: 'top/registry/curated/echo/victim', body: 'overwritten' },
+    ]);
     const cache = await tempDir('hostile-cache-');
     const registry = await openWith(hostileAdapter(tarAnswer(items)), cache);
     await registry.fetch('tool', 'com.test.echo').catch(() => undefined);
@@ -369,7 +402,10 @@ describe('a snapshot() that misbehaves', () => {
   ];
   for (const [what, answer] of garbage) {
     it(`an answer that is ${what} is E_SOURCE_CONTRACT, saying what the source must return`, async () => {
-      const { error } = await attack(async () => answer as ArchiveAnswer, (r) => r.list());
+      const { error } = await attack(
+        async () => answer as ArchiveAnswer,
+        (r) => r.list(),
+      );
       expect(error.code).toBe('E_SOURCE_CONTRACT');
       expect(error.message).toContain('"evil"');
       expect(error.message).toMatch(/archive/i);
@@ -380,14 +416,20 @@ describe('a snapshot() that misbehaves', () => {
     async function* strings() {
       yield 'hello' as unknown as Uint8Array;
     }
-    const { error } = await attack(async () => ({ archive: strings() }), (r) => r.list());
+    const { error } = await attack(
+      async () => ({ archive: strings() }),
+      (r) => r.list(),
+    );
     expect(['E_SOURCE_CONTRACT', 'E_INTEGRITY']).toContain(error.code);
   });
 
   it('a snapshot() that never settles ends at the caller signal, and leaves no partial folder', async () => {
     const cache = await tempDir('hostile-cache-');
     const before = await snapshotOf(cache);
-    const registry = await openWith(hostileAdapter(() => new Promise<never>(() => {})), cache);
+    const registry = await openWith(
+      hostileAdapter(() => new Promise<never>(() => {})),
+      cache,
+    );
     const controller = new AbortController();
     const started = Date.now();
     const pending = failure(registry.list({}, { signal: controller.signal }));
@@ -407,7 +449,10 @@ describe('a snapshot() that misbehaves', () => {
       yield bytes.subarray(0, 2048);
       await new Promise(() => {});
     }
-    const registry = await openWith(hostileAdapter(async () => ({ archive: stalls(), strip: 1 })), cache);
+    const registry = await openWith(
+      hostileAdapter(async () => ({ archive: stalls(), strip: 1 })),
+      cache,
+    );
     const controller = new AbortController();
     const pending = failure(registry.list({}, { signal: controller.signal }));
     setTimeout(() => controller.abort(), 50);
@@ -439,8 +484,13 @@ describe('archive bytes that are not what was promised', () => {
   });
 
   it('a gzip bomb is refused, bounded', async () => {
-    const bomb = gzipSync(Buffer.concat([tar([{ name: 'top/registry.json', size: 200 * 1024 * 1024 }], { end: false }), Buffer.alloc(200 * 1024 * 1024)]), { level: 9 });
-    const { error } = await attack(async () => ({ archive: bomb, strip: 1 }), (r) => r.list());
+    const bomb = gzipSync(Buffer.concat([tar([{ name: 'top/registry.json', size: 200 * 1024 * 1024 }], { end: false }), Buffer.alloc(200 * 1024 * 1024)]), {
+      level: 9,
+    });
+    const { error } = await attack(
+      async () => ({ archive: bomb, strip: 1 }),
+      (r) => r.list(),
+    );
     expect(['E_UNSAFE_PATH', 'E_INTEGRITY']).toContain(error.code);
     expect(error.message).toMatch(/compression bomb|limit/);
   });
@@ -452,7 +502,10 @@ describe('archive bytes that are not what was promised', () => {
       const zeros = new Uint8Array(64 * 1024);
       for (;;) yield zeros;
     }
-    const { error } = await attack(async () => ({ archive: endless(), strip: 1 }), (r) => r.list());
+    const { error } = await attack(
+      async () => ({ archive: endless(), strip: 1 }),
+      (r) => r.list(),
+    );
     expect(error.code).toBe('E_INTEGRITY');
     expect(error.message).toContain('end-of-archive');
   });
@@ -464,14 +517,20 @@ describe('archive bytes that are not what was promised', () => {
       const junk = new Uint8Array(64 * 1024).fill(65);
       for (;;) yield junk;
     }
-    const { error } = await attack(async () => ({ archive: endless(), strip: 1 }), (r) => r.list());
+    const { error } = await attack(
+      async () => ({ archive: endless(), strip: 1 }),
+      (r) => r.list(),
+    );
     expect(error.code).toBe('E_UNSAFE_PATH');
     expect(error.message).toContain('maxBytes');
   });
 
   it('a tar that is cut short is E_INTEGRITY', async () => {
     const archive = tar(pageItems());
-    const { error } = await attack(async () => ({ archive: archive.subarray(0, 1500), strip: 1 }), (r) => r.list());
+    const { error } = await attack(
+      async () => ({ archive: archive.subarray(0, 1500), strip: 1 }),
+      (r) => r.list(),
+    );
     expect(error.code).toBe('E_INTEGRITY');
   });
 });
@@ -518,7 +577,10 @@ describe('a signed registry served by a snapshot', () => {
     const root = await signedTree();
     const archive = await createDeterministicTarball(root, { prefix: 'top' });
     const unsigned = Buffer.from(JSON.stringify(pageRegistry()['registry.json']));
-    const registry = await openSigned(hostileAdapter(async () => ({ archive, strip: 1 }), { index: async () => unsigned }), await tempDir('hostile-cache-'));
+    const registry = await openSigned(
+      hostileAdapter(async () => ({ archive, strip: 1 }), { index: async () => unsigned }),
+      await tempDir('hostile-cache-'),
+    );
     expect((await failure(registry.list())).code).toBe('E_SIGNATURE');
     await registry.close();
   });
@@ -529,7 +591,10 @@ describe('a signed registry served by a snapshot', () => {
     await writeFile(join(root, 'registry/curated/echo/src/index.js'), 'export function createExtensionPack() { globalThis.pwned = true; }');
     const archive = await createDeterministicTarball(root, { prefix: 'top' });
     const cache = await tempDir('hostile-cache-');
-    const registry = await openSigned(hostileAdapter(async () => ({ archive, strip: 1 }), { index: async () => signed }), cache);
+    const registry = await openSigned(
+      hostileAdapter(async () => ({ archive, strip: 1 }), { index: async () => signed }),
+      cache,
+    );
     try {
       expect((await registry.list()).length).toBeGreaterThan(0);
       const error = await failure(registry.fetch('tool', 'com.test.echo'));
@@ -581,7 +646,12 @@ describe('a secret option', () => {
     const error = await failure(registry.list());
     await registry.close();
     expect(isRegistryError(error)).toBe(true);
-    const seen = JSON.stringify({ message: error.message, stack: error.stack, cause: String((error as Error).cause), causeStack: ((error as Error).cause as Error | undefined)?.stack });
+    const seen = JSON.stringify({
+      message: error.message,
+      stack: error.stack,
+      cause: String((error as Error).cause),
+      causeStack: ((error as Error).cause as Error | undefined)?.stack,
+    });
     expect(seen).not.toContain(secret);
     for (const path of (await snapshotOf(cache)).keys()) {
       if ((await lstat(path)).isFile()) expect(await readFile(path, 'latin1'), path).not.toContain(secret);
@@ -710,13 +780,21 @@ describe('a snapshot folder shared with another process', () => {
       if (left.length > 0) await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(left).toEqual([]);
-    const plain: RegistrySource = { displayLocation: 'x', revision: async () => ({ id: SHA }), snapshot: async () => ({ archive: tar(pageItems()), strip: 1 }) };
+    const plain: RegistrySource = {
+      displayLocation: 'x',
+      revision: async () => ({ id: SHA }),
+      snapshot: async () => ({ archive: tar(pageItems()), strip: 1 }),
+    };
     expect(existsSync(join(await trees.tree({ name: 'evil', source: plain }, { id: SHA }, context(workDir)), 'registry.json'))).toBe(true);
   });
 
   it('pruning keeps the revision in use, however many newer ones another instance downloads', async () => {
     const workDir = await tempDir('hostile-work-');
-    const plain: RegistrySource = { displayLocation: 'x', revision: async () => ({ id: SHA }), snapshot: async () => ({ archive: tar(pageItems()), strip: 1 }) };
+    const plain: RegistrySource = {
+      displayLocation: 'x',
+      revision: async () => ({ id: SHA }),
+      snapshot: async () => ({ archive: tar(pageItems()), strip: 1 }),
+    };
     const reg = { name: 'evil', source: plain };
     const mine = new Snapshots();
     const other = new Snapshots();
@@ -725,7 +803,10 @@ describe('a snapshot folder shared with another process', () => {
       await other.tree(reg, { id: digit.repeat(40) }, context(workDir));
       // The revision in use is read between downloads (a fetch of one of its entries), which keeps it recent.
       const destination = join(await tempDir('hostile-dest-'), 'entry');
-      await readSource(plain, 'evil').materialize({ path: 'registry/curated/echo', entry: {}, revision: { id: '0'.repeat(40) }, destination }, context(workDir));
+      await readSource(plain, 'evil').materialize(
+        { path: 'registry/curated/echo', entry: {}, revision: { id: '0'.repeat(40) }, destination },
+        context(workDir),
+      );
     }
     expect(existsSync(join(inUse, 'registry.json'))).toBe(true);
     expect((await readdir(join(workDir, 'snapshots'))).length).toBeLessThanOrEqual(3);
@@ -800,7 +881,6 @@ describe('with the cache off', () => {
   });
 });
 
-
 describe('a materialize() that answers with garbage', () => {
   it('an object that is no archive answer is E_SOURCE_CONTRACT, nothing stored; undefined still means "filled"', async () => {
     for (const [answer, code] of [
@@ -840,7 +920,10 @@ describe('an archive refused before it is read', () => {
           callback(error);
         },
       });
-      const { error } = await attack(async () => ({ archive: stream, ...rest }) as ArchiveAnswer, (r) => r.list());
+      const { error } = await attack(
+        async () => ({ archive: stream, ...rest }) as ArchiveAnswer,
+        (r) => r.list(),
+      );
       expect(['E_INTEGRITY', 'E_SOURCE_CONTRACT'], JSON.stringify(rest)).toContain(error.code);
       expect(destroyed, JSON.stringify(rest)).toBe(true);
     }

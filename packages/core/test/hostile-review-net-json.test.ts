@@ -27,7 +27,10 @@ describe('a registry.json whose shape, not size, is the attack', () => {
     const text = `{"extensions":{"curated":[]},"x":${'['.repeat(depth)}${']'.repeat(depth)}}`;
     const { outcome, growth } = await measurePeakRss(attempt(() => parseRegistryIndex(text, { registry: 'r' })));
     expect(outcome.status).toBe('rejected');
-    expect((outcome as PromiseRejectedResult).reason).toMatchObject({ code: 'E_INDEX_INVALID', message: expect.stringContaining('nests deeper than 256 levels') });
+    expect((outcome as PromiseRejectedResult).reason).toMatchObject({
+      code: 'E_INDEX_INVALID',
+      message: expect.stringContaining('nests deeper than 256 levels'),
+    });
     expect(growth).toBeLessThan(256 * MiB);
   }, 60_000);
 

@@ -70,7 +70,10 @@ function expectNoToken(error: unknown): void {
 }
 
 /** A raw TCP server on loopback whose handler writes whatever bytes it likes. */
-async function rawServer(onConnection: (socket: Socket, request: string) => void, host = '127.0.0.1'): Promise<{ origin: string; port: number; connections: number; close(): Promise<void> }> {
+async function rawServer(
+  onConnection: (socket: Socket, request: string) => void,
+  host = '127.0.0.1',
+): Promise<{ origin: string; port: number; connections: number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const state = { connections: 0 };
@@ -405,7 +408,15 @@ describe('framing lies', () => {
 
   it('a chunk-size line of 64 hex digits is E_UNREACHABLE', async () => {
     const raw = await rawServer((socket) => socket.end(`HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${'f'.repeat(64)}\r\nxx\r\n0\r\n\r\n`));
-    expect((await failure(client({ retries: 0 }).request(`${raw.origin}/`).then((r) => r.bytes()))).code).toBe('E_UNREACHABLE');
+    expect(
+      (
+        await failure(
+          client({ retries: 0 })
+            .request(`${raw.origin}/`)
+            .then((r) => r.bytes()),
+        )
+      ).code,
+    ).toBe('E_UNREACHABLE');
   });
 
   it('an endless chunk extension (bytes always flowing, no data) ends at the total deadline, in bounded memory', async () => {
@@ -418,7 +429,11 @@ describe('framing lies', () => {
       pump();
     });
     const started = Date.now();
-    const error = await failure(client({ timeouts: { index: 2_000 } }).request(`${raw.origin}/`, { purpose: 'index' }).then((r) => r.bytes()));
+    const error = await failure(
+      client({ timeouts: { index: 2_000 } })
+        .request(`${raw.origin}/`, { purpose: 'index' })
+        .then((r) => r.bytes()),
+    );
     expect(error.code).toBe('E_UNREACHABLE');
     expect(Date.now() - started).toBeLessThan(6_000);
   });
@@ -468,7 +483,11 @@ describe('more framing tricks', () => {
 
   it('two Content-Length headers that disagree are refused (E_UNREACHABLE)', async () => {
     const raw = await rawServer((socket) => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 4\r\n\r\nreal'));
-    const error = await failure(client({ retries: 0 }).request(`${raw.origin}/`).then((r) => r.text()));
+    const error = await failure(
+      client({ retries: 0 })
+        .request(`${raw.origin}/`)
+        .then((r) => r.text()),
+    );
     expect(error.code).toBe('E_UNREACHABLE');
   });
 
@@ -535,15 +554,30 @@ describe('slow servers and the total deadline', () => {
 describe('no token in what a failure leaves behind', () => {
   it('resets, timeouts, TLS-less garbage, E_TOO_LARGE and redirects: the token is in no message, cause, JSON or inspect output', async () => {
     const lines: string[] = [];
-    const logger = { debug: (m: string) => lines.push(m), info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
+    const logger = {
+      debug: (m: string) => lines.push(m),
+      info: (m: string) => lines.push(m),
+      warn: (m: string) => lines.push(m),
+      error: (m: string) => lines.push(m),
+    };
     const garbage = await rawServer((socket) => socket.end(`NOT HTTP ${TOKEN}\r\n\r\n`));
-    const echo = await rawServer((socket, request) => socket.end(`HTTP/1.1 200 OK\r\ncontent-length: 100000000\r\nx-echo: ${request.split('\r\n').join(' | ')}\r\n\r\n`));
+    const echo = await rawServer((socket, request) =>
+      socket.end(`HTTP/1.1 200 OK\r\ncontent-length: 100000000\r\nx-echo: ${request.split('\r\n').join(' | ')}\r\n\r\n`),
+    );
     const reset = await rawServer((socket) => socket.resetAndDestroy());
     const silent = await rawServer(() => {});
     const errors: unknown[] = [];
     for (const origin of [garbage.origin, echo.origin, reset.origin, silent.origin]) {
       const c = withToken(origin, { logger, timeouts: { index: 800 }, limits: { index: 1000 } });
-      errors.push(await c.request(`${origin}/x`, { purpose: 'index' }).then((r) => r.bytes()).then(() => undefined, (e: unknown) => e));
+      errors.push(
+        await c
+          .request(`${origin}/x`, { purpose: 'index' })
+          .then((r) => r.bytes())
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+      );
     }
     for (const error of errors) {
       expect(error).toBeInstanceOf(RegistryError);

@@ -20,7 +20,8 @@ afterEach(() => {
 
 vi.mock('node:fs/promises', async (original) => {
   const actual = await original<typeof import('node:fs/promises')>();
-  const call = (fn: (...args: never[]) => Promise<unknown>, hook: 'realpath' | 'readdir' | 'open', when: 'before' | 'after') =>
+  const call =
+    (fn: (...args: never[]) => Promise<unknown>, hook: 'realpath' | 'readdir' | 'open', when: 'before' | 'after') =>
     async (...args: never[]) => {
       if (when === 'before') hooks[hook]?.(String(args[0]));
       const result = await fn(...args);
@@ -72,7 +73,7 @@ describe('readFileInside: a folder on the way swapped for a link between the che
 
 describe('copyDirectory: a folder swapped for a link after it was listed as a folder', () => {
   it('copies nothing from outside: E_UNSAFE_PATH', async () => {
-    const outside = await outsideWith({ 'id_rsa': 'TOP-SECRET' });
+    const outside = await outsideWith({ id_rsa: 'TOP-SECRET' });
     const from = await realpath(await tempDir('reg-'));
     mkdirSync(join(from, 'sub'));
     await writeFile(join(from, 'sub/id_rsa'), 'fine');
@@ -134,7 +135,11 @@ describe('an in-place entry folder swapped for a link after core located and sca
     await writeFile(join(entry, 'manifest.json'), JSON.stringify({ id: 'com.evil.p', name: 'P', version: '1.0.0' }));
     await writeFile(join(entry, 'SOUL.md'), '---\nid: com.evil.p\n---\nbenign');
     const registry = await createRegistry(
-      { registries: { local: { type: 'local-dir', location: root, cacheDuration: 60_000 } }, defaultRegistries: { persona: 'local' }, cacheSettings: { enabled: false } },
+      {
+        registries: { local: { type: 'local-dir', location: root, cacheDuration: 60_000 } },
+        defaultRegistries: { persona: 'local' },
+        cacheSettings: { enabled: false },
+      },
       { sources: [inPlaceSource()], env: {} },
     );
     try {

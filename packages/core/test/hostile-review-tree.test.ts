@@ -9,7 +9,17 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { truncate } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { copyDirectory, createRegistry, extractTarball, type LoadedExtension, loadPersona, readFileInside, RegistryError, scanTree, TreeWriter } from '../src/index.js';
+import {
+  copyDirectory,
+  createRegistry,
+  extractTarball,
+  type LoadedExtension,
+  loadPersona,
+  readFileInside,
+  RegistryError,
+  scanTree,
+  TreeWriter,
+} from '../src/index.js';
 import { readEntryManifest } from '../src/manifest.js';
 import { mkfifo, settleOrRelease } from './support/hostile.js';
 import { countingSource, pageRegistry, tempDir, writeTree } from './helpers.js';
@@ -62,53 +72,245 @@ async function tarOps(dest: string, entries: RawEntry[]): Promise<string> {
 
 describe('tree writer: write-through-link in every order', () => {
   const cases: Array<{ name: string; ops: Op[]; replace?: boolean; want: string }> = [
-    { name: 'link then file below it', ops: [['link', 'l', 'd'], ['folder', 'd'], ['file', 'l/x']], want: 'E_UNSAFE_PATH' },
-    { name: 'file below, then the link above it', ops: [['file', 'l/x'], ['link', 'l', 'd']], want: 'E_UNSAFE_PATH' },
-    { name: 'file then link of the same name (git)', ops: [['file', 'a'], ['link', 'a', 'b']], want: 'E_UNSAFE_PATH' },
-    { name: 'link then file of the same name (tar)', ops: [['link', 'a', 'b'], ['file', 'a']], replace: true, want: 'E_UNSAFE_PATH' },
-    { name: 'link then folder of the same name', ops: [['link', 'a', 'b'], ['folder', 'a']], want: 'E_UNSAFE_PATH' },
-    { name: 'folder then link of the same name', ops: [['folder', 'a'], ['link', 'a', 'b']], want: 'E_UNSAFE_PATH' },
-    { name: 'link then link of the same name (tar)', ops: [['link', 'a', 'b'], ['link', 'a', '../..']], replace: true, want: 'E_UNSAFE_PATH' },
-    { name: 'a link to a link to a folder, file below the first', ops: [['folder', 'c'], ['link', 'b', 'c'], ['link', 'a', 'b'], ['file', 'a/x']], want: 'E_UNSAFE_PATH' },
-    { name: 'a link made early that points at a folder listed later', ops: [['link', 'l', 'later'], ['file', 'later/x']], want: 'resolved' },
-    { name: 'a link to a link that climbs out (b -> d/.., d -> ..)', ops: [['folder', 'e'], ['link', 'e/d', '..'], ['link', 'e/b', 'd/..'], ['link', 'a', 'e/b/x']], want: 'E_UNSAFE_PATH' },
-    { name: 'case variants A (link) and a/x (Linux: two names)', ops: [['link', 'A', 'sub'], ['folder', 'sub'], ['file', 'a/x']], want: 'resolved' },
+    {
+      name: 'link then file below it',
+      ops: [
+        ['link', 'l', 'd'],
+        ['folder', 'd'],
+        ['file', 'l/x'],
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'file below, then the link above it',
+      ops: [
+        ['file', 'l/x'],
+        ['link', 'l', 'd'],
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'file then link of the same name (git)',
+      ops: [
+        ['file', 'a'],
+        ['link', 'a', 'b'],
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'link then file of the same name (tar)',
+      ops: [
+        ['link', 'a', 'b'],
+        ['file', 'a'],
+      ],
+      replace: true,
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'link then folder of the same name',
+      ops: [
+        ['link', 'a', 'b'],
+        ['folder', 'a'],
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'folder then link of the same name',
+      ops: [
+        ['folder', 'a'],
+        ['link', 'a', 'b'],
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'link then link of the same name (tar)',
+      ops: [
+        ['link', 'a', 'b'],
+        ['link', 'a', '../..'],
+      ],
+      replace: true,
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'a link to a link to a folder, file below the first',
+      ops: [
+        ['folder', 'c'],
+        ['link', 'b', 'c'],
+        ['link', 'a', 'b'],
+        ['file', 'a/x'],
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'a link made early that points at a folder listed later',
+      ops: [
+        ['link', 'l', 'later'],
+        ['file', 'later/x'],
+      ],
+      want: 'resolved',
+    },
+    {
+      name: 'a link to a link that climbs out (b -> d/.., d -> ..)',
+      ops: [
+        ['folder', 'e'],
+        ['link', 'e/d', '..'],
+        ['link', 'e/b', 'd/..'],
+        ['link', 'a', 'e/b/x'],
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'case variants A (link) and a/x (Linux: two names)',
+      ops: [
+        ['link', 'A', 'sub'],
+        ['folder', 'sub'],
+        ['file', 'a/x'],
+      ],
+      want: 'resolved',
+    },
     // On a case-insensitive (macOS, Windows) or normalization-insensitive (APFS) file system `d/A` IS the link
     // `d/a` -> `..`, so `d/A/../x` climbs out of the root; the writer must judge it the way those kernels follow it.
-    { name: 'a case variant of a link on the way (d/a -> .., l -> d/A/../x)', ops: [['link', 'd/a', '..'], ['link', 'l', 'd/A/../x']], want: 'E_UNSAFE_PATH' },
-    { name: 'a Unicode-normalization variant of a link on the way (NFC d/\u00e9 -> .., l -> NFD d/e\u0301/../x)', ops: [['link', 'd/\u00e9', '..'], ['link', 'l', 'd/e\u0301/../x']], want: 'E_UNSAFE_PATH' },
+    {
+      name: 'a case variant of a link on the way (d/a -> .., l -> d/A/../x)',
+      ops: [
+        ['link', 'd/a', '..'],
+        ['link', 'l', 'd/A/../x'],
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'a Unicode-normalization variant of a link on the way (NFC d/\u00e9 -> .., l -> NFD d/e\u0301/../x)',
+      ops: [
+        ['link', 'd/\u00e9', '..'],
+        ['link', 'l', 'd/e\u0301/../x'],
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
     { name: 'a backslash name ..\\x', ops: [['file', '..\\x']], want: 'E_UNSAFE_PATH' },
-    { name: 'a backslash name a\\b next to a/b', ops: [['file', 'a\\b'], ['file', 'a/b']], want: 'E_UNSAFE_PATH' },
+    {
+      name: 'a backslash name a\\b next to a/b',
+      ops: [
+        ['file', 'a\\b'],
+        ['file', 'a/b'],
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
     { name: 'a link with a backslash target ..\\..\\x', ops: [['link', 'd/l', '..\\..\\x']], want: 'E_UNSAFE_PATH' },
     { name: 'dot and empty segments ./a//b/./c', ops: [['file', './a//b/./c']], want: 'resolved' },
     { name: 'a/./../b', ops: [['file', 'a/./../b']], want: 'E_UNSAFE_PATH' },
     { name: 'the root itself as a file', ops: [['file', '.']], want: 'E_UNSAFE_PATH' },
     { name: 'the root itself as a link', ops: [['link', './', 'x']], want: 'E_UNSAFE_PATH' },
     { name: 'an empty path', ops: [['file', '']], want: 'E_UNSAFE_PATH' },
-    { name: 'a chain of 40 links', ops: [['file', 't'], ...Array.from({ length: 40 }, (_, i): Op => ['link', `l${i}`, i === 39 ? 't' : `l${i + 1}`])], want: 'resolved' },
+    {
+      name: 'a chain of 40 links',
+      ops: [['file', 't'], ...Array.from({ length: 40 }, (_, i): Op => ['link', `l${i}`, i === 39 ? 't' : `l${i + 1}`])],
+      want: 'resolved',
+    },
     // 41 links are 40 hops to follow from the first: inside all the way (the kernel says ELOOP on use; nothing escapes).
-    { name: 'a chain of 41 links', ops: [['file', 't'], ...Array.from({ length: 41 }, (_, i): Op => ['link', `l${i}`, i === 40 ? 't' : `l${i + 1}`])], want: 'resolved' },
-    { name: 'a chain of 42 links', ops: [['file', 't'], ...Array.from({ length: 42 }, (_, i): Op => ['link', `l${i}`, i === 41 ? 't' : `l${i + 1}`])], want: 'E_UNSAFE_PATH' },
-    { name: 'a loop of two links', ops: [['link', 'a', 'b'], ['link', 'b', 'a']], want: 'E_UNSAFE_PATH' },
+    {
+      name: 'a chain of 41 links',
+      ops: [['file', 't'], ...Array.from({ length: 41 }, (_, i): Op => ['link', `l${i}`, i === 40 ? 't' : `l${i + 1}`])],
+      want: 'resolved',
+    },
+    {
+      name: 'a chain of 42 links',
+      ops: [['file', 't'], ...Array.from({ length: 42 }, (_, i): Op => ['link', `l${i}`, i === 41 ? 't' : `l${i + 1}`])],
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'a loop of two links',
+      ops: [
+        ['link', 'a', 'b'],
+        ['link', 'b', 'a'],
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
     { name: 'a self loop', ops: [['link', 'a', 'a']], want: 'E_UNSAFE_PATH' },
-    { name: 'a loop through a folder (a -> d/a2, d/a2 -> ../a)', ops: [['link', 'a', 'd/a2'], ['link', 'd/a2', '../a']], want: 'E_UNSAFE_PATH' },
+    {
+      name: 'a loop through a folder (a -> d/a2, d/a2 -> ../a)',
+      ops: [
+        ['link', 'a', 'd/a2'],
+        ['link', 'd/a2', '../a'],
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
     // Each link doubles the path still to follow: the hop limit ends it, long before 2^45 steps.
-    { name: 'a doubling chain of 45 (a_i -> a_{i+1}/a_{i+1})', ops: Array.from({ length: 45 }, (_, i): Op => ['link', `a${i}`, `a${i + 1}/a${i + 1}`]), want: 'E_UNSAFE_PATH' },
-    { name: 'a link to the entry root (d/l -> ..)', ops: [['link', 'd/l', '..'], ['link', 'l', '.']], want: 'resolved' },
+    {
+      name: 'a doubling chain of 45 (a_i -> a_{i+1}/a_{i+1})',
+      ops: Array.from({ length: 45 }, (_, i): Op => ['link', `a${i}`, `a${i + 1}/a${i + 1}`]),
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'a link to the entry root (d/l -> ..)',
+      ops: [
+        ['link', 'd/l', '..'],
+        ['link', 'l', '.'],
+      ],
+      want: 'resolved',
+    },
     { name: 'a link to .. at the root', ops: [['link', 'l', '..']], want: 'E_UNSAFE_PATH' },
     { name: 'a link to ./.. at the root', ops: [['link', 'l', './..']], want: 'E_UNSAFE_PATH' },
-    { name: 'a link via the root link climbing (l -> ., m -> l/..)', ops: [['link', 'l', '.'], ['link', 'm', 'l/..']], want: 'E_UNSAFE_PATH' },
+    {
+      name: 'a link via the root link climbing (l -> ., m -> l/..)',
+      ops: [
+        ['link', 'l', '.'],
+        ['link', 'm', 'l/..'],
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
     { name: 'an absolute target', ops: [['link', 'l', '/etc']], want: 'E_UNSAFE_PATH' },
     { name: 'a UNC target', ops: [['link', 'l', '\\\\server\\share']], want: 'E_UNSAFE_PATH' },
     { name: 'a drive-relative target C:x', ops: [['link', 'l', 'C:x']], want: 'E_UNSAFE_PATH' },
     { name: 'a target with a NUL', ops: [['link', 'l', 'a\0/../../x']], want: 'E_UNSAFE_PATH' },
     { name: 'a path with a NUL', ops: [['file', 'a\0b']], want: 'E_UNSAFE_PATH' },
     { name: 'an empty target', ops: [['link', 'l', '']], want: 'E_UNSAFE_PATH' },
-    { name: 'a hard link to a symlink', ops: [['file', 't'], ['link', 'l', 't'], ['hard', 'h', 'l']], replace: true, want: 'E_UNSAFE_PATH' },
-    { name: 'a hard link to a folder', ops: [['folder', 'd'], ['hard', 'h', 'd']], replace: true, want: 'E_UNSAFE_PATH' },
-    { name: 'a hard link through a symlink', ops: [['file', 'd/t'], ['link', 'l', 'd'], ['hard', 'h', 'l/t']], replace: true, want: 'E_UNSAFE_PATH' },
-    { name: 'a hard link to a file that later became a link (tar)', ops: [['file', 't'], ['link', 't', 'u'], ['hard', 'h', 't']], replace: true, want: 'E_UNSAFE_PATH' },
-    { name: 'a link past a file (f/..)', ops: [['file', 'f'], ['link', 'l', 'f/../..']], want: 'E_UNSAFE_PATH' },
+    {
+      name: 'a hard link to a symlink',
+      ops: [
+        ['file', 't'],
+        ['link', 'l', 't'],
+        ['hard', 'h', 'l'],
+      ],
+      replace: true,
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'a hard link to a folder',
+      ops: [
+        ['folder', 'd'],
+        ['hard', 'h', 'd'],
+      ],
+      replace: true,
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'a hard link through a symlink',
+      ops: [
+        ['file', 'd/t'],
+        ['link', 'l', 'd'],
+        ['hard', 'h', 'l/t'],
+      ],
+      replace: true,
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'a hard link to a file that later became a link (tar)',
+      ops: [
+        ['file', 't'],
+        ['link', 't', 'u'],
+        ['hard', 'h', 't'],
+      ],
+      replace: true,
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'a link past a file (f/..)',
+      ops: [
+        ['file', 'f'],
+        ['link', 'l', 'f/../..'],
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
     { name: 'a link past a missing name (m/../..)', ops: [['link', 'd/l', 'm/../../..']], want: 'E_UNSAFE_PATH' },
   ];
   for (const testCase of cases) {
@@ -123,22 +325,120 @@ describe('tree writer: write-through-link in every order', () => {
 
 describe('tarballs: the same attacks, as real archives', () => {
   const cases: Array<{ name: string; entries: RawEntry[]; want: string }> = [
-    { name: 'symlink then file below it', entries: [{ path: 'l', type: 'SymbolicLink', linkpath: 'd' }, { path: 'd/', type: 'Directory' }, { path: 'l/x', data: 'x' }], want: 'E_UNSAFE_PATH' },
-    { name: 'file then symlink of the same name, out', entries: [{ path: 'a', data: 'x' }, { path: 'a', type: 'SymbolicLink', linkpath: '../outside' }], want: 'E_UNSAFE_PATH' },
-    { name: 'file then symlink of the same name, inside', entries: [{ path: 'b', data: 'b' }, { path: 'a', data: 'x' }, { path: 'a', type: 'SymbolicLink', linkpath: 'b' }], want: 'resolved' },
-    { name: 'hard link to a symlink', entries: [{ path: 't', data: 't' }, { path: 'l', type: 'SymbolicLink', linkpath: 't' }, { path: 'h', type: 'Link', linkpath: 'l' }], want: 'E_UNSAFE_PATH' },
-    { name: 'hard link to itself', entries: [{ path: 'a', data: 'x' }, { path: 'a', type: 'Link', linkpath: 'a' }], want: 'E_UNSAFE_PATH' },
-    { name: 'hard link to a folder', entries: [{ path: 'd/', type: 'Directory' }, { path: 'h', type: 'Link', linkpath: 'd' }], want: 'E_UNSAFE_PATH' },
-    { name: 'a link to a link to .. chain', entries: [{ path: 'e/d', type: 'SymbolicLink', linkpath: '..' }, { path: 'e/b', type: 'SymbolicLink', linkpath: 'd/..' }, { path: 'a', type: 'SymbolicLink', linkpath: 'e/b' }], want: 'E_UNSAFE_PATH' },
-    { name: 'a symlink whose target is longer than PATH_MAX', entries: [{ path: 'l', type: 'SymbolicLink', linkpath: `${'a'.repeat(200)}/`.repeat(30) }], want: 'E_UNSAFE_PATH' },
+    {
+      name: 'symlink then file below it',
+      entries: [
+        { path: 'l', type: 'SymbolicLink', linkpath: 'd' },
+        { path: 'd/', type: 'Directory' },
+        { path: 'l/x', data: 'x' },
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'file then symlink of the same name, out',
+      entries: [
+        { path: 'a', data: 'x' },
+        { path: 'a', type: 'SymbolicLink', linkpath: '../outside' },
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'file then symlink of the same name, inside',
+      entries: [
+        { path: 'b', data: 'b' },
+        { path: 'a', data: 'x' },
+        { path: 'a', type: 'SymbolicLink', linkpath: 'b' },
+      ],
+      want: 'resolved',
+    },
+    {
+      name: 'hard link to a symlink',
+      entries: [
+        { path: 't', data: 't' },
+        { path: 'l', type: 'SymbolicLink', linkpath: 't' },
+        { path: 'h', type: 'Link', linkpath: 'l' },
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'hard link to itself',
+      entries: [
+        { path: 'a', data: 'x' },
+        { path: 'a', type: 'Link', linkpath: 'a' },
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'hard link to a folder',
+      entries: [
+        { path: 'd/', type: 'Directory' },
+        { path: 'h', type: 'Link', linkpath: 'd' },
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'a link to a link to .. chain',
+      entries: [
+        { path: 'e/d', type: 'SymbolicLink', linkpath: '..' },
+        { path: 'e/b', type: 'SymbolicLink', linkpath: 'd/..' },
+        { path: 'a', type: 'SymbolicLink', linkpath: 'e/b' },
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'a symlink whose target is longer than PATH_MAX',
+      entries: [{ path: 'l', type: 'SymbolicLink', linkpath: `${'a'.repeat(200)}/`.repeat(30) }],
+      want: 'E_UNSAFE_PATH',
+    },
     { name: 'a file name longer than NAME_MAX', entries: [{ path: 'n'.repeat(300), data: 'x' }], want: 'E_UNSAFE_PATH' },
-    { name: 'a file then a folder of the same name', entries: [{ path: 'a', data: 'x' }, { path: 'a/', type: 'Directory' }], want: 'E_UNSAFE_PATH' },
-    { name: 'a folder then a file of the same name', entries: [{ path: 'a/', type: 'Directory' }, { path: 'a', data: 'x' }], want: 'E_UNSAFE_PATH' },
-    { name: 'a hard link through a symlink', entries: [{ path: 'd/t', data: 't' }, { path: 'l', type: 'SymbolicLink', linkpath: 'd' }, { path: 'h', type: 'Link', linkpath: 'l/t' }], want: 'E_UNSAFE_PATH' },
-    { name: 'a hard link to a file that a later entry replaced by a symlink', entries: [{ path: 't', data: 't' }, { path: 't', type: 'SymbolicLink', linkpath: 'u' }, { path: 'h', type: 'Link', linkpath: 't' }], want: 'E_UNSAFE_PATH' },
+    {
+      name: 'a file then a folder of the same name',
+      entries: [
+        { path: 'a', data: 'x' },
+        { path: 'a/', type: 'Directory' },
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'a folder then a file of the same name',
+      entries: [
+        { path: 'a/', type: 'Directory' },
+        { path: 'a', data: 'x' },
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'a hard link through a symlink',
+      entries: [
+        { path: 'd/t', data: 't' },
+        { path: 'l', type: 'SymbolicLink', linkpath: 'd' },
+        { path: 'h', type: 'Link', linkpath: 'l/t' },
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
+    {
+      name: 'a hard link to a file that a later entry replaced by a symlink',
+      entries: [
+        { path: 't', data: 't' },
+        { path: 't', type: 'SymbolicLink', linkpath: 'u' },
+        { path: 'h', type: 'Link', linkpath: 't' },
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
     // tar's parser ends the linkpath at the NUL: the link written is `x`, inside.
-    { name: 'a symlink with a NUL in its pax linkpath (read as x)', entries: [{ path: 'l', type: 'SymbolicLink', linkpath: `x\0${'/..'.repeat(60)}` }], want: 'resolved' },
-    { name: 'a case variant of a link on the way (d/a -> .., l -> d/A/../x)', entries: [{ path: 'd/a', type: 'SymbolicLink', linkpath: '..' }, { path: 'l', type: 'SymbolicLink', linkpath: 'd/A/../x' }], want: 'E_UNSAFE_PATH' },
+    {
+      name: 'a symlink with a NUL in its pax linkpath (read as x)',
+      entries: [{ path: 'l', type: 'SymbolicLink', linkpath: `x\0${'/..'.repeat(60)}` }],
+      want: 'resolved',
+    },
+    {
+      name: 'a case variant of a link on the way (d/a -> .., l -> d/A/../x)',
+      entries: [
+        { path: 'd/a', type: 'SymbolicLink', linkpath: '..' },
+        { path: 'l', type: 'SymbolicLink', linkpath: 'd/A/../x' },
+      ],
+      want: 'E_UNSAFE_PATH',
+    },
     { name: 'a windows path with backslashes', entries: [{ path: 'dir\\sub\\file.txt', data: 'x' }], want: 'resolved' },
   ];
   for (const testCase of cases) {
@@ -151,7 +451,10 @@ describe('tarballs: the same attacks, as real archives', () => {
 
   it('hard link to itself keeps the file or refuses it, never loses it silently', async () => {
     const w = await work();
-    const code = await tarOps(w.dest, [{ path: 'a', data: 'x' }, { path: 'a', type: 'Link', linkpath: 'a' }]);
+    const code = await tarOps(w.dest, [
+      { path: 'a', data: 'x' },
+      { path: 'a', type: 'Link', linkpath: 'a' },
+    ]);
     if (code === 'resolved') expect(await readFile(join(w.dest, 'a'), 'utf8')).toBe('x');
     else expect(code).toBe('E_UNSAFE_PATH');
   });
@@ -178,7 +481,7 @@ describe('copyDirectory of a hostile folder', () => {
     await untouched(w);
   });
 
-  it('a symlinked source root is followed (it is the caller\'s folder)', async () => {
+  it("a symlinked source root is followed (it is the caller's folder)", async () => {
     const w = await work();
     const real = await writeTree({ 'a.txt': 'a' });
     const alias = join(await tempDir(), 'alias');
@@ -195,7 +498,7 @@ describe('copyDirectory of a hostile folder', () => {
     expect(await readdir(w.outside)).toEqual([]);
   });
 
-  it('a link as the destination root itself is the caller\'s folder: written where it leads (core always makes a fresh one)', async () => {
+  it("a link as the destination root itself is the caller's folder: written where it leads (core always makes a fresh one)", async () => {
     const root = await tempDir('review-');
     const outside = join(root, 'outside');
     await mkdir(outside);
@@ -208,25 +511,37 @@ describe('copyDirectory of a hostile folder', () => {
 
 describe('readFileInside: only small regular files, in every place a file is read', () => {
   const specials: Array<[string, (path: string) => Promise<() => void>]> = [
-    ['a FIFO', async (path) => {
-      mkfifo(path);
-      return () => undefined;
-    }],
-    ['a socket', async (path) => {
-      const server = createServer();
-      await new Promise<void>((resolve) => server.listen(path, resolve));
-      return () => server.close();
-    }],
-    ['a character device (/dev/zero)', async (path) => {
-      // mknod needs root; elsewhere a link to the device is what an attacker can make, and that is a link out.
-      if (process.getuid?.() === 0) execFileSync('mknod', [path, 'c', '1', '5']);
-      else await symlink('/dev/zero', path);
-      return () => undefined;
-    }],
-    ['a folder', async (path) => {
-      await mkdir(path);
-      return () => undefined;
-    }],
+    [
+      'a FIFO',
+      async (path) => {
+        mkfifo(path);
+        return () => undefined;
+      },
+    ],
+    [
+      'a socket',
+      async (path) => {
+        const server = createServer();
+        await new Promise<void>((resolve) => server.listen(path, resolve));
+        return () => server.close();
+      },
+    ],
+    [
+      'a character device (/dev/zero)',
+      async (path) => {
+        // mknod needs root; elsewhere a link to the device is what an attacker can make, and that is a link out.
+        if (process.getuid?.() === 0) execFileSync('mknod', [path, 'c', '1', '5']);
+        else await symlink('/dev/zero', path);
+        return () => undefined;
+      },
+    ],
+    [
+      'a folder',
+      async (path) => {
+        await mkdir(path);
+        return () => undefined;
+      },
+    ],
   ];
   for (const name of ['registry.json', 'manifest.json', 'persona.json', 'SOUL.md', 'package.json']) {
     for (const [what, make] of specials) {
@@ -251,7 +566,7 @@ describe('readFileInside: only small regular files, in every place a file is rea
     expect(error).toMatchObject({ code: 'E_UNSAFE_PATH', details: { limit: 'maxBytes' } });
   });
 
-  it('a 1 GiB sparse manifest.json (under Node\'s 2 GiB readFile cap) is not read whole into memory', async () => {
+  it("a 1 GiB sparse manifest.json (under Node's 2 GiB readFile cap) is not read whole into memory", async () => {
     const dir = await writeTree({});
     await writeFile(join(dir, 'manifest.json'), '');
     await truncate(join(dir, 'manifest.json'), 1024 ** 3);
@@ -271,7 +586,13 @@ describe('readFileInside: only small regular files, in every place a file is rea
     const dir = await writeTree({ 'manifest.json': { id: 'p', name: 'P', version: '1.0.0' } });
     await writeFile(join(dir, 'SOUL.md'), '');
     await truncate(join(dir, 'SOUL.md'), 3 * 1024 ** 3);
-    const persona = { dir, registry: 'acme', entry: { path: 'personas/p' }, manifest: { id: 'p', name: 'P', version: '1.0.0' }, manifestSynthesized: false } as never;
+    const persona = {
+      dir,
+      registry: 'acme',
+      entry: { path: 'personas/p' },
+      manifest: { id: 'p', name: 'P', version: '1.0.0' },
+      manifestSynthesized: false,
+    } as never;
     expect(await codeOf(loadPersona(persona))).toBe('E_UNSAFE_PATH');
   });
 });
@@ -299,7 +620,13 @@ describe('the install area and the cache with planted links', () => {
 
   function toolWithPeer(): Record<string, string | object> {
     const files = pageRegistry();
-    files['registry/curated/echo/package.json'] = { name: 'echo-tool', version: '1.0.0', type: 'module', main: './src/index.js', peerDependencies: { [PEER]: '^0.4.0' } };
+    files['registry/curated/echo/package.json'] = {
+      name: 'echo-tool',
+      version: '1.0.0',
+      type: 'module',
+      main: './src/index.js',
+      peerDependencies: { [PEER]: '^0.4.0' },
+    };
     return files;
   }
 
@@ -341,7 +668,10 @@ describe('the install area and the cache with planted links', () => {
     await writeFile(secret, JSON.stringify({ id: 'com.test.helper', name: 'Helper', version: '1.0.0', baseSystemPrompt: 'TOP-SECRET' }));
     const location = await writeTree(pageRegistry());
     const open = () =>
-      createRegistry({ registries: { default: { type: 'dir', location } }, cacheSettings: { directory: cache } }, { sources: [countingSource('dir').adapter], env: {} });
+      createRegistry(
+        { registries: { default: { type: 'dir', location } }, cacheSettings: { directory: cache } },
+        { sources: [countingSource('dir').adapter], env: {} },
+      );
     const first = await open();
     const loaded = (await first.load('persona', 'com.test.helper')) as { fetched: { dir: string } };
     await first.close();

@@ -119,7 +119,13 @@ describe('load() through a registry with links that climb out through links', ()
 
   function toolWithPeer(): Record<string, string | object> {
     const files = pageRegistry();
-    files['registry/curated/echo/package.json'] = { name: 'echo-tool', version: '1.0.0', type: 'module', main: './src/index.js', peerDependencies: { [PEER]: '^0.4.0' } };
+    files['registry/curated/echo/package.json'] = {
+      name: 'echo-tool',
+      version: '1.0.0',
+      type: 'module',
+      main: './src/index.js',
+      peerDependencies: { [PEER]: '^0.4.0' },
+    };
     return files;
   }
 

@@ -244,11 +244,13 @@ describe('retries', () => {
 
     // The streaming body cannot be retried; its failure is the same RegistryError.
     const streamed = await c.request(s.url('/y'));
-    const streamError = await failure((async () => {
-      for await (const _chunk of streamed.body) {
-        // drain
-      }
-    })());
+    const streamError = await failure(
+      (async () => {
+        for await (const _chunk of streamed.body) {
+          // drain
+        }
+      })(),
+    );
     expect(streamError.code).toBe('E_UNREACHABLE');
   });
 
@@ -470,7 +472,12 @@ describe('responses and errors', () => {
 
   it('keeps the token out of every error and log line', async () => {
     const lines: string[] = [];
-    const logger = { debug: (m: string) => lines.push(m), info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
+    const logger = {
+      debug: (m: string) => lines.push(m),
+      info: (m: string) => lines.push(m),
+      warn: (m: string) => lines.push(m),
+      error: (m: string) => lines.push(m),
+    };
     const s = await server((req, res) => (req.url === '/reset' ? req.socket.destroy() : res.writeHead(503).end()));
     const credentials = { origin: s.origin, headers: { authorization: `Bearer ${TOKEN}` } };
     const c = client({ credentials, logger });

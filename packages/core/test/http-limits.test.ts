@@ -225,7 +225,7 @@ describe('reading a body again after the connection drops', () => {
 });
 
 describe('throttling', () => {
-  it('a `retryable` hook adds a protocol\'s throttle: a 403 with Retry-After (GitHub\'s secondary rate limit) is retried like a 429', async () => {
+  it("a `retryable` hook adds a protocol's throttle: a 403 with Retry-After (GitHub's secondary rate limit) is retried like a 429", async () => {
     const throttled = await server((_req, res, count) => (count === 1 ? res.writeHead(403, { 'retry-after': '0' }).end('slow down') : res.end('ok')));
     const c = client({ retryable: (r) => isRetryableResponse(r) || (r.status === 403 && r.headers['retry-after'] !== undefined) });
     const res = await c.request(throttled.url('/x'));

@@ -50,7 +50,9 @@ describe('validateHttpSourceOptions', () => {
         timeouts: { index: 5000 },
         limits: { entry: 2048 },
       });
-      expect(() => httpClientOptionsOf({ type: 'url', location: 'x', ca: './missing.pem' }, { registry: 'corp', baseDir: dir })).toThrow(/registries\.corp\.ca/);
+      expect(() => httpClientOptionsOf({ type: 'url', location: 'x', ca: './missing.pem' }, { registry: 'corp', baseDir: dir })).toThrow(
+        /registries\.corp\.ca/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -94,11 +96,13 @@ describe('integrity', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     // Nothing was read before a consumer asked: a consumer that subscribes late still sees the failure.
     expect(pulled).toBe(false);
-    await expect((async () => {
-      for await (const _ of check.stream) {
-        // reading
-      }
-    })()).rejects.toThrow('connection lost');
+    await expect(
+      (async () => {
+        for await (const _ of check.stream) {
+          // reading
+        }
+      })(),
+    ).rejects.toThrow('connection lost');
     expect(check.matches()).toBe(false);
   });
 });

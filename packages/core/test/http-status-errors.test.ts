@@ -5,14 +5,36 @@ import { startServer } from './support/http-servers.js';
 // Pure: statuses and headers judged without a server, as every HTTP source's failures are.
 const NOW = Date.parse('2025-03-01T12:00:00Z');
 const RESET = String(NOW / 1000 + 30 * 60);
-const wording = (authenticated: boolean, extra: Partial<StatusWording> = {}): StatusWording => ({ registry: 'hosted', what: 'registry.json', authenticated, now: NOW, ...extra });
+const wording = (authenticated: boolean, extra: Partial<StatusWording> = {}): StatusWording => ({
+  registry: 'hosted',
+  what: 'registry.json',
+  authenticated,
+  now: NOW,
+  ...extra,
+});
 
 describe('statusError', () => {
   const cases: Array<[string, number, Record<string, string>, boolean, Partial<StatusWording>, string, string[]]> = [
-    ['401 with credentials', 401, {}, true, { serverMessage: 'Bad credentials' }, 'E_AUTH', ['rejected the credentials', '"Bad credentials"', 'have not expired']],
+    [
+      '401 with credentials',
+      401,
+      {},
+      true,
+      { serverMessage: 'Bad credentials' },
+      'E_AUTH',
+      ['rejected the credentials', '"Bad credentials"', 'have not expired'],
+    ],
     ['401 without', 401, {}, false, {}, 'E_AUTH', ['refused access', 'configure a `token`']],
     ['403 forbidden, hint of the source', 403, {}, true, { hints: { forbidden: 'Needs "Contents: read".' } }, 'E_AUTH', ['Needs "Contents: read".']],
-    ['403 spent quota', 403, { 'x-ratelimit-remaining': '0', 'x-ratelimit-limit': '60', 'x-ratelimit-reset': RESET }, false, { hints: { quota: 'A token raises it.' } }, 'E_RATE_LIMIT', ['of 60 requests', '2025-03-01T12:30:00.000Z', 'in 30 min', 'A token raises it.']],
+    [
+      '403 spent quota',
+      403,
+      { 'x-ratelimit-remaining': '0', 'x-ratelimit-limit': '60', 'x-ratelimit-reset': RESET },
+      false,
+      { hints: { quota: 'A token raises it.' } },
+      'E_RATE_LIMIT',
+      ['of 60 requests', '2025-03-01T12:30:00.000Z', 'in 30 min', 'A token raises it.'],
+    ],
     ['403 naming a wait', 403, { 'retry-after': '7' }, true, {}, 'E_RATE_LIMIT', ['throttling', 'wait 7 s']],
     ['403 calling itself a rate limit', 403, {}, true, { serverMessage: 'You have exceeded a secondary rate limit' }, 'E_RATE_LIMIT', ['at least a minute']],
     ['429 with an HTTP date', 429, { 'retry-after': 'Sat, 01 Mar 2025 12:00:30 GMT' }, false, {}, 'E_RATE_LIMIT', ['wait 30 s']],
@@ -42,13 +64,15 @@ describe('namedBy: a URL a server chose is judged like a redirect from it', () =
     const local = await startServer((_req, res) => res.end('ok'));
     const client = createHttpClient({ registry: 'hosted' });
     try {
-      const refused = await client.request(local.url("/x.tgz"), { namedBy: 'https://r.example.com/registry.json' }).catch((e: unknown) => e);
+      const refused = await client.request(local.url('/x.tgz'), { namedBy: 'https://r.example.com/registry.json' }).catch((e: unknown) => e);
       expect((refused as { code: string }).code).toBe('E_POLICY');
       expect(local.requests).toHaveLength(0);
-      const password = await client.request('https://user:pw@cdn.example.com/x.tgz', { namedBy: 'https://r.example.com/registry.json' }).catch((e: unknown) => e);
+      const password = await client
+        .request('https://user:pw@cdn.example.com/x.tgz', { namedBy: 'https://r.example.com/registry.json' })
+        .catch((e: unknown) => e);
       expect((password as { code: string }).code).toBe('E_POLICY');
       // Named by a document on this machine, a URL on it is fine.
-      const ok = await client.request(local.url("/x.tgz"), { namedBy: local.url("/registry.json") });
+      const ok = await client.request(local.url('/x.tgz'), { namedBy: local.url('/registry.json') });
       expect(await ok.text()).toBe('ok');
     } finally {
       await client.close();

@@ -29,7 +29,10 @@ async function settle(work: () => Promise<unknown>): Promise<unknown> {
   );
 }
 
-async function withRegistry(files: Record<string, string | object>, act: (registry: Awaited<ReturnType<typeof createRegistry>>, dir: string) => Promise<unknown>) {
+async function withRegistry(
+  files: Record<string, string | object>,
+  act: (registry: Awaited<ReturnType<typeof createRegistry>>, dir: string) => Promise<unknown>,
+) {
   const dir = await writeTree(files);
   const registry = await createRegistry(
     { registries: { corp: { type: 'dir', location: dir } }, defaultRegistries: { tool: 'corp', persona: 'corp' } },
@@ -60,23 +63,31 @@ describe('a file that is not JSON is named with a position, never quoted', () =>
   });
 
   it('a broken registry.json is placed by line and column', async () => {
-    const error = expectNoContent(await withRegistry({ ...pageRegistry(), 'registry.json': '{\n  "extensions": {\n    "curated": [SECRET-CONTENT]\n' }, (r) => r.list()));
+    const error = expectNoContent(
+      await withRegistry({ ...pageRegistry(), 'registry.json': '{\n  "extensions": {\n    "curated": [SECRET-CONTENT]\n' }, (r) => r.list()),
+    );
     expect(error.message).toContain('(line 3, column 17: unexpected character)');
   });
 
   it('manifest.json: E_INDEX_INVALID naming the entry file', async () => {
-    const error = expectNoContent(await withRegistry({ ...pageRegistry(), 'registry/curated/echo/manifest.json': SECRET }, (r) => r.fetch('tool', 'com.test.echo')));
+    const error = expectNoContent(
+      await withRegistry({ ...pageRegistry(), 'registry/curated/echo/manifest.json': SECRET }, (r) => r.fetch('tool', 'com.test.echo')),
+    );
     expect(error.code).toBe('E_INDEX_INVALID');
     expect(error.message).toContain('registry/curated/echo/manifest.json in registry "corp" is not valid JSON (line 1, column 1: unexpected character)');
   });
 
   it('package.json of an entry: E_INDEX_INVALID naming it', async () => {
-    const error = expectNoContent(await withRegistry({ ...pageRegistry(), 'registry/curated/echo/package.json': `{"name": ${SECRET}` }, (r) => r.fetch('tool', 'com.test.echo')));
+    const error = expectNoContent(
+      await withRegistry({ ...pageRegistry(), 'registry/curated/echo/package.json': `{"name": ${SECRET}` }, (r) => r.fetch('tool', 'com.test.echo')),
+    );
     expect(error.message).toContain('registry/curated/echo/package.json in registry "corp" is not valid JSON (line 1, column 10: unexpected character)');
   });
 
   it('persona.json: E_INDEX_INVALID naming it', async () => {
-    const error = expectNoContent(await withRegistry({ ...pageRegistry(), 'registry/personas/helper/persona.json': SECRET }, (r) => r.load('persona', 'com.test.helper')));
+    const error = expectNoContent(
+      await withRegistry({ ...pageRegistry(), 'registry/personas/helper/persona.json': SECRET }, (r) => r.load('persona', 'com.test.helper')),
+    );
     expect(error.code).toBe('E_INDEX_INVALID');
     expect(error.message).toContain('registry/personas/helper/persona.json in registry "corp" is not valid JSON (line 1, column 1');
   });
@@ -115,7 +126,10 @@ describe('a file that is not JSON is named with a position, never quoted', () =>
         materialize: async () => {},
       }),
     });
-    const registry = await createRegistry({ registries: { corp: { type: 'parsing', location: 'x' } } }, { sources: [parsing], env: { AGENTOS_REGISTRY_CACHE: await tempDir() } });
+    const registry = await createRegistry(
+      { registries: { corp: { type: 'parsing', location: 'x' } } },
+      { sources: [parsing], env: { AGENTOS_REGISTRY_CACHE: await tempDir() } },
+    );
     const error = expectNoContent(await settle(() => registry.list()));
     await registry.close();
     expect(error.code).toBe('E_INTERNAL');

@@ -23,7 +23,11 @@ const parse = (bytes: Uint8Array | string) => parseRegistryIndex(bytes, { regist
 const PROTOTYPE_NAMES = ['constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'isPrototypeOf'];
 
 const word = fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,8}$/);
-const text = fc.oneof(word, fc.string({ maxLength: 12 }).filter((s) => s.length > 0), fc.constantFrom(...PROTOTYPE_NAMES));
+const text = fc.oneof(
+  word,
+  fc.string({ maxLength: 12 }).filter((s) => s.length > 0),
+  fc.constantFrom(...PROTOTYPE_NAMES),
+);
 const version = fc.tuple(fc.nat(9), fc.nat(9), fc.nat(9)).map(([a, b, c]) => `${a}.${b}.${c}`);
 
 /**
@@ -89,7 +93,22 @@ function entry(path: fc.Arbitrary<{ written: string; normal: string }>, base: 'r
       { requiredKeys: ['id', 'name', 'version', 'path', 'extra'] },
     )
     .map(({ path: p, extra, ...fields }) => {
-      const known = new Set(['id', 'name', 'version', 'path', 'package', 'description', 'kinds', 'kind', 'tools', 'verified', 'author', 'dist', 'category', 'keywords']);
+      const known = new Set([
+        'id',
+        'name',
+        'version',
+        'path',
+        'package',
+        'description',
+        'kinds',
+        'kind',
+        'tools',
+        'verified',
+        'author',
+        'dist',
+        'category',
+        'keywords',
+      ]);
       const unknown = Object.fromEntries(Object.entries(extra).filter(([k]) => !known.has(k)));
       return { raw: { ...unknown, ...fields, path: p.written }, path: base === 'root' ? p.normal : `registry/${p.normal}` };
     });
@@ -125,12 +144,16 @@ const validIndex: fc.Arbitrary<GeneratedIndex> = fc
   })
   .map(({ style, extensions, personas, extra, ...top }) => {
     const doc: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(extra)) if (!['extensions', 'personas', 'pathBase', 'version', 'updated', 'categories', '$schema'].includes(k)) doc[k] = v;
+    for (const [k, v] of Object.entries(extra))
+      if (!['extensions', 'personas', 'pathBase', 'version', 'updated', 'categories', '$schema'].includes(k)) doc[k] = v;
     Object.assign(doc, top);
     if (style === 'root' || style === 'registry') doc.pathBase = style;
     const expected: GeneratedIndex['expected'] = [];
     const seen = new Set<string>();
-    for (const [section, tiers] of [['extensions', extensions], ['personas', personas]] as const) {
+    for (const [section, tiers] of [
+      ['extensions', extensions],
+      ['personas', personas],
+    ] as const) {
       if (tiers === undefined) continue;
       const out: Record<string, unknown[]> = {};
       for (const [tier, list] of Object.entries(tiers)) {
@@ -185,7 +208,12 @@ describe('parseRegistryIndex (property)', () => {
         const again = parse(JSON.stringify(parsed.raw));
         expect(again.entries).toEqual(parsed.entries);
         expect(JSON.parse(JSON.stringify(parsed.raw))).toEqual(doc);
-        for (const [i, e] of parsed.entries.entries()) expect(JSON.parse(JSON.stringify(e.raw))).toEqual((doc[e.section] as Record<string, unknown[]>)[e.tier]!.find((r) => (r as { id: string }).id === expected[i]!.id && (r as { version: string }).version === expected[i]!.version));
+        for (const [i, e] of parsed.entries.entries())
+          expect(JSON.parse(JSON.stringify(e.raw))).toEqual(
+            (doc[e.section] as Record<string, unknown[]>)[e.tier]!.find(
+              (r) => (r as { id: string }).id === expected[i]!.id && (r as { version: string }).version === expected[i]!.version,
+            ),
+          );
       }),
       runs(500),
     );
@@ -268,7 +296,9 @@ describe('parseRegistryIndex (property)', () => {
         // Not an integer-like name: JavaScript orders those first in an object whatever the insertion order.
         const tierNames = [...Object.keys(tiers), 'community'].filter((name) => !/^(0|[1-9]\d*)$/.test(name));
         const tier = tierNames[pickTier % tierNames.length]!;
-        const source = (doc[original.section] as Record<string, Array<Record<string, unknown>>>)[original.tier]!.find((r) => r.id === original.id && r.version === original.version)!;
+        const source = (doc[original.section] as Record<string, Array<Record<string, unknown>>>)[original.tier]!.find(
+          (r) => r.id === original.id && r.version === original.version,
+        )!;
         const copy: Record<string, unknown> = { ...source, ...(how === 'other-version' ? { version: `${original.version}-next` } : {}) };
         const changed = structuredClone(doc) as Record<string, Record<string, unknown[]>>;
         changed[section] ??= {};
@@ -294,30 +324,36 @@ describe('parseRegistryIndex (property)', () => {
   it('a "__proto__" key anywhere, written or escaped, is E_INDEX_INVALID naming it; other prototype names are plain data; Object.prototype is untouched', () => {
     const before = prototypeKeys();
     fc.assert(
-      fc.property(validIndex, fc.nat(), fc.constantFrom('__proto__', '\\u005f_proto__', '__proto\\u005f_', ...PROTOTYPE_NAMES), fc.jsonValue({ maxDepth: 2 }), ({ doc }, pick, key, value) => {
-        const objects = pathsOf(doc).filter((p) => {
-          const at = valueAt(doc, p);
-          return typeof at === 'object' && at !== null && !Array.isArray(at);
-        });
-        const target = objects[pick % objects.length]!;
-        // The key is put into the JSON text as written: JSON.parse keeps `__proto__` as an own key and decodes escapes.
-        const holder = structuredClone(doc);
-        (valueAt(holder, target) as Record<string, unknown>)['\u0001marker'] = value;
-        const textOf = JSON.stringify(holder).replace('"\\u0001marker":', `"${key}":`);
-        expect(textOf).toContain(`"${key}":`);
-        const error = thrown(() => parse(textOf));
-        const isProto = key.replace(/\\u005f/g, '_') === '__proto__';
-        if (isProto) {
-          expectRegistryError(error, ['E_INDEX_INVALID']);
-          expect(error.message).toContain('__proto__');
-          expect((error.details as { field: string }).field).toMatch(/__proto__$/);
-        } else if (error !== undefined) {
-          // A prototype name where the schema wants something else (an `extensions.constructor` tier that is not a
-          // list…) is an ordinary invalid field.
-          expectRegistryError(error, PARSE_CODES);
-        }
-        expect(prototypeKeys()).toEqual(before);
-      }),
+      fc.property(
+        validIndex,
+        fc.nat(),
+        fc.constantFrom('__proto__', '\\u005f_proto__', '__proto\\u005f_', ...PROTOTYPE_NAMES),
+        fc.jsonValue({ maxDepth: 2 }),
+        ({ doc }, pick, key, value) => {
+          const objects = pathsOf(doc).filter((p) => {
+            const at = valueAt(doc, p);
+            return typeof at === 'object' && at !== null && !Array.isArray(at);
+          });
+          const target = objects[pick % objects.length]!;
+          // The key is put into the JSON text as written: JSON.parse keeps `__proto__` as an own key and decodes escapes.
+          const holder = structuredClone(doc);
+          (valueAt(holder, target) as Record<string, unknown>)['\u0001marker'] = value;
+          const textOf = JSON.stringify(holder).replace('"\\u0001marker":', `"${key}":`);
+          expect(textOf).toContain(`"${key}":`);
+          const error = thrown(() => parse(textOf));
+          const isProto = key.replace(/\\u005f/g, '_') === '__proto__';
+          if (isProto) {
+            expectRegistryError(error, ['E_INDEX_INVALID']);
+            expect(error.message).toContain('__proto__');
+            expect((error.details as { field: string }).field).toMatch(/__proto__$/);
+          } else if (error !== undefined) {
+            // A prototype name where the schema wants something else (an `extensions.constructor` tier that is not a
+            // list…) is an ordinary invalid field.
+            expectRegistryError(error, PARSE_CODES);
+          }
+          expect(prototypeKeys()).toEqual(before);
+        },
+      ),
       runs(800),
     );
   });
@@ -337,7 +373,10 @@ describe('parseRegistryIndex (property)', () => {
       fc.property(validIndex, other, fc.boolean(), ({ doc }, junk, atEnd) => {
         const textOf = atEnd ? `${JSON.stringify(doc)}${junk}` : `${junk}${JSON.stringify(doc)}`;
         fc.pre(!(junk === '\ufeff\ufeff' && atEnd));
-        expectRegistryError(thrown(() => parse(textOf)), ['E_INDEX_INVALID']);
+        expectRegistryError(
+          thrown(() => parse(textOf)),
+          ['E_INDEX_INVALID'],
+        );
       }),
       runs(200),
     );
@@ -367,7 +406,11 @@ describe.skipIf(!existsSync(FIXTURE))('the real AgentOS extensions registry', ()
     expect(parsed.entries).toHaveLength(117);
     // Root-relative (a path starts with `registry/`), so the three templates stay in the root's `templates/`.
     for (const e of parsed.entries) expect(statSync(join(FIXTURE, ...e.path.split('/'))).isDirectory(), e.path).toBe(true);
-    expect(parsed.entries.filter((e) => !e.path.startsWith('registry/')).map((e) => e.path)).toEqual(['templates/basic-tool', 'templates/guardrail', 'templates/multi-tool']);
+    expect(parsed.entries.filter((e) => !e.path.startsWith('registry/')).map((e) => e.path)).toEqual([
+      'templates/basic-tool',
+      'templates/guardrail',
+      'templates/multi-tool',
+    ]);
     expect(parse(JSON.stringify(parsed.raw)).entries).toEqual(parsed.entries);
     expect(parse(JSON.stringify(parsed.raw, null, 4)).entries).toEqual(parsed.entries);
   });
@@ -378,18 +421,29 @@ describe('readEntryManifest on a real manifest.json (property)', () => {
   beforeAll(async () => {
     dir = await tempDir();
   });
-  const indexEntry: IndexEntry = { id: 'com.test.x', name: 'X', version: '1.0.0', section: 'extensions', tier: 'curated', path: 'registry/curated/x', kinds: ['tool'], raw: {} };
-  const manifest = fc.record(
-    {
-      id: word,
-      name: text,
-      version: fc.oneof(version, fc.constant('1.0.0')),
-      description: fc.string({ maxLength: 8 }),
-      extensions: fc.array(fc.record({ kind: word, id: word, displayName: text }, { requiredKeys: ['kind', 'id'] }), { maxLength: 3 }),
-      extra: fc.dictionary(fc.oneof(word, fc.constantFrom(...PROTOTYPE_NAMES)), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 2 }),
-    },
-    { requiredKeys: ['name', 'version', 'extra'] },
-  ).map(({ extra, ...known }) => ({ ...extra, ...known }));
+  const indexEntry: IndexEntry = {
+    id: 'com.test.x',
+    name: 'X',
+    version: '1.0.0',
+    section: 'extensions',
+    tier: 'curated',
+    path: 'registry/curated/x',
+    kinds: ['tool'],
+    raw: {},
+  };
+  const manifest = fc
+    .record(
+      {
+        id: word,
+        name: text,
+        version: fc.oneof(version, fc.constant('1.0.0')),
+        description: fc.string({ maxLength: 8 }),
+        extensions: fc.array(fc.record({ kind: word, id: word, displayName: text }, { requiredKeys: ['kind', 'id'] }), { maxLength: 3 }),
+        extra: fc.dictionary(fc.oneof(word, fc.constantFrom(...PROTOTYPE_NAMES)), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 2 }),
+      },
+      { requiredKeys: ['name', 'version', 'extra'] },
+    )
+    .map(({ extra, ...known }) => ({ ...extra, ...known }));
 
   it('a valid manifest is read as written (unknown fields kept); any other JSON or bytes is E_INDEX_INVALID, never another exception', async () => {
     const written = fc.oneof(

@@ -75,7 +75,10 @@ describe('normalizeRelativePath (property)', () => {
     );
     fc.assert(
       fc.property(absolute, (text) => {
-        expectRegistryError(thrown(() => normalizeRelativePath(text)), ['E_UNSAFE_PATH']);
+        expectRegistryError(
+          thrown(() => normalizeRelativePath(text)),
+          ['E_UNSAFE_PATH'],
+        );
       }),
       runs(1000),
     );
@@ -99,9 +102,7 @@ describe('safeJoin (property)', () => {
 
 describe('isInside (property)', () => {
   const segment = fc.constantFrom('a', 'ab', 'a.', '.a', '..a', 'a..', '..', '.', '', 'b', 'é', ' ');
-  const absolute = fc
-    .tuple(fc.array(segment, { maxLength: 5 }), fc.boolean())
-    .map(([parts, trailing]) => `/${parts.join('/')}${trailing ? '/' : ''}`);
+  const absolute = fc.tuple(fc.array(segment, { maxLength: 5 }), fc.boolean()).map(([parts, trailing]) => `/${parts.join('/')}${trailing ? '/' : ''}`);
   it('agrees with node:path: child is parent or below it', () => {
     fc.assert(
       fc.property(absolute, absolute, (parent, child) => {

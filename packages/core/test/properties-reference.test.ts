@@ -14,7 +14,15 @@ const REF_CHARS = ['@', ':', '/', ' ', '\t', '^', '~', '>', '<', '=', '|', '*', 
 const anyRef = fc.oneof(
   fc.string({ unit: fc.constantFrom(...REF_CHARS), maxLength: 24 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.tuple(fc.string({ maxLength: 8 }), fc.constantFrom('', ':', '@', '/'), fc.string({ maxLength: 8 }), fc.constantFrom('', '@', '@@'), fc.string({ maxLength: 12 })).map((p) => p.join('')),
+  fc
+    .tuple(
+      fc.string({ maxLength: 8 }),
+      fc.constantFrom('', ':', '@', '/'),
+      fc.string({ maxLength: 8 }),
+      fc.constantFrom('', '@', '@@'),
+      fc.string({ maxLength: 12 }),
+    )
+    .map((p) => p.join('')),
 );
 
 const word = fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,14}$/);
@@ -24,9 +32,9 @@ const id = fc.oneof(
   fc.tuple(word, word).map(([scope, name]) => `@${scope}/${name}`),
   fc.tuple(word, word).map(([a, b]) => `${a}/${b}`),
 );
-const version = fc.tuple(fc.nat(20), fc.nat(20), fc.nat(20), fc.option(fc.constantFrom('alpha.1', 'rc.2', 'beta'), { nil: undefined })).map(
-  ([a, b, c, pre]) => `${a}.${b}.${c}${pre ? `-${pre}` : ''}`,
-);
+const version = fc
+  .tuple(fc.nat(20), fc.nat(20), fc.nat(20), fc.option(fc.constantFrom('alpha.1', 'rc.2', 'beta'), { nil: undefined }))
+  .map(([a, b, c, pre]) => `${a}.${b}.${c}${pre ? `-${pre}` : ''}`);
 const range = fc.oneof(
   version,
   version.map((v) => `^${v}`),
@@ -34,10 +42,7 @@ const range = fc.oneof(
   fc.tuple(fc.nat(9), fc.nat(9)).map(([a, b]) => `>=${a} <${a + b + 1}`),
   fc.constantFrom('*', '1.x', '^1.2', '1 || 2', '>=1.0.0-rc.1'),
 );
-const reference: fc.Arbitrary<EntryReference> = fc.record(
-  { registry: registryName, id, range },
-  { requiredKeys: ['id'] },
-);
+const reference: fc.Arbitrary<EntryReference> = fc.record({ registry: registryName, id, range }, { requiredKeys: ['id'] });
 
 describe('parseReference (property)', () => {
   it('any string gives a reference or E_CONFIG, never another exception', () => {

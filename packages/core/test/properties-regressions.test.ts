@@ -22,7 +22,10 @@ describe('a path that normalizes to a Windows drive is refused (properties-paths
   });
   it('registry.json with such an entry path is E_UNSAFE_PATH', () => {
     const index = { pathBase: 'root', extensions: { curated: [{ id: 'a', name: 'a', version: '1.0.0', path: 'registry/../C:/Windows' }] } };
-    expectRegistryError(thrown(() => parseRegistryIndex(JSON.stringify(index), { registry: 'r' })), ['E_UNSAFE_PATH']);
+    expectRegistryError(
+      thrown(() => parseRegistryIndex(JSON.stringify(index), { registry: 'r' })),
+      ['E_UNSAFE_PATH'],
+    );
   });
 });
 

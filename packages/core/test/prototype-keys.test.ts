@@ -14,10 +14,10 @@ const own = (key: string, value: unknown): Record<string, unknown> => JSON.parse
 
 async function open(config: Omit<RegistryConfig, 'registries'> & { registries?: RegistryConfig['registries'] }, dir?: string) {
   const location = dir ?? (await writeTree(pageRegistry()));
-  return createRegistry(
-    { registries: { a: { type: 'dir', location } }, ...config } as RegistryConfig,
-    { sources: [countingSource('dir').adapter], env: { AGENTOS_REGISTRY_CACHE: await tempDir() } },
-  );
+  return createRegistry({ registries: { a: { type: 'dir', location } }, ...config } as RegistryConfig, {
+    sources: [countingSource('dir').adapter],
+    env: { AGENTOS_REGISTRY_CACHE: await tempDir() },
+  });
 }
 
 async function failure(work: Promise<unknown>): Promise<RegistryError> {

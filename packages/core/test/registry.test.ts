@@ -199,7 +199,10 @@ describe('secrets', () => {
     const secret = 'ghp_supersecretvalue1234567890';
     const dir = await writeTree({ 'registry.json': '{ broken ' + secret });
     const { adapter } = countingSource('dir');
-    const registry = await createRegistry({ registries: { a: { type: 'dir', location: dir, token: secret } }, cacheSettings: { enabled: false } }, { sources: [adapter], env: {} });
+    const registry = await createRegistry(
+      { registries: { a: { type: 'dir', location: dir, token: secret } }, cacheSettings: { enabled: false } },
+      { sources: [adapter], env: {} },
+    );
     const error = (await registry.list().catch((e: unknown) => e)) as RegistryError;
     expect(error.code).toBe('E_INDEX_INVALID');
     const everything = `${error.message}\n${error.stack}\n${JSON.stringify(error)}\n${String((error.cause as Error)?.message)}`;
@@ -264,7 +267,7 @@ describe('entry code from a package', () => {
     return { registry, calls };
   }
 
-  it('load takes the code from the package when the folder has none; its integrity is the package manager\'s', async () => {
+  it("load takes the code from the package when the folder has none; its integrity is the package manager's", async () => {
     const { registry, calls } = await registryWithPackage();
     const loaded = (await registry.load('tool', 'com.test.remote')) as LoadedExtension;
     expect(loaded.pack.name).toBe('remote');

@@ -2,7 +2,17 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, createRegistry, defineSource, generateKeyPair, keyIdOf, parseDuration, RegistryError, type RegistryWarning, signRegistry } from '../src/index.js';
+import {
+  canonicalJson,
+  createRegistry,
+  defineSource,
+  generateKeyPair,
+  keyIdOf,
+  parseDuration,
+  RegistryError,
+  type RegistryWarning,
+  signRegistry,
+} from '../src/index.js';
 import { countingSource, pageRegistry, tempDir, writeTree } from './helpers.js';
 
 const A = generateKeyPair();
@@ -181,7 +191,7 @@ describe('checks at use', () => {
   });
 });
 
-it('code from an entry\'s npm package is not covered by the index signature: provenance.verified is false', async () => {
+it("code from an entry's npm package is not covered by the index signature: provenance.verified is false", async () => {
   const files = pageRegistry();
   const doc = files['registry.json'] as { extensions: { curated: Array<Record<string, unknown>> } };
   doc.extensions.curated.push({ id: 'com.test.remote', name: 'Remote', version: '2.0.0', path: 'curated/remote', package: '@test/remote' });
@@ -194,13 +204,20 @@ it('code from an entry\'s npm package is not covered by the index signature: pro
       throw new Error('not a registry source');
     },
     async fetchPackage(request) {
-      await writeTree({ 'package.json': { name: '@test/remote', version: '2.0.0', type: 'module', main: 'dist/index.js' }, 'dist/index.js': 'export const x = 1;\n' }, request.destination);
+      await writeTree(
+        { 'package.json': { name: '@test/remote', version: '2.0.0', type: 'module', main: 'dist/index.js' }, 'dist/index.js': 'export const x = 1;\n' },
+        request.destination,
+      );
       return { version: request.version, integrity: 'sha512-npm', resolved: 'http://127.0.0.1/remote.tgz' };
     },
   });
   const dir = await tempDir();
   const registry = await createRegistry(
-    { registries: { acme: { type: 'dir', location: root, verified: true, publicKeys: [keyA] } }, defaultRegistries: { tool: 'acme' }, cacheSettings: { directory: join(dir, 'cache') } },
+    {
+      registries: { acme: { type: 'dir', location: root, verified: true, publicKeys: [keyA] } },
+      defaultRegistries: { tool: 'acme' },
+      cacheSettings: { directory: join(dir, 'cache') },
+    },
     { sources: [countingSource().adapter, packages], env: {} },
   );
   expect((await registry.fetch('tool', 'com.test.remote')).provenance.verified).toBe(true);

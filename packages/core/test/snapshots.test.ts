@@ -124,7 +124,11 @@ describe('snapshots', () => {
 
   test('keeps the three most recently used revisions', async () => {
     const dir = await root();
-    const source: RegistrySource = { displayLocation: 'test://plain', revision: async () => ({ id: SHA }), snapshot: async (revision) => ({ archive: await tarballFor(revision.id), strip: 1 }) };
+    const source: RegistrySource = {
+      displayLocation: 'test://plain',
+      revision: async () => ({ id: SHA }),
+      snapshot: async (revision) => ({ archive: await tarballFor(revision.id), strip: 1 }),
+    };
     const trees = new Snapshots();
     const shas = ['1', '2', '3', '4', '5'].map((digit) => digit.repeat(40));
     const folders: string[] = [];
@@ -132,6 +136,11 @@ describe('snapshots', () => {
       folders.push(await trees.tree({ name: 'custom', source }, { id: sha }, callContext(dir, new AbortController().signal)));
       await new Promise((resolve) => setTimeout(resolve, 15));
     }
-    expect((await readdir(join(dir, 'snapshots'))).sort()).toEqual(folders.slice(2).map((folder) => basename(folder)).sort());
+    expect((await readdir(join(dir, 'snapshots'))).sort()).toEqual(
+      folders
+        .slice(2)
+        .map((folder) => basename(folder))
+        .sort(),
+    );
   });
 });

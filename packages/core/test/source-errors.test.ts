@@ -9,7 +9,12 @@ const CASES: Array<[what: string, thrown: unknown, code: ErrorCode, message: str
   ['an AbortError', new DOMException('This operation was aborted', 'AbortError'), 'E_ABORTED', 'Reading the index for registry "corp" was aborted.'],
   ['ECONNRESET', errno('ECONNRESET', 'read ECONNRESET'), 'E_UNREACHABLE', 'Registry "corp" could not be reached while reading the index (ECONNRESET).'],
   ['ENOENT', errno('ENOENT', "ENOENT: no such file, open '/x'"), 'E_NOT_FOUND', `Reading the index in registry "corp": ENOENT: no such file, open '/x'`],
-  ['a SyntaxError (it quotes what failed to parse)', new SyntaxError('Unexpected token \'r\', "root:x:0:0"... is not valid JSON'), 'E_INTERNAL', 'Reading the index in registry "corp" failed: the source could not parse what it received'],
+  [
+    'a SyntaxError (it quotes what failed to parse)',
+    new SyntaxError('Unexpected token \'r\', "root:x:0:0"... is not valid JSON'),
+    'E_INTERNAL',
+    'Reading the index in registry "corp" failed: the source could not parse what it received',
+  ],
   ['anything else', new Error('boom'), 'E_INTERNAL', 'Reading the index in registry "corp" failed: boom'],
 ];
 

@@ -134,7 +134,11 @@ describe('withWorkLock', () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(RegistryError);
-    expect(error).toMatchObject({ code: 'E_ABORTED', registry: 'corp', message: 'Waiting for the lock mirror.lock of the work folder for registry "corp" was aborted.' });
+    expect(error).toMatchObject({
+      code: 'E_ABORTED',
+      registry: 'corp',
+      message: 'Waiting for the lock mirror.lock of the work folder for registry "corp" was aborted.',
+    });
     // The other process's lock is left alone.
     expect(await readFile(join(dir, 'mirror.lock'), 'utf8')).toBe(`${process.ppid}\n`);
   });

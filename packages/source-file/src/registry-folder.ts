@@ -24,10 +24,7 @@ export function isMissing(error: unknown): boolean {
 export function unreadable(error: unknown, path: string, registry: string): RegistryError {
   if (isRegistryError(error)) return error;
   const code = errnoCode(error) ?? 'unknown error';
-  const hint =
-    code === 'EACCES' || code === 'EPERM'
-      ? 'Give the process read access to it.'
-      : 'Check that the disk or network share holding it is available.';
+  const hint = code === 'EACCES' || code === 'EPERM' ? 'Give the process read access to it.' : 'Check that the disk or network share holding it is available.';
   return new RegistryError('E_UNREACHABLE', `Cannot read ${path} of registry '${registry}' (${code}). ${hint}`, {
     registry,
     cause: error,

@@ -27,12 +27,7 @@ const STAT_BATCH = 64;
  * `node_modules` and `.git` folders are skipped at every depth: installing dependencies or fetching into a clone is
  * not a change to the registry, and those trees can be large.
  */
-export async function computeFileRevision(
-  root: string,
-  indexBytes: Uint8Array,
-  signal: AbortSignal,
-  registry: string,
-): Promise<string> {
+export async function computeFileRevision(root: string, indexBytes: Uint8Array, signal: AbortSignal, registry: string): Promise<string> {
   const hash = createHash('sha256');
   hash.update(indexBytes);
   await walk(root, '', hash, signal, registry);

@@ -157,16 +157,25 @@ describe('symlinked roots and entry folders', () => {
   test('an entry folder that is a link to .. of the registry root: E_UNSAFE_PATH', async () => {
     const root = await registryFolder();
     await symlink('../../..', join(root, 'registry/curated/up'));
-    await writeFile(join(root, 'registry.json'), json({ version: '1.0.0', personas: { curated: [{ id: 'com.evil.p', name: 'P', version: '1.0.0', path: 'curated/up' }] } }));
+    await writeFile(
+      join(root, 'registry.json'),
+      json({ version: '1.0.0', personas: { curated: [{ id: 'com.evil.p', name: 'P', version: '1.0.0', path: 'curated/up' }] } }),
+    );
     const error = await (await registryAt(root)).fetch('persona', 'com.evil.p').catch((e: unknown) => e);
     expect(isRegistryError(error) && error.code).toBe('E_UNSAFE_PATH');
   });
 
   test('an entry path with Windows separators (curated\\p) is the same entry; curated\\..\\..\\.. is E_UNSAFE_PATH', async () => {
     const root = await registryFolder();
-    await writeFile(join(root, 'registry.json'), json({ version: '1.0.0', personas: { curated: [{ id: 'com.evil.p', name: 'P', version: '1.0.0', path: 'curated\\p' }] } }));
+    await writeFile(
+      join(root, 'registry.json'),
+      json({ version: '1.0.0', personas: { curated: [{ id: 'com.evil.p', name: 'P', version: '1.0.0', path: 'curated\\p' }] } }),
+    );
     expect(JSON.stringify(await (await registryAt(root)).load('persona', 'com.evil.p'))).toContain('benign');
-    await writeFile(join(root, 'registry.json'), json({ version: '1.0.0', personas: { curated: [{ id: 'com.evil.p', name: 'P', version: '1.0.0', path: 'curated\\..\\..\\..' }] } }));
+    await writeFile(
+      join(root, 'registry.json'),
+      json({ version: '1.0.0', personas: { curated: [{ id: 'com.evil.p', name: 'P', version: '1.0.0', path: 'curated\\..\\..\\..' }] } }),
+    );
     const error = await (await registryAt(root)).load('persona', 'com.evil.p').catch((e: unknown) => e);
     expect(isRegistryError(error) && error.code).toBe('E_UNSAFE_PATH');
   });

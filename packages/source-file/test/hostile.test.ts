@@ -30,7 +30,10 @@ const json = (value: unknown) => `${JSON.stringify(value)}\n`;
 
 async function personaRegistry(): Promise<string> {
   const root = await tempDir('hostile-registry');
-  await writeFile(join(root, 'registry.json'), json({ version: '1.0.0', personas: { curated: [{ id: 'com.evil.p', name: 'P', version: '1.0.0', path: 'curated/p' }] } }));
+  await writeFile(
+    join(root, 'registry.json'),
+    json({ version: '1.0.0', personas: { curated: [{ id: 'com.evil.p', name: 'P', version: '1.0.0', path: 'curated/p' }] } }),
+  );
   await mkdir(join(root, 'registry/curated/p/d'), { recursive: true });
   await writeFile(join(root, 'registry/curated/p/manifest.json'), json({ id: 'com.evil.p', name: 'P', version: '1.0.0' }));
   return root;
@@ -91,7 +94,10 @@ describe('hostile registry folders', () => {
     const root = await personaRegistry();
     await symlink('q', join(root, 'registry/curated/loop'));
     await symlink('loop', join(root, 'registry/curated/q'));
-    await writeFile(join(root, 'registry.json'), json({ version: '1.0.0', personas: { curated: [{ id: 'com.evil.p', name: 'P', version: '1.0.0', path: 'curated/loop' }] } }));
+    await writeFile(
+      join(root, 'registry.json'),
+      json({ version: '1.0.0', personas: { curated: [{ id: 'com.evil.p', name: 'P', version: '1.0.0', path: 'curated/loop' }] } }),
+    );
     const error = await (await registryAt(root)).fetch('persona', 'com.evil.p').catch((e: unknown) => e);
     expect(isRegistryError(error) && error.code).toBe('E_UNSAFE_PATH');
   });

@@ -87,7 +87,10 @@ export function remoteError(failure: GitFailure, context: RemoteContext, action:
         options,
       );
     case 'repo-not-found': {
-      const hint = context.hasToken || context.transport !== 'http' ? '' : ' Some servers answer "not found" for a private repository when no token is given: set `token` if it is private.';
+      const hint =
+        context.hasToken || context.transport !== 'http'
+          ? ''
+          : ' Some servers answer "not found" for a private repository when no token is given: set `token` if it is private.';
       return new RegistryError('E_NOT_FOUND', `Registry '${registry}': no git repository at ${display}${because}. Check \`location\`.${hint}`, options);
     }
     case 'object-not-found':
@@ -97,7 +100,11 @@ export function remoteError(failure: GitFailure, context: RemoteContext, action:
         options,
       );
     case 'unreachable':
-      return new RegistryError('E_UNREACHABLE', `Registry '${registry}' could not be reached at ${display} while ${action}${because}. Check the network, any proxy, and \`location\`.`, options);
+      return new RegistryError(
+        'E_UNREACHABLE',
+        `Registry '${registry}' could not be reached at ${display} while ${action}${because}. Check the network, any proxy, and \`location\`.`,
+        options,
+      );
     default:
       return new RegistryError('E_INTERNAL', `Registry '${registry}' (${display}): git failed while ${action}${because}.`, options);
   }

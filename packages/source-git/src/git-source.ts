@@ -72,7 +72,10 @@ function createGitRegistrySource(config: SourceConfig, ctx: SourceCreateContext,
     location = parseGitLocation(config.location, ctx.baseDir, ctx.env.HOME || homedir());
   } catch (error) {
     if (!(error instanceof GitLocationError)) throw error;
-    throw new RegistryError('E_CONFIG', `Registry '${ctx.registry}': \`location\` ${error.message}.`, { registry: ctx.registry, details: { field: 'location' } });
+    throw new RegistryError('E_CONFIG', `Registry '${ctx.registry}': \`location\` ${error.message}.`, {
+      registry: ctx.registry,
+      details: { field: 'location' },
+    });
   }
   const pick = <K extends keyof GitSourceOptions>(key: K): GitSourceOptions[K] => (config[key] as GitSourceOptions[K]) ?? defaults[key];
   const token = typeof config.token === 'string' && config.token !== '' ? config.token : undefined;
@@ -81,7 +84,9 @@ function createGitRegistrySource(config: SourceConfig, ctx: SourceCreateContext,
     const scheme: GitAuthScheme = pick('authScheme') ?? 'basic';
     authorization = authorizationValue(token, scheme, pick('username') ?? location.username ?? defaultUsername(location.origin));
     if (location.remote.startsWith('http:') && !isLoopbackHost(new URL(location.origin!).hostname)) {
-      ctx.logger.warn(`Registry '${ctx.registry}' sends its token over plain http to ${location.origin}: anyone on the network path can read it. Use an https:// location.`);
+      ctx.logger.warn(
+        `Registry '${ctx.registry}' sends its token over plain http to ${location.origin}: anyone on the network path can read it. Use an https:// location.`,
+      );
     }
   } else if (token !== undefined) {
     ctx.logger.warn(
@@ -156,7 +161,11 @@ class GitRegistrySource implements RegistrySource {
   private commitOf(revision: SourceRevision, registry: string): ResolvedRef {
     const sha = revision.id.toLowerCase();
     if (!FULL_SHA.test(sha)) {
-      throw new RegistryError('E_INTERNAL', `Registry '${registry}': revision '${revision.id}' is not a commit sha; clear the cache of this registry and try again.`, { registry });
+      throw new RegistryError(
+        'E_INTERNAL',
+        `Registry '${registry}': revision '${revision.id}' is not a commit sha; clear the cache of this registry and try again.`,
+        { registry },
+      );
     }
     return { sha, ref: revision.validators?.ref ?? sha };
   }

@@ -84,7 +84,7 @@ function parseUrl(location: string, scheme: string): GitLocation {
     throw new GitLocationError('is not a valid URL');
   }
   if (url.password !== '') {
-    throw new GitLocationError('contains a password: remove it from the URL and put the token in the registry\'s `token` field');
+    throw new GitLocationError("contains a password: remove it from the URL and put the token in the registry's `token` field");
   }
   switch (scheme) {
     case 'http':

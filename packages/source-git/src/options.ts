@@ -1,4 +1,13 @@
-import { type ConfigProblem, HTTP_SOURCE_OPTION_ROLES, HTTP_SOURCE_OPTIONS, type HttpLimits, type HttpTimeouts, type OptionRole, type SourceConfig, validateHttpSourceOptions } from '@agentos-registry/core';
+import {
+  type ConfigProblem,
+  HTTP_SOURCE_OPTION_ROLES,
+  HTTP_SOURCE_OPTIONS,
+  type HttpLimits,
+  type HttpTimeouts,
+  type OptionRole,
+  type SourceConfig,
+  validateHttpSourceOptions,
+} from '@agentos-registry/core';
 import type { GitAuthScheme } from './auth.js';
 import { GitLocationError, parseGitLocation } from './location.js';
 

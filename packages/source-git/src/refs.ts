@@ -113,7 +113,10 @@ export function branchNames(refs: readonly RemoteRef[]): string[] {
 function describeBranches(refs: readonly RemoteRef[]): string {
   const names = branchNames(refs);
   if (names.length === 0) return ' (the repository has no branches)';
-  const shown = names.slice(0, LISTED_BRANCHES).map((name) => `'${name}'`).join(', ');
+  const shown = names
+    .slice(0, LISTED_BRANCHES)
+    .map((name) => `'${name}'`)
+    .join(', ');
   const more = names.length > LISTED_BRANCHES ? ` and ${names.length - LISTED_BRANCHES} more` : '';
   const tags = refs.filter((ref) => ref.name.startsWith('refs/tags/')).length;
   return ` (branches: ${shown}${more}${tags > 0 ? `; ${tags} tag${tags === 1 ? '' : 's'}` : ''})`;

@@ -26,12 +26,21 @@ const BATCH = 256;
  * traversal, a path listed twice, anything below a symlink of the same tree, and symlinks that leave the entry once
  * followed; it writes files first and creates links last, never writing through one (`E_UNSAFE_PATH`).
  */
-export async function writeTree(destination: string, files: readonly TreeFile[], read: BlobReader, context: { registry: string; signal: AbortSignal; path: string }): Promise<void> {
+export async function writeTree(
+  destination: string,
+  files: readonly TreeFile[],
+  read: BlobReader,
+  context: { registry: string; signal: AbortSignal; path: string },
+): Promise<void> {
   const unsafe = (path: string, why: string) =>
-    new RegistryError('E_UNSAFE_PATH', `Entry '${context.path}' of registry '${context.registry}': "${path}" ${why}. Ask the registry owner to fix the entry.`, {
-      registry: context.registry,
-      details: { path: context.path, file: path },
-    });
+    new RegistryError(
+      'E_UNSAFE_PATH',
+      `Entry '${context.path}' of registry '${context.registry}': "${path}" ${why}. Ask the registry owner to fix the entry.`,
+      {
+        registry: context.registry,
+        details: { path: context.path, file: path },
+      },
+    );
   const writer = new TreeWriter(destination, { registry: context.registry, unsafe });
   await writer.folder('');
   for (let start = 0; start < files.length; start += BATCH) {

@@ -148,24 +148,30 @@ describe.each(['isomorphic', 'native'] as const)('%s engine: deadlines', (engine
 });
 
 describe('native engine: deadlines of entry downloads', () => {
-  test.each(['trickle', 'stall'] as const)("a fetch of an entry's files that meets a %s ends at timeouts.entry: E_UNREACHABLE naming it, no git process left", { timeout: TEST_TIMEOUT_MS }, async (hostile) => {
-    const { location, arm, proxy } = await served();
-    const { registry } = await openRegistry({ engine: 'native', location, timeouts: { entry: DEADLINE_MS } });
-    // The index (trees and registry.json) arrives untouched; only the entry's own files then trickle or stall.
-    await registry.list();
-    arm('git-upload-pack', hostile);
-    const { ms, error } = await timedFailure(() => registry.fetch('tool', TOOL_ID));
-    expectDeadline(error, 'timeouts.entry');
-    expect(ms).toBeLessThan(BOUND_MS);
-    // A stalled git-remote-http would wait on its socket long after git itself was killed.
-    if (process.platform === 'linux') expect(await processesTalkingTo(proxy.port)).toEqual([]);
-    // Nothing half-fetched counts: with the server well again, the same registry fetches the entry.
-    proxy.setFaults([]);
-    expect(await toolCode((await registry.fetch('tool', TOOL_ID)).dir)).toContain('// v1');
-    await registry.close();
-  });
+  test.each(['trickle', 'stall'] as const)(
+    "a fetch of an entry's files that meets a %s ends at timeouts.entry: E_UNREACHABLE naming it, no git process left",
+    { timeout: TEST_TIMEOUT_MS },
+    async (hostile) => {
+      const { location, arm, proxy } = await served();
+      const { registry } = await openRegistry({ engine: 'native', location, timeouts: { entry: DEADLINE_MS } });
+      // The index (trees and registry.json) arrives untouched; only the entry's own files then trickle or stall.
+      await registry.list();
+      arm('git-upload-pack', hostile);
+      const { ms, error } = await timedFailure(() => registry.fetch('tool', TOOL_ID));
+      expectDeadline(error, 'timeouts.entry');
+      expect(ms).toBeLessThan(BOUND_MS);
+      // A stalled git-remote-http would wait on its socket long after git itself was killed.
+      if (process.platform === 'linux') expect(await processesTalkingTo(proxy.port)).toEqual([]);
+      // Nothing half-fetched counts: with the server well again, the same registry fetches the entry.
+      proxy.setFaults([]);
+      expect(await toolCode((await registry.fetch('tool', TOOL_ID)).dir)).toContain('// v1');
+      await registry.close();
+    },
+  );
 
-  test('sparse: false fetches the whole commit when reading the index, an entry download: a trickle ends at timeouts.entry', { timeout: TEST_TIMEOUT_MS }, async () => {
+  test('sparse: false fetches the whole commit when reading the index, an entry download: a trickle ends at timeouts.entry', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const { location, arm } = await served();
     arm('git-upload-pack', 'trickle');
     const { registry } = await openRegistry({ engine: 'native', location, sparse: false, timeouts: { entry: DEADLINE_MS } });

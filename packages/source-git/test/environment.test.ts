@@ -24,7 +24,13 @@ describe('gitEnvironment', () => {
   const env = gitEnvironment({ ambient, version: V239, config: [['gc.auto', '0']], gitDir: '/cache/work/native.git' });
 
   test('keeps what transports need and drops ambient GIT_* variables and program hooks', () => {
-    expect(env).toMatchObject({ PATH: '/usr/bin', HOME: '/home/agent', SSH_AUTH_SOCK: '/run/agent.sock', HTTPS_PROXY: 'http://proxy:3128', GIT_SSL_CAINFO: '/etc/corp-ca.pem' });
+    expect(env).toMatchObject({
+      PATH: '/usr/bin',
+      HOME: '/home/agent',
+      SSH_AUTH_SOCK: '/run/agent.sock',
+      HTTPS_PROXY: 'http://proxy:3128',
+      GIT_SSL_CAINFO: '/etc/corp-ca.pem',
+    });
     for (const dropped of ['GIT_TRACE_CURL', 'EDITOR', 'SSH_ASKPASS']) expect(env).not.toHaveProperty(dropped);
     expect(Object.values(env)).not.toContain('http.extraHeader');
     expect(env.GIT_DIR).toBe('/cache/work/native.git');
@@ -40,14 +46,24 @@ describe('gitEnvironment', () => {
 
   test('an ssh command with BatchMode is set unless the user has one', () => {
     expect(gitEnvironment({ ambient: {}, version: V239, config: [], sshCommand: 'ssh -o BatchMode=yes' }).GIT_SSH_COMMAND).toBe('ssh -o BatchMode=yes');
-    expect(gitEnvironment({ ambient: { GIT_SSH_COMMAND: 'ssh -i key' }, version: V239, config: [], sshCommand: 'ssh -o BatchMode=yes' }).GIT_SSH_COMMAND).toBe('ssh -i key');
+    expect(gitEnvironment({ ambient: { GIT_SSH_COMMAND: 'ssh -i key' }, version: V239, config: [], sshCommand: 'ssh -o BatchMode=yes' }).GIT_SSH_COMMAND).toBe(
+      'ssh -i key',
+    );
     expect(gitEnvironment({ ambient: { GIT_SSH: '/usr/bin/plink' }, version: V239, config: [], sshCommand: 'x' })).not.toHaveProperty('GIT_SSH_COMMAND');
   });
 });
 
 describe('configVariables', () => {
   test('GIT_CONFIG_PARAMETERS, shell-quoted, for git 2.25–2.30', () => {
-    expect(configVariables([['a.b', "it's"], ['c.d', '']], V230)).toEqual({ GIT_CONFIG_PARAMETERS: `'a.b=it'\\''s' 'c.d='` });
+    expect(
+      configVariables(
+        [
+          ['a.b', "it's"],
+          ['c.d', ''],
+        ],
+        V230,
+      ),
+    ).toEqual({ GIT_CONFIG_PARAMETERS: `'a.b=it'\\''s' 'c.d='` });
   });
   test('nothing for no config', () => {
     expect(configVariables([], V239)).toEqual({});
@@ -106,7 +122,7 @@ describe('classifyGitMessage', () => {
 
   test('gitReason leaves out the bytes git quotes from an answer it could not parse', () => {
     expect(gitReason('fatal: protocol error: bad line length character: \u001b]0;\n')).toBe('fatal: protocol error: bad line length character: (not shown)');
-    expect(gitReason("fatal: remote-curl: bad line length character: \ufffd>:\ufffd\nfatal: the remote end hung up unexpectedly\n")).toBe(
+    expect(gitReason('fatal: remote-curl: bad line length character: \ufffd>:\ufffd\nfatal: the remote end hung up unexpectedly\n')).toBe(
       'fatal: remote-curl: bad line length character: (not shown) fatal: the remote end hung up unexpectedly',
     );
     expect(gitReason("fatal: invalid server response; got 'root:x:0:0'\n")).toBe('fatal: invalid server response; got (not shown)');

@@ -2,7 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { isRegistryError, type RegistryError } from '@agentos-registry/core';
-import { Cleanup, createGitRepo, type GitHttpServer, type GitRepo, makeTempDir, refusedPort, runGit, startFaultProxy, startGitHttpServer } from '@agentos-registry/test-servers';
+import {
+  Cleanup,
+  createGitRepo,
+  type GitHttpServer,
+  type GitRepo,
+  makeTempDir,
+  refusedPort,
+  runGit,
+  startFaultProxy,
+  startGitHttpServer,
+} from '@agentos-registry/test-servers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { filesBelow, OTHER_ID, openRegistry, pageRegistry, TOOL_ID, toolCode } from './support/registry.js';
 
@@ -179,14 +189,16 @@ describe('native engine: the mirror', () => {
 
   test('a new revision is fetched incrementally: only what changed is transferred', async () => {
     // Enough incompressible content that the first fetch dwarfs the few objects of a one-file change.
-    const filler = Object.fromEntries(
-      Array.from({ length: 40 }, (_, i) => [`registry/curated/filler-${i}/data.txt`, randomBytes(2048).toString('hex')]),
-    );
+    const filler = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`registry/curated/filler-${i}/data.txt`, randomBytes(2048).toString('hex')]));
     const name = `incremental-${++repoCounter}`;
     const repo = await cleanup.add(createGitRepo({ ...pageRegistry('v1'), ...filler }, { root, name }));
     const server = await cleanup.add(startGitHttpServer({ root }));
     const url = server.repoUrl(name);
-    const bytes = (from: number) => server.requests.slice(from).filter((r) => r.method === 'POST').reduce((sum, r) => sum + r.bytesSent, 0);
+    const bytes = (from: number) =>
+      server.requests
+        .slice(from)
+        .filter((r) => r.method === 'POST')
+        .reduce((sum, r) => sum + r.bytesSent, 0);
     let mark = server.requests.length;
     const first = await openRegistry({ engine: 'native', location: url, sparse: false });
     await first.registry.list();
@@ -213,16 +225,19 @@ describe('native engine: the mirror', () => {
     await second.registry.close();
     expect(second.logger.lines.some((line) => line.includes('damaged') && line.includes('rebuilding'))).toBe(true);
   });
-
 });
 
 describe.each(['native', 'isomorphic'] as const)('%s engine: what the index names but the commit lacks', (engine) => {
   test('no registry.json, an entry folder that is missing, and one that is a file: E_NOT_FOUND', async () => {
     const name = `broken-${engine}`;
-    const index = { extensions: { curated: [
-      { id: 'com.x.missing', name: 'Missing', version: '1.0.0', path: 'curated/missing' },
-      { id: 'com.x.file', name: 'File', version: '1.0.0', path: 'curated/file.md' },
-    ] } };
+    const index = {
+      extensions: {
+        curated: [
+          { id: 'com.x.missing', name: 'Missing', version: '1.0.0', path: 'curated/missing' },
+          { id: 'com.x.file', name: 'File', version: '1.0.0', path: 'curated/file.md' },
+        ],
+      },
+    };
     await cleanup.add(createGitRepo({ 'registry.json': JSON.stringify(index), 'registry/curated/file.md': '# not a folder\n' }, { root, name }));
     await cleanup.add(createGitRepo({ 'README.md': '# no index here\n' }, { root, name: `${name}-empty` }));
     const server = await cleanup.add(startGitHttpServer({ root }));

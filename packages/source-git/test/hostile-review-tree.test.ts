@@ -6,7 +6,16 @@
 import { readdir, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRegistry, isRegistryError } from '@agentos-registry/core';
-import { Cleanup, commitRawTree, createGitRepo, type GitHttpServer, type GitRepo, makeTempDir, type RawTreeItem, startGitHttpServer } from '@agentos-registry/test-servers';
+import {
+  Cleanup,
+  commitRawTree,
+  createGitRepo,
+  type GitHttpServer,
+  type GitRepo,
+  makeTempDir,
+  type RawTreeItem,
+  startGitHttpServer,
+} from '@agentos-registry/test-servers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { gitSource } from '../src/index.js';
 import { tempDir } from './support/temp.js';
@@ -26,21 +35,66 @@ const manifest: RawTreeItem = { name: 'manifest.json', mode: '100644', content: 
  */
 const cases: Array<{ name: string; items: RawTreeItem[]; want: string; isomorphicFails?: true }> = [
   { name: 'a file name longer than NAME_MAX', items: [manifest, { name: 'n'.repeat(300), mode: '100644', content: 'x' }], want: 'E_UNSAFE_PATH' },
-  { name: 'a symlink target longer than PATH_MAX', items: [manifest, { name: 'l', mode: '120000', content: `${'a'.repeat(200)}/`.repeat(30) }], want: 'E_UNSAFE_PATH' },
+  {
+    name: 'a symlink target longer than PATH_MAX',
+    items: [manifest, { name: 'l', mode: '120000', content: `${'a'.repeat(200)}/`.repeat(30) }],
+    want: 'E_UNSAFE_PATH',
+  },
   { name: 'a symlink target with a NUL', items: [manifest, { name: 'l', mode: '120000', content: 'x\0/../../..' }], want: 'E_UNSAFE_PATH' },
   { name: 'a name ".."', items: [manifest, { name: '..', mode: '100644', content: 'x' }], want: 'E_UNSAFE_PATH', isomorphicFails: true },
   { name: 'a name "." (file)', items: [manifest, { name: '.', mode: '100644', content: 'x' }], want: 'E_UNSAFE_PATH', isomorphicFails: true },
   { name: 'an empty name', items: [manifest, { name: '', mode: '100644', content: 'x' }], want: 'any' },
   { name: 'a backslash name ..\\..\\x', items: [manifest, { name: '..\\..\\x', mode: '100644', content: 'x' }], want: 'E_UNSAFE_PATH', isomorphicFails: true },
-  { name: 'a name with / below a symlink of the same name', items: [manifest, { name: 'a', mode: '120000', content: 'sub' }, { name: 'sub', mode: '40000', items: [] }, { name: 'a/x', mode: '100644', content: 'x' }], want: 'E_UNSAFE_PATH', isomorphicFails: true },
+  {
+    name: 'a name with / below a symlink of the same name',
+    items: [manifest, { name: 'a', mode: '120000', content: 'sub' }, { name: 'sub', mode: '40000', items: [] }, { name: 'a/x', mode: '100644', content: 'x' }],
+    want: 'E_UNSAFE_PATH',
+    isomorphicFails: true,
+  },
   { name: 'a link to the OUTSIDE folder by absolute path', items: [manifest, { name: 'a', mode: '120000', content: 'OUTSIDE' }], want: 'E_UNSAFE_PATH' },
   { name: 'a link to .. at the entry root', items: [manifest, { name: 'a', mode: '120000', content: '..' }], want: 'E_UNSAFE_PATH' },
   { name: 'a link loop', items: [manifest, { name: 'a', mode: '120000', content: 'b' }, { name: 'b', mode: '120000', content: 'a' }], want: 'E_UNSAFE_PATH' },
-  { name: 'link then file of the same name', items: [manifest, { name: 'a', mode: '120000', content: 'manifest.json' }, { name: 'a', mode: '100644', content: 'x' }], want: 'E_UNSAFE_PATH' },
-  { name: 'a folder named like a symlink (tree a, link a)', items: [manifest, { name: 'a', mode: '40000', items: [{ name: 'x', mode: '100644', content: 'x' }] }, { name: 'a', mode: '120000', content: 'OUTSIDE' }], want: 'E_UNSAFE_PATH' },
-  { name: 'case variants A (link to sub) and a/x', items: [manifest, { name: 'A', mode: '120000', content: 'sub' }, { name: 'a', mode: '40000', items: [{ name: 'x', mode: '100644', content: 'x' }] }, { name: 'sub', mode: '40000', items: [{ name: 'y', mode: '100644', content: 'y' }] }], want: 'resolved' },
-  { name: 'manifest.json as a symlink to an absolute outside file', items: [{ name: 'manifest.json', mode: '120000', content: 'OUTSIDE/secret.json' }], want: 'E_UNSAFE_PATH' },
-  { name: 'a link into a link chain climbing out (e/d -> .., e/b -> d/.., a -> e/b/x)', items: [manifest, { name: 'e', mode: '40000', items: [{ name: 'd', mode: '120000', content: '..' }, { name: 'b', mode: '120000', content: 'd/..' }] }, { name: 'a', mode: '120000', content: 'e/b/x' }], want: 'E_UNSAFE_PATH' },
+  {
+    name: 'link then file of the same name',
+    items: [manifest, { name: 'a', mode: '120000', content: 'manifest.json' }, { name: 'a', mode: '100644', content: 'x' }],
+    want: 'E_UNSAFE_PATH',
+  },
+  {
+    name: 'a folder named like a symlink (tree a, link a)',
+    items: [manifest, { name: 'a', mode: '40000', items: [{ name: 'x', mode: '100644', content: 'x' }] }, { name: 'a', mode: '120000', content: 'OUTSIDE' }],
+    want: 'E_UNSAFE_PATH',
+  },
+  {
+    name: 'case variants A (link to sub) and a/x',
+    items: [
+      manifest,
+      { name: 'A', mode: '120000', content: 'sub' },
+      { name: 'a', mode: '40000', items: [{ name: 'x', mode: '100644', content: 'x' }] },
+      { name: 'sub', mode: '40000', items: [{ name: 'y', mode: '100644', content: 'y' }] },
+    ],
+    want: 'resolved',
+  },
+  {
+    name: 'manifest.json as a symlink to an absolute outside file',
+    items: [{ name: 'manifest.json', mode: '120000', content: 'OUTSIDE/secret.json' }],
+    want: 'E_UNSAFE_PATH',
+  },
+  {
+    name: 'a link into a link chain climbing out (e/d -> .., e/b -> d/.., a -> e/b/x)',
+    items: [
+      manifest,
+      {
+        name: 'e',
+        mode: '40000',
+        items: [
+          { name: 'd', mode: '120000', content: '..' },
+          { name: 'b', mode: '120000', content: 'd/..' },
+        ],
+      },
+      { name: 'a', mode: '120000', content: 'e/b/x' },
+    ],
+    want: 'E_UNSAFE_PATH',
+  },
 ];
 
 let repo: GitRepo;
@@ -71,7 +125,11 @@ describe.each(['native', 'isomorphic'] as const)('hostile git trees (%s engine)'
     test(`${c.name}: ${c.want}`, async () => {
       const cache = await tempDir('git-review-cache');
       const registry = await createRegistry(
-        { registries: { hostile: { type: 'git', location: server.repoUrl('review'), engine, branch: commits[i]! } }, defaultRegistries: { tool: 'hostile' }, cacheSettings: { directory: cache } },
+        {
+          registries: { hostile: { type: 'git', location: server.repoUrl('review'), engine, branch: commits[i]! } },
+          defaultRegistries: { tool: 'hostile' },
+          cacheSettings: { directory: cache },
+        },
         { sources: [gitSource()], env: {} },
       );
       try {

@@ -6,9 +6,15 @@ const HOME = '/home/agent';
 
 describe('parseGitLocation', () => {
   test.each([
-    ['https://git.corp.com/agentos-extensions.git', { transport: 'http', remote: 'https://git.corp.com/agentos-extensions.git', origin: 'https://git.corp.com' }],
+    [
+      'https://git.corp.com/agentos-extensions.git',
+      { transport: 'http', remote: 'https://git.corp.com/agentos-extensions.git', origin: 'https://git.corp.com' },
+    ],
     ['http://127.0.0.1:8080/registry.git', { transport: 'http', remote: 'http://127.0.0.1:8080/registry.git', origin: 'http://127.0.0.1:8080' }],
-    ['https://deploy@git.corp.com/x.git', { transport: 'http', remote: 'https://git.corp.com/x.git', username: 'deploy', display: 'https://git.corp.com/x.git' }],
+    [
+      'https://deploy@git.corp.com/x.git',
+      { transport: 'http', remote: 'https://git.corp.com/x.git', username: 'deploy', display: 'https://git.corp.com/x.git' },
+    ],
     ['HTTPS://Git.Corp.com/x.git', { transport: 'http', remote: 'https://git.corp.com/x.git' }],
     ['ssh://git@git.corp.com:2222/org/repo.git', { transport: 'ssh', remote: 'ssh://git@git.corp.com:2222/org/repo.git' }],
     ['git+ssh://git@host/org/repo.git', { transport: 'ssh', remote: 'ssh://git@host/org/repo.git' }],

@@ -63,7 +63,7 @@ describe.each(['isomorphic', 'native'] as const)('%s engine: a network fault ser
     expect(await toolCode(stale.dir)).toContain('// v1');
     const warning = during.warnings.find((w) => w.code === 'W_STALE');
     expect(warning?.message).toContain('E_UNREACHABLE');
-    expect(warning?.message).toContain("could not be reached at");
+    expect(warning?.message).toContain('could not be reached at');
 
     const after = await openRegistry({ engine, location }, { cacheDir: warm.cacheDir, refresh: true });
     const fresh = await after.registry.fetch('tool', TOOL_ID);

@@ -14,7 +14,14 @@ describe('validateGitConfig', () => {
   });
 
   test('accepts the transport options of every HTTP source', () => {
-    const transport = { proxy: 'http://proxy.corp.example:3128', ca: './corp-ca.pem', allowInsecure: false, timeouts: { index: 5_000, entry: 60_000, body: 30_000 }, retries: 0, limits: { index: 1024, entry: 1024 ** 2 } };
+    const transport = {
+      proxy: 'http://proxy.corp.example:3128',
+      ca: './corp-ca.pem',
+      allowInsecure: false,
+      timeouts: { index: 5_000, entry: 60_000, body: 30_000 },
+      retries: 0,
+      limits: { index: 1024, entry: 1024 ** 2 },
+    };
     expect(validateGitConfig({ ...ok, ...transport })).toEqual([]);
   });
 
@@ -91,7 +98,12 @@ describe('warnings at create', () => {
     const keep = (message: string) => {
       lines.push(message);
     };
-    gitSource().create({ type: 'git', ...config } as never, { registry: 'corp', baseDir: '/', logger: { debug: keep, info: keep, warn: keep, error: keep }, env: {} });
+    gitSource().create({ type: 'git', ...config } as never, {
+      registry: 'corp',
+      baseDir: '/',
+      logger: { debug: keep, info: keep, warn: keep, error: keep },
+      env: {},
+    });
     return lines;
   };
 

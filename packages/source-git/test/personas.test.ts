@@ -31,12 +31,15 @@ beforeAll(async () => {
         'registry/curated/analyst/manifest.json': json({ id: 'com.corp.analyst', name: 'Analyst', version: '1.0.0' }),
         'registry/curated/analyst/persona.json': json({ id: 'com.corp.analyst', name: 'Analyst', version: '1.0.0', baseSystemPrompt: 'You analyse numbers.' }),
         'registry/curated/support/manifest.json': json({ id: 'com.corp.support', name: 'Support', version: '1.0.0' }),
-        'registry/curated/support/SOUL.md': '---\nid: com.corp.support\nname: Support Agent\nversion: 1.1.0\ntone: warm\n---\nYou answer customers\' questions.\n',
+        'registry/curated/support/SOUL.md':
+          "---\nid: com.corp.support\nname: Support Agent\nversion: 1.1.0\ntone: warm\n---\nYou answer customers' questions.\n",
       },
       { root, name: 'agentos-personas', branches: ['stable'] },
     ),
   );
-  server = await cleanup.add(startGitHttpServer({ root, auth: { type: 'basic', username: 'x-access-token', password: TOKEN }, privateRepos: ['agentos-personas'] }));
+  server = await cleanup.add(
+    startGitHttpServer({ root, auth: { type: 'basic', username: 'x-access-token', password: TOKEN }, privateRepos: ['agentos-personas'] }),
+  );
 }, 60_000);
 afterAll(() => cleanup.run());
 
@@ -57,7 +60,13 @@ describe.each(['native', 'isomorphic'] as const)('personas from a private git re
     const analyst = (await registry.load('persona', 'com.corp.analyst')) as LoadedPersona;
     expect(analyst.persona).toEqual({ id: 'com.corp.analyst', name: 'Analyst', version: '1.0.0', baseSystemPrompt: 'You analyse numbers.' });
     const support = (await registry.load('persona', 'com.corp.support')) as LoadedPersona;
-    expect(support.persona).toEqual({ id: 'com.corp.support', name: 'Support Agent', version: '1.1.0', tone: 'warm', baseSystemPrompt: "You answer customers' questions." });
+    expect(support.persona).toEqual({
+      id: 'com.corp.support',
+      name: 'Support Agent',
+      version: '1.1.0',
+      tone: 'warm',
+      baseSystemPrompt: "You answer customers' questions.",
+    });
     expect(support.fetched.provenance).toMatchObject({ registry: 'enterprise-personas', sourceType: 'git' });
     await registry.close();
   });

@@ -7,7 +7,17 @@ const B = 'b'.repeat(40);
 const C = 'c'.repeat(40);
 const T = 'd'.repeat(40);
 
-const LS_REMOTE = [`ref: refs/heads/main\tHEAD`, `${A}\tHEAD`, `${A}\trefs/heads/main`, `${B}\trefs/heads/production`, `${C}\trefs/heads/stable`, `${A}\trefs/tags/v1`, `${T}\trefs/tags/v2`, `${B}\trefs/tags/v2^{}`, ''].join('\n');
+const LS_REMOTE = [
+  `ref: refs/heads/main\tHEAD`,
+  `${A}\tHEAD`,
+  `${A}\trefs/heads/main`,
+  `${B}\trefs/heads/production`,
+  `${C}\trefs/heads/stable`,
+  `${A}\trefs/tags/v1`,
+  `${T}\trefs/tags/v2`,
+  `${B}\trefs/tags/v2^{}`,
+  '',
+].join('\n');
 const refs = parseLsRemote(LS_REMOTE);
 const context = { registry: 'corp', display: 'https://git.corp.com/x.git' };
 

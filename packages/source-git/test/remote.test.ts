@@ -27,9 +27,7 @@ const sha: Record<string, string> = {};
 
 beforeAll(async () => {
   root = (await cleanup.add(makeTempDir('git-remote-'))).path;
-  extensions = await cleanup.add(
-    createGitRepo(pageRegistry('main'), { root, name: 'extensions', branches: ['production', 'stable'], tags: ['v1.0.0'] }),
-  );
+  extensions = await cleanup.add(createGitRepo(pageRegistry('main'), { root, name: 'extensions', branches: ['production', 'stable'], tags: ['v1.0.0'] }));
   sha.main = extensions.initialCommit;
   sha.production = await extensions.commit('production', pageRegistry('production'));
   sha.stable = await extensions.commit('stable', pageRegistry('stable'));
@@ -148,7 +146,9 @@ describe('git daemon (git://)', () => {
   });
 
   test('the isomorphic engine refuses git:// up front (E_CONFIG), auto picks native', async () => {
-    await expect(openRegistry({ engine: 'isomorphic', location: daemon.repoUrl('extensions') })).rejects.toSatisfy((error: unknown) => isRegistryError(error, 'E_CONFIG'));
+    await expect(openRegistry({ engine: 'isomorphic', location: daemon.repoUrl('extensions') })).rejects.toSatisfy((error: unknown) =>
+      isRegistryError(error, 'E_CONFIG'),
+    );
     expect((await fetchTool({ location: daemon.repoUrl('extensions') })).revision).toBe(sha.main);
   });
 });

@@ -37,7 +37,11 @@ describe('gitTransport', () => {
     [{ timeouts: { body: 1_500 } }, [['http.lowSpeedTime', '2']], []],
     [{ timeouts: { body: 10 } }, [['http.lowSpeedTime', '1']], []],
     [{ timeouts: { index: 1_000, entry: 2_000 } }, [], []],
-    [{ ca: PEM, limits: { entry: 1 }, retries: 1, timeouts: { connect: 1, headers: 1 } }, [], ['ca', 'limits', 'retries', 'timeouts.connect', 'timeouts.headers']],
+    [
+      { ca: PEM, limits: { entry: 1 }, retries: 1, timeouts: { connect: 1, headers: 1 } },
+      [],
+      ['ca', 'limits', 'retries', 'timeouts.connect', 'timeouts.headers'],
+    ],
   ])('native engine, %j: git config %j, not applied %j', (options, nativeConfig, notForNative) => {
     const transport = gitTransport({ ...config, ...options }, {}, context);
     expect(transport.nativeConfig).toEqual(nativeConfig);

@@ -43,7 +43,12 @@ export class GitHubApi {
    * One GET below the repository. A status other than 200 and `accept`ed ones becomes the RegistryError core words,
    * with GitHub's own `message` and hints.
    */
-  private async get(path: string, action: string, signal: AbortSignal, options: { accept?: string; headers?: Record<string, string>; entry?: boolean; ok?: number[] } = {}): Promise<HttpResponse> {
+  private async get(
+    path: string,
+    action: string,
+    signal: AbortSignal,
+    options: { accept?: string; headers?: Record<string, string>; entry?: boolean; ok?: number[] } = {},
+  ): Promise<HttpResponse> {
     throwIfAborted(signal, action, this.client.registry);
     const response = await this.client.request(`${this.repoUrl}${path}`, {
       signal,
@@ -59,7 +64,10 @@ export class GitHubApi {
     } catch {
       // Not GitHub's JSON error (a proxy's page): nothing of it is quoted.
     }
-    throw statusError(response, githubWording({ registry: this.client.registry, repository: this.repository, action, authenticated: this.authenticated }, message));
+    throw statusError(
+      response,
+      githubWording({ registry: this.client.registry, repository: this.repository, action, authenticated: this.authenticated }, message),
+    );
   }
 
   /** A 200 whose body is not what the API sends (an HTML page, garbage): the server's fault, like a reset. */
@@ -119,7 +127,10 @@ export class GitHubApi {
   /** The raw bytes of a file at `ref`, or undefined when there is no such file. */
   async fileAt(path: string, ref: string, signal: AbortSignal): Promise<Uint8Array | undefined> {
     const encoded = path.split('/').map(encodeURIComponent).join('/');
-    const response = await this.get(`/contents/${encoded}?ref=${encodeURIComponent(ref)}`, `reading ${path} at ${ref.slice(0, 12)}`, signal, { accept: RAW_MEDIA, ok: [404] });
+    const response = await this.get(`/contents/${encoded}?ref=${encodeURIComponent(ref)}`, `reading ${path} at ${ref.slice(0, 12)}`, signal, {
+      accept: RAW_MEDIA,
+      ok: [404],
+    });
     if (response.status === 200) return response.bytes();
     await response.discard();
     return undefined;

@@ -186,7 +186,7 @@ class GitHubRegistrySource implements RegistrySource {
     if (answer === undefined) {
       throw new RegistryError(
         'E_NOT_FOUND',
-        `${this.api.repository} has no branch, tag or commit '${ref}' (registry '${ctx.registry}'). Check \`branch\`${configured ? '' : ' (or the repository\'s default branch)'}.`,
+        `${this.api.repository} has no branch, tag or commit '${ref}' (registry '${ctx.registry}'). Check \`branch\`${configured ? '' : " (or the repository's default branch)"}.`,
         { registry: ctx.registry, details: { branch: ref } },
       );
     }
@@ -194,9 +194,13 @@ class GitHubRegistrySource implements RegistrySource {
       if (ctx.previous) return 'unchanged';
       // No ETag was sent (there was no previous revision): a server fault, or a broken cache in front of it. Not ours:
       // E_UNREACHABLE, so a cached index can be served.
-      throw new RegistryError('E_UNREACHABLE', `GitHub answered 304 to an unconditional request for '${ref}' (registry '${ctx.registry}'); the server, or a cache in front of it, is failing.`, {
-        registry: ctx.registry,
-      });
+      throw new RegistryError(
+        'E_UNREACHABLE',
+        `GitHub answered 304 to an unconditional request for '${ref}' (registry '${ctx.registry}'); the server, or a cache in front of it, is failing.`,
+        {
+          registry: ctx.registry,
+        },
+      );
     }
     if (configured === undefined) this.defaultBranch = ref;
     return {

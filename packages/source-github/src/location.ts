@@ -72,7 +72,10 @@ export function parseGitHubLocation(location: string): GitHubLocation {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
     const parts = text.replace(/\/+$/, '').split('/');
     if (parts.length !== 2) {
-      throw new LocationError('location', `'${location}' is not owner/repo or a GitHub URL (e.g. your-org/extensions or https://github.com/your-org/extensions)`);
+      throw new LocationError(
+        'location',
+        `'${location}' is not owner/repo or a GitHub URL (e.g. your-org/extensions or https://github.com/your-org/extensions)`,
+      );
     }
     const [owner = '', repo = ''] = parts;
     checkNames(owner, repo.replace(/\.git$/, ''), location);
@@ -173,7 +176,10 @@ export function resolveGitHubLocation(config: { location: unknown; branch?: unkn
     apiBase = normalizeBaseUrl(config.baseUrl);
     webOrigin = webOriginOf(apiBase);
     if (parsed.webOrigin && new URL(parsed.webOrigin).host.toLowerCase() !== new URL(webOrigin).host.toLowerCase()) {
-      throw new LocationError('location', `is on ${new URL(parsed.webOrigin).host} but \`baseUrl\` is the API of ${new URL(webOrigin).host}; make them name the same server`);
+      throw new LocationError(
+        'location',
+        `is on ${new URL(parsed.webOrigin).host} but \`baseUrl\` is the API of ${new URL(webOrigin).host}; make them name the same server`,
+      );
     }
   } else {
     webOrigin = parsed.webOrigin ?? GITHUB_WEB;

@@ -80,10 +80,14 @@ export class PerEntryReader {
     const writer = new TreeWriter(destination, {
       registry: this.registry,
       unsafe: (path, why) =>
-        new RegistryError('E_UNSAFE_PATH', `Entry folder '${folder}' of registry '${this.registry}': "${path}" ${why}. Ask the registry owner to fix the entry.`, {
-          registry: this.registry,
-          details: { path: folder, file: path },
-        }),
+        new RegistryError(
+          'E_UNSAFE_PATH',
+          `Entry folder '${folder}' of registry '${this.registry}': "${path}" ${why}. Ask the registry owner to fix the entry.`,
+          {
+            registry: this.registry,
+            details: { path: folder, file: path },
+          },
+        ),
     });
     await writer.folder('');
     const blobs: TreeEntry[] = [];

@@ -46,7 +46,9 @@ describe('github source through core', () => {
   test('the default branch is asked once when no branch is configured, and remembered for revalidation', async () => {
     const { emulator } = await serve(1);
     const cacheDir = join(await bed.dir(), 'shared-cache');
-    const first = await bed.registry({ location: 'https://github.com/your-org/extensions', baseUrl: emulator.apiUrl, cacheDuration: 0 }, { cacheDir }).catch((e) => e);
+    const first = await bed
+      .registry({ location: 'https://github.com/your-org/extensions', baseUrl: emulator.apiUrl, cacheDuration: 0 }, { cacheDir })
+      .catch((e) => e);
     // A github.com URL with a baseUrl of another server is a contradiction, reported up front.
     expect((first as { code?: string }).code).toBe('E_CONFIG');
 
@@ -131,7 +133,9 @@ describe('github source through core', () => {
 
   test('a wrong token is E_AUTH, and the token shows in no message', async () => {
     const { emulator } = await serve(1);
-    const error = await failure((await bed.registry({ location: 'your-org/extensions', token: 'ghp_wrongToken000000000000', baseUrl: emulator.apiUrl })).list());
+    const error = await failure(
+      (await bed.registry({ location: 'your-org/extensions', token: 'ghp_wrongToken000000000000', baseUrl: emulator.apiUrl })).list(),
+    );
     expect(error.code).toBe('E_AUTH');
     expect(error.message).toContain('Check that the token is valid');
     expect(JSON.stringify(error.toJSON())).not.toContain('ghp_wrongToken000000000000');
@@ -148,7 +152,9 @@ describe('github source through core', () => {
     expect(emulator.requests).toHaveLength(1);
 
     const with429 = await serve(1, { rateLimit: { remaining: 0 }, rateLimitStatus: 429 });
-    const limited = await failure((await bed.registry({ location: 'your-org/extensions', branch: 'main', token: TOKEN, baseUrl: with429.emulator.apiUrl })).list());
+    const limited = await failure(
+      (await bed.registry({ location: 'your-org/extensions', branch: 'main', token: TOKEN, baseUrl: with429.emulator.apiUrl })).list(),
+    );
     expect(limited.code).toBe('E_RATE_LIMIT');
     expect(limited.message).toContain('belongs to the token');
     // Bounded: core's client re-sends a 429 within its retry budget (2) before the source sees it. It could skip those
@@ -165,7 +171,9 @@ describe('github source through core', () => {
 
     emulator.clearRequests();
     emulator.injectSecondaryRateLimit({ times: 1000, retryAfter: 0, status: 429 });
-    const endless = await failure((await bed.registry({ location: 'your-org/extensions', branch: 'main', baseUrl: emulator.apiUrl }, { adapter: { retries: 2 } })).list());
+    const endless = await failure(
+      (await bed.registry({ location: 'your-org/extensions', branch: 'main', baseUrl: emulator.apiUrl }, { adapter: { retries: 2 } })).list(),
+    );
     expect(endless.code).toBe('E_RATE_LIMIT');
     expect(endless.message).toContain('secondary rate limit');
     expect(emulator.requests.length).toBeLessThanOrEqual(3);
@@ -219,7 +227,7 @@ describe('github source through core', () => {
     expect(wrong.message).toMatch(/\/your-org\/monorepo\/nowhere has no registry\.json/);
   });
 
-  test("per-entry mode reads the index and one entry through the API, without a tarball", async () => {
+  test('per-entry mode reads the index and one entry through the API, without a tarball', async () => {
     const { emulator } = await serve(3);
     const registry = await bed.registry({ location: 'your-org/extensions', branch: 'main', baseUrl: emulator.apiUrl, mode: 'per-entry' });
     const fetched = await registry.fetch('tool', 'com.example.tool-1');
@@ -240,7 +248,9 @@ describe('github source through core', () => {
   test('a server error is E_UNREACHABLE after bounded retries', async () => {
     const { emulator } = await serve(1);
     emulator.injectServerError({ times: 1000, status: 503 });
-    const error = await failure((await bed.registry({ location: 'your-org/extensions', branch: 'main', baseUrl: emulator.apiUrl }, { adapter: { retries: 1 } })).list());
+    const error = await failure(
+      (await bed.registry({ location: 'your-org/extensions', branch: 'main', baseUrl: emulator.apiUrl }, { adapter: { retries: 1 } })).list(),
+    );
     expect(error.code).toBe('E_UNREACHABLE');
     expect(emulator.requests.length).toBeLessThanOrEqual(4);
   });

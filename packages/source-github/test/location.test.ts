@@ -20,7 +20,11 @@ describe('resolveGitHubLocation', () => {
     ['an scp-style git URL', { location: 'git@github.com:your-org/extensions.git' }, { owner: 'your-org', repo: 'extensions', ...github }],
     ['a GHES URL derives the API', { location: 'https://ghe.example.com/corp/agentos-extensions' }, { owner: 'corp', ...ghes }],
     ['GHES baseUrl with owner/repo', { location: 'corp/ext', baseUrl: 'https://ghe.example.com/api/v3/' }, ghes],
-    ['GHES baseUrl and a URL on that host', { location: 'https://ghe.example.com/corp/ext/tree/stable', baseUrl: 'https://ghe.example.com/api/v3' }, { ref: 'stable', ...ghes }],
+    [
+      'GHES baseUrl and a URL on that host',
+      { location: 'https://ghe.example.com/corp/ext/tree/stable', baseUrl: 'https://ghe.example.com/api/v3' },
+      { ref: 'stable', ...ghes },
+    ],
     ['api.github.com as baseUrl', { location: 'https://github.com/o/r', baseUrl: 'https://api.github.com' }, github],
   ];
   test.each(cases)('%s', (_, config, expected) => {

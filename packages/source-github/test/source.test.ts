@@ -28,7 +28,13 @@ function sourceFor(emulator: GitHubEmulator, config: Record<string, unknown> = {
 
 /** What core hands a source: `workDir` is always given (a shared one when the test passes it). */
 function ctx(workDir: string | undefined, extra: Partial<SourceCallContext> = {}): SourceCallContext {
-  return { registry: 'custom', signal: new AbortController().signal, logger: silentLogger, workDir: workDir ?? mkdtempSync(join(tmpdir(), 'gh-work-')), ...extra };
+  return {
+    registry: 'custom',
+    signal: new AbortController().signal,
+    logger: silentLogger,
+    workDir: workDir ?? mkdtempSync(join(tmpdir(), 'gh-work-')),
+    ...extra,
+  };
 }
 
 /** Reads the source as core does: a tarball-mode source answers with a snapshot that core's reader extracts. */
@@ -90,7 +96,10 @@ describe('github source contract calls', () => {
 
     // Another instance on the same workDir (another process sharing the cache) reuses the extracted revision.
     const second = sourceFor(emulator, { branch: 'main' });
-    await reader(second).materialize({ path: 'registry/curated/tool-1', entry: {}, revision, destination: await mkdtemp(join(workDir, 'again-')) }, ctx(workDir));
+    await reader(second).materialize(
+      { path: 'registry/curated/tool-1', entry: {}, revision, destination: await mkdtemp(join(workDir, 'again-')) },
+      ctx(workDir),
+    );
     expect(tarballs(emulator)).toBe(1);
   });
 
@@ -145,7 +154,9 @@ describe('github source contract calls', () => {
     for (const mode of ['tarball', 'per-entry']) {
       const source = sourceFor(emulator, { branch: 'main', mode });
       const revision = await revisionOf(source, ctx(await bed.dir()));
-      const error = await failure(reader(source).materialize({ path: 'registry/curated/nope', entry: {}, revision, destination: await bed.dir() }, ctx(await bed.dir())));
+      const error = await failure(
+        reader(source).materialize({ path: 'registry/curated/nope', entry: {}, revision, destination: await bed.dir() }, ctx(await bed.dir())),
+      );
       expect(error.code).toBe('E_NOT_FOUND');
       expect(error.message).toContain("'registry/curated/nope'");
     }

@@ -48,7 +48,10 @@ export async function fetchPackageCode(options: FetchPackageCodeOptions): Promis
   try {
     spec = parsePackageSpec(options.spec);
   } catch (error) {
-    throw new RegistryError('E_CONFIG', `${(error as Error).message} (registry '${registryName}')`, { registry: registryName, details: { spec: options.spec } });
+    throw new RegistryError('E_CONFIG', `${(error as Error).message} (registry '${registryName}')`, {
+      registry: registryName,
+      details: { spec: options.spec },
+    });
   }
   const { settings, bounds, context } = prepareCall(options, spec.name, spec.selector);
   return withNpmCache(options.cacheDir, async (cache) => {

@@ -82,7 +82,10 @@ async function checkLockfiles(dir: string, settings: NpmSettings, registryName: 
       lock = JSON.parse(await readFile(join(dir, name), 'utf8'));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw new RegistryError('E_POLICY', `The extension's ${name} cannot be read (${(error as Error).message}). Fix or remove it.`, { registry: registryName, cause: error });
+      throw new RegistryError('E_POLICY', `The extension's ${name} cannot be read (${(error as Error).message}). Fix or remove it.`, {
+        registry: registryName,
+        cause: error,
+      });
     }
     // Lockfile v1 nests `dependencies`; v2 and v3 list `packages` by folder. Both are read by npm, so both are checked.
     const entries: Array<[string, { resolved?: unknown; link?: unknown }]> = Object.entries(lock.packages ?? {});
@@ -99,10 +102,14 @@ async function checkLockfiles(dir: string, settings: NpmSettings, registryName: 
     for (const [path, entry] of entries) {
       if (path === '') continue;
       const refuse = (why: string) =>
-        new RegistryError('E_POLICY', `The extension's ${name} ${why} for ${path}. Extensions install from the configured npm registry only: regenerate the lockfile against it, or remove it.`, {
-          registry: registryName,
-          details: { file: name, path },
-        });
+        new RegistryError(
+          'E_POLICY',
+          `The extension's ${name} ${why} for ${path}. Extensions install from the configured npm registry only: regenerate the lockfile against it, or remove it.`,
+          {
+            registry: registryName,
+            details: { file: name, path },
+          },
+        );
       if (entry.link === true) throw refuse('makes a link to a folder');
       if (entry.resolved === undefined) continue;
       let origin: string;
@@ -175,7 +182,15 @@ async function install(
   const allowed = options.allowScripts ?? [];
   const mayRun = (name: string) => allowed === true || allowed.includes(name);
   let tree: Awaited<ReturnType<InstanceType<typeof Arborist>['reify']>>;
-  const context = { registry: registryName, name: '', selector: '*', registryUrl: settings.registry, authenticated: settings.authenticated, action: 'Installing', signal: options.signal };
+  const context = {
+    registry: registryName,
+    name: '',
+    selector: '*',
+    registryUrl: settings.registry,
+    authenticated: settings.authenticated,
+    action: 'Installing',
+    signal: options.signal,
+  };
   try {
     // Every request of the install (pacote and npm-registry-fetch take the signal arborist passes down) ends at
     // `timeouts.install`, or when core aborts.
@@ -194,7 +209,9 @@ async function install(
     const code = (error as { code?: string })?.code ?? '';
     const kind = /^EALLOW(GIT|REMOTE|FILE|DIRECTORY)$/.exec(code)?.[1];
     if (kind) {
-      const what = { GIT: 'a git repository', REMOTE: 'a tarball URL', FILE: 'a local file', DIRECTORY: 'a local folder' }[kind as 'GIT' | 'REMOTE' | 'FILE' | 'DIRECTORY'];
+      const what = { GIT: 'a git repository', REMOTE: 'a tarball URL', FILE: 'a local file', DIRECTORY: 'a local folder' }[
+        kind as 'GIT' | 'REMOTE' | 'FILE' | 'DIRECTORY'
+      ];
       throw new RegistryError(
         'E_POLICY',
         `A package in the dependency tree depends on ${what} instead of a version on the package registry (npm refused it: ${code}). Extensions install from the configured npm registry only: publish that dependency there, and depend on a version range.`,

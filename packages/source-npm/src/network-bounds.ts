@@ -99,7 +99,10 @@ export function resolveNetworkBounds(config: { timeouts?: unknown; limits?: unkn
   const problems = networkBoundsProblems(config);
   if (problems.length > 0) {
     const [first] = problems;
-    throw new RegistryError('E_CONFIG', `Registry '${registryName}': \`${first!.field}\` ${first!.message}.`, { registry: registryName, details: { field: first!.field } });
+    throw new RegistryError('E_CONFIG', `Registry '${registryName}': \`${first!.field}\` ${first!.message}.`, {
+      registry: registryName,
+      details: { field: first!.field },
+    });
   }
   const timeouts = (config.timeouts ?? {}) as NpmTimeouts;
   const limits = (config.limits ?? {}) as NpmLimits;

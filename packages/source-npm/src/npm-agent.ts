@@ -66,11 +66,17 @@ function defineScopedAgent(Base: NpmcliAgentClass): new (options: NpmAgentOption
       limitResponseBody(request, this.#options.limits);
       npmAgentFor(url, options as ConnectOptions, this.#options).addRequest(request, options);
     }
-  } as unknown as new (options: NpmAgentOptions) => HttpAgent;
+  } as unknown as new (
+    options: NpmAgentOptions,
+  ) => HttpAgent;
 }
 
 /** The agent npm would use for `url`: `@npmcli/agent`'s pooled one for these TLS, proxy and timeout settings. */
-function npmAgentFor(url: URL, request: ConnectOptions, options: NpmAgentOptions): HttpAgent & { addRequest(request: ClientRequest, options: RequestOptions): void } {
+function npmAgentFor(
+  url: URL,
+  request: ConnectOptions,
+  options: NpmAgentOptions,
+): HttpAgent & { addRequest(request: ClientRequest, options: RequestOptions): void } {
   const { attemptMs, proxy, noProxy } = options;
   return npmcliAgent().getAgent(url.href, {
     // TLS settings come with each request (minipass-fetch puts them there), as npm hands them to its agents.

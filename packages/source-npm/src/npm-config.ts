@@ -227,7 +227,11 @@ function networkOptions(values: Map<string, string>, baseDir: string): Record<st
 /** The registry's own `proxy`, `ca` and `retries` as npm-registry-fetch options; `E_CONFIG` when one is invalid. */
 function transportOptions({ transport = {}, baseDir, registryName }: NpmSettingsInput): Record<string, unknown> {
   const [problem] = npmTransportProblems(transport);
-  if (problem) throw new RegistryError('E_CONFIG', `Registry '${registryName}': \`${problem.field}\` ${problem.message}.`, { registry: registryName, details: { field: problem.field } });
+  if (problem)
+    throw new RegistryError('E_CONFIG', `Registry '${registryName}': \`${problem.field}\` ${problem.message}.`, {
+      registry: registryName,
+      details: { field: problem.field },
+    });
   const { proxy, ca, retries } = transport;
   return {
     ...(proxy ? { proxy, httpsProxy: proxy } : {}),

@@ -104,13 +104,19 @@ export function toNpmError(error: unknown, context: NpmErrorContext): RegistryEr
     const why = context.authenticated
       ? `the registry refused the configured credential (HTTP ${status ?? code}). Check that the token is valid and may read ${context.name}.`
       : `the registry requires authentication (HTTP ${status ?? code}) and none is configured. Set \`token\` on the registry (e.g. token: process.env.NPM_TOKEN) or add //host/:_authToken to .npmrc.`;
-    return make('E_AUTH', `${context.action} ${what} ${on} for registry '${registry}' failed: ${why}`, { status: status ?? code, authenticated: context.authenticated });
+    return make('E_AUTH', `${context.action} ${what} ${on} for registry '${registry}' failed: ${why}`, {
+      status: status ?? code,
+      authenticated: context.authenticated,
+    });
   }
   if (status === 429) {
     return make('E_RATE_LIMIT', `${context.registryUrl} is rate-limiting requests for ${what} (registry '${registry}'). Try again later.`);
   }
   if (status !== undefined && status >= 500) {
-    return make('E_UNREACHABLE', `${context.registryUrl} answered HTTP ${status} for ${what} (registry '${registry}'). The registry is failing; try again later.`);
+    return make(
+      'E_UNREACHABLE',
+      `${context.registryUrl} answered HTTP ${status} for ${what} (registry '${registry}'). The registry is failing; try again later.`,
+    );
   }
   const attempt = attemptTimeout(err);
   if (attempt) {

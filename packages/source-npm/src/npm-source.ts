@@ -230,4 +230,3 @@ function parseRevisionId(id: string): { version: string; integrity: string } | u
   if (hash <= 0 || hash === id.length - 1) return undefined;
   return { version: id.slice(0, hash), integrity: id.slice(hash + 1) };
 }
-

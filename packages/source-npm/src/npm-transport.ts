@@ -37,10 +37,29 @@ export function prepareCall(options: NpmCallOptions, packageName: string, select
   const registryName = options.registryName ?? 'npm';
   const { registry, token, npmrc } = options;
   const env = options.env ?? process.env;
-  const settings = resolveNpmSettings({ packageName, registry, token, npmrc, env, baseDir: options.baseDir ?? process.cwd(), registryName, allScopes, transport: options });
+  const settings = resolveNpmSettings({
+    packageName,
+    registry,
+    token,
+    npmrc,
+    env,
+    baseDir: options.baseDir ?? process.cwd(),
+    registryName,
+    allScopes,
+    transport: options,
+  });
   const bounds = resolveNetworkBounds(options, registryName, settings.options.timeout as number | undefined);
   const { attempt, index, entry } = bounds.timeouts;
-  const context: FetchContext = { registry: registryName, name: packageName, selector, registryUrl: settings.registry, authenticated: settings.authenticated, signal: options.signal, attemptMs: attempt, deadlines: { index, entry } };
+  const context: FetchContext = {
+    registry: registryName,
+    name: packageName,
+    selector,
+    registryUrl: settings.registry,
+    authenticated: settings.authenticated,
+    signal: options.signal,
+    attemptMs: attempt,
+    deadlines: { index, entry },
+  };
   return { registryName, settings, bounds, context };
 }
 

@@ -37,7 +37,8 @@ export async function packageVersions(options: PackageVersionsOptions): Promise<
       );
       const tags = packument['dist-tags'];
       const distTags: Record<string, string> = {};
-      if (typeof tags === 'object' && tags !== null) for (const [tag, version] of Object.entries(tags)) if (typeof version === 'string') distTags[tag] = version;
+      if (typeof tags === 'object' && tags !== null)
+        for (const [tag, version] of Object.entries(tags)) if (typeof version === 'string') distTags[tag] = version;
       return { versions: Object.keys(packument.versions), distTags };
     }),
   );

@@ -22,7 +22,10 @@ const closing: Array<{ close(): Promise<void> }> = [];
 beforeAll(async () => {
   ({ server, token } = await startRegistryServer());
   await server.publish(await registryPackageDir(REGISTRY_PACKAGE, '1.0.0'), { token });
-  await server.publish({ 'package.json': JSON.stringify({ name: LIBRARY, version: '1.0.0', main: 'index.js' }), 'index.js': 'module.exports = 1;\n' }, { token });
+  await server.publish(
+    { 'package.json': JSON.stringify({ name: LIBRARY, version: '1.0.0', main: 'index.js' }), 'index.js': 'module.exports = 1;\n' },
+    { token },
+  );
 }, 60_000);
 
 afterEach(async () => {
@@ -52,7 +55,11 @@ async function frontAndOther(redirect: (url: string) => boolean): Promise<{ fron
 async function openRegistry(registry: string, cache?: string): Promise<Registry> {
   cache ??= await tempDir('cache');
   const opened = await createRegistry(
-    { registries: { scoped: { type: 'npm', location: REGISTRY_PACKAGE, registry, token } }, defaultRegistries: { tool: 'scoped' }, cacheSettings: { directory: cache } },
+    {
+      registries: { scoped: { type: 'npm', location: REGISTRY_PACKAGE, registry, token } },
+      defaultRegistries: { tool: 'scoped' },
+      cacheSettings: { directory: cache },
+    },
     { sources: [npmSource()], env: {}, baseDir: cache },
   );
   closing.push(opened);
@@ -108,7 +115,7 @@ async function filesContaining(dir: string, needle: string): Promise<string[]> {
 }
 
 describe('no token on disk', () => {
-  test('a registry answering Vary: Authorization does not get the token written into npm\'s cache', async () => {
+  test("a registry answering Vary: Authorization does not get the token written into npm's cache", async () => {
     const front = await startHostileServer({ target: server.url, respond: () => ({ kind: 'forward', headers: { vary: 'Accept, Authorization' } }) });
     closing.push(front);
     const cache = await tempDir('cache');

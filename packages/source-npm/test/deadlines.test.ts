@@ -25,7 +25,10 @@ beforeAll(async () => {
   let token: string;
   ({ server, token } = await startRegistryServer());
   await server.publish(await registryPackageDir(REGISTRY_PACKAGE, '1.0.0'), { token });
-  await server.publish({ 'package.json': JSON.stringify({ name: LIBRARY, version: '1.0.0', main: 'index.js' }), 'index.js': 'module.exports = 1;\n' }, { token });
+  await server.publish(
+    { 'package.json': JSON.stringify({ name: LIBRARY, version: '1.0.0', main: 'index.js' }), 'index.js': 'module.exports = 1;\n' },
+    { token },
+  );
   front = await startHostileServer({ target: server.url });
 }, 60_000);
 
@@ -47,7 +50,11 @@ function misbehave(when: (url: string) => boolean, behaviour: HostileBehaviour):
 async function open(config: Partial<SourceConfig>): Promise<Registry> {
   const cache = await tempDir('cache');
   const registry = await createRegistry(
-    { registries: { slow: { type: 'npm', location: REGISTRY_PACKAGE, registry: front.url, ...config } }, defaultRegistries: { tool: 'slow' }, cacheSettings: { directory: cache } },
+    {
+      registries: { slow: { type: 'npm', location: REGISTRY_PACKAGE, registry: front.url, ...config } },
+      defaultRegistries: { tool: 'slow' },
+      cacheSettings: { directory: cache },
+    },
     { sources: [npmSource()], env: {}, baseDir: cache },
   );
   opened.push(registry);
@@ -96,7 +103,9 @@ describe('timeouts.entry: one download (a tarball)', () => {
   test('fetchPackageCode: a trickling tarball ends at timeouts.entry', async () => {
     misbehave(isTarball, TRICKLE);
     const destination = join(await tempDir('code'), 'out');
-    const { error, ms } = await timed(fetchPackageCode({ spec: `${LIBRARY}@1.0.0`, destination, registry: front.url, npmrc: false, timeouts: { entry: 3000 } }));
+    const { error, ms } = await timed(
+      fetchPackageCode({ spec: `${LIBRARY}@1.0.0`, destination, registry: front.url, npmrc: false, timeouts: { entry: 3000 } }),
+    );
     expect(error.code).toBe('E_UNREACHABLE');
     expect(error.message).toContain('`timeouts.entry`');
     expect(ms).toBeLessThan(3000 + SLACK_MS);
@@ -108,15 +117,19 @@ describe('timeouts.index and timeouts.entry are separate deadlines', () => {
   test.each([
     ['a resolve is not bound by timeouts.entry', isPackument, { index: 60_000, entry: 2000 }],
     ['a download is not bound by timeouts.index', isTarball, { index: 2000, entry: 60_000 }],
-  ])('%s', async (_title, when, timeouts) => {
-    misbehave(when, TRICKLE);
-    const registry = await open({ timeouts });
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 6000);
-    const { error, ms } = await timed(registry.fetch('tool', ECHO, { signal: controller.signal }));
-    expect(error.code).toBe('E_ABORTED');
-    expect(ms).toBeGreaterThanOrEqual(5900);
-  }, 30_000);
+  ])(
+    '%s',
+    async (_title, when, timeouts) => {
+      misbehave(when, TRICKLE);
+      const registry = await open({ timeouts });
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 6000);
+      const { error, ms } = await timed(registry.fetch('tool', ECHO, { signal: controller.signal }));
+      expect(error.code).toBe('E_ABORTED');
+      expect(ms).toBeGreaterThanOrEqual(5900);
+    },
+    30_000,
+  );
 });
 
 describe('timeouts.attempt: one request', () => {
@@ -174,7 +187,7 @@ describe('config', () => {
     expect(error.message).toContain(message);
   });
 
-  test('proxy, ca and retries, the transport options of every HTTP source, are accepted; invalid ones in core\'s words', async () => {
+  test("proxy, ca and retries, the transport options of every HTTP source, are accepted; invalid ones in core's words", async () => {
     const ca = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
     expect(await open({ proxy: 'http://127.0.0.1:3128', ca, retries: 3 })).toBeDefined();
     const error = (await rejectionOf(open({ retries: 11 }))) as Error & { code?: string; details?: { field?: string } };
@@ -194,11 +207,16 @@ describe('config', () => {
 
   test('fetchPackageCode and installDependencies check them too', async () => {
     const destination = join(await tempDir('code'), 'out');
-    const fetchError = await rejectionOf(fetchPackageCode({ spec: `${LIBRARY}@1.0.0`, destination, registry: front.url, npmrc: false, timeouts: { index: -5 } }));
+    const fetchError = await rejectionOf(
+      fetchPackageCode({ spec: `${LIBRARY}@1.0.0`, destination, registry: front.url, npmrc: false, timeouts: { index: -5 } }),
+    );
     expect([(fetchError as { code?: string }).code, (fetchError as { details?: { field?: string } }).details?.field]).toEqual(['E_CONFIG', 'timeouts.index']);
     const dir = await tempDir('install');
     const installError = await rejectionOf(installDependencies({ dir, registry: front.url, npmrc: false, limits: { tarball: 1024 } as never }));
-    expect([(installError as { code?: string }).code, (installError as { details?: { field?: string } }).details?.field]).toEqual(['E_CONFIG', 'limits.tarball']);
+    expect([(installError as { code?: string }).code, (installError as { details?: { field?: string } }).details?.field]).toEqual([
+      'E_CONFIG',
+      'limits.tarball',
+    ]);
     expect(installError.message).toContain('`limits.tarball` is not a limit; use index or entry');
   });
 });

@@ -46,9 +46,29 @@ export function createExtensionPack() {
 `;
 
 const ENTRIES: Array<{ id: string; version: string; path: string; files: Files }> = [
-  { id: 'com.acme.uses-lib', version: '1.0.0', path: 'curated/uses-lib', files: extension('com.acme.uses-lib', '1.0.0', { dependencies: { 'tiny-lib': '^1.0.0' } }, usesLib('tiny-lib')) },
-  { id: 'com.acme.uses-lib', version: '2.0.0', path: 'curated/uses-lib-2', files: extension('com.acme.uses-lib', '2.0.0', { dependencies: { 'tiny-lib': '^2.0.0' } }, usesLib('tiny-lib')) },
-  { id: 'com.acme.scripted', version: '1.0.0', path: 'curated/scripted', files: extension('com.acme.scripted', '1.0.0', { dependencies: { 'marker-lib': '^1.0.0' }, scripts: { postinstall: 'node -e "require(\'fs\').writeFileSync(\'root-marker\', \'\')"' } }, usesLib('marker-lib')) },
+  {
+    id: 'com.acme.uses-lib',
+    version: '1.0.0',
+    path: 'curated/uses-lib',
+    files: extension('com.acme.uses-lib', '1.0.0', { dependencies: { 'tiny-lib': '^1.0.0' } }, usesLib('tiny-lib')),
+  },
+  {
+    id: 'com.acme.uses-lib',
+    version: '2.0.0',
+    path: 'curated/uses-lib-2',
+    files: extension('com.acme.uses-lib', '2.0.0', { dependencies: { 'tiny-lib': '^2.0.0' } }, usesLib('tiny-lib')),
+  },
+  {
+    id: 'com.acme.scripted',
+    version: '1.0.0',
+    path: 'curated/scripted',
+    files: extension(
+      'com.acme.scripted',
+      '1.0.0',
+      { dependencies: { 'marker-lib': '^1.0.0' }, scripts: { postinstall: "node -e \"require('fs').writeFileSync('root-marker', '')\"" } },
+      usesLib('marker-lib'),
+    ),
+  },
   {
     id: 'com.acme.peer-user',
     version: '1.0.0',
@@ -65,11 +85,41 @@ export function createExtensionPack() {
 `,
     ),
   },
-  { id: 'com.acme.peer-only', version: '1.0.0', path: 'curated/peer-only', files: extension('com.acme.peer-only', '1.0.0', { peerDependencies: { [HOST_PEER]: '^1.0.0' } }, `import { instance } from '${HOST_PEER}';\nexport default { name: 'peer-only', descriptors: [{ id: 'peer', kind: 'tool', payload: { instance } }] };\n`) },
-  { id: 'com.acme.wants-v3', version: '1.0.0', path: 'curated/wants-v3', files: extension('com.acme.wants-v3', '1.0.0', { peerDependencies: { [HOST_PEER]: '^3.0.0', 'not-in-host': '>=2' } }, 'export default {};\n') },
-  { id: 'com.acme.private-dep', version: '1.0.0', path: 'curated/private-dep', files: extension('com.acme.private-dep', '1.0.0', { dependencies: { '@private/secret-lib': '^1.0.0' } }, usesLib('@private/secret-lib')) },
-  { id: 'com.acme.missing-dep', version: '1.0.0', path: 'curated/missing-dep', files: extension('com.acme.missing-dep', '1.0.0', { dependencies: { 'no-such-lib': '^1.0.0' } }, usesLib('no-such-lib')) },
-  { id: 'com.acme.deep-remote', version: '1.0.0', path: 'curated/deep-remote', files: extension('com.acme.deep-remote', '1.0.0', { dependencies: { 'remote-lib': '^1.0.0' } }, usesLib('remote-lib')) },
+  {
+    id: 'com.acme.peer-only',
+    version: '1.0.0',
+    path: 'curated/peer-only',
+    files: extension(
+      'com.acme.peer-only',
+      '1.0.0',
+      { peerDependencies: { [HOST_PEER]: '^1.0.0' } },
+      `import { instance } from '${HOST_PEER}';\nexport default { name: 'peer-only', descriptors: [{ id: 'peer', kind: 'tool', payload: { instance } }] };\n`,
+    ),
+  },
+  {
+    id: 'com.acme.wants-v3',
+    version: '1.0.0',
+    path: 'curated/wants-v3',
+    files: extension('com.acme.wants-v3', '1.0.0', { peerDependencies: { [HOST_PEER]: '^3.0.0', 'not-in-host': '>=2' } }, 'export default {};\n'),
+  },
+  {
+    id: 'com.acme.private-dep',
+    version: '1.0.0',
+    path: 'curated/private-dep',
+    files: extension('com.acme.private-dep', '1.0.0', { dependencies: { '@private/secret-lib': '^1.0.0' } }, usesLib('@private/secret-lib')),
+  },
+  {
+    id: 'com.acme.missing-dep',
+    version: '1.0.0',
+    path: 'curated/missing-dep',
+    files: extension('com.acme.missing-dep', '1.0.0', { dependencies: { 'no-such-lib': '^1.0.0' } }, usesLib('no-such-lib')),
+  },
+  {
+    id: 'com.acme.deep-remote',
+    version: '1.0.0',
+    path: 'curated/deep-remote',
+    files: extension('com.acme.deep-remote', '1.0.0', { dependencies: { 'remote-lib': '^1.0.0' } }, usesLib('remote-lib')),
+  },
   {
     id: 'com.acme.foreign-lock',
     version: '1.0.0',
@@ -115,7 +165,7 @@ beforeAll(async () => {
   const publish = (files: Files) => server.publish(files, { token });
   await Promise.all([
     publish(library('tiny-lib', '1.0.0')).then(() => publish(library('tiny-lib', '2.0.0'))),
-    publish(library('marker-lib', '1.0.0', { scripts: { postinstall: 'node -e "require(\'fs\').writeFileSync(\'installed-marker\', \'\')"' } })),
+    publish(library('marker-lib', '1.0.0', { scripts: { postinstall: "node -e \"require('fs').writeFileSync('installed-marker', '')\"" } })),
     publish(library('@private/secret-lib', '1.0.0')),
     // A registry package whose own dependency is a tarball URL: the install must not follow it.
     publish(library('remote-lib', '1.0.0', { dependencies: { 'evil-lib': 'http://127.0.0.1:9/evil-lib.tgz' } })),
@@ -139,16 +189,31 @@ async function hostApp(peerVersion = '1.2.0'): Promise<string> {
   return host;
 }
 
-async function open(options: { host?: string; cache?: string; token?: string | undefined; offline?: boolean; dependencies?: CreateRegistryOptions['dependencies'] } = {}) {
+async function open(
+  options: { host?: string; cache?: string; token?: string | undefined; offline?: boolean; dependencies?: CreateRegistryOptions['dependencies'] } = {},
+) {
   const host = options.host ?? (await hostApp());
   const cache = options.cache ?? (await tempDir('cache'));
   const registry = await createRegistry(
     {
-      registries: { official: { type: 'npm', location: REGISTRY_PACKAGE, registry: server.url, ...('token' in options ? (options.token ? { token: options.token } : {}) : { token }) } },
+      registries: {
+        official: {
+          type: 'npm',
+          location: REGISTRY_PACKAGE,
+          registry: server.url,
+          ...('token' in options ? (options.token ? { token: options.token } : {}) : { token }),
+        },
+      },
       defaultRegistries: { tool: 'official' },
       cacheSettings: { directory: cache },
     },
-    { sources: [npmSource()], env: { HOME: host }, baseDir: host, offline: options.offline ?? false, ...(options.dependencies ? { dependencies: options.dependencies } : {}) },
+    {
+      sources: [npmSource()],
+      env: { HOME: host },
+      baseDir: host,
+      offline: options.offline ?? false,
+      ...(options.dependencies ? { dependencies: options.dependencies } : {}),
+    },
   );
   opened.push(registry);
   return { registry, host, cache };
@@ -165,7 +230,8 @@ async function filesBelow(dir: string): Promise<string[]> {
 }
 
 const load = async (registry: Registry, ref: string) => (await registry.load('tool', ref)) as LoadedExtension;
-const execute = async (loaded: LoadedExtension) => ((await (loaded.pack.descriptors[0]!.payload as { execute: () => Promise<{ output: string }> }).execute()) as { output: string }).output;
+const execute = async (loaded: LoadedExtension) =>
+  ((await (loaded.pack.descriptors[0]!.payload as { execute: () => Promise<{ output: string }> }).execute()) as { output: string }).output;
 const tarballGets = () => server.requests.filter((r) => r.method === 'GET' && r.path.includes('/-/')).length;
 
 describe('dependencies', () => {
@@ -173,7 +239,9 @@ describe('dependencies', () => {
     const { registry, host } = await open();
     const loaded = await load(registry, 'com.acme.uses-lib@1.0.0');
     expect(await execute(loaded)).toBe('tiny-lib 1.0.0');
-    expect(loaded.install?.packages.map(({ name, version, path }) => ({ name, version, path }))).toEqual([{ name: 'tiny-lib', version: '1.0.0', path: 'node_modules/tiny-lib' }]);
+    expect(loaded.install?.packages.map(({ name, version, path }) => ({ name, version, path }))).toEqual([
+      { name: 'tiny-lib', version: '1.0.0', path: 'node_modules/tiny-lib' },
+    ]);
     expect(loaded.install?.packages[0]?.integrity).toMatch(/^sha512-/);
     // The code runs from the project's install area; the download cache holds the entry's files only.
     expect(loaded.entryFile.startsWith(join(await realpath(host), 'node_modules', '.agentos-registry'))).toBe(true);
@@ -306,7 +374,9 @@ describe('peers and identity', () => {
     const { registry } = await open();
     const error = await rejectionOf(registry.load('tool', 'com.acme.wants-v3'));
     expect(error.code).toBe('E_PEER_MISSING');
-    expect(error.message).toContain('needs the peer dependency not-in-host@>=2, which the host application does not provide and which cannot be installed: not-in-host is not published on the package registry');
+    expect(error.message).toContain(
+      'needs the peer dependency not-in-host@>=2, which the host application does not provide and which cannot be installed: not-in-host is not published on the package registry',
+    );
   });
 
   test('strictPeers: a host copy out of range is E_PEER_MISSING, and the advice names no version the registry lacks', async () => {
@@ -314,7 +384,9 @@ describe('peers and identity', () => {
     const error = await rejectionOf(registry.load('tool', 'com.acme.wants-v3'));
     expect(error.code).toBe('E_PEER_MISSING');
     expect(error.message).toContain(`${HOST_PEER}@^3.0.0 (the host has 1.2.0)`);
-    expect(error.message).toContain(`${HOST_PEER} is not published on the package registry: ask the extension's authors to widen the range, or leave strictPeers off`);
+    expect(error.message).toContain(
+      `${HOST_PEER} is not published on the package registry: ask the extension's authors to widen the range, or leave strictPeers off`,
+    );
     expect(error.message).not.toContain('npm install');
   });
 

@@ -30,7 +30,8 @@ function extension(name: string, version: string, manifest: Record<string, unkno
     'package.json': `${JSON.stringify({ name, version, type: 'module', main: 'dist/index.js' }, null, 2)}\n`,
     ...(manifest ? { 'manifest.json': `${JSON.stringify(manifest, null, 2)}\n` } : {}),
     'dist/index.js':
-      code ?? `export function createExtensionPack() {\n  return { name: ${JSON.stringify(name)}, descriptors: [{ id: 'echo', kind: 'tool', payload: {} }] };\n}\n`,
+      code ??
+      `export function createExtensionPack() {\n  return { name: ${JSON.stringify(name)}, descriptors: [{ id: 'echo', kind: 'tool', payload: {} }] };\n}\n`,
   };
 }
 
@@ -58,7 +59,12 @@ beforeAll(async () => {
     // Only a later version is published (the real ml-classifiers and topicality).
     server.publish(extension(MOVED, '0.3.1', { id: 'com.acme.moved', name: 'Moved', version: '0.3.1' }), { token }),
     server.publish(
-      extension(SECRET, '1.0.0', { id: 'com.acme.secret', name: 'Secret', version: '1.0.0', requiredSecrets: ['acme.apiToken'], optionalSecrets: ['acme.region'] }, SECRET_CODE),
+      extension(
+        SECRET,
+        '1.0.0',
+        { id: 'com.acme.secret', name: 'Secret', version: '1.0.0', requiredSecrets: ['acme.apiToken'], optionalSecrets: ['acme.region'] },
+        SECRET_CODE,
+      ),
       { token },
     ),
   ]);
@@ -80,11 +86,16 @@ beforeAll(async () => {
     }),
   );
   const pkgJson = (name: string, version: string) => ({ name, version, main: 'dist/index.js' });
-  await entryFolder('registry/curated/com.acme.drift', { 'manifest.json': { id: 'com.acme.drift', name: 'Drift', version: '0.9.0' }, 'package.json': pkgJson(DRIFT, '1.0.0') });
+  await entryFolder('registry/curated/com.acme.drift', {
+    'manifest.json': { id: 'com.acme.drift', name: 'Drift', version: '0.9.0' },
+    'package.json': pkgJson(DRIFT, '1.0.0'),
+  });
   await entryFolder('registry/curated/com.acme.bare', { 'package.json': pkgJson(BARE, '1.0.0') });
   await entryFolder('registry/curated/com.acme.moved', { 'manifest.json': { id: 'com.acme.moved', name: 'Moved', version: '0.2.1' } });
   await entryFolder('registry/curated/com.acme.absent', { 'manifest.json': { id: 'com.acme.absent', name: 'Absent', version: '1.0.0' } });
-  await entryFolder('registry/curated/com.acme.secret', { 'manifest.json': { id: 'com.acme.secret', name: 'Secret', version: '1.0.0', requiredSecrets: ['acme.apiToken'] } });
+  await entryFolder('registry/curated/com.acme.secret', {
+    'manifest.json': { id: 'com.acme.secret', name: 'Secret', version: '1.0.0', requiredSecrets: ['acme.apiToken'] },
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -143,7 +154,6 @@ describe('warnings of an entry whose code is its package', () => {
     expect(loaded.fetched.warnings).toEqual(warned);
     expect(warned[0]!.message).toContain(`package ${BARE}@1.0.0 has no manifest.json`);
   });
-
 });
 
 describe('code that is not on the package registry', () => {
@@ -152,14 +162,21 @@ describe('code that is not on the package registry', () => {
     const error = await rejectionOf(registry.load('tool', 'com.acme.absent'));
     expect(error.code).toBe('E_NOT_FOUND');
     expect((error as { registry?: string }).registry).toBe('agentos');
-    expect(error.message).toContain(`${ABSENT}@1.0.0, the code of com.acme.absent listed by registry "agentos", is not on the package registry (${server.url})`);
+    expect(error.message).toContain(
+      `${ABSENT}@1.0.0, the code of com.acme.absent listed by registry "agentos", is not on the package registry (${server.url})`,
+    );
     expect(error.message).toContain("ask the registry's owner to publish it or fix the entry's version");
     expect(error.message).toContain(`registry.json of ${registryDir}`);
     // Not a registry the user never configured, nor the fields of an npm registry's config.
     expect(error.message).not.toContain("registry 'npm'");
     expect(error.message).not.toContain('`location`');
     expect(error.message).not.toContain('`version`');
-    expect((error as { details?: Record<string, unknown> }).details).toMatchObject({ reason: 'no-package', entry: 'com.acme.absent', listedBy: 'agentos', sourceType: 'file' });
+    expect((error as { details?: Record<string, unknown> }).details).toMatchObject({
+      reason: 'no-package',
+      entry: 'com.acme.absent',
+      listedBy: 'agentos',
+      sourceType: 'file',
+    });
   });
 
   test('a version that was never published: E_NOT_FOUND saying which versions exist', async () => {

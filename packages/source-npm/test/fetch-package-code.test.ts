@@ -95,7 +95,10 @@ describe('fetchPackageCode', () => {
     expect(await readFile(join(destination, 'keep/me.txt'), 'utf8')).toBe('mine');
   });
 
-  test.each(['https://example.com/x.tgz', 'file:../x', 'github:acme/x', 'alias@npm:left-pad@1', 'Bad Name@1'])('%s is not a registry spec: E_CONFIG', async (spec) => {
-    expect(await codeOf(fetchPackageCode({ spec, destination: await tempDir('code'), registry: server.url }))).toBe('E_CONFIG');
-  });
+  test.each(['https://example.com/x.tgz', 'file:../x', 'github:acme/x', 'alias@npm:left-pad@1', 'Bad Name@1'])(
+    '%s is not a registry spec: E_CONFIG',
+    async (spec) => {
+      expect(await codeOf(fetchPackageCode({ spec, destination: await tempDir('code'), registry: server.url }))).toBe('E_CONFIG');
+    },
+  );
 });

@@ -29,7 +29,10 @@ const opened: Array<{ close(): Promise<void> }> = [];
 beforeAll(async () => {
   ({ server, token } = await startRegistryServer());
   await server.publish(await registryPackageDir(REGISTRY_PACKAGE, '1.0.0'), { token });
-  await server.publish({ 'package.json': JSON.stringify({ name: LIBRARY, version: '1.0.0', main: 'index.js' }), 'index.js': 'module.exports = 1;\n' }, { token });
+  await server.publish(
+    { 'package.json': JSON.stringify({ name: LIBRARY, version: '1.0.0', main: 'index.js' }), 'index.js': 'module.exports = 1;\n' },
+    { token },
+  );
   front = await startHostileServer({ target: server.url, watch: [token] });
   other = await startHostileServer({ target: server.url, watch: [token] });
 }, 60_000);
@@ -98,7 +101,9 @@ describe('every Content-Encoding npm decodes is counted decoded', () => {
   test('an x-deflate bomb packument (64 MiB of spaces in ~64 KiB) stops at limits.index: E_TOO_LARGE', async () => {
     const bomb = deflateSync(Buffer.alloc(64 * MiB, 0x20));
     expect(bomb.length).toBeLessThan(MiB);
-    front.setRespond(({ url }) => (url === packumentPath(REGISTRY_PACKAGE) ? { kind: 'reply', headers: { 'content-encoding': 'x-deflate' }, body: bomb } : { kind: 'forward' }));
+    front.setRespond(({ url }) =>
+      url === packumentPath(REGISTRY_PACKAGE) ? { kind: 'reply', headers: { 'content-encoding': 'x-deflate' }, body: bomb } : { kind: 'forward' },
+    );
     const error = await rejectionOf((await open({ limits: { index: MiB } })).list());
     expect(error.code).toBe('E_TOO_LARGE');
   });
@@ -113,14 +118,22 @@ describe('every Content-Encoding npm decodes is counted decoded', () => {
       return { kind: 'forward' };
     });
     const error = await rejectionOf(
-      fetchPackageCode({ spec: `${LIBRARY}@1.0.0`, destination: join(await tempDir('code'), 'out'), registry: front.url, npmrc: false, limits: { entry: MiB } }),
+      fetchPackageCode({
+        spec: `${LIBRARY}@1.0.0`,
+        destination: join(await tempDir('code'), 'out'),
+        registry: front.url,
+        npmrc: false,
+        limits: { entry: MiB },
+      }),
     );
     expect(error.code).toBe('E_TOO_LARGE');
   });
 
   test('a raw-deflate packument (no zlib header, as old servers send "deflate") is read, as npm itself reads it', async () => {
     const body = deflateRawSync(Buffer.from(await packumentText(REGISTRY_PACKAGE)));
-    front.setRespond(({ url }) => (url === packumentPath(REGISTRY_PACKAGE) ? { kind: 'reply', headers: { 'content-encoding': 'deflate' }, body } : { kind: 'forward' }));
+    front.setRespond(({ url }) =>
+      url === packumentPath(REGISTRY_PACKAGE) ? { kind: 'reply', headers: { 'content-encoding': 'deflate' }, body } : { kind: 'forward' },
+    );
     const outcome = await (await open()).list().then(
       (rows) => rows.length,
       (e: unknown) => e,
@@ -130,12 +143,16 @@ describe('every Content-Encoding npm decodes is counted decoded', () => {
 
   test('a stacked "gzip, gzip" packument is not decoded by anyone: a bad packument, E_UNREACHABLE', async () => {
     const body = gzipSync(gzipSync(Buffer.from(await packumentText(REGISTRY_PACKAGE))));
-    front.setRespond(({ url }) => (url === packumentPath(REGISTRY_PACKAGE) ? { kind: 'reply', headers: { 'content-encoding': 'gzip, gzip' }, body } : { kind: 'forward' }));
+    front.setRespond(({ url }) =>
+      url === packumentPath(REGISTRY_PACKAGE) ? { kind: 'reply', headers: { 'content-encoding': 'gzip, gzip' }, body } : { kind: 'forward' },
+    );
     expect((await rejectionOf((await open()).list())).code).toBe('E_UNREACHABLE');
   });
 
   test('a gzip packument whose body is not gzip is E_UNREACHABLE (a server fault, so a cache can serve), never E_INTERNAL', async () => {
-    front.setRespond(({ url }) => (url === packumentPath(REGISTRY_PACKAGE) ? { kind: 'reply', headers: { 'content-encoding': 'gzip' }, body: 'not gzip at all' } : { kind: 'forward' }));
+    front.setRespond(({ url }) =>
+      url === packumentPath(REGISTRY_PACKAGE) ? { kind: 'reply', headers: { 'content-encoding': 'gzip' }, body: 'not gzip at all' } : { kind: 'forward' },
+    );
     expect((await rejectionOf((await open()).list())).code).toBe('E_UNREACHABLE');
   });
 });
@@ -155,16 +172,32 @@ describe('a warm cache through the attacks', () => {
     for (const attack of attacks) {
       front.setRespond(({ url }) => (url === packumentPath(REGISTRY_PACKAGE) ? attack : { kind: 'forward' }));
       const registry = await open({ cacheDuration: 0, limits: { index: MiB } }, cache);
-      codes.push(await registry.list().then(
-        () => 'served',
-        (e: unknown) => (e as { code?: string }).code ?? 'unknown',
-      ));
+      codes.push(
+        await registry.list().then(
+          () => 'served',
+          (e: unknown) => (e as { code?: string }).code ?? 'unknown',
+        ),
+      );
     }
     // E_TOO_LARGE is not transient (the registry serves too much, it is not unreachable); the others are served stale.
     expect(codes).toEqual(['E_TOO_LARGE', 'served', 'served', 'served']);
     front.setRespond(() => ({ kind: 'reset' }));
     const offline = await createRegistry(
-      { registries: { net: { type: 'npm', location: REGISTRY_PACKAGE, registry: front.url, token, timeouts: { index: 20_000, entry: 20_000 }, cacheDuration: 0, limits: { index: MiB } } }, defaultRegistries: { tool: 'net' }, cacheSettings: { directory: cache } },
+      {
+        registries: {
+          net: {
+            type: 'npm',
+            location: REGISTRY_PACKAGE,
+            registry: front.url,
+            token,
+            timeouts: { index: 20_000, entry: 20_000 },
+            cacheDuration: 0,
+            limits: { index: MiB },
+          },
+        },
+        defaultRegistries: { tool: 'net' },
+        cacheSettings: { directory: cache },
+      },
       { sources: [npmSource()], env: {}, baseDir: cache, offline: true },
     );
     opened.push(offline);
@@ -189,11 +222,14 @@ describe('tarball URLs a hostile packument names', () => {
       await (await open()).list().catch(() => undefined);
       const foreign = host.startsWith('localhost') ? front.requests.filter((r) => r.url === path) : other.requests;
       expect(foreign.length, host).toBeGreaterThan(0);
-      expect(foreign.filter((r) => r.authorization || r.leaked), host).toEqual([]);
+      expect(
+        foreign.filter((r) => r.authorization || r.leaked),
+        host,
+      ).toEqual([]);
     }
   });
 
-  test('a file: tarball is never read from this machine, and is the registry\'s fault (E_POLICY), not E_INTERNAL', async () => {
+  test("a file: tarball is never read from this machine, and is the registry's fault (E_POLICY), not E_INTERNAL", async () => {
     await pointTarballAt('file:///etc/passwd');
     const error = await rejectionOf((await open()).list());
     expect(error.message).not.toContain('root:');
@@ -213,7 +249,13 @@ describe('a registry elsewhere and this machine', () => {
     const remote = `http://registry.example.test:${front.port}/`;
     const { path } = await tarballOf(LIBRARY);
     const fetchIt = async () =>
-      fetchPackageCode({ spec: `${LIBRARY}@1.0.0`, destination: join(await tempDir('code'), 'out'), registry: remote, npmrc, cacheDir: join(await tempDir('npm-cache'), '_cacache') });
+      fetchPackageCode({
+        spec: `${LIBRARY}@1.0.0`,
+        destination: join(await tempDir('code'), 'out'),
+        registry: remote,
+        npmrc,
+        cacheDir: join(await tempDir('npm-cache'), '_cacache'),
+      });
 
     // Through the proxy, the remote registry works.
     const doc = JSON.parse(await packumentText(LIBRARY)) as { versions: Record<string, { dist: { tarball: string } }> };
@@ -274,7 +316,9 @@ describe('the total deadline holds whatever the server does', () => {
   });
 
   test('503 with Retry-After: 59 on every packument answer ends at timeouts.index, retries and waits included', async () => {
-    front.setRespond(({ url }) => (url === packumentPath(REGISTRY_PACKAGE) ? { kind: 'reply', status: 503, headers: { 'retry-after': '59' }, body: '{}' } : { kind: 'forward' }));
+    front.setRespond(({ url }) =>
+      url === packumentPath(REGISTRY_PACKAGE) ? { kind: 'reply', status: 503, headers: { 'retry-after': '59' }, body: '{}' } : { kind: 'forward' },
+    );
     const started = Date.now();
     const error = await rejectionOf((await open({ timeouts: { index: 2_000 } })).list());
     expect(error.code).toBe('E_UNREACHABLE');
@@ -283,7 +327,7 @@ describe('the total deadline holds whatever the server does', () => {
 });
 
 describe('the token after every failure', () => {
-  test('errors that echo the token, and npm\'s cache afterwards, never hold it', async () => {
+  test("errors that echo the token, and npm's cache afterwards, never hold it", async () => {
     const cache = await tempDir('cache');
     const behaviours: HostileBehaviour[] = [
       { kind: 'reply', status: 500, body: JSON.stringify({ error: `internal ${token}` }) },
@@ -310,7 +354,13 @@ async function mappingProxy(hosts: Record<string, string>): Promise<{ url: strin
   const proxy = createServer((req, res) => {
     const target = new URL(req.url ?? '');
     const upstream = httpRequest(
-      { host: hosts[target.hostname] ?? target.hostname, port: Number(target.port || 80), path: `${target.pathname}${target.search}`, method: req.method, headers: req.headers },
+      {
+        host: hosts[target.hostname] ?? target.hostname,
+        port: Number(target.port || 80),
+        path: `${target.pathname}${target.search}`,
+        method: req.method,
+        headers: req.headers,
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);

@@ -27,7 +27,10 @@ beforeAll(async () => {
   let token: string;
   ({ server, token } = await startRegistryServer());
   await server.publish(await registryPackageDir(REGISTRY_PACKAGE, '1.0.0'), { token });
-  await server.publish({ 'package.json': JSON.stringify({ name: LIBRARY, version: '1.0.0', main: 'index.js' }), 'index.js': 'module.exports = 1;\n' }, { token });
+  await server.publish(
+    { 'package.json': JSON.stringify({ name: LIBRARY, version: '1.0.0', main: 'index.js' }), 'index.js': 'module.exports = 1;\n' },
+    { token },
+  );
   front = await startHostileServer({ target: server.url });
 }, 60_000);
 
@@ -78,7 +81,8 @@ async function serveGzipped(name: string): Promise<{ packument: number; tarball:
   const rewritten = Buffer.from(packument.toString('utf8').split(server.url).join(front.url));
   front.setRespond(({ url }): HostileBehaviour => {
     if (url === packumentPath) return { kind: 'reply', headers: { 'content-encoding': 'gzip' }, body: gzipSync(rewritten) };
-    if (url === tarballUrl.pathname) return { kind: 'reply', headers: { 'content-encoding': 'gzip', 'content-type': 'application/octet-stream' }, body: gzipSync(tarball) };
+    if (url === tarballUrl.pathname)
+      return { kind: 'reply', headers: { 'content-encoding': 'gzip', 'content-type': 'application/octet-stream' }, body: gzipSync(tarball) };
     return { kind: 'forward' };
   });
   return { packument: rewritten.length, tarball: tarball.length };
@@ -94,9 +98,21 @@ describe('bodies within the limits', () => {
   test('what npm stored of them is whole: the same cache serves them with the registry gone', async () => {
     await serveGzipped(LIBRARY);
     const cacheDir = join(await tempDir('npm-cache'), '_cacache');
-    const first = await fetchPackageCode({ spec: `${LIBRARY}@1.0.0`, destination: join(await tempDir('code'), 'out'), registry: front.url, npmrc: false, cacheDir });
+    const first = await fetchPackageCode({
+      spec: `${LIBRARY}@1.0.0`,
+      destination: join(await tempDir('code'), 'out'),
+      registry: front.url,
+      npmrc: false,
+      cacheDir,
+    });
     front.setRespond(() => ({ kind: 'reset' }));
-    const again = await fetchPackageCode({ spec: `${LIBRARY}@1.0.0`, destination: join(await tempDir('code'), 'out'), registry: front.url, npmrc: false, cacheDir });
+    const again = await fetchPackageCode({
+      spec: `${LIBRARY}@1.0.0`,
+      destination: join(await tempDir('code'), 'out'),
+      registry: front.url,
+      npmrc: false,
+      cacheDir,
+    });
     expect(again).toEqual(first);
   }, 40_000);
 });

@@ -45,7 +45,13 @@ describe('checks', () => {
   });
 
   test("the shared names get core's checks and messages", () => {
-    for (const config of [{ timeouts: { index: 2 ** 31 } }, { timeouts: { entry: -1 } }, { limits: { index: 1.5 } }, { limits: { entry: 'big' } }, { limits: [] }]) {
+    for (const config of [
+      { timeouts: { index: 2 ** 31 } },
+      { timeouts: { entry: -1 } },
+      { limits: { index: 1.5 } },
+      { limits: { entry: 'big' } },
+      { limits: [] },
+    ]) {
       expect(networkBoundsProblems(config)).toEqual(validateHttpSourceOptions({ type: 'url', location: 'https://example.invalid/', ...config }));
     }
   });
@@ -53,7 +59,10 @@ describe('checks', () => {
   test('every problem is reported, each naming its field and the accepted names', () => {
     expect(networkBoundsProblems({ timeouts: { total: 1, headers: 1, install: 0 }, limits: { packument: 1 } })).toEqual([
       { field: 'timeouts.total', message: 'is not a timeout; use attempt, index, entry or install' },
-      { field: 'timeouts.headers', message: "is not a timeout of an npm registry (npm's fetch has one per-request timeout, `timeouts.attempt`); use attempt, index, entry or install" },
+      {
+        field: 'timeouts.headers',
+        message: "is not a timeout of an npm registry (npm's fetch has one per-request timeout, `timeouts.attempt`); use attempt, index, entry or install",
+      },
       { field: 'timeouts.install', message: 'must be a positive number of milliseconds' },
       { field: 'limits.packument', message: 'is not a limit; use index or entry' },
     ]);

@@ -19,7 +19,11 @@ test("an .npmrc proxy still carries the packument and the tarball (npm's own age
     await writeFile(join(home, '.npmrc'), `proxy=${proxy.url}\n`);
     const cache = await tempDir('cache');
     const registry = await createRegistry(
-      { registries: { proxied: { type: 'npm', location: '@private/proxied-registry', registry: server.url, token } }, defaultRegistries: { tool: 'proxied' }, cacheSettings: { directory: cache } },
+      {
+        registries: { proxied: { type: 'npm', location: '@private/proxied-registry', registry: server.url, token } },
+        defaultRegistries: { tool: 'proxied' },
+        cacheSettings: { directory: cache },
+      },
       { sources: [npmSource()], env: { HOME: home }, baseDir: cache },
     );
     try {
@@ -27,7 +31,10 @@ test("an .npmrc proxy still carries the packument and the tarball (npm's own age
     } finally {
       await registry.close();
     }
-    expect(proxy.requests.map((r) => new URL(r.target).pathname)).toEqual(['/@private%2fproxied-registry', '/@private/proxied-registry/-/proxied-registry-1.0.0.tgz']);
+    expect(proxy.requests.map((r) => new URL(r.target).pathname)).toEqual([
+      '/@private%2fproxied-registry',
+      '/@private/proxied-registry/-/proxied-registry-1.0.0.tgz',
+    ]);
     expect(proxy.requests.every((r) => r.status === 200)).toBe(true);
   } finally {
     await proxy.close();

@@ -57,9 +57,12 @@ describe('parsePackageSpec', () => {
     ['x@>=1 <2', { name: 'x', selector: '>=1 <2' }],
   ])('%s', (spec, expected) => expect(parsePackageSpec(spec)).toEqual(expected));
 
-  test.each(['https://x.example/a.tgz', 'git+ssh://git@x/y.git', 'file:../a', './a', '@scope', '@scope/', 'a/b', '.hidden', 'a@npm:b'])('%s is refused', (spec) => {
-    expect(() => parsePackageSpec(spec)).toThrow(TypeError);
-  });
+  test.each(['https://x.example/a.tgz', 'git+ssh://git@x/y.git', 'file:../a', './a', '@scope', '@scope/', 'a/b', '.hidden', 'a@npm:b'])(
+    '%s is refused',
+    (spec) => {
+      expect(() => parsePackageSpec(spec)).toThrow(TypeError);
+    },
+  );
 
   test.each([
     ['1.2.3', true],
@@ -117,7 +120,9 @@ describe('resolveNpmSettings: which registry, which credential', () => {
   });
 
   test('.npmrc credentials are passed on, marked as authenticated only for their registry, and redacted', async () => {
-    const m = await machine({ user: 'registry=https://npm.acme.example/\n//npm.acme.example/:_authToken=${NPM_TOKEN}\n//other.example/:_authToken=other-secret-1\n' });
+    const m = await machine({
+      user: 'registry=https://npm.acme.example/\n//npm.acme.example/:_authToken=${NPM_TOKEN}\n//other.example/:_authToken=other-secret-1\n',
+    });
     const result = settings({ env: { HOME: m.home, NPM_TOKEN: 'npmrc-secret-42' }, baseDir: m.project });
     expect(result.authenticated).toBe(true);
     expect(result.options['//npm.acme.example/:_authToken']).toBe('npmrc-secret-42');
@@ -149,14 +154,18 @@ describe('resolveNpmSettings: which registry, which credential', () => {
       fetchRetries: 0,
     });
     // Unset, .npmrc's stay.
-    expect(settings({ env: { HOME: m.home }, baseDir: m.project, transport: {} }).options).toMatchObject({ httpsProxy: 'http://npmrc-proxy.example:3128', ca: 'NPMRC-CA', fetchRetries: 4 });
+    expect(settings({ env: { HOME: m.home }, baseDir: m.project, transport: {} }).options).toMatchObject({
+      httpsProxy: 'http://npmrc-proxy.example:3128',
+      ca: 'NPMRC-CA',
+      fetchRetries: 4,
+    });
   });
 
   test.each([
     [{ proxy: 'socks5://proxy.example:1080' }, 'proxy', 'http:// or https:// proxy URL'],
     [{ ca: 42 }, 'ca', 'PEM text or the path of a PEM file'],
     [{ retries: 11 }, 'retries', 'whole number from 0 to 10'],
-  ])('an invalid %j is E_CONFIG naming %s in core\'s words', async (transport, field, message) => {
+  ])("an invalid %j is E_CONFIG naming %s in core's words", async (transport, field, message) => {
     const error = await rejectionOf((async () => settings({ env: {}, baseDir: await tempDir('base'), npmrc: false, transport: transport as never }))());
     expect([error.code, (error as { details?: { field?: string } }).details?.field]).toEqual(['E_CONFIG', field]);
     expect(error.message).toContain(message);
@@ -171,7 +180,14 @@ describe('resolveNpmSettings: which registry, which credential', () => {
 });
 
 describe('toNpmError', () => {
-  const context = { registry: 'official', name: '@acme/registry', selector: '^2', registryUrl: 'https://npm.acme.example/', authenticated: false, action: 'Resolving' };
+  const context = {
+    registry: 'official',
+    name: '@acme/registry',
+    selector: '^2',
+    registryUrl: 'https://npm.acme.example/',
+    authenticated: false,
+    action: 'Resolving',
+  };
   test.each([
     [{ code: 'E404', statusCode: 404 }, 'E_NOT_FOUND'],
     [{ code: 'ETARGET', versions: ['1.0.0'], distTags: { latest: '1.0.0' } }, 'E_NOT_FOUND'],

@@ -179,7 +179,11 @@ describe('private registries', () => {
     const root = await tempDir('static-registry');
     const published = await packument(server, REGISTRY_PACKAGE);
     const v1 = published.versions['1.1.0']!;
-    const doc = { name: 'cross-host-registry', 'dist-tags': { latest: '1.1.0' }, versions: { '1.1.0': { name: 'cross-host-registry', version: '1.1.0', dist: v1.dist } } };
+    const doc = {
+      name: 'cross-host-registry',
+      'dist-tags': { latest: '1.1.0' },
+      versions: { '1.1.0': { name: 'cross-host-registry', version: '1.1.0', dist: v1.dist } },
+    };
     await writeFile(join(root, 'cross-host-registry'), JSON.stringify(doc));
     const statics = await startStaticServer({ root, auth: { token: secret } });
     const seen = server.requests.length;

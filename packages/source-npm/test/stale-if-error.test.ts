@@ -30,7 +30,10 @@ beforeAll(async () => {
   const broken = await registryPackageDir(BROKEN_INDEX_PACKAGE, '1.0.0');
   await writeFile(join(broken, 'registry.json'), '{ this is not json');
   await server.publish(broken, { token });
-  await server.publish({ 'package.json': JSON.stringify({ name: LIBRARY, version: '1.0.0', main: 'index.js' }), 'index.js': 'module.exports = 1;\n' }, { token });
+  await server.publish(
+    { 'package.json': JSON.stringify({ name: LIBRARY, version: '1.0.0', main: 'index.js' }), 'index.js': 'module.exports = 1;\n' },
+    { token },
+  );
   front = await startHostileServer({ target: server.url });
 }, 60_000);
 
@@ -68,33 +71,37 @@ const FAULTS: Array<[string, HostileBehaviour]> = [
 ];
 
 describe('a warm cache and a registry that fails on revalidation', () => {
-  test.each(FAULTS)('%s: W_STALE, the cached index served, and the freshness clock not restarted', async (_label, fault) => {
-    const cache = await tempDir('cache');
-    const clock = { now: 1_000_000 };
-    const warnings: RegistryWarning[] = [];
-    front.setRespond(() => ({ kind: 'forward' }));
-    const warm = await open(cache, clock, warnings);
-    const before = await warm.list();
-    expect(before.length).toBeGreaterThan(0);
+  test.each(FAULTS)(
+    '%s: W_STALE, the cached index served, and the freshness clock not restarted',
+    async (_label, fault) => {
+      const cache = await tempDir('cache');
+      const clock = { now: 1_000_000 };
+      const warnings: RegistryWarning[] = [];
+      front.setRespond(() => ({ kind: 'forward' }));
+      const warm = await open(cache, clock, warnings);
+      const before = await warm.list();
+      expect(before.length).toBeGreaterThan(0);
 
-    // Past cacheDuration: the next call revalidates, and the registry fails.
-    clock.now += CACHE_DURATION + 1000;
-    front.setRespond(({ url }) => (url === PACKUMENT_PATH ? fault : { kind: 'forward' }));
-    const registry = await open(cache, clock, warnings);
-    expect(await registry.list()).toEqual(before);
-    const stale = warnings.filter((w) => w.code === 'W_STALE');
-    expect(stale).toHaveLength(1);
-    expect(stale[0]!.message).toContain('E_UNREACHABLE');
-    expect(stale[0]!.message).not.toContain('garbage');
+      // Past cacheDuration: the next call revalidates, and the registry fails.
+      clock.now += CACHE_DURATION + 1000;
+      front.setRespond(({ url }) => (url === PACKUMENT_PATH ? fault : { kind: 'forward' }));
+      const registry = await open(cache, clock, warnings);
+      expect(await registry.list()).toEqual(before);
+      const stale = warnings.filter((w) => w.code === 'W_STALE');
+      expect(stale).toHaveLength(1);
+      expect(stale[0]!.message).toContain('E_UNREACHABLE');
+      expect(stale[0]!.message).not.toContain('garbage');
 
-    // The registry is back. The clock was not restarted, so the very next call asks it again (no time passes), and
-    // what it then serves is the registry's real answer: no garbage was kept in npm's cache.
-    front.setRespond(() => ({ kind: 'forward' }));
-    const asked = packumentRequests();
-    expect(await registry.list()).toEqual(before);
-    expect(packumentRequests()).toBeGreaterThan(asked);
-    expect(warnings.filter((w) => w.code === 'W_STALE')).toHaveLength(1);
-  }, 30_000);
+      // The registry is back. The clock was not restarted, so the very next call asks it again (no time passes), and
+      // what it then serves is the registry's real answer: no garbage was kept in npm's cache.
+      front.setRespond(() => ({ kind: 'forward' }));
+      const asked = packumentRequests();
+      expect(await registry.list()).toEqual(before);
+      expect(packumentRequests()).toBeGreaterThan(asked);
+      expect(warnings.filter((w) => w.code === 'W_STALE')).toHaveLength(1);
+    },
+    30_000,
+  );
 });
 
 describe('a cold cache', () => {

@@ -109,10 +109,7 @@ export const conformanceFixture: ConformanceFixtureData = deepFreeze({
     updated: '2024-11-14T00:00:00.000Z',
     categories: { curated: ['tools'], community: [] },
     extensions: {
-      curated: [
-        indexEntry(echoTool, 'Echo Tool', 'Returns its input.'),
-        indexEntry(clockTool, 'Clock Tool', 'Reports a fixed instant.'),
-      ],
+      curated: [indexEntry(echoTool, 'Echo Tool', 'Returns its input.'), indexEntry(clockTool, 'Clock Tool', 'Reports a fixed instant.')],
       community: [],
     },
     personas: {

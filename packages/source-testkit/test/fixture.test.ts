@@ -33,9 +33,7 @@ describe('conformance fixture', () => {
   test("core reads the index in the page's shape, with paths that lead to the entry folders", async () => {
     const { dir } = await writeConformanceFixture(await temp());
     const index = parseRegistryIndex(await readFile(join(dir, 'registry.json')), { registry: 'fixture' });
-    expect(index.entries.map((e) => [e.id, e.section, e.tier, e.path])).toEqual(
-      conformanceFixture.entries.map((e) => [e.id, e.section, 'curated', e.folder]),
-    );
+    expect(index.entries.map((e) => [e.id, e.section, e.tier, e.path])).toEqual(conformanceFixture.entries.map((e) => [e.id, e.section, 'curated', e.folder]));
   });
 
   test('has two tools and one persona', () => {

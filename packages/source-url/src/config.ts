@@ -16,8 +16,7 @@ export interface UrlSourceConfig extends SourceConfig, HttpSourceOptions {
 /** Names of the options a `url` registry accepts besides the common ones. */
 export const URL_OPTIONS = ['headers', ...HTTP_SOURCE_OPTIONS] as const;
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Problems with a `url` registry's config, reported by core as `E_CONFIG` naming the field. */
 export function validateUrlConfig(config: SourceConfig): ConfigProblem[] {

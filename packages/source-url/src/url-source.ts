@@ -77,7 +77,10 @@ class UrlRegistrySource implements RegistrySource {
     const headers = credentialHeaders(config);
     this.#authenticated = Object.keys(headers).length > 0;
     if (config.branch !== undefined) ctx.logger.warn(`Registry '${ctx.registry}' is a 'url' registry: \`branch\` is ignored (a static site serves one state).`);
-    this.#http = createSourceHttpClient(config, ctx, { userAgent, ...(this.#authenticated ? { credentials: { origin: this.#site.base.origin, headers } } : {}) });
+    this.#http = createSourceHttpClient(config, ctx, {
+      userAgent,
+      ...(this.#authenticated ? { credentials: { origin: this.#site.base.origin, headers } } : {}),
+    });
   }
 
   /** A conditional GET of registry.json: its bytes come back with the revision, so core never asks for them again. */
@@ -177,7 +180,10 @@ class UrlRegistrySource implements RegistrySource {
   /** The tarball URL and integrity an index entry names, or `E_INDEX_INVALID` saying how to publish them. */
   #distOf(dist: unknown, name: string, path: string, registry: string): { url: URL; integrity: string } {
     const invalid = (why: string) =>
-      new RegistryError('E_INDEX_INVALID', `Registry '${registry}': entry ${name} in registry.json ${why}. ${PACK_HINT}`, { registry, details: { path, field: 'dist' } });
+      new RegistryError('E_INDEX_INVALID', `Registry '${registry}': entry ${name} in registry.json ${why}. ${PACK_HINT}`, {
+        registry,
+        details: { path, field: 'dist' },
+      });
     const { tarball, integrity } = (dist ?? {}) as { tarball?: unknown; integrity?: unknown };
     if (dist === undefined || dist === null) throw invalid('has no `dist`, so a static server cannot deliver its files');
     if (typeof tarball !== 'string' || tarball === '') throw invalid('has no `dist.tarball` URL');

@@ -1,4 +1,3 @@
-
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -150,9 +149,15 @@ describe('tarball URLs a hostile registry.json names', () => {
     const site = await servedSite({ auth: { token: TOKEN } });
     const index = await siteIndex(site.siteDir);
     const path = `/${index.extensions.curated[0].dist.tarball}`;
-    const bounce = await track(startHostileServer({ watch: [TOKEN], respond: () => ({ kind: 'redirect', location: `${site.server.url}${path.slice(1)}?back` }) }));
+    const bounce = await track(
+      startHostileServer({ watch: [TOKEN], respond: () => ({ kind: 'redirect', location: `${site.server.url}${path.slice(1)}?back` }) }),
+    );
     const front = await track(
-      startHostileServer({ target: site.server.url, watch: [TOKEN], respond: ({ url }) => (url === path ? { kind: 'redirect', location: `${bounce.url}away` } : { kind: 'forward' }) }),
+      startHostileServer({
+        target: site.server.url,
+        watch: [TOKEN],
+        respond: ({ url }) => (url === path ? { kind: 'redirect', location: `${bounce.url}away` } : { kind: 'forward' }),
+      }),
     );
     const registry2 = await openRegistry({ location: front.url, token: TOKEN }, await tempDir('cache'));
     // The site wants the token for the tarball and does not get it on the hop `bounce` chose: E_AUTH.
@@ -169,9 +174,17 @@ describe('tarball URLs a hostile registry.json names', () => {
     index.extensions.curated[1].dist.tarball = `http://registry.example.test:${site.server.port}/redirect-home`;
     await writeFile(join(site.siteDir, 'registry.json'), JSON.stringify(index));
     // `registry.example.test` is "elsewhere": the proxy maps it to the site on 127.0.0.1, as DNS would anywhere.
-    const front = await track(startHostileServer({ target: site.server.url, respond: ({ url }) => (url === '/redirect-home' ? { kind: 'redirect', location: `http://127.0.0.1:${local.port}/x` } : { kind: 'forward' }) }));
+    const front = await track(
+      startHostileServer({
+        target: site.server.url,
+        respond: ({ url }) => (url === '/redirect-home' ? { kind: 'redirect', location: `http://127.0.0.1:${local.port}/x` } : { kind: 'forward' }),
+      }),
+    );
     const proxy = await track(mappingProxy({ 'registry.example.test': '127.0.0.1' }, { [site.server.port]: front.port }));
-    const registry = await openRegistry({ location: `http://registry.example.test:${site.server.port}`, allowInsecure: true, proxy: proxy.url }, await tempDir('cache'));
+    const registry = await openRegistry(
+      { location: `http://registry.example.test:${site.server.port}`, allowInsecure: true, proxy: proxy.url },
+      await tempDir('cache'),
+    );
     expect((await errorOf(registry.fetch('tool', 'com.example.echo'))).code).toBe('E_POLICY');
     expect((await errorOf(registry.fetch('tool', 'com.example.calculator'))).code).toBe('E_POLICY');
     expect(local.requests).toEqual([]);
@@ -216,7 +229,13 @@ async function mappingProxy(hosts: Record<string, string>, ports: Record<number,
     const target = new URL(req.url ?? '');
     const port = Number(target.port || 80);
     const upstream = httpRequest(
-      { host: hosts[target.hostname] ?? target.hostname, port: ports[port] ?? port, path: `${target.pathname}${target.search}`, method: req.method, headers: req.headers },
+      {
+        host: hosts[target.hostname] ?? target.hostname,
+        port: ports[port] ?? port,
+        path: `${target.pathname}${target.search}`,
+        method: req.method,
+        headers: req.headers,
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);

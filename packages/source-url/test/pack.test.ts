@@ -85,7 +85,10 @@ describe('packRegistry', () => {
     const result = await packRegistry(root, site);
     expect(result.entries.map((e) => [e.tier, e.path])).toEqual([['templates', 'registry/templates/starter']]);
     const written = JSON.parse(await readFile(join(site, 'registry.json'), 'utf8'));
-    expect(written.extensions.templates[0]).toEqual({ ...index.extensions.templates[0], dist: { tarball: result.entries[0]!.tarball, integrity: result.entries[0]!.integrity } });
+    expect(written.extensions.templates[0]).toEqual({
+      ...index.extensions.templates[0],
+      dist: { tarball: result.entries[0]!.tarball, integrity: result.entries[0]!.integrity },
+    });
   });
 
   test('a changed entry gets a new tarball name; the old tarball stays for clients holding the old index', async () => {

@@ -189,7 +189,9 @@ describe('url source through core', () => {
     expect(await codeOf(registry.fetch('tool', 'com.example.echo', { signal: controller.signal }))).toBe('E_ABORTED');
     const source = urlSource().create({ type: 'url', location: site.server.url }, { registry: 'hosted', baseDir: '/', logger: silentLogger, env: {} });
     await track({ close: () => source.close?.() });
-    expect(await codeOf(source.revision({ registry: 'hosted', signal: controller.signal, logger: silentLogger, workDir: await tempDir('work') }))).toBe('E_ABORTED');
+    expect(await codeOf(source.revision({ registry: 'hosted', signal: controller.signal, logger: silentLogger, workDir: await tempDir('work') }))).toBe(
+      'E_ABORTED',
+    );
   });
 });
 

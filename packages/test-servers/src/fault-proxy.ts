@@ -137,12 +137,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   });
 
   /** Sends the upstream response to the client, broken the way `fault` says. */
-  async function respond(
-    upstreamRes: http.IncomingMessage,
-    res: http.ServerResponse,
-    fault: Fault | undefined,
-    entry: FaultProxyRequestLog,
-  ): Promise<void> {
+  async function respond(upstreamRes: http.IncomingMessage, res: http.ServerResponse, fault: Fault | undefined, entry: FaultProxyRequestLog): Promise<void> {
     const status = upstreamRes.statusCode ?? 502;
     const headers = forwardHeaders(upstreamRes.headers);
     const location = upstreamRes.headers.location;

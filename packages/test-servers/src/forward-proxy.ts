@@ -55,8 +55,7 @@ export async function startForwardProxy(options: ForwardProxyOptions = {}): Prom
     if (!isLoopbackHost(address)) throw new Error(`startForwardProxy: hosts.${name} must be a loopback address, got ${address}`);
   }
   const resolveName = (name: string) => hosts.get(name.toLowerCase()) ?? name;
-  const authOk = (header: string | undefined) =>
-    !options.auth || checkAuthorization(header, { type: 'basic', ...options.auth }) !== undefined;
+  const authOk = (header: string | undefined) => !options.auth || checkAuthorization(header, { type: 'basic', ...options.auth }) !== undefined;
 
   const server = http.createServer((req, res) => {
     const entry: ForwardProxyRequestLog = {

@@ -48,10 +48,7 @@ function ephemeralLow(): number {
 }
 
 /** Resolves once something accepts TCP connections on `port`, rejects after `timeoutMs`. */
-export async function waitForPort(
-  port: number,
-  options: { timeoutMs?: number; intervalMs?: number; giveUp?: () => Error | undefined } = {},
-): Promise<void> {
+export async function waitForPort(port: number, options: { timeoutMs?: number; intervalMs?: number; giveUp?: () => Error | undefined } = {}): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   const intervalMs = options.intervalMs ?? 25;
   for (;;) {

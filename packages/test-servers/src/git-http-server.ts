@@ -192,9 +192,7 @@ export async function startGitHttpServer(options: GitHttpServerOptions): Promise
   const url = `http://${LOOPBACK}:${listening.port}/`;
 
   const kill = async () => {
-    const exits = [...children].map(
-      (child) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve()))),
-    );
+    const exits = [...children].map((child) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve()))));
     // SIGTERM, not SIGKILL: http-backend then takes its upload-pack children down with it.
     // The port stays ours (every connection reset) until close(): see Listening.kill.
     listening.kill();
@@ -225,7 +223,10 @@ export async function startGitHttpServer(options: GitHttpServerOptions): Promise
 }
 
 function normalizeRepo(name: string): string {
-  return name.replace(/^\/+/, '').replace(/\/+$/, '').replace(/\.git$/, '');
+  return name
+    .replace(/^\/+/, '')
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '');
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -57,11 +57,18 @@ export async function commitRawTree(repo: GitRepo, options: RawTreeCommitOptions
     return git(['hash-object', '-w', ...args, file]);
   };
   const writeTree = (records: TreeRecord[]) =>
-    hashFile(Buffer.concat(records.flatMap((record) => [Buffer.from(`${record.mode} ${record.name}\0`), Buffer.from(record.sha, 'hex')])), ['-t', 'tree', '--literally']);
+    hashFile(Buffer.concat(records.flatMap((record) => [Buffer.from(`${record.mode} ${record.name}\0`), Buffer.from(record.sha, 'hex')])), [
+      '-t',
+      'tree',
+      '--literally',
+    ]);
   const writeRaw = async (items: RawTreeItem[]): Promise<string> => {
     const records: TreeRecord[] = [];
     for (const item of items) {
-      const sha = item.mode === '40000' ? await writeRaw(item.items ?? []) : await hashFile(typeof item.content === 'string' ? Buffer.from(item.content) : (item.content ?? new Uint8Array()), []);
+      const sha =
+        item.mode === '40000'
+          ? await writeRaw(item.items ?? [])
+          : await hashFile(typeof item.content === 'string' ? Buffer.from(item.content) : (item.content ?? new Uint8Array()), []);
       records.push({ mode: item.mode, name: item.name, sha });
     }
     return writeTree(records);

@@ -351,7 +351,8 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
     if (!commit) return json(404, shapes.basicError(`No commit found for the ref ${wanted}`, docs, 404));
     let item: TreeItem | undefined;
     if (filePath !== '') {
-      if (filePath.split('/').some((segment) => segment === '' || segment === '.' || segment === '..')) return json(404, shapes.basicError('Not Found', docs, 404));
+      if (filePath.split('/').some((segment) => segment === '' || segment === '.' || segment === '..'))
+        return json(404, shapes.basicError('Not Found', docs, 404));
       item = (await repo.git.lsTree(commit, { path: filePath })).find((candidate) => candidate.path === filePath);
       if (!item) return json(404, shapes.basicError('Not Found', docs, 404));
     }

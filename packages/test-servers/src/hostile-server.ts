@@ -177,23 +177,20 @@ export async function startHostileServer(options: HostileServerOptions = {}): Pr
       delete headers['if-none-match'];
       delete headers['if-modified-since'];
     }
-    const upstream = http.request(
-      { agent, host: target.hostname, port: target.port || 80, method: req.method, path: req.url, headers },
-      (upstreamRes) => {
-        const out: Record<string, string | string[]> = {};
-        for (const [name, value] of Object.entries(upstreamRes.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
-        for (const [name, value] of Object.entries(extra)) out[name.toLowerCase()] = value;
-        if (body === undefined) {
-          res.writeHead(upstreamRes.statusCode ?? 502, out);
-          upstreamRes.pipe(res);
-          return;
-        }
-        upstreamRes.resume();
-        const bytes = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body);
-        delete out['content-encoding'];
-        res.writeHead(upstreamRes.statusCode ?? 502, { ...out, 'content-length': bytes.length }).end(bytes);
-      },
-    );
+    const upstream = http.request({ agent, host: target.hostname, port: target.port || 80, method: req.method, path: req.url, headers }, (upstreamRes) => {
+      const out: Record<string, string | string[]> = {};
+      for (const [name, value] of Object.entries(upstreamRes.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+      for (const [name, value] of Object.entries(extra)) out[name.toLowerCase()] = value;
+      if (body === undefined) {
+        res.writeHead(upstreamRes.statusCode ?? 502, out);
+        upstreamRes.pipe(res);
+        return;
+      }
+      upstreamRes.resume();
+      const bytes = typeof body === 'string' ? Buffer.from(body) : Buffer.from(body);
+      delete out['content-encoding'];
+      res.writeHead(upstreamRes.statusCode ?? 502, { ...out, 'content-length': bytes.length }).end(bytes);
+    });
     upstream.on('error', (error) => {
       if (res.headersSent) return void res.destroy();
       res.writeHead(502, { 'content-type': 'text/plain' }).end(`hostile server: upstream failed: ${error.message}\n`);

@@ -54,6 +54,15 @@ export {
   startGitHubEmulator,
 } from './github-emulator.js';
 export type { RateLimitSettings, RateLimitState } from './github-emulator-rate-limit.js';
-export { type PackageSource, startVerdaccio, VERDACCIO_PRIVATE_SCOPE, VERDACCIO_PUBLISHER, type VerdaccioAccessRule, type VerdaccioOptions, type VerdaccioRequestLog, type VerdaccioServer } from './verdaccio.js';
+export {
+  type PackageSource,
+  startVerdaccio,
+  VERDACCIO_PRIVATE_SCOPE,
+  VERDACCIO_PUBLISHER,
+  type VerdaccioAccessRule,
+  type VerdaccioOptions,
+  type VerdaccioRequestLog,
+  type VerdaccioServer,
+} from './verdaccio.js';
 export { type MemoryMeasure, MiB, measurePeakRss } from './memory-probe.js';
 export { hasOpenssl, makeTestCertificates, type TestCertificates, type TlsFront, startTlsFront } from './tls-front.js';

@@ -54,7 +54,10 @@ export async function measurePeakRss<T>(work: () => Promise<T>): Promise<MemoryM
   const maxAfter = process.resourceUsage().maxRSS * 1024;
   const resident = (maxAfter > maxBefore ? maxAfter : sampled) - before;
   const growth = Math.max(0, resident, livePeak - liveBefore);
-  if (process.env.REPORT_MEMORY) console.log(`peak memory growth ${(growth / 1024 ** 2).toFixed(1)} MiB (resident ${(resident / 1024 ** 2).toFixed(1)} MiB, live ${((livePeak - liveBefore) / 1024 ** 2).toFixed(1)} MiB)`);
+  if (process.env.REPORT_MEMORY)
+    console.log(
+      `peak memory growth ${(growth / 1024 ** 2).toFixed(1)} MiB (resident ${(resident / 1024 ** 2).toFixed(1)} MiB, live ${((livePeak - liveBefore) / 1024 ** 2).toFixed(1)} MiB)`,
+    );
   return { outcome, growth };
 }
 

@@ -14,9 +14,7 @@ beforeAll(async () => {
   tmp = (await cleanup.add(makeTempDir())).path;
   home = path.join(tmp, 'home');
   await mkdir(home);
-  repo = await cleanup.add(
-    createGitRepo({ 'registry.json': '{"version":"1.0.0"}\n' }, { root: path.join(tmp, 'root'), name: 'registry', tags: ['v1'] }),
-  );
+  repo = await cleanup.add(createGitRepo({ 'registry.json': '{"version":"1.0.0"}\n' }, { root: path.join(tmp, 'root'), name: 'registry', tags: ['v1'] }));
   await repo.commit('stable', { 'registry.json': '{"version":"1.1.0"}\n' });
   daemon = await cleanup.add(startGitDaemon({ root: repo.root }));
 });

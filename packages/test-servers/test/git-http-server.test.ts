@@ -3,16 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  basicAuthHeader,
-  Cleanup,
-  createGitRepo,
-  type GitRepo,
-  garbageBytes,
-  makeTempDir,
-  runGit,
-  startGitHttpServer,
-} from '../src/index.js';
+import { basicAuthHeader, Cleanup, createGitRepo, type GitRepo, garbageBytes, makeTempDir, runGit, startGitHttpServer } from '../src/index.js';
 
 const cleanup = new Cleanup();
 let tmp: string;
@@ -80,9 +71,7 @@ describe('startGitHttpServer', () => {
   });
 
   it('protects only privateRepos with a bearer token', async () => {
-    const server = await cleanup.add(
-      startGitHttpServer({ root, auth: { type: 'bearer', token: 'tok-123' }, privateRepos: ['private'] }),
-    );
+    const server = await cleanup.add(startGitHttpServer({ root, auth: { type: 'bearer', token: 'tok-123' }, privateRepos: ['private'] }));
     await git('ls-remote', server.repoUrl('public'));
     await expect(git('ls-remote', server.repoUrl('private'))).rejects.toThrow();
     expect(server.requests.at(-1)).toMatchObject({ repo: 'private.git', status: 401 });
@@ -104,9 +93,7 @@ describe('startGitHttpServer', () => {
     const dir = nextDir();
     await git('clone', '--filter=blob:none', '--no-checkout', server.repoUrl('public'), dir);
     expect((await git('-C', dir, 'config', 'remote.origin.promisor')).stdout.trim()).toBe('true');
-    const missing = (await git('-C', dir, 'rev-list', '--objects', '--all', '--missing=print')).stdout
-      .split('\n')
-      .filter((line) => line.startsWith('?'));
+    const missing = (await git('-C', dir, 'rev-list', '--objects', '--all', '--missing=print')).stdout.split('\n').filter((line) => line.startsWith('?'));
     expect(missing).toHaveLength(2);
     const before = server.requests.length;
     // Reading a blob that was filtered out makes git fetch it from the promisor remote.

@@ -29,7 +29,20 @@ describe('commitRawTree', () => {
     expect(await git(repo.path, 'rev-parse', 'main')).toBe(`${sha}\n`);
     const listed = (await git(repo.path, 'ls-tree', '-r', '-t', '--name-only', 'main')).trim().split('\n');
     // Git's order: `registry.json` sorts before the folder `registry` (compared as `registry/`).
-    expect(listed).toEqual(['other', 'other/keep.txt', 'registry.json', 'registry', 'registry/curated', 'registry/curated/tool', 'registry/curated/tool/a', 'registry/curated/tool/a/.bashrc', 'registry/curated/tool/dup.js', 'registry/curated/tool/dup.js', 'registry/curated/tool/d', 'registry/curated/tool/d/l']);
+    expect(listed).toEqual([
+      'other',
+      'other/keep.txt',
+      'registry.json',
+      'registry',
+      'registry/curated',
+      'registry/curated/tool',
+      'registry/curated/tool/a',
+      'registry/curated/tool/a/.bashrc',
+      'registry/curated/tool/dup.js',
+      'registry/curated/tool/dup.js',
+      'registry/curated/tool/d',
+      'registry/curated/tool/d/l',
+    ]);
     expect(await git(repo.path, 'cat-file', 'blob', 'main:registry/curated/tool/d/l')).toBe('..');
     expect(await git(repo.path, 'rev-parse', 'main^')).toBe(`${repo.initialCommit}\n`);
   });

@@ -23,9 +23,7 @@ describe('createGitRepo', () => {
     expect(a.initialCommit).toMatch(/^[0-9a-f]{40}$/);
     expect(b.initialCommit).toBe(a.initialCommit);
     expect(await git(a.path, 'show', 'main:registry.json')).toBe('{"version":"1.0.0"}');
-    expect(await git(a.path, 'log', '-1', '--format=%an <%ae> %aI')).toBe(
-      'AgentOS Registry Tests <tests@agentos-registry.invalid> 2024-01-01T00:00:00+00:00',
-    );
+    expect(await git(a.path, 'log', '-1', '--format=%an <%ae> %aI')).toBe('AgentOS Registry Tests <tests@agentos-registry.invalid> 2024-01-01T00:00:00+00:00');
     // A later commit on either repo must also agree, since dates advance by a fixed step.
     expect(await a.commit('main', { x: '1' })).toBe(await b.commit('main', { x: '1' }));
   });
@@ -45,9 +43,7 @@ describe('createGitRepo', () => {
   });
 
   it('adds branches, tags, overlay commits and force-pushes', async () => {
-    const repo = await cleanup.add(
-      createGitRepo({ 'a.txt': 'a', 'b.txt': 'b' }, { branches: ['production', 'stable'], tags: ['v1.0.0'] }),
-    );
+    const repo = await cleanup.add(createGitRepo({ 'a.txt': 'a', 'b.txt': 'b' }, { branches: ['production', 'stable'], tags: ['v1.0.0'] }));
     const refs = await repo.refs();
     expect(refs['refs/heads/production']).toBe(repo.initialCommit);
     expect(refs['refs/heads/stable']).toBe(repo.initialCommit);

@@ -50,7 +50,7 @@ async function tarEntries(bytes: ArrayBuffer): Promise<string[]> {
 }
 
 describe('startGitHubEmulator', () => {
-  it('serves a repository with GitHub\'s shape, an ETag, and a free 304', async () => {
+  it("serves a repository with GitHub's shape, an ETag, and a free 304", async () => {
     const res = await get(`${emulator.apiUrl}/repos/your-org/extensions`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
@@ -182,7 +182,11 @@ describe('startGitHubEmulator', () => {
 
     const file = await get(`${emulator.apiUrl}/repos/your-org/extensions/contents/registry.json?ref=main`, { accept: 'application/vnd.github.raw+json' });
     expect(await file.text()).toBe(INDEX);
-    const dir = (await (await get(`${emulator.apiUrl}/repos/your-org/extensions/contents/registry/curated/tool`)).json()) as Array<{ name: string; type: string; path: string }>;
+    const dir = (await (await get(`${emulator.apiUrl}/repos/your-org/extensions/contents/registry/curated/tool`)).json()) as Array<{
+      name: string;
+      type: string;
+      path: string;
+    }>;
     expect(dir.map((item) => `${item.type} ${item.path}`)).toEqual([
       'dir registry/curated/tool/bin',
       'file registry/curated/tool/manifest.json',
@@ -204,7 +208,9 @@ describe('startGitHubEmulator', () => {
     expect(out.status).toBe(403);
     expect(out.headers.get('x-ratelimit-remaining')).toBe('0');
     expect(Number(out.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000);
-    expect(((await out.json()) as { message: string }).message).toMatch(/^API rate limit exceeded for 127\.0\.0\.1\. .*Authenticated requests get a higher rate limit/);
+    expect(((await out.json()) as { message: string }).message).toMatch(
+      /^API rate limit exceeded for 127\.0\.0\.1\. .*Authenticated requests get a higher rate limit/,
+    );
 
     limited.setRateLimit({ remaining: 10 });
     limited.injectSecondaryRateLimit({ times: 2, status: 429, retryAfter: 3 });

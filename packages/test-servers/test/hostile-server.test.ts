@@ -75,6 +75,11 @@ describe('startHostileServer', () => {
     const direct = await fetch(`${target.url}doc.json`);
     await direct.arrayBuffer();
     const replaced = await fetch(`${hostile.url}doc.json`);
-    expect([replaced.status, replaced.headers.get('etag'), replaced.headers.get('content-length'), await replaced.text()]).toEqual([200, direct.headers.get('etag'), '8', 'garbage!']);
+    expect([replaced.status, replaced.headers.get('etag'), replaced.headers.get('content-length'), await replaced.text()]).toEqual([
+      200,
+      direct.headers.get('etag'),
+      '8',
+      'garbage!',
+    ]);
   });
 });

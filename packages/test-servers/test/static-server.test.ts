@@ -85,7 +85,14 @@ describe('startStaticServer', () => {
   });
 
   it('refuses path traversal, encoded or through a symlink', async () => {
-    for (const attempt of ['/../secret.txt', '/registry/../../secret.txt', '/%2e%2e/secret.txt', '/registry%2f..%2f..%2fsecret.txt', '/..%5csecret.txt', '/escape.txt']) {
+    for (const attempt of [
+      '/../secret.txt',
+      '/registry/../../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/registry%2f..%2f..%2fsecret.txt',
+      '/..%5csecret.txt',
+      '/escape.txt',
+    ]) {
       expect(await rawGet(server.port, attempt), attempt).toBe(403);
     }
   });
@@ -113,9 +120,7 @@ describe('startStaticServer', () => {
 
   it('answers configured redirects with 302 to another origin', async () => {
     const other = await cleanup.add(startStaticServer({ root }));
-    const redirecting = await cleanup.add(
-      startStaticServer({ root, redirects: { '/moved.json': `${other.url}registry.json` } }),
-    );
+    const redirecting = await cleanup.add(startStaticServer({ root, redirects: { '/moved.json': `${other.url}registry.json` } }));
     const manual = await fetch(`${redirecting.url}moved.json`, { redirect: 'manual' });
     expect(manual.status).toBe(302);
     expect(manual.headers.get('location')).toBe(`${other.url}registry.json`);

@@ -88,6 +88,11 @@ describe('startVerdaccio', () => {
     expect((await fetch(`${other.url}-/ping`)).status).toBe(200);
     await other.close();
     // Refused — or, should another test's server have taken the freed port meanwhile, at least not this Verdaccio.
-    expect(await fetch(`${other.url}-/ping`).then((r) => r.status, () => 'refused')).not.toBe(200);
+    expect(
+      await fetch(`${other.url}-/ping`).then(
+        (r) => r.status,
+        () => 'refused',
+      ),
+    ).not.toBe(200);
   });
 });

@@ -41,7 +41,15 @@ export async function cacheLs(settings: NormalizedCacheSettings, json: boolean, 
   if (json) {
     return `${toJson({
       directory: settings.directory,
-      registries: rows.map((r) => ({ registry: r.registry, sourceType: r.sourceType, location: r.location, revision: r.revision, ageMs: now - r.checkedAt, entries: r.entries, bytes: r.bytes })),
+      registries: rows.map((r) => ({
+        registry: r.registry,
+        sourceType: r.sourceType,
+        location: r.location,
+        revision: r.revision,
+        ageMs: now - r.checkedAt,
+        entries: r.entries,
+        bytes: r.bytes,
+      })),
     })}\n`;
   }
   if (rows.length === 0) return `cache ${settings.directory} holds no registry\n`;

@@ -38,10 +38,7 @@ export function findConfigFile(cwd: string, explicit?: string): string {
     const file = resolve(cwd, name);
     if (existsSync(file)) return file;
   }
-  throw new RegistryError(
-    'E_CONFIG',
-    `No config file found in ${cwd} (looked for ${DEFAULT_CONFIG_FILES.join(', ')}): pass --config <file>.`,
-  );
+  throw new RegistryError('E_CONFIG', `No config file found in ${cwd} (looked for ${DEFAULT_CONFIG_FILES.join(', ')}): pass --config <file>.`);
 }
 
 /** Prints each distinct warning once to stderr, whichever path (logger, onWarning, a result) it arrives by. */

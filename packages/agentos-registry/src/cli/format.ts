@@ -1,13 +1,5 @@
 /** What each command prints: the JSON shapes (a stable interface for scripts) and the tables for people. */
-import type {
-  EntryInfo,
-  ExtensionManifest,
-  FetchedEntry,
-  ListedEntry,
-  LoadedExtension,
-  LoadedPersona,
-  SignatureStatus,
-} from '@agentos-registry/core';
+import type { EntryInfo, ExtensionManifest, FetchedEntry, ListedEntry, LoadedExtension, LoadedPersona, SignatureStatus } from '@agentos-registry/core';
 import { oneLine } from './terminal-text.js';
 
 // ── JSON shapes ───────────────────────────────────────────────────────────────────────────────────────────────────
@@ -111,14 +103,7 @@ export function listText(entries: readonly ListedEntry[], search?: string): stri
   const count = plural(entries.length, 'entry', 'entries');
   const summary = search === undefined ? `${count}\n` : `${count} matching "${oneLine(search)}"\n`;
   if (entries.length === 0) return summary;
-  const rows = entries.map((e) => [
-    e.registry,
-    e.id,
-    e.version,
-    e.tier,
-    e.kinds.length > 0 ? e.kinds.join(',') : '-',
-    e.verified ? 'yes' : 'no',
-  ]);
+  const rows = entries.map((e) => [e.registry, e.id, e.version, e.tier, e.kinds.length > 0 ? e.kinds.join(',') : '-', e.verified ? 'yes' : 'no']);
   return table(['REGISTRY', 'ID', 'VERSION', 'TIER', 'KINDS', 'VERIFIED'], rows) + `\n${summary}`;
 }
 
@@ -152,13 +137,17 @@ function verifiedText(registryVerified: boolean, indexMark: boolean | undefined)
 function signatureLines(s: SignatureStatus): Array<[string, string]> {
   if (s.mode !== 'signed') {
     const unchecked = s.indexSigned ? '; the index carries signatures, but without publicKeys nothing checks them' : '';
-    const what = s.mode === 'trusted-transport' ? 'none: verified by trusted transport only (no publicKeys)' : 'none: unsigned, and the registry is not verified';
+    const what =
+      s.mode === 'trusted-transport' ? 'none: verified by trusted transport only (no publicKeys)' : 'none: unsigned, and the registry is not verified';
     return [['signature', what + unchecked]];
   }
   const when = s.expired ? `expired ${s.expires} (accepted because allowExpired is set)` : `expires ${s.expires}`;
   return [
     ['signature', `signed for "${s.identity}", version ${s.version}, ${when}; valid signatures by ${s.keyIds.join(', ')} (threshold ${s.threshold})`],
-    ['entry h1', `${s.entry.h1} (${s.entry.checked ? "the entry's files match the signed index" : 'not checked: the code is the npm package, which the index signature does not cover'})`],
+    [
+      'entry h1',
+      `${s.entry.h1} (${s.entry.checked ? "the entry's files match the signed index" : 'not checked: the code is the npm package, which the index signature does not cover'})`,
+    ],
   ];
 }
 
@@ -242,5 +231,13 @@ export function loadText(loaded: LoadedExtension | LoadedPersona): string {
       ) + '\n'
     : '';
   if (pack.descriptors.length === 0) return head + installed;
-  return head + installed + '\n' + table(['KIND', 'ID'], pack.descriptors.map((d) => [d.kind, d.id]));
+  return (
+    head +
+    installed +
+    '\n' +
+    table(
+      ['KIND', 'ID'],
+      pack.descriptors.map((d) => [d.kind, d.id]),
+    )
+  );
 }

@@ -30,7 +30,16 @@ export function packJson(registry: string, result: PackResult): PackJson {
     index: result.index,
     count: result.entries.length,
     bytes: result.bytes,
-    entries: result.entries.map((e) => ({ id: e.id, version: e.version, section: e.section, tier: e.tier, path: e.path, tarball: e.tarball, integrity: e.integrity, bytes: e.bytes })),
+    entries: result.entries.map((e) => ({
+      id: e.id,
+      version: e.version,
+      section: e.section,
+      tier: e.tier,
+      path: e.path,
+      tarball: e.tarball,
+      integrity: e.integrity,
+      bytes: e.bytes,
+    })),
   };
 }
 

@@ -63,8 +63,14 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     .option('--verbose', 'log what the registry does to stderr')
     .option(
       '--allow-scripts <packages>',
-      'comma-separated packages whose install scripts may run when load installs dependencies (added to the config file\'s dependencies.allowScripts)',
-      (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((name) => name.trim()).filter(Boolean)],
+      "comma-separated packages whose install scripts may run when load installs dependencies (added to the config file's dependencies.allowScripts)",
+      (value: string, previous: string[] = []) => [
+        ...previous,
+        ...value
+          .split(',')
+          .map((name) => name.trim())
+          .filter(Boolean),
+      ],
     )
     .option(
       '--strict-peers',
@@ -131,7 +137,7 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
 
   program
     .command('load <ref>')
-    .description("load an extension pack (runs its createExtensionPack) or a persona, and print what it provides")
+    .description('load an extension pack (runs its createExtensionPack) or a persona, and print what it provides')
     .addOption(kindOption())
     .action(async (ref: string, opts: KindOptions, command: Command) => {
       await withRegistry(command, async (registry) => {

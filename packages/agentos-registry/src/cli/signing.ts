@@ -45,8 +45,10 @@ export async function keygenCommand(io: CliIo, options: KeygenOptions, json: boo
 
 /** Signs `dir/registry.json` in place with the key files given and returns what to print. */
 export async function signCommand(io: CliIo, dir: string, options: SignOptions, json: boolean): Promise<string> {
-  if (options.key.length === 0) throw new RegistryError('E_USAGE', 'Give the private key file to sign with: --key <file> (repeat it to sign with several keys).');
-  if (options.keyId && options.key.length > 1) throw new RegistryError('E_USAGE', '--key-id names the key of a single --key; with several keys each id is derived from its key.');
+  if (options.key.length === 0)
+    throw new RegistryError('E_USAGE', 'Give the private key file to sign with: --key <file> (repeat it to sign with several keys).');
+  if (options.keyId && options.key.length > 1)
+    throw new RegistryError('E_USAGE', '--key-id names the key of a single --key; with several keys each id is derived from its key.');
   const keys = await Promise.all(
     options.key.map(async (file) => ({ key: await readFile(resolve(io.cwd, file), 'utf8'), ...(options.keyId ? { keyId: options.keyId } : {}) })),
   );
@@ -78,7 +80,12 @@ export function addSigningCommands(program: Command, io: CliIo, out: (text: stri
   program
     .command('sign <registry-dir>')
     .description("sign a registry folder's registry.json in place: hashes every entry (h1), bumps the version, sets expires")
-    .option('--key <file>', 'private key file from keygen (repeat for several signatures)', (value: string, previous: string[] = []) => [...previous, value], [] as string[])
+    .option(
+      '--key <file>',
+      'private key file from keygen (repeat for several signatures)',
+      (value: string, previous: string[] = []) => [...previous, value],
+      [] as string[],
+    )
     .option('--key-id <id>', 'key id to sign under (default: derived from the key, as keygen prints it)')
     .option('--expires <when>', 'a duration from now (30d, 12h) or an ISO date and time', '30d')
     .option('--name <identity>', 'the registry identity hosts configure (default: the one signed before)')

@@ -173,11 +173,18 @@ async function checkSignature(ctx: Context): Promise<void> {
   }
   const signed = ctx.signed?.signed;
   if (!signed) {
-    if (ctx.keys.length > 0) add(ctx, 'error', 'E_UNSIGNED', '(root)', `${INDEX} is not signed, but --public-key was given. Sign it with "agentos-registry sign".`);
+    if (ctx.keys.length > 0)
+      add(ctx, 'error', 'E_UNSIGNED', '(root)', `${INDEX} is not signed, but --public-key was given. Sign it with "agentos-registry sign".`);
     return;
   }
   if (ctx.keys.length === 0) {
-    add(ctx, 'warning', 'W_SIGNATURES_UNCHECKED', 'signatures', 'No --public-key was given: the signatures were not checked, only the shape of the signed block, its expiry and the h1 of every entry.');
+    add(
+      ctx,
+      'warning',
+      'W_SIGNATURES_UNCHECKED',
+      'signatures',
+      'No --public-key was given: the signatures were not checked, only the shape of the signed block, its expiry and the h1 of every entry.',
+    );
   } else {
     const trust = { identity: ctx.identity ?? signed.name, keys: ctx.keys, threshold: ctx.threshold };
     try {
@@ -193,9 +200,21 @@ async function checkSignature(ctx: Context): Promise<void> {
   }
   const expires = Date.parse(signed.expires);
   if (ctx.now > expires) {
-    add(ctx, 'error', 'E_EXPIRED', 'signed.expires', `The signature expired at ${new Date(expires).toISOString()}; hosts refuse the index (E_SIGNATURE) unless they set allowExpired. Sign it again.`);
+    add(
+      ctx,
+      'error',
+      'E_EXPIRED',
+      'signed.expires',
+      `The signature expired at ${new Date(expires).toISOString()}; hosts refuse the index (E_SIGNATURE) unless they set allowExpired. Sign it again.`,
+    );
   } else if (expires - ctx.now < SOON) {
-    add(ctx, 'warning', 'W_EXPIRES_SOON', 'signed.expires', `The signature expires at ${new Date(expires).toISOString()}, within 7 days; sign the registry again before then.`);
+    add(
+      ctx,
+      'warning',
+      'W_EXPIRES_SOON',
+      'signed.expires',
+      `The signature expires at ${new Date(expires).toISOString()}, within 7 days; sign the registry again before then.`,
+    );
   }
 }
 
@@ -211,7 +230,13 @@ async function checkEntryHashes(ctx: Context): Promise<void> {
     done.add(entry.path);
     const expected = hashes.get(entry.path);
     if (expected === undefined) {
-      add(ctx, 'error', 'E_H1_MISSING', signedEntry(entry.path), `${entry.id} (${entry.path}) has no h1 in the signed block; hosts refuse the index. Sign it again.`);
+      add(
+        ctx,
+        'error',
+        'E_H1_MISSING',
+        signedEntry(entry.path),
+        `${entry.id} (${entry.path}) has no h1 in the signed block; hosts refuse the index. Sign it again.`,
+      );
       continue;
     }
     const folder = ctx.folders.get(entry.path);
@@ -225,11 +250,24 @@ async function checkEntryHashes(ctx: Context): Promise<void> {
       continue;
     }
     if (actual !== expected) {
-      add(ctx, 'error', 'E_H1_MISMATCH', signedEntry(entry.path), `the files of ${entry.id} (${entry.path}) hash to ${actual}, not the signed ${expected}: they changed after signing, and hosts refuse the entry. Sign again, or restore the files.`);
+      add(
+        ctx,
+        'error',
+        'E_H1_MISMATCH',
+        signedEntry(entry.path),
+        `the files of ${entry.id} (${entry.path}) hash to ${actual}, not the signed ${expected}: they changed after signing, and hosts refuse the entry. Sign again, or restore the files.`,
+      );
     }
   }
   for (const path of hashes.keys()) {
-    if (!done.has(path)) add(ctx, 'warning', 'W_SIGNED_EXTRA', signedEntry(path), `The signed block has an h1 for ${path}, which no entry of the index names; sign again to drop it.`);
+    if (!done.has(path))
+      add(
+        ctx,
+        'warning',
+        'W_SIGNED_EXTRA',
+        signedEntry(path),
+        `The signed block has an h1 for ${path}, which no entry of the index names; sign again to drop it.`,
+      );
   }
 }
 
@@ -263,7 +301,10 @@ export async function validateCommand(io: CliIo, dirArg: string | undefined, opt
     threshold = Number(options.threshold);
     if (keys.length === 0) throw new RegistryError('E_USAGE', '--threshold counts signatures by the keys given with --public-key; give them too.');
     if (!Number.isSafeInteger(threshold) || threshold < 1 || threshold > distinct) {
-      throw new RegistryError('E_USAGE', `--threshold must be a whole number from 1 to ${distinct} (the number of distinct --public-key keys); got "${options.threshold}".`);
+      throw new RegistryError(
+        'E_USAGE',
+        `--threshold must be a whole number from 1 to ${distinct} (the number of distinct --public-key keys); got "${options.threshold}".`,
+      );
     }
   }
   const ctx: Context = {
@@ -290,7 +331,14 @@ export async function validateCommand(io: CliIo, dirArg: string | undefined, opt
     warnings,
     entries: ctx.index?.entries.length ?? 0,
     signature: block
-      ? { signed: true, name: block.name, version: block.version, expires: block.expires, keyIds: ctx.verifiedBy ?? null, threshold: keys.length > 0 ? threshold : null }
+      ? {
+          signed: true,
+          name: block.name,
+          version: block.version,
+          expires: block.expires,
+          keyIds: ctx.verifiedBy ?? null,
+          threshold: keys.length > 0 ? threshold : null,
+        }
       : { signed: false },
     problems: ctx.problems,
   };
@@ -301,7 +349,10 @@ export async function validateCommand(io: CliIo, dirArg: string | undefined, opt
     ? 'unsigned'
     : `signed for "${block.name}", version ${block.version}, expires ${block.expires}; ${ctx.verifiedBy ? `valid signatures by ${ctx.verifiedBy.join(', ')} (threshold ${threshold})` : keys.length > 0 ? 'signature checks failed' : 'signatures not checked (no --public-key)'}`;
   const summary = ctx.index ? `${dir}: ${count(result.entries, 'entry', 'entries')}, ${signature}\n` : '';
-  return { text: `${lines.join('')}${summary}${result.valid ? 'valid' : 'invalid'}: ${count(errors, 'error')}, ${count(warnings, 'warning')}\n`, ok: result.valid };
+  return {
+    text: `${lines.join('')}${summary}${result.valid ? 'valid' : 'invalid'}: ${count(errors, 'error')}, ${count(warnings, 'warning')}\n`,
+    ok: result.valid,
+  };
 }
 
 /** Adds `validate` to the program; `fail` is called when the registry has errors (exit code 1). */
@@ -309,7 +360,12 @@ export function addValidateCommand(program: Command, io: CliIo, out: (text: stri
   program
     .command('validate [registry-dir]')
     .description('check a registry folder as hosts read it: registry.json, entry paths, and signatures of a signed index (exit 1 on errors)')
-    .option('--public-key <file-or-key>', 'a public key the index must be signed by (a file, or the base64 key; repeat for several)', (value: string, previous: string[] = []) => [...previous, value], [] as string[])
+    .option(
+      '--public-key <file-or-key>',
+      'a public key the index must be signed by (a file, or the base64 key; repeat for several)',
+      (value: string, previous: string[] = []) => [...previous, value],
+      [] as string[],
+    )
     .option('--threshold <n>', 'how many of the --public-key keys must have signed (default 1)')
     .option('--name <identity>', 'the registry identity the index must be signed for (default: the one it is signed for)')
     .option('--entries <dir>', 'where the entry folders are, for a packed url site (the registry folder it was packed from)')

@@ -98,7 +98,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 function positive(value: number | undefined, fallback: number, name: string, registry: string): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {
-    throw new RegistryError('E_CONFIG', `HTTP option ${name} must be a positive number of milliseconds (at most ${MAX_TIMER_MS}).`, { registry, details: { field: name } });
+    throw new RegistryError('E_CONFIG', `HTTP option ${name} must be a positive number of milliseconds (at most ${MAX_TIMER_MS}).`, {
+      registry,
+      details: { field: name },
+    });
   }
   return value;
 }
@@ -161,7 +164,10 @@ class RegistryHttpClient implements HttpClient {
 
     const retries = options.retries ?? DEFAULT_HTTP_RETRIES;
     if (!Number.isInteger(retries) || retries < 0 || retries > 10) {
-      throw new RegistryError('E_CONFIG', `HTTP option retries must be a whole number from 0 to 10 (got ${retries}).`, { registry, details: { field: 'retries' } });
+      throw new RegistryError('E_CONFIG', `HTTP option retries must be a whole number from 0 to 10 (got ${retries}).`, {
+        registry,
+        details: { field: 'retries' },
+      });
     }
     this.#retries = retries;
     this.#retryable = options.retryable ?? isRetryableResponse;
@@ -230,25 +236,37 @@ class RegistryHttpClient implements HttpClient {
   #checkUrl(url: URL, redirectedBy?: string): void {
     const registry = this.registry;
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new RegistryError('E_POLICY', `Registry "${registry}": refusing the ${url.protocol} URL for ${url.host || 'a resource'}; only https: (and http: on this machine) can be fetched.`, {
-        registry,
-        details: { protocol: url.protocol },
-      });
+      throw new RegistryError(
+        'E_POLICY',
+        `Registry "${registry}": refusing the ${url.protocol} URL for ${url.host || 'a resource'}; only https: (and http: on this machine) can be fetched.`,
+        {
+          registry,
+          details: { protocol: url.protocol },
+        },
+      );
     }
     if (url.username || url.password) {
       // The password is never registered as a secret: the URL may come from a server (a redirect, a tarball URL in an
       // index), and registering what a server chose would let it erase any word of 4 letters or more from every later
       // message and log line of the process. It is never shown: messages name the host only.
       if (redirectedBy !== undefined) {
-        throw new RegistryError('E_POLICY', `Registry "${registry}": ${redirectedBy} sent the client (by a redirect or a URL in its answer) to a URL that carries a user name or password (for ${url.host}); such URLs are not followed.`, {
-          registry,
-          details: { host: url.host, redirectedBy },
-        });
+        throw new RegistryError(
+          'E_POLICY',
+          `Registry "${registry}": ${redirectedBy} sent the client (by a redirect or a URL in its answer) to a URL that carries a user name or password (for ${url.host}); such URLs are not followed.`,
+          {
+            registry,
+            details: { host: url.host, redirectedBy },
+          },
+        );
       }
-      throw new RegistryError('E_CONFIG', `Registry "${registry}": a URL for ${url.host} carries a user name or password. Remove them from the URL and configure the registry's token instead.`, {
-        registry,
-        details: { host: url.host },
-      });
+      throw new RegistryError(
+        'E_CONFIG',
+        `Registry "${registry}": a URL for ${url.host} carries a user name or password. Remove them from the URL and configure the registry's token instead.`,
+        {
+          registry,
+          details: { host: url.host },
+        },
+      );
     }
     if (url.protocol === 'http:' && !this.#allowInsecure && !isLoopbackHost(url.hostname)) {
       throw new RegistryError(
@@ -277,9 +295,12 @@ class RegistryHttpClient implements HttpClient {
   async #pause(budget: Budget, wait: number | undefined, ctx: FailureContext, request: Request, reason: string): Promise<void> {
     const delay = wait ?? backoffDelay(budget.used, this.#backoff);
     budget.used += 1;
-    this.#logger.debug(`Retrying a request to ${ctx.url.host} for registry "${this.registry}" in ${delay} ms (${reason}; retry ${budget.used} of ${this.#retries}).`, {
-      host: ctx.url.host,
-    });
+    this.#logger.debug(
+      `Retrying a request to ${ctx.url.host} for registry "${this.registry}" in ${delay} ms (${reason}; retry ${budget.used} of ${this.#retries}).`,
+      {
+        host: ctx.url.host,
+      },
+    );
     try {
       await this.#sleep(delay, request.deadline.signal);
     } catch (error) {
@@ -353,19 +374,27 @@ class RegistryHttpClient implements HttpClient {
       }
       await discardBody(raw.body);
       if (redirects >= MAX_REDIRECTS) {
-        throw new RegistryError('E_UNREACHABLE', `Registry "${this.registry}": more than ${MAX_REDIRECTS} redirects starting at ${request.url.host}; the server is misconfigured or redirects in a loop. Check the registry location.`, {
-          registry: this.registry,
-          details: { host: request.url.host },
-        });
+        throw new RegistryError(
+          'E_UNREACHABLE',
+          `Registry "${this.registry}": more than ${MAX_REDIRECTS} redirects starting at ${request.url.host}; the server is misconfigured or redirects in a loop. Check the registry location.`,
+          {
+            registry: this.registry,
+            details: { host: request.url.host },
+          },
+        );
       }
       let next: URL;
       try {
         next = new URL(location, url);
       } catch {
-        throw new RegistryError('E_UNREACHABLE', `Registry "${this.registry}": ${url.host} answered with a redirect to an invalid URL. Check the registry location.`, {
-          registry: this.registry,
-          details: { host: url.host },
-        });
+        throw new RegistryError(
+          'E_UNREACHABLE',
+          `Registry "${this.registry}": ${url.host} answered with a redirect to an invalid URL. Check the registry location.`,
+          {
+            registry: this.registry,
+            details: { host: url.host },
+          },
+        );
       }
       this.#checkHop(url, next);
       if (next.origin !== url.origin) {
@@ -390,10 +419,14 @@ class RegistryHttpClient implements HttpClient {
    */
   #checkHop(from: URL, next: URL): void {
     if (isLoopbackHost(next.hostname) && !isLoopbackHost(from.hostname)) {
-      throw new RegistryError('E_POLICY', `Registry "${this.registry}": ${from.host} sent the client to ${next.host}, on this machine; a registry elsewhere may not send the client to local services, so that URL is not fetched.`, {
-        registry: this.registry,
-        details: { host: next.host, redirectedBy: from.host },
-      });
+      throw new RegistryError(
+        'E_POLICY',
+        `Registry "${this.registry}": ${from.host} sent the client to ${next.host}, on this machine; a registry elsewhere may not send the client to local services, so that URL is not fetched.`,
+        {
+          registry: this.registry,
+          details: { host: next.host, redirectedBy: from.host },
+        },
+      );
     }
   }
 
@@ -411,7 +444,9 @@ class RegistryHttpClient implements HttpClient {
     }
     const purpose = options.purpose ?? 'entry';
     if (purpose !== 'index' && purpose !== 'entry') {
-      throw new RegistryError('E_USAGE', `Registry "${this.registry}": the request purpose must be 'index' or 'entry' (got ${String(purpose)}).`, { registry: this.registry });
+      throw new RegistryError('E_USAGE', `Registry "${this.registry}": the request purpose must be 'index' or 'entry' (got ${String(purpose)}).`, {
+        registry: this.registry,
+      });
     }
     const request: Request = {
       url,

@@ -40,11 +40,7 @@ export function createFetch(request: Requester, options: { buffer: boolean } = {
     }
     const nullBody = incoming.method === 'HEAD' || NULL_BODY_STATUS.has(response.status);
     if (nullBody) await response.discard();
-    const webBody = nullBody
-      ? null
-      : options.buffer
-        ? await response.bytes()
-        : (Readable.toWeb(response.body) as unknown as ReadableStream<Uint8Array>);
+    const webBody = nullBody ? null : options.buffer ? await response.bytes() : (Readable.toWeb(response.body) as unknown as ReadableStream<Uint8Array>);
     const result = new Response(webBody, { status: response.status, headers: Object.entries(response.headers) });
     // `url` and `redirected` are read-only getters that a constructed Response leaves empty; callers such as Octokit
     // read `url`, so give this instance the real values.

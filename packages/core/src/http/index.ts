@@ -7,7 +7,11 @@ export {
   createSourceHttpClient,
   HTTP_SOURCE_OPTIONS,
   HTTP_SOURCE_OPTION_ROLES,
-  type HttpSourceOptions, httpClientOptionsOf, readCertificates, validateHttpSourceOptions } from './registry-options.js';
+  type HttpSourceOptions,
+  httpClientOptionsOf,
+  readCertificates,
+  validateHttpSourceOptions,
+} from './registry-options.js';
 export { abortableSleep, isRetryableResponse, parseRetryAfter, type RetryCandidate } from './retry.js';
 export { type FailedAnswer, type StatusWording, statusError } from './status-errors.js';
 export type { FetchOptions, HttpClient, HttpClientOptions, HttpCredentials, HttpRequestOptions, HttpResponse, HttpTimeouts } from './types.js';

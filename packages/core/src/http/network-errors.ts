@@ -83,9 +83,7 @@ export function networkError(error: unknown, ctx: FailureContext): RegistryError
           ? `stopped sending data for ${seconds(ctx.timeouts.body)}`
           : undefined;
   const what = timeout ? `${host}${via} ${timeout}` : `${host} could not be reached${via} (${code})`;
-  const proxyHint = ctx.proxy
-    ? `, the proxy (HTTPS_PROXY/HTTP_PROXY) and NO_PROXY`
-    : ', and whether this network needs a proxy (HTTPS_PROXY, NO_PROXY)';
+  const proxyHint = ctx.proxy ? `, the proxy (HTTPS_PROXY/HTTP_PROXY) and NO_PROXY` : ', and whether this network needs a proxy (HTTPS_PROXY, NO_PROXY)';
   return new RegistryError(
     'E_UNREACHABLE',
     `Registry "${ctx.registry}": ${what}. Check the network connection, the registry location${proxyHint}. Copies already cached stay usable offline.`,

@@ -34,10 +34,14 @@ function parseProxyUrl(value: string, source: string, registry: string): URL {
   try {
     url = new URL(withScheme);
   } catch {
-    throw new RegistryError('E_CONFIG', `The proxy set in ${source} is not a valid URL. Use the form http://host:port (credentials, if any, as http://user:password@host:port).`, {
-      registry,
-      details: { source },
-    });
+    throw new RegistryError(
+      'E_CONFIG',
+      `The proxy set in ${source} is not a valid URL. Use the form http://host:port (credentials, if any, as http://user:password@host:port).`,
+      {
+        registry,
+        details: { source },
+      },
+    );
   }
   if (!['http:', 'https:', 'socks:', 'socks5:'].includes(url.protocol)) {
     throw new RegistryError('E_CONFIG', `The proxy set in ${source} uses the unsupported scheme "${url.protocol}". Use http:, https: or socks5:.`, {

@@ -72,7 +72,8 @@ export function validateHttpSourceOptions(config: SourceConfig): ConfigProblem[]
       problems.push({ field: 'timeouts', message: 'must be an object { connect, headers, body, index, entry } of milliseconds' });
     } else {
       for (const [name, value] of Object.entries(timeouts)) {
-        if (!TIMEOUT_NAMES.includes(name)) problems.push({ field: `timeouts.${name}`, message: 'is not a timeout; use connect, headers, body, index or entry' });
+        if (!TIMEOUT_NAMES.includes(name))
+          problems.push({ field: `timeouts.${name}`, message: 'is not a timeout; use connect, headers, body, index or entry' });
         else if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMER_MS) {
           problems.push({ field: `timeouts.${name}`, message: 'must be a positive number of milliseconds' });
         }
@@ -107,11 +108,15 @@ export function readCertificates(ca: unknown, baseDir: string, registry: string)
     try {
       return readFileSync(file, 'utf8');
     } catch (error) {
-      throw new RegistryError('E_CONFIG', `registries.${registry}.ca: cannot read the CA file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}). Give PEM text or a readable file.`, {
-        registry,
-        cause: error,
-        details: { field: `registries.${registry}.ca` },
-      });
+      throw new RegistryError(
+        'E_CONFIG',
+        `registries.${registry}.ca: cannot read the CA file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}). Give PEM text or a readable file.`,
+        {
+          registry,
+          cause: error,
+          details: { field: `registries.${registry}.ca` },
+        },
+      );
     }
   });
 }

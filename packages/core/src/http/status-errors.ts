@@ -45,7 +45,11 @@ export interface FailedAnswer {
 }
 
 // Printable text only, and not much of it: the server chose these bytes.
-const quoted = (text: string) => text.replace(/\p{Cc}+/gu, ' ').trim().slice(0, 200);
+const quoted = (text: string) =>
+  text
+    .replace(/\p{Cc}+/gu, ' ')
+    .trim()
+    .slice(0, 200);
 const num = (value: string | undefined) => (value === undefined || value.trim() === '' || !Number.isFinite(Number(value)) ? undefined : Number(value));
 
 /** The RegistryError of an answer whose status is not the one the request wanted. */
@@ -67,29 +71,44 @@ export function statusError(answer: FailedAnswer, wording: StatusWording): Regis
     if (headers['x-ratelimit-remaining'] === '0' && waitMs === undefined) {
       const resetAt = reset === undefined ? undefined : new Date(reset * 1000);
       const when = resetAt ? `It resets at ${resetAt.toISOString()} (in ${Math.max(0, Math.ceil((resetAt.getTime() - now) / 60_000))} min)` : 'It resets later';
-      const advice = hints.quota ?? (authenticated ? 'Wait for the reset, or use credentials with a higher limit.' : 'Credentials usually raise the limit: configure a `token`.');
-      return fail('E_RATE_LIMIT', `${service}'s rate limit${limit === undefined ? '' : ` of ${limit} requests`} is used up (${status} for ${what}). ${when}. ${advice} Cached copies are served meanwhile.`, {
-        ...(resetAt ? { resetAt: resetAt.toISOString() } : {}),
-        ...(limit === undefined ? {} : { limit }),
-      });
+      const advice =
+        hints.quota ??
+        (authenticated ? 'Wait for the reset, or use credentials with a higher limit.' : 'Credentials usually raise the limit: configure a `token`.');
+      return fail(
+        'E_RATE_LIMIT',
+        `${service}'s rate limit${limit === undefined ? '' : ` of ${limit} requests`} is used up (${status} for ${what}). ${when}. ${advice} Cached copies are served meanwhile.`,
+        {
+          ...(resetAt ? { resetAt: resetAt.toISOString() } : {}),
+          ...(limit === undefined ? {} : { limit }),
+        },
+      );
     }
     if (status === 429 || waitMs !== undefined || /rate.?limit|abuse/i.test(wording.serverMessage ?? '')) {
       const wait = waitMs === undefined ? 'at least a minute' : `${Math.ceil(waitMs / 1000)} s`;
       const advice = hints.throttled ?? 'Too many requests in a short time: try again later, fetch fewer entries at once, or raise cacheDuration.';
-      return fail('E_RATE_LIMIT', `${service} is throttling requests (${status} for ${what}) and asks to wait ${wait}.${says} ${advice}`, waitMs === undefined ? {} : { retryAfterMs: waitMs });
+      return fail(
+        'E_RATE_LIMIT',
+        `${service} is throttling requests (${status} for ${what}) and asks to wait ${wait}.${says} ${advice}`,
+        waitMs === undefined ? {} : { retryAfterMs: waitMs },
+      );
     }
   }
   if (status === 401 || status === 403) {
     const advice =
       (status === 403 ? hints.forbidden : undefined) ??
       hints.auth ??
-      (authenticated ? 'Check that the configured credentials are valid, have not expired, and are allowed to read this.' : 'It needs credentials: configure a `token`.');
+      (authenticated
+        ? 'Check that the configured credentials are valid, have not expired, and are allowed to read this.'
+        : 'It needs credentials: configure a `token`.');
     const refused = status === 401 && authenticated ? 'rejected the credentials' : 'refused access';
     return fail('E_AUTH', `${service} ${refused} (${status} for ${what}).${says} ${advice}`);
   }
   if (status === 404 || status === 410) {
     return fail('E_NOT_FOUND', `${what} was not found on ${service} (${status}).${says} ${hints.notFound ?? 'Check the registry location.'}`);
   }
-  const why = status >= 500 ? 'a server error, after retries; it may be having trouble. Try again later' : 'an unexpected answer. Check that the location points at a registry of this type';
+  const why =
+    status >= 500
+      ? 'a server error, after retries; it may be having trouble. Try again later'
+      : 'an unexpected answer. Check that the location points at a registry of this type';
   return fail('E_UNREACHABLE', `${service} answered ${status} for ${what}, ${why}; cached copies are served meanwhile.${says}`);
 }

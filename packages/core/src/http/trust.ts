@@ -26,7 +26,9 @@ export function trustedCertificates(
     } catch (error) {
       // Node itself only warns about an unreadable NODE_EXTRA_CA_CERTS and carries on; do the same, loudly enough
       // that a later certificate error can be traced back to it.
-      logger.warn(`NODE_EXTRA_CA_CERTS is set to "${file}" but it could not be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); continuing without it.`);
+      logger.warn(
+        `NODE_EXTRA_CA_CERTS is set to "${file}" but it could not be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); continuing without it.`,
+      );
     }
   }
   if (extra.length === 0 && fromFile.length === 0) return undefined;

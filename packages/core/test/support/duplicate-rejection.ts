@@ -22,7 +22,13 @@ function extension(i: number): FetchedEntry {
   const foreign = mode === 'foreign' && i === 0 ? "Promise.reject(new Error('host bug: nobody handles this'));\n" : '';
   const thrown = mode === 'string' ? "throw 'binding not built';\n" : "throw new Error('binding not built');\n";
   writeFileSync(join(dir, 'node_modules', 'binding', 'index.js'), `${foreign}${thrown}`);
-  return { id: `ext-${i}`, version: '1.0.0', registry: 'local', dir, manifest: { id: `ext-${i}`, name: `ext-${i}`, version: '1.0.0' } } as unknown as FetchedEntry;
+  return {
+    id: `ext-${i}`,
+    version: '1.0.0',
+    registry: 'local',
+    dir,
+    manifest: { id: `ext-${i}`, name: `ext-${i}`, version: '1.0.0' },
+  } as unknown as FetchedEntry;
 }
 
 if (mode.startsWith('window')) {
@@ -36,7 +42,9 @@ if (mode.startsWith('window')) {
 }
 
 const context = { options: {}, getSecret: () => undefined, logger: { debug() {}, info() {}, warn() {}, error() {} } };
-const outcomes = await Promise.allSettled(Array.from({ length: count }, (_, i) => loadExtensionPack(extension(mode === 'window-same' ? 0 : i), { main: 'index.js', type: 'module' }, context)));
+const outcomes = await Promise.allSettled(
+  Array.from({ length: count }, (_, i) => loadExtensionPack(extension(mode === 'window-same' ? 0 : i), { main: 'index.js', type: 'module' }, context)),
+);
 // Two more turns, for any report that comes late.
 await new Promise((resolve) => setImmediate(resolve));
 await new Promise((resolve) => setTimeout(resolve, 50));

@@ -40,16 +40,57 @@ export function prototypeKeys(): string[] {
 
 /** Path segments chosen to be hostile: traversal and its look-alikes, drives, encodings, odd unicode, NUL. */
 export const HOSTILE_SEGMENTS = [
-  '..', '.', '', '...', '.. ', '. .', '..\u200b', 'a.', 'a..', '..a', 'a', 'b', 'curated', 'registry', 'x y',
-  'C:', 'c:', 'C:..', 'Z:\\', '\\\\?', '\\\\server', '%2e%2e', '%2E%2e', '%2f', '%5c', '..%2f', '%00',
-  '\uff0e\uff0e', '\u2024\u2024', '\u2025', '\u0000', 'a\u0000b', '\u202e', 'é', 'e\u0301', '~', '$HOME', 'NUL', 'con',
+  '..',
+  '.',
+  '',
+  '...',
+  '.. ',
+  '. .',
+  '..\u200b',
+  'a.',
+  'a..',
+  '..a',
+  'a',
+  'b',
+  'curated',
+  'registry',
+  'x y',
+  'C:',
+  'c:',
+  'C:..',
+  'Z:\\',
+  '\\\\?',
+  '\\\\server',
+  '%2e%2e',
+  '%2E%2e',
+  '%2f',
+  '%5c',
+  '..%2f',
+  '%00',
+  '\uff0e\uff0e',
+  '\u2024\u2024',
+  '\u2025',
+  '\u0000',
+  'a\u0000b',
+  '\u202e',
+  'é',
+  'e\u0301',
+  '~',
+  '$HOME',
+  'NUL',
+  'con',
 ];
 /** Separators between them, doubled and dotted as well. */
 export const SEPARATORS = ['/', '\\', '//', '\\\\', '/./', '\\.\\'];
 
 /** A path a hostile registry might write: hostile segments and separators, binary junk, or a soup of path characters. */
 export const hostilePath = fc.oneof(
-  { weight: 6, arbitrary: fc.array(fc.tuple(fc.constantFrom(...HOSTILE_SEGMENTS), fc.constantFrom(...SEPARATORS)), { maxLength: 7 }).map((parts) => parts.map(([s, p]) => s + p).join('')) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .array(fc.tuple(fc.constantFrom(...HOSTILE_SEGMENTS), fc.constantFrom(...SEPARATORS)), { maxLength: 7 })
+      .map((parts) => parts.map(([s, p]) => s + p).join('')),
+  },
   { weight: 3, arbitrary: fc.array(fc.constantFrom(...HOSTILE_SEGMENTS), { minLength: 1, maxLength: 7 }).map((parts) => parts.join('/')) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
   { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom('.', '/', '\\', 'a', ':', '%', '2', 'e', '\0', ' '), maxLength: 24 }) },

@@ -334,7 +334,7 @@ function describe(error: unknown): string {
     const expected = (error as { data?: { expected?: unknown } }).data?.expected;
     return `the server's answer is not the git protocol${typeof expected === 'string' ? ` (expected ${expected})` : ''}`;
   }
-  if (code === 'SmartHttpError') return 'the server did not answer with git\'s smart HTTP protocol';
+  if (code === 'SmartHttpError') return "the server did not answer with git's smart HTTP protocol";
   const message = error instanceof Error ? error.message : String(error);
   const cause = (error as { cause?: { code?: string; message?: string } } | null)?.cause;
   return cause?.code ? `${message}: ${cause.code}` : message;

@@ -1,6 +1,15 @@
 import { access, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { abortError, isRegistryError, removeInside, replaceFolderInside, throwIfAborted, type TransferPurpose, type TreeWriter, withWorkLock } from '@agentos-registry/core';
+import {
+  abortError,
+  isRegistryError,
+  removeInside,
+  replaceFolderInside,
+  throwIfAborted,
+  type TransferPurpose,
+  type TreeWriter,
+  withWorkLock,
+} from '@agentos-registry/core';
 import type { EngineCall, GitEngine, GitRemote } from '../engine.js';
 import { Batcher } from '../batcher.js';
 import type { StepDeadline } from '../deadline.js';
@@ -133,26 +142,31 @@ export class NativeEngine implements GitEngine {
     const action = `fetching revision ${commit.sha.slice(0, 12)}`;
     throwIfAborted(call.signal, action, call.registry);
     const lock = { signal: call.signal, registry: call.registry };
-    await withWorkLock(call.workDir, LOCK, async () => {
-      if (await hasRevision(mirror, commit.sha)) return;
-      try {
-        await this.initMirror(call);
-        await this.fetchCommit(commit, mirror, call);
-      } catch (error) {
-        if (!this.isDamage(error, call)) throw this.mapped(error, call, action);
-        // Something local is wrong (a lock file left by a killed git, a damaged pack): start the mirror over once.
-        call.logger.warn(`The git mirror of registry '${call.registry}' is damaged (${gitReason((error as GitCommandFailure).stderr)}); rebuilding it.`);
-        this.forget(mirror);
-        await removeInside(call.workDir, MIRROR);
+    await withWorkLock(
+      call.workDir,
+      LOCK,
+      async () => {
+        if (await hasRevision(mirror, commit.sha)) return;
         try {
           await this.initMirror(call);
           await this.fetchCommit(commit, mirror, call);
-        } catch (again) {
-          throw this.mapped(again, call, action);
+        } catch (error) {
+          if (!this.isDamage(error, call)) throw this.mapped(error, call, action);
+          // Something local is wrong (a lock file left by a killed git, a damaged pack): start the mirror over once.
+          call.logger.warn(`The git mirror of registry '${call.registry}' is damaged (${gitReason((error as GitCommandFailure).stderr)}); rebuilding it.`);
+          this.forget(mirror);
+          await removeInside(call.workDir, MIRROR);
+          try {
+            await this.initMirror(call);
+            await this.fetchCommit(commit, mirror, call);
+          } catch (again) {
+            throw this.mapped(again, call, action);
+          }
         }
-      }
-      await this.pruneRevisions(mirror, call);
-    }, lock);
+        await this.pruneRevisions(mirror, call);
+      },
+      lock,
+    );
     return mirror;
   }
 
@@ -180,15 +194,7 @@ export class NativeEngine implements GitEngine {
 
   private async fetchCommit(commit: ResolvedRef, mirror: string, call: EngineCall): Promise<void> {
     const action = `fetching revision ${commit.sha.slice(0, 12)}`;
-    const args = [
-      'fetch',
-      '--no-tags',
-      '--no-auto-gc',
-      '--recurse-submodules=no',
-      '--depth=1',
-      this.partial ? '--filter=blob:none' : '--no-filter',
-      'origin',
-    ];
+    const args = ['fetch', '--no-tags', '--no-auto-gc', '--recurse-submodules=no', '--depth=1', this.partial ? '--filter=blob:none' : '--no-filter', 'origin'];
     // Commit and trees only (partial) are about the size of an index; the whole commit holds every entry's files.
     const deadline = this.deadline(this.partial ? 'index' : 'entry');
     try {
@@ -288,7 +294,15 @@ export class NativeEngine implements GitEngine {
     try {
       await this.git.text({ args: ['update-ref', '--stdin'], input: old.join(''), gitDir: mirror, signal: call.signal });
       // Foreground (autoDetach off), and only when git's own thresholds say the mirror needs it.
-      await this.git.text({ args: ['gc', '--auto', '--quiet'], gitDir: mirror, signal: call.signal, config: [['gc.auto', '6700'], ['gc.autoDetach', 'false']] });
+      await this.git.text({
+        args: ['gc', '--auto', '--quiet'],
+        gitDir: mirror,
+        signal: call.signal,
+        config: [
+          ['gc.auto', '6700'],
+          ['gc.autoDetach', 'false'],
+        ],
+      });
     } catch (error) {
       call.logger.debug(`Compacting the git mirror of registry '${call.registry}' failed; it is retried after the next fetch.`, {
         reason: error instanceof GitCommandFailure ? gitReason(error.stderr) : String(error),

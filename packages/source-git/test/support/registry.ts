@@ -63,7 +63,10 @@ export interface OpenedRegistry {
  * A registry through core's `createRegistry` with one `git` registry named `corp` (the default for tools), a cache
  * in a temp folder (or `cacheDir`), and an empty environment.
  */
-export async function openRegistry(config: Omit<SourceConfig, 'type'>, options: { cacheDir?: string; cache?: boolean; refresh?: boolean } = {}): Promise<OpenedRegistry> {
+export async function openRegistry(
+  config: Omit<SourceConfig, 'type'>,
+  options: { cacheDir?: string; cache?: boolean; refresh?: boolean } = {},
+): Promise<OpenedRegistry> {
   const cacheDir = options.cacheDir ?? (await tempDir('git-cache'));
   const logger = capturingLogger();
   const warnings: RegistryWarning[] = [];

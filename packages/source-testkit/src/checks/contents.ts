@@ -70,10 +70,9 @@ export function registerContentChecks(
     test("list() returns the fixture's entries", async () => {
       const registry = await (await shared()).registry();
       const rows = await registry.list();
-      expect(
-        rows.map((row) => `${row.registry} ${row.id}@${row.version}`).sort(),
-        'list() rows as "registry id@version"',
-      ).toEqual(conformanceFixture.entries.map((entry) => `${CONFORMANCE_REGISTRY} ${entry.id}@1.0.0`).sort());
+      expect(rows.map((row) => `${row.registry} ${row.id}@${row.version}`).sort(), 'list() rows as "registry id@version"').toEqual(
+        conformanceFixture.entries.map((entry) => `${CONFORMANCE_REGISTRY} ${entry.id}@1.0.0`).sort(),
+      );
     });
   });
 
@@ -112,7 +111,10 @@ export function registerContentChecks(
       const has = (name: 'snapshot' | 'readIndex' | 'materialize' | 'locate') => typeof built[name] === 'function';
       const shape = has('snapshot') ? 'snapshot' : has('readIndex') && has('materialize') ? 'per entry' : 'neither';
       expect(shape, 'snapshot(), or both readIndex() and materialize()').not.toBe('neither');
-      expect(Object.keys(built.flags ?? {}).filter((flag) => flag !== 'local'), 'flags core acts on (only `local`)').toEqual([]);
+      expect(
+        Object.keys(built.flags ?? {}).filter((flag) => flag !== 'local'),
+        'flags core acts on (only `local`)',
+      ).toEqual([]);
       if (built.flags?.local) expect(has('locate'), 'a source with flags.local has locate()').toBe(true);
       for (const [name, role] of Object.entries(Array.isArray(session.adapter().options) ? {} : (session.adapter().options ?? {}))) {
         expect(['identity', 'transport', 'secret'], `role of option "${name}"`).toContain(role);

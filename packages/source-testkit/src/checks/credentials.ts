@@ -59,7 +59,12 @@ export function registerCredentialChecks({ describe, test, expect, shared, prepa
       const revision = await settle(source.revision(ctx));
       seen.push(['revision()', revision]);
       if (revision.ok && revision.value !== 'unchanged') {
-        const missing = { path: 'registry/curated/no-such-entry', entry: { id: 'com.conformance.no-such-entry' }, revision: revision.value, destination: await session.tempDir('missing') };
+        const missing = {
+          path: 'registry/curated/no-such-entry',
+          entry: { id: 'com.conformance.no-such-entry' },
+          revision: revision.value,
+          destination: await session.tempDir('missing'),
+        };
         seen.push(['materialize() of a missing folder', await settle(source.materialize(missing, ctx))]);
       }
 
