@@ -66,6 +66,10 @@ describe('the suite catches faulty sources', () => {
     expect(await failingChecks({ ignoreAbort: true })).toEqual(['abort > materialize with an already-aborted signal rejects']);
   });
 
+  test('materialize that words E_ABORTED itself', async () => {
+    expect(await failingChecks({ ownAbortWording: true })).toEqual(['abort > materialize with an already-aborted signal rejects']);
+  });
+
   test('materialize that adds a file', async () => {
     const failed = await failingChecks({ extraFile: true });
     expect(failed).toContain("entries > materialize writes exactly the entry's files into the destination");

@@ -5,13 +5,15 @@
 import { createHash } from 'node:crypto';
 import { cp, lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { copyDirectory, defineSource, RegistryError, type SourceAdapter, safeJoin } from '@agentos-registry/core';
+import { copyDirectory, defineSource, RegistryError, type SourceAdapter, safeJoin, throwIfAborted } from '@agentos-registry/core';
 
 export interface FolderSourceFaults {
   /** revision() always answers the same id. */
   constantRevision?: boolean;
   /** materialize() ignores the signal. */
   ignoreAbort?: boolean;
+  /** materialize() words E_ABORTED itself instead of using core's throwIfAborted. */
+  ownAbortWording?: boolean;
   /** materialize() adds a file of its own. */
   extraFile?: boolean;
   /** displayLocation carries the token. */
@@ -53,7 +55,8 @@ export function folderSource(faults: FolderSourceFaults = {}): SourceAdapter {
           const from = safeJoin(root, request.path);
           if (faults.ignoreAbort) await cp(from, request.destination, { recursive: true, verbatimSymlinks: true });
           else {
-            if (ctx.signal.aborted) throw new RegistryError('E_ABORTED', 'aborted', { cause: ctx.signal.reason });
+            if (faults.ownAbortWording && ctx.signal.aborted) throw new RegistryError('E_ABORTED', 'aborted', { cause: ctx.signal.reason });
+            throwIfAborted(ctx.signal, `Copying '${request.path}'`, ctx.registry);
             await copyDirectory(from, request.destination, { signal: ctx.signal });
           }
           if (faults.extraFile) await cp(join(root, 'registry.json'), join(request.destination, 'stamp.json'));
