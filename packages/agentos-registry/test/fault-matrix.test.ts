@@ -56,7 +56,8 @@ const NPM_TIMEOUTS = { attempt: 1_500, index: 3_000, entry: 5_000 };
 const LIMITS = { index: 1 * MiB, entry: 8 * MiB };
 /** A generous bound, not a timing assertion: a cell that hangs is what it catches. */
 const DEADLINE_MS = 20_000;
-const UNRESOLVABLE = 'registry.invalid';
+/** A reserved name (RFC 6761 `.invalid`) that never resolves, for the servers of every source alike. */
+const UNRESOLVABLE = 'nowhere.invalid';
 
 type FaultName = 'silent' | 'stall' | 'endless' | 'reset' | 'http-500' | 'garbage' | 'unresolvable';
 const FAULTS: Record<Exclude<FaultName, 'unresolvable'>, FaultRule> = {
@@ -105,7 +106,7 @@ interface Bed {
 
 let temp: TempDir;
 let counter = 0;
-/** A forward proxy with its own DNS view: it knows `registry.invalid`, which the test's resolver does not. */
+/** A forward proxy with its own DNS view: it knows `nowhere.invalid`, which the test's resolver does not. */
 let dnsView: ForwardProxy;
 /** One Verdaccio for every npm cell (each publishes a package of its own): it takes seconds to start. */
 let verdaccio: Promise<{ server: VerdaccioServer; token: string }> | undefined;

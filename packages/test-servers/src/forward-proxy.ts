@@ -11,7 +11,7 @@ export interface ForwardProxyOptions {
   /** Demand `Proxy-Authorization: Basic …` with these credentials (407 otherwise). */
   auth?: { username: string; password: string };
   /**
-   * Names the proxy resolves itself, as a proxy with its own DNS view does: `{ 'registry.invalid': '127.0.0.1' }`. A
+   * Names the proxy resolves itself, as a proxy with its own DNS view does: `{ 'nowhere.invalid': '127.0.0.1' }`. A
    * client that uses the proxy reaches a name its own resolver does not know; without the proxy the name fails, as
    * a name that stopped resolving does. Each value must be a loopback address.
    */

@@ -35,9 +35,10 @@ export interface TestCertificates {
   close(): Promise<void>;
 }
 
-/** Makes a CA and a server certificate (EC keys: fast), valid for two days. */
-export async function makeTestCertificates(): Promise<TestCertificates> {
-  const dir = await makeTempDir('agentos-registry-tls-');
+/** Makes a CA and a server certificate (EC keys: fast), valid for two days, in `into` or a temp folder of its own. */
+export async function makeTestCertificates(into?: string): Promise<TestCertificates> {
+  // Into a folder the caller owns (close() then leaves it), or a temp folder of its own that close() removes.
+  const dir = into ? { path: into, close: async () => {} } : await makeTempDir('agentos-registry-tls-');
   const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir.path, stdio: 'pipe' });
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   run(

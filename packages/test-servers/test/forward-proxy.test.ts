@@ -106,13 +106,13 @@ describe('startForwardProxy', () => {
   });
 
   it('resolves the names of its own DNS view (hosts) to loopback, for plain requests and tunnels', async () => {
-    const viewing = await cleanup.add(startForwardProxy({ hosts: { 'registry.invalid': '127.0.0.1' } }));
-    const url = `http://registry.invalid:${target.port}/registry.json`;
+    const viewing = await cleanup.add(startForwardProxy({ hosts: { 'nowhere.invalid': '127.0.0.1' } }));
+    const url = `http://nowhere.invalid:${target.port}/registry.json`;
     expect(await viaProxy(viewing.port, url)).toEqual({ status: 200, body: '{"via":"proxy"}' });
-    expect((await connect(viewing.port, `registry.invalid:${target.port}`)).status).toBe(200);
+    expect((await connect(viewing.port, `nowhere.invalid:${target.port}`)).status).toBe(200);
     // Without the view, the name is not on loopback, and is refused like any other.
     expect((await viaProxy(proxy.port, url)).status).toBe(403);
-    await expect(startForwardProxy({ hosts: { 'registry.invalid': '192.0.2.1' } })).rejects.toThrow(/loopback/);
+    await expect(startForwardProxy({ hosts: { 'nowhere.invalid': '192.0.2.1' } })).rejects.toThrow(/loopback/);
   });
 
   it('demands Proxy-Authorization when configured', async () => {

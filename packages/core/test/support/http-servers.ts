@@ -1,10 +1,7 @@
 /**
  * Small real servers on 127.0.0.1 for the HTTP client tests: a scriptable origin (HTTP or HTTPS), a forward proxy
- * (absolute-URI requests and CONNECT tunnels), and a throwaway CA made with openssl. Core cannot use
- * @agentos-registry/test-servers (that package depends on core), hence these few lines here.
+ * (absolute-URI requests and CONNECT tunnels), and a throwaway CA (test-servers' openssl helper).
  */
-import { execFileSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
 import {
   createServer as createHttpServer,
   type IncomingHttpHeaders,
@@ -15,7 +12,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, connect as netConnect, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { makeTestCertificates, type TestCertificates } from '@agentos-registry/test-servers';
 
 export interface LoggedRequest {
   method: string;
@@ -114,63 +111,9 @@ export async function startForwardProxy(hosts: Record<string, string> = {}): Pro
   return track(server, `http://127.0.0.1:${port}`, requests);
 }
 
-export interface TestCertificates {
-  /** PEM of the CA certificate. */
-  ca: string;
-  /** Path of the CA certificate, for NODE_EXTRA_CA_CERTS. */
-  caFile: string;
-  /** Key and certificate of a server named `localhost` and `127.0.0.1`, signed by the CA. */
-  key: string;
-  cert: string;
-}
+export type { TestCertificates } from '@agentos-registry/test-servers';
 
-/** Makes a throwaway CA and a server certificate with openssl (EC keys: fast). */
-export async function makeCertificates(dir: string): Promise<TestCertificates> {
-  const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  run(
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=agentos-registry test CA',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  );
-  run('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
-  await writeFile(
-    join(dir, 'server.ext'),
-    'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n',
-  );
-  run(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.crt',
-    '-days',
-    '2',
-    '-extfile',
-    'server.ext',
-  );
-  return {
-    ca: await readFile(join(dir, 'ca.crt'), 'utf8'),
-    caFile: join(dir, 'ca.crt'),
-    key: await readFile(join(dir, 'server.key'), 'utf8'),
-    cert: await readFile(join(dir, 'server.crt'), 'utf8'),
-  };
+/** A throwaway CA and a server certificate in `dir` (the test-servers helper, written into the caller's folder). */
+export function makeCertificates(dir: string): Promise<TestCertificates> {
+  return makeTestCertificates(dir);
 }
