@@ -192,7 +192,8 @@ export function importsOf(text) {
   return found;
 }
 
-function sourceFiles(folder) {
+/** Every TypeScript or JavaScript file under `folder` (node_modules left out), sorted. */
+export function sourceFiles(folder) {
   const out = [];
   for (const name of readdirSync(folder).sort()) {
     const path = join(folder, name);

@@ -16,13 +16,15 @@
 // graceful-fs.
 //
 //   node scripts/check-source-writes.mjs [folder …]   default: packages/source-*/src except source-testkit
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tokenize } from './check-cycles.mjs';
+import { sourceFiles as allSourceFiles, tokenize } from './check-cycles.mjs';
+
+/** Source files of a package, tests left out (they may write fixtures). */
+const sourceFiles = (folder) => allSourceFiles(folder).filter((path) => !/\.(?:test|spec)\.[cm]?tsx?$/.test(path));
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SOURCE = /\.(?:ts|mts|cts|tsx)$/;
 const FS_MODULES = new Set(['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'fs-extra', 'graceful-fs']);
 const WRITES = [
   'writeFile',
@@ -160,17 +162,6 @@ function checkOpen(tokens, paren, name, flag) {
   if (flags.length === 1 && flags[0].type === 'string' && READ_FLAGS.has(flags[0].value)) return;
   const shown = flags.length === 1 && flags[0].type === 'string' ? `'${flags[0].value}'` : 'flags it cannot read as read-only';
   flag(name, `\`${name.value}\` with ${shown}`);
-}
-
-function sourceFiles(folder) {
-  const out = [];
-  for (const name of readdirSync(folder).sort()) {
-    const path = join(folder, name);
-    if (statSync(path).isDirectory()) {
-      if (name !== 'node_modules') out.push(...sourceFiles(path));
-    } else if (SOURCE.test(name) && !/\.(?:test|spec)\.[cm]?tsx?$/.test(name)) out.push(path);
-  }
-  return out;
 }
 
 function lineAndColumn(text, at) {
