@@ -260,8 +260,11 @@ export interface PackageVersions {
 export interface PackageContext {
   signal: AbortSignal;
   logger: Logger;
-  /** A folder the adapter may keep its own cache in; absent when caching is off. */
-  workDir?: string;
+  /**
+   * The folder the adapter keeps its own data in (a package cache): in the cache folder, or with the cache off in the
+   * registry's private temp folder that `close()` removes. Always given.
+   */
+  workDir: string;
   env: Readonly<Record<string, string | undefined>>;
   /** The config file's folder (else the working directory), where a project's own package config (`.npmrc`) lives. */
   baseDir: string;

@@ -28,7 +28,6 @@ import { INSTALL_RECORD, type InstallRecord } from './install-record.js';
 import { parseJsonDocument } from './json-text.js';
 import { abortableSleep } from './http/retry.js';
 import type { PackageJson } from './manifest.js';
-import { PACKAGES_KEY } from './package-service.js';
 import type { Runtime } from './runtime.js';
 import { abortError, toRegistryError, untilAborted } from './source-errors.js';
 import { isInside } from './paths.js';
@@ -378,15 +377,8 @@ export class DependencyInstaller {
     }
   }
 
-  private async packageContext(signal?: AbortSignal): Promise<PackageContext> {
-    const store = this.rt.store;
-    return {
-      signal: signal ?? new AbortController().signal,
-      logger: this.rt.logger,
-      env: this.rt.options.env ?? process.env,
-      baseDir: this.rt.options.baseDir ?? process.cwd(),
-      ...(store ? { workDir: await store.workDir(PACKAGES_KEY) } : {}),
-    };
+  private packageContext(signal?: AbortSignal): Promise<PackageContext> {
+    return this.rt.packageContext(signal);
   }
 
   /**

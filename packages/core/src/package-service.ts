@@ -5,18 +5,14 @@
  * checked, hashed and stored like any entry; the integrity reported is the package manager's own.
  */
 import type { SourceAdapter } from './contract.js';
-import { registryKey } from './cache-store.js';
 import { RegistryError } from './errors.js';
 import { type PackageJson, readEntryManifest } from './manifest.js';
 import { packageCodeError } from './package-errors.js';
-import type { ConfiguredRegistry, Runtime } from './runtime.js';
+import { type ConfiguredRegistry, PACKAGES_KEY, type Runtime } from './runtime.js';
 import { abortError, toRegistryError } from './source-errors.js';
 import { storeFetchedTree } from './store-pipeline.js';
 import { scanTree } from './tree.js';
 import type { ExtensionManifest, IndexEntry, RegistryWarning } from './types.js';
-
-/** Cache key under which package code is stored: packages are immutable per version, whatever registry listed them. */
-export const PACKAGES_KEY = registryKey('_packages', { type: 'package', location: 'packages' });
 
 export interface StoredPackage {
   dir: string;
@@ -88,19 +84,12 @@ export class PackageService {
       );
     }
     const adapter = await this.adapter();
-    const store = this.rt.store;
     return storeFetchedTree(this.rt, {
       label: 'package',
       fill: async (temp) =>
         adapter.fetchPackage!(
           { name: entry.package!, version: entry.version, destination: temp, options: this.settings, registry },
-          {
-            signal: signal ?? new AbortController().signal,
-            logger: this.rt.logger,
-            env: this.rt.options.env ?? process.env,
-            baseDir: this.rt.options.baseDir ?? process.cwd(),
-            ...(store ? { workDir: await store.workDir(PACKAGES_KEY) } : {}),
-          },
+          await this.rt.packageContext(signal),
         ),
       check: async (temp, result) => {
         const { integrity: treeIntegrity } = await scanTree(temp, { signal, registry });

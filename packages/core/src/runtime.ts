@@ -4,12 +4,16 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NormalizedConfig, NormalizedRegistry } from './config.js';
-import type { OptionRole, RegistrySource, SourceCallContext, SourceRevision } from './contract.js';
+import type { OptionRole, PackageContext, RegistrySource, SourceCallContext, SourceRevision } from './contract.js';
 import type { CacheStore } from './cache-store.js';
 import { registryKey } from './cache-store.js';
+import { RegistryError } from './errors.js';
 import type { Logger } from './logger.js';
 import { SourceReader } from './snapshots.js';
 import type { CreateRegistryOptions, RegistryWarning } from './types.js';
+
+/** Cache key under which package code is stored: packages are immutable per version, whatever registry listed them. */
+export const PACKAGES_KEY = registryKey('_packages', { type: 'package', location: 'packages' });
 
 export interface ConfiguredRegistry {
   name: string;
@@ -23,6 +27,7 @@ export interface ConfiguredRegistry {
 export class Runtime {
   private readonly inflight = new Map<string, Promise<unknown>>();
   private scratch: Promise<string> | undefined;
+  private closed = false;
   private readonly readers = new Map<string, SourceReader>();
 
   constructor(
@@ -63,12 +68,24 @@ export class Runtime {
 
   /** One private temp folder per registry object, made on first use (concurrent first uses share it). */
   private scratchDir(): Promise<string> {
+    this.assertOpen();
     this.scratch ??= mkdtemp(join(tmpdir(), 'agentos-registry-'));
     return this.scratch;
   }
 
-  /** Removes the private temp folder (only used with the cache off). */
+  /**
+   * Refuses work once `close()` has run: its sources are closed and, with the cache off, its temp folder is gone, so a
+   * late call would otherwise leave a new temp folder that nothing removes.
+   */
+  assertOpen(): void {
+    if (this.closed) {
+      throw new RegistryError('E_USAGE', 'This registry has been closed (registry.close()); create a new one with createRegistry() to keep using it.');
+    }
+  }
+
+  /** Removes the private temp folder (only used with the cache off); later calls get `E_USAGE`. */
   async close(): Promise<void> {
+    this.closed = true;
     const scratch = this.scratch;
     this.scratch = undefined;
     if (scratch) await rm(await scratch, { recursive: true, force: true });
@@ -83,20 +100,32 @@ export class Runtime {
    * The private folder of a registry's source: in the cache, or with the cache off inside the private temp folder
    * `close()` removes (so a source never needs a fallback of its own, and nothing it keeps outlives the registry).
    */
-  async workDir(registry: ConfiguredRegistry): Promise<string> {
-    if (this.store) return this.store.workDir(registry.key);
-    const dir = join(await this.scratchDir(), 'work', registry.key.replace(/[^A-Za-z0-9_-]/g, '_'));
+  async workDir(key: string): Promise<string> {
+    if (this.store) return this.store.workDir(key);
+    const dir = join(await this.scratchDir(), 'work', key.replace(/[^A-Za-z0-9_-]/g, '_'));
     await mkdir(dir, { recursive: true });
     return dir;
   }
 
   async callContext(registry: ConfiguredRegistry, signal: AbortSignal | undefined, previous?: SourceRevision): Promise<SourceCallContext> {
+    this.assertOpen();
     return {
       registry: registry.name,
       signal: signal ?? new AbortController().signal,
       logger: this.logger,
       ...(previous ? { previous } : {}),
-      workDir: await this.workDir(registry),
+      workDir: await this.workDir(registry.key),
+    };
+  }
+
+  /** What a package call (fetch, install, versions) gets: its work folder is the package store's, always given. */
+  async packageContext(signal: AbortSignal | undefined): Promise<PackageContext> {
+    return {
+      signal: signal ?? new AbortController().signal,
+      logger: this.logger,
+      env: this.options.env ?? process.env,
+      baseDir: this.options.baseDir ?? process.cwd(),
+      workDir: await this.workDir(PACKAGES_KEY),
     };
   }
 }

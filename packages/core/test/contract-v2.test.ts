@@ -147,6 +147,13 @@ describe('snapshot sources', () => {
     expect(existsSync(workDirs[0]!)).toBe(true);
     await registry.close();
     expect(existsSync(workDirs[0]!)).toBe(false);
+
+    // A call after close() would need a new temp folder that nothing removes: it is refused, and no source is called.
+    const calls = contexts.length;
+    const late = await failure(registry.fetch('tool', 'com.test.echo', { refresh: true } as never));
+    expect(late.code).toBe('E_USAGE');
+    expect(late.message).toContain('createRegistry()');
+    expect(contexts.length).toBe(calls);
   });
 });
 

@@ -107,7 +107,7 @@ function packageSettings(options: PackageRequest['options'], ctx: PackageContext
   // Checked where they are used (E_CONFIG naming the field); core passes the first npm registry's own.
   const names = ['registry', 'token', 'npmrc', 'timeouts', 'limits', 'proxy', 'ca', 'retries'];
   const picked = Object.fromEntries(names.filter((name) => options?.[name] !== undefined).map((name) => [name, options![name]])) as NpmCallOptions;
-  return { ...picked, cacheDir: ctx.workDir ? join(ctx.workDir, '_cacache') : undefined, signal: ctx.signal, env: ctx.env, baseDir: ctx.baseDir };
+  return { ...picked, cacheDir: join(ctx.workDir, '_cacache'), signal: ctx.signal, env: ctx.env, baseDir: ctx.baseDir };
 }
 
 function validateNpmConfig(config: SourceConfig): ConfigProblem[] {
