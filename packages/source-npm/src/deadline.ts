@@ -4,6 +4,7 @@
  * at the deadline even if some step of that stack does not listen, so no trickle, retry loop or silent socket can
  * outlast it.
  */
+import { setMaxListeners } from 'node:events';
 import { untilAborted } from '@agentos-registry/core';
 
 /** What one deadline needs. */
@@ -26,6 +27,9 @@ export interface DeadlineOptions {
 /** Runs `work` with a signal that fires at the deadline or on the caller's abort, whichever comes first. */
 export async function withinDeadline<T>(options: DeadlineOptions, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
+  // One install or fetch fans out into many concurrent requests, each listening on this signal (ours, not the
+  // caller's) until it ends: that is not a leak, so Node's 10-listener warning is switched off for it alone.
+  setMaxListeners(0, controller.signal);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
