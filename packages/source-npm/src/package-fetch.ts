@@ -1,11 +1,11 @@
 /**
- * Resolving a package spec to one published version, and extracting that version's tarball, through pacote. pacote
- * checks the tarball against the integrity the registry published (and its cache against the same hash), so what
- * lands on disk is byte for byte what was published.
+ * Resolving a package spec to one published version and downloading that version's tarball, through pacote, which
+ * checks the tarball against the integrity the registry published (and its cache against the same hash); core's
+ * guarded extractor writes it, so what lands on disk is byte for byte what was published and stays inside.
  */
 import { readdir } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
-import { RegistryError, type TransferPurpose, throwIfAborted } from '@agentos-registry/core';
+import { extractTarball, RegistryError, type TransferPurpose, throwIfAborted } from '@agentos-registry/core';
 import { withinDeadline } from './deadline.js';
 import { abortedError, deadlineError, type NpmErrorContext, toNpmError } from './npm-errors.js';
 import { type PacoteOptions, pacote } from './pacote.js';
@@ -121,7 +121,11 @@ export function tarballStream(pkg: ResolvedPackage, options: PacoteOptions, cont
   return out;
 }
 
-/** Extracts into a folder the caller owns, which must be empty or absent (pacote empties its target first). */
+/**
+ * Writes the package's files into a folder the caller owns, which must be empty or absent: the tarball (checked by
+ * pacote against the published integrity) goes through core's guarded extractor, like every other archive, with the
+ * package's top folder (`package/`) dropped.
+ */
 export async function extractInto(pkg: ResolvedPackage, destination: string, options: PacoteOptions, context: FetchContext): Promise<void> {
   throwIfAborted(context.signal, `${ACTIONS.entry} ${context.name}@${context.selector}`, context.registry);
   const present = await readdir(destination).catch((error: NodeJS.ErrnoException) => {
@@ -134,8 +138,7 @@ export async function extractInto(pkg: ResolvedPackage, destination: string, opt
       details: { destination },
     });
   }
-  const spec = isHttpUrl(pkg.resolved) ? pkg.resolved : `${pkg.name}@${pkg.version}`;
-  await npmCall(context, 'entry', pkg.version, (signal) => pacote().extract(spec, destination, { ...options, integrity: pkg.integrity, signal }));
+  await extractTarball(tarballStream(pkg, options, context), destination, { strip: 1, signal: context.signal, registry: context.registry });
 }
 
 /**

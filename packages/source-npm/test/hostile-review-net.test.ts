@@ -4,7 +4,9 @@
  * at `file:` or at another port of this host, or echoes the token back in its errors. Each case checks the code,
  * that the body was bounded on its decoded bytes, where the token went, and that no error or cached file holds it.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
@@ -14,7 +16,7 @@ import { createRegistry, type Registry, type SourceConfig } from '@agentos-regis
 import { type HostileBehaviour, type HostileServer, startHostileServer, type VerdaccioServer } from '@agentos-registry/test-servers';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { fetchPackageCode, installDependencies, npmSource } from '../src/index.js';
-import { registryPackageDir, rejectionOf, startRegistryServer, tempDir } from './support/packages.js';
+import { registryPackageDir, rejectionOf, startRegistryServer, tarHeader, tempDir } from './support/packages.js';
 
 const REGISTRY_PACKAGE = '@acme/net-review-registry';
 const LIBRARY = 'net-review-lib';
@@ -110,7 +112,8 @@ describe('every Content-Encoding npm decodes is counted decoded', () => {
 
   test('an x-deflate bomb tarball (64 MiB in ~64 KiB) stops at limits.entry: E_TOO_LARGE, not a download of all of it', async () => {
     const { path } = await tarballOf(LIBRARY);
-    const bomb = deflateSync(Buffer.alloc(64 * MiB));
+    // A real tar header first (zeros alone end the archive at once), so the decoded-size limit is what stops it.
+    const bomb = deflateSync(Buffer.concat([tarHeader('package/big.bin', 64 * MiB), Buffer.alloc(64 * MiB)]));
     const text = await packumentText(LIBRARY);
     front.setRespond(({ url }): HostileBehaviour => {
       if (url === packumentPath(LIBRARY)) return { kind: 'reply', body: text };
@@ -234,6 +237,41 @@ describe('tarball URLs a hostile packument names', () => {
     const error = await rejectionOf((await open()).list());
     expect(error.message).not.toContain('root:');
     expect(error.code, inspect(error)).toBe('E_POLICY');
+  });
+});
+
+describe("a tarball's contents go through core's extractor", () => {
+  test('a link out of the package, then a file through it (made with tar), is E_UNSAFE_PATH; nothing is written outside', async () => {
+    const { path } = await tarballOf(LIBRARY);
+    const outside = await tempDir('outside');
+    const staging = await tempDir('staging');
+    await mkdir(join(staging, 'a', 'package'), { recursive: true });
+    await writeFile(join(staging, 'a', 'package', 'package.json'), JSON.stringify({ name: LIBRARY, version: '1.0.0' }));
+    await symlink(outside, join(staging, 'a', 'package', 'link'));
+    await mkdir(join(staging, 'b', 'package', 'link'), { recursive: true });
+    await writeFile(join(staging, 'b', 'package', 'link', 'planted.txt'), 'written through the link');
+    const tar = join(staging, 'forged.tar');
+    execFileSync('tar', ['-cf', tar, '-C', join(staging, 'a'), 'package']);
+    execFileSync('tar', ['-rf', tar, '-C', join(staging, 'b'), 'package/link/planted.txt']);
+    const bytes = gzipSync(await readFile(tar));
+    // The packument publishes the forged tarball's own integrity, so npm's check passes and only the extractor can refuse.
+    const doc = JSON.parse(await packumentText(LIBRARY)) as { versions: Record<string, { dist: Record<string, unknown> }> };
+    doc.versions['1.0.0']!.dist = {
+      ...doc.versions['1.0.0']!.dist,
+      integrity: `sha512-${createHash('sha512').update(bytes).digest('base64')}`,
+      shasum: undefined,
+    };
+    const text = JSON.stringify(doc);
+    front.setRespond(({ url }): HostileBehaviour => {
+      if (url === packumentPath(LIBRARY)) return { kind: 'reply', body: text };
+      if (url === path) return { kind: 'reply', headers: { 'content-type': 'application/octet-stream' }, body: bytes };
+      return { kind: 'forward' };
+    });
+    const error = await rejectionOf(
+      fetchPackageCode({ spec: `${LIBRARY}@1.0.0`, destination: join(await tempDir('code'), 'out'), registry: front.url, npmrc: false }),
+    );
+    expect(error.code, inspect(error)).toBe('E_UNSAFE_PATH');
+    expect(await readdir(outside)).toEqual([]);
   });
 });
 

@@ -10,7 +10,7 @@ import { createRegistry, type Registry, type SourceConfig } from '@agentos-regis
 import { type HostileBehaviour, type HostileServer, startHostileServer, type VerdaccioServer } from '@agentos-registry/test-servers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { fetchPackageCode, installDependencies, npmSource } from '../src/index.js';
-import { registryPackageDir, rejectionOf, startRegistryServer, tempDir } from './support/packages.js';
+import { registryPackageDir, rejectionOf, startRegistryServer, tarHeader, tempDir } from './support/packages.js';
 
 const REGISTRY_PACKAGE = '@acme/huge-registry';
 const LIBRARY = 'huge-lib';
@@ -145,25 +145,6 @@ describe('limits.index: one packument', () => {
   }, 40_000);
 });
 
-/** A ustar header block for one regular file of `size` bytes. */
-function tarHeader(name: string, size: number): Buffer {
-  const block = Buffer.alloc(512);
-  const put = (text: string, offset: number) => block.write(text, offset, 'latin1');
-  put(name, 0);
-  put('0000644\0', 100);
-  put('0000000\0', 108);
-  put('0000000\0', 116);
-  put(`${size.toString(8).padStart(11, '0')}\0`, 124);
-  put('00000000000\0', 136);
-  put('        ', 148);
-  put('0', 156);
-  put('ustar\0' + '00', 257);
-  let sum = 0;
-  for (const byte of block) sum += byte;
-  put(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-  return block;
-}
-
 describe('limits.entry: one tarball', () => {
   test('an endless tarball stops at limits.entry: E_TOO_LARGE naming it', async () => {
     // A real tar header for a 1 GiB file, then endless content: core's extractor reads on, so the limit must stop it.
@@ -177,7 +158,8 @@ describe('limits.entry: one tarball', () => {
   }, 40_000);
 
   test('fetchPackageCode: an endless tarball stops at limits.entry', async () => {
-    misbehave(isTarball, { kind: 'endless' });
+    // A real tar header first: garbage alone is refused by core's extractor at its first block (E_INTEGRITY).
+    misbehave(isTarball, { kind: 'endless', prefix: tarHeader('package/big.bin', 1024 * MiB) });
     const destination = join(await tempDir('code'), 'out');
     const { error } = await timed(
       fetchPackageCode({ spec: `${LIBRARY}@1.0.0`, destination, registry: front.url, npmrc: false, limits: { entry: 2 * MiB }, timeouts: { entry: TOTAL_MS } }),

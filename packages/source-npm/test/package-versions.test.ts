@@ -30,7 +30,13 @@ describe('packageVersions', () => {
 
   test('through the adapter, with the token for a private scope; E_AUTH without it, E_NOT_FOUND for no such package', async () => {
     const adapter = npmSource();
-    const ctx = { signal: new AbortController().signal, logger: { debug() {}, info() {}, warn() {}, error() {} }, env: {}, baseDir: await tempDir('base') };
+    const ctx = {
+      signal: new AbortController().signal,
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      env: {},
+      baseDir: await tempDir('base'),
+      workDir: await tempDir('work'),
+    };
     const options = { registry: server.url, token, npmrc: false };
     expect((await adapter.packageVersions!({ name: '@private/versioned', options }, ctx)).versions).toEqual(['0.3.0']);
     expect(await codeOf(adapter.packageVersions!({ name: '@private/versioned', options: { registry: server.url, npmrc: false } }, ctx))).toBe('E_AUTH');

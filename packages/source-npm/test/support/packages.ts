@@ -80,3 +80,22 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<Error & { 
     (error: unknown) => error as Error & { code?: string },
   );
 }
+
+/** A ustar header block for one regular file of `size` bytes. */
+export function tarHeader(name: string, size: number): Buffer {
+  const block = Buffer.alloc(512);
+  const put = (text: string, offset: number) => block.write(text, offset, 'latin1');
+  put(name, 0);
+  put('0000644\0', 100);
+  put('0000000\0', 108);
+  put('0000000\0', 116);
+  put(`${size.toString(8).padStart(11, '0')}\0`, 124);
+  put('00000000000\0', 136);
+  put('        ', 148);
+  put('0', 156);
+  put('ustar\0' + '00', 257);
+  let sum = 0;
+  for (const byte of block) sum += byte;
+  put(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  return block;
+}
