@@ -82,7 +82,7 @@ export async function compose(config: RegistryConfig, options: CreateRegistryOpt
     }
     try {
       assertSource(source, settings.config.type, name);
-      checkRegistryHosts(normalized.policy, name, source, settings.config);
+      checkRegistryHosts(normalized.policy, name, source, settings.config, roles);
     } catch (error) {
       // Refused before any request: release what was built so far.
       await Promise.allSettled([source, ...[...configured.values()].map((c) => c.source)].map((s) => s.close?.()));

@@ -15,7 +15,7 @@
  * * `onBeforeActivate` — per `load`, after the fetch (and its checks) and before dependencies are installed or
  *   anything is imported.
  */
-import type { RegistrySource } from './contract.js';
+import type { OptionRole, RegistrySource } from './contract.js';
 import { RegistryError } from './errors.js';
 import type { BeforeActivateHook, FetchedEntry } from './types.js';
 
@@ -132,16 +132,25 @@ const shown = (host: { hostname: string; port: string }) => (host.port ? `${host
 
 /**
  * `allowHosts` for one configured registry: the hosts in what its source displays as its location and in every
- * URL-valued option (tokens and proxies aside: a proxy is not where the registry lives). A local folder has none.
- * A network source whose host cannot be told is refused: an allow-list that cannot judge must not let it pass.
+ * URL-valued option the adapter gives the `identity` role (a `baseUrl`, a package `registry`: where the registry
+ * lives). `transport` options (a proxy is not where the registry lives) and `secret` ones are not hosts of the
+ * registry; an adapter that declares no roles has every URL-valued option checked, the strict reading. A local folder
+ * has none. A network source whose host cannot be told is refused: an allow-list that cannot judge must not let it pass.
  */
-export function checkRegistryHosts(policy: NormalizedPolicy | undefined, name: string, source: RegistrySource, config: Record<string, unknown>): void {
+export function checkRegistryHosts(
+  policy: NormalizedPolicy | undefined,
+  name: string,
+  source: RegistrySource,
+  config: Record<string, unknown>,
+  roles: ReadonlyMap<string, OptionRole>,
+): void {
   if (!policy?.allowHosts) return;
   // A local folder (a local source, or one whose location is an absolute path or a file: URL) is on no host.
   if (source.flags?.local || /^(\/|[a-z]:[\\/]|file:)/i.test(source.displayLocation)) return;
   const hosts = hostsIn(source.displayLocation);
   for (const [field, value] of Object.entries(config)) {
-    if (typeof value === 'string' && !/token|password|secret|proxy/i.test(field)) hosts.push(...hostsIn(value).filter(() => /:\/\//.test(value)));
+    const role = roles.size === 0 ? 'identity' : roles.get(field);
+    if (field !== 'token' && role === 'identity' && typeof value === 'string' && /:\/\//.test(value)) hosts.push(...hostsIn(value));
   }
   if (hosts.length === 0) {
     throw policyError(

@@ -82,3 +82,50 @@ describe('requireVerified on the result', () => {
     expect(await imported()).toEqual(['remote']);
   });
 });
+
+describe('allowHosts reads the options an adapter calls identity, and names none itself', () => {
+  /** A source on a host (its location is a URL), reading its files from a folder; `options` as the test declares. */
+  function hostedSource(root: string, options?: Record<string, 'identity' | 'transport' | 'secret'>) {
+    return defineSource({
+      type: 'hosted',
+      ...(options ? { options } : {}),
+      create: (config) => ({
+        displayLocation: String(config.location),
+        revision: async () => ({ id: 'r1' }),
+        readIndex: () => readFile(join(root, 'registry.json')),
+        materialize: async () => {
+          throw new Error('not needed: list() reads the index only');
+        },
+      }),
+    });
+  }
+  const open = (root: string, adapter: ReturnType<typeof hostedSource>, extra: Record<string, unknown>) =>
+    createRegistry(
+      {
+        registries: { corp: { type: 'hosted', location: 'https://registry.corp.example/agents', ...extra } },
+        cacheSettings: { enabled: false },
+        policy: { allowHosts: ['registry.corp.example'] },
+      },
+      { sources: [adapter], env: {} },
+    );
+  const code = (promise: Promise<unknown>) =>
+    promise.then(
+      () => 'ok',
+      (error: unknown) => (isRegistryError(error) ? `${error.code}:${String(error.details?.host ?? '')}` : String(error)),
+    );
+
+  it('an identity option on another host is refused; a transport or secret option is not where the registry lives', async () => {
+    const root = await writeTree(pageRegistry());
+    const roles = { mirror: 'identity', relay: 'transport', credentialsUrl: 'secret' } as const;
+    expect(await code(open(root, hostedSource(root, roles), { mirror: 'https://elsewhere.example/agents' }))).toBe('E_POLICY:elsewhere.example');
+    // Named like nothing core knows: only the declared role says that a relay is how, not where.
+    const allowed = await open(root, hostedSource(root, roles), { relay: 'http://relay.example:3128', credentialsUrl: 'https://vault.example/t' });
+    expect((await allowed.list()).length).toBeGreaterThan(0);
+    await allowed.close();
+  });
+
+  it('an adapter that declares no roles has every URL-valued option checked', async () => {
+    const root = await writeTree(pageRegistry());
+    expect(await code(open(root, hostedSource(root), { relay: 'http://relay.example:3128' }))).toBe('E_POLICY:relay.example:3128');
+  });
+});
