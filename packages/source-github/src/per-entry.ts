@@ -19,6 +19,8 @@ export class PerEntryReader {
   constructor(
     private readonly api: GitHubApi,
     private readonly registry: string,
+    /** The registry's folder in the repository ('' for the root): index and entry paths are relative to it. */
+    private readonly subdir: string,
   ) {}
 
   /**
@@ -36,9 +38,16 @@ export class PerEntryReader {
     return untilAborted(listing, signal, () => abortError(signal, `listing ${sha.slice(0, 12)}`, this.registry));
   }
 
-  /** `registry.json` at `commit`, from `subdir`; undefined when there is none. */
-  readIndex(commit: string, subdir: string, signal: AbortSignal): Promise<Uint8Array | undefined> {
-    return this.api.fileAt(subdir ? `${subdir}/registry.json` : 'registry.json', commit, signal);
+  /** `registry.json` at `commit`; `E_NOT_FOUND` when there is none. */
+  async readIndex(commit: string, signal: AbortSignal): Promise<Uint8Array> {
+    const bytes = await this.api.fileAt(this.subdir ? `${this.subdir}/registry.json` : 'registry.json', commit, signal);
+    if (bytes) return bytes;
+    const where = this.subdir ? `the folder '${this.subdir}' of ` : '';
+    throw new RegistryError(
+      'E_NOT_FOUND',
+      `${where}${this.api.repository} has no registry.json at ${commit.slice(0, 12)} (registry '${this.registry}'). Point \`location\` at the repository (or \`subdir\` at the folder) that holds registry.json and registry/.`,
+      { registry: this.registry, details: { revision: commit, subdir: this.subdir } },
+    );
   }
 
   /** The tree sha of a folder at `commit`, listing each folder on the way once; undefined when it is missing. */
@@ -56,8 +65,9 @@ export class PerEntryReader {
     return sha;
   }
 
-  /** Writes the folder `folder` at `commit` into `destination`: modes, symlinks and bytes as git holds them. */
-  async materialize(commit: string, folder: string, destination: string, signal: AbortSignal, logger: Logger): Promise<void> {
+  /** Writes the entry folder `path` at `commit` into `destination`: modes, symlinks and bytes as git holds them. */
+  async materialize(commit: string, path: string, destination: string, signal: AbortSignal, logger: Logger): Promise<void> {
+    const folder = this.subdir ? `${this.subdir}/${path}` : path;
     const sha = await this.folderSha(commit, folder, signal);
     if (!sha) {
       throw new RegistryError(
@@ -79,14 +89,11 @@ export class PerEntryReader {
     // are known to stay inside. Downloads run in parallel; the writer's checks do not depend on their order.
     const writer = new TreeWriter(destination, {
       registry: this.registry,
-      unsafe: (path, why) =>
+      unsafe: (file, why) =>
         new RegistryError(
           'E_UNSAFE_PATH',
-          `Entry folder '${folder}' of registry '${this.registry}': "${path}" ${why}. Ask the registry owner to fix the entry.`,
-          {
-            registry: this.registry,
-            details: { path: folder, file: path },
-          },
+          `Entry folder '${folder}' of registry '${this.registry}': "${file}" ${why}. Ask the registry owner to fix the entry.`,
+          { registry: this.registry, details: { path: folder, file } },
         ),
     });
     await writer.folder('');
