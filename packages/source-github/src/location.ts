@@ -1,11 +1,8 @@
 /**
- * Where a `github` registry lives: `owner/repo`, or a URL a user pastes from the browser, turned into the repository,
- * the ref and sub-folder the URL names, the REST API base to call and the web origin for messages. Pure functions, so
- * every spelling is covered by a table-driven test that touches no network.
+ * Where a `github` registry lives: `owner/repo` or a URL pasted from the browser, turned into the repository, ref,
+ * sub-folder, REST API base and web origin. Pure functions, covered by a table-driven test that touches no network.
  */
-
-/** The public API of github.com. */
-export const GITHUB_API = 'https://api.github.com';
+const GITHUB_API = 'https://api.github.com';
 const GITHUB_WEB = 'https://github.com';
 const GITHUB_HOSTS = new Set(['github.com', 'www.github.com']);
 
@@ -57,6 +54,21 @@ function checkNames(owner: string, repo: string, location: string): void {
   }
 }
 
+/** `text` as an http(s) URL without credentials, or a {@link LocationError} for `field` that says what was `expected`. */
+function httpUrl(text: string, field: string, expected: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new LocationError(field, `'${text}' is not a valid URL; expected ${expected}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new LocationError(field, `'${text}' is not an http(s) URL; expected ${expected}`);
+  if (url.username || url.password) {
+    throw new LocationError(field, 'must not carry credentials in the URL; put the token in `token` (e.g. token: process.env.GITHUB_TOKEN)');
+  }
+  return url;
+}
+
 /**
  * Parses `owner/repo`, `https://github.com/owner/repo(.git)`, `…/tree/<ref>/<subdir>`, `git@github.com:owner/repo.git`,
  * and the same URLs on a GitHub Enterprise Server host.
@@ -77,22 +89,12 @@ export function parseGitHubLocation(location: string): GitHubLocation {
         `'${location}' is not owner/repo or a GitHub URL (e.g. your-org/extensions or https://github.com/your-org/extensions)`,
       );
     }
-    const [owner = '', repo = ''] = parts;
-    checkNames(owner, repo.replace(/\.git$/, ''), location);
-    return { owner, repo: repo.replace(/\.git$/, '') };
+    const owner = parts[0] ?? '';
+    const repo = (parts[1] ?? '').replace(/\.git$/, '');
+    checkNames(owner, repo, location);
+    return { owner, repo };
   }
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new LocationError('location', `'${location}' is not a valid URL`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new LocationError('location', `'${location}' must be an https:// URL of a repository (or owner/repo)`);
-  }
-  if (url.username || url.password) {
-    throw new LocationError('location', 'must not carry credentials in the URL; put the token in `token` (e.g. token: process.env.GITHUB_TOKEN)');
-  }
+  const url = httpUrl(text, 'location', 'the address of a repository (https://github.com/owner/repo) or owner/repo');
   if (url.hostname.toLowerCase() === 'api.github.com') {
     throw new LocationError('location', `'${location}' is an API URL; use the repository's address (https://github.com/owner/repo) or owner/repo`);
   }
@@ -121,31 +123,12 @@ export function splitTreePath(treePath: string, branch: string | undefined): { r
   return slash < 0 ? { ref: treePath, subdir: '' } : { ref: treePath.slice(0, slash), subdir: treePath.slice(slash + 1) };
 }
 
-/** The web origin of an API base: api.github.com → github.com; `https://host/api/v3` → `https://host`. */
-export function webOriginOf(apiBase: string): string {
-  const url = new URL(apiBase);
-  if (url.hostname.toLowerCase() === 'api.github.com') return GITHUB_WEB;
-  return url.origin;
-}
-
-/** The API base of a web origin: github.com → api.github.com; a GHES host → `https://host/api/v3`. */
-export function apiBaseOf(webOrigin: string): string {
-  return webOrigin === GITHUB_WEB ? GITHUB_API : `${webOrigin}/api/v3`;
-}
-
 /** Checks `baseUrl` and returns it without a trailing slash. */
 export function normalizeBaseUrl(baseUrl: unknown): string {
   if (typeof baseUrl !== 'string' || baseUrl.trim() === '') {
     throw new LocationError('baseUrl', 'must be the REST API base URL, e.g. https://ghe.example.com/api/v3');
   }
-  let url: URL;
-  try {
-    url = new URL(baseUrl.trim());
-  } catch {
-    throw new LocationError('baseUrl', `'${baseUrl}' is not a valid URL (e.g. https://ghe.example.com/api/v3)`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new LocationError('baseUrl', 'must be an http(s) URL');
-  if (url.username || url.password) throw new LocationError('baseUrl', 'must not carry credentials; use `token`');
+  const url = httpUrl(baseUrl, 'baseUrl', 'the REST API base URL, e.g. https://ghe.example.com/api/v3');
   if (url.search || url.hash) throw new LocationError('baseUrl', 'must not have a query or fragment');
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
@@ -170,20 +153,18 @@ export function resolveGitHubLocation(config: { location: unknown; branch?: unkn
   const branch = typeof config.branch === 'string' ? config.branch.trim() : undefined;
   const parsed = parseGitHubLocation(config.location);
 
-  let apiBase: string;
-  let webOrigin: string;
+  // github.com's API is api.github.com; a GHES host's is `https://host/api/v3`.
+  let webOrigin = parsed.webOrigin ?? GITHUB_WEB;
+  let apiBase = webOrigin === GITHUB_WEB ? GITHUB_API : `${webOrigin}/api/v3`;
   if (config.baseUrl !== undefined) {
     apiBase = normalizeBaseUrl(config.baseUrl);
-    webOrigin = webOriginOf(apiBase);
+    webOrigin = new URL(apiBase).hostname.toLowerCase() === 'api.github.com' ? GITHUB_WEB : new URL(apiBase).origin;
     if (parsed.webOrigin && new URL(parsed.webOrigin).host.toLowerCase() !== new URL(webOrigin).host.toLowerCase()) {
       throw new LocationError(
         'location',
         `is on ${new URL(parsed.webOrigin).host} but \`baseUrl\` is the API of ${new URL(webOrigin).host}; make them name the same server`,
       );
     }
-  } else {
-    webOrigin = parsed.webOrigin ?? GITHUB_WEB;
-    apiBase = apiBaseOf(webOrigin);
   }
 
   let ref = branch;
