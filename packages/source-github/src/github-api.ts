@@ -1,13 +1,18 @@
-import { type HttpClient, type HttpResponse, RegistryError, statusError, throwIfAborted } from '@agentos-registry/core';
-import { githubWording } from './github-errors.js';
+import {
+  type HttpClient,
+  type HttpResponse,
+  isRetryableResponse,
+  RegistryError,
+  type RetryCandidate,
+  type StatusWording,
+  statusError,
+} from '@agentos-registry/core';
 import type { ResolvedGitHubLocation } from './location.js';
 
 /**
- * The six GitHub REST calls the source makes, as plain GETs through core's HTTP client: it holds the token and sends
- * it to the API origin only (the tarball's redirect to the archive host goes without it), retries what can heal
- * (GitHub's secondary rate limit included, through the source's `retryable` hook), bounds every body, gives every
- * request a deadline and maps a failed status to a RegistryError with GitHub's hints. Nothing here decides what to
- * cache or when: the source asks, this answers.
+ * The six GitHub REST calls the source makes, as plain GETs through core's HTTP client, which holds the token for the
+ * API origin only, retries, bounds, times out and words failed statuses; GitHub adds only what its answers mean (the
+ * hooks at the end). Nothing here decides what to cache or when.
  */
 
 /** The ETag and sha of a branch tip, or `not-modified` when the ETag sent still matches. */
@@ -49,21 +54,15 @@ export class GitHubApi {
     signal: AbortSignal,
     options: { accept?: string; headers?: Record<string, string>; entry?: boolean; ok?: number[] } = {},
   ): Promise<HttpResponse> {
-    throwIfAborted(signal, action, this.client.registry);
     const response = await this.client.request(`${this.repoUrl}${path}`, {
       signal,
       purpose: options.entry ? 'entry' : 'index',
       headers: { accept: options.accept ?? JSON_MEDIA, 'x-github-api-version': '2022-11-28', ...options.headers },
     });
     if (response.status === 200 || options.ok?.includes(response.status)) return response;
-    const text = await response.text().catch(() => '');
-    let message: string | undefined;
-    try {
-      const parsed = JSON.parse(text) as { message?: unknown };
-      if (typeof parsed?.message === 'string') message = parsed.message;
-    } catch {
-      // Not GitHub's JSON error (a proxy's page): nothing of it is quoted.
-    }
+    // GitHub's JSON error names what went wrong; anything else (a proxy's page) is not quoted.
+    const body = await response.json<{ message?: unknown } | null>().catch(() => undefined);
+    const message = typeof body?.message === 'string' ? body.message : undefined;
     throw statusError(
       response,
       githubWording({ registry: this.client.registry, repository: this.repository, action, authenticated: this.authenticated }, message),
@@ -152,4 +151,36 @@ export class GitHubApi {
   async blob(sha: string, signal: AbortSignal): Promise<Uint8Array> {
     return (await this.get(`/git/blobs/${encodeURIComponent(sha)}`, `reading blob ${sha.slice(0, 12)}`, signal, { accept: RAW_MEDIA, entry: true })).bytes();
   }
+}
+
+/** GitHub's secondary rate limit is a 403 that names a wait: retried like a 429, on top of core's default. */
+export function githubRetryable(response: RetryCandidate): boolean {
+  return isRetryableResponse(response) || (response.status === 403 && response.headers['retry-after'] !== undefined);
+}
+
+const SCOPES = 'a classic token needs the `repo` scope for private repositories, a fine-grained or app token needs "Contents: read" on';
+
+/** How core words a failed GitHub answer; `message` is GitHub's own explanation from the JSON body. */
+export function githubWording(scope: { registry: string; repository: string; action: string; authenticated: boolean }, message?: string): StatusWording {
+  const { registry, repository, action, authenticated } = scope;
+  return {
+    registry,
+    what: `the repository ${repository} (${action})`,
+    service: 'GitHub',
+    authenticated,
+    ...(message ? { serverMessage: message } : {}),
+    hints: {
+      auth: 'Check that the token is valid and has not expired or been revoked; a public repository also works with no token at all.',
+      forbidden: authenticated
+        ? `The token lacks a permission: ${SCOPES} this repository, and an organization with SAML SSO must have authorized the token.`
+        : 'The repository may need a `token`.',
+      notFound: authenticated
+        ? `Check the owner and name, and that the token can see it (${SCOPES} ${repository}).`
+        : 'Check the owner and name. If the repository is private: GitHub answers 404 to requests without credentials, and private repositories need a `token` (e.g. token: process.env.GITHUB_TOKEN).',
+      quota: authenticated
+        ? 'The limit belongs to the token: wait for the reset, or use a token with its own quota (a GitHub App installation token gets up to 15,000/h).'
+        : 'Configure a `token` (a personal access token, even one with no scopes, or an app token): it raises the limit from 60 to 5,000 requests per hour.',
+      throttled: "This is GitHub's secondary rate limit, for too many requests in a short time: fetch fewer entries at once or raise cacheDuration.",
+    },
+  };
 }

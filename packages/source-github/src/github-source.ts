@@ -15,8 +15,7 @@ import {
   type SourceRevision,
   validateHttpSourceOptions,
 } from '@agentos-registry/core';
-import { GitHubApi } from './github-api.js';
-import { githubRetryable } from './github-errors.js';
+import { GitHubApi, githubRetryable } from './github-api.js';
 import { LocationError, type ResolvedGitHubLocation, resolveGitHubLocation } from './location.js';
 import { PerEntryReader } from './per-entry.js';
 
