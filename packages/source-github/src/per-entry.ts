@@ -1,4 +1,4 @@
-import { abortError, type Logger, RegistryError, TreeWriter, throwIfAborted, untilAborted } from '@agentos-registry/core';
+import { abortError, type Logger, RegistryError, TreeWriter, untilAborted } from '@agentos-registry/core';
 import type { GitHubApi, TreeEntry } from './github-api.js';
 
 /**
@@ -108,7 +108,6 @@ export class PerEntryReader {
     for (let i = 0; i < blobs.length; i += PARALLEL_BLOBS) {
       const settled = await Promise.allSettled(
         blobs.slice(i, i + PARALLEL_BLOBS).map(async (entry) => {
-          throwIfAborted(signal, `fetching ${folder}`, this.registry);
           const bytes = await this.api.blob(entry.sha, signal);
           if (entry.mode === '120000') writer.symlink(entry.path, Buffer.from(bytes).toString('utf8'));
           else await writer.file(entry.path, bytes, { executable: entry.mode === '100755' });
