@@ -140,7 +140,7 @@ export class GitHubApi {
     const action = `listing tree ${sha.slice(0, 12)}`;
     const response = await this.get(`/git/trees/${encodeURIComponent(sha)}${recursive ? '?recursive=1' : ''}`, action, signal);
     const data = await this.json<{ sha: string; truncated: boolean; tree: Array<Partial<TreeEntry>> } | null>(response, action, 'is not a git tree');
-    if (typeof data !== 'object' || data === null || !Array.isArray(data.tree) || data.tree.some((item) => typeof item !== 'object' || item === null)) {
+    if (!Array.isArray(data?.tree) || data.tree.some((item) => typeof item !== 'object' || item === null)) {
       throw this.malformed(action, 'is not a git tree');
     }
     const entries = data.tree.map((item) => ({ path: item.path ?? '', mode: item.mode ?? '', type: item.type ?? '', sha: item.sha ?? '' }));

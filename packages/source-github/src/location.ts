@@ -124,17 +124,14 @@ export function splitTreePath(treePath: string, branch: string | undefined): { r
 }
 
 /** Checks `baseUrl` and returns it without a trailing slash. */
-export function normalizeBaseUrl(baseUrl: unknown): string {
-  if (typeof baseUrl !== 'string' || baseUrl.trim() === '') {
-    throw new LocationError('baseUrl', 'must be the REST API base URL, e.g. https://ghe.example.com/api/v3');
-  }
-  const url = httpUrl(baseUrl, 'baseUrl', 'the REST API base URL, e.g. https://ghe.example.com/api/v3');
+function normalizeBaseUrl(baseUrl: unknown): string {
+  const url = httpUrl(String(baseUrl), 'baseUrl', 'the REST API base URL, e.g. https://ghe.example.com/api/v3');
   if (url.search || url.hash) throw new LocationError('baseUrl', 'must not have a query or fragment');
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
 /** Normalizes a sub-folder to `a/b` form; refuses absolute paths and `..`. */
-export function normalizeSubdir(subdir: string, field = 'subdir'): string {
+function normalizeSubdir(subdir: string, field = 'subdir'): string {
   const slashed = subdir.replace(/\\/g, '/').replace(/^\/+|\/+$/g, '');
   const segments = slashed.split('/').filter((segment) => segment !== '' && segment !== '.');
   if (segments.includes('..') || subdir.includes('\0')) throw new LocationError(field, `'${subdir}' must be a folder inside the repository (no '..')`);
@@ -158,8 +155,8 @@ export function resolveGitHubLocation(config: { location: unknown; branch?: unkn
   let apiBase = webOrigin === GITHUB_WEB ? GITHUB_API : `${webOrigin}/api/v3`;
   if (config.baseUrl !== undefined) {
     apiBase = normalizeBaseUrl(config.baseUrl);
-    webOrigin = new URL(apiBase).hostname.toLowerCase() === 'api.github.com' ? GITHUB_WEB : new URL(apiBase).origin;
-    if (parsed.webOrigin && new URL(parsed.webOrigin).host.toLowerCase() !== new URL(webOrigin).host.toLowerCase()) {
+    webOrigin = new URL(apiBase).hostname === 'api.github.com' ? GITHUB_WEB : new URL(apiBase).origin;
+    if (parsed.webOrigin && new URL(parsed.webOrigin).host !== new URL(webOrigin).host) {
       throw new LocationError(
         'location',
         `is on ${new URL(parsed.webOrigin).host} but \`baseUrl\` is the API of ${new URL(webOrigin).host}; make them name the same server`,

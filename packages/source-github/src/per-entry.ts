@@ -2,9 +2,8 @@ import { abortError, type Logger, RegistryError, TreeWriter, untilAborted } from
 import type { GitHubApi, TreeEntry } from './github-api.js';
 
 /**
- * The per-entry mode: instead of one tarball of the whole repository, the index is read through the contents API
- * and each entry through the git trees and blobs APIs. It costs one request per file (against the rate limit), so it
- * only pays off for repositories whose tarball is far larger than the entries a host uses.
+ * The per-entry mode: the index through the contents API, each entry through the trees and blobs APIs. One request per
+ * file (against the rate limit): it pays off only for repositories whose tarball is far larger than the entries used.
  */
 
 /** How many blobs are downloaded at once; GitHub asks clients not to hammer it with parallel requests. */
