@@ -19,12 +19,7 @@ import type { ResolvedGitHubLocation } from './location.js';
 export type CommitAnswer = { sha: string; etag: string | undefined } | 'not-modified';
 
 /** One item of a git tree. */
-export interface TreeEntry {
-  path: string;
-  mode: string;
-  type: string;
-  sha: string;
-}
+export type TreeEntry = { path: string; mode: string; type: string; sha: string };
 
 const JSON_MEDIA = 'application/vnd.github+json';
 const RAW_MEDIA = 'application/vnd.github.raw';
@@ -108,6 +103,8 @@ export class GitHubApi {
     });
     if (response.status !== 200) {
       await response.discard();
+      // "Not modified" since no ETag: a fault of the server or of a cache in front of it, never an unchanged branch.
+      if (response.status === 304 && !etag) throw this.malformed(action, 'is a 304 to a request that sent no ETag');
       return response.status === 304 ? 'not-modified' : undefined;
     }
     const sha = (await response.text()).trim();

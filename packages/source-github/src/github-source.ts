@@ -52,7 +52,6 @@ export interface GitHubSourceOptions {
 /** `mode` changes how files arrive, not which: a switch keeps the cache warm. */
 const OPTIONS: Record<string, OptionRole> = { baseUrl: 'identity', subdir: 'identity', mode: 'transport', ...HTTP_SOURCE_OPTION_ROLES };
 const MODES: readonly GitHubFetchMode[] = ['tarball', 'per-entry'];
-const USER_AGENT = 'agentos-registry-source-github';
 
 /**
  * The `github` source: a registry that is a GitHub or GitHub Enterprise Server repository, read through the REST
@@ -121,9 +120,9 @@ class GitHubRegistrySource implements RegistrySource {
     // adapter's retry settings are defaults; a registry's own `retries` wins.
     this.client = createSourceHttpClient(config, ctx, {
       retries: Math.max(0, Math.min(options.retries ?? 2, 10)),
-      maxRetryAfterMs: options.maxRetryDelay ?? 60_000,
+      maxRetryAfterMs: options.maxRetryDelay,
       retryable: githubRetryable,
-      userAgent: options.userAgent ?? USER_AGENT,
+      userAgent: options.userAgent ?? 'agentos-registry-source-github',
       ...(token ? { credentials: { origin: new URL(location.apiBase).origin, headers: { authorization: `token ${token}` } } } : {}),
     });
     this.api = new GitHubApi(location, this.client, token !== undefined);
@@ -163,16 +162,8 @@ class GitHubRegistrySource implements RegistrySource {
         { registry: ctx.registry, details: { branch: ref } },
       );
     }
-    if (answer === 'not-modified') {
-      if (ctx.previous) return 'unchanged';
-      // No ETag was sent (there was no previous revision): a server fault, or a broken cache in front of it. Not ours:
-      // E_UNREACHABLE, so a cached index can be served.
-      throw new RegistryError(
-        'E_UNREACHABLE',
-        `GitHub answered 304 to an unconditional request for '${ref}' (registry '${ctx.registry}'); the server, or a cache in front of it, is failing.`,
-        { registry: ctx.registry },
-      );
-    }
+    // Only the previous revision's ETag can be "not modified": commitSha refuses a 304 to a request without one.
+    if (answer === 'not-modified') return 'unchanged';
     if (configured === undefined) this.defaultBranch = ref;
     return {
       id: answer.sha,

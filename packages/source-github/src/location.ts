@@ -16,10 +16,7 @@ export interface GitHubLocation {
   repo: string;
   /** The web origin the location names (`https://github.com`, `https://ghe.example.com`); undefined for `owner/repo`. */
   webOrigin?: string;
-  /**
-   * The rest of a `/tree/<ref>/<subdir>` URL, undivided: a ref may itself contain slashes (`feature/x`), so only the
-   * configured `branch` can say where it ends (see {@link splitTreePath}).
-   */
+  /** The rest of a `/tree/<ref>/<subdir>` URL, undivided: a ref may contain slashes, so only `branch` can end it ({@link splitTreePath}). */
   treePath?: string;
 }
 
