@@ -1,25 +1,25 @@
-import { type HttpClient, type HttpResponse, RegistryError, statusError, throwIfAborted } from '@agentos-registry/core';
-import { githubWording } from './github-errors.js';
+import {
+  type HttpClient,
+  type HttpResponse,
+  isRetryableResponse,
+  RegistryError,
+  type RetryCandidate,
+  type StatusWording,
+  statusError,
+} from '@agentos-registry/core';
 import type { ResolvedGitHubLocation } from './location.js';
 
 /**
- * The six GitHub REST calls the source makes, as plain GETs through core's HTTP client: it holds the token and sends
- * it to the API origin only (the tarball's redirect to the archive host goes without it), retries what can heal
- * (GitHub's secondary rate limit included, through the source's `retryable` hook), bounds every body, gives every
- * request a deadline and maps a failed status to a RegistryError with GitHub's hints. Nothing here decides what to
- * cache or when: the source asks, this answers.
+ * The six GitHub REST calls the source makes, as plain GETs through core's HTTP client, which holds the token for the
+ * API origin only, retries, bounds, times out and words failed statuses; GitHub adds only what its answers mean (the
+ * hooks at the end). Nothing here decides what to cache or when.
  */
 
 /** The ETag and sha of a branch tip, or `not-modified` when the ETag sent still matches. */
 export type CommitAnswer = { sha: string; etag: string | undefined } | 'not-modified';
 
 /** One item of a git tree. */
-export interface TreeEntry {
-  path: string;
-  mode: string;
-  type: string;
-  sha: string;
-}
+export type TreeEntry = { path: string; mode: string; type: string; sha: string };
 
 const JSON_MEDIA = 'application/vnd.github+json';
 const RAW_MEDIA = 'application/vnd.github.raw';
@@ -49,21 +49,15 @@ export class GitHubApi {
     signal: AbortSignal,
     options: { accept?: string; headers?: Record<string, string>; entry?: boolean; ok?: number[] } = {},
   ): Promise<HttpResponse> {
-    throwIfAborted(signal, action, this.client.registry);
     const response = await this.client.request(`${this.repoUrl}${path}`, {
       signal,
       purpose: options.entry ? 'entry' : 'index',
       headers: { accept: options.accept ?? JSON_MEDIA, 'x-github-api-version': '2022-11-28', ...options.headers },
     });
     if (response.status === 200 || options.ok?.includes(response.status)) return response;
-    const text = await response.text().catch(() => '');
-    let message: string | undefined;
-    try {
-      const parsed = JSON.parse(text) as { message?: unknown };
-      if (typeof parsed?.message === 'string') message = parsed.message;
-    } catch {
-      // Not GitHub's JSON error (a proxy's page): nothing of it is quoted.
-    }
+    // GitHub's JSON error names what went wrong; anything else (a proxy's page) is not quoted.
+    const body = await response.json<{ message?: unknown } | null>().catch(() => undefined);
+    const message = typeof body?.message === 'string' ? body.message : undefined;
     throw statusError(
       response,
       githubWording({ registry: this.client.registry, repository: this.repository, action, authenticated: this.authenticated }, message),
@@ -109,6 +103,8 @@ export class GitHubApi {
     });
     if (response.status !== 200) {
       await response.discard();
+      // "Not modified" since no ETag: a fault of the server or of a cache in front of it, never an unchanged branch.
+      if (response.status === 304 && !etag) throw this.malformed(action, 'is a 304 to a request that sent no ETag');
       return response.status === 304 ? 'not-modified' : undefined;
     }
     const sha = (await response.text()).trim();
@@ -141,7 +137,7 @@ export class GitHubApi {
     const action = `listing tree ${sha.slice(0, 12)}`;
     const response = await this.get(`/git/trees/${encodeURIComponent(sha)}${recursive ? '?recursive=1' : ''}`, action, signal);
     const data = await this.json<{ sha: string; truncated: boolean; tree: Array<Partial<TreeEntry>> } | null>(response, action, 'is not a git tree');
-    if (typeof data !== 'object' || data === null || !Array.isArray(data.tree) || data.tree.some((item) => typeof item !== 'object' || item === null)) {
+    if (!Array.isArray(data?.tree) || data.tree.some((item) => typeof item !== 'object' || item === null)) {
       throw this.malformed(action, 'is not a git tree');
     }
     const entries = data.tree.map((item) => ({ path: item.path ?? '', mode: item.mode ?? '', type: item.type ?? '', sha: item.sha ?? '' }));
@@ -152,4 +148,36 @@ export class GitHubApi {
   async blob(sha: string, signal: AbortSignal): Promise<Uint8Array> {
     return (await this.get(`/git/blobs/${encodeURIComponent(sha)}`, `reading blob ${sha.slice(0, 12)}`, signal, { accept: RAW_MEDIA, entry: true })).bytes();
   }
+}
+
+/** GitHub's secondary rate limit is a 403 that names a wait: retried like a 429, on top of core's default. */
+export function githubRetryable(response: RetryCandidate): boolean {
+  return isRetryableResponse(response) || (response.status === 403 && response.headers['retry-after'] !== undefined);
+}
+
+const SCOPES = 'a classic token needs the `repo` scope for private repositories, a fine-grained or app token needs "Contents: read" on';
+
+/** How core words a failed GitHub answer; `message` is GitHub's own explanation from the JSON body. */
+export function githubWording(scope: { registry: string; repository: string; action: string; authenticated: boolean }, message?: string): StatusWording {
+  const { registry, repository, action, authenticated } = scope;
+  return {
+    registry,
+    what: `the repository ${repository} (${action})`,
+    service: 'GitHub',
+    authenticated,
+    ...(message ? { serverMessage: message } : {}),
+    hints: {
+      auth: 'Check that the token is valid and has not expired or been revoked; a public repository also works with no token at all.',
+      forbidden: authenticated
+        ? `The token lacks a permission: ${SCOPES} this repository, and an organization with SAML SSO must have authorized the token.`
+        : 'The repository may need a `token`.',
+      notFound: authenticated
+        ? `Check the owner and name, and that the token can see it (${SCOPES} ${repository}).`
+        : 'Check the owner and name. If the repository is private: GitHub answers 404 to requests without credentials, and private repositories need a `token` (e.g. token: process.env.GITHUB_TOKEN).',
+      quota: authenticated
+        ? 'The limit belongs to the token: wait for the reset, or use a token with its own quota (a GitHub App installation token gets up to 15,000/h).'
+        : 'Configure a `token` (a personal access token, even one with no scopes, or an app token): it raises the limit from 60 to 5,000 requests per hour.',
+      throttled: "This is GitHub's secondary rate limit, for too many requests in a short time: fetch fewer entries at once or raise cacheDuration.",
+    },
+  };
 }

@@ -13,11 +13,9 @@ import {
   type SourceConfig,
   type SourceCreateContext,
   type SourceRevision,
-  throwIfAborted,
   validateHttpSourceOptions,
 } from '@agentos-registry/core';
-import { GitHubApi } from './github-api.js';
-import { githubRetryable } from './github-errors.js';
+import { GitHubApi, githubRetryable } from './github-api.js';
 import { LocationError, type ResolvedGitHubLocation, resolveGitHubLocation } from './location.js';
 import { PerEntryReader } from './per-entry.js';
 
@@ -54,7 +52,6 @@ export interface GitHubSourceOptions {
 /** `mode` changes how files arrive, not which: a switch keeps the cache warm. */
 const OPTIONS: Record<string, OptionRole> = { baseUrl: 'identity', subdir: 'identity', mode: 'transport', ...HTTP_SOURCE_OPTION_ROLES };
 const MODES: readonly GitHubFetchMode[] = ['tarball', 'per-entry'];
-const USER_AGENT = 'agentos-registry-source-github';
 
 /**
  * The `github` source: a registry that is a GitHub or GitHub Enterprise Server repository, read through the REST
@@ -75,35 +72,25 @@ export function githubSource(options: GitHubSourceOptions = {}): SourceAdapter {
     type: 'github',
     options: OPTIONS,
     validate: validateGitHubConfig,
-    create: (config, ctx) => new GitHubRegistrySource(resolveOrThrow(config, ctx.registry), config, ctx, options),
+    // Core calls `validate` first, so a location that reaches `create` resolves; core words anything it throws as E_CONFIG.
+    create: (config, ctx) => new GitHubRegistrySource(resolveGitHubLocation(config), config, ctx, options),
   });
 }
 
 function validateGitHubConfig(config: SourceConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const location = locationOf(config);
-  if (location instanceof LocationError) problems.push({ field: location.field, message: location.message });
+  try {
+    resolveGitHubLocation(config);
+  } catch (error) {
+    if (!(error instanceof LocationError)) throw error;
+    problems.push({ field: error.field, message: error.message });
+  }
   if (config.mode !== undefined && !MODES.includes(config.mode as GitHubFetchMode)) {
     problems.push({ field: 'mode', message: `must be one of ${MODES.map((mode) => `'${mode}'`).join(', ')}` });
   }
-  if (config.token !== undefined && typeof config.token !== 'string') problems.push({ field: 'token', message: 'must be a string' });
+  // `token` is checked by core (a string, or dropped when empty) before any adapter sees the config.
   problems.push(...validateHttpSourceOptions(config));
   return problems;
-}
-
-function locationOf(config: SourceConfig): ResolvedGitHubLocation | LocationError {
-  try {
-    return resolveGitHubLocation(config);
-  } catch (error) {
-    if (error instanceof LocationError) return error;
-    throw error;
-  }
-}
-
-function resolveOrThrow(config: SourceConfig, registry: string): ResolvedGitHubLocation {
-  const location = locationOf(config);
-  if (!(location instanceof LocationError)) return location;
-  throw new RegistryError('E_CONFIG', `Registry '${registry}': \`${location.field}\` ${location.message}.`, { registry, details: { field: location.field } });
 }
 
 /**
@@ -133,21 +120,16 @@ class GitHubRegistrySource implements RegistrySource {
     // adapter's retry settings are defaults; a registry's own `retries` wins.
     this.client = createSourceHttpClient(config, ctx, {
       retries: Math.max(0, Math.min(options.retries ?? 2, 10)),
-      maxRetryAfterMs: options.maxRetryDelay ?? 60_000,
+      maxRetryAfterMs: options.maxRetryDelay,
       retryable: githubRetryable,
-      userAgent: options.userAgent ?? USER_AGENT,
+      userAgent: options.userAgent ?? 'agentos-registry-source-github',
       ...(token ? { credentials: { origin: new URL(location.apiBase).origin, headers: { authorization: `token ${token}` } } } : {}),
     });
     this.api = new GitHubApi(location, this.client, token !== undefined);
     if ((config.mode as GitHubFetchMode | undefined) === 'per-entry') {
-      const perEntry = new PerEntryReader(this.api, ctx.registry);
-      this.readIndex = async (revision, call) => {
-        const bytes = await perEntry.readIndex(revision.id, subdir, call.signal);
-        if (!bytes) throw this.noIndex(revision.id, call.registry);
-        return bytes;
-      };
-      this.materialize = async ({ path, revision, destination }, call) =>
-        perEntry.materialize(revision.id, subdir ? `${subdir}/${path}` : path, destination, call.signal, call.logger);
+      const perEntry = new PerEntryReader(this.api, ctx.registry, subdir);
+      this.readIndex = (revision, call) => perEntry.readIndex(revision.id, call.signal);
+      this.materialize = ({ path, revision, destination }, call) => perEntry.materialize(revision.id, path, destination, call.signal, call.logger);
     } else {
       // strip 1: GitHub's tarballs hold one top folder, `<owner>-<repo>-<short sha>/`.
       this.snapshot = async (revision, call) => ({
@@ -159,17 +141,7 @@ class GitHubRegistrySource implements RegistrySource {
     }
   }
 
-  private noIndex(sha: string, registry: string): RegistryError {
-    const where = this.location.subdir ? `the folder '${this.location.subdir}' of ` : '';
-    return new RegistryError(
-      'E_NOT_FOUND',
-      `${where}${this.api.repository} has no registry.json at ${sha.slice(0, 12)} (registry '${registry}'). Point \`location\` at the repository (or \`subdir\` at the folder) that holds registry.json and registry/.`,
-      { registry, details: { revision: sha, subdir: this.location.subdir } },
-    );
-  }
-
   async revision(ctx: SourceCallContext): Promise<SourceRevision | 'unchanged'> {
-    throwIfAborted(ctx.signal, 'checking the revision', ctx.registry);
     const previous = ctx.previous?.validators;
     const configured = this.location.ref;
     // Without a configured branch the default branch is asked once, then remembered (in memory, and in the
@@ -190,18 +162,8 @@ class GitHubRegistrySource implements RegistrySource {
         { registry: ctx.registry, details: { branch: ref } },
       );
     }
-    if (answer === 'not-modified') {
-      if (ctx.previous) return 'unchanged';
-      // No ETag was sent (there was no previous revision): a server fault, or a broken cache in front of it. Not ours:
-      // E_UNREACHABLE, so a cached index can be served.
-      throw new RegistryError(
-        'E_UNREACHABLE',
-        `GitHub answered 304 to an unconditional request for '${ref}' (registry '${ctx.registry}'); the server, or a cache in front of it, is failing.`,
-        {
-          registry: ctx.registry,
-        },
-      );
-    }
+    // Only the previous revision's ETag can be "not modified": commitSha refuses a 304 to a request without one.
+    if (answer === 'not-modified') return 'unchanged';
     if (configured === undefined) this.defaultBranch = ref;
     return {
       id: answer.sha,

@@ -1,11 +1,8 @@
 /**
- * Where a `github` registry lives: `owner/repo`, or a URL a user pastes from the browser, turned into the repository,
- * the ref and sub-folder the URL names, the REST API base to call and the web origin for messages. Pure functions, so
- * every spelling is covered by a table-driven test that touches no network.
+ * Where a `github` registry lives: `owner/repo` or a URL pasted from the browser, turned into the repository, ref,
+ * sub-folder, REST API base and web origin. Pure functions, covered by a table-driven test that touches no network.
  */
-
-/** The public API of github.com. */
-export const GITHUB_API = 'https://api.github.com';
+const GITHUB_API = 'https://api.github.com';
 const GITHUB_WEB = 'https://github.com';
 const GITHUB_HOSTS = new Set(['github.com', 'www.github.com']);
 
@@ -19,10 +16,7 @@ export interface GitHubLocation {
   repo: string;
   /** The web origin the location names (`https://github.com`, `https://ghe.example.com`); undefined for `owner/repo`. */
   webOrigin?: string;
-  /**
-   * The rest of a `/tree/<ref>/<subdir>` URL, undivided: a ref may itself contain slashes (`feature/x`), so only the
-   * configured `branch` can say where it ends (see {@link splitTreePath}).
-   */
+  /** The rest of a `/tree/<ref>/<subdir>` URL, undivided: a ref may contain slashes, so only `branch` can end it ({@link splitTreePath}). */
   treePath?: string;
 }
 
@@ -57,6 +51,21 @@ function checkNames(owner: string, repo: string, location: string): void {
   }
 }
 
+/** `text` as an http(s) URL without credentials, or a {@link LocationError} for `field` that says what was `expected`. */
+function httpUrl(text: string, field: string, expected: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new LocationError(field, `'${text}' is not a valid URL; expected ${expected}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new LocationError(field, `'${text}' is not an http(s) URL; expected ${expected}`);
+  if (url.username || url.password) {
+    throw new LocationError(field, 'must not carry credentials in the URL; put the token in `token` (e.g. token: process.env.GITHUB_TOKEN)');
+  }
+  return url;
+}
+
 /**
  * Parses `owner/repo`, `https://github.com/owner/repo(.git)`, `…/tree/<ref>/<subdir>`, `git@github.com:owner/repo.git`,
  * and the same URLs on a GitHub Enterprise Server host.
@@ -77,22 +86,12 @@ export function parseGitHubLocation(location: string): GitHubLocation {
         `'${location}' is not owner/repo or a GitHub URL (e.g. your-org/extensions or https://github.com/your-org/extensions)`,
       );
     }
-    const [owner = '', repo = ''] = parts;
-    checkNames(owner, repo.replace(/\.git$/, ''), location);
-    return { owner, repo: repo.replace(/\.git$/, '') };
+    const owner = parts[0] ?? '';
+    const repo = (parts[1] ?? '').replace(/\.git$/, '');
+    checkNames(owner, repo, location);
+    return { owner, repo };
   }
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new LocationError('location', `'${location}' is not a valid URL`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new LocationError('location', `'${location}' must be an https:// URL of a repository (or owner/repo)`);
-  }
-  if (url.username || url.password) {
-    throw new LocationError('location', 'must not carry credentials in the URL; put the token in `token` (e.g. token: process.env.GITHUB_TOKEN)');
-  }
+  const url = httpUrl(text, 'location', 'the address of a repository (https://github.com/owner/repo) or owner/repo');
   if (url.hostname.toLowerCase() === 'api.github.com') {
     throw new LocationError('location', `'${location}' is an API URL; use the repository's address (https://github.com/owner/repo) or owner/repo`);
   }
@@ -121,37 +120,15 @@ export function splitTreePath(treePath: string, branch: string | undefined): { r
   return slash < 0 ? { ref: treePath, subdir: '' } : { ref: treePath.slice(0, slash), subdir: treePath.slice(slash + 1) };
 }
 
-/** The web origin of an API base: api.github.com → github.com; `https://host/api/v3` → `https://host`. */
-export function webOriginOf(apiBase: string): string {
-  const url = new URL(apiBase);
-  if (url.hostname.toLowerCase() === 'api.github.com') return GITHUB_WEB;
-  return url.origin;
-}
-
-/** The API base of a web origin: github.com → api.github.com; a GHES host → `https://host/api/v3`. */
-export function apiBaseOf(webOrigin: string): string {
-  return webOrigin === GITHUB_WEB ? GITHUB_API : `${webOrigin}/api/v3`;
-}
-
 /** Checks `baseUrl` and returns it without a trailing slash. */
-export function normalizeBaseUrl(baseUrl: unknown): string {
-  if (typeof baseUrl !== 'string' || baseUrl.trim() === '') {
-    throw new LocationError('baseUrl', 'must be the REST API base URL, e.g. https://ghe.example.com/api/v3');
-  }
-  let url: URL;
-  try {
-    url = new URL(baseUrl.trim());
-  } catch {
-    throw new LocationError('baseUrl', `'${baseUrl}' is not a valid URL (e.g. https://ghe.example.com/api/v3)`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new LocationError('baseUrl', 'must be an http(s) URL');
-  if (url.username || url.password) throw new LocationError('baseUrl', 'must not carry credentials; use `token`');
+function normalizeBaseUrl(baseUrl: unknown): string {
+  const url = httpUrl(String(baseUrl), 'baseUrl', 'the REST API base URL, e.g. https://ghe.example.com/api/v3');
   if (url.search || url.hash) throw new LocationError('baseUrl', 'must not have a query or fragment');
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
 /** Normalizes a sub-folder to `a/b` form; refuses absolute paths and `..`. */
-export function normalizeSubdir(subdir: string, field = 'subdir'): string {
+function normalizeSubdir(subdir: string, field = 'subdir'): string {
   const slashed = subdir.replace(/\\/g, '/').replace(/^\/+|\/+$/g, '');
   const segments = slashed.split('/').filter((segment) => segment !== '' && segment !== '.');
   if (segments.includes('..') || subdir.includes('\0')) throw new LocationError(field, `'${subdir}' must be a folder inside the repository (no '..')`);
@@ -170,20 +147,18 @@ export function resolveGitHubLocation(config: { location: unknown; branch?: unkn
   const branch = typeof config.branch === 'string' ? config.branch.trim() : undefined;
   const parsed = parseGitHubLocation(config.location);
 
-  let apiBase: string;
-  let webOrigin: string;
+  // github.com's API is api.github.com; a GHES host's is `https://host/api/v3`.
+  let webOrigin = parsed.webOrigin ?? GITHUB_WEB;
+  let apiBase = webOrigin === GITHUB_WEB ? GITHUB_API : `${webOrigin}/api/v3`;
   if (config.baseUrl !== undefined) {
     apiBase = normalizeBaseUrl(config.baseUrl);
-    webOrigin = webOriginOf(apiBase);
-    if (parsed.webOrigin && new URL(parsed.webOrigin).host.toLowerCase() !== new URL(webOrigin).host.toLowerCase()) {
+    webOrigin = new URL(apiBase).hostname === 'api.github.com' ? GITHUB_WEB : new URL(apiBase).origin;
+    if (parsed.webOrigin && new URL(parsed.webOrigin).host !== new URL(webOrigin).host) {
       throw new LocationError(
         'location',
         `is on ${new URL(parsed.webOrigin).host} but \`baseUrl\` is the API of ${new URL(webOrigin).host}; make them name the same server`,
       );
     }
-  } else {
-    webOrigin = parsed.webOrigin ?? GITHUB_WEB;
-    apiBase = apiBaseOf(webOrigin);
   }
 
   let ref = branch;

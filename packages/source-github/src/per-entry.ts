@@ -1,10 +1,9 @@
-import { abortError, type Logger, RegistryError, TreeWriter, throwIfAborted, untilAborted } from '@agentos-registry/core';
+import { abortError, type Logger, RegistryError, TreeWriter, untilAborted } from '@agentos-registry/core';
 import type { GitHubApi, TreeEntry } from './github-api.js';
 
 /**
- * The per-entry mode: instead of one tarball of the whole repository, the index is read through the contents API
- * and each entry through the git trees and blobs APIs. It costs one request per file (against the rate limit), so it
- * only pays off for repositories whose tarball is far larger than the entries a host uses.
+ * The per-entry mode: the index through the contents API, each entry through the trees and blobs APIs. One request per
+ * file (against the rate limit): it pays off only for repositories whose tarball is far larger than the entries used.
  */
 
 /** How many blobs are downloaded at once; GitHub asks clients not to hammer it with parallel requests. */
@@ -19,6 +18,8 @@ export class PerEntryReader {
   constructor(
     private readonly api: GitHubApi,
     private readonly registry: string,
+    /** The registry's folder in the repository ('' for the root): index and entry paths are relative to it. */
+    private readonly subdir: string,
   ) {}
 
   /**
@@ -36,9 +37,16 @@ export class PerEntryReader {
     return untilAborted(listing, signal, () => abortError(signal, `listing ${sha.slice(0, 12)}`, this.registry));
   }
 
-  /** `registry.json` at `commit`, from `subdir`; undefined when there is none. */
-  readIndex(commit: string, subdir: string, signal: AbortSignal): Promise<Uint8Array | undefined> {
-    return this.api.fileAt(subdir ? `${subdir}/registry.json` : 'registry.json', commit, signal);
+  /** `registry.json` at `commit`; `E_NOT_FOUND` when there is none. */
+  async readIndex(commit: string, signal: AbortSignal): Promise<Uint8Array> {
+    const bytes = await this.api.fileAt(this.subdir ? `${this.subdir}/registry.json` : 'registry.json', commit, signal);
+    if (bytes) return bytes;
+    const where = this.subdir ? `the folder '${this.subdir}' of ` : '';
+    throw new RegistryError(
+      'E_NOT_FOUND',
+      `${where}${this.api.repository} has no registry.json at ${commit.slice(0, 12)} (registry '${this.registry}'). Point \`location\` at the repository (or \`subdir\` at the folder) that holds registry.json and registry/.`,
+      { registry: this.registry, details: { revision: commit, subdir: this.subdir } },
+    );
   }
 
   /** The tree sha of a folder at `commit`, listing each folder on the way once; undefined when it is missing. */
@@ -56,8 +64,9 @@ export class PerEntryReader {
     return sha;
   }
 
-  /** Writes the folder `folder` at `commit` into `destination`: modes, symlinks and bytes as git holds them. */
-  async materialize(commit: string, folder: string, destination: string, signal: AbortSignal, logger: Logger): Promise<void> {
+  /** Writes the entry folder `path` at `commit` into `destination`: modes, symlinks and bytes as git holds them. */
+  async materialize(commit: string, path: string, destination: string, signal: AbortSignal, logger: Logger): Promise<void> {
+    const folder = this.subdir ? `${this.subdir}/${path}` : path;
     const sha = await this.folderSha(commit, folder, signal);
     if (!sha) {
       throw new RegistryError(
@@ -79,14 +88,11 @@ export class PerEntryReader {
     // are known to stay inside. Downloads run in parallel; the writer's checks do not depend on their order.
     const writer = new TreeWriter(destination, {
       registry: this.registry,
-      unsafe: (path, why) =>
+      unsafe: (file, why) =>
         new RegistryError(
           'E_UNSAFE_PATH',
-          `Entry folder '${folder}' of registry '${this.registry}': "${path}" ${why}. Ask the registry owner to fix the entry.`,
-          {
-            registry: this.registry,
-            details: { path: folder, file: path },
-          },
+          `Entry folder '${folder}' of registry '${this.registry}': "${file}" ${why}. Ask the registry owner to fix the entry.`,
+          { registry: this.registry, details: { path: folder, file } },
         ),
     });
     await writer.folder('');
@@ -101,7 +107,6 @@ export class PerEntryReader {
     for (let i = 0; i < blobs.length; i += PARALLEL_BLOBS) {
       const settled = await Promise.allSettled(
         blobs.slice(i, i + PARALLEL_BLOBS).map(async (entry) => {
-          throwIfAborted(signal, `fetching ${folder}`, this.registry);
           const bytes = await this.api.blob(entry.sha, signal);
           if (entry.mode === '120000') writer.symlink(entry.path, Buffer.from(bytes).toString('utf8'));
           else await writer.file(entry.path, bytes, { executable: entry.mode === '100755' });

@@ -1,6 +1,6 @@
 import { statusError } from '@agentos-registry/core';
 import { describe, expect, test } from 'vitest';
-import { githubRetryable, githubWording } from '../src/github-errors.js';
+import { githubRetryable, githubWording } from '../src/github-api.js';
 
 // Pure: GitHub's answers as status + headers + message, judged by core's statusError with GitHub's wording hook.
 const NOW = Date.parse('2025-03-01T12:00:00Z');
