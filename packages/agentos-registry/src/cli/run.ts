@@ -9,6 +9,7 @@ import { cacheClean, cacheLs, cachePrune, cacheSettingsFor, cacheVerify } from '
 import { type CommonOptions, type LabelWriter, openRegistry, WarningPrinter } from './config.js';
 import { fetchJson, fetchText, infoJson, infoText, listedJson, listText, loadJson, loadText, toJson } from './format.js';
 import { type CliIo, colourOn, paint, processIo } from './io.js';
+import { addIndexCommand } from './index-command.js';
 import { addInitCommand } from './init.js';
 import { packCommand } from './pack.js';
 import { addSigningCommands } from './signing.js';
@@ -183,6 +184,7 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     });
 
   addInitCommand(program, io, out, json);
+  addIndexCommand(program, io, out, json, () => (exitCode = 1));
   addSigningCommands(program, io, out, json);
   addValidateCommand(program, io, out, json, () => (exitCode = 1));
 
