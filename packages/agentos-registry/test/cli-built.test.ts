@@ -91,6 +91,10 @@ describe('per-command help', () => {
     ]) {
       const help = await runBuilt([...command, '--help'], { cwd: dir });
       expect(help.stdout, command.join(' ')).toMatch(/Example:\n {2}\$ agentos-registry /);
+      // Every option the example uses is one the help lists (its own, or on the global line).
+      const example = /Example:\n {2}\$ (.*)/.exec(help.stdout)?.[1] ?? '';
+      const listed = help.stdout.slice(0, help.stdout.indexOf('Example:'));
+      for (const option of example.match(/--[a-z-]+/g) ?? []) expect(listed, `${command.join(' ')}: ${option}`).toContain(option);
     }
   });
 });
@@ -179,6 +183,16 @@ describe('output: --quiet and colour', () => {
     const failed = await runBuilt(['info', 'nope', '--quiet'], { cwd: dir });
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/^error \[E_NOT_FOUND\]/);
+    // validate: nothing for a valid registry, its problems (they are the errors) for an invalid one.
+    expect(await runBuilt(['validate', templateRegistry, '--quiet'], { cwd: dir })).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    await mkdir(join(dir, 'broken'));
+    await writeFile(
+      join(dir, 'broken', 'registry.json'),
+      JSON.stringify({ version: '1.0.0', extensions: { curated: [{ id: 'x', name: 'X', version: '1.0.0', path: 'curated/x' }] } }),
+    );
+    const broken = await runBuilt(['validate', 'broken', '--quiet'], { cwd: dir });
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toContain('[E_ENTRY_MISSING]');
   });
 
   it('colours the error label on a terminal, not when piped, and not with NO_COLOR', async () => {

@@ -262,7 +262,7 @@ const EXAMPLES: Record<string, string> = {
   pack: 'agentos-registry pack ./my-registry --out ./site',
   keygen: 'agentos-registry keygen --out registry.key',
   sign: 'agentos-registry sign ./my-registry --key registry.key --expires 30d',
-  validate: 'agentos-registry validate ./my-registry --strict',
+  validate: 'agentos-registry validate ./my-registry --public-key owner.pub',
   init: 'agentos-registry init my-registry',
   index: 'agentos-registry index ./my-registry --check',
   'cache ls': 'agentos-registry cache ls --json',
