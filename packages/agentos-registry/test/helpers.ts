@@ -27,7 +27,8 @@ export async function cli(argv: string[], options: { cwd: string; env?: Record<s
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
     cwd: options.cwd,
-    env: options.env ?? {},
+    // The user config of the machine running the tests is never found: discovery ends at a folder that does not exist.
+    env: { XDG_CONFIG_HOME: join(options.cwd, '.no-user-config'), ...options.env },
   });
   return { code, stdout, stderr, json: () => JSON.parse(stdout) };
 }
