@@ -120,7 +120,7 @@ describe('agentos-registry CLI config handling', () => {
     await writeJsonConfig(sub, 'template', templateRegistry);
     // writeJsonConfig caches into <sub>/cache: make that a file.
     await writeFile(join(sub, 'cache'), 'not a folder');
-    for (const argv of [['list'], ['cache', 'clean']]) {
+    for (const argv of [['list'], ['cache', 'clean', '--yes']]) {
       const result = await cli(argv, { cwd: sub });
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(
@@ -129,14 +129,14 @@ describe('agentos-registry CLI config handling', () => {
     }
   });
 
-  it('treats usage mistakes as failures, in JSON when asked', async () => {
+  it('treats usage mistakes as exit code 2, in JSON when asked', async () => {
     const missing = await cli(['info', '--json'], { cwd: dir });
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.json().error.code).toBe('E_USAGE');
     expect(missing.stderr).toContain("missing required argument 'ref'");
 
     const unknown = await cli(['frobnicate'], { cwd: dir });
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown command');
   });
 

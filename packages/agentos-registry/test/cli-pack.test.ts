@@ -61,7 +61,7 @@ describe('agentos-registry pack', () => {
 
   it('reports what is wrong: no --out, a folder without registry.json', async () => {
     const usage = await run('pack', templateRegistry, '--json');
-    expect(usage.code).toBe(1);
+    expect(usage.code).toBe(2);
     expect(usage.json().error.code).toBe('E_USAGE');
     const missing = await run('pack', dir, '--out', 'nowhere', '--json');
     expect(missing.code).toBe(1);

@@ -225,7 +225,7 @@ describe('validate: a signed index', () => {
       ['--public-key', 'no-such-file-nor-key'],
     ]) {
       const result = await cli(['validate', 'registry', '--json', ...args], { cwd: dir });
-      expect(result.code).toBe(1);
+      expect(result.code).toBe(2);
       expect(result.json().error.code).toBe('E_USAGE');
     }
   });

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -26,7 +27,8 @@ export async function cli(argv: string[], options: { cwd: string; env?: Record<s
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
     cwd: options.cwd,
-    env: options.env ?? {},
+    // The user config of the machine running the tests is never found: discovery ends at a folder that does not exist.
+    env: { XDG_CONFIG_HOME: join(options.cwd, '.no-user-config'), ...options.env },
   });
   return { code, stdout, stderr, json: () => JSON.parse(stdout) };
 }
@@ -47,4 +49,58 @@ export async function writeJsonConfig(dir: string, name: string, location: strin
   };
   await writeFile(file, JSON.stringify(config, null, 2));
   return file;
+}
+
+/** The built CLI's launcher, as `npm install` links it. */
+export const builtBin = join(repoRoot, 'packages', 'agentos-registry', 'bin', 'agentos-registry.mjs');
+
+/**
+ * Runs the built CLI as a subprocess (build first). The environment is only what is given plus PATH, and a user
+ * config folder of its own under `cwd`, so no config of the machine running the tests is found.
+ */
+export function runBuilt(
+  argv: string[],
+  options: { cwd: string; env?: Record<string, string>; input?: string },
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [builtBin, ...argv], {
+      cwd: options.cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: options.cwd, XDG_CONFIG_HOME: join(options.cwd, '.no-user-config'), ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/**
+ * Runs the built CLI under a pseudo-terminal (`script -qec`): stdin, stdout and stderr are a TTY. What it printed
+ * comes back as one text (the terminal's), with CRLF line ends made LF.
+ */
+export async function runBuiltOnTty(
+  argv: string[],
+  options: { cwd: string; env?: Record<string, string>; input?: string },
+): Promise<{ code: number; output: string }> {
+  const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, builtBin, ...argv].map(quote).join(' ');
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      cwd: options.cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: options.cwd, XDG_CONFIG_HOME: join(options.cwd, '.no-user-config'), TERM: 'xterm', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code: code ?? -1, output: output.replace(/\r\n/g, '\n') }));
+    // Typed after the prompt has had time to appear is not needed: the pty buffers what arrives early.
+    if (options.input !== undefined) child.stdin.write(options.input);
+    else child.stdin.end();
+  });
 }

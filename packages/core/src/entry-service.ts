@@ -52,6 +52,7 @@ export class EntryService {
     if (known && known.content === undefined && reg.source.flags?.local && reg.source.locate && !(await this.stillInPlace(reg, entry, known.dir))) {
       this.memory.delete(memoryKey);
     } else if (known && (known.content === undefined || (await this.rt.store!.checkContent(known.content, known.meta)))) {
+      this.rt.logger.debug(`cache: ${entry.id} of "${reg.name}": already used in this process`, { registry: reg.name });
       return { stored: known, fromCache: true };
     } else if (known) {
       this.memory.delete(memoryKey);
@@ -59,6 +60,10 @@ export class EntryService {
     return this.rt.once(`entry\0${memoryKey}`, async () => {
       try {
         const fromDisk = await this.fromDisk(reg, entry, state);
+        this.rt.logger.debug(
+          `cache: ${entry.id} of "${reg.name}" at ${state.revision.id}: ${fromDisk ? 'in the disk cache' : 'not cached: fetching it from the source'}`,
+          { registry: reg.name },
+        );
         const stored = fromDisk ?? (await this.fromSource(reg, entry, state, signal));
         this.memory.set(memoryKey, stored);
         return { stored, fromCache: fromDisk !== undefined };

@@ -144,21 +144,36 @@ export class IndexService {
     const held = await this.held(reg);
     // A local folder is not the network: offline mode still reads it, so air-gapped hosts work with offline on.
     const offline = options.offline && !reg.source.flags?.local;
+    const log = (message: string) => this.rt.logger.debug(`cache: index of "${reg.name}": ${message}`, { registry: reg.name });
     if (offline) {
-      if (held) return { state: held, fromCache: true, stale: false };
+      if (held) {
+        log('offline: the cached copy is used');
+        return { state: held, fromCache: true, stale: false };
+      }
       throw new RegistryError(
         'E_NOT_CACHED',
         `Registry "${reg.name}" has no cached index, and offline mode forbids asking its source. Run once without --offline to fill the cache.`,
         { registry: reg.name },
       );
     }
-    if (held && options.preferOffline) return { state: held, fromCache: true, stale: false };
+    if (held && options.preferOffline) {
+      log('preferOffline: the cached copy is used whatever its age');
+      return { state: held, fromCache: true, stale: false };
+    }
     // `refresh` revalidates each registry once for this registry object, not on every call made with it.
     const refresh = refreshNow || (options.refresh === true && !this.refreshed.has(reg.name));
     // An expired signed index is asked for again however fresh: the registry may have re-signed it.
     if (held && !refresh && !this.expired(held) && this.rt.now() - held.checkedAt < this.cacheDuration(reg)) {
+      log(`fresh (checked ${this.rt.now() - held.checkedAt} ms ago, cacheDuration ${this.cacheDuration(reg)} ms): no call to the source`);
       return { state: held, fromCache: true, stale: false };
     }
+    log(
+      held
+        ? refresh
+          ? 'refresh asked: revalidating with the source'
+          : 'past cacheDuration: revalidating with the source'
+        : 'nothing cached: asking the source',
+    );
     return this.rt.once(`index\0${reg.name}`, async () => {
       const served = await this.revalidate(reg, held, signal);
       this.refreshed.add(reg.name);
@@ -170,8 +185,12 @@ export class IndexService {
     try {
       const ctx = await this.rt.callContext(reg, signal, held?.revision);
       let answer = await reg.source.revision(ctx);
+      const log = (message: string) => this.rt.logger.debug(`cache: index of "${reg.name}": ${message}`, { registry: reg.name });
       if (answer === 'unchanged') {
-        if (held) return { state: await this.restartClock(held), fromCache: true, stale: false };
+        if (held) {
+          log('the source says unchanged: the cached index is kept');
+          return { state: await this.restartClock(held), fromCache: true, stale: false };
+        }
         answer = await reg.source.revision({ ...ctx, previous: undefined } as typeof ctx);
         if (answer === 'unchanged') {
           throw new RegistryError('E_CONTRACT', `The source of "${reg.name}" answered "unchanged" with no previous revision.`, { registry: reg.name });
@@ -181,9 +200,11 @@ export class IndexService {
       // The index bytes a revision() answer carries are core's to keep, never part of the revision stored.
       const { index: given, ...revision } = answer;
       if (held && held.revision.id === revision.id) {
+        log(`same revision ${revision.id}: the cached index is kept`);
         held.revision = revision;
         return { state: await this.restartClock(held), fromCache: true, stale: false };
       }
+      log(`new revision ${revision.id}: downloading the index`);
       const bytes = given ?? (await this.rt.reader(reg).readIndex(revision, ctx));
       const index = parseRegistryIndex(bytes, { registry: reg.name });
       // Before anything is stored: an index that fails its signature checks leaves the cache as it was.

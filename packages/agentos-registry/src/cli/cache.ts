@@ -2,18 +2,15 @@
  * `agentos-registry cache ls|verify|clean|prune`: looking after the on-disk cache. The cache folder and maxAge come
  * from the config file when there is one (its cacheSettings), else from the defaults and AGENTOS_REGISTRY_CACHE.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { CacheStore, loadConfigFile, type NormalizedCacheSettings, resolveCacheSettings } from '@agentos-registry/core';
-import { type CommonOptions, DEFAULT_CONFIG_FILES, findConfigFile } from './config.js';
+import { CacheStore, type NormalizedCacheSettings, resolveCacheSettings } from '@agentos-registry/core';
+import { type CommonOptions, findConfig, loadFoundConfig } from './config.js';
 import { table, toJson } from './format.js';
 import type { CliIo } from './io.js';
 
 /** The cache settings the CLI works on: those of the config file if one is found, else the defaults. */
 export async function cacheSettingsFor(io: CliIo, options: CommonOptions): Promise<NormalizedCacheSettings> {
-  const hasDefault = DEFAULT_CONFIG_FILES.some((name) => existsSync(resolve(io.cwd, name)));
-  if (!options.config && !hasDefault) return resolveCacheSettings(undefined, { env: io.env, baseDir: io.cwd });
-  const { config, baseDir } = await loadConfigFile(findConfigFile(io.cwd, options.config));
+  if (!(await findConfig(io, options.config))) return resolveCacheSettings(undefined, { env: io.env, baseDir: io.cwd });
+  const { config, baseDir } = await loadFoundConfig(io, options.config);
   return resolveCacheSettings(config.cacheSettings, { env: io.env, baseDir });
 }
 

@@ -3,12 +3,14 @@
  * `runCli` never exits the process and never touches the console directly, so tests drive it with fake streams.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { isRegistryError, type Registry, redact } from '@agentos-registry/core';
+import { isRegistryError, type Registry, RegistryError, redact } from '@agentos-registry/core';
 import pkg from '../../package.json' with { type: 'json' };
 import { cacheClean, cacheLs, cachePrune, cacheSettingsFor, cacheVerify } from './cache.js';
-import { type CommonOptions, openRegistry, WarningPrinter } from './config.js';
+import { type CommonOptions, type LabelWriter, openRegistry, WarningPrinter } from './config.js';
 import { fetchJson, fetchText, infoJson, infoText, listedJson, listText, loadJson, loadText, toJson } from './format.js';
-import { type CliIo, processIo } from './io.js';
+import { type CliIo, colourOn, paint, processIo } from './io.js';
+import { addIndexCommand } from './index-command.js';
+import { addInitCommand } from './init.js';
 import { packCommand } from './pack.js';
 import { addSigningCommands } from './signing.js';
 import { oneLine, terminalSafe } from './terminal-text.js';
@@ -25,7 +27,12 @@ interface KindOptions {
 
 /** The `{"error": …}` object printed with `--json`, and the text printed without it. */
 export function errorReport(error: unknown): { code: string; message: string; registry: string | null } {
-  if (isRegistryError(error)) return { code: error.code, message: redact(error.message), registry: error.registry ?? null };
+  if (isRegistryError(error)) {
+    // A JSON file that does not parse (a config file, a package.json) is named as file:line:column, as editors link it.
+    const { file, line, column } = error.details ?? {};
+    const at = typeof file === 'string' && typeof line === 'number' && typeof column === 'number' ? `${file}:${line}:${column}: ` : '';
+    return { code: error.code, message: redact(`${at}${error.message}`), registry: error.registry ?? null };
+  }
   const message = error instanceof Error ? error.message : String(error);
   return { code: 'E_INTERNAL', message: redact(message), registry: null };
 }
@@ -36,8 +43,16 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
   const io = screenIo(target);
   const json = argv.includes('--json');
   let verbose = argv.includes('--verbose');
-  const out = (text: string) => io.stdout.write(redact(text));
-  const warnings = new WarningPrinter(io);
+  // --quiet prints nothing but errors; output asked for with --json is still printed.
+  const quiet = argv.includes('--quiet') || argv.includes('-q');
+  const out = (text: string) => {
+    if (!quiet || json) io.stdout.write(redact(text));
+  };
+  // Labels are the CLI's own words, written past the filter so that their colour reaches the terminal.
+  const stderrColour = colourOn(target, 'stderr');
+  const label: LabelWriter = (kind, text) => target.stderr.write(paint(stderrColour, kind, text));
+  const warnings = new WarningPrinter(io, label);
+  warnings.quiet = quiet;
   let exitCode = 0;
 
   /** Opens the registry for one command, runs it, and always releases the sources. */
@@ -55,33 +70,39 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
   const program = new Command('agentos-registry')
     .description('Browse, fetch and load AgentOS extensions and personas from self-hosted registries.')
     .version(pkg.version, '-V, --version')
-    .option('-c, --config <file>', 'registry config file (.json, .mjs or .js); default: agentos-registry.config.{json,mjs,js} in the working directory')
+    .option(
+      '-c, --config <file>',
+      'registry config file (.mjs, .js or .json); default: AGENTOS_REGISTRY_CONFIG, else agentos-registry.config.{mjs,js,json} here or in a parent folder, else package.json#agentosRegistry, else $XDG_CONFIG_HOME/agentos-registry/config.{mjs,js,json}',
+    )
     .option('--json', 'print machine-readable JSON on stdout')
     .option('--offline', 'never contact a source; use only what is cached')
     .option('--prefer-offline', 'use any cached copy whatever its age; contact a source only when nothing is cached')
     .option('--refresh', 'revalidate every registry index now, ignoring cacheDuration')
-    .option('--verbose', 'log what the registry does to stderr')
-    .option(
-      '--allow-scripts <packages>',
-      "comma-separated packages whose install scripts may run when load installs dependencies (added to the config file's dependencies.allowScripts)",
-      (value: string, previous: string[] = []) => [
-        ...previous,
-        ...value
-          .split(',')
-          .map((name) => name.trim())
-          .filter(Boolean),
-      ],
-    )
-    .option(
-      '--strict-peers',
-      "refuse an extension whose peer dependency the host has outside the declared range (E_PEER_MISSING), instead of using the host's copy with a warning (sets dependencies.strictPeers)",
-    )
-    .configureHelp({ showGlobalOptions: true })
+    .addOption(new Option('--verbose', 'log what the registry does to stderr: cache decisions, network requests').conflicts('quiet'))
+    .option('-q, --quiet', 'print nothing but errors (--json output is still printed)')
+    .configureHelp({ showGlobalOptions: false })
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
     })
     .exitOverride();
+
+  const allowScriptsOption = () =>
+    new Option(
+      '--allow-scripts <packages>',
+      "comma-separated packages whose install scripts may run when load installs dependencies (added to the config file's dependencies.allowScripts)",
+    ).argParser((value: string, previous: string[] = []) => [
+      ...previous,
+      ...value
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    ]);
+  const strictPeersOption = () =>
+    new Option(
+      '--strict-peers',
+      "refuse an extension whose peer dependency the host has outside the declared range (E_PEER_MISSING), instead of using the host's copy with a warning (sets dependencies.strictPeers)",
+    );
 
   const kindFilter = () => new Option('-k, --kind <kind>', 'only the registry used for this kind, and entries that provide it');
   const registryFilter = () => new Option('-r, --registry <name>', 'only this configured registry');
@@ -139,6 +160,8 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     .command('load <ref>')
     .description('load an extension pack (runs its createExtensionPack) or a persona, and print what it provides')
     .addOption(kindOption())
+    .addOption(allowScriptsOption())
+    .addOption(strictPeersOption())
     .action(async (ref: string, opts: KindOptions, command: Command) => {
       await withRegistry(command, async (registry) => {
         // Without --kind, a reference to a persona loads that persona (with --kind tool it is an error).
@@ -160,6 +183,8 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
       out(await packCommand(io, registryDir, opts.out, json));
     });
 
+  addInitCommand(program, io, out, json);
+  addIndexCommand(program, io, out, json, () => (exitCode = 1));
   addSigningCommands(program, io, out, json);
   addValidateCommand(program, io, out, json, () => (exitCode = 1));
 
@@ -180,9 +205,25 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     });
   cache
     .command('clean [registry]')
-    .description('remove what is cached for one registry, or the whole cache')
-    .action(async (registry: string | undefined, _opts: unknown, command: Command) => {
-      out(await cacheClean(await cacheSettingsFor(io, command.optsWithGlobals<CommonOptions>()), registry, json));
+    .description('remove what is cached for one registry, or (after asking, or with --yes) the whole cache')
+    .option('-y, --yes', 'remove the whole cache without asking (needed when not on a terminal)')
+    .action(async (registry: string | undefined, opts: { yes?: boolean }, command: Command) => {
+      const settings = await cacheSettingsFor(io, command.optsWithGlobals<CommonOptions>());
+      if (registry === undefined && !opts.yes) {
+        if (!(target.tty?.stdin && target.tty?.stderr && target.ask)) {
+          throw new RegistryError(
+            'E_USAGE',
+            `"cache clean" without a registry removes the whole cache in ${settings.directory}; not on a terminal, it does that only with --yes. Run "agentos-registry cache clean --yes", or name a registry.`,
+          );
+        }
+        const answer = await target.ask(`Remove the whole cache in ${terminalSafe(settings.directory)}? [y/N] `);
+        if (!/^\s*y(es)?\s*$/i.test(answer)) {
+          io.stderr.write('nothing removed\n');
+          exitCode = 1;
+          return;
+        }
+      }
+      out(await cacheClean(settings, registry, json));
     });
   cache
     .command('prune')
@@ -190,6 +231,8 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     .action(async (_opts: unknown, command: Command) => {
       out(await cachePrune(await cacheSettingsFor(io, command.optsWithGlobals<CommonOptions>()), json));
     });
+
+  addExamples(program);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -200,10 +243,43 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     if (json) {
       out(`${toJson({ error: report })}\n`);
     } else {
-      io.stderr.write(`error [${report.code}] ${oneLine(report.message)}\n`);
+      label('error', 'error');
+      io.stderr.write(` [${report.code}] ${oneLine(report.message)}\n`);
     }
     if (verbose && error instanceof Error && error.stack) io.stderr.write(`${redact(error.stack)}\n`);
-    return 1;
+    // A command-line mistake found after parsing (a bad option value, a missing --yes) is a usage error too.
+    return report.code === 'E_USAGE' ? 2 : 1;
+  }
+}
+
+/** One example per command, shown at the end of its --help. */
+const EXAMPLES: Record<string, string> = {
+  list: 'agentos-registry list --kind tool',
+  search: 'agentos-registry search calculator --json',
+  info: 'agentos-registry info internal:com.example.echo@^1',
+  fetch: 'agentos-registry fetch com.example.echo --refresh',
+  load: 'agentos-registry load com.example.echo --allow-scripts esbuild',
+  pack: 'agentos-registry pack ./my-registry --out ./site',
+  keygen: 'agentos-registry keygen --out registry.key',
+  sign: 'agentos-registry sign ./my-registry --key registry.key --expires 30d',
+  validate: 'agentos-registry validate ./my-registry --public-key owner.pub',
+  init: 'agentos-registry init my-registry',
+  index: 'agentos-registry index ./my-registry --check',
+  'cache ls': 'agentos-registry cache ls --json',
+  'cache verify': 'agentos-registry cache verify',
+  'cache clean': 'agentos-registry cache clean internal',
+  'cache prune': 'agentos-registry cache prune',
+};
+
+const GLOBAL_NOTE = 'Global options: -c/--config <file>, --json, --offline, --prefer-offline, --refresh, --verbose, -q/--quiet (see agentos-registry --help).';
+
+/** Adds an example and a one-line mention of the global options to the help of every subcommand. */
+function addExamples(command: Command, prefix = ''): void {
+  for (const sub of command.commands) {
+    const name = `${prefix}${sub.name()}`;
+    const example = EXAMPLES[name];
+    sub.addHelpText('after', `\n${GLOBAL_NOTE}${example ? `\n\nExample:\n  $ ${example}` : ''}\n`);
+    addExamples(sub, `${name} `);
   }
 }
 
@@ -223,7 +299,7 @@ function filterOf(opts: FilterOptions): FilterOptions {
   };
 }
 
-/** Help and version end well; a usage mistake (commander already printed it) is exit code 1, with JSON if asked. */
+/** Help and version end well; a usage mistake (commander already printed it) is exit code 2, with JSON if asked. */
 function usageExit(error: CommanderError, json: boolean, io: CliIo): number {
   if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
   if (error.exitCode === 0) return 0;
@@ -231,5 +307,5 @@ function usageExit(error: CommanderError, json: boolean, io: CliIo): number {
     const message = error.message.replace(/^error:\s*/, '');
     io.stdout.write(`${toJson({ error: { code: 'E_USAGE', message, registry: null } })}\n`);
   }
-  return 1;
+  return 2;
 }

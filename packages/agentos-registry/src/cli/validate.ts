@@ -15,6 +15,7 @@ import {
   isRegistryError,
   parseRegistryIndex,
   readFileInside,
+  redact,
   realPathInside,
   type RegistryIndex,
   RegistryError,
@@ -371,7 +372,9 @@ export function addValidateCommand(program: Command, io: CliIo, out: (text: stri
     .option('--entries <dir>', 'where the entry folders are, for a packed url site (the registry folder it was packed from)')
     .action(async (registryDir: string | undefined, opts: ValidateOptions) => {
       const result = await validateCommand(io, registryDir, opts, json);
-      out(result.text);
+      // The problems of an invalid registry are its errors: printed even under --quiet.
+      if (result.ok) out(result.text);
+      else io.stdout.write(redact(result.text));
       if (!result.ok) fail();
     });
 }

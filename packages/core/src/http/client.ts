@@ -320,9 +320,16 @@ class RegistryHttpClient implements HttpClient {
       const stop = this.#stopped(request, ctx);
       if (stop) throw stop;
       let response: Dispatcher.ResponseData;
+      const started = performance.now();
+      // Origin and path only: a query string may carry a credential, and the logger is no place for one.
+      const shown = `${method} ${url.origin}${url.pathname}${proxy ? ` via proxy ${proxy.host}` : ''}`;
       try {
         response = await undiciRequest(url, { dispatcher: this.#dispatcher(proxy), method: method as Dispatcher.HttpMethod, headers, body, signal });
+        this.#logger.debug(`http: ${shown} → ${response.statusCode} in ${Math.round(performance.now() - started)} ms`, { registry: this.registry });
       } catch (error) {
+        this.#logger.debug(`http: ${shown} failed after ${Math.round(performance.now() - started)} ms (${errorCode(error) ?? 'network error'})`, {
+          registry: this.registry,
+        });
         const stopped = this.#stopped(request, ctx);
         if (stopped) throw stopped;
         if (this.#closed) throw this.#closedError();

@@ -1,0 +1,107 @@
+/**
+ * Which config the CLI uses, in this order (the first that exists wins; documented in the README):
+ * 1. `--config <file>`;
+ * 2. the environment variable `AGENTOS_REGISTRY_CONFIG` (a file path);
+ * 3. `agentos-registry.config.{mjs,js,json}` in the working directory, then in each parent up to the root;
+ * 4. the `agentosRegistry` field of the nearest `package.json` (walking up; only the nearest one is read);
+ * 5. `$XDG_CONFIG_HOME/agentos-registry/config.{mjs,js,json}` (`XDG_CONFIG_HOME` defaults to `~/.config`).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { type LoadedConfigFile, loadConfigFile, type RegistryConfig, RegistryError } from '@agentos-registry/core';
+import type { CliIo } from './io.js';
+
+/** Config file names looked up in each folder, in this order. */
+export const DEFAULT_CONFIG_FILES = ['agentos-registry.config.mjs', 'agentos-registry.config.js', 'agentos-registry.config.json'] as const;
+/** Names inside the user config folder. */
+export const USER_CONFIG_FILES = ['config.mjs', 'config.js', 'config.json'] as const;
+
+export type ConfigOrigin = '--config' | 'AGENTOS_REGISTRY_CONFIG' | 'folder' | 'package.json' | 'user';
+
+export interface FoundConfig {
+  file: string;
+  origin: ConfigOrigin;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function firstIn(dir: string, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    const file = join(dir, name);
+    if (isFile(file)) return file;
+  }
+  return undefined;
+}
+
+/** The user config folder: `$XDG_CONFIG_HOME/agentos-registry`, or `~/.config/agentos-registry`. */
+export function userConfigDir(env: Record<string, string | undefined>): string {
+  const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
+  return join(base, 'agentos-registry');
+}
+
+/** The config the CLI would use, or `undefined` when there is none (a named one that is missing is E_CONFIG). */
+export async function findConfig(io: CliIo, explicit?: string): Promise<FoundConfig | undefined> {
+  const named = explicit
+    ? { value: explicit, origin: '--config' as const }
+    : io.env.AGENTOS_REGISTRY_CONFIG
+      ? { value: io.env.AGENTOS_REGISTRY_CONFIG, origin: 'AGENTOS_REGISTRY_CONFIG' as const }
+      : undefined;
+  if (named) {
+    const file = resolve(io.cwd, named.value);
+    if (!existsSync(file)) {
+      const where = named.origin === '--config' ? 'the path given to --config' : 'the environment variable AGENTOS_REGISTRY_CONFIG';
+      throw new RegistryError('E_CONFIG', `Config file ${file} does not exist: check ${where}.`, { details: { file } });
+    }
+    return { file, origin: named.origin };
+  }
+  let packageJson: string | undefined;
+  for (let dir = resolve(io.cwd); ; dir = dirname(dir)) {
+    const file = firstIn(dir, DEFAULT_CONFIG_FILES);
+    if (file) return { file, origin: 'folder' };
+    if (packageJson === undefined && isFile(join(dir, 'package.json'))) packageJson = join(dir, 'package.json');
+    if (dirname(dir) === dir) break;
+  }
+  if (packageJson !== undefined) {
+    const pkg = await readPackageJson(packageJson);
+    if (pkg && typeof pkg === 'object' && 'agentosRegistry' in pkg) return { file: packageJson, origin: 'package.json' };
+  }
+  const user = firstIn(userConfigDir(io.env), USER_CONFIG_FILES);
+  return user ? { file: user, origin: 'user' } : undefined;
+}
+
+/** A package.json, parsed by core's config reader: a syntax error names the file, line and column, never its bytes. */
+async function readPackageJson(file: string): Promise<unknown> {
+  return (await loadConfigFile(file)).config;
+}
+
+/** What `findConfig` found, loaded; E_CONFIG (saying where it looked) when there is none. */
+export async function loadFoundConfig(io: CliIo, explicit?: string): Promise<LoadedConfigFile> {
+  const found = await findConfig(io, explicit);
+  if (!found) {
+    throw new RegistryError(
+      'E_CONFIG',
+      `No config found: looked for --config, AGENTOS_REGISTRY_CONFIG, ${DEFAULT_CONFIG_FILES.join(', ')} in ${io.cwd} and every folder above it, "agentosRegistry" in the nearest package.json, and ${join(userConfigDir(io.env), `config.{mjs,js,json}`)}. Pass --config <file>, or run "agentos-registry init" to start a registry.`,
+    );
+  }
+  if (found.origin !== 'package.json') return loadConfigFile(found.file);
+  const pkg = (await readPackageJson(found.file)) as { agentosRegistry: unknown };
+  const value = pkg.agentosRegistry;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new RegistryError(
+      'E_CONFIG',
+      `${found.file}: the "agentosRegistry" field must be a registryConfig object (or an object with a "registryConfig" field).`,
+      {
+        details: { file: found.file, field: 'agentosRegistry' },
+      },
+    );
+  }
+  const config = ('registryConfig' in value ? (value as { registryConfig: unknown }).registryConfig : value) as RegistryConfig;
+  return { config, baseDir: dirname(found.file), file: found.file };
+}
