@@ -17,6 +17,11 @@ import { copyDirectory } from './tree.js';
 
 /** Extracted revisions kept besides the one in use: enough for a rollback or a slow reader of the previous one. */
 const KEEP = 3;
+/**
+ * A revision used this recently is kept whatever KEEP says: every use touches its folder, so one that another process
+ * sharing the cache is reading from (an old host still on the previous commit) is not removed under it.
+ */
+const IN_USE_MS = 10 * 60_000;
 /** A partial folder older than this belongs to a process that died mid-download. */
 const STALE_PARTIAL_MS = 3_600_000;
 
@@ -163,7 +168,10 @@ export class Snapshots {
   }
 }
 
-/** Removes all but the most recently used extracted revisions, and leftovers of crashed downloads. */
+/**
+ * Removes extracted revisions beyond the KEEP most recently used, unless one was used within IN_USE_MS (by this
+ * process or another), and leftovers of crashed downloads.
+ */
 async function prune(parent: string, keep: string): Promise<void> {
   try {
     const aged: Array<{ path: string; mtime: number }> = [];
@@ -178,7 +186,9 @@ async function prune(parent: string, keep: string): Promise<void> {
       if (path !== keep) aged.push({ path, mtime: info.mtimeMs });
     }
     aged.sort((a, b) => b.mtime - a.mtime);
-    for (const old of aged.slice(KEEP - 1)) await rm(old.path, { recursive: true, force: true });
+    for (const old of aged.slice(KEEP - 1)) {
+      if (Date.now() - old.mtime > IN_USE_MS) await rm(old.path, { recursive: true, force: true });
+    }
   } catch {
     // Pruning is housekeeping: a failure must not fail the fetch that triggered it.
   }

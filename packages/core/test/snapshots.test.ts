@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -122,7 +122,7 @@ describe('snapshots', () => {
     expect(await codeOf(pending)).toBe('E_ABORTED');
   });
 
-  test('keeps the three most recently used revisions', async () => {
+  test('keeps the three most recently used revisions, and any other one used in the last minutes', async () => {
     const dir = await root();
     const source: RegistrySource = {
       displayLocation: 'test://plain',
@@ -132,13 +132,26 @@ describe('snapshots', () => {
     const trees = new Snapshots();
     const shas = ['1', '2', '3', '4', '5'].map((digit) => digit.repeat(40));
     const folders: string[] = [];
-    for (const sha of shas) {
+    const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000);
+    for (const [i, sha] of shas.slice(0, 4).entries()) {
       folders.push(await trees.tree({ name: 'custom', source }, { id: sha }, callContext(dir, new AbortController().signal)));
-      await new Promise((resolve) => setTimeout(resolve, 15));
+      // Last used 4, 3, 2, 1 hours ago: older than anything a reader elsewhere could still be using.
+      await utimes(folders[i]!, hoursAgo(4 - i), hoursAgo(4 - i));
     }
+    // Every revision so far was used hours ago: past the three most recent, the oldest ones go.
     expect((await readdir(join(dir, 'snapshots'))).sort()).toEqual(
       folders
-        .slice(2)
+        .slice(1)
+        .map((folder) => basename(folder))
+        .sort(),
+    );
+    // Hosts sharing the cache still read each of the three kept revisions now (every use touches the folder) …
+    for (const folder of folders.slice(1)) await utimes(folder, new Date(), new Date());
+    folders.push(await trees.tree({ name: 'custom', source }, { id: shas[4]! }, callContext(dir, new AbortController().signal)));
+    // … so none is removed under them, although that makes four besides the new one's three.
+    expect((await readdir(join(dir, 'snapshots'))).sort()).toEqual(
+      folders
+        .slice(1)
         .map((folder) => basename(folder))
         .sort(),
     );
