@@ -99,7 +99,7 @@ describe('allowHosts reads the options an adapter calls identity, and names none
       }),
     });
   }
-  const open = (root: string, adapter: ReturnType<typeof hostedSource>, extra: Record<string, unknown>) =>
+  const open = (adapter: ReturnType<typeof hostedSource>, extra: Record<string, unknown>) =>
     createRegistry(
       {
         registries: { corp: { type: 'hosted', location: 'https://registry.corp.example/agents', ...extra } },
@@ -117,15 +117,15 @@ describe('allowHosts reads the options an adapter calls identity, and names none
   it('an identity option on another host is refused; a transport or secret option is not where the registry lives', async () => {
     const root = await writeTree(pageRegistry());
     const roles = { mirror: 'identity', relay: 'transport', credentialsUrl: 'secret' } as const;
-    expect(await code(open(root, hostedSource(root, roles), { mirror: 'https://elsewhere.example/agents' }))).toBe('E_POLICY:elsewhere.example');
+    expect(await code(open(hostedSource(root, roles), { mirror: 'https://elsewhere.example/agents' }))).toBe('E_POLICY:elsewhere.example');
     // Named like nothing core knows: only the declared role says that a relay is how, not where.
-    const allowed = await open(root, hostedSource(root, roles), { relay: 'http://relay.example:3128', credentialsUrl: 'https://vault.example/t' });
+    const allowed = await open(hostedSource(root, roles), { relay: 'http://relay.example:3128', credentialsUrl: 'https://vault.example/t' });
     expect((await allowed.list()).length).toBeGreaterThan(0);
     await allowed.close();
   });
 
   it('an adapter that declares no roles has every URL-valued option checked', async () => {
     const root = await writeTree(pageRegistry());
-    expect(await code(open(root, hostedSource(root), { relay: 'http://relay.example:3128' }))).toBe('E_POLICY:relay.example:3128');
+    expect(await code(open(hostedSource(root), { relay: 'http://relay.example:3128' }))).toBe('E_POLICY:relay.example:3128');
   });
 });
