@@ -55,6 +55,14 @@ export function toRegistryError(error: unknown, registry: string, action: string
       { registry, cause: error },
     );
   }
+  if (isUntrustedCertificateCode(err?.code)) {
+    // A TLS failure is a network error (stale-if-error can serve), with the advice every HTTP source gives.
+    return new RegistryError(
+      'E_UNREACHABLE',
+      `Registry "${registry}" could not be reached while ${action} (${err.code}). ${untrustedCertificateAdvice(err.code as string)}`,
+      { registry, cause: error },
+    );
+  }
   if (error instanceof SyntaxError) {
     // A source that parsed something it received (a JSON answer, a packument) and failed. The SyntaxError's message
     // quotes the bytes that failed to parse, so neither it nor the error is kept: only that it happened.
