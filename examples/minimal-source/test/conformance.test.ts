@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDeterministicTarball } from '@agentos-registry/core';
 import { runSourceConformance } from '@agentos-registry/source-testkit';
-import { startStaticServer } from '@agentos-registry/test-servers';
+import { startStaticServer, startTlsFront } from '@agentos-registry/test-servers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { tarballSource } from '../src/index.js';
 
@@ -29,6 +29,23 @@ runSourceConformance(
           await pack(fixture.dir, site);
         },
         teardown: async () => {
+          await server.close();
+          await rm(site, { recursive: true, force: true });
+        },
+      };
+    },
+    // The transport checks: the same tarball over HTTPS behind the kit's private CA. The source only hands its config
+    // to createSourceHttpClient, so `ca` works without a line of its own.
+    async https(fixture, tls) {
+      const site = await mkdtemp(join(tmpdir(), 'minimal-source-site-'));
+      await pack(fixture.dir, site);
+      const server = await startStaticServer({ root: site });
+      const front = await startTlsFront(server.url, tls);
+      return {
+        config: { type: 'tarball', location: `${front.url}/registry.tgz` },
+        update: () => Promise.reject(new Error('the HTTPS registry is read-only')),
+        teardown: async () => {
+          await front.close();
           await server.close();
           await rm(site, { recursive: true, force: true });
         },

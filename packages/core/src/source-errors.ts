@@ -25,6 +25,22 @@ export function isNetworkErrorCode(code: string | undefined): boolean {
   return code !== undefined && NETWORK_CODES.has(code);
 }
 
+/** Error codes of a TLS certificate the client did not trust (Node's and OpenSSL's, as undici and npm's fetch pass them). */
+const UNTRUSTED_CERTIFICATE_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL/;
+
+/** True when `code` means the server's TLS certificate could not be verified (unknown CA, expired, wrong host). */
+export function isUntrustedCertificateCode(code: string | undefined): boolean {
+  return code !== undefined && UNTRUSTED_CERTIFICATE_CODE.test(code);
+}
+
+/**
+ * Core's one piece of advice for a certificate the client did not trust, for sources that word a transport failure
+ * themselves (it names the `ca` option every HTTP source takes).
+ */
+export function untrustedCertificateAdvice(code: string): string {
+  return `The TLS certificate could not be verified (${code}). If the server uses a private or corporate CA, add that CA with the registry's "ca" option (PEM text or a file) or NODE_EXTRA_CA_CERTS; also check the host name and the system clock.`;
+}
+
 /** `action` (a phrase such as "reading the index") at the start of a sentence. */
 const sentence = (action: string) => `${action.charAt(0).toUpperCase()}${action.slice(1)}`;
 
@@ -36,6 +52,14 @@ export function toRegistryError(error: unknown, registry: string, action: string
     return new RegistryError(
       'E_UNREACHABLE',
       `Registry "${registry}" could not be reached while ${action} (${err.code}). Check the network and the location, or use offline mode to serve cached copies.`,
+      { registry, cause: error },
+    );
+  }
+  if (isUntrustedCertificateCode(err?.code)) {
+    // A TLS failure is a network error (stale-if-error can serve), with the advice every HTTP source gives.
+    return new RegistryError(
+      'E_UNREACHABLE',
+      `Registry "${registry}" could not be reached while ${action} (${err.code}). ${untrustedCertificateAdvice(err.code as string)}`,
       { registry, cause: error },
     );
   }

@@ -8,6 +8,12 @@ const errno = (code: string, message: string) => Object.assign(new Error(message
 const CASES: Array<[what: string, thrown: unknown, code: ErrorCode, message: string]> = [
   ['an AbortError', new DOMException('This operation was aborted', 'AbortError'), 'E_ABORTED', 'Reading the index for registry "corp" was aborted.'],
   ['ECONNRESET', errno('ECONNRESET', 'read ECONNRESET'), 'E_UNREACHABLE', 'Registry "corp" could not be reached while reading the index (ECONNRESET).'],
+  [
+    'an untrusted certificate',
+    errno('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'),
+    'E_UNREACHABLE',
+    `Registry "corp" could not be reached while reading the index (SELF_SIGNED_CERT_IN_CHAIN). The TLS certificate could not be verified (SELF_SIGNED_CERT_IN_CHAIN). If the server uses a private or corporate CA, add that CA with the registry's "ca" option`,
+  ],
   ['ENOENT', errno('ENOENT', "ENOENT: no such file, open '/x'"), 'E_NOT_FOUND', `Reading the index in registry "corp": ENOENT: no such file, open '/x'`],
   [
     'a SyntaxError (it quotes what failed to parse)',

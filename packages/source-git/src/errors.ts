@@ -1,4 +1,4 @@
-import { RegistryError } from '@agentos-registry/core';
+import { isUntrustedCertificateCode, RegistryError, untrustedCertificateAdvice } from '@agentos-registry/core';
 import type { StepDeadline } from './deadline.js';
 import type { GitTransport } from './location.js';
 import { describeCommit, type ResolvedRef } from './refs.js';
@@ -67,6 +67,16 @@ function tokenHint(context: RemoteContext): string {
   return "Check that the token is current and can read the repository; set `username` if the server wants a particular user name (GitLab OAuth tokens: 'oauth2'), or `authScheme: 'bearer'` if it takes bearer tokens.";
 }
 
+/** curl's wording of a certificate it did not trust (native git); the isomorphic engine reports Node's codes. */
+const CURL_UNTRUSTED_CERTIFICATE = /certificate (?:verification|problem)|certificate verify|SSL certificate/i;
+
+/** What to do about a server certificate the engine did not trust, or undefined when `reason` is another failure. */
+function certificateHint(context: RemoteContext, reason: string): string | undefined {
+  if (context.engine === 'isomorphic') return isUntrustedCertificateCode(reason) ? untrustedCertificateAdvice(reason) : undefined;
+  if (!CURL_UNTRUSTED_CERTIFICATE.test(reason)) return undefined;
+  return 'The TLS certificate could not be verified. If the server uses a private or corporate CA, set http.sslCAInfo in your git config or GIT_SSL_CAINFO (the native engine does not apply the registry\'s "ca" option), or use `engine: \'isomorphic\'` with "ca"; also check the host name and the system clock.';
+}
+
 /**
  * The `RegistryError` for a failed exchange with the server. Never includes the token: messages are built from the
  * public location and git's stderr (which git redacts, and core's redactor scrubs again).
@@ -102,7 +112,7 @@ export function remoteError(failure: GitFailure, context: RemoteContext, action:
     case 'unreachable':
       return new RegistryError(
         'E_UNREACHABLE',
-        `Registry '${registry}' could not be reached at ${display} while ${action}${because}. Check the network, any proxy, and \`location\`.`,
+        `Registry '${registry}' could not be reached at ${display} while ${action}${because}. ${certificateHint(context, reason) ?? 'Check the network, any proxy, and `location`.'}`,
         options,
       );
     default:

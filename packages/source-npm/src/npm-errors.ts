@@ -2,7 +2,7 @@
  * What pacote and npm-registry-fetch throw, turned into core's codes with a message that says what to do next. The
  * raw error stays as `cause` (core redacts it); tokens never appear in these messages, only registry URLs.
  */
-import { abortError, isNetworkErrorCode, isRegistryError, RegistryError } from '@agentos-registry/core';
+import { abortError, isNetworkErrorCode, isRegistryError, isUntrustedCertificateCode, RegistryError, untrustedCertificateAdvice } from '@agentos-registry/core';
 import { formatDuration, NPM_PURPOSE_NAME } from './network-bounds.js';
 import { LOOPBACK_REFUSED } from './npm-agent.js';
 import { RESPONSE_TOO_LARGE } from './response-limit.js';
@@ -134,10 +134,11 @@ export function toNpmError(error: unknown, context: NpmErrorContext): RegistryEr
       `${context.registryUrl} answered with something that is not JSON while ${context.action.toLowerCase()} ${what} (registry '${registry}'). The registry, or a proxy in front of it, is failing; try again later.`,
     );
   }
-  if (isNetworkErrorCode(code) || err.type === 'system') {
+  if (isNetworkErrorCode(code) || isUntrustedCertificateCode(code) || err.type === 'system') {
+    const advice = isUntrustedCertificateCode(code) ? untrustedCertificateAdvice(code) : 'Check the network, proxy settings and `registry`.';
     return make(
       'E_UNREACHABLE',
-      `Registry '${registry}' could not reach ${context.registryUrl} while ${context.action.toLowerCase()} ${what} (${code || err.type}). Check the network, proxy settings and \`registry\`.`,
+      `Registry '${registry}' could not reach ${context.registryUrl} while ${context.action.toLowerCase()} ${what} (${code || err.type}). ${advice}`,
     );
   }
   if (code === 'EINTEGRITY' || code === 'EBADSIZE') {

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runSourceConformance } from '@agentos-registry/source-testkit';
-import type { VerdaccioServer } from '@agentos-registry/test-servers';
+import { startTlsFront, type VerdaccioServer } from '@agentos-registry/test-servers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { npmSource } from '../src/index.js';
 import { startRegistryServer } from './support/packages.js';
@@ -38,6 +38,20 @@ runSourceConformance(
           patch += 1;
           await publish();
         },
+      };
+    },
+    // The same Verdaccio behind an HTTPS front. Verdaccio builds tarball URLs from the Host header (the front's, passed
+    // on) and X-Forwarded-Proto (which the front sets), so the tarball is fetched over https from the front too.
+    async https(fixture, tls) {
+      published += 1;
+      const name = `@private/conformance-registry-${published}`;
+      await writeFile(join(fixture.dir, 'package.json'), `${JSON.stringify({ name, version: '1.0.0' }, null, 2)}\n`);
+      await server.publish(fixture.dir, { token });
+      const front = await startTlsFront(server.url, tls);
+      return {
+        config: { type: 'npm', location: name, registry: front.url, token },
+        update: () => Promise.reject(new Error('the HTTPS registry is read-only')),
+        teardown: () => front.close(),
       };
     },
   },

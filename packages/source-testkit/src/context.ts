@@ -11,6 +11,10 @@ export interface CheckContext {
   prepareShared(): void;
   /** The session shared by the checks that change nothing (set up once). */
   shared(): Promise<ConformanceSession>;
+  /** Sets the HTTPS session up in a `beforeAll` of the current group (harnesses with an `https` hook only). */
+  prepareHttps(): void;
+  /** The session published through the harness's `https` hook, shared by the transport checks (set up once). */
+  https(): Promise<ConformanceSession>;
   /** Runs `body` against a session of its own, for checks that change the registry; cleans up afterwards. */
   fresh(body: (session: ConformanceSession) => Promise<void>): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import type { SourceAdapter, SourceConfig } from '@agentos-registry/core';
 import type { ConformanceFixture } from './fixture.js';
+import type { ConformanceTls } from './tls.js';
 
 /** A change the kit applies to a published registry: it edits the registry folder `dir` in place. */
 export type ConformanceMutation = (dir: string) => Promise<void>;
@@ -29,6 +30,13 @@ export interface SourceHarness {
   adapter?: SourceAdapter | SourceAdapter[];
   /** Publishes the freshly written fixture folder through the source's medium. Called once per group of tests. */
   setup(fixture: ConformanceFixture): Promise<PublishedRegistry>;
+  /**
+   * Publishes the fixture like `setup`, but served over HTTPS on 127.0.0.1 (or `localhost`) with `tls.key` and
+   * `tls.cert`, a certificate signed by the kit's private CA `tls.ca`; the returned config must not set `ca` itself.
+   * Optional: without it (or without `openssl` on the machine) the transport checks are skipped. In-repo harnesses
+   * put test-servers' `startTlsFront` in front of their plain-HTTP server; `update` is never called on it.
+   */
+  https?(fixture: ConformanceFixture, tls: ConformanceTls): Promise<PublishedRegistry>;
 }
 
 /** Groups of checks that a source may switch off when its medium cannot support them. */
@@ -41,6 +49,8 @@ export interface ConformanceSkips {
   unsafePath?: boolean;
   /** The source cannot be configured with a token. */
   credentials?: boolean;
+  /** The transport checks (`ca` over HTTPS); also skipped when the harness has no `https` hook. */
+  tls?: boolean;
 }
 
 export interface ConformanceOptions {

@@ -13,3 +13,4 @@ export {
 export type { ConformanceMutation, ConformanceOptions, ConformanceSkips, PublishedRegistry, SourceHarness } from './harness.js';
 export type { ConformanceAssertion, ConformanceExpect, ConformanceRunner } from './runner.js';
 export { CONFORMANCE_REGISTRY, CONFORMANCE_TOKEN } from './session.js';
+export type { ConformanceTls } from './tls.js';

@@ -28,6 +28,7 @@ export interface CheckedSource extends RegistrySource {
 }
 import { type ConformanceFixture, writeConformanceFixture } from './fixture.js';
 import type { PublishedRegistry, SourceHarness } from './harness.js';
+import { type ConformanceTls, makeConformanceCertificates } from './tls.js';
 
 /** Name of the registry the suite configures; it shows in error messages. */
 export const CONFORMANCE_REGISTRY = 'conformance';
@@ -53,13 +54,23 @@ export class ConformanceSession {
     readonly fixture: ConformanceFixture,
     readonly published: PublishedRegistry,
     private readonly harness: SourceHarness,
+    /** The private CA and server certificate, when the registry was published over HTTPS. */
+    readonly tls?: ConformanceTls,
   ) {}
 
-  /** Writes a fresh fixture and has the harness publish it. */
-  static async start(harness: SourceHarness): Promise<ConformanceSession> {
+  /**
+   * Writes a fresh fixture and has the harness publish it: with `setup`, or with `https` (`over: 'https'`) behind a
+   * certificate the kit makes for this session.
+   */
+  static async start(harness: SourceHarness, over: 'setup' | 'https' = 'setup'): Promise<ConformanceSession> {
     const root = await mkdtemp(join(tmpdir(), 'agentos-conformance-'));
     try {
       const fixture = await writeConformanceFixture(join(root, 'fixture'));
+      if (over === 'https') {
+        if (!harness.https) throw new Error(`Harness '${harness.name}' has no \`https\` hook.`);
+        const tls = await makeConformanceCertificates(join(root, 'tls'));
+        return new ConformanceSession(root, fixture, await harness.https(fixture, tls), harness, tls);
+      }
       const published = await harness.setup(fixture);
       return new ConformanceSession(root, fixture, published, harness);
     } catch (error) {
@@ -102,17 +113,21 @@ export class ConformanceSession {
     return token === undefined ? { ...this.published.config } : { ...this.published.config, token };
   }
 
-  private baseDir(): string {
+  /** Folder that a relative `location` or `ca` is relative to: the published registry's, else the working directory. */
+  baseDir(): string {
     return this.published.baseDir ?? process.cwd();
   }
 
-  /** A registry through core with only the published registry, a private cache folder, and the harness's adapters. */
-  async registry(options: { token?: string; logger?: Logger } = {}): Promise<Registry> {
+  /**
+   * A registry through core with only the published registry, a private cache folder (`cacheDir`, or a new one), and
+   * the harness's adapters. `extra` adds fields to the published config (the transport checks' `ca`).
+   */
+  async registry(options: { token?: string; logger?: Logger; extra?: SourceConfig | Record<string, unknown>; cacheDir?: string } = {}): Promise<Registry> {
     const registry = await createRegistry(
       {
-        registries: { [CONFORMANCE_REGISTRY]: this.config(options.token) },
+        registries: { [CONFORMANCE_REGISTRY]: { ...this.config(options.token), ...options.extra } },
         defaultRegistries: { tool: CONFORMANCE_REGISTRY, persona: CONFORMANCE_REGISTRY },
-        cacheSettings: { enabled: true, directory: await this.tempDir('cache') },
+        cacheSettings: { enabled: true, directory: options.cacheDir ?? (await this.tempDir('cache')) },
       },
       {
         sources: this.adapters(),

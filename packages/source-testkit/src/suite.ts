@@ -2,10 +2,12 @@ import { registerAbortChecks } from './checks/abort.js';
 import { registerContentChecks } from './checks/contents.js';
 import { registerCredentialChecks } from './checks/credentials.js';
 import { registerMutationChecks } from './checks/mutation.js';
+import { registerTransportChecks } from './checks/transport.js';
 import type { CheckContext } from './context.js';
 import type { ConformanceOptions, SourceHarness } from './harness.js';
 import type { ConformanceRunner } from './runner.js';
 import { ConformanceSession } from './session.js';
+import { opensslAvailable } from './tls.js';
 
 const DEFAULT_TIMEOUT = 30_000;
 
@@ -26,6 +28,7 @@ export function runSourceConformance(runner: ConformanceRunner, harness: SourceH
   const skip = options.skip ?? {};
   const timeout = options.timeout ?? DEFAULT_TIMEOUT;
   let shared: Promise<ConformanceSession> | undefined;
+  let https: Promise<ConformanceSession> | undefined;
 
   const context: CheckContext = {
     expect: runner.expect,
@@ -42,6 +45,15 @@ export function runSourceConformance(runner: ConformanceRunner, harness: SourceH
       shared ??= ConformanceSession.start(harness);
       return shared;
     },
+    prepareHttps: () => {
+      runner.beforeAll?.(async () => {
+        await context.https();
+      }, timeout);
+    },
+    https: () => {
+      https ??= ConformanceSession.start(harness, 'https');
+      return https;
+    },
     fresh: async (body) => {
       const session = await ConformanceSession.start(harness);
       try {
@@ -55,13 +67,15 @@ export function runSourceConformance(runner: ConformanceRunner, harness: SourceH
   runner.describe(`source conformance: ${harness.name}`, () => {
     runner.afterAll?.(async () => {
       // A failed setup has nothing to close; its error was already reported by the tests that needed it.
-      const session = await shared?.catch(() => undefined);
-      await session?.close();
+      const sessions = await Promise.all([shared?.catch(() => undefined), https?.catch(() => undefined)]);
+      await Promise.all(sessions.map((session) => session?.close()));
     }, timeout);
 
     registerContentChecks(context, { indexEntryAdditions: options.indexEntryAdditions ?? [] });
     if (!skip.mutation) registerMutationChecks(context, { symlinks: !skip.unsafePath });
     if (!skip.abort) registerAbortChecks(context);
     if (!skip.credentials) registerCredentialChecks(context);
+    // Without the hook there is nothing to serve over HTTPS, and without openssl no certificate to serve it with.
+    if (!skip.tls && harness.https && opensslAvailable()) registerTransportChecks(context);
   });
 }

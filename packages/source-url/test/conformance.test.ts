@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@agentos-registry/core';
 import { conformanceFixture, runSourceConformance, writeConformanceFixture } from '@agentos-registry/source-testkit';
-import { startStaticServer } from '@agentos-registry/test-servers';
+import { startStaticServer, startTlsFront } from '@agentos-registry/test-servers';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { urlSource } from '../src/index.js';
 import { publishSite } from './support/publish.js';
@@ -26,6 +26,22 @@ runSourceConformance(
           await publishSite(fixture.dir, site);
         },
         teardown: async () => {
+          await server.close();
+          await rm(site, { recursive: true, force: true });
+        },
+      };
+    },
+    // The same site behind an HTTPS front with the kit's certificate: the transport checks' `ca`.
+    async https(fixture, tls) {
+      const site = await mkdtemp(join(tmpdir(), 'source-url-site-'));
+      await publishSite(fixture.dir, site);
+      const server = await startStaticServer({ root: site });
+      const front = await startTlsFront(server.url, tls);
+      return {
+        config: { type: 'url', location: front.url },
+        update: () => Promise.reject(new Error('the HTTPS registry is read-only')),
+        teardown: async () => {
+          await front.close();
           await server.close();
           await rm(site, { recursive: true, force: true });
         },

@@ -95,8 +95,8 @@ export interface TlsFront {
 }
 
 /**
- * Terminates TLS and passes every request on, as is (method, path, headers, body; the answer streamed back), to the
- * plain-HTTP server at `target` (e.g. a static server's or the GitHub emulator's URL).
+ * Terminates TLS and passes every request on, as is (method, path, headers plus `X-Forwarded-Proto: https`, body;
+ * the answer streamed back), to the plain-HTTP server at `target` (e.g. a static server's or the GitHub emulator's URL).
  */
 export async function startTlsFront(target: string, tls: { key: string; cert: string }): Promise<TlsFront> {
   const upstream = new URL(target);
@@ -104,7 +104,10 @@ export async function startTlsFront(target: string, tls: { key: string; cert: st
   const sockets = new Set<Socket>();
   const server = createServer(tls, (req, res) => {
     paths.push(req.url ?? '/');
-    const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+    // Said the way TLS-terminating proxies say it, so a server that builds absolute URLs (Verdaccio's tarball URLs)
+    // builds https:// ones; the Host header stays the front's.
+    const headers = { ...req.headers, 'x-forwarded-proto': 'https' };
+    const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });

@@ -3,7 +3,7 @@
  * the registry and the host (never the full URL, whose query may carry a token) and pass through the redactor.
  */
 import { RegistryError } from '../errors.js';
-import { abortError } from '../source-errors.js';
+import { abortError, isUntrustedCertificateCode } from '../source-errors.js';
 
 /** What a message needs to know about the failed request. */
 export interface FailureContext {
@@ -29,8 +29,6 @@ export function errorCode(error: unknown): string | undefined {
   }
   return fallback;
 }
-
-const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL/;
 
 function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
@@ -67,7 +65,7 @@ export function networkError(error: unknown, ctx: FailureContext): RegistryError
   if (code === 'UND_ERR_INVALID_ARG' || code.startsWith('ERR_INVALID_')) {
     return new RegistryError('E_USAGE', `Registry "${ctx.registry}": the request to ${host} is invalid (${text}).`, base);
   }
-  if (TLS_CODE.test(code)) {
+  if (isUntrustedCertificateCode(code)) {
     return new RegistryError(
       'E_UNREACHABLE',
       `Registry "${ctx.registry}": the TLS certificate of ${host} could not be verified (${code}). If the server uses a private or corporate CA, add that CA (the client's "ca" option or NODE_EXTRA_CA_CERTS); also check the host name and the system clock.`,
