@@ -51,6 +51,8 @@ export interface ConformanceSkips {
   credentials?: boolean;
   /** The transport checks (`ca` over HTTPS); also skipped when the harness has no `https` hook. */
   tls?: boolean;
+  /** The download-limit check (`limits.entry`); also skipped when the harness has no `https` hook. */
+  limits?: boolean;
 }
 
 export interface ConformanceOptions {

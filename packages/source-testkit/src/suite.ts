@@ -2,7 +2,7 @@ import { registerAbortChecks } from './checks/abort.js';
 import { registerContentChecks } from './checks/contents.js';
 import { registerCredentialChecks } from './checks/credentials.js';
 import { registerMutationChecks } from './checks/mutation.js';
-import { registerTransportChecks } from './checks/transport.js';
+import { registerLimitChecks, registerTransportChecks } from './checks/transport.js';
 import type { CheckContext } from './context.js';
 import type { ConformanceOptions, SourceHarness } from './harness.js';
 import type { ConformanceRunner } from './runner.js';
@@ -76,6 +76,8 @@ export function runSourceConformance(runner: ConformanceRunner, harness: SourceH
     if (!skip.abort) registerAbortChecks(context);
     if (!skip.credentials) registerCredentialChecks(context);
     // Without the hook there is nothing to serve over HTTPS, and without openssl no certificate to serve it with.
+    // Sources with an `https` hook are HTTP sources: they take core's transport options, limits among them.
+    if (!skip.limits && harness.https) registerLimitChecks(context);
     if (!skip.tls && harness.https && opensslAvailable()) registerTransportChecks(context);
   });
 }
