@@ -17,32 +17,35 @@ function tlsOf(session: ConformanceSession) {
 }
 
 /**
- * Checks of the transport options core validates and applies for every HTTP source: a registry behind a private CA
- * is reached with `ca` (PEM text, or a file relative to the config's folder), and refused without it, with
- * core's certificate error and nothing cached.
- */
-/**
  * The download limits core's HTTP client applies for every HTTP source: an entry larger than `limits.entry` is
- * refused as it streams, in core's words, and nothing of it reaches the cache. Read-only: uses the shared session.
+ * refused as it streams, in core's words, and nothing of it reaches the cache.
  */
-export function registerLimitChecks({ describe, test, expect, shared }: CheckContext): void {
+export function registerLimitChecks({ describe, test, expect, fresh }: CheckContext): void {
   describe('transport: download limits', () => {
     test('`limits.entry` below the size of an entry: fetch() is E_TOO_LARGE naming the option, and nothing is cached', async () => {
-      const session = await shared();
-      const cacheDir = await session.tempDir('limited-cache');
-      // 64 bytes: less than the entry's files (and than any archive of them), so every medium's download passes it.
-      const registry = await session.registry({ cacheDir, extra: { limits: { entry: 64 } } });
-      const outcome = await settle(registry.fetch(echo.kind, echo.id));
-      expect(outcomeCode(outcome), `fetch() with limits.entry: 64: ${describeOutcome(outcome)}`).toBe('E_TOO_LARGE');
-      const message = outcome.ok ? '' : String((outcome.error as { message?: unknown }).message);
-      expect(message, 'the message names the option to raise').toContain('limits.entry');
-      // Core's content store; a source's own work folder (a packument in npm's cache) is not the entry.
-      const stored = [...(await readTree(cacheDir)).keys()].filter((path) => path.startsWith('v1/content/'));
-      expect(stored, 'entry files in the cache after the refused fetch').toEqual([]);
+      // A registry of its own: a medium with a request quota (GitHub's 60 an hour without a token) is not charged
+      // for this on top of the shared checks.
+      await fresh(async (session) => {
+        const cacheDir = await session.tempDir('limited-cache');
+        // 64 bytes: less than the entry's files (and than any archive of them), so every medium's download passes it.
+        const registry = await session.registry({ cacheDir, extra: { limits: { entry: 64 } } });
+        const outcome = await settle(registry.fetch(echo.kind, echo.id));
+        expect(outcomeCode(outcome), `fetch() with limits.entry: 64: ${describeOutcome(outcome)}`).toBe('E_TOO_LARGE');
+        const message = outcome.ok ? '' : String((outcome.error as { message?: unknown }).message);
+        expect(message, 'the message names the option to raise').toContain('limits.entry');
+        // Core's content store; a source's own work folder (a packument in npm's cache) is not the entry.
+        const stored = [...(await readTree(cacheDir)).keys()].filter((path) => path.startsWith('v1/content/'));
+        expect(stored, 'entry files in the cache after the refused fetch').toEqual([]);
+      });
     });
   });
 }
 
+/**
+ * Checks of the transport options core validates and applies for every HTTP source: a registry behind a private CA
+ * is reached with `ca` (PEM text, or a file relative to the config's folder), and refused without it, with
+ * core's certificate error and nothing cached.
+ */
 export function registerTransportChecks({ describe, test, expect, https, prepareHttps }: CheckContext): void {
   describe('transport: a registry behind a private CA', () => {
     prepareHttps();
