@@ -87,7 +87,15 @@ export {
   type ToExtensionManifestOptions,
   toExtensionManifest,
 } from './agentos.js';
-export { abortError, isNetworkErrorCode, throwIfAborted, untilAborted } from './source-errors.js';
+export {
+  abortError,
+  isNetworkErrorCode,
+  type MissingScope,
+  missingEntryFolderError,
+  missingIndexError,
+  throwIfAborted,
+  untilAborted,
+} from './source-errors.js';
 export { removeInside, replaceFolderInside, withTempFolder, type WorkDirOptions, withWorkLock } from './work-dir.js';
 export { INSTALL_RECORD, type InstallRecord } from './install-record.js';
 export { highestSatisfying } from './peer-advice.js';

@@ -127,7 +127,7 @@ class GitHubRegistrySource implements RegistrySource {
     });
     this.api = new GitHubApi(location, this.client, token !== undefined);
     if ((config.mode as GitHubFetchMode | undefined) === 'per-entry') {
-      const perEntry = new PerEntryReader(this.api, ctx.registry, subdir);
+      const perEntry = new PerEntryReader(this.api, ctx.registry, subdir, this.displayLocation);
       this.readIndex = (revision, call) => perEntry.readIndex(revision.id, call.signal);
       this.materialize = ({ path, revision, destination }, call) => perEntry.materialize(revision.id, path, destination, call.signal, call.logger);
     } else {
