@@ -4,6 +4,7 @@ import {
   defineSource,
   HTTP_SOURCE_OPTION_ROLES,
   type HttpClient,
+  isRegistryError,
   type HttpSourceOptions,
   type OptionRole,
   RegistryError,
@@ -16,7 +17,7 @@ import {
   validateHttpSourceOptions,
 } from '@agentos-registry/core';
 import { GitHubApi, githubRetryable } from './github-api.js';
-import { LocationError, type ResolvedGitHubLocation, resolveGitHubLocation } from './location.js';
+import { type ResolvedGitHubLocation, resolveGitHubLocation } from './location.js';
 import { PerEntryReader } from './per-entry.js';
 
 /** How entries are downloaded. */
@@ -82,8 +83,8 @@ function validateGitHubConfig(config: SourceConfig): ConfigProblem[] {
   try {
     resolveGitHubLocation(config);
   } catch (error) {
-    if (!(error instanceof LocationError)) throw error;
-    problems.push({ field: error.field, message: error.message });
+    if (!isRegistryError(error, 'E_CONFIG')) throw error;
+    problems.push({ field: String(error.details?.field), message: error.message });
   }
   if (config.mode !== undefined && !MODES.includes(config.mode as GitHubFetchMode)) {
     problems.push({ field: 'mode', message: `must be one of ${MODES.map((mode) => `'${mode}'`).join(', ')}` });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { resolveGitHubLocation } from '../src/index.js';
-import { LocationError, splitTreePath } from '../src/location.js';
+import { splitTreePath } from '../src/location.js';
 
 // Table-driven and pure: no network, no emulator.
 describe('resolveGitHubLocation', () => {
@@ -55,9 +55,8 @@ describe('resolveGitHubLocation', () => {
     } catch (error) {
       thrown = error;
     }
-    expect(thrown).toBeInstanceOf(LocationError);
-    expect((thrown as LocationError).field).toBe(field);
-    expect((thrown as LocationError).message).not.toContain('ghp_x');
+    expect(thrown).toMatchObject({ code: 'E_CONFIG', details: { field } });
+    expect((thrown as Error).message).not.toContain('ghp_x');
   });
 });
 
