@@ -73,13 +73,11 @@ export class GitHubApi {
     );
   }
 
-  private async json<T>(response: HttpResponse, action: string, what: string): Promise<T> {
-    try {
-      return await response.json<T>();
-    } catch (error) {
-      if (error instanceof SyntaxError) throw this.malformed(action, what);
-      throw error;
-    }
+  /** The JSON body of a 200, or {@link malformed} when it does not parse. */
+  private json<T>(response: HttpResponse, action: string, what: string): Promise<T> {
+    return response.json<T>().catch((error: unknown) => {
+      throw error instanceof SyntaxError ? this.malformed(action, what) : error;
+    });
   }
 
   /** The repository's default branch. */

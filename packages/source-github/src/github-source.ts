@@ -42,7 +42,7 @@ export interface GitHubSourceConfig extends SourceConfig, HttpSourceOptions {
 
 /** Settings of the adapter itself (not of one registry). */
 export interface GitHubSourceOptions {
-  /** Retries of one request (network, 5xx, 429, GitHub's secondary rate limit). Default 2; a registry's own wins. */
+  /** Retries of one request (network, 5xx, 429, GitHub's secondary rate limit), 0 to 10. Default: core's (2); a registry's own wins. */
   retries?: number;
   /** The longest `retry-after` waited for, in ms; a longer one fails at once with `E_RATE_LIMIT`. Default 60 000. */
   maxRetryDelay?: number;
@@ -120,7 +120,7 @@ class GitHubRegistrySource implements RegistrySource {
     // The token is scoped to the API origin: the client sends it there and nowhere else, redirects included. The
     // adapter's retry settings are defaults; a registry's own `retries` wins.
     this.client = createSourceHttpClient(config, ctx, {
-      retries: Math.max(0, Math.min(options.retries ?? 2, 10)),
+      retries: options.retries,
       maxRetryAfterMs: options.maxRetryDelay,
       retryable: githubRetryable,
       userAgent: options.userAgent ?? 'agentos-registry-source-github',
@@ -149,11 +149,11 @@ class GitHubRegistrySource implements RegistrySource {
     // validators core keeps on disk), so that revalidating from a new process is still one conditional request.
     let ref = configured ?? this.defaultBranch ?? previous?.defaultBranch;
     const remembered = configured === undefined && ref !== undefined;
-    ref ??= await this.askDefaultBranch(ctx.signal);
+    ref ??= await this.api.defaultBranch(ctx.signal);
     let answer = await this.api.commitSha(ref, previous?.ref === ref ? previous.etag : undefined, ctx.signal);
     if (answer === undefined && remembered) {
       // The remembered default branch is gone (renamed or deleted): ask the repository again, once.
-      ref = await this.askDefaultBranch(ctx.signal);
+      ref = await this.api.defaultBranch(ctx.signal);
       answer = await this.api.commitSha(ref, undefined, ctx.signal);
     }
     if (answer === undefined) {
@@ -172,10 +172,6 @@ class GitHubRegistrySource implements RegistrySource {
     };
   }
 
-  private async askDefaultBranch(signal: AbortSignal): Promise<string> {
-    this.defaultBranch = await this.api.defaultBranch(signal);
-    return this.defaultBranch;
-  }
   async close(): Promise<void> {
     await this.client.close();
   }

@@ -2,7 +2,7 @@
  * Where a `github` registry lives: `owner/repo` or a URL pasted from the browser, turned into the repository, ref,
  * sub-folder, REST API base and web origin. Pure functions, covered by a table-driven test that touches no network.
  */
-import { RegistryError } from '@agentos-registry/core';
+import { RegistryError, type SourceConfig } from '@agentos-registry/core';
 
 const GITHUB_API = 'https://api.github.com';
 const GITHUB_WEB = 'https://github.com';
@@ -121,16 +121,14 @@ function normalizeSubdir(subdir: string, field = 'subdir'): string {
   return segments.join('/');
 }
 
-/** Combines the config fields into one resolved location, or throws {@link configError} naming the field. */
-export function resolveGitHubLocation(config: { location: unknown; branch?: unknown; subdir?: unknown; baseUrl?: unknown }): ResolvedGitHubLocation {
-  if (typeof config.location !== 'string' || config.location.trim() === '') {
-    throw configError('location', 'must be owner/repo or a GitHub URL (e.g. your-org/extensions)');
-  }
-  if (config.branch !== undefined && (typeof config.branch !== 'string' || config.branch.trim() === '')) {
-    throw configError('branch', 'must be a branch, tag or commit sha');
-  }
+/**
+ * Combines the config fields into one resolved location, or throws {@link configError} naming the field. `location` and
+ * `branch` are typed as core's config check leaves them (a non-empty string; `branch` optional).
+ */
+export function resolveGitHubLocation(config: Pick<SourceConfig, 'location' | 'branch'> & { subdir?: unknown; baseUrl?: unknown }): ResolvedGitHubLocation {
+  const branch = config.branch?.trim();
+  if (branch === '') throw configError('branch', 'must be a branch, tag or commit sha');
   if (config.subdir !== undefined && typeof config.subdir !== 'string') throw configError('subdir', 'must be a folder path inside the repository');
-  const branch = typeof config.branch === 'string' ? config.branch.trim() : undefined;
   const parsed = parseGitHubLocation(config.location);
 
   // github.com's API is api.github.com; a GHES host's is `https://host/api/v3`.
