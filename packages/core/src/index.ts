@@ -65,6 +65,7 @@ export {
   isLoopbackHost,
   isRetryableResponse,
   MAX_REDIRECTS,
+  malformedAnswerError,
   matchesNoProxy,
   parseRetryAfter,
   readCertificates,
