@@ -4,8 +4,8 @@ import {
   defineSource,
   HTTP_SOURCE_OPTION_ROLES,
   type HttpClient,
-  isRegistryError,
   type HttpSourceOptions,
+  isRegistryError,
   type OptionRole,
   RegistryError,
   type RegistrySource,
@@ -79,18 +79,17 @@ export function githubSource(options: GitHubSourceOptions = {}): SourceAdapter {
 }
 
 function validateGitHubConfig(config: SourceConfig): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
+  // Core reports the first problem: the location's, then `mode`'s, then the transport options' (core checks `token`).
+  const problems = validateHttpSourceOptions(config);
+  if (config.mode !== undefined && !MODES.includes(config.mode as GitHubFetchMode)) {
+    problems.unshift({ field: 'mode', message: `must be one of ${MODES.map((mode) => `'${mode}'`).join(', ')}` });
+  }
   try {
     resolveGitHubLocation(config);
   } catch (error) {
     if (!isRegistryError(error, 'E_CONFIG')) throw error;
-    problems.push({ field: String(error.details?.field), message: error.message });
+    problems.unshift({ field: String(error.details?.field), message: error.message });
   }
-  if (config.mode !== undefined && !MODES.includes(config.mode as GitHubFetchMode)) {
-    problems.push({ field: 'mode', message: `must be one of ${MODES.map((mode) => `'${mode}'`).join(', ')}` });
-  }
-  // `token` is checked by core (a string, or dropped when empty) before any adapter sees the config.
-  problems.push(...validateHttpSourceOptions(config));
   return problems;
 }
 

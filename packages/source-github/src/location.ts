@@ -49,12 +49,8 @@ function checkNames(owner: string, repo: string, location: string): void {
 
 /** `text` as an http(s) URL without credentials, or {@link configError} for `field` that says what was `expected`. */
 function httpUrl(text: string, field: string, expected: string): URL {
-  let url: URL;
-  try {
-    url = new URL(text.trim());
-  } catch {
-    throw configError(field, `'${text}' is not a valid URL; expected ${expected}`);
-  }
+  if (!URL.canParse(text.trim())) throw configError(field, `'${text}' is not a valid URL; expected ${expected}`);
+  const url = new URL(text.trim());
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw configError(field, `'${text}' is not an http(s) URL; expected ${expected}`);
   if (url.username || url.password) {
     throw configError(field, 'must not carry credentials in the URL; put the token in `token` (e.g. token: process.env.GITHUB_TOKEN)');
@@ -67,13 +63,8 @@ function httpUrl(text: string, field: string, expected: string): URL {
  * and the same URLs on a GitHub Enterprise Server host.
  */
 function parseGitHubLocation(location: string): GitHubLocation {
-  const text = location.trim();
-  const scp = /^git@([^:/]+):([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(text);
-  if (scp) {
-    const [, host = '', owner = '', repo = ''] = scp;
-    checkNames(owner, repo, location);
-    return { owner, repo, webOrigin: GITHUB_HOSTS.has(host.toLowerCase()) ? GITHUB_WEB : `https://${host}` };
-  }
+  // `git@host:owner/repo.git` names the repository `https://host/owner/repo.git` names: one parse for both.
+  const text = location.trim().replace(/^git@([^:/]+):(?!\/)/, 'https://$1/');
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
     const parts = text.replace(/\/+$/, '').split('/');
     if (parts.length !== 2) {
@@ -113,10 +104,9 @@ export function splitTreePath(treePath: string, branch: string | undefined): { r
   return slash < 0 ? { ref: treePath, subdir: '' } : { ref: treePath.slice(0, slash), subdir: treePath.slice(slash + 1) };
 }
 
-/** Normalizes a sub-folder to `a/b` form; refuses absolute paths and `..`. */
+/** Normalizes a sub-folder to `a/b` form (outer slashes dropped, backslashes read as slashes); refuses `..` and NUL. */
 function normalizeSubdir(subdir: string, field = 'subdir'): string {
-  const slashed = subdir.replace(/\\/g, '/').replace(/^\/+|\/+$/g, '');
-  const segments = slashed.split('/').filter((segment) => segment !== '' && segment !== '.');
+  const segments = subdir.split(/[\\/]/).filter((segment) => segment !== '' && segment !== '.');
   if (segments.includes('..') || subdir.includes('\0')) throw configError(field, `'${subdir}' must be a folder inside the repository (no '..')`);
   return segments.join('/');
 }
@@ -138,7 +128,7 @@ export function resolveGitHubLocation(config: Pick<SourceConfig, 'location' | 'b
     const url = httpUrl(String(config.baseUrl), 'baseUrl', 'the REST API base URL, e.g. https://ghe.example.com/api/v3');
     if (url.search || url.hash) throw configError('baseUrl', 'must not have a query or fragment');
     apiBase = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
-    webOrigin = new URL(apiBase).hostname === 'api.github.com' ? GITHUB_WEB : new URL(apiBase).origin;
+    webOrigin = url.hostname === 'api.github.com' ? GITHUB_WEB : url.origin;
     if (parsed.webOrigin && new URL(parsed.webOrigin).host !== new URL(webOrigin).host) {
       throw configError(
         'location',

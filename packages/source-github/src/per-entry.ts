@@ -1,16 +1,15 @@
 import { abortError, type Logger, missingEntryFolderError, missingIndexError, RegistryError, TreeWriter, untilAborted } from '@agentos-registry/core';
 import type { GitHubApi, TreeEntry } from './github-api.js';
 
-/**
- * The per-entry mode: the index through the contents API, each entry through the trees and blobs APIs. One request per
- * file (against the rate limit): it pays off only for repositories whose tarball is far larger than the entries used.
- */
-
 /** How many blobs are downloaded at once; GitHub asks clients not to hammer it with parallel requests. */
 const PARALLEL_BLOBS = 4;
 /** Tree listings kept in memory; a long-running host that sees many revisions starts over past this. */
 const MAX_LISTINGS = 1000;
 
+/**
+ * The per-entry mode: the index through the contents API, each entry through the trees and blobs APIs. One request per
+ * file (against the rate limit): it pays off only for repositories whose tarball is far larger than the entries used.
+ */
 export class PerEntryReader {
   /** Tree listings by sha (content-addressed, so they never change): shared by every entry under one folder. */
   private readonly trees = new Map<string, Promise<{ sha: string; entries: TreeEntry[] }>>();
@@ -20,8 +19,7 @@ export class PerEntryReader {
     private readonly registry: string,
     /** The registry's folder in the repository ('' for the root): index and entry paths are relative to it. */
     private readonly subdir: string,
-    /** The source's `displayLocation`, which core's wording of a missing index or entry folder names. */
-    private readonly where: string,
+    private readonly displayLocation: string,
   ) {}
 
   /**
@@ -43,7 +41,7 @@ export class PerEntryReader {
   async readIndex(commit: string, signal: AbortSignal): Promise<Uint8Array> {
     const bytes = await this.api.fileAt(this.subdir ? `${this.subdir}/registry.json` : 'registry.json', commit, signal);
     if (bytes) return bytes;
-    throw missingIndexError({ registry: this.registry, where: this.where, revision: commit });
+    throw missingIndexError({ registry: this.registry, where: this.displayLocation, revision: commit });
   }
 
   /** The tree sha of a folder at `commit`, listing each folder on the way once; undefined when it is missing. */
@@ -65,7 +63,7 @@ export class PerEntryReader {
   async materialize(commit: string, path: string, destination: string, signal: AbortSignal, logger: Logger): Promise<void> {
     const folder = this.subdir ? `${this.subdir}/${path}` : path;
     const sha = await this.folderSha(commit, folder, signal);
-    if (!sha) throw missingEntryFolderError({ registry: this.registry, where: this.where, revision: commit, path });
+    if (!sha) throw missingEntryFolderError({ registry: this.registry, where: this.displayLocation, revision: commit, path });
     const tree = await this.api.tree(sha, true, signal);
     if (tree.truncated) {
       throw new RegistryError(
