@@ -19,7 +19,6 @@ export type TreeEntry = { path: string; mode: string; type: string; sha: string 
 /** One GET's media type (default JSON), extra headers, `entry` budget instead of the index one, statuses besides 200 it hands back. */
 type GetOptions = { accept?: string; headers?: Record<string, string>; entry?: boolean; ok?: number[] };
 
-const JSON_MEDIA = 'application/vnd.github+json';
 const RAW_MEDIA = 'application/vnd.github.raw';
 
 /**
@@ -50,7 +49,7 @@ export class GitHubApi {
     const response = await this.client.request(`${this.repoUrl}${path}`, {
       signal,
       purpose: options.entry ? 'entry' : 'index',
-      headers: { accept: options.accept ?? JSON_MEDIA, 'x-github-api-version': '2022-11-28', ...options.headers },
+      headers: { accept: options.accept ?? 'application/vnd.github+json', 'x-github-api-version': '2022-11-28', ...options.headers },
     });
     if (response.status === 200 || options.ok?.includes(response.status)) return response;
     // GitHub's JSON error names what went wrong; anything else (a proxy's page) is not quoted.

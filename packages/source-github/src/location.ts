@@ -2,6 +2,7 @@
  * Where a `github` registry lives: `owner/repo` or a URL pasted from the browser, turned into the repository, ref,
  * sub-folder, REST API base and web origin. Pure functions, covered by a table-driven test that touches no network.
  */
+import { unescape as percentDecode } from 'node:querystring';
 import { RegistryError, type SourceConfig } from '@agentos-registry/core';
 
 const GITHUB_API = 'https://api.github.com';
@@ -79,8 +80,7 @@ function parseGitHubLocation(location: string): GitHubLocation {
   if (url.hostname.toLowerCase() === 'api.github.com') {
     throw configError('location', `'${location}' is an API URL; use the repository's address (https://github.com/owner/repo) or owner/repo`);
   }
-  const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-  const [owner = '', rawRepo = '', kind, ...rest] = segments;
+  const [owner = '', rawRepo = '', kind, ...rest] = url.pathname.split('/').filter(Boolean);
   const repo = rawRepo.replace(/\.git$/, '');
   checkNames(owner, repo, location);
   const webOrigin = GITHUB_HOSTS.has(url.hostname.toLowerCase()) ? GITHUB_WEB : url.origin;
@@ -88,7 +88,8 @@ function parseGitHubLocation(location: string): GitHubLocation {
   if (kind !== 'tree' || rest.length === 0) {
     throw configError('location', `'${location}' points inside the repository; use the repository URL or a …/tree/<branch>/<folder> URL`);
   }
-  return { owner, repo, webOrigin, treePath: rest.join('/') };
+  // Decoded as decodeURIComponent does, except that a malformed escape (`%zz`) stays as typed instead of throwing.
+  return { owner, repo, webOrigin, treePath: percentDecode(rest.join('/')) };
 }
 
 /**

@@ -16,6 +16,8 @@ describe('resolveGitHubLocation', () => {
     ['a tree URL', { location: 'https://github.com/your-org/mono/tree/main/agentos/registry' }, { ref: 'main', subdir: 'agentos/registry' }],
     ['a tree URL of a branch', { location: 'https://github.com/your-org/mono/tree/stable' }, { ref: 'stable', subdir: '' }],
     ['a slashed branch told by `branch`', { location: 'https://github.com/o/r/tree/feature/x/reg', branch: 'feature/x' }, { ref: 'feature/x', subdir: 'reg' }],
+    ['an escaped folder in a tree URL', { location: 'https://github.com/o/r/tree/main/my%20folder' }, { ref: 'main', subdir: 'my folder' }],
+    ['a malformed escape is kept as typed, not a URIError', { location: 'https://github.com/o/r/tree/main/%zz' }, { ref: 'main', subdir: '%zz' }],
     ['a tree URL and the same subdir', { location: 'https://github.com/o/r/tree/main/reg', subdir: 'reg' }, { subdir: 'reg' }],
     ['an scp-style git URL', { location: 'git@github.com:your-org/extensions.git' }, { owner: 'your-org', repo: 'extensions', ...github }],
     ['a GHES URL derives the API', { location: 'https://ghe.example.com/corp/agentos-extensions' }, { owner: 'corp', ...ghes }],
