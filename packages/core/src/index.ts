@@ -65,6 +65,7 @@ export {
   isLoopbackHost,
   isRetryableResponse,
   MAX_REDIRECTS,
+  malformedAnswerError,
   matchesNoProxy,
   parseRetryAfter,
   readCertificates,
@@ -87,7 +88,17 @@ export {
   type ToExtensionManifestOptions,
   toExtensionManifest,
 } from './agentos.js';
-export { abortError, isNetworkErrorCode, isUntrustedCertificateCode, throwIfAborted, untilAborted, untrustedCertificateAdvice } from './source-errors.js';
+export {
+  abortError,
+  isNetworkErrorCode,
+  isUntrustedCertificateCode,
+  type MissingScope,
+  missingEntryFolderError,
+  missingIndexError,
+  throwIfAborted,
+  untilAborted,
+  untrustedCertificateAdvice,
+} from './source-errors.js';
 export { removeInside, replaceFolderInside, withTempFolder, type WorkDirOptions, withWorkLock } from './work-dir.js';
 export { INSTALL_RECORD, type InstallRecord } from './install-record.js';
 export { highestSatisfying } from './peer-advice.js';

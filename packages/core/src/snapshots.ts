@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { assertArchiveAnswer, extractArchiveAnswer, releaseArchive } from './archive-answer.js';
 import type { MaterializeRequest, RegistrySource, SourceCallContext, SourceRevision } from './contract.js';
 import { readFileInside, realPathInside } from './entry-files.js';
-import { isRegistryError, RegistryError } from './errors.js';
-import { abortError } from './source-errors.js';
+import { isRegistryError, type RegistryError } from './errors.js';
+import { abortError, missingEntryFolderError, missingIndexError } from './source-errors.js';
 import { copyDirectory } from './tree.js';
 
 /** Extracted revisions kept besides the one in use: enough for a rollback or a slow reader of the previous one. */
@@ -72,25 +72,14 @@ export class Snapshots {
   async readIndex(reg: SnapshotRegistry, revision: SourceRevision, ctx: SourceCallContext): Promise<Uint8Array> {
     const root = await this.tree(reg, revision, ctx);
     const bytes = await readFileInside(root, 'registry.json', { registry: reg.name });
-    if (!bytes) {
-      throw new RegistryError(
-        'E_NOT_FOUND',
-        `${reg.source.displayLocation} has no registry.json at revision ${revision.id.slice(0, 12)} (registry "${reg.name}"). Point \`location\` (or \`subdir\`) at the folder that holds registry.json and registry/.`,
-        { registry: reg.name, details: { revision: revision.id } },
-      );
-    }
+    if (!bytes) throw missingIndexError({ registry: reg.name, where: reg.source.displayLocation, revision: revision.id });
     return bytes;
   }
 
   /** Copies an entry's folder out of a snapshot into `destination` (by real path: a linked folder on the way stays inside). */
   async copyEntry(reg: SnapshotRegistry, path: string, revision: SourceRevision, destination: string, ctx: SourceCallContext): Promise<void> {
     const root = await this.tree(reg, revision, ctx);
-    const notFound = () =>
-      new RegistryError(
-        'E_NOT_FOUND',
-        `Entry folder '${path}' does not exist in ${reg.source.displayLocation} at revision ${revision.id.slice(0, 12)} (registry "${reg.name}"). registry.json lists it: add the folder or fix the entry's \`path\`.`,
-        { registry: reg.name, details: { path } },
-      );
+    const notFound = () => missingEntryFolderError({ registry: reg.name, where: reg.source.displayLocation, revision: revision.id, path });
     let real: string | undefined;
     try {
       real = await realPathInside(root, path, { registry: reg.name, label: `Entry folder '${path}'` });

@@ -119,6 +119,31 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal, onAbor
   });
 }
 
+/** Where and when a registry lacks something: `where` is the source's `displayLocation` (the registry's folder). */
+export interface MissingScope {
+  registry: string;
+  where: string;
+  revision: string;
+}
+
+/** The one `E_NOT_FOUND` of a revision that has no `registry.json`, for core's snapshots and for a source reading it itself. */
+export function missingIndexError({ registry, where, revision }: MissingScope): RegistryError {
+  return new RegistryError(
+    'E_NOT_FOUND',
+    `${where} has no registry.json at revision ${revision.slice(0, 12)} (registry "${registry}"). Point \`location\` (or \`subdir\`) at the folder that holds registry.json and registry/.`,
+    { registry, details: { revision } },
+  );
+}
+
+/** The one `E_NOT_FOUND` of an entry folder (`path`, relative to the registry's folder) that registry.json lists but the revision lacks. */
+export function missingEntryFolderError({ registry, where, revision, path }: MissingScope & { path: string }): RegistryError {
+  return new RegistryError(
+    'E_NOT_FOUND',
+    `Entry folder '${path}' does not exist in ${where} at revision ${revision.slice(0, 12)} (registry "${registry}"). registry.json lists it: add the folder or fix the entry's \`path\`.`,
+    { registry, details: { path } },
+  );
+}
+
 /** Errors that mean "the source could not answer now", for which a cached copy may be served stale. */
 export function isTransient(error: RegistryError): boolean {
   return error.code === 'E_UNREACHABLE' || error.code === 'E_RATE_LIMIT';

@@ -1,6 +1,7 @@
 /** What a source throws, mapped to one code and a message that reads as a sentence (table-driven, no I/O). */
 import { describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../src/index.js';
+import { malformedAnswerError, missingEntryFolderError, missingIndexError } from '../src/index.js';
 import { toRegistryError } from '../src/source-errors.js';
 
 const errno = (code: string, message: string) => Object.assign(new Error(message), { code });
@@ -31,5 +32,32 @@ describe('toRegistryError', () => {
     expect(error.registry).toBe('corp');
     expect(error.message.startsWith(message)).toBe(true);
     expect(error.message).not.toContain('root:x');
+  });
+});
+
+describe('the shared wordings of what a registry lacks or a server garbles', () => {
+  const scope = { registry: 'corp', where: 'https://github.com/o/r/reg', revision: 'a'.repeat(40) };
+  it.each([
+    [
+      'a missing registry.json',
+      missingIndexError(scope),
+      'E_NOT_FOUND',
+      'https://github.com/o/r/reg has no registry.json at revision aaaaaaaaaaaa (registry "corp")',
+    ],
+    [
+      'a missing entry folder',
+      missingEntryFolderError({ ...scope, path: 'registry/curated/x' }),
+      'E_NOT_FOUND',
+      "Entry folder 'registry/curated/x' does not exist in https://github.com/o/r/reg at revision aaaaaaaaaaaa",
+    ],
+    [
+      'a garbled answer',
+      malformedAnswerError({ registry: 'corp', service: 'GitHub (api.github.com)', action: 'listing tree abc', problem: 'is not a git tree' }),
+      'E_UNREACHABLE',
+      'GitHub (api.github.com) answered registry "corp" with something that is not a git tree while listing tree abc',
+    ],
+  ] as const)('%s', (_what, error, code, message) => {
+    expect(error).toMatchObject({ code, registry: 'corp' });
+    expect(error.message).toContain(message);
   });
 });

@@ -2,18 +2,13 @@ import {
   type HttpClient,
   type HttpResponse,
   isRetryableResponse,
-  RegistryError,
+  malformedAnswerError,
+  type RegistryError,
   type RetryCandidate,
   type StatusWording,
   statusError,
 } from '@agentos-registry/core';
 import type { ResolvedGitHubLocation } from './location.js';
-
-/**
- * The six GitHub REST calls the source makes, as plain GETs through core's HTTP client, which holds the token for the
- * API origin only, retries, bounds, times out and words failed statuses; GitHub adds only what its answers mean (the
- * hooks at the end). Nothing here decides what to cache or when.
- */
 
 /** The ETag and sha of a branch tip, or `not-modified` when the ETag sent still matches. */
 export type CommitAnswer = { sha: string; etag: string | undefined } | 'not-modified';
@@ -21,9 +16,16 @@ export type CommitAnswer = { sha: string; etag: string | undefined } | 'not-modi
 /** One item of a git tree. */
 export type TreeEntry = { path: string; mode: string; type: string; sha: string };
 
-const JSON_MEDIA = 'application/vnd.github+json';
+/** One GET's media type (default JSON), extra headers, `entry` budget instead of the index one, statuses besides 200 it hands back. */
+type GetOptions = { accept?: string; headers?: Record<string, string>; entry?: boolean; ok?: number[] };
+
 const RAW_MEDIA = 'application/vnd.github.raw';
 
+/**
+ * The six GitHub REST calls the source makes, as plain GETs through core's HTTP client, which holds the token for the
+ * API origin only, retries, bounds, times out and words failed statuses; GitHub adds only what its answers mean (the
+ * hooks at the end). Nothing here decides what to cache or when.
+ */
 export class GitHubApi {
   /** `owner/repo`, with the host on GHES: what messages call the repository. */
   readonly repository: string;
@@ -43,16 +45,11 @@ export class GitHubApi {
    * One GET below the repository. A status other than 200 and `accept`ed ones becomes the RegistryError core words,
    * with GitHub's own `message` and hints.
    */
-  private async get(
-    path: string,
-    action: string,
-    signal: AbortSignal,
-    options: { accept?: string; headers?: Record<string, string>; entry?: boolean; ok?: number[] } = {},
-  ): Promise<HttpResponse> {
+  private async get(path: string, action: string, signal: AbortSignal, options: GetOptions = {}): Promise<HttpResponse> {
     const response = await this.client.request(`${this.repoUrl}${path}`, {
       signal,
       purpose: options.entry ? 'entry' : 'index',
-      headers: { accept: options.accept ?? JSON_MEDIA, 'x-github-api-version': '2022-11-28', ...options.headers },
+      headers: { accept: options.accept ?? 'application/vnd.github+json', 'x-github-api-version': '2022-11-28', ...options.headers },
     });
     if (response.status === 200 || options.ok?.includes(response.status)) return response;
     // GitHub's JSON error names what went wrong; anything else (a proxy's page) is not quoted.
@@ -65,21 +62,15 @@ export class GitHubApi {
   }
 
   /** A 200 whose body is not what the API sends (an HTML page, garbage): the server's fault, like a reset. */
-  private malformed(action: string, what: string): RegistryError {
-    return new RegistryError(
-      'E_UNREACHABLE',
-      `GitHub (${new URL(this.location.apiBase).host}) answered registry '${this.client.registry}' with something that ${what} while ${action}; the server, or a proxy in front of it, is failing. Cached indexes are served meanwhile.`,
-      { registry: this.client.registry, details: { action } },
-    );
+  private malformed(action: string, problem: string): RegistryError {
+    return malformedAnswerError({ registry: this.client.registry, service: `GitHub (${new URL(this.location.apiBase).host})`, action, problem });
   }
 
-  private async json<T>(response: HttpResponse, action: string, what: string): Promise<T> {
-    try {
-      return await response.json<T>();
-    } catch (error) {
-      if (error instanceof SyntaxError) throw this.malformed(action, what);
-      throw error;
-    }
+  /** The JSON body of a 200, or {@link malformed} when it does not parse. */
+  private json<T>(response: HttpResponse, action: string, what: string): Promise<T> {
+    return response.json<T>().catch((error: unknown) => {
+      throw error instanceof SyntaxError ? this.malformed(action, what) : error;
+    });
   }
 
   /** The repository's default branch. */

@@ -5,6 +5,7 @@ import {
   HTTP_SOURCE_OPTION_ROLES,
   type HttpClient,
   type HttpSourceOptions,
+  isRegistryError,
   type OptionRole,
   RegistryError,
   type RegistrySource,
@@ -16,7 +17,7 @@ import {
   validateHttpSourceOptions,
 } from '@agentos-registry/core';
 import { GitHubApi, githubRetryable } from './github-api.js';
-import { LocationError, type ResolvedGitHubLocation, resolveGitHubLocation } from './location.js';
+import { type ResolvedGitHubLocation, resolveGitHubLocation } from './location.js';
 import { PerEntryReader } from './per-entry.js';
 
 /** How entries are downloaded. */
@@ -41,7 +42,7 @@ export interface GitHubSourceConfig extends SourceConfig, HttpSourceOptions {
 
 /** Settings of the adapter itself (not of one registry). */
 export interface GitHubSourceOptions {
-  /** Retries of one request (network, 5xx, 429, GitHub's secondary rate limit). Default 2; a registry's own wins. */
+  /** Retries of one request (network, 5xx, 429, GitHub's secondary rate limit), 0 to 10. Default: core's (2); a registry's own wins. */
   retries?: number;
   /** The longest `retry-after` waited for, in ms; a longer one fails at once with `E_RATE_LIMIT`. Default 60 000. */
   maxRetryDelay?: number;
@@ -78,18 +79,17 @@ export function githubSource(options: GitHubSourceOptions = {}): SourceAdapter {
 }
 
 function validateGitHubConfig(config: SourceConfig): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
+  // Core reports the first problem: the location's, then `mode`'s, then the transport options' (core checks `token`).
+  const problems = validateHttpSourceOptions(config);
+  if (config.mode !== undefined && !MODES.includes(config.mode as GitHubFetchMode)) {
+    problems.unshift({ field: 'mode', message: `must be one of ${MODES.map((mode) => `'${mode}'`).join(', ')}` });
+  }
   try {
     resolveGitHubLocation(config);
   } catch (error) {
-    if (!(error instanceof LocationError)) throw error;
-    problems.push({ field: error.field, message: error.message });
+    if (!isRegistryError(error, 'E_CONFIG')) throw error;
+    problems.unshift({ field: String(error.details?.field), message: error.message });
   }
-  if (config.mode !== undefined && !MODES.includes(config.mode as GitHubFetchMode)) {
-    problems.push({ field: 'mode', message: `must be one of ${MODES.map((mode) => `'${mode}'`).join(', ')}` });
-  }
-  // `token` is checked by core (a string, or dropped when empty) before any adapter sees the config.
-  problems.push(...validateHttpSourceOptions(config));
   return problems;
 }
 
@@ -119,7 +119,7 @@ class GitHubRegistrySource implements RegistrySource {
     // The token is scoped to the API origin: the client sends it there and nowhere else, redirects included. The
     // adapter's retry settings are defaults; a registry's own `retries` wins.
     this.client = createSourceHttpClient(config, ctx, {
-      retries: Math.max(0, Math.min(options.retries ?? 2, 10)),
+      retries: options.retries,
       maxRetryAfterMs: options.maxRetryDelay,
       retryable: githubRetryable,
       userAgent: options.userAgent ?? 'agentos-registry-source-github',
@@ -127,7 +127,7 @@ class GitHubRegistrySource implements RegistrySource {
     });
     this.api = new GitHubApi(location, this.client, token !== undefined);
     if ((config.mode as GitHubFetchMode | undefined) === 'per-entry') {
-      const perEntry = new PerEntryReader(this.api, ctx.registry, subdir);
+      const perEntry = new PerEntryReader(this.api, ctx.registry, subdir, this.displayLocation);
       this.readIndex = (revision, call) => perEntry.readIndex(revision.id, call.signal);
       this.materialize = ({ path, revision, destination }, call) => perEntry.materialize(revision.id, path, destination, call.signal, call.logger);
     } else {
@@ -148,11 +148,11 @@ class GitHubRegistrySource implements RegistrySource {
     // validators core keeps on disk), so that revalidating from a new process is still one conditional request.
     let ref = configured ?? this.defaultBranch ?? previous?.defaultBranch;
     const remembered = configured === undefined && ref !== undefined;
-    ref ??= await this.askDefaultBranch(ctx.signal);
+    ref ??= await this.api.defaultBranch(ctx.signal);
     let answer = await this.api.commitSha(ref, previous?.ref === ref ? previous.etag : undefined, ctx.signal);
     if (answer === undefined && remembered) {
       // The remembered default branch is gone (renamed or deleted): ask the repository again, once.
-      ref = await this.askDefaultBranch(ctx.signal);
+      ref = await this.api.defaultBranch(ctx.signal);
       answer = await this.api.commitSha(ref, undefined, ctx.signal);
     }
     if (answer === undefined) {
@@ -171,10 +171,6 @@ class GitHubRegistrySource implements RegistrySource {
     };
   }
 
-  private async askDefaultBranch(signal: AbortSignal): Promise<string> {
-    this.defaultBranch = await this.api.defaultBranch(signal);
-    return this.defaultBranch;
-  }
   async close(): Promise<void> {
     await this.client.close();
   }

@@ -3,4 +3,4 @@
  * private, read through the REST API (`type: 'github'` in the page's `registryConfig`).
  */
 export { type GitHubFetchMode, type GitHubSourceConfig, type GitHubSourceOptions, githubSource } from './github-source.js';
-export { type GitHubLocation, parseGitHubLocation, type ResolvedGitHubLocation, resolveGitHubLocation } from './location.js';
+export { type ResolvedGitHubLocation, resolveGitHubLocation } from './location.js';

@@ -1,16 +1,15 @@
-import { abortError, type Logger, RegistryError, TreeWriter, untilAborted } from '@agentos-registry/core';
+import { abortError, type Logger, missingEntryFolderError, missingIndexError, RegistryError, TreeWriter, untilAborted } from '@agentos-registry/core';
 import type { GitHubApi, TreeEntry } from './github-api.js';
-
-/**
- * The per-entry mode: the index through the contents API, each entry through the trees and blobs APIs. One request per
- * file (against the rate limit): it pays off only for repositories whose tarball is far larger than the entries used.
- */
 
 /** How many blobs are downloaded at once; GitHub asks clients not to hammer it with parallel requests. */
 const PARALLEL_BLOBS = 4;
 /** Tree listings kept in memory; a long-running host that sees many revisions starts over past this. */
 const MAX_LISTINGS = 1000;
 
+/**
+ * The per-entry mode: the index through the contents API, each entry through the trees and blobs APIs. One request per
+ * file (against the rate limit): it pays off only for repositories whose tarball is far larger than the entries used.
+ */
 export class PerEntryReader {
   /** Tree listings by sha (content-addressed, so they never change): shared by every entry under one folder. */
   private readonly trees = new Map<string, Promise<{ sha: string; entries: TreeEntry[] }>>();
@@ -20,6 +19,7 @@ export class PerEntryReader {
     private readonly registry: string,
     /** The registry's folder in the repository ('' for the root): index and entry paths are relative to it. */
     private readonly subdir: string,
+    private readonly displayLocation: string,
   ) {}
 
   /**
@@ -41,12 +41,7 @@ export class PerEntryReader {
   async readIndex(commit: string, signal: AbortSignal): Promise<Uint8Array> {
     const bytes = await this.api.fileAt(this.subdir ? `${this.subdir}/registry.json` : 'registry.json', commit, signal);
     if (bytes) return bytes;
-    const where = this.subdir ? `the folder '${this.subdir}' of ` : '';
-    throw new RegistryError(
-      'E_NOT_FOUND',
-      `${where}${this.api.repository} has no registry.json at ${commit.slice(0, 12)} (registry '${this.registry}'). Point \`location\` at the repository (or \`subdir\` at the folder) that holds registry.json and registry/.`,
-      { registry: this.registry, details: { revision: commit, subdir: this.subdir } },
-    );
+    throw missingIndexError({ registry: this.registry, where: this.displayLocation, revision: commit });
   }
 
   /** The tree sha of a folder at `commit`, listing each folder on the way once; undefined when it is missing. */
@@ -68,13 +63,7 @@ export class PerEntryReader {
   async materialize(commit: string, path: string, destination: string, signal: AbortSignal, logger: Logger): Promise<void> {
     const folder = this.subdir ? `${this.subdir}/${path}` : path;
     const sha = await this.folderSha(commit, folder, signal);
-    if (!sha) {
-      throw new RegistryError(
-        'E_NOT_FOUND',
-        `Entry folder '${folder}' does not exist in ${this.api.repository} at ${commit.slice(0, 12)} (registry '${this.registry}'). registry.json lists it: add the folder or fix the entry's \`path\`.`,
-        { registry: this.registry, details: { path: folder } },
-      );
-    }
+    if (!sha) throw missingEntryFolderError({ registry: this.registry, where: this.displayLocation, revision: commit, path });
     const tree = await this.api.tree(sha, true, signal);
     if (tree.truncated) {
       throw new RegistryError(
@@ -86,15 +75,7 @@ export class PerEntryReader {
     // Every path goes through core's tree writer: it refuses traversal, duplicates and paths below a link of the
     // same tree as they are handed over, writes files without following links, and creates the links last, once they
     // are known to stay inside. Downloads run in parallel; the writer's checks do not depend on their order.
-    const writer = new TreeWriter(destination, {
-      registry: this.registry,
-      unsafe: (file, why) =>
-        new RegistryError(
-          'E_UNSAFE_PATH',
-          `Entry folder '${folder}' of registry '${this.registry}': "${file}" ${why}. Ask the registry owner to fix the entry.`,
-          { registry: this.registry, details: { path: folder, file } },
-        ),
-    });
+    const writer = new TreeWriter(destination, { registry: this.registry });
     await writer.folder('');
     const blobs: TreeEntry[] = [];
     for (const entry of tree.entries) {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { resolveGitHubLocation } from '../src/index.js';
-import { LocationError, splitTreePath } from '../src/location.js';
+import { splitTreePath } from '../src/location.js';
 
 // Table-driven and pure: no network, no emulator.
 describe('resolveGitHubLocation', () => {
@@ -16,6 +16,8 @@ describe('resolveGitHubLocation', () => {
     ['a tree URL', { location: 'https://github.com/your-org/mono/tree/main/agentos/registry' }, { ref: 'main', subdir: 'agentos/registry' }],
     ['a tree URL of a branch', { location: 'https://github.com/your-org/mono/tree/stable' }, { ref: 'stable', subdir: '' }],
     ['a slashed branch told by `branch`', { location: 'https://github.com/o/r/tree/feature/x/reg', branch: 'feature/x' }, { ref: 'feature/x', subdir: 'reg' }],
+    ['an escaped folder in a tree URL', { location: 'https://github.com/o/r/tree/main/my%20folder' }, { ref: 'main', subdir: 'my folder' }],
+    ['a malformed escape is kept as typed, not a URIError', { location: 'https://github.com/o/r/tree/main/%zz' }, { ref: 'main', subdir: '%zz' }],
     ['a tree URL and the same subdir', { location: 'https://github.com/o/r/tree/main/reg', subdir: 'reg' }, { subdir: 'reg' }],
     ['an scp-style git URL', { location: 'git@github.com:your-org/extensions.git' }, { owner: 'your-org', repo: 'extensions', ...github }],
     ['a GHES URL derives the API', { location: 'https://ghe.example.com/corp/agentos-extensions' }, { owner: 'corp', ...ghes }],
@@ -55,9 +57,8 @@ describe('resolveGitHubLocation', () => {
     } catch (error) {
       thrown = error;
     }
-    expect(thrown).toBeInstanceOf(LocationError);
-    expect((thrown as LocationError).field).toBe(field);
-    expect((thrown as LocationError).message).not.toContain('ghp_x');
+    expect(thrown).toMatchObject({ code: 'E_CONFIG', details: { field } });
+    expect((thrown as Error).message).not.toContain('ghp_x');
   });
 });
 

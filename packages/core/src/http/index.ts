@@ -13,5 +13,5 @@ export {
   validateHttpSourceOptions,
 } from './registry-options.js';
 export { abortableSleep, isRetryableResponse, parseRetryAfter, type RetryCandidate } from './retry.js';
-export { type FailedAnswer, type StatusWording, statusError } from './status-errors.js';
+export { type FailedAnswer, malformedAnswerError, type StatusWording, statusError } from './status-errors.js';
 export type { FetchOptions, HttpClient, HttpClientOptions, HttpCredentials, HttpRequestOptions, HttpResponse, HttpTimeouts } from './types.js';

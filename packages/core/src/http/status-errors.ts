@@ -112,3 +112,17 @@ export function statusError(answer: FailedAnswer, wording: StatusWording): Regis
       : 'an unexpected answer. Check that the location points at a registry of this type';
   return fail('E_UNREACHABLE', `${service} answered ${status} for ${what}, ${why}; cached copies are served meanwhile.${says}`);
 }
+
+/**
+ * The `E_UNREACHABLE` of an answer with the wanted status whose body is not what the protocol sends (an HTML page,
+ * garbage): the server's fault, like a reset, so core serves a cached copy. `problem` says what is wrong with it
+ * (`is not a git tree`) and never quotes it; `service` names who answered (`GitHub (api.github.com)`).
+ */
+export function malformedAnswerError(wording: { registry: string; service: string; action: string; problem: string }): RegistryError {
+  const { registry, service, action, problem } = wording;
+  return new RegistryError(
+    'E_UNREACHABLE',
+    `${service} answered registry "${registry}" with something that ${problem} while ${action}; the server, or a proxy in front of it, is failing. Cached copies are served meanwhile.`,
+    { registry, details: { action } },
+  );
+}
