@@ -356,7 +356,7 @@ export interface ListFilter {
 export interface Registry {
   /** Names of the configured registries. */
   readonly registryNames: readonly string[];
-  /** The registry used for a kind: `resolver(kind)` → `defaultRegistries[kind]` → `default` → `E_NO_REGISTRY_FOR_KIND`. */
+  /** The registry used for a kind: `resolver(kind)` → `defaultRegistries[kind]` → `default` → the only registry, when there is one and no `defaultRegistries` → `E_NO_REGISTRY_FOR_KIND`. */
   registryFor(kind: string): string;
   /** Entries of every registry (or of the filtered ones), curated tiers first. */
   list(filter?: ListFilter, options?: CallOptions): Promise<ListedEntry[]>;
