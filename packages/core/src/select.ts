@@ -54,7 +54,10 @@ export class EntrySelector {
     // One registry and no defaultRegistries: nothing else could be meant, so it serves every kind. A config that
     // lists kinds in defaultRegistries has said which kinds it serves, and the rest stay unserved (as in AgentOS).
     if (this.registryNames.length === 1 && defaults.size === 0) return this.registryNames[0]!;
-    const near = closest(kind, [...new Set([...WELL_KNOWN_KINDS, ...defaults.keys()])].filter((k) => k !== kind));
+    const near = closest(
+      kind,
+      [...new Set([...WELL_KNOWN_KINDS, ...defaults.keys()])].filter((k) => k !== kind),
+    );
     const howToServe = (k: string) => `defaultRegistries.${k}, a resolver that answers "${k}", a registry named "default", or use a "registry:id" reference`;
     // A kind a letter or two off a known one is a typo far more often than a new kind, so the hint is about the known one.
     let advice = `Add ${howToServe(kind)}.`;
