@@ -17,6 +17,9 @@ import { abortError, isTransient, toRegistryError } from './source-errors.js';
 import { TrustStore, trustDirectory } from './trust-store.js';
 import type { RegistryIndex } from './types.js';
 
+/** The sentence a transport error ends with when it cannot know the cache ("Copies already cached stay usable offline."). */
+const CACHED_COPIES_PROMISE = /[.;]\s*copies already cached stay usable(?: offline)?\./i;
+
 /** Default `cacheDuration` of sources with `flags.local`. */
 export const LOCAL_CACHE_DURATION = 1000;
 
@@ -233,12 +236,14 @@ export class IndexService {
         });
         return { state: held, fromCache: true, stale: true };
       }
-      const why = held ? `its cached index is ${Math.round(age / 60000)} min old, past cacheSettings.maxAge` : 'nothing of it is cached';
-      throw new RegistryError(
-        error.code,
-        `${error.message} ${why[0]!.toUpperCase()}${why.slice(1)}. Check the network and any token, or run with --prefer-offline / offline mode to use what is cached.`,
-        { registry: reg.name, cause: error },
-      );
+      // The transport's message may promise that cached copies stay usable; here the cache is known, so that promise
+      // gives way to what is true, and "check the network" is said once.
+      const said = error.message.replace(CACHED_COPIES_PROMISE, '.').trim();
+      const why = held
+        ? `Its cached index is ${Math.round(age / 60000)} min old, past cacheSettings.maxAge: run with --prefer-offline (or offline mode) to use it anyway.`
+        : 'Nothing of it is cached yet, so there is no copy to fall back on.';
+      const check = /check the network/i.test(said) ? '' : ' Check the network and any token.';
+      throw new RegistryError(error.code, `${said} ${why}${check}`, { registry: reg.name, cause: error });
     }
   }
 

@@ -100,6 +100,24 @@ describe('index freshness', () => {
     expect(error.message).toMatch(/offline/);
   });
 
+  it('source down: the message says what the cache holds, once, and "check the network" once', async () => {
+    const f = await fixture({ maxAge: 24 * HOUR });
+    f.down.value = true;
+    const never = (await (await f.open()).list().catch((e: unknown) => e)) as RegistryError;
+    expect(never.code).toBe('E_UNREACHABLE');
+    expect(never.message).toContain('Nothing of it is cached yet, so there is no copy to fall back on.');
+    expect(never.message).not.toMatch(/stay usable|serve cached copies/i);
+    expect(never.message.match(/check the network/gi)).toHaveLength(1);
+    f.down.value = false;
+    await (await f.open()).list();
+    f.down.value = true;
+    f.time.advance(25 * HOUR);
+    const old = (await (await f.open()).list().catch((e: unknown) => e)) as RegistryError;
+    expect(old.message).toContain('past cacheSettings.maxAge: run with --prefer-offline (or offline mode) to use it anyway.');
+    expect(old.message).not.toMatch(/nothing of it is cached|stay usable/i);
+    expect(old.message.match(/check the network/gi)).toHaveLength(1);
+  });
+
   it('offline: E_NOT_CACHED with nothing cached; cached copies served with no calls', async () => {
     const f = await fixture();
     const error = (await (await f.open({ offline: true })).list().catch((e: unknown) => e)) as RegistryError;

@@ -159,14 +159,14 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
   program
     .command('load <ref>')
     .description('load an extension pack (runs its createExtensionPack) or a persona, and print what it provides')
-    .addOption(kindOption())
+    .addOption(new Option('-k, --kind <kind>', 'extension kind (tool, guardrail, workflow, …) or persona; without it, an extension loads as a tool and a persona id loads that persona'))
     .addOption(allowScriptsOption())
     .addOption(strictPeersOption())
-    .action(async (ref: string, opts: KindOptions, command: Command) => {
+    .action(async (ref: string, opts: Partial<KindOptions>, command: Command) => {
       await withRegistry(command, async (registry) => {
         // Without --kind, a reference to a persona loads that persona (with --kind tool it is an error).
-        const kindGiven = command.getOptionValueSource('kind') === 'cli';
-        const loaded = await registry.load(opts.kind, ref).catch((error: unknown) => {
+        const kindGiven = opts.kind !== undefined;
+        const loaded = await registry.load(opts.kind ?? 'tool', ref).catch((error: unknown) => {
           if (!kindGiven && isRegistryError(error, 'E_NOT_FOUND') && error.details?.section === 'personas') return registry.load('persona', ref);
           throw error;
         });
