@@ -159,7 +159,12 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
   program
     .command('load <ref>')
     .description('load an extension pack (runs its createExtensionPack) or a persona, and print what it provides')
-    .addOption(new Option('-k, --kind <kind>', 'extension kind (tool, guardrail, workflow, …) or persona; without it, an extension loads as a tool and a persona id loads that persona'))
+    .addOption(
+      new Option(
+        '-k, --kind <kind>',
+        'extension kind (tool, guardrail, workflow, …) or persona; without it, an extension loads as a tool and a persona id loads that persona',
+      ),
+    )
     .addOption(allowScriptsOption())
     .addOption(strictPeersOption())
     .action(async (ref: string, opts: Partial<KindOptions>, command: Command) => {
