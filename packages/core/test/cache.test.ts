@@ -290,6 +290,32 @@ describe('several processes sharing one cache directory', () => {
   });
 });
 
+describe('update', () => {
+  it('asks every source now whatever cacheDuration says, reports unchanged/updated, and a failure instead of a stale copy', async () => {
+    const f = await fixture({ maxAge: 24 * HOUR });
+    const registry = await f.open();
+    const [first] = await registry.update();
+    expect(first).toMatchObject({ registry: 'default', status: 'updated' });
+    expect(first!.previous).toBeUndefined();
+    const [same] = await (await f.open()).update();
+    expect(same).toEqual({ registry: 'default', status: 'unchanged', revision: first!.revision, previous: first!.revision });
+    expect(f.calls.revision).toBe(2); // within cacheDuration, yet asked
+    await writeTree(pageRegistry({ toolVersion: '1.1.0' }), f.dir);
+    const [changed] = await (await f.open()).update(['default']);
+    expect(changed).toMatchObject({ status: 'updated', previous: first!.revision });
+    expect(changed!.revision).not.toBe(first!.revision);
+    f.down.value = true;
+    const [failed] = await (await f.open()).update();
+    expect(failed!.status).toBe('failed');
+    expect(failed!.error?.code).toBe('E_UNREACHABLE');
+    expect(failed!.error?.message).toContain('stays in use until it is older than cacheSettings.maxAge');
+    expect(f.warnings.map((w) => w.code)).not.toContain('W_STALE');
+    const [unknown] = await (await f.open()).update(['defualt']);
+    expect(unknown).toMatchObject({ registry: 'defualt', status: 'failed' });
+    expect(unknown!.error?.code).toBe('E_CONFIG');
+  });
+});
+
 describe('maintenance', () => {
   it('prune removes trees no cached index references once older than maxAge; clean removes a registry', async () => {
     const f = await fixture({ maxAge: 24 * HOUR });

@@ -14,7 +14,9 @@ import { addInitCommand } from './init.js';
 import { packCommand } from './pack.js';
 import { addSigningCommands } from './signing.js';
 import { oneLine, terminalSafe } from './terminal-text.js';
+import { updateCommand } from './update.js';
 import { addValidateCommand } from './validate.js';
+import { versionsOf, versionsText } from './versions.js';
 
 interface FilterOptions {
   kind?: string;
@@ -136,11 +138,25 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     .command('info <ref>')
     .description('show an entry and its manifest; <ref> is id, id@range or registry:id@range')
     .addOption(kindOption())
-    .action(async (ref: string, opts: KindOptions, command: Command) => {
+    .option('--versions', 'also list every version of the entry that the configured registries list')
+    .action(async (ref: string, opts: KindOptions & { versions?: boolean }, command: Command) => {
       await withRegistry(command, async (registry) => {
         const info = await registry.info(opts.kind, ref);
         warnings.printAll(info.warnings);
-        out(json ? `${toJson(infoJson(info))}\n` : infoText(info));
+        const versions = opts.versions ? await versionsOf(registry, info, (message) => warnings.print(message)) : undefined;
+        out(json ? `${toJson({ ...infoJson(info), ...(versions ? { versions } : {}) })}\n` : infoText(info) + (versions ? versionsText(versions) : ''));
+      });
+    });
+
+  program
+    .command('update [registry...]')
+    .description('revalidate every configured registry (or the named ones) now, ignoring cacheDuration; exit 1 if any failed')
+    .action(async (names: string[], _opts: unknown, command: Command) => {
+      await withRegistry(command, async (registry) => {
+        const result = await updateCommand(registry, names, json);
+        out(result.text);
+        if (result.errors) io.stderr.write(result.errors);
+        if (!result.ok) exitCode = 1;
       });
     });
 
@@ -261,7 +277,7 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
 const EXAMPLES: Record<string, string> = {
   list: 'agentos-registry list --kind tool',
   search: 'agentos-registry search calculator --json',
-  info: 'agentos-registry info internal:com.example.echo@^1',
+  info: 'agentos-registry info internal:com.example.echo --versions',
   fetch: 'agentos-registry fetch com.example.echo --refresh',
   load: 'agentos-registry load com.example.echo --allow-scripts esbuild',
   pack: 'agentos-registry pack ./my-registry --out ./site',
@@ -270,6 +286,7 @@ const EXAMPLES: Record<string, string> = {
   validate: 'agentos-registry validate ./my-registry --public-key owner.pub',
   init: 'agentos-registry init my-registry',
   index: 'agentos-registry index ./my-registry --check',
+  update: 'agentos-registry update --json',
   'cache ls': 'agentos-registry cache ls --json',
   'cache verify': 'agentos-registry cache verify',
   'cache clean': 'agentos-registry cache clean internal',
