@@ -6,7 +6,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { isRegistryError, type Registry, RegistryError, redact } from '@agentos-registry/core';
 import pkg from '../../package.json' with { type: 'json' };
 import { cacheClean, cacheLs, cachePrune, cacheSettingsFor, cacheVerify } from './cache.js';
-import { type CommonOptions, type LabelWriter, openRegistry, WarningPrinter } from './config.js';
+import { type CommonOptions, type LabelWriter, loadFoundConfig, openRegistry, WarningPrinter } from './config.js';
+import { doctorCommand } from './doctor.js';
 import { fetchJson, fetchText, infoJson, infoText, listedJson, listText, loadJson, loadText, toJson } from './format.js';
 import { type CliIo, colourOn, paint, processIo } from './io.js';
 import { addIndexCommand } from './index-command.js';
@@ -149,6 +150,17 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     });
 
   program
+    .command('doctor')
+    .description('check git and its engine, each registry (reachable, credentials accepted), proxy/CA, the cache and the npm registry; exit 1 on a failure')
+    .action(async (_opts: unknown, command: Command) => {
+      const options = command.optsWithGlobals<CommonOptions>();
+      const loaded = await loadFoundConfig(io, options.config);
+      const result = await doctorCommand(io, loaded, () => openRegistry(io, options, warnings), json);
+      out(result.text);
+      if (!result.ok) exitCode = 1;
+    });
+
+  program
     .command('update [registry...]')
     .description('revalidate every configured registry (or the named ones) now, ignoring cacheDuration; exit 1 if any failed')
     .action(async (names: string[], _opts: unknown, command: Command) => {
@@ -287,6 +299,7 @@ const EXAMPLES: Record<string, string> = {
   init: 'agentos-registry init my-registry',
   index: 'agentos-registry index ./my-registry --check',
   update: 'agentos-registry update --json',
+  doctor: 'agentos-registry doctor --json',
   'cache ls': 'agentos-registry cache ls --json',
   'cache verify': 'agentos-registry cache verify',
   'cache clean': 'agentos-registry cache clean internal',
