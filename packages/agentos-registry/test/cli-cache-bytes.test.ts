@@ -4,9 +4,11 @@
  * stored content. Sizes are checked with a recursive lstat walk written here, independent of the store's own.
  * Runs the built CLI: `node scripts/run.mjs turbo build --filter=agentos-registry...` first.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cp, lstat, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Cleanup, createGitRepo, startGitHttpServer } from '@agentos-registry/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBuilt, scratch, templateRegistry } from './helpers.js';
@@ -22,6 +24,7 @@ async function walk(path: string, seen = new Set<string>()): Promise<number> {
   return total;
 }
 
+const run = promisify(execFile);
 const BIG = 300 * 1024;
 let root: string;
 let gitUrl: string;
@@ -71,6 +74,9 @@ describe('cache sizes are the bytes on disk', () => {
     const ls = JSON.parse((await ok(['cache', 'ls', '--json'], dir)).stdout);
     const onDisk = await walk(cache);
     expect(ls.bytes).toBe(onDisk);
+    // The issue's yardstick: GNU du's apparent size of the folder, within 5 %.
+    const du = Number((await run('du', ['-sb', cache])).stdout.split('\t')[0]);
+    expect(Math.abs(ls.bytes - du) / du).toBeLessThan(0.05);
     const rows = ls.registries as Array<{ registry: string; bytes: number; workBytes: number; sharedBytes: number }>;
     expect(rows.map((r) => r.registry).sort()).toEqual(['a', 'b']);
     for (const row of rows) {
