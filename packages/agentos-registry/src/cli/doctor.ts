@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { CacheStore, type Registry, type RegistryConfig, redact, resolveCacheSettings } from '@agentos-registry/core';
+import { CacheStore, createHttpClient, isRegistryError, type Registry, type RegistryConfig, redact, resolveCacheSettings } from '@agentos-registry/core';
 import { resolveNpmSettings } from '@agentos-registry/source-npm';
 import { table, toJson } from './format.js';
 import type { CliIo } from './io.js';
@@ -50,11 +50,15 @@ function gitEngine(options: Record<string, unknown>, git: Awaited<ReturnType<typ
   return needsNative ? { status: 'fail', detail: `needs native git 2.25 or newer (${found})` } : { status: 'ok', detail: `isomorphic-git (${found})` };
 }
 
-/** The proxy variables in effect (credentials in their URLs hidden). */
-function proxyCheck(env: CliIo['env']): DoctorCheck {
+/** The proxy variables in effect, and registries with a `proxy` option of their own (credentials in URLs hidden). */
+function proxyCheck(env: CliIo['env'], config: RegistryConfig): DoctorCheck {
   const set = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'].filter((name) => env[name]);
   const hide = (value: string) => redact(value).replace(/\/\/[^/@\s]+@/, '//[REDACTED]@');
-  return { check: 'proxy', status: 'ok', detail: set.length > 0 ? set.map((name) => `${name}=${hide(env[name]!)}`).join(', ') : 'none (direct connections)' };
+  const own = Object.entries(config.registries ?? {})
+    .filter(([, r]) => typeof (r as Record<string, unknown>).proxy === 'string')
+    .map(([name, r]) => `${name}: ${hide((r as { proxy: string }).proxy)}`);
+  const parts = [...set.map((name) => `${name}=${hide(env[name]!)}`), ...own];
+  return { check: 'proxy', status: 'ok', detail: parts.length > 0 ? parts.join(', ') : 'none (direct connections)' };
 }
 
 function caCheck(env: CliIo['env'], config: RegistryConfig): DoctorCheck {
@@ -107,15 +111,19 @@ async function npmCheck(config: RegistryConfig, io: CliIo, baseDir: string): Pro
     return { check: 'npm registry', status: 'fail', detail: `its settings could not be read: ${(error as Error).message}` };
   }
   const ping = new URL('-/ping', url.endsWith('/') ? url : `${url}/`);
+  // Core's client, so the proxy, NO_PROXY and extra CAs in effect apply as they will to installs; no credential is sent.
+  const client = createHttpClient({ registry: 'npm (dependencies)', env: io.env, retries: 0, allowInsecure: true });
   try {
-    const response = await fetch(ping, { signal: AbortSignal.timeout(15_000), redirect: 'manual' });
-    await response.body?.cancel();
-    if (response.ok) return { check: 'npm registry', status: 'ok', detail: `${redact(url)} answers (for entry dependencies)` };
+    const response = await client.request(ping, { signal: AbortSignal.timeout(15_000) });
+    await response.discard();
+    if (response.status >= 200 && response.status < 300)
+      return { check: 'npm registry', status: 'ok', detail: `${redact(url)} answers (for entry dependencies)` };
     return { check: 'npm registry', status: 'fail', detail: `${redact(url)} answered ${response.status} to ${ping.pathname}` };
   } catch (error) {
-    const inner = (error as { cause?: { code?: string; message?: string } }).cause;
-    const cause = inner?.code ?? inner?.message ?? (error as Error).message;
-    return { check: 'npm registry', status: 'fail', detail: `${redact(url)} could not be reached (${cause})` };
+    const why = isRegistryError(error) ? `[${error.code}] ${error.message}` : (error as Error).message;
+    return { check: 'npm registry', status: 'fail', detail: `${redact(url)} could not be reached: ${why}` };
+  } finally {
+    await client.close();
   }
 }
 
@@ -166,7 +174,7 @@ export async function doctorCommand(
   } finally {
     await registry.close();
   }
-  checks.push(proxyCheck(io.env), caCheck(io.env, config), await cacheCheck(config, io, baseDir), await npmCheck(config, io, baseDir));
+  checks.push(proxyCheck(io.env, config), caCheck(io.env, config), await cacheCheck(config, io, baseDir), await npmCheck(config, io, baseDir));
   const ok = checks.every((c) => c.status !== 'fail');
   if (json) return { text: `${toJson({ ok, checks })}\n`, ok };
   const body = table(
