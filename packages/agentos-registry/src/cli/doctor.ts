@@ -56,7 +56,7 @@ function proxyCheck(env: CliIo['env'], config: RegistryConfig): DoctorCheck {
   const hide = (value: string) => redact(value).replace(/\/\/[^/@\s]+@/, '//[REDACTED]@');
   const own = Object.entries(config.registries ?? {})
     .filter(([, r]) => typeof (r as Record<string, unknown>).proxy === 'string')
-    .map(([name, r]) => `${name}: ${hide((r as { proxy: string }).proxy)}`);
+    .map(([name, r]) => `${name}: ${hide(String((r as Record<string, unknown>).proxy))}`);
   const parts = [...set.map((name) => `${name}=${hide(env[name]!)}`), ...own];
   return { check: 'proxy', status: 'ok', detail: parts.length > 0 ? parts.join(', ') : 'none (direct connections)' };
 }
