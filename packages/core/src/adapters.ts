@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { closest } from './config.js';
 import { type OptionRole, SOURCE_CONTRACT_VERSION, type SourceAdapter, SUPPORTED_CONTRACT_VERSIONS } from './contract.js';
 import { RegistryError, registerSecret } from './errors.js';
 
@@ -143,6 +144,23 @@ export async function importAdapter(type: string, fromDirs: string[]): Promise<S
   return assertAdapter(adapter, name);
 }
 
+/** The source types the AgentOS page names, known even when their adapter is not installed. */
+const PAGE_TYPES = ['file', 'git', 'github', 'url', 'npm'];
+
+/**
+ * Whether `word` is one slip away from `known`: two letters swapped, or one letter added, dropped or changed. Types are
+ * short, so closeness alone would take a real third-party type (`gcs`) for a typo of ours (`git`).
+ */
+function isTypo(word: string, known: string): boolean {
+  if ([...word].sort().join('') === [...known].sort().join('')) return true;
+  const [short, long] = word.length <= known.length ? [word, known] : [known, word];
+  if (long.length - short.length > 1) return false;
+  let i = 0;
+  while (i < short.length && short[i] === long[i]) i++;
+  const rest = short.length === long.length ? i + 1 : i;
+  return short.slice(rest) === long.slice(i + 1);
+}
+
 /** Builds the type → adapter table for a config: explicit adapters first, then installed packages. */
 export async function resolveAdapters(
   needed: Map<string, string>,
@@ -159,6 +177,19 @@ export async function resolveAdapters(
     const adapter = await importAdapter(type, fromDirs);
     if (!adapter) {
       const pkg = packageForType(type);
+      // A type a typo away from a known one is a typo, not a package to install.
+      const known = [...new Set([...table.keys(), ...PAGE_TYPES])].sort();
+      const near = closest(
+        type,
+        known.filter((k) => k !== type),
+      );
+      if (near !== undefined && isTypo(type.toLowerCase(), near)) {
+        throw new RegistryError(
+          'E_CONFIG',
+          `Registry "${registry}" has type "${type}", which is not a source type. Did you mean "${near}"? (Known types: ${known.join(', ')}.)`,
+          { registry, details: { type, field: `registries.${registry}.type`, didYouMean: near } },
+        );
+      }
       throw new RegistryError(
         'E_SOURCE_NOT_INSTALLED',
         `Registry "${registry}" has type "${type}", but no adapter for that type is available. Install ${pkg} (npm install ${pkg}), use the "agentos-registry" package that bundles every built-in source, or pass an adapter for "${type}" in createRegistry's "sources" option.`,

@@ -103,6 +103,61 @@ async function readJson<T>(file: string): Promise<T | undefined> {
   }
 }
 
+/**
+ * The bytes under `path` as `du -sb` counts them: the apparent size of every file, folder and link (not followed),
+ * each inode once, so hard links and a second walk of the same tree add nothing. 0 when it does not exist.
+ */
+export async function treeBytes(path: string, seen: Set<string> = new Set()): Promise<number> {
+  let s: Awaited<ReturnType<typeof lstat>>;
+  try {
+    s = await lstat(path);
+  } catch {
+    return 0;
+  }
+  const inode = `${s.dev}:${s.ino}`;
+  if (seen.has(inode)) return 0;
+  seen.add(inode);
+  let total = s.size;
+  if (s.isDirectory()) {
+    const names = await readdir(path).catch(() => [] as string[]);
+    for (const name of names) total += await treeBytes(join(path, name), seen);
+  }
+  return total;
+}
+
+/** How long an unreferenced item is spared by prune: another process may be about to write the ref that names it. */
+const YOUNG_MS = 10 * 60 * 1000;
+
+/** One cached registry as `cache ls` shows it. */
+export interface CacheSummaryRow {
+  registry: string;
+  key: string;
+  sourceType: string;
+  location: string;
+  revision: string;
+  checkedAt: number;
+  fetchedAt: number;
+  /** Entries stored for the current revision. */
+  entries: number;
+  /** Bytes on disk only this registry uses: its index, refs, work folder (a git mirror, …) and content no other registry references. */
+  bytes: number;
+  /** Of those, the bytes of its work folder. */
+  workBytes: number;
+  /** Bytes of content this registry references that another registry references too (counted once, in the totals). */
+  sharedBytes: number;
+}
+
+/** The whole cache folder: what `cache ls` totals. */
+export interface CacheUsage {
+  rows: CacheSummaryRow[];
+  /** Every byte under the cache folder, as `du -sb` counts it. */
+  totalBytes: number;
+  /** Content referenced by more than one registry, once. */
+  sharedBytes: number;
+  /** What no cached registry accounts for: temp files, content and work folders nothing references (prune removes them). */
+  otherBytes: number;
+}
+
 async function fingerprint(dir: string): Promise<Array<[string, number, number]>> {
   const out: Array<[string, number, number]> = [];
   async function walk(abs: string, rel: string): Promise<void> {
@@ -390,25 +445,48 @@ export class CacheStore {
     return readJson<ContentMeta>(this.path('content', content, 'meta.json'));
   }
 
-  /** Registries with their revision, clocks, entry count and bytes stored. */
-  async summary(): Promise<
-    Array<{
-      registry: string;
-      key: string;
-      sourceType: string;
-      location: string;
-      revision: string;
-      checkedAt: number;
-      fetchedAt: number;
-      entries: number;
-      bytes: number;
-    }>
-  > {
-    const rows = [];
-    for (const record of await this.records()) {
+  /** Registries with their revision, clocks, entry count and the bytes on disk only each uses (see {@link usage}). */
+  async summary(): Promise<CacheSummaryRow[]> {
+    return (await this.usage()).rows;
+  }
+
+  /** Which registries reference each stored content (by registry name), read from every refs folder. */
+  private async contentUsers(): Promise<Map<string, Set<string>>> {
+    const users = new Map<string, Set<string>>();
+    for (const key of await this.names('refs')) {
+      for (const ref of await this.refs(key)) {
+        const set = users.get(ref.content) ?? new Set<string>();
+        set.add(ref.registry);
+        users.set(ref.content, set);
+      }
+    }
+    return users;
+  }
+
+  /**
+   * Every byte under the cache folder, by registry: a registry's row counts its index, refs, work folder and the
+   * content only it references; content several registries reference is counted once, as shared; the rest (temp
+   * files, unreferenced content or work folders) is "other". The three add up to the folder's size.
+   */
+  async usage(): Promise<CacheUsage> {
+    const seen = new Set<string>();
+    const totalBytes = await treeBytes(this.#directory, new Set());
+    const users = await this.contentUsers();
+    const records = await this.records();
+    const blobUsers = new Map<string, number>();
+    for (const r of records) blobUsers.set(r.indexHash, (blobUsers.get(r.indexHash) ?? 0) + 1);
+    const rows: CacheSummaryRow[] = [];
+    for (const record of records) {
       const refs = await this.refs(record.key);
-      let bytes = 0;
-      for (const ref of refs) bytes += (await this.contentMeta(ref.content))?.bytes ?? 0;
+      const workBytes = await treeBytes(this.path('work', record.key), seen);
+      let bytes = workBytes + (await treeBytes(this.path('indexes', `${record.key}.json`), seen)) + (await treeBytes(this.path('refs', record.key), seen));
+      if (blobUsers.get(record.indexHash) === 1) bytes += await treeBytes(this.path('blobs', record.indexHash), seen);
+      let sharedBytes = 0;
+      for (const content of new Set(refs.map((r) => r.content))) {
+        const size = await treeBytes(this.path('content', content), users.get(content)!.size > 1 ? new Set() : seen);
+        if (users.get(content)!.size > 1) sharedBytes += size;
+        else bytes += size;
+      }
       rows.push({
         registry: record.registry,
         key: record.key,
@@ -419,9 +497,14 @@ export class CacheStore {
         fetchedAt: record.fetchedAt,
         entries: refs.filter((r) => r.revision === record.revision.id).length,
         bytes,
+        workBytes,
+        sharedBytes,
       });
     }
-    return rows;
+    let sharedBytes = 0;
+    for (const [content, set] of users) if (set.size > 1) sharedBytes += await treeBytes(this.path('content', content), seen);
+    const counted = rows.reduce((n, r) => n + r.bytes, 0) + sharedBytes;
+    return { rows, totalBytes, sharedBytes, otherBytes: Math.max(0, totalBytes - counted) };
   }
 
   /** Re-hashes every index blob and stored tree. Returns the problems found (and removes damaged items when `repair`). */
@@ -453,21 +536,47 @@ export class CacheStore {
     return { checked, problems };
   }
 
-  /** Removes everything of one registry (by name), or the whole cache. */
+  /** Removes everything of one registry (by name), or the whole cache. Returns how many cached indexes went (1 for all). */
   async clean(registry?: string): Promise<number> {
     if (registry === undefined) {
       await this.writing(this.root, () => rm(this.root, { recursive: true, force: true }));
       return 1;
     }
-    let removed = 0;
-    for (const record of await this.records()) {
-      if (record.registry !== registry) continue;
-      await rm(this.path('refs', record.key), { recursive: true, force: true });
-      await rm(this.path('work', record.key), { recursive: true, force: true });
-      await rm(this.path('indexes', `${record.key}.json`), { force: true });
-      removed += 1;
+    return (await this.cleanRegistry(registry)).removed;
+  }
+
+  /**
+   * Removes one registry: its indexes, refs and work folders, the index bytes and the stored content no other
+   * registry references (shared content stays). Returns how many cached indexes went and the bytes freed on disk.
+   */
+  async cleanRegistry(registry: string): Promise<{ removed: number; bytes: number }> {
+    const all = await this.records();
+    const mine = all.filter((r) => r.registry === registry);
+    const others = all.filter((r) => r.registry !== registry);
+    const keys = new Set(mine.map((r) => r.key));
+    // Refs folders are found by key, including those of a registry whose index record is already gone.
+    for (const key of await this.names('refs')) {
+      const refs = await this.refs(key);
+      if (refs.length > 0 && refs.every((r) => r.registry === registry)) keys.add(key);
     }
-    return removed;
+    const users = await this.contentUsers();
+    const seen = new Set<string>();
+    const targets: string[] = [];
+    for (const key of keys) {
+      for (const ref of await this.refs(key)) {
+        const set = users.get(ref.content);
+        if (set && [...set].every((name) => name === registry)) targets.push(this.path('content', ref.content));
+      }
+      targets.push(this.path('refs', key), this.path('work', key), this.path('indexes', `${key}.json`));
+    }
+    const keptBlobs = new Set(others.map((r) => r.indexHash));
+    for (const r of mine) if (!keptBlobs.has(r.indexHash)) targets.push(this.path('blobs', r.indexHash));
+    let bytes = 0;
+    for (const target of new Set(targets)) {
+      bytes += await treeBytes(target, seen);
+      await rm(target, { recursive: true, force: true });
+    }
+    return { removed: mine.length, bytes };
   }
 
   /**
@@ -489,10 +598,19 @@ export class CacheStore {
         } else used.add(ref.content);
       }
     }
+    // Unreferenced content goes once it is past the short guard (a writer renames content in before its ref), not
+    // only past maxAge: nothing can serve it, and `cache clean <registry>` leaves exactly such content behind.
+    const guard = Math.min(maxAge, YOUNG_MS);
     for (const content of await this.names('content')) {
       if (used.has(content)) continue;
       const meta = await this.contentMeta(content);
-      if (!meta || now - meta.storedAt > maxAge) {
+      const storedAt =
+        meta?.storedAt ??
+        (await stat(this.path('content', content)).then(
+          (st) => st.mtimeMs,
+          () => now,
+        ));
+      if (now - storedAt > guard || !meta) {
         await rm(this.path('content', content), { recursive: true, force: true });
         removed.contents += 1;
       }
@@ -501,7 +619,7 @@ export class CacheStore {
     for (const key of await this.names('work')) {
       if (live.has(key)) continue;
       const s = await stat(this.path('work', key)).catch(() => undefined);
-      if (s && now - s.mtimeMs > maxAge) {
+      if (s && now - s.mtimeMs > guard) {
         await rm(this.path('work', key), { recursive: true, force: true });
         removed.work += 1;
       }

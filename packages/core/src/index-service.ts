@@ -17,6 +17,9 @@ import { abortError, isTransient, toRegistryError } from './source-errors.js';
 import { TrustStore, trustDirectory } from './trust-store.js';
 import type { RegistryIndex } from './types.js';
 
+/** The sentence a transport error ends with when it cannot know the cache ("Copies already cached stay usable offline."). */
+const CACHED_COPIES_PROMISE = /[.;]\s*copies already cached stay usable(?: offline)?\./i;
+
 /** Default `cacheDuration` of sources with `flags.local`. */
 export const LOCAL_CACHE_DURATION = 1000;
 
@@ -181,7 +184,24 @@ export class IndexService {
     });
   }
 
-  private async revalidate(reg: ConfiguredRegistry, held: IndexState | undefined, signal: AbortSignal | undefined): Promise<ServedIndex> {
+  /**
+   * Asks the source now, ignoring `cacheDuration` and `preferOffline` (a user asking for an update means it), and never
+   * serves a stale copy in place of an answer: a failure is thrown. Answers the revision held before, if any.
+   */
+  async update(reg: ConfiguredRegistry, signal: AbortSignal | undefined): Promise<{ previous: string | undefined; served: ServedIndex }> {
+    if (signal?.aborted) throw abortError(signal, 'Updating the index', reg.name);
+    const held = await this.held(reg);
+    if (this.rt.options.offline && !reg.source.flags?.local) {
+      throw new RegistryError('E_USAGE', `Registry "${reg.name}" cannot be updated in offline mode, which forbids asking its source.`, { registry: reg.name });
+    }
+    this.rt.logger.debug(`cache: index of "${reg.name}": update asked: revalidating with the source`, { registry: reg.name });
+    const previous = held?.revision.id;
+    const served = await this.rt.once(`index\0${reg.name}`, () => this.revalidate(reg, held, signal, false));
+    this.refreshed.add(reg.name);
+    return { previous, served: this.checkExpiry(reg, served) };
+  }
+
+  private async revalidate(reg: ConfiguredRegistry, held: IndexState | undefined, signal: AbortSignal | undefined, serveStale = true): Promise<ServedIndex> {
     try {
       const ctx = await this.rt.callContext(reg, signal, held?.revision);
       let answer = await reg.source.revision(ctx);
@@ -225,7 +245,7 @@ export class IndexService {
       const error = toRegistryError(thrown, reg.name, 'reading the index');
       if (!isTransient(error)) throw error;
       const age = held ? this.rt.now() - held.checkedAt : Number.POSITIVE_INFINITY;
-      if (held && age < this.rt.config.cache.maxAge) {
+      if (held && age < this.rt.config.cache.maxAge && serveStale) {
         this.rt.warn({
           code: 'W_STALE',
           message: `Registry "${reg.name}" could not be checked (${error.code}: ${error.message}); serving its cached index from ${Math.round(age / 1000)} s ago.`,
@@ -233,12 +253,17 @@ export class IndexService {
         });
         return { state: held, fromCache: true, stale: true };
       }
-      const why = held ? `its cached index is ${Math.round(age / 60000)} min old, past cacheSettings.maxAge` : 'nothing of it is cached';
-      throw new RegistryError(
-        error.code,
-        `${error.message} ${why[0]!.toUpperCase()}${why.slice(1)}. Check the network and any token, or run with --prefer-offline / offline mode to use what is cached.`,
-        { registry: reg.name, cause: error },
-      );
+      // The transport's message may promise that cached copies stay usable; here the cache is known, so that promise
+      // gives way to what is true, and "check the network" is said once.
+      const said = error.message.replace(CACHED_COPIES_PROMISE, '.').trim();
+      const minutes = Math.round(age / 60000);
+      const why = !held
+        ? 'Nothing of it is cached yet, so there is no copy to fall back on.'
+        : age < this.rt.config.cache.maxAge
+          ? `Its cached index (checked ${minutes} min ago) stays in use until it is older than cacheSettings.maxAge.`
+          : `Its cached index is ${minutes} min old, past cacheSettings.maxAge: run with --prefer-offline (or offline mode) to use it anyway.`;
+      const check = /check the network/i.test(said) ? '' : ' Check the network and any token.';
+      throw new RegistryError(error.code, `${said} ${why}${check}`, { registry: reg.name, cause: error });
     }
   }
 

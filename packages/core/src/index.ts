@@ -30,7 +30,7 @@ export { ERROR_CODES, type ErrorCode, isRegistryError, redact, registerSecret, R
 export { consoleLogger, type Logger, silentLogger } from './logger.js';
 export type { PolicyRule } from './policy.js';
 export { DEFAULT_CACHE_DURATION, DEFAULT_MAX_AGE, defaultCacheDirectory, expandEnv, type NormalizedCacheSettings, resolveCacheSettings } from './config.js';
-export { CacheStore, type ContentMeta, type EntryRef, type IndexRecord } from './cache-store.js';
+export { type CacheSummaryRow, CacheStore, type CacheUsage, type ContentMeta, type EntryRef, type IndexRecord, treeBytes } from './cache-store.js';
 export { packageForType } from './adapters.js';
 export { parseRegistryIndex, tierRank } from './index-format.js';
 export { normalizeRelativePath, safeJoin } from './paths.js';

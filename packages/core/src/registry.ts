@@ -8,6 +8,7 @@ import { compose, type PackageCapability, type PackageSettings } from './compose
 import type { SourceAdapter } from './contract.js';
 import { EntryService } from './entry-service.js';
 import { isRegistryError, RegistryError } from './errors.js';
+import { didYouMean } from './config.js';
 import { IndexService } from './index-service.js';
 import { DependencyInstaller } from './install.js';
 import { entryModuleOf, loadExtensionPack } from './loader.js';
@@ -18,6 +19,7 @@ import { checkPackageHost, checkPackageType, checkVerified, runBeforeActivate } 
 import type { Runtime } from './runtime.js';
 import { environmentSecrets } from './secrets.js';
 import { EntrySelector, provenanceOf, type Resolution } from './select.js';
+import { toRegistryError } from './source-errors.js';
 import { signatureStatusOf } from './signing.js';
 import type {
   CallOptions,
@@ -32,6 +34,7 @@ import type {
   LoadResult,
   Registry,
   RegistryConfig,
+  RegistryUpdate,
   RegistryWarning,
   ResolvedEntry,
 } from './types.js';
@@ -39,6 +42,7 @@ import type {
 class RegistryImpl implements Registry {
   readonly registryNames: readonly string[];
   private readonly select: EntrySelector;
+  private readonly indexes: IndexService;
   private readonly entries: EntryService;
   private readonly packages: PackageService;
   private readonly installer: DependencyInstaller;
@@ -49,7 +53,8 @@ class RegistryImpl implements Registry {
     packageAdapter: (capability: PackageCapability) => Promise<SourceAdapter>,
     private readonly packageSettings: PackageSettings,
   ) {
-    this.select = new EntrySelector(rt, new IndexService(rt));
+    this.indexes = new IndexService(rt);
+    this.select = new EntrySelector(rt, this.indexes);
     this.registryNames = this.select.registryNames;
     this.entries = new EntryService(rt);
     this.packages = new PackageService(rt, () => packageAdapter('fetchPackage'), packageSettings);
@@ -68,6 +73,31 @@ class RegistryImpl implements Registry {
 
   search(text: string, filter: ListFilter = {}, options: CallOptions = {}): Promise<ListedEntry[]> {
     return this.select.search(text, filter, options);
+  }
+
+  async update(names: readonly string[] = this.registryNames, options: Pick<CallOptions, 'signal'> = {}): Promise<RegistryUpdate[]> {
+    const results: RegistryUpdate[] = [];
+    for (const name of names) {
+      const reg = this.rt.registries.get(name);
+      try {
+        if (!reg) {
+          throw new RegistryError(
+            'E_CONFIG',
+            `Registry "${name}" is not configured (configured: ${this.registryNames.join(', ')}).${didYouMean(name, this.registryNames)}`,
+            {
+              registry: name,
+            },
+          );
+        }
+        const { previous, served } = await this.indexes.update(reg, options.signal);
+        const revision = served.state.revision.id;
+        results.push({ registry: name, status: previous === revision ? 'unchanged' : 'updated', revision, ...(previous !== undefined ? { previous } : {}) });
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        results.push({ registry: name, status: 'failed', error: isRegistryError(error) ? error : toRegistryError(error, name, 'updating the index') });
+      }
+    }
+    return results;
   }
 
   async resolve(kind: string, ref: string, options: CallOptions = {}): Promise<ResolvedEntry> {

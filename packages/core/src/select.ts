@@ -5,7 +5,7 @@
  * way. Reads indexes through the index service; fetches nothing else.
  */
 import semver from 'semver';
-import { didYouMean } from './config.js';
+import { closest, didYouMean } from './config.js';
 import { RegistryError } from './errors.js';
 import { tierRank } from './index-format.js';
 import type { IndexService, ServedIndex } from './index-service.js';
@@ -19,6 +19,9 @@ export interface Resolution {
   entry: IndexEntry;
   served: ServedIndex;
 }
+
+/** The kinds AgentOS itself names, for "did you mean" when a kind has no registry (any other kind string works too). */
+const WELL_KNOWN_KINDS = ['tool', 'guardrail', 'workflow', 'persona'];
 
 export class EntrySelector {
   readonly registryNames: readonly string[];
@@ -44,14 +47,24 @@ export class EntrySelector {
       }
       return this.checkName(fromResolver, `resolver("${kind}")`);
     }
-    const fromDefaults = this.rt.config.defaultRegistries.get(kind);
+    const defaults = this.rt.config.defaultRegistries;
+    const fromDefaults = defaults.get(kind);
     if (fromDefaults !== undefined) return fromDefaults;
     if (this.rt.registries.has('default')) return 'default';
-    throw new RegistryError(
-      'E_NO_REGISTRY_FOR_KIND',
-      `No registry is configured for kind "${kind}". Add defaultRegistries.${kind}, a resolver that answers "${kind}", a registry named "default", or use a "registry:id" reference.`,
-      { details: { kind } },
+    // One registry and no defaultRegistries: nothing else could be meant, so it serves every kind. A config that
+    // lists kinds in defaultRegistries has said which kinds it serves, and the rest stay unserved (as in AgentOS).
+    if (this.registryNames.length === 1 && defaults.size === 0) return this.registryNames[0]!;
+    const near = closest(
+      kind,
+      [...new Set([...WELL_KNOWN_KINDS, ...defaults.keys()])].filter((k) => k !== kind),
     );
+    const howToServe = (k: string) => `defaultRegistries.${k}, a resolver that answers "${k}", a registry named "default", or use a "registry:id" reference`;
+    // A kind a letter or two off a known one is a typo far more often than a new kind, so the hint is about the known one.
+    let advice = `Add ${howToServe(kind)}.`;
+    if (near !== undefined) advice = `Did you mean "${near}"?${defaults.has(near) ? '' : ` No registry serves that either: add ${howToServe(near)}.`}`;
+    throw new RegistryError('E_NO_REGISTRY_FOR_KIND', `No registry is configured for kind "${kind}". ${advice}`, {
+      details: { kind, ...(near !== undefined ? { didYouMean: near } : {}) },
+    });
   }
 
   private checkName(name: string, origin: string): string {

@@ -51,7 +51,7 @@ export function toRegistryError(error: unknown, registry: string, action: string
   if (isNetworkErrorCode(err?.code)) {
     return new RegistryError(
       'E_UNREACHABLE',
-      `Registry "${registry}" could not be reached while ${action} (${err.code}). Check the network and the location, or use offline mode to serve cached copies.`,
+      `Registry "${registry}" could not be reached while ${action} (${err.code}). Check the network and the location; copies already cached stay usable offline.`,
       { registry, cause: error },
     );
   }

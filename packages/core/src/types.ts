@@ -1,4 +1,5 @@
 /** Public types of the registry API: the config of the page, and what list/resolve/fetch/load return. */
+import type { RegistryError } from './errors.js';
 import type { SourceAdapter, SourceConfig } from './contract.js';
 import type { InstallRecord } from './install-record.js';
 import type { Logger } from './logger.js';
@@ -344,6 +345,18 @@ export interface CallOptions {
   refresh?: boolean;
 }
 
+/** What `update` did for one registry. */
+export interface RegistryUpdate {
+  registry: string;
+  /** `unchanged`: the source confirmed the cached revision; `updated`: a new revision (or the first) was read; `failed`: see `error`. */
+  status: 'unchanged' | 'updated' | 'failed';
+  /** The revision now cached (absent when failed). */
+  revision?: string;
+  /** The revision cached before, when there was one. */
+  previous?: string;
+  error?: RegistryError;
+}
+
 /** Narrows `list` and `search`. */
 export interface ListFilter {
   /** Only the registry chosen for this kind, and only entries that can provide it (`persona` → the personas section). */
@@ -356,12 +369,17 @@ export interface ListFilter {
 export interface Registry {
   /** Names of the configured registries. */
   readonly registryNames: readonly string[];
-  /** The registry used for a kind: `resolver(kind)` → `defaultRegistries[kind]` → `default` → `E_NO_REGISTRY_FOR_KIND`. */
+  /** The registry used for a kind: `resolver(kind)` → `defaultRegistries[kind]` → `default` → the only registry, when there is one and no `defaultRegistries` → `E_NO_REGISTRY_FOR_KIND`. */
   registryFor(kind: string): string;
   /** Entries of every registry (or of the filtered ones), curated tiers first. */
   list(filter?: ListFilter, options?: CallOptions): Promise<ListedEntry[]>;
   /** Entries whose id, name, package, description or keywords contain `text` (case-insensitive). */
   search(text: string, filter?: ListFilter, options?: CallOptions): Promise<ListedEntry[]>;
+  /**
+   * Revalidates every configured registry (or the named ones) now, like `helm repo update`: one revision check each,
+   * ignoring `cacheDuration`, and the index downloaded when it changed. A registry that fails is reported, not thrown.
+   */
+  update(names?: readonly string[], options?: Pick<CallOptions, 'signal'>): Promise<RegistryUpdate[]>;
   /** Picks the entry for a reference: `id`, `id@1.2.0`, `id@^1.2`, `registry:id@range`, or an npm package name. */
   resolve(kind: string, ref: string, options?: CallOptions): Promise<ResolvedEntry>;
   /** The entry with its manifest, and warnings such as index/manifest version drift. */

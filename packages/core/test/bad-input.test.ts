@@ -88,6 +88,18 @@ const cases: Case[] = [
     messageIncludes: ['@agentos-registry/source-ftp', '"a"'],
   },
   {
+    name: 'a type one slip from a known one (fiel): did you mean, not a package to install',
+    code: 'E_CONFIG',
+    config: (location) => ({ registries: { a: { type: 'fiel', location } } }),
+    messageIncludes: ['has type "fiel", which is not a source type. Did you mean "file"?'],
+  },
+  {
+    name: 'a short type merely near a known one (gcs, near git) is still a package to install',
+    code: 'E_SOURCE_NOT_INSTALLED',
+    config: (location) => ({ registries: { a: { type: 'gcs', location } } }),
+    messageIncludes: ['@agentos-registry/source-gcs'],
+  },
+  {
     name: 'a missing environment variable',
     code: 'E_CONFIG',
     config: () => ({ registries: { a: { type: 'dir', location: '${MISSING_REGISTRY_DIR}' } } }),

@@ -100,6 +100,24 @@ describe('index freshness', () => {
     expect(error.message).toMatch(/offline/);
   });
 
+  it('source down: the message says what the cache holds, once, and "check the network" once', async () => {
+    const f = await fixture({ maxAge: 24 * HOUR });
+    f.down.value = true;
+    const never = (await (await f.open()).list().catch((e: unknown) => e)) as RegistryError;
+    expect(never.code).toBe('E_UNREACHABLE');
+    expect(never.message).toContain('Nothing of it is cached yet, so there is no copy to fall back on.');
+    expect(never.message).not.toMatch(/stay usable|serve cached copies/i);
+    expect(never.message.match(/check the network/gi)).toHaveLength(1);
+    f.down.value = false;
+    await (await f.open()).list();
+    f.down.value = true;
+    f.time.advance(25 * HOUR);
+    const old = (await (await f.open()).list().catch((e: unknown) => e)) as RegistryError;
+    expect(old.message).toContain('past cacheSettings.maxAge: run with --prefer-offline (or offline mode) to use it anyway.');
+    expect(old.message).not.toMatch(/nothing of it is cached|stay usable/i);
+    expect(old.message.match(/check the network/gi)).toHaveLength(1);
+  });
+
   it('offline: E_NOT_CACHED with nothing cached; cached copies served with no calls', async () => {
     const f = await fixture();
     const error = (await (await f.open({ offline: true })).list().catch((e: unknown) => e)) as RegistryError;
@@ -269,6 +287,32 @@ describe('several processes sharing one cache directory', () => {
     expect(verified.problems).toEqual([]);
     expect(verified.checked).toBeGreaterThanOrEqual(3);
     await rm(join(f.cache, 'v1', 'tmp'), { recursive: true, force: true });
+  });
+});
+
+describe('update', () => {
+  it('asks every source now whatever cacheDuration says, reports unchanged/updated, and a failure instead of a stale copy', async () => {
+    const f = await fixture({ maxAge: 24 * HOUR });
+    const registry = await f.open();
+    const [first] = await registry.update();
+    expect(first).toMatchObject({ registry: 'default', status: 'updated' });
+    expect(first!.previous).toBeUndefined();
+    const [same] = await (await f.open()).update();
+    expect(same).toEqual({ registry: 'default', status: 'unchanged', revision: first!.revision, previous: first!.revision });
+    expect(f.calls.revision).toBe(2); // within cacheDuration, yet asked
+    await writeTree(pageRegistry({ toolVersion: '1.1.0' }), f.dir);
+    const [changed] = await (await f.open()).update(['default']);
+    expect(changed).toMatchObject({ status: 'updated', previous: first!.revision });
+    expect(changed!.revision).not.toBe(first!.revision);
+    f.down.value = true;
+    const [failed] = await (await f.open()).update();
+    expect(failed!.status).toBe('failed');
+    expect(failed!.error?.code).toBe('E_UNREACHABLE');
+    expect(failed!.error?.message).toContain('stays in use until it is older than cacheSettings.maxAge');
+    expect(f.warnings.map((w) => w.code)).not.toContain('W_STALE');
+    const [unknown] = await (await f.open()).update(['defualt']);
+    expect(unknown).toMatchObject({ registry: 'defualt', status: 'failed' });
+    expect(unknown!.error?.code).toBe('E_CONFIG');
   });
 });
 

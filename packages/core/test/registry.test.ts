@@ -48,6 +48,48 @@ describe('choosing the registry for a kind', () => {
     expect(registry.registryFor('tool')).toBe('b');
   });
 
+  it('a single registry with no defaultRegistries serves every kind: fetch and load work by id alone', async () => {
+    const location = await writeTree(pageRegistry());
+    const registry = await createRegistry(
+      { registries: { only: { type: 'dir', location } }, cacheSettings: { directory: await tempDir() } },
+      { sources, env: {} },
+    );
+    for (const kind of ['tool', 'guardrail', 'persona', 'tts-provider']) expect(registry.registryFor(kind)).toBe('only');
+    expect((await registry.fetch('tool', 'com.test.echo')).provenance.registry).toBe('only');
+    expect(((await registry.load('persona', 'com.test.helper')) as LoadedPersona).persona.baseSystemPrompt).toBe('You help.');
+    await registry.close();
+  });
+
+  it('a single registry with defaultRegistries serves only the kinds listed; two registries without them serve none', async () => {
+    const listed = await createRegistry({ registries: { only: registries.a }, defaultRegistries: { tool: 'only' } }, { sources, env: {} });
+    expect(listed.registryFor('tool')).toBe('only');
+    expect(() => listed.registryFor('workflow')).toThrow(expect.objectContaining({ code: 'E_NO_REGISTRY_FOR_KIND' }));
+    const two = await createRegistry({ registries: { a: registries.a, b: registries.b } }, { sources, env: {} });
+    expect(() => two.registryFor('tool')).toThrow(expect.objectContaining({ code: 'E_NO_REGISTRY_FOR_KIND' }));
+  });
+
+  it('a kind a typo away from a served one says "did you mean" instead of suggesting defaultRegistries for the typo', async () => {
+    const registry = await createRegistry({ registries: { a: registries.a, b: registries.b }, defaultRegistries: { tool: 'a' } }, { sources, env: {} });
+    const failure = (kind: string) => {
+      try {
+        registry.registryFor(kind);
+      } catch (error) {
+        return error as RegistryError;
+      }
+      throw new Error(`registryFor(${kind}) answered`);
+    };
+    expect(failure('toool').message).toBe('No registry is configured for kind "toool". Did you mean "tool"?');
+    expect(failure('toool').details).toMatchObject({ kind: 'toool', didYouMean: 'tool' });
+    // Near a well-known kind nobody serves: the hint names that kind's fix, not the typo's.
+    expect(failure('guardrial').message).toBe(
+      'No registry is configured for kind "guardrial". Did you mean "guardrail"? No registry serves that either: add defaultRegistries.guardrail, a resolver that answers "guardrail", a registry named "default", or use a "registry:id" reference.',
+    );
+    // Far from every known kind: a new kind, so the fix for it.
+    expect(failure('tts-provider').message).toBe(
+      'No registry is configured for kind "tts-provider". Add defaultRegistries.tts-provider, a resolver that answers "tts-provider", a registry named "default", or use a "registry:id" reference.',
+    );
+  });
+
   it('the page hybrid resolver', async () => {
     const registry = await createRegistry(
       { registries: { official: registries.a, custom: registries.b }, resolver: (kind) => (kind === 'tool' ? 'custom' : 'official') },

@@ -6,7 +6,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { isRegistryError, type Registry, RegistryError, redact } from '@agentos-registry/core';
 import pkg from '../../package.json' with { type: 'json' };
 import { cacheClean, cacheLs, cachePrune, cacheSettingsFor, cacheVerify } from './cache.js';
-import { type CommonOptions, type LabelWriter, openRegistry, WarningPrinter } from './config.js';
+import { type CommonOptions, type LabelWriter, loadFoundConfig, openRegistry, WarningPrinter } from './config.js';
+import { doctorCommand } from './doctor.js';
 import { fetchJson, fetchText, infoJson, infoText, listedJson, listText, loadJson, loadText, toJson } from './format.js';
 import { type CliIo, colourOn, paint, processIo } from './io.js';
 import { addIndexCommand } from './index-command.js';
@@ -14,7 +15,9 @@ import { addInitCommand } from './init.js';
 import { packCommand } from './pack.js';
 import { addSigningCommands } from './signing.js';
 import { oneLine, terminalSafe } from './terminal-text.js';
+import { updateCommand } from './update.js';
 import { addValidateCommand } from './validate.js';
+import { versionsOf, versionsText } from './versions.js';
 
 interface FilterOptions {
   kind?: string;
@@ -136,11 +139,36 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     .command('info <ref>')
     .description('show an entry and its manifest; <ref> is id, id@range or registry:id@range')
     .addOption(kindOption())
-    .action(async (ref: string, opts: KindOptions, command: Command) => {
+    .option('--versions', 'also list every version of the entry that the configured registries list')
+    .action(async (ref: string, opts: KindOptions & { versions?: boolean }, command: Command) => {
       await withRegistry(command, async (registry) => {
         const info = await registry.info(opts.kind, ref);
         warnings.printAll(info.warnings);
-        out(json ? `${toJson(infoJson(info))}\n` : infoText(info));
+        const versions = opts.versions ? await versionsOf(registry, info, (message) => warnings.print(message)) : undefined;
+        out(json ? `${toJson({ ...infoJson(info), ...(versions ? { versions } : {}) })}\n` : infoText(info) + (versions ? versionsText(versions) : ''));
+      });
+    });
+
+  program
+    .command('doctor')
+    .description('check git and its engine, each registry (reachable, credentials accepted), proxy/CA, the cache and the npm registry; exit 1 on a failure')
+    .action(async (_opts: unknown, command: Command) => {
+      const options = command.optsWithGlobals<CommonOptions>();
+      const loaded = await loadFoundConfig(io, options.config);
+      const result = await doctorCommand(io, loaded, () => openRegistry(io, options, warnings), json);
+      out(result.text);
+      if (!result.ok) exitCode = 1;
+    });
+
+  program
+    .command('update [registry...]')
+    .description('revalidate every configured registry (or the named ones) now, ignoring cacheDuration; exit 1 if any failed')
+    .action(async (names: string[], _opts: unknown, command: Command) => {
+      await withRegistry(command, async (registry) => {
+        const result = await updateCommand(registry, names, json);
+        out(result.text);
+        if (result.errors) io.stderr.write(result.errors);
+        if (!result.ok) exitCode = 1;
       });
     });
 
@@ -159,14 +187,19 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
   program
     .command('load <ref>')
     .description('load an extension pack (runs its createExtensionPack) or a persona, and print what it provides')
-    .addOption(kindOption())
+    .addOption(
+      new Option(
+        '-k, --kind <kind>',
+        'extension kind (tool, guardrail, workflow, …) or persona; without it, an extension loads as a tool and a persona id loads that persona',
+      ),
+    )
     .addOption(allowScriptsOption())
     .addOption(strictPeersOption())
-    .action(async (ref: string, opts: KindOptions, command: Command) => {
+    .action(async (ref: string, opts: Partial<KindOptions>, command: Command) => {
       await withRegistry(command, async (registry) => {
         // Without --kind, a reference to a persona loads that persona (with --kind tool it is an error).
-        const kindGiven = command.getOptionValueSource('kind') === 'cli';
-        const loaded = await registry.load(opts.kind, ref).catch((error: unknown) => {
+        const kindGiven = opts.kind !== undefined;
+        const loaded = await registry.load(opts.kind ?? 'tool', ref).catch((error: unknown) => {
           if (!kindGiven && isRegistryError(error, 'E_NOT_FOUND') && error.details?.section === 'personas') return registry.load('persona', ref);
           throw error;
         });
@@ -256,7 +289,7 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
 const EXAMPLES: Record<string, string> = {
   list: 'agentos-registry list --kind tool',
   search: 'agentos-registry search calculator --json',
-  info: 'agentos-registry info internal:com.example.echo@^1',
+  info: 'agentos-registry info internal:com.example.echo --versions',
   fetch: 'agentos-registry fetch com.example.echo --refresh',
   load: 'agentos-registry load com.example.echo --allow-scripts esbuild',
   pack: 'agentos-registry pack ./my-registry --out ./site',
@@ -265,6 +298,8 @@ const EXAMPLES: Record<string, string> = {
   validate: 'agentos-registry validate ./my-registry --public-key owner.pub',
   init: 'agentos-registry init my-registry',
   index: 'agentos-registry index ./my-registry --check',
+  update: 'agentos-registry update --json',
+  doctor: 'agentos-registry doctor --json',
   'cache ls': 'agentos-registry cache ls --json',
   'cache verify': 'agentos-registry cache verify',
   'cache clean': 'agentos-registry cache clean internal',
