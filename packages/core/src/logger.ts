@@ -29,7 +29,11 @@ export function consoleLogger(options: { verbose?: boolean } = {}): Logger {
 
 /** Wraps a logger so that nothing secret reaches it, whoever wrote the message. */
 export function redactingLogger(inner: Logger): Logger {
-  const wrap = (fn: Logger[keyof Logger]) => (message: string, data?: Record<string, unknown>) =>
-    fn(redact(message), data === undefined ? undefined : (JSON.parse(redact(JSON.stringify(data))) as Record<string, unknown>));
+  // A level that drops everything (silentLogger's, consoleLogger's debug when not verbose) stays free: nothing to redact.
+  const wrap = (fn: Logger[keyof Logger]) =>
+    fn === noop
+      ? noop
+      : (message: string, data?: Record<string, unknown>) =>
+          fn(redact(message), data === undefined ? undefined : (JSON.parse(redact(JSON.stringify(data))) as Record<string, unknown>));
   return { debug: wrap(inner.debug), info: wrap(inner.info), warn: wrap(inner.warn), error: wrap(inner.error) };
 }
