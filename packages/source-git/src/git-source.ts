@@ -15,7 +15,7 @@ import {
 } from '@agentos-registry/core';
 import { authorizationValue, defaultUsername, type GitAuthScheme } from './auth.js';
 import type { GitEngine, GitRemote } from './engine.js';
-import { type GitLocation, GitLocationError, parseGitLocation } from './location.js';
+import { type GitLocation, GitLocationError, type GitTransport, parseGitLocation } from './location.js';
 import { tokenConfig } from './native/environment.js';
 import { NativeEngine } from './native/native-engine.js';
 import { detectGit, GitRunner, usableForNative } from './native/runner.js';
@@ -25,6 +25,30 @@ import { gitTransport } from './transport.js';
 
 /** Name of the index file at the root of a registry repository. */
 const INDEX_FILE = 'registry.json';
+
+/** The engine a git registry gets, and what was found on PATH when it is not native git. */
+export interface GitEngineDecision {
+  /** `undefined`: the registry needs native git (`engine: 'native'`, an ssh:// or git:// location) and none is usable. */
+  engine: 'native' | 'isomorphic' | undefined;
+  /** The git on PATH, when one was asked (not for `engine: 'isomorphic'`). */
+  version?: { major: number; minor: number };
+  /** Why native git is not used, e.g. "no git was found on PATH"; '' when it is. */
+  found: string;
+}
+
+/**
+ * The rule every git registry's engine is chosen by: `engine: 'isomorphic'` is isomorphic-git; otherwise native git
+ * when git 2.25 or newer is on PATH; otherwise isomorphic-git, unless the registry needs native git. Exported so
+ * that tools (the CLI's `doctor`) report the same choice the source makes.
+ */
+export async function chooseGitEngine(choice: GitEngineChoice, transport: GitTransport): Promise<GitEngineDecision> {
+  if (choice === 'isomorphic') return { engine: 'isomorphic', found: '' };
+  const version = await detectGit();
+  if (version !== undefined && usableForNative(version)) return { engine: 'native', version, found: '' };
+  const found = version ? `git ${version.major}.${version.minor} is too old` : 'no git was found on PATH';
+  const needsNative = choice === 'native' || transport === 'ssh' || transport === 'git';
+  return { engine: needsNative ? undefined : 'isomorphic', ...(version ? { version } : {}), found };
+}
 
 /**
  * The `git` source: a registry that is a git repository on any server — the page's "Self-Hosted Git" and
@@ -187,19 +211,16 @@ class GitRegistrySource implements RegistrySource {
 
   private async choose(ctx: SourceCallContext): Promise<GitEngine> {
     const { engine } = this.settings;
-    const { transport } = this.remote.location;
-    if (engine === 'isomorphic') return await this.isomorphic();
-    const version = await detectGit();
-    if (version !== undefined && usableForNative(version)) return this.native(version, ctx);
-    const found = version ? `git ${version.major}.${version.minor} is too old` : 'no git was found on PATH';
-    if (engine === 'native' || transport === 'ssh' || transport === 'git') {
+    const { engine: chosen, version, found } = await chooseGitEngine(engine, this.remote.location.transport);
+    if (chosen === 'native') return this.native(version!, ctx);
+    if (chosen === undefined) {
       const why = engine === 'native' ? "because `engine` is 'native'" : `to reach ${this.displayLocation}`;
       const instead = engine === 'native' ? "or set `engine: 'isomorphic'`" : "or use an https:// location with `engine: 'isomorphic'`";
       throw new RegistryError('E_UNSUPPORTED', `Registry '${ctx.registry}' needs git 2.25 or newer on PATH ${why} (${found}). Install git, ${instead}.`, {
         registry: ctx.registry,
       });
     }
-    ctx.logger.debug(`Registry '${ctx.registry}' uses the isomorphic git engine (${found}).`);
+    if (found) ctx.logger.debug(`Registry '${ctx.registry}' uses the isomorphic git engine (${found}).`);
     return await this.isomorphic();
   }
 

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { CacheStore, createHttpClient, isRegistryError, type Registry, type RegistryConfig, redact, resolveCacheSettings } from '@agentos-registry/core';
+import { chooseGitEngine, type GitTransport, parseGitLocation } from '@agentos-registry/source-git';
 import { resolveNpmSettings } from '@agentos-registry/source-npm';
 import { table, toJson } from './format.js';
 import type { CliIo } from './io.js';
@@ -34,20 +35,19 @@ async function gitVersion(env: CliIo['env']): Promise<{ major: number; minor: nu
 
 const size = (bytes: number) => (bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
 
-/**
- * The engine a git registry will use, by source-git's rule (git-source.ts `choose`): `engine: 'isomorphic'` is
- * isomorphic-git; else native git when git 2.25 or newer is on PATH; else isomorphic-git, except that `engine: 'native'`
- * and ssh:// or git:// locations need native git.
- */
-function gitEngine(options: Record<string, unknown>, git: Awaited<ReturnType<typeof gitVersion>>): Omit<DoctorCheck, 'check'> {
-  const choice = typeof options.engine === 'string' ? options.engine : 'auto';
-  const usable = git !== undefined && (git.major > 2 || (git.major === 2 && git.minor >= 25));
-  if (choice === 'isomorphic') return { status: 'ok', detail: "isomorphic-git (engine: 'isomorphic')" };
-  if (usable) return { status: 'ok', detail: `native git ${git.text}${choice === 'native' ? " (engine: 'native')" : ''}` };
-  const location = String(options.location ?? '');
-  const needsNative = choice === 'native' || /^(ssh|git):\/\//.test(location) || /^[^/:]+@[^/:]+:/.test(location);
-  const found = git ? `git ${git.text} is older than 2.25` : 'no git on PATH';
-  return needsNative ? { status: 'fail', detail: `needs native git 2.25 or newer (${found})` } : { status: 'ok', detail: `isomorphic-git (${found})` };
+/** The engine a git registry will use, asked of source-git itself (the rule its registries are opened by). */
+async function gitEngine(options: Record<string, unknown>, baseDir: string): Promise<Omit<DoctorCheck, 'check'>> {
+  const choice = options.engine === 'native' || options.engine === 'isomorphic' ? options.engine : 'auto';
+  let transport: GitTransport;
+  try {
+    transport = parseGitLocation(String(options.location ?? ''), baseDir).transport;
+  } catch (error) {
+    return { status: 'fail', detail: `location: ${(error as Error).message}` };
+  }
+  const { engine, version, found } = await chooseGitEngine(choice, transport);
+  if (engine === 'native') return { status: 'ok', detail: `native git ${version!.major}.${version!.minor}${choice === 'native' ? " (engine: 'native')" : ''}` };
+  if (engine === 'isomorphic') return { status: 'ok', detail: `isomorphic-git (${found || "engine: 'isomorphic'"})` };
+  return { status: 'fail', detail: `needs native git 2.25 or newer (${found})` };
 }
 
 /** The proxy variables in effect, and registries with a `proxy` option of their own (credentials in URLs hidden). */
@@ -167,7 +167,7 @@ export async function doctorCommand(
       ? { check: 'git', status: 'ok', detail: `git ${git.text}` }
       : { check: 'git', status: gitRegistries.length > 0 ? 'warn' : 'ok', detail: 'no git on PATH (git registries use isomorphic-git)' },
   );
-  for (const [name, options] of gitRegistries) checks.push({ check: `engine ${name}`, ...gitEngine(options as Record<string, unknown>, git) });
+  for (const [name, options] of gitRegistries) checks.push({ check: `engine ${name}`, ...(await gitEngine(options as Record<string, unknown>, baseDir)) });
   const registry = await open();
   try {
     checks.push(...(await registryChecks(registry, config)));
