@@ -122,9 +122,9 @@ export function tarballStream(pkg: ResolvedPackage, options: PacoteOptions, cont
 }
 
 /**
- * Writes the package's files into a folder the caller owns, which must be empty or absent: the tarball (checked by
- * pacote against the published integrity) goes through core's guarded extractor, like every other archive, with the
- * package's top folder (`package/`) dropped.
+ * Writes the package's files into a folder the caller owns, which must be empty or absent: the tarball goes through
+ * core's guarded extractor, like every other archive, once pacote has checked all of it against the published
+ * integrity, with the package's top folder (`package/`) dropped.
  */
 export async function extractInto(pkg: ResolvedPackage, destination: string, options: PacoteOptions, context: FetchContext): Promise<void> {
   throwIfAborted(context.signal, `${ACTIONS.entry} ${context.name}@${context.selector}`, context.registry);
@@ -138,7 +138,11 @@ export async function extractInto(pkg: ResolvedPackage, destination: string, opt
       details: { destination },
     });
   }
-  await extractTarball(tarballStream(pkg, options, context), destination, { strip: 1, signal: context.signal, registry: context.registry });
+  // Read whole: pacote answers only once every byte matched the published integrity (limits.entry bounds the size),
+  // and only then does core's guarded extractor write the files.
+  const spec = isHttpUrl(pkg.resolved) ? pkg.resolved : `${pkg.name}@${pkg.version}`;
+  const bytes = await npmCall(context, 'entry', pkg.version, (signal) => pacote().tarball(spec, { ...options, integrity: pkg.integrity, signal }));
+  await extractTarball(bytes, destination, { strip: 1, signal: context.signal, registry: context.registry });
 }
 
 /**

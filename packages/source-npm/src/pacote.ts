@@ -29,7 +29,11 @@ export interface Pacote {
   manifest(spec: string, options: PacoteOptions): Promise<PacoteManifest>;
   extract(spec: string, destination: string, options: PacoteOptions): Promise<PacoteExtractResult>;
   /** The tarball as a stream, checked against `options.integrity`; settles when `handler`'s promise does. */
-  tarball: { stream<T>(spec: string, handler: (stream: NodeJS.ReadableStream) => Promise<T>, options: PacoteOptions): Promise<T> };
+  tarball: {
+    /** The whole tarball, resolved only once it matched `options.integrity`. */
+    (spec: string, options: PacoteOptions): Promise<Buffer>;
+    stream<T>(spec: string, handler: (stream: NodeJS.ReadableStream) => Promise<T>, options: PacoteOptions): Promise<T>;
+  };
   RegistryFetcher: new (spec: string, options: PacoteOptions) => { registry: string; packumentUrl: string };
 }
 

@@ -5,7 +5,7 @@
  * that the body was bounded on its decoded bytes, where the token went, and that no error or cached file holds it.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -272,6 +272,29 @@ describe("a tarball's contents go through core's extractor", () => {
     );
     expect(error.code, inspect(error)).toBe('E_UNSAFE_PATH');
     expect(await readdir(outside)).toEqual([]);
+  });
+
+  test('a tarball that is not the published one (2 MiB, integrity left as published) is E_INTEGRITY, whatever order the checks finish in', async () => {
+    const { path } = await tarballOf(LIBRARY);
+    // A sound archive the extractor is done with before the last bytes are hashed: the published hash must still decide.
+    const staging = await tempDir('tampered');
+    await mkdir(join(staging, 'package'));
+    await writeFile(join(staging, 'package', 'package.json'), JSON.stringify({ name: LIBRARY, version: '1.0.0' }));
+    await writeFile(join(staging, 'package', 'planted.js'), 'export const UNVERIFIED = 1;\n');
+    await writeFile(join(staging, 'package', 'big.bin'), randomBytes(2 * MiB));
+    const tar = join(staging, 'tampered.tgz');
+    execFileSync('tar', ['-czf', tar, '-C', staging, 'package']);
+    const bytes = await readFile(tar);
+    const text = await packumentText(LIBRARY);
+    front.setRespond(({ url }): HostileBehaviour => {
+      if (url === packumentPath(LIBRARY)) return { kind: 'reply', body: text };
+      if (url === path) return { kind: 'reply', headers: { 'content-type': 'application/octet-stream' }, body: bytes };
+      return { kind: 'forward' };
+    });
+    const error = await rejectionOf(
+      fetchPackageCode({ spec: `${LIBRARY}@1.0.0`, destination: join(await tempDir('code'), 'out'), registry: front.url, npmrc: false }),
+    );
+    expect(error.code, inspect(error)).toBe('E_INTEGRITY');
   });
 });
 
