@@ -94,6 +94,15 @@ export function contentName(integrity: string): string {
     .slice(0, 48);
 }
 
+/**
+ * True for a single plain file name (letters, digits, `.`, `_`, `-`; not `.` or `..`). Every name the cache reads
+ * back from its own JSON files (a content folder, an index hash, a registry key) must be one before it becomes a
+ * path, so a hand-edited or damaged cache file cannot point a read or an `rm` outside the cache.
+ */
+function isPlainName(name: unknown): name is string {
+  return typeof name === 'string' && /^[A-Za-z0-9._-]{1,255}$/.test(name) && name !== '.' && name !== '..';
+}
+
 async function readJson<T>(file: string): Promise<T | undefined> {
   try {
     return JSON.parse(await readFile(file, 'utf8')) as T;
@@ -210,6 +219,15 @@ export class CacheStore {
   }
 
   private path(...parts: string[]): string {
+    for (const part of parts) {
+      if (!isPlainName(part)) {
+        throw new RegistryError(
+          'E_UNSAFE_PATH',
+          `The cache folder ${this.#directory} holds a file that names ${JSON.stringify(String(part)).slice(0, 80)}, which is not a plain file name; the cache was edited or damaged. Run \`agentos-registry cache verify --repair\` or \`agentos-registry cache clean\`.`,
+          { details: { directory: this.#directory } },
+        );
+      }
+    }
     return join(this.root, ...parts);
   }
 
@@ -270,7 +288,8 @@ export class CacheStore {
   /** The cached index of a registry, checked against its hash; damage is removed and reported as `damaged`. */
   async readIndex(key: string): Promise<{ record: IndexRecord; bytes: Uint8Array } | { damaged: true } | undefined> {
     const recordFile = this.path('indexes', `${key}.json`);
-    const record = await readJson<IndexRecord>(recordFile);
+    const read = await readJson<IndexRecord>(recordFile);
+    const record = read && isPlainName(read.indexHash) && read.key === key ? read : undefined;
     if (!record) {
       try {
         await stat(recordFile);
@@ -322,7 +341,7 @@ export class CacheStore {
   /** The stored tree for (registry, revision, path), if it is present and its fingerprint still matches. */
   async readEntry(key: string, revision: string, path: string): Promise<StoredContent | undefined> {
     const ref = await readJson<EntryRef>(this.refFile(key, revision, path));
-    if (!ref || ref.revision !== revision || ref.path !== path) return undefined;
+    if (!ref || ref.revision !== revision || ref.path !== path || !isPlainName(ref.content)) return undefined;
     const meta = await this.contentMeta(ref.content);
     if (!meta || !(await this.checkContent(ref.content, meta))) return undefined;
     return {
@@ -415,7 +434,8 @@ export class CacheStore {
 
   private async names(...parts: string[]): Promise<string[]> {
     try {
-      return (await readdir(this.path(...parts))).sort();
+      // Only plain names: something else put there by hand is neither counted nor removed through a path built from it.
+      return (await readdir(this.path(...parts))).filter(isPlainName).sort();
     } catch {
       return [];
     }
@@ -426,7 +446,8 @@ export class CacheStore {
     for (const name of await this.names('indexes')) {
       if (!name.endsWith('.json')) continue;
       const record = await readJson<IndexRecord>(this.path('indexes', name));
-      if (record) out.push(record);
+      // A record whose names are not plain (edited by hand, damaged) is skipped: nothing is read or removed through it.
+      if (record && record.key === name.slice(0, -'.json'.length) && isPlainName(record.key) && isPlainName(record.indexHash)) out.push(record);
     }
     return out;
   }
@@ -436,7 +457,7 @@ export class CacheStore {
     for (const name of await this.names('refs', key)) {
       const file = this.path('refs', key, name);
       const ref = await readJson<EntryRef>(file);
-      if (ref) out.push({ ...ref, file });
+      if (ref && isPlainName(ref.content)) out.push({ ...ref, file });
     }
     return out;
   }

@@ -336,3 +336,48 @@ describe('maintenance', () => {
     expect(await store.summary()).toEqual([]);
   });
 });
+
+describe('a cache whose own files were edited to name paths outside it', () => {
+  /** A fetched entry, then its ref, its index record and one extra record edited to point at a folder outside. */
+  async function edited() {
+    const f = await fixture();
+    await (await f.open()).fetch('tool', 'com.test.echo');
+    const victim = await tempDir('victim-');
+    await writeFile(join(victim, 'keep.txt'), 'must survive');
+    const root = join(f.cache, 'v1');
+    const [refKey] = await readdir(join(root, 'refs'));
+    const [refName] = await readdir(join(root, 'refs', refKey!));
+    const refFile = join(root, 'refs', refKey!, refName!);
+    const up = '../'.repeat(12) + victim.slice(1);
+    await writeFile(refFile, JSON.stringify({ ...JSON.parse(await readFile(refFile, 'utf8')), content: up }));
+    const [indexName] = await readdir(join(root, 'indexes'));
+    const indexFile = join(root, 'indexes', indexName!);
+    const record = JSON.parse(await readFile(indexFile, 'utf8'));
+    await writeFile(indexFile, JSON.stringify({ ...record, indexHash: up }));
+    await writeFile(join(root, 'indexes', 'evil.json'), JSON.stringify({ ...record, key: up }));
+    return { f, victim, root, store: new CacheStore(f.cache) };
+  }
+
+  const operations: Array<[string, (store: CacheStore, now: number) => Promise<unknown>]> = [
+    ['cleanRegistry', (store) => store.cleanRegistry('default')],
+    ['clean <registry>', (store) => store.clean('default')],
+    ['usage', (store) => store.usage()],
+    ['verify --repair', (store) => store.verify({ repair: true })],
+    ['prune', (store, now) => store.prune(0, now + 365 * 24 * HOUR)],
+  ];
+  for (const [name, run] of operations) {
+    it(`${name} neither reads nor removes through such a name`, async () => {
+      const { f, victim, store } = await edited();
+      await run(store, f.time.now());
+      expect(await readFile(join(victim, 'keep.txt'), 'utf8')).toBe('must survive');
+    });
+  }
+
+  it('fetch treats the edited files as damage and serves a whole tree from inside the cache', async () => {
+    const { f, victim, root } = await edited();
+    const again = await (await f.open()).fetch('tool', 'com.test.echo');
+    expect(again.dir.startsWith(root)).toBe(true);
+    expect(existsSync(join(again.dir, 'manifest.json'))).toBe(true);
+    expect(await readFile(join(victim, 'keep.txt'), 'utf8')).toBe('must survive');
+  });
+});
