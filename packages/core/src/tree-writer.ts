@@ -13,7 +13,7 @@
  * (a source downloading blobs in parallel) without one of them racing another's checks.
  */
 import { constants, type Stats } from 'node:fs';
-import { copyFile, lstat, mkdir, open, readlink, symlink, unlink } from 'node:fs/promises';
+import { copyFile, type FileHandle, lstat, mkdir, open, readlink, symlink, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { RegistryError } from './errors.js';
 import { linkProblem, linkTextProblem, type TreeNode } from './link-target.js';
@@ -284,16 +284,14 @@ export class TreeWriter {
     const slash = rel.lastIndexOf('/');
     await this.#folder(slash < 0 ? '' : rel.slice(0, slash), label);
     const abs = join(this.root, ...rel.split('/'));
-    let stat = await lstatOrNull(abs);
-    if (!stat) {
-      try {
-        await mkdir(abs, { mode: 0o755 });
-        return;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        stat = await lstat(abs);
-      }
+    // mkdir first: it never follows a link in the last place (EEXIST), so only a name already taken costs an lstat.
+    try {
+      await mkdir(abs, { mode: 0o755 });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
+    const stat = await lstat(abs);
     if (stat.isSymbolicLink()) throw this.#unsafe(label, `would be written through the symlink "${rel}" (a write-through-symlink attack)`);
     if (!stat.isDirectory()) throw this.#unsafe(label, `needs "${rel}" to be a folder, but it is a file`);
   }
@@ -303,18 +301,37 @@ export class TreeWriter {
     const slash = rel.lastIndexOf('/');
     await this.#folder(slash < 0 ? '' : rel.slice(0, slash), label);
     const abs = join(this.root, ...rel.split('/'));
-    const existing = await lstatOrNull(abs);
+    await this.#clear(abs, await lstatOrNull(abs), label);
+    return abs;
+  }
+
+  /** Judges what is already at `abs` (a link or a folder is refused; a file goes when files may be replaced). */
+  async #clear(abs: string, existing: Stats | null, label: string): Promise<void> {
     if (existing?.isSymbolicLink()) throw this.#unsafe(label, 'would replace a symlink of the same name (a write-through-symlink attack)');
     if (existing?.isDirectory()) throw this.#unsafe(label, 'would replace a folder of the same name');
     if (existing && !this.#replaceFiles) throw this.#unsafe(label, 'would replace a file that was already in the destination');
     if (existing) await unlink(abs);
-    return abs;
+  }
+
+  /** Opens a new file at `rel`. O_EXCL|O_NOFOLLOW refuses anything already there, so only a taken name costs an lstat. */
+  async #create(rel: string, label: string, mode: number): Promise<FileHandle> {
+    const slash = rel.lastIndexOf('/');
+    await this.#folder(slash < 0 ? '' : rel.slice(0, slash), label);
+    const abs = join(this.root, ...rel.split('/'));
+    try {
+      return await open(abs, CREATE_FLAGS, mode);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // ELOOP: O_NOFOLLOW met a link in the last place (some kernels answer so instead of EEXIST).
+      if (code !== 'EEXIST' && code !== 'ELOOP') throw error;
+    }
+    await this.#clear(abs, await lstatOrNull(abs), label);
+    return open(abs, CREATE_FLAGS, mode);
   }
 
   async #writeFile(rel: string, label: string, content: Uint8Array | AsyncIterable<Uint8Array>, executable: boolean): Promise<number> {
-    const abs = await this.#place(rel, label);
     const mode = executable ? 0o755 : 0o644;
-    const handle = await open(abs, CREATE_FLAGS, mode);
+    const handle = await this.#create(rel, label, mode);
     let written = 0;
     try {
       if (content instanceof Uint8Array) {
@@ -327,8 +344,9 @@ export class TreeWriter {
           written += chunk.byteLength;
         }
       }
-      // The umask may have taken bits away, and the executable bit is part of an entry's integrity.
-      await handle.chmod(mode);
+      // The umask may have taken the executable bits away, and they are part of an entry's integrity. A plain file
+      // keeps what the umask leaves, as git and tar leave it: no umask adds an executable bit.
+      if (executable) await handle.chmod(mode);
     } finally {
       await handle.close();
     }
