@@ -216,6 +216,37 @@ describe('allowHosts', () => {
     expect(await scene.imported()).toEqual(['echo']);
   });
 
+  test('at run time too: a tarball redirect, or a tarball URL in the index, to a host not listed is refused', async () => {
+    const scene = await Scene.create('url');
+    // A second origin that serves the same site: a host the policy does not list.
+    const other = await startStaticServer({ root: join(scene.dir, 'site') });
+    cleanups.push(() => other.close());
+    const allowHosts = [`127.0.0.1:${scene.server!.port}`];
+    const index = JSON.parse(await readFile(join(scene.dir, 'site', 'registry.json'), 'utf8'));
+    const echo = index.extensions.curated.find((e: { id: string }) => e.id === 'com.test.echo');
+    const tarball = new URL(echo.dist.tarball, scene.server!.url);
+
+    // 1. The site answers the tarball with a redirect to the other origin.
+    scene.server!.setRedirect(tarball.pathname, new URL(tarball.pathname, other.url).href);
+    const redirected = await refused(scene, async () => (await scene.open({ policy: { allowHosts } })).load('tool', 'com.test.echo'), 'allowHosts');
+    expect(redirected.details?.host).toBe(`127.0.0.1:${other.port}`);
+    expect(redirected.details?.redirectedBy).toBe(`127.0.0.1:${scene.server!.port}`);
+    scene.server!.setRedirect(tarball.pathname, undefined);
+
+    // 2. The index itself names the tarball on the other origin.
+    echo.dist.tarball = new URL(tarball.pathname, other.url).href;
+    await writeFile(join(scene.dir, 'site', 'registry.json'), JSON.stringify(index));
+    const named = await refused(scene, async () => (await scene.open({ policy: { allowHosts } })).load('tool', 'com.test.echo'), 'allowHosts');
+    expect(named.details?.host).toBe(`127.0.0.1:${other.port}`);
+    expect(named.message).toContain('policy.allowHosts');
+    // Refused before any connection: the other origin never saw a request.
+    expect(other.requests).toEqual([]);
+    // Without the policy the same registry loads (the refusal above was the policy's, not a broken site).
+    await (await scene.open()).load('tool', 'com.test.echo');
+    expect(await scene.imported()).toEqual(['echo']);
+    expect(other.requests.length).toBeGreaterThan(0);
+  });
+
   test('entry code from npm: the package registry host is checked per request, before the package is fetched', async () => {
     const scene = await Scene.create('file');
     const named = await scene.open({ policy: { allowHosts: ['registry.example.com'] }, packages: { registry: 'http://127.0.0.1:9/' } });

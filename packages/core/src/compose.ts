@@ -74,7 +74,13 @@ export async function compose(config: RegistryConfig, options: CreateRegistryOpt
     }
     let source: RegistrySource;
     try {
-      source = adapter.create(settings.config, { registry: name, baseDir, logger, env });
+      source = adapter.create(settings.config, {
+        registry: name,
+        baseDir,
+        logger,
+        env,
+        ...(normalized.policy?.allowHosts ? { allowHosts: normalized.policy.allowHosts } : {}),
+      });
     } catch (error) {
       throw error instanceof RegistryError
         ? error

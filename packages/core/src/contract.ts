@@ -167,6 +167,12 @@ export interface SourceCreateContext {
   logger: Logger;
   /** The environment the config was expanded with. */
   env: Readonly<Record<string, string | undefined>>;
+  /**
+   * `policy.allowHosts`, when the config sets it: every host this registry's requests go to must match. Core's HTTP
+   * client from `createSourceHttpClient` enforces it on every request and redirect; a source with a transport of its
+   * own checks each host it contacts with `hostAllowed` and refuses others with `E_POLICY`.
+   */
+  allowHosts?: readonly string[];
 }
 
 /** A request for a package's code by name and version (npm's `package@version`). */
@@ -268,6 +274,11 @@ export interface PackageContext {
   env: Readonly<Record<string, string | undefined>>;
   /** The config file's folder (else the working directory), where a project's own package config (`.npmrc`) lives. */
   baseDir: string;
+  /**
+   * `policy.allowHosts`, when the config sets it: every host a package call contacts (packuments, tarball URLs they
+   * name, scoped registries of `.npmrc`, redirects) must match, else `E_POLICY`.
+   */
+  allowHosts?: readonly string[];
 }
 
 /**

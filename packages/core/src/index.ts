@@ -29,6 +29,7 @@ export {
 export { ERROR_CODES, type ErrorCode, isRegistryError, redact, registerSecret, RegistryError, type RegistryErrorOptions } from './errors.js';
 export { consoleLogger, type Logger, silentLogger } from './logger.js';
 export type { PolicyRule } from './policy.js';
+export { hostAllowed } from './host-rules.js';
 export { DEFAULT_CACHE_DURATION, DEFAULT_MAX_AGE, defaultCacheDirectory, expandEnv, type NormalizedCacheSettings, resolveCacheSettings } from './config.js';
 export { type CacheSummaryRow, CacheStore, type CacheUsage, type ContentMeta, type EntryRef, type IndexRecord, treeBytes } from './cache-store.js';
 export { packageForType } from './adapters.js';

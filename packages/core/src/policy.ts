@@ -17,6 +17,7 @@
  */
 import type { OptionRole, RegistrySource } from './contract.js';
 import { RegistryError } from './errors.js';
+import { hostAllowed } from './host-rules.js';
 import type { BeforeActivateHook, FetchedEntry } from './types.js';
 
 export type PolicyRule = 'requireVerified' | 'allowTypes' | 'allowHosts' | 'onBeforeActivate';
@@ -116,16 +117,6 @@ function hostsIn(text: string): Array<{ hostname: string; port: string }> {
   const scp = /^(?:[^@\s/:]+@)?([^@\s/:]+):(?!\/\/)/.exec(text.trim());
   if (found.length === 0 && scp && !/^[a-z]:$/i.test(`${scp[1]}:`) && text.includes('@')) found.push({ hostname: scp[1]!.toLowerCase(), port: '' });
   return found;
-}
-
-function hostAllowed(allowed: readonly string[], host: { hostname: string; port: string }): boolean {
-  return allowed.some((rule) => {
-    const withPort = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(rule);
-    const name = withPort ? withPort[1]! : rule;
-    if (withPort && withPort[2] !== host.port) return false;
-    if (name.startsWith('*.')) return host.hostname.endsWith(name.slice(1));
-    return host.hostname === name;
-  });
 }
 
 const shown = (host: { hostname: string; port: string }) => (host.port ? `${host.hostname}:${host.port}` : host.hostname);

@@ -126,6 +126,7 @@ export class Runtime {
       env: this.options.env ?? process.env,
       baseDir: this.options.baseDir ?? process.cwd(),
       workDir: await this.workDir(PACKAGES_KEY),
+      ...(this.config.policy?.allowHosts ? { allowHosts: this.config.policy.allowHosts } : {}),
     };
   }
 }

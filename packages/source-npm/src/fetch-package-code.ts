@@ -40,7 +40,8 @@ export interface PackageCode {
  * const code = await fetchPackageCode({ spec: '@framers/agentos-ext-web-search@1.2.0', destination, cacheDir });
  * // code.integrity: 'sha512-…' (npm's), code.version: '1.2.0'
  * ```
- * pacote extracts the files itself (the library writing into the folder core gave, as it verifies them).
+ * pacote reads the tarball whole and checks it against the published integrity; only then does core's guarded
+ * extractor write the files. A refused tarball (a link out of the folder, a bomb, an abort) leaves `destination` empty.
  */
 export async function fetchPackageCode(options: FetchPackageCodeOptions): Promise<PackageCode> {
   const registryName = options.registryName ?? 'npm';

@@ -52,6 +52,8 @@ export const DEFAULT_NPM_LIMITS = { index: 128 * 1024 ** 2, entry: 512 * 1024 **
 export interface NetworkBounds {
   timeouts: Required<NpmTimeouts>;
   limits: Required<NpmLimits>;
+  /** `policy.allowHosts`, when set: the only hosts a request may go to. */
+  allowHosts?: readonly string[];
 }
 
 /** What each purpose is, in messages: a resolve reads a packument, a download a tarball. */

@@ -8,7 +8,7 @@
  * environment, TLS settings, pooling), which this one hands each request to.
  */
 import type { Agent as HttpAgent, ClientRequest, RequestOptions } from 'node:http';
-import { isLoopbackHost } from '@agentos-registry/core';
+import { hostAllowed, isLoopbackHost } from '@agentos-registry/core';
 import { type CredentialScope, enforceCredentialScope } from './credential-scope.js';
 import type { NpmLimits } from './network-bounds.js';
 import { type NpmcliAgentClass, npmcliAgent } from './npm-stack.js';
@@ -22,6 +22,8 @@ export interface NpmAgentOptions {
   attemptMs: number;
   /** Most bytes of one packument (`index`, decoded) and of one tarball (`entry`). */
   limits: Required<NpmLimits>;
+  /** `policy.allowHosts`: a request to any other host fails before a connection is made. */
+  allowHosts?: readonly string[];
   /** Proxy settings from `.npmrc` (the environment's are read by npm's agent itself). */
   proxy?: string;
   noProxy?: string;
@@ -55,6 +57,11 @@ function defineScopedAgent(Base: NpmcliAgentClass): new (options: NpmAgentOption
 
     override addRequest(request: ClientRequest, options: RequestOptions): void {
       const url = requestUrl(request, options);
+      if (this.#options.allowHosts && !hostAllowed(this.#options.allowHosts, url)) {
+        // Whatever chose the URL (a scoped registry of .npmrc, a packument's tarball URL, a redirect): not listed.
+        (request as ClientRequest & { onSocket(socket: null, error: Error): void }).onSocket(null, new HostRefusedError(url.host));
+        return;
+      }
       if (refusesLoopback(url, this.#options.scope)) {
         // Before a connection is made, as an agent reports a socket it could not make (`destroy()` alone emits
         // nothing on a request without a socket, which then hangs): npm sees the request fail with this `code`.
@@ -92,6 +99,18 @@ function npmAgentFor(
     timeout: attemptMs,
     timeouts: { connection: attemptMs },
   }) as HttpAgent & { addRequest(request: ClientRequest, options: RequestOptions): void };
+}
+
+/** The `code` of a request refused because `policy.allowHosts` does not list its host. */
+export const HOST_REFUSED = 'E_NPM_HOST_REFUSED';
+
+/** A request to a host `policy.allowHosts` does not list; own fields, copied by minipass-fetch. */
+export class HostRefusedError extends Error {
+  readonly code = HOST_REFUSED;
+
+  constructor(readonly host: string) {
+    super(`Refused a request to ${host}, which policy.allowHosts does not list.`);
+  }
 }
 
 /** The `code` of a request refused because it would go to this machine for a registry that is elsewhere. */

@@ -4,7 +4,7 @@
  */
 import { abortError, isNetworkErrorCode, isRegistryError, isUntrustedCertificateCode, RegistryError, untrustedCertificateAdvice } from '@agentos-registry/core';
 import { formatDuration, NPM_PURPOSE_NAME } from './network-bounds.js';
-import { LOOPBACK_REFUSED } from './npm-agent.js';
+import { HOST_REFUSED, LOOPBACK_REFUSED } from './npm-agent.js';
 import { RESPONSE_TOO_LARGE } from './response-limit.js';
 
 /** What the failing call was about, for the message. */
@@ -62,6 +62,14 @@ export function toNpmError(error: unknown, context: NpmErrorContext): RegistryEr
   const code = err.code ?? '';
   const status = typeof err.statusCode === 'number' ? err.statusCode : /^E\d{3}$/.test(code) ? Number(code.slice(1)) : undefined;
 
+  if (code === HOST_REFUSED) {
+    const host = typeof (err as { host?: unknown }).host === 'string' ? (err as { host: string }).host : 'another host';
+    return make(
+      'E_POLICY',
+      `${context.action} ${what} for registry '${registry}': npm was sent to ${host} (by .npmrc, a tarball URL in a packument, or a redirect), which policy.allowHosts does not allow; the request was not made. Add that host to policy.allowHosts if it is trusted.`,
+      { rule: 'allowHosts', host },
+    );
+  }
   if (code === LOOPBACK_REFUSED) {
     return make(
       'E_POLICY',

@@ -107,7 +107,14 @@ function packageSettings(options: PackageRequest['options'], ctx: PackageContext
   // Checked where they are used (E_CONFIG naming the field); core passes the first npm registry's own.
   const names = ['registry', 'token', 'npmrc', 'timeouts', 'limits', 'proxy', 'ca', 'retries'];
   const picked = Object.fromEntries(names.filter((name) => options?.[name] !== undefined).map((name) => [name, options![name]])) as NpmCallOptions;
-  return { ...picked, cacheDir: join(ctx.workDir, '_cacache'), signal: ctx.signal, env: ctx.env, baseDir: ctx.baseDir };
+  return {
+    ...picked,
+    cacheDir: join(ctx.workDir, '_cacache'),
+    signal: ctx.signal,
+    env: ctx.env,
+    baseDir: ctx.baseDir,
+    ...(ctx.allowHosts ? { allowHosts: ctx.allowHosts } : {}),
+  };
 }
 
 function validateNpmConfig(config: SourceConfig): ConfigProblem[] {
@@ -149,7 +156,13 @@ function validateNpmConfig(config: SourceConfig): ConfigProblem[] {
 function createNpmRegistrySource(config: SourceConfig, ctx: SourceCreateContext): RegistrySource {
   const name = config.location.trim();
   const selector = String(config.version ?? config.branch ?? DEFAULT_SELECTOR).trim();
-  const options = { ...(config as NpmCallOptions), registryName: ctx.registry, env: ctx.env, baseDir: ctx.baseDir };
+  const options: NpmCallOptions = {
+    ...(config as NpmCallOptions),
+    registryName: ctx.registry,
+    env: ctx.env,
+    baseDir: ctx.baseDir,
+    ...(ctx.allowHosts ? { allowHosts: ctx.allowHosts } : {}),
+  };
   const { settings, bounds, context } = prepareCall(options, name, selector);
   ctx.logger.debug(
     `Registry '${ctx.registry}': npm package ${name}@${selector} from ${settings.registry} (${settings.registrySource}${settings.files.length > 0 ? `; read ${settings.files.join(', ')}` : ''}).`,

@@ -30,6 +30,8 @@ export interface NpmCallOptions extends NpmTransportOptions {
   timeouts?: NpmTimeouts;
   /** In bytes: `index` (a packument, 128 MiB decoded), `entry` (a tarball, 512 MiB). */
   limits?: NpmLimits;
+  /** `policy.allowHosts`: every request (and redirect) must go to a matching host, else `E_POLICY` before connecting. */
+  allowHosts?: readonly string[];
 }
 
 /** The settings, bounds and error context of one call about `packageName@selector` (invalid options: `E_CONFIG`). */
@@ -48,7 +50,10 @@ export function prepareCall(options: NpmCallOptions, packageName: string, select
     allScopes,
     transport: options,
   });
-  const bounds = resolveNetworkBounds(options, registryName, settings.options.timeout as number | undefined);
+  const bounds: NetworkBounds = {
+    ...resolveNetworkBounds(options, registryName, settings.options.timeout as number | undefined),
+    ...(options.allowHosts ? { allowHosts: options.allowHosts } : {}),
+  };
   const { attempt, index, entry } = bounds.timeouts;
   const context: FetchContext = {
     registry: registryName,
@@ -73,6 +78,7 @@ export function npmRequestOptions(settings: NpmSettings, bounds: NetworkBounds):
     scope: credentialScope(options),
     attemptMs,
     limits: bounds.limits,
+    ...(bounds.allowHosts ? { allowHosts: bounds.allowHosts } : {}),
     ...(proxy ? { proxy } : {}),
     ...(noProxy ? { noProxy } : {}),
   });

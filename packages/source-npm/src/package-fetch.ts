@@ -5,7 +5,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
-import { extractTarball, RegistryError, type TransferPurpose, throwIfAborted } from '@agentos-registry/core';
+import { extractTarball, RegistryError, removeInside, type TransferPurpose, throwIfAborted } from '@agentos-registry/core';
 import { withinDeadline } from './deadline.js';
 import { abortedError, deadlineError, type NpmErrorContext, toNpmError } from './npm-errors.js';
 import { type PacoteOptions, pacote } from './pacote.js';
@@ -142,7 +142,13 @@ export async function extractInto(pkg: ResolvedPackage, destination: string, opt
   // and only then does core's guarded extractor write the files.
   const spec = isHttpUrl(pkg.resolved) ? pkg.resolved : `${pkg.name}@${pkg.version}`;
   const bytes = await npmCall(context, 'entry', pkg.version, (signal) => pacote().tarball(spec, { ...options, integrity: pkg.integrity, signal }));
-  await extractTarball(bytes, destination, { strip: 1, signal: context.signal, registry: context.registry });
+  try {
+    await extractTarball(bytes, destination, { strip: 1, signal: context.signal, registry: context.registry });
+  } catch (error) {
+    // A refused archive (a link out, a bomb, an abort) leaves nothing behind: the folder was empty or absent before.
+    for (const name of await readdir(destination).catch(() => [] as string[])) await removeInside(destination, name).catch(() => {});
+    throw error;
+  }
 }
 
 /**

@@ -251,7 +251,8 @@ describe("a tarball's contents go through core's extractor", () => {
     await mkdir(join(staging, 'b', 'package', 'link'), { recursive: true });
     await writeFile(join(staging, 'b', 'package', 'link', 'planted.txt'), 'written through the link');
     const tar = join(staging, 'forged.tar');
-    execFileSync('tar', ['-cf', tar, '-C', join(staging, 'a'), 'package']);
+    // package.json first, so that the extractor has written a file before it meets the link.
+    execFileSync('tar', ['-cf', tar, '-C', join(staging, 'a'), 'package/package.json', 'package/link']);
     execFileSync('tar', ['-rf', tar, '-C', join(staging, 'b'), 'package/link/planted.txt']);
     const bytes = gzipSync(await readFile(tar));
     // The packument publishes the forged tarball's own integrity, so npm's check passes and only the extractor can refuse.
@@ -267,11 +268,12 @@ describe("a tarball's contents go through core's extractor", () => {
       if (url === path) return { kind: 'reply', headers: { 'content-type': 'application/octet-stream' }, body: bytes };
       return { kind: 'forward' };
     });
-    const error = await rejectionOf(
-      fetchPackageCode({ spec: `${LIBRARY}@1.0.0`, destination: join(await tempDir('code'), 'out'), registry: front.url, npmrc: false }),
-    );
+    const destination = join(await tempDir('code'), 'out');
+    const error = await rejectionOf(fetchPackageCode({ spec: `${LIBRARY}@1.0.0`, destination, registry: front.url, npmrc: false }));
     expect(error.code, inspect(error)).toBe('E_UNSAFE_PATH');
     expect(await readdir(outside)).toEqual([]);
+    // What the extractor wrote before it refused the link (package.json) is gone too: the caller's folder is left empty.
+    expect(await readdir(destination).catch(() => [])).toEqual([]);
   });
 
   test('a tarball that is not the published one (2 MiB, integrity left as published) is E_INTEGRITY, whatever order the checks finish in', async () => {
@@ -446,3 +448,46 @@ async function mappingProxy(hosts: Record<string, string>): Promise<{ url: strin
       }),
   };
 }
+
+describe('policy.allowHosts holds for every request npm makes, not only for the configured registry', () => {
+  const allowFront = () => [`127.0.0.1:${front.port}`];
+
+  test('a packument whose tarball URL is on another host: E_POLICY naming it; that host is never asked', async () => {
+    const { path } = await tarballOf(LIBRARY);
+    const doc = JSON.parse(await packumentText(LIBRARY)) as { versions: Record<string, { dist: { tarball: string } }> };
+    doc.versions['1.0.0']!.dist.tarball = `${other.url}${path.slice(1)}`;
+    const text = JSON.stringify(doc);
+    front.setRespond(({ url }) => (url === packumentPath(LIBRARY) ? { kind: 'reply', body: text } : { kind: 'forward' }));
+    const fetchIt = async (allowHosts?: string[]) =>
+      fetchPackageCode({
+        spec: `${LIBRARY}@1.0.0`,
+        destination: join(await tempDir('code'), 'out'),
+        registry: front.url,
+        npmrc: false,
+        cacheDir: join(await tempDir('npm-cache'), '_cacache'),
+        ...(allowHosts ? { allowHosts } : {}),
+      });
+    const error = await rejectionOf(fetchIt(allowFront()));
+    expect({ code: error.code, rule: error.details?.rule, host: error.details?.host }, inspect(error)).toEqual({
+      code: 'E_POLICY',
+      rule: 'allowHosts',
+      host: `127.0.0.1:${other.port}`,
+    });
+    expect(other.requests).toEqual([]);
+    // The same packument without the policy: the other host serves the tarball (the refusal was the policy's).
+    expect((await fetchIt()).version).toBe('1.0.0');
+    expect(other.requests.length).toBeGreaterThan(0);
+  });
+
+  test('an install whose .npmrc sends a scope to another registry: E_POLICY; that registry is never asked', async () => {
+    const npmrc = join(await tempDir('npmrc'), '.npmrc');
+    await writeFile(npmrc, `@elsewhere:registry=${other.url}\n`);
+    const dir = await tempDir('install');
+    await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'net-install', version: '1.0.0', dependencies: { '@elsewhere/lib': '1.0.0' } }));
+    const error = await rejectionOf(
+      installDependencies({ dir, registry: front.url, npmrc, cacheDir: join(await tempDir('npm-cache'), '_cacache'), allowHosts: allowFront() }),
+    );
+    expect({ code: error.code, rule: error.details?.rule }, inspect(error)).toEqual({ code: 'E_POLICY', rule: 'allowHosts' });
+    expect(other.requests).toEqual([]);
+  });
+});

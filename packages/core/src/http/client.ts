@@ -10,6 +10,7 @@ import { type Logger, redactingLogger, silentLogger } from '../logger.js';
 import { Deadline } from './deadline.js';
 import { createFetch } from './fetch.js';
 import { DEFAULT_HTTP_LIMITS, deadlineError, type TransferPurpose, tooLargeError } from './limits.js';
+import { hostAllowed } from '../host-rules.js';
 import { isLoopbackHost } from './loopback.js';
 import { abortedError, errorCode, type FailureContext, networkError } from './network-errors.js';
 import { type ProxySettings, proxyFor, readProxySettings } from './proxy.js';
@@ -132,6 +133,7 @@ class RegistryHttpClient implements HttpClient {
   readonly #logger: Logger;
   readonly #userAgent: string;
   readonly #allowInsecure: boolean;
+  readonly #allowHosts: readonly string[] | undefined;
   readonly #ca: string[] | undefined;
   readonly #direct: Agent;
   readonly #viaProxy = new Map<string, ProxyAgent>();
@@ -187,6 +189,7 @@ class RegistryHttpClient implements HttpClient {
     this.#sleep = options.sleep ?? abortableSleep;
     this.#userAgent = options.userAgent ?? 'agentos-registry';
     this.#allowInsecure = options.allowInsecure === true;
+    this.#allowHosts = options.allowHosts?.map((rule) => rule.toLowerCase());
     this.#proxies = readProxySettings(options.proxy, env, registry);
     this.#ca = trustedCertificates(options.ca, env, this.#logger);
 
@@ -266,6 +269,17 @@ class RegistryHttpClient implements HttpClient {
           registry,
           details: { host: url.host },
         },
+      );
+    }
+    if (this.#allowHosts && !hostAllowed(this.#allowHosts, url)) {
+      // policy.allowHosts holds for every request, not only for the location in the config: a redirect, or a URL a
+      // server named (a tarball URL in an index), to another host is refused before any connection is made.
+      const host = url.port ? `${url.hostname}:${url.port}` : url.hostname;
+      const via = redirectedBy === undefined ? '' : ` (${redirectedBy} sent the client there, by a redirect or a URL in its answer)`;
+      throw new RegistryError(
+        'E_POLICY',
+        `Registry "${registry}": refusing a request to ${host}${via}; policy.allowHosts does not allow it (allowed: ${this.#allowHosts.join(', ')}). Add "${url.hostname}" to policy.allowHosts if that host is trusted.`,
+        { registry, details: { rule: 'allowHosts', host, ...(redirectedBy === undefined ? {} : { redirectedBy }) } },
       );
     }
     if (url.protocol === 'http:' && !this.#allowInsecure && !isLoopbackHost(url.hostname)) {

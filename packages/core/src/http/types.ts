@@ -41,6 +41,11 @@ export interface HttpClientOptions {
   ca?: string | string[];
   /** Allow plain `http:` to hosts other than this machine. It does not turn off certificate checks. */
   allowInsecure?: boolean;
+  /**
+   * `policy.allowHosts`: when set, every request and every redirect hop must go to a matching host (`example.com`,
+   * `example.com:8443`, `*.example.com`); any other is `E_POLICY` before a connection is made.
+   */
+  allowHosts?: readonly string[];
   /** Idle timeouts of connecting, waiting for headers and reading the body; deadlines of whole requests. */
   timeouts?: HttpTimeouts;
   /** Byte limits of decoded response bodies, per purpose; beyond one a body is `E_TOO_LARGE`. */

@@ -72,12 +72,12 @@ export async function codeOf(promise: Promise<unknown>): Promise<string> {
 }
 
 /** The rejection of a promise (failing the test if it resolves). */
-export async function rejectionOf(promise: Promise<unknown>): Promise<Error & { code?: string }> {
+export async function rejectionOf(promise: Promise<unknown>): Promise<Error & { code?: string; details?: Record<string, unknown> }> {
   return promise.then(
     () => {
       throw new Error('expected a rejection');
     },
-    (error: unknown) => error as Error & { code?: string },
+    (error: unknown) => error as Error & { code?: string; details?: Record<string, unknown> },
   );
 }
 
