@@ -5,6 +5,7 @@
  * 3. `agentos-registry.config.{mjs,js,json}` in the working directory, then in each parent up to the root;
  * 4. the `agentosRegistry` field of the nearest `package.json` (walking up; only the nearest one is read);
  * 5. `$XDG_CONFIG_HOME/agentos-registry/config.{mjs,js,json}` (`XDG_CONFIG_HOME` defaults to `~/.config`).
+ * A file found by 3 or 5 (not named by 1 or 2) must be owned by this user or root and not writable by every user.
  */
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -64,7 +65,10 @@ export async function findConfig(io: CliIo, explicit?: string): Promise<FoundCon
   let packageJson: string | undefined;
   for (let dir = resolve(io.cwd); ; dir = dirname(dir)) {
     const file = firstIn(dir, DEFAULT_CONFIG_FILES);
-    if (file) return { file, origin: 'folder' };
+    if (file) {
+      assertTrusted(file, 'folder');
+      return { file, origin: 'folder' };
+    }
     if (packageJson === undefined && isFile(join(dir, 'package.json'))) packageJson = join(dir, 'package.json');
     if (dirname(dir) === dir) break;
   }
@@ -73,7 +77,33 @@ export async function findConfig(io: CliIo, explicit?: string): Promise<FoundCon
     if (pkg && typeof pkg === 'object' && 'agentosRegistry' in pkg) return { file: packageJson, origin: 'package.json' };
   }
   const user = firstIn(userConfigDir(io.env), USER_CONFIG_FILES);
+  if (user) assertTrusted(user, 'user');
   return user ? { file: user, origin: 'user' } : undefined;
+}
+
+/**
+ * A config that was found rather than named is used only when this user (or root) owns it and not every user may
+ * change it (a group-writable file is fine: with a umask of 002 every file is). A `.mjs` config is code the CLI
+ * runs, and one in a shared folder above (`/tmp/agentos-registry.config.mjs`) would otherwise run for whoever works
+ * below it. Git refuses a repository another user owns for the same reason
+ * (`safe.directory`). Naming the file (`--config`, `AGENTOS_REGISTRY_CONFIG`) is trusting it, and skips this check.
+ */
+function assertTrusted(file: string, origin: 'folder' | 'user'): void {
+  const uid = process.getuid?.();
+  if (uid === undefined) return; // Windows: no owner ids to compare.
+  const stat = statSync(file);
+  const problem =
+    stat.uid !== uid && stat.uid !== 0
+      ? `is owned by another user (uid ${stat.uid})`
+      : (stat.mode & 0o002) !== 0
+        ? `can be changed by every user (mode ${(stat.mode & 0o777).toString(8)})`
+        : undefined;
+  if (problem === undefined) return;
+  throw new RegistryError(
+    'E_CONFIG',
+    `Found the config ${file} ${origin === 'folder' ? 'in this folder or one above it' : 'in the user config folder'}, but it ${problem}, so it is not used: a config can run code. If you trust it, pass --config ${file}; otherwise remove it, or make it yours and not writable by every user (chmod o-w).`,
+    { details: { file } },
+  );
 }
 
 /** A package.json, parsed by core's config reader: a syntax error names the file, line and column, never its bytes. */
