@@ -13,6 +13,8 @@ export interface RemoteContext {
   transport: GitTransport;
   hasToken: boolean;
   engine: 'native' | 'isomorphic';
+  /** policy.allowHosts is set: native git then follows no redirect (it cannot be asked where one leads first). */
+  allowHosts?: boolean;
 }
 
 // Checked in order: an auth failure also says "unable to access", a cut transfer also says "fatal".
@@ -91,6 +93,13 @@ export function remoteError(failure: GitFailure, context: RemoteContext, action:
       return new RegistryError('E_AUTH', `Registry '${registry}' (${display}) ${what} while ${action}${because}. ${tokenHint(context)}`, options);
     }
     case 'redirect':
+      if (context.allowHosts && !context.hasToken) {
+        return new RegistryError(
+          'E_POLICY',
+          `Registry '${registry}' (${display}): the server redirected while ${action}${because}. With policy.allowHosts set, git follows no redirect, since it cannot check first where one leads: set \`location\` to the repository's final URL (on an allowed host).`,
+          { ...options, details: { ...options.details, rule: 'allowHosts' } },
+        );
+      }
       return new RegistryError(
         'E_UNREACHABLE',
         `Registry '${registry}' (${display}): the server redirected while ${action}${because}. A token is never sent to another address, so redirects are not followed when one is set: set \`location\` to the repository's final URL.`,

@@ -121,8 +121,15 @@ function createGitRegistrySource(config: SourceConfig, ctx: SourceCreateContext,
     location,
     env: ctx.env,
     ...(authorization === undefined ? {} : { authorization }),
-    context: { registry: ctx.registry, display: location.display, transport: location.transport, hasToken: authorization !== undefined, engine: 'native' },
-    transport: gitTransport(config, defaults, { registry: ctx.registry, baseDir: ctx.baseDir }),
+    context: {
+      registry: ctx.registry,
+      display: location.display,
+      transport: location.transport,
+      hasToken: authorization !== undefined,
+      engine: 'native',
+      ...(ctx.allowHosts ? { allowHosts: true } : {}),
+    },
+    transport: gitTransport(config, defaults, { registry: ctx.registry, baseDir: ctx.baseDir, allowHosts: ctx.allowHosts }),
   };
   const branch = typeof config.branch === 'string' && config.branch !== '' ? config.branch : undefined;
   return new GitRegistrySource(remote, { engine: pick('engine') ?? 'auto', sparse: pick('sparse') ?? true, branch });

@@ -49,7 +49,11 @@ export function mergedTransportOptions(config: SourceConfig, defaults: GitSource
 }
 
 /** Resolves a registry's transport options (already validated) for both engines. */
-export function gitTransport(config: SourceConfig, defaults: GitSourceOptions, context: { registry: string; baseDir: string }): GitTransport {
+export function gitTransport(
+  config: SourceConfig,
+  defaults: GitSourceOptions,
+  context: { registry: string; baseDir: string; allowHosts?: readonly string[] | undefined },
+): GitTransport {
   const merged = mergedTransportOptions(config, defaults);
   const timeouts: HttpTimeouts = isPlainObject(merged.timeouts) ? (merged.timeouts as HttpTimeouts) : {};
   const nativeConfig: Array<[string, string]> = [];
@@ -58,6 +62,10 @@ export function gitTransport(config: SourceConfig, defaults: GitSourceOptions, c
   if (timeouts.body !== undefined) nativeConfig.push(['http.lowSpeedTime', String(Math.max(1, Math.ceil(timeouts.body / 1000)))]);
   // Like the client's `proxy`: it wins over HTTP(S)_PROXY, and git (curl) still skips it for hosts in NO_PROXY.
   if (typeof merged.proxy === 'string') nativeConfig.push(['http.proxy', merged.proxy]);
+  // policy.allowHosts: git cannot be asked where a redirect goes before it follows it, so it follows none (a
+  // location that redirects is refused by the server's answer instead). isomorphic-git's hops go through core's
+  // client, which checks each against the list.
+  if (context.allowHosts) nativeConfig.push(['http.followRedirects', 'false']);
   const notForNative = [
     ...(merged.ca === undefined ? [] : ['ca']),
     ...(merged.limits === undefined ? [] : ['limits']),
@@ -66,7 +74,7 @@ export function gitTransport(config: SourceConfig, defaults: GitSourceOptions, c
     ...(timeouts.headers === undefined ? [] : ['timeouts.headers']),
   ];
   return {
-    http: httpClientOptionsOf(merged, context),
+    http: { ...httpClientOptionsOf(merged, context), ...(context.allowHosts ? { allowHosts: context.allowHosts } : {}) },
     deadlines: { index: timeouts.index ?? DEFAULT_HTTP_TIMEOUTS.index, entry: timeouts.entry ?? DEFAULT_HTTP_TIMEOUTS.entry },
     nativeConfig,
     notForNative,

@@ -105,6 +105,21 @@ describe.each(['native', 'isomorphic'] as const)('%s engine: redirects', (engine
     await expect(registry.fetch('tool', TOOL_ID)).resolves.toMatchObject({ id: TOOL_ID });
     await registry.close();
   });
+
+  test('with policy.allowHosts listing only the location, the redirect to another host is not followed', async () => {
+    const before = basic.requests.length;
+    const { registry } = await openRegistry({ engine, location: `${redirectUrl}/public.git` }, { allowHosts: [new URL(redirectUrl).host] });
+    const error = await registry.fetch('tool', TOOL_ID).then(
+      () => undefined,
+      (e: unknown) => e as RegistryError,
+    );
+    await registry.close();
+    expect(isRegistryError(error), inspect(error)).toBe(true);
+    // isomorphic-git's hops go through core's client, which judges each; native git follows no redirect at all.
+    expect({ code: error!.code, rule: error!.details?.rule }).toEqual({ code: 'E_POLICY', rule: 'allowHosts' });
+    expect(error!.message).toContain('policy.allowHosts');
+    expect(basic.requests.length).toBe(before);
+  });
 });
 
 describe('native engine: the token is in no process argv', () => {

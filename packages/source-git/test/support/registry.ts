@@ -65,7 +65,7 @@ export interface OpenedRegistry {
  */
 export async function openRegistry(
   config: Omit<SourceConfig, 'type'>,
-  options: { cacheDir?: string; cache?: boolean; refresh?: boolean } = {},
+  options: { cacheDir?: string; cache?: boolean; refresh?: boolean; allowHosts?: string[] } = {},
 ): Promise<OpenedRegistry> {
   const cacheDir = options.cacheDir ?? (await tempDir('git-cache'));
   const logger = capturingLogger();
@@ -75,6 +75,7 @@ export async function openRegistry(
       registries: { corp: { type: 'git', ...config } as SourceConfig },
       defaultRegistries: { tool: 'corp' },
       cacheSettings: { enabled: options.cache ?? true, directory: cacheDir },
+      ...(options.allowHosts ? { policy: { allowHosts: options.allowHosts } } : {}),
     },
     { sources: [gitSource()], env: {}, logger, onWarning: (warning) => warnings.push(warning), refresh: options.refresh ?? false },
   );
