@@ -7,7 +7,7 @@
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Header, Pax } from 'tar';
+import { tarModule } from './lazy-modules.js';
 import { symlinkTargetProblem } from './archive.js';
 import { RegistryError } from './errors.js';
 import { throwIfAborted } from './source-errors.js';
@@ -80,6 +80,7 @@ async function collect(root: string, options: DeterministicTarballOptions): Prom
 function headerBlocks(path: string, type: 'Directory' | 'File' | 'SymbolicLink', mode: number, size: number, mtime: Date, linkpath?: string): Buffer[] {
   const block = Buffer.alloc(BLOCK);
   // uid/gid 0 and empty owner names: who packed it is not part of what was packed.
+  const { Header, Pax } = tarModule();
   const header = new Header({ path, mode, uid: 0, gid: 0, size, mtime, type, uname: '', gname: '', ...(linkpath === undefined ? {} : { linkpath }) });
   const needsPax = header.encode(block);
   if (!needsPax) return [block];

@@ -11,7 +11,8 @@
 import { lstat, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { Parser, type ReadEntry } from 'tar';
+import type { ReadEntry } from 'tar';
+import { tarModule } from './lazy-modules.js';
 import { type InputLimit, TarInput } from './archive-input.js';
 import { RegistryError } from './errors.js';
 import { normalizeRelativePath } from './paths.js';
@@ -332,7 +333,7 @@ export function extractTarball(input: Readable | Uint8Array, destination: string
   });
   // strict: tar's recoverable warnings (bad checksums, truncation) become errors; a damaged archive is not extracted.
   // TarInput inflates gzip itself; tar is told not to look for zstd or brotli either, so it never inflates anything.
-  const parser = new Parser({ strict: true, zstd: false, brotli: false });
+  const parser = new (tarModule().Parser)({ strict: true, zstd: false, brotli: false });
 
   return new Promise<ExtractResult>((resolvePromise, reject) => {
     let failure: RegistryError | undefined;

@@ -6,7 +6,7 @@
 import { RegistryError } from './errors.js';
 import { parseJsonDocument } from './json-text.js';
 import { normalizeRelativePath } from './paths.js';
-import { parseDocument, type RawIndexEntry, registryIndexSchema } from './schema.js';
+import { parseDocument, type RawIndexEntry, type RawRegistryIndex, registrySchemas } from './schema.js';
 import type { IndexEntry, RegistryIndex } from './types.js';
 
 /** Order of tiers in listings and ties: curated first, community last, any other tier in between. */
@@ -35,12 +35,18 @@ function decodeJson(bytes: Uint8Array | string, file: string, registry: string):
   });
 }
 
-/** Parses and validates `registry.json`. Throws `E_INDEX_INVALID` (naming file and field) or `E_UNSAFE_PATH`. */
-export function parseRegistryIndex(bytes: Uint8Array | string, options: { registry: string; file?: string }): RegistryIndex {
+/**
+ * Parses and validates `registry.json`. Throws `E_INDEX_INVALID` (naming file and field) or `E_UNSAFE_PATH`.
+ * `schemaChecked`: these exact bytes passed the schema before (core's own cache stores an index only after it did, and
+ * checks its hash on every read), so the schema step is skipped; paths and ids are still checked.
+ */
+export function parseRegistryIndex(bytes: Uint8Array | string, options: { registry: string; file?: string; schemaChecked?: boolean }): RegistryIndex {
   const file = options.file ?? 'registry.json';
   const { registry } = options;
   const json = decodeJson(bytes, file, registry);
-  const doc = parseDocument(registryIndexSchema, json, { file, registry, label: `${file} of registry "${registry}"` });
+  const doc = options.schemaChecked
+    ? (json as RawRegistryIndex)
+    : parseDocument(registrySchemas().registryIndex, json, { file, registry, label: `${file} of registry "${registry}"` });
   if (doc.extensions === undefined && doc.personas === undefined) {
     throw new RegistryError(
       'E_INDEX_INVALID',

@@ -116,7 +116,9 @@ export class IndexService {
       return undefined;
     }
     try {
-      const index = parseRegistryIndex(got.bytes, { registry: reg.name });
+      // These bytes passed the schema before they were stored, and their hash was just checked: only the schema step
+      // is skipped (it is most of a warm start's cost: zod is not even loaded), paths and ids are checked again.
+      const index = parseRegistryIndex(got.bytes, { registry: reg.name, schemaChecked: true });
       // Checked again on every read: the keys may have been rotated, and an older copy than the highest version
       // accepted (another process moved on) is not served.
       const signed = await this.verify(reg, got.bytes, index, false);

@@ -36,7 +36,7 @@ export { packageForType } from './adapters.js';
 export { parseRegistryIndex, tierRank } from './index-format.js';
 export { normalizeRelativePath, safeJoin } from './paths.js';
 export { type EntryReference, formatReference, parseReference } from './reference.js';
-export { indexEntrySchema, jsonSchemas, manifestSchema, personaSchema, registryIndexSchema } from './schema.js';
+export { jsonSchemas, type RegistrySchemas, registrySchemas } from './schema.js';
 export { copyDirectory, hashDirectory, scanTree, type TreeScan } from './tree.js';
 export { type TreeFileOptions, TreeWriter, type TreeWriteResult, type TreeWriterOptions } from './tree-writer.js';
 export { DEFAULT_MAX_FILE_BYTES, type InsideOptions, openRegularFile, readFileInside, realPathInside, writeFileInside } from './entry-files.js';

@@ -20,7 +20,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, realpath, rename, rm, stat, symlink } from 'node:fs/promises';
 import { dirname, join, posix, resolve } from 'node:path';
-import semver from 'semver';
+import { semverModule as semver } from './lazy-modules.js';
 import type { InstalledPackage, PackageContext, PackageVersions, SourceAdapter } from './contract.js';
 import { readFileInside, writeFileInside } from './entry-files.js';
 import { isRegistryError, RegistryError } from './errors.js';
@@ -112,7 +112,7 @@ export function isPackageName(name: string): boolean {
  */
 export function dependencySpecProblem(spec: string): string | undefined {
   const text = spec.trim();
-  if (text === '' || semver.validRange(text, { loose: true }) !== null) return undefined;
+  if (text === '' || semver().validRange(text, { loose: true }) !== null) return undefined;
   if (/^[A-Za-z][\w.-]*$/.test(text)) return undefined; // a dist-tag such as `latest` or `next`
   const alias = /^npm:((?:@[^/@]+\/)?[^/@]+)(?:@(.*))?$/.exec(text);
   if (alias) {
@@ -129,9 +129,9 @@ export function dependencySpecProblem(spec: string): string | undefined {
  * with the same warning as a range the host's version is outside of (it used to pass unchecked, strictPeers or not).
  */
 function hostSatisfies(name: string, range: string, version: string): boolean | undefined {
-  if (semver.valid(version) === null) return undefined;
+  if (semver().valid(version) === null) return undefined;
   const text = range.trim();
-  if (semver.validRange(text) !== null) return semver.satisfies(version, text, { includePrerelease: true });
+  if (semver().validRange(text) !== null) return semver().satisfies(version, text, { includePrerelease: true });
   if (/^[A-Za-z][\w.-]*$/.test(text)) return undefined; // a dist-tag: which version it names is the registry's answer
   const alias = /^npm:((?:@[^/@]+\/)?[^/@]+)(?:@(.*))?$/.exec(text);
   if (alias && alias[1] === name) return alias[2] === undefined ? true : hostSatisfies(name, alias[2], version);

@@ -6,7 +6,7 @@
 import { readFileInside } from './entry-files.js';
 import { RegistryError } from './errors.js';
 import { parseJsonDocument } from './json-text.js';
-import { manifestSchema, parseDocument } from './schema.js';
+import { parseDocument, registrySchemas } from './schema.js';
 import type { ExtensionManifest, IndexEntry, RegistryWarning } from './types.js';
 
 export interface PackageJson {
@@ -58,7 +58,7 @@ export async function readEntryManifest(dir: string, entry: IndexEntry, registry
   let synthesized = false;
 
   if (raw !== undefined) {
-    manifest = parseDocument(manifestSchema, raw, { file: label, registry, label: `${label} in registry "${registry}"` }) as ExtensionManifest;
+    manifest = parseDocument(registrySchemas().manifest, raw, { file: label, registry, label: `${label} in registry "${registry}"` }) as ExtensionManifest;
   } else if (entry.section === 'personas') {
     manifest = { id: entry.id, name: entry.name, version: entry.version, kind: 'persona' };
     synthesized = true;

@@ -4,7 +4,7 @@
  * from the range alone (`npm install "@framers/agentos@^0.5.2"`) would send the user after a version that does not
  * exist. The adapter only answers which versions exist (`packageVersions`); what to suggest is decided here.
  */
-import semver from 'semver';
+import { semverModule as semver } from './lazy-modules.js';
 import type { PackageVersions } from './contract.js';
 
 /**
@@ -15,7 +15,7 @@ import type { PackageVersions } from './contract.js';
 function cleanVersions(versions: readonly string[]): string[] {
   const clean: string[] = [];
   for (const version of versions) {
-    const valid = typeof version === 'string' ? semver.valid(version) : null;
+    const valid = typeof version === 'string' ? semver().valid(version) : null;
     if (valid !== null) clean.push(valid);
   }
   return clean;
@@ -23,7 +23,7 @@ function cleanVersions(versions: readonly string[]): string[] {
 
 /** The highest published version that satisfies `range` (prereleases only when the range names one), if any. */
 export function highestSatisfying(range: string, versions: readonly string[]): string | undefined {
-  return semver.maxSatisfying(cleanVersions(versions), range) ?? undefined;
+  return semver().maxSatisfying(cleanVersions(versions), range) ?? undefined;
 }
 
 /**
@@ -33,7 +33,7 @@ export function highestSatisfying(range: string, versions: readonly string[]): s
  */
 function taggedVersion(published: PackageVersions, tag: string): string | undefined {
   const tagged = Object.hasOwn(published.distTags, tag) ? published.distTags[tag] : undefined;
-  const valid = typeof tagged === 'string' ? semver.valid(tagged) : null;
+  const valid = typeof tagged === 'string' ? semver().valid(tagged) : null;
   return valid !== null && cleanVersions(published.versions).includes(valid) ? valid : undefined;
 }
 
@@ -42,8 +42,8 @@ export function newestVersion(published: PackageVersions): string | undefined {
   const latest = taggedVersion(published, 'latest');
   if (latest) return latest;
   const valid = cleanVersions(published.versions);
-  const releases = valid.filter((version) => semver.prerelease(version) === null);
-  return semver.rsort(releases.length > 0 ? releases : valid)[0];
+  const releases = valid.filter((version) => semver().prerelease(version) === null);
+  return semver().rsort(releases.length > 0 ? releases : valid)[0];
 }
 
 /**
@@ -65,7 +65,7 @@ export interface PeerAdvice {
 export function adviseVersion(name: string, range: string, published: PackageVersions | undefined | 'not-found'): PeerAdvice {
   if (published === 'not-found') return { name, range, unsatisfiable: true, unpublished: true };
   if (!published) return { name, range, unsatisfiable: false };
-  const suggested = semver.validRange(range) ? highestSatisfying(range, published.versions) : taggedVersion(published, range.trim());
+  const suggested = semver().validRange(range) ? highestSatisfying(range, published.versions) : taggedVersion(published, range.trim());
   if (suggested) return { name, range, suggested, unsatisfiable: false };
   const newest = newestVersion(published);
   return { name, range, ...(newest ? { newest } : {}), unsatisfiable: true };

@@ -3,11 +3,11 @@
  * body). Either way the result is validated for the fields AgentOS requires (`id`, `name`, `version`,
  * `baseSystemPrompt`); unknown fields are kept.
  */
-import { parseDocument as parseYaml } from 'yaml';
+import { yamlModule } from './lazy-modules.js';
 import { readFileInside } from './entry-files.js';
 import { RegistryError } from './errors.js';
 import { readJsonFile } from './manifest.js';
-import { parseDocument, personaSchema } from './schema.js';
+import { parseDocument, registrySchemas } from './schema.js';
 import type { FetchedEntry, PersonaDefinition } from './types.js';
 
 /** A `SOUL.md` split into its front matter (a YAML mapping, possibly empty) and its Markdown body. */
@@ -35,7 +35,7 @@ export function parseSoul(text: string, where: { file: string; registry: string 
     );
   if (match?.index !== 0) throw invalid('is not closed: no line "---" ends it');
   const yamlText = match[1] ?? '';
-  const doc = parseYaml(yamlText, { prettyErrors: true });
+  const doc = yamlModule().parseDocument(yamlText, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
     const line = first.linePos?.[0]?.line;
@@ -50,7 +50,7 @@ export function parseSoul(text: string, where: { file: string; registry: string 
   if (value !== null && value !== undefined && (typeof value !== 'object' || Array.isArray(value))) throw invalid('is not a mapping of fields');
   const frontMatter = (value ?? {}) as Record<string, unknown>;
   // AgentOS's identity fields are text: read them as written (`version: 1.10` is "1.10", not the number 1.1).
-  const asText = parseYaml(yamlText, { schema: 'failsafe' }).toJS() as Record<string, unknown> | null;
+  const asText = yamlModule().parseDocument(yamlText, { schema: 'failsafe' }).toJS() as Record<string, unknown> | null;
   for (const field of ['id', 'name', 'version']) {
     if (typeof frontMatter[field] === 'number' && typeof asText?.[field] === 'string') frontMatter[field] = asText[field];
   }
@@ -68,7 +68,7 @@ export async function loadPersona(fetched: FetchedEntry): Promise<PersonaDefinit
   const jsonLabel = `${base}/persona.json`;
   const raw = await readJsonFile(fetched.dir, 'persona.json', jsonLabel, fetched.registry);
   if (raw !== undefined) {
-    return parseDocument(personaSchema, raw, {
+    return parseDocument(registrySchemas().persona, raw, {
       file: jsonLabel,
       registry: fetched.registry,
       label: `${jsonLabel} in registry "${fetched.registry}"`,
@@ -90,7 +90,7 @@ export async function loadPersona(fetched: FetchedEntry): Promise<PersonaDefinit
     ...frontMatter,
     ...(frontMatter.baseSystemPrompt === undefined && body !== '' ? { baseSystemPrompt: body } : {}),
   };
-  return parseDocument(personaSchema, persona, {
+  return parseDocument(registrySchemas().persona, persona, {
     file: soulLabel,
     registry: fetched.registry,
     label: `${soulLabel} in registry "${fetched.registry}"`,

@@ -1,5 +1,5 @@
 /** Entry references: `id`, `id@1.2.0`, `id@^1.2`, `registry:id@range`, `@scope/package@range`. */
-import semver from 'semver';
+import { semverModule as semver } from './lazy-modules.js';
 import { RegistryError } from './errors.js';
 
 export interface EntryReference {
@@ -38,7 +38,7 @@ export function parseReference(ref: string): EntryReference {
       `"${ref}" has an "@" inside the id; an id holds none (a scoped package's leading "@" aside). Use id, id@version, id@range or registry:id@range.`,
     );
   }
-  if (range !== undefined && range !== 'latest' && semver.validRange(range) === null) {
+  if (range !== undefined && range !== 'latest' && semver().validRange(range) === null) {
     throw new RegistryError('E_CONFIG', `"${range}" in "${ref}" is not a semver version or range (e.g. 1.2.0, ^1.2, >=2 <3).`);
   }
   return { ...(registry ? { registry } : {}), id, ...(range && range !== 'latest' ? { range } : {}) };

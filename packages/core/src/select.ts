@@ -4,7 +4,7 @@
  * the semver range; curated before community, then the highest version). Listing and search choose rows the same
  * way. Reads indexes through the index service; fetches nothing else.
  */
-import semver from 'semver';
+import { semverModule as semver } from './lazy-modules.js';
 import { closest, didYouMean } from './config.js';
 import { RegistryError } from './errors.js';
 import { tierRank } from './index-format.js';
@@ -171,7 +171,7 @@ export class EntrySelector {
         { registry: name, details: { ref } },
       );
     }
-    const matching = parsed.range ? pool.filter((e) => semver.valid(e.version) && semver.satisfies(e.version, parsed.range!)) : pool;
+    const matching = parsed.range ? pool.filter((e) => semver().valid(e.version) && semver().satisfies(e.version, parsed.range!)) : pool;
     if (matching.length === 0) {
       throw new RegistryError(
         'E_NOT_FOUND',
@@ -181,7 +181,7 @@ export class EntrySelector {
     }
     // Curated before community, then the highest version.
     const entry = [...matching].sort(
-      (a, b) => tierRank(a.tier) - tierRank(b.tier) || (semver.valid(a.version) && semver.valid(b.version) ? semver.rcompare(a.version, b.version) : 0),
+      (a, b) => tierRank(a.tier) - tierRank(b.tier) || (semver().valid(a.version) && semver().valid(b.version) ? semver().rcompare(a.version, b.version) : 0),
     )[0]!;
     return { reg, entry, served };
   }

@@ -4,7 +4,8 @@
  * (redirects are followed by hand for that reason), bounded retries, and errors that name the registry and never
  * the token.
  */
-import { Agent, type Dispatcher, Pool, ProxyAgent, request as undiciRequest } from 'undici';
+import type { Agent, Dispatcher, ProxyAgent } from 'undici';
+import { undiciModule } from '../lazy-modules.js';
 import { RegistryError, registerSecret } from '../errors.js';
 import { type Logger, redactingLogger, silentLogger } from '../logger.js';
 import { Deadline } from './deadline.js';
@@ -135,7 +136,7 @@ class RegistryHttpClient implements HttpClient {
   readonly #allowInsecure: boolean;
   readonly #allowHosts: readonly string[] | undefined;
   readonly #ca: string[] | undefined;
-  readonly #direct: Agent;
+  #direct: Agent | undefined;
   readonly #viaProxy = new Map<string, ProxyAgent>();
   #closed = false;
 
@@ -193,13 +194,6 @@ class RegistryHttpClient implements HttpClient {
     this.#proxies = readProxySettings(options.proxy, env, registry);
     this.#ca = trustedCertificates(options.ca, env, this.#logger);
 
-    // One keep-alive pool per client: a source makes many small requests to one host, and reusing connections
-    // (and TLS sessions) is most of the speed there is to gain.
-    this.#direct = new Agent({
-      connect: { timeout: this.#timeouts.connect, ...(this.#ca ? { ca: this.#ca } : {}) },
-      headersTimeout: this.#timeouts.headers,
-      bodyTimeout: this.#timeouts.body,
-    });
     this.fetch = this.fetchWith({});
   }
 
@@ -210,11 +204,21 @@ class RegistryHttpClient implements HttpClient {
 
   /** The dispatcher for a request: the direct pool, or one (created on first use) per proxy. */
   #dispatcher(proxy: URL | undefined): Dispatcher {
-    if (!proxy) return this.#direct;
+    if (!proxy) {
+      // One keep-alive pool per client, made (and undici loaded) at the first request: a source makes many small
+      // requests to one host, and reusing connections (and TLS sessions) is most of the speed there is to gain.
+      this.#direct ??= new (undiciModule().Agent)({
+        connect: { timeout: this.#timeouts.connect, ...(this.#ca ? { ca: this.#ca } : {}) },
+        headersTimeout: this.#timeouts.headers,
+        bodyTimeout: this.#timeouts.body,
+      });
+      return this.#direct;
+    }
     let agent = this.#viaProxy.get(proxy.href);
     if (!agent) {
       const tls = { timeout: this.#timeouts.connect, ...(this.#ca ? { ca: this.#ca } : {}) };
       const { headers, body } = this.#timeouts;
+      const { Pool, ProxyAgent } = undiciModule();
       agent = new ProxyAgent({
         uri: proxy.href,
         // Plain http: targets go to the proxy as absolute-URI requests, as curl sends them; many corporate proxies
@@ -338,7 +342,7 @@ class RegistryHttpClient implements HttpClient {
       // Origin and path only: a query string may carry a credential, and the logger is no place for one.
       const shown = `${method} ${url.origin}${url.pathname}${proxy ? ` via proxy ${proxy.host}` : ''}`;
       try {
-        response = await undiciRequest(url, { dispatcher: this.#dispatcher(proxy), method: method as Dispatcher.HttpMethod, headers, body, signal });
+        response = await undiciModule().request(url, { dispatcher: this.#dispatcher(proxy), method: method as Dispatcher.HttpMethod, headers, body, signal });
         this.#logger.debug(`http: ${shown} → ${response.statusCode} in ${Math.round(performance.now() - started)} ms`, { registry: this.registry });
       } catch (error) {
         this.#logger.debug(`http: ${shown} failed after ${Math.round(performance.now() - started)} ms (${errorCode(error) ?? 'network error'})`, {
@@ -526,7 +530,7 @@ class RegistryHttpClient implements HttpClient {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const dispatchers: Dispatcher[] = [this.#direct, ...this.#viaProxy.values()];
+    const dispatchers: Dispatcher[] = [...(this.#direct ? [this.#direct] : []), ...this.#viaProxy.values()];
     // A graceful close waits for requests in flight, including bodies nobody reads; after a short grace those are
     // cut, so close() always returns.
     const graceful = Promise.all(dispatchers.map((d) => d.close())).catch(() => undefined);
