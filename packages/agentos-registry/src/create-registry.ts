@@ -1,7 +1,7 @@
 /**
- * The batteries-included `createRegistry`: core's, with every source adapter this package ships already registered.
- * Core would otherwise import `@agentos-registry/source-<type>` on demand; preregistering makes the umbrella work
- * in bundles and under package managers that do not hoist.
+ * The batteries-included `createRegistry`: core's, with every source adapter this package ships available. Core
+ * would otherwise import `@agentos-registry/source-<type>` by name from the working folder; the loaders below make
+ * the umbrella work in bundles and under package managers that do not hoist, and load only the sources in use.
  */
 import {
   type CreateRegistryOptions,
@@ -10,16 +10,18 @@ import {
   type RegistryConfig,
   type SourceAdapter,
 } from '@agentos-registry/core';
-import { fileSource } from '@agentos-registry/source-file';
-import { gitSource } from '@agentos-registry/source-git';
-import { githubSource } from '@agentos-registry/source-github';
-import { npmSource } from '@agentos-registry/source-npm';
-import { urlSource } from '@agentos-registry/source-url';
 
-/** A fresh list of the source adapters built into `agentos-registry`: file, git, github, url and npm. */
-export function builtinSources(): SourceAdapter[] {
-  return [fileSource(), gitSource(), githubSource(), urlSource(), npmSource()];
-}
+/**
+ * The built-in source adapters by type, each imported only when first asked for. The imports are written here, in
+ * the umbrella, so they resolve from its own dependencies (package managers that do not hoist) and bundlers see them.
+ */
+export const builtinSourceLoaders: Readonly<Record<string, () => Promise<SourceAdapter>>> = Object.freeze({
+  file: async () => (await import('@agentos-registry/source-file')).fileSource(),
+  git: async () => (await import('@agentos-registry/source-git')).gitSource(),
+  github: async () => (await import('@agentos-registry/source-github')).githubSource(),
+  url: async () => (await import('@agentos-registry/source-url')).urlSource(),
+  npm: async () => (await import('@agentos-registry/source-npm')).npmSource(),
+});
 
 /** Every `type` string (and alias) an adapter answers to. */
 function typesOf(adapter: SourceAdapter): string[] {
@@ -27,12 +29,12 @@ function typesOf(adapter: SourceAdapter): string[] {
 }
 
 /**
- * Builds a registry from the page's `registryConfig` with every built-in source preregistered.
- * Adapters in `options.sources` come first and replace a built-in adapter that serves the same type or alias.
+ * Builds a registry from the page's `registryConfig` with every built-in source available, each loaded only when the
+ * config uses its type. Adapters in `options.sources` come first and replace a built-in adapter of the same type or
+ * alias; `options.sourceLoaders` likewise.
  */
 export function createRegistry(config: RegistryConfig, options: CreateRegistryOptions = {}): Promise<Registry> {
-  const userSources = options.sources ?? [];
-  const claimed = new Set(userSources.flatMap(typesOf));
-  const builtins = builtinSources().filter((adapter) => !typesOf(adapter).some((type) => claimed.has(type)));
-  return createCoreRegistry(config, { ...options, sources: [...userSources, ...builtins] });
+  const claimed = new Set((options.sources ?? []).flatMap(typesOf));
+  const loaders = Object.fromEntries(Object.entries(builtinSourceLoaders).filter(([type]) => !claimed.has(type)));
+  return createCoreRegistry(config, { ...options, sourceLoaders: { ...loaders, ...options.sourceLoaders } });
 }

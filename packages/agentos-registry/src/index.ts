@@ -8,7 +8,8 @@ export * from '@agentos-registry/source-git';
 export * from '@agentos-registry/source-github';
 export * from '@agentos-registry/source-npm';
 export * from '@agentos-registry/source-url';
-export { builtinSources, createRegistry } from './create-registry.js';
+export { builtinSources } from './builtin-sources.js';
+export { builtinSourceLoaders, createRegistry } from './create-registry.js';
 export {
   type AgentOSRegistrySource,
   type ExtensionManagerLike,

@@ -144,6 +144,17 @@ export async function importAdapter(type: string, fromDirs: string[]): Promise<S
   return assertAdapter(adapter, name);
 }
 
+/** An adapter from one of `createRegistry`'s `sourceLoaders`, checked as an imported one is. */
+export async function loadAdapter(loader: () => Promise<SourceAdapter>, type: string): Promise<SourceAdapter> {
+  let adapter: SourceAdapter;
+  try {
+    adapter = await loader();
+  } catch (error) {
+    throw new RegistryError('E_SOURCE_NOT_INSTALLED', `The adapter for type "${type}" failed to load: ${(error as Error).message}`, { cause: error });
+  }
+  return assertAdapter(adapter, `The adapter for type "${type}" from sourceLoaders`);
+}
+
 /** The source types the AgentOS page names, known even when their adapter is not installed. */
 const PAGE_TYPES = ['file', 'git', 'github', 'url', 'npm'];
 
@@ -166,6 +177,7 @@ export async function resolveAdapters(
   needed: Map<string, string>,
   explicit: readonly SourceAdapter[],
   fromDirs: string[],
+  loaders: Readonly<Record<string, () => Promise<SourceAdapter>>> = {},
 ): Promise<Map<string, SourceAdapter>> {
   const table = new Map<string, SourceAdapter>();
   for (const adapter of explicit) {
@@ -174,7 +186,7 @@ export async function resolveAdapters(
   }
   for (const [type, registry] of needed) {
     if (table.has(type)) continue;
-    const adapter = await importAdapter(type, fromDirs);
+    const adapter = Object.hasOwn(loaders, type) ? await loadAdapter(loaders[type]!, type) : await importAdapter(type, fromDirs);
     if (!adapter) {
       const pkg = packageForType(type);
       // A type a typo away from a known one is a typo, not a package to install.

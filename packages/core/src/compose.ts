@@ -4,7 +4,7 @@
  * (naming registry and field) or `E_SOURCE_NOT_INSTALLED` (naming the package). Also decides where entry code from
  * npm and extension dependencies come from (the package adapter and its settings).
  */
-import { assertSource, importAdapter, optionRoles, packageForType, redactSecretOptions, resolveAdapters } from './adapters.js';
+import { assertSource, importAdapter, loadAdapter, optionRoles, packageForType, redactSecretOptions, resolveAdapters } from './adapters.js';
 import { CacheStore } from './cache-store.js';
 import { didYouMean, normalizeConfig, unknownSourceFields } from './config.js';
 import type { RegistrySource, SourceAdapter } from './contract.js';
@@ -46,7 +46,7 @@ export async function compose(config: RegistryConfig, options: CreateRegistryOpt
   }
   const needed = new Map<string, string>();
   for (const [name, r] of normalized.registries) if (!needed.has(r.config.type)) needed.set(r.config.type, name);
-  const adapters = await resolveAdapters(needed, options.sources ?? [], [baseDir, process.cwd()]);
+  const adapters = await resolveAdapters(needed, options.sources ?? [], [baseDir, process.cwd()], options.sourceLoaders);
   const logger = redactingLogger(options.logger ?? silentLogger);
   const configured = new Map<string, ConfiguredRegistry>();
   for (const [name, settings] of normalized.registries) {
@@ -101,7 +101,10 @@ export async function compose(config: RegistryConfig, options: CreateRegistryOpt
   // Entry code from npm, and the dependencies of extension code: any adapter with that capability (the npm source),
   // loaded only when first needed.
   const packageAdapter = async (capability: PackageCapability): Promise<SourceAdapter> => {
-    const found = [...adapters.values()].find((a) => typeof a[capability] === 'function') ?? (await importAdapter('npm', [baseDir, process.cwd()]));
+    const loaders = options.sourceLoaders ?? {};
+    const found =
+      [...adapters.values()].find((a) => typeof a[capability] === 'function') ??
+      (Object.hasOwn(loaders, 'npm') ? await loadAdapter(loaders.npm!, 'npm') : await importAdapter('npm', [baseDir, process.cwd()]));
     if (typeof found?.[capability] !== 'function') {
       const what =
         capability === 'fetchPackage'

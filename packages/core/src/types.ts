@@ -45,6 +45,12 @@ export interface RegistryWarning {
 export interface CreateRegistryOptions {
   /** Source adapters to use; types not listed here are imported from `@agentos-registry/source-<type>` on demand. */
   sources?: SourceAdapter[];
+  /**
+   * Adapters by type, loaded only when the config has a registry of that type (or, for `npm`, when entry code or
+   * dependencies come from npm): a host that bundles many sources pays at start-up only for those it uses.
+   * `sources` wins over a loader of the same type; a loader wins over importing `@agentos-registry/source-<type>`.
+   */
+  sourceLoaders?: Readonly<Record<string, () => Promise<SourceAdapter>>>;
   /** Folder that relative `location`s are relative to (the config file's folder). Default: the working directory. */
   baseDir?: string;
   /** Environment for `${NAME}` expansion. Default: `process.env`. */
