@@ -125,3 +125,7 @@ export {
   type VerifiedIndex,
   verifyIndex,
 } from './signing.js';
+// Authoring checks (the CLI's validate): what hosts do to an entry folder, run without fetching it.
+export { type PackageJson, readEntryManifest, type ReadManifestResult } from './manifest.js';
+export { entryModuleOf } from './loader.js';
+export { isSemverVersion } from './versions.js';
