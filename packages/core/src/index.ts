@@ -125,7 +125,8 @@ export {
   type VerifiedIndex,
   verifyIndex,
 } from './signing.js';
-// Authoring checks (the CLI's validate): what hosts do to an entry folder, run without fetching it.
+// For the CLI (issue 16): validate's checks, run as hosts run them without fetching, and the unknown-kind hint.
 export { type PackageJson, readEntryManifest, type ReadManifestResult } from './manifest.js';
 export { entryModuleOf } from './loader.js';
 export { isSemverVersion } from './versions.js';
+export { unknownKindHint } from './select.js';

@@ -3,7 +3,7 @@
  * `runCli` never exits the process and never touches the console directly, so tests drive it with fake streams.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { isRegistryError, type Registry, RegistryError, redact } from '@agentos-registry/core';
+import { isRegistryError, type ListedEntry, type Registry, RegistryError, redact, unknownKindHint } from '@agentos-registry/core';
 import pkg from '../../package.json' with { type: 'json' };
 import { cacheClean, cacheLs, cachePrune, cacheSettingsFor, cacheVerify } from './cache.js';
 import { type CommonOptions, type LabelWriter, loadFoundConfig, openRegistry, WarningPrinter } from './config.js';
@@ -111,6 +111,18 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
   const registryFilter = () => new Option('-r, --registry <name>', 'only this configured registry');
   const kindOption = () => new Option('-k, --kind <kind>', 'extension kind, or persona').default('tool');
 
+  /** `--kind` that no entry provides (a typo, most often): says so on stderr, with the kinds there are. */
+  const hintKind = async (registry: Registry, opts: FilterOptions, rows: readonly ListedEntry[]) => {
+    if (opts.kind === undefined || rows.length > 0) return;
+    const all = await registry.list(opts.registry === undefined ? {} : { registry: opts.registry });
+    warnings.print(
+      unknownKindHint(
+        opts.kind,
+        all.flatMap((row) => row.kinds),
+      ),
+    );
+  };
+
   program
     .command('list')
     .description('list the entries of the configured registries')
@@ -119,6 +131,7 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     .action(async (opts: FilterOptions, command: Command) => {
       await withRegistry(command, async (registry) => {
         const entries = await registry.list(filterOf(opts));
+        await hintKind(registry, opts, entries);
         out(json ? `${toJson(listedJson(entries))}\n` : listText(entries));
       });
     });
@@ -131,6 +144,7 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     .action(async (text: string, opts: FilterOptions, command: Command) => {
       await withRegistry(command, async (registry) => {
         const entries = await registry.search(text, filterOf(opts));
+        if (entries.length === 0) await hintKind(registry, opts, await registry.list(filterOf(opts)));
         out(json ? `${toJson(listedJson(entries))}\n` : listText(entries, text));
       });
     });
