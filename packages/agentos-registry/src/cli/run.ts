@@ -252,15 +252,19 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     });
   cache
     .command('clean [registry]')
-    .description('remove what is cached for one registry, or (after asking, or with --yes) the whole cache')
-    .option('-y, --yes', 'remove the whole cache without asking (needed when not on a terminal)')
-    .action(async (registry: string | undefined, opts: { yes?: boolean }, command: Command) => {
+    .description('remove what is cached for one registry, or the whole cache (--all, or after asking on a terminal)')
+    .option('-a, --all', 'remove the whole cache, without asking (needed when not on a terminal)')
+    .option('-y, --yes', 'with no registry named, the same as --all')
+    .action(async (registry: string | undefined, opts: { all?: boolean; yes?: boolean }, command: Command) => {
+      if (registry !== undefined && opts.all) {
+        throw new RegistryError('E_USAGE', `"cache clean ${registry} --all": name a registry or give --all, not both.`);
+      }
       const settings = await cacheSettingsFor(io, command.optsWithGlobals<CommonOptions>());
-      if (registry === undefined && !opts.yes) {
+      if (registry === undefined && !opts.all && !opts.yes) {
         if (!(target.tty?.stdin && target.tty?.stderr && target.ask)) {
           throw new RegistryError(
             'E_USAGE',
-            `"cache clean" without a registry removes the whole cache in ${settings.directory}; not on a terminal, it does that only with --yes. Run "agentos-registry cache clean --yes", or name a registry.`,
+            `"cache clean" without a registry removes the whole cache in ${settings.directory}; not on a terminal, it does that only with --all. Run "agentos-registry cache clean --all", or name a registry.`,
           );
         }
         const answer = await target.ask(`Remove the whole cache in ${terminalSafe(settings.directory)}? [y/N] `);
@@ -316,7 +320,7 @@ const EXAMPLES: Record<string, string> = {
   doctor: 'agentos-registry doctor --json',
   'cache ls': 'agentos-registry cache ls --json',
   'cache verify': 'agentos-registry cache verify',
-  'cache clean': 'agentos-registry cache clean internal',
+  'cache clean': 'agentos-registry cache clean internal\n  $ agentos-registry cache clean --all',
   'cache prune': 'agentos-registry cache prune',
 };
 
