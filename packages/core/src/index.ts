@@ -73,6 +73,7 @@ export {
   type RetryCandidate,
   type StatusWording,
   statusError,
+  type TransferProgress,
   type TransferPurpose,
   validateHttpSourceOptions,
 } from './http/index.js';

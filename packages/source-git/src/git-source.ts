@@ -131,6 +131,7 @@ function createGitRegistrySource(config: SourceConfig, ctx: SourceCreateContext,
       engine: 'native',
     },
     transport: gitTransport(config, defaults, { registry: ctx.registry, baseDir: ctx.baseDir }),
+    ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
   };
   const branch = typeof config.branch === 'string' && config.branch !== '' ? config.branch : undefined;
   return new GitRegistrySource(remote, { engine: pick('engine') ?? 'auto', sparse: pick('sparse') ?? true, branch });

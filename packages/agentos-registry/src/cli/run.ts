@@ -13,6 +13,7 @@ import { type CliIo, colourOn, paint, processIo } from './io.js';
 import { addIndexCommand } from './index-command.js';
 import { addInitCommand } from './init.js';
 import { packCommand } from './pack.js';
+import { ProgressLine } from './progress.js';
 import { addSigningCommands } from './signing.js';
 import { oneLine, terminalSafe } from './terminal-text.js';
 import { updateCommand } from './update.js';
@@ -41,13 +42,17 @@ export function errorReport(error: unknown): { code: string; message: string; re
 }
 
 /** Runs one invocation (`argv` without `node` and the script) and resolves to its exit code. */
-export async function runCli(argv: readonly string[], target: CliIo = processIo()): Promise<number> {
-  // Everything is written through this filter: what is printed quotes registries, which must not drive the terminal.
-  const io = screenIo(target);
+export async function runCli(argv: readonly string[], given: CliIo = processIo()): Promise<number> {
+  let target = given;
   const json = argv.includes('--json');
   let verbose = argv.includes('--verbose');
   // --quiet prints nothing but errors; output asked for with --json is still printed.
   const quiet = argv.includes('--quiet') || argv.includes('-q');
+  // Progress only on a terminal: a line on stderr, erased before anything else is written to either stream.
+  const progress = target.tty?.stderr === true && !quiet ? new ProgressLine(target.stderr, colourOn(target, 'stderr')) : undefined;
+  if (progress) target = clearingFirst(target, progress);
+  // Everything is written through this filter: what is printed quotes registries, which must not drive the terminal.
+  const io = screenIo(target);
   const out = (text: string) => {
     if (!quiet || json) io.stdout.write(redact(text));
   };
@@ -62,10 +67,11 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
   const withRegistry = async (command: Command, body: (registry: Registry, options: CommonOptions) => Promise<void>) => {
     const options = command.optsWithGlobals<CommonOptions>();
     verbose = options.verbose === true;
-    const registry = await openRegistry(io, options, warnings);
+    const registry = await openRegistry(io, options, warnings, progress?.listener);
     try {
       await body(registry, options);
     } finally {
+      progress?.stop();
       await registry.close();
     }
   };
@@ -169,7 +175,8 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     .action(async (_opts: unknown, command: Command) => {
       const options = command.optsWithGlobals<CommonOptions>();
       const loaded = await loadFoundConfig(io, options.config);
-      const result = await doctorCommand(io, loaded, () => openRegistry(io, options, warnings), json);
+      const result = await doctorCommand(io, loaded, () => openRegistry(io, options, warnings, progress?.listener), json);
+      progress?.stop();
       out(result.text);
       if (!result.ok) exitCode = 1;
     });
@@ -289,6 +296,7 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
   } catch (error) {
+    progress?.stop();
     if (error instanceof CommanderError) return usageExit(error, json, io);
     const report = errorReport(error);
     if (json) {
@@ -334,6 +342,17 @@ function addExamples(command: Command, prefix = ''): void {
     sub.addHelpText('after', `\n${GLOBAL_NOTE}${example ? `\n\nExample:\n  $ ${example}` : ''}\n`);
     addExamples(sub, `${name} `);
   }
+}
+
+/** `io` whose streams erase the progress line before they write. */
+function clearingFirst(io: CliIo, progress: ProgressLine): CliIo {
+  const clearing = (stream: CliIo['stdout']) => ({
+    write: (text: string) => {
+      progress.clear();
+      return stream.write(text);
+    },
+  });
+  return { ...io, stdout: clearing(io.stdout), stderr: clearing(io.stderr) };
 }
 
 /** `io` with both streams passed through `terminalSafe`. */

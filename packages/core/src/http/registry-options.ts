@@ -144,5 +144,12 @@ export function httpClientOptionsOf(config: SourceConfig, context: { registry: s
  * logger. Call it on a config that passed `validateHttpSourceOptions`.
  */
 export function createSourceHttpClient(config: SourceConfig, ctx: SourceCreateContext, options: Partial<HttpClientOptions> = {}): HttpClient {
-  return createHttpClient({ ...options, ...httpClientOptionsOf(config, ctx), registry: ctx.registry, env: ctx.env, logger: ctx.logger });
+  return createHttpClient({
+    ...options,
+    ...httpClientOptionsOf(config, ctx),
+    registry: ctx.registry,
+    env: ctx.env,
+    logger: ctx.logger,
+    ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
+  });
 }
