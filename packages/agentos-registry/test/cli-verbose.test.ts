@@ -5,14 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  Cleanup,
-  createGitRepo,
-  type GitHttpServer,
-  type StaticServer,
-  startGitHttpServer,
-  startStaticServer,
-} from '@agentos-registry/test-servers';
+import { Cleanup, createGitRepo, type GitHttpServer, type StaticServer, startGitHttpServer, startStaticServer } from '@agentos-registry/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBuilt, scratch } from './helpers.js';
 
@@ -80,7 +73,9 @@ describe('--verbose: git and credentials in URLs', () => {
     ({ dir, cleanup } = await scratch());
     expect((await runBuilt(['init', 'reg'], { cwd: dir })).code).toBe(0);
     await servers.add(createGitRepo(join(dir, 'reg'), { root: join(dir, 'repos'), name: 'private' }));
-    git = await servers.add(startGitHttpServer({ root: join(dir, 'repos'), auth: { type: 'basic', username: 'x-access-token', password: token }, privateRepos: ['private'] }));
+    git = await servers.add(
+      startGitHttpServer({ root: join(dir, 'repos'), auth: { type: 'basic', username: 'x-access-token', password: token }, privateRepos: ['private'] }),
+    );
   });
   afterAll(async () => {
     await servers.run();
@@ -91,7 +86,10 @@ describe('--verbose: git and credentials in URLs', () => {
   async function configured(name: string, registry: Record<string, unknown>): Promise<string> {
     const folder = join(dir, name);
     await mkdir(folder, { recursive: true });
-    await writeFile(join(folder, 'agentos-registry.config.json'), JSON.stringify({ registries: { r: registry }, cacheSettings: { directory: join(folder, 'cache') } }));
+    await writeFile(
+      join(folder, 'agentos-registry.config.json'),
+      JSON.stringify({ registries: { r: registry }, cacheSettings: { directory: join(folder, 'cache') } }),
+    );
     return folder;
   }
 
@@ -105,7 +103,9 @@ describe('--verbose: git and credentials in URLs', () => {
     expect(ok.stderr + ok.stdout).not.toContain(token);
 
     const wrong = 'tok_wrongGitSecret5555';
-    const refused = await runBuilt(['list', '--verbose', '--refresh'], { cwd: await configured('wrong', { type: 'git', location: git.repoUrl('private'), engine: 'native', token: wrong }) });
+    const refused = await runBuilt(['list', '--verbose', '--refresh'], {
+      cwd: await configured('wrong', { type: 'git', location: git.repoUrl('private'), engine: 'native', token: wrong }),
+    });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(new RegExp(`^debug: git: ls-remote ${url} failed after \\d+ ms$`, 'm'));
     expect(refused.stderr).toContain('[E_AUTH]');
