@@ -48,6 +48,7 @@ describe('progress on a terminal', () => {
   });
 
   it('shows the revision check and the download (bytes, entries) on a pty, in colour; nothing when piped', async () => {
+    expect((await runBuilt(['cache', 'clean', '--all'], { cwd: dir })).code).toBe(0);
     const tty = await runBuiltOnTty(['fetch', 'com.example.greet', '--refresh'], { cwd: dir });
     expect(tty.code, tty.output).toBe(0);
     expect(tty.output).toContain('checking site for updates');
@@ -65,12 +66,16 @@ describe('progress on a terminal', () => {
     expect(piped.stdout).not.toMatch(ERASE_LINE);
   });
 
-  it('NO_COLOR: the same progress, without colour', async () => {
+  it('NO_COLOR: the same progress, without colour or any escape sequence (the line is overwritten with spaces)', async () => {
+    expect((await runBuilt(['cache', 'clean', '--all'], { cwd: dir })).code).toBe(0);
     const tty = await runBuiltOnTty(['fetch', 'com.example.greet', '--refresh'], { cwd: dir, env: { NO_COLOR: '1' } });
     expect(tty.code, tty.output).toBe(0);
     expect(tty.output).toContain('checking site for updates');
-    expect(tty.output).toMatch(ERASE_LINE);
+    expect(tty.output).toMatch(/1 entry, \d+(?:\.\d)? (?:B|KiB) downloaded/);
     expect(tty.output).not.toMatch(COLOUR);
+    expect(tty.output).not.toContain('\u001b');
+    // Erased by spaces before the result is printed.
+    expect(tty.output).toMatch(/downloaded {0,3}\r {10,}\rid: +com\.example\.greet/);
   });
 
   it('--quiet: no progress, even on a terminal', async () => {

@@ -162,10 +162,20 @@ describe('validate: each authoring mistake, by file and json path (built CLI)', 
     expect(ts.problems[0]!.message).toContain('Ship the built JavaScript');
     expect(ts.problems[0]!.message).toContain('package.json "main"');
 
+    // Named only by package.json main: the problem is there.
+    await editJson(tool(reg, 'manifest.json'), (doc) => {
+      delete doc.entry;
+    });
+    const main = await validate(dir);
+    expect(main.codes).toEqual(['error E_ENTRY_POINT_NOT_JS registry/curated/greet/package.json: main']);
+    expect(main.problems[0]!.message).toContain('set package.json "main" to it');
+
     await rm(tool(reg, 'src'), { recursive: true });
     const missing = await validate(dir);
     expect(missing.code).toBe(1);
-    expect(missing.codes).toEqual(['error E_ENTRY_POINT_MISSING registry/curated/greet/manifest.json: entry']);
+    // The first declared entry point (package.json main, manifest entry removed above) names where to fix it.
+    expect(missing.codes).toEqual(['error E_ENTRY_POINT_MISSING registry/curated/greet/package.json: main']);
+    expect(missing.problems[0]!.message).toContain('the entry point ./src/index.ts does not exist');
   });
 
   test('a persona without its prompt, and one with no persona file', async () => {

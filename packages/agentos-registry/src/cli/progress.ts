@@ -1,16 +1,18 @@
 /**
  * Progress on stderr while the CLI waits on the network: one line, rewritten in place, that shows a spinner while a
  * registry's revision is checked and, while files download, the bytes so far (of the announced size) and how many
- * entries have arrived. Only on a terminal (the CLI does not create it otherwise), coloured unless NO_COLOR is set,
- * and cleared before anything else is written to stderr, so it never mixes with a warning or an error.
+ * entries have arrived. Only on a terminal (the CLI does not create it otherwise), and cleared before anything else is
+ * written, so it never mixes with a warning or an error. With colour on, the spinner is coloured and the line erased
+ * with the terminal's erase-line; with NO_COLOR no escape sequence at all is written: the line is overwritten with
+ * spaces.
  */
 import type { RegistryProgress } from '@agentos-registry/core';
 import type { CliWriter } from './io.js';
 import { terminalSafe } from './terminal-text.js';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-/** Carriage return and erase-line: the line is drawn again from its start. Not a colour, so NO_COLOR keeps it. */
-const CLEAR = '\r\u001b[2K';
+/** Carriage return and erase-line: the line is drawn again from its start. */
+const ERASE = '\r\u001b[2K';
 const CYAN = ['\u001b[36m', '\u001b[39m'] as const;
 
 /** `1.5 MiB`, `12.0 KiB`, `512 B`. */
@@ -45,6 +47,8 @@ export class ProgressLine {
   #entries = 0;
   #frame = 0;
   #shown = false;
+  /** Characters of the line on screen, for erasing it without escapes. */
+  #width = 0;
   #lastDraw = 0;
   #timer: NodeJS.Timeout | undefined;
 
@@ -90,8 +94,9 @@ export class ProgressLine {
   /** Erases the line (before other stderr output, and at the end); it is drawn again on the next event. */
   clear(): void {
     if (!this.#shown) return;
-    this.#out.write(CLEAR);
+    this.#out.write(this.#erase());
     this.#shown = false;
+    this.#width = 0;
   }
 
   /** Stops the spinner and erases the line. */
@@ -99,6 +104,12 @@ export class ProgressLine {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     this.clear();
+  }
+
+  /** What takes the cursor to the start of an empty line. */
+  #erase(): string {
+    if (this.#colour) return ERASE;
+    return this.#width > 0 ? `\r${' '.repeat(this.#width)}\r` : '\r';
   }
 
   /** The spinner turns while a check is pending, also when no bytes arrive. */
@@ -140,7 +151,9 @@ export class ProgressLine {
     }
     this.#frame = (this.#frame + 1) % FRAMES.length;
     const spinner = this.#colour ? `${CYAN[0]}${FRAMES[this.#frame]}${CYAN[1]}` : FRAMES[this.#frame];
-    this.#out.write(`${CLEAR}${spinner} ${terminalSafe(text)}`);
+    const line = `${FRAMES[this.#frame]} ${terminalSafe(text)}`;
+    this.#out.write(`${this.#erase()}${this.#colour ? `${spinner}${line.slice(FRAMES[this.#frame]!.length)}` : line}`);
     this.#shown = true;
+    this.#width = line.length;
   }
 }

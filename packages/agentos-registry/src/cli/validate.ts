@@ -383,7 +383,7 @@ async function checkEntryPoints(ctx: Context): Promise<void> {
           'error',
           'E_ENTRY_POINT_NOT_JS',
           at.path,
-          `${entry.id}: the entry point ${declared} is not JavaScript, and hosts import only .js, .mjs or .cjs. Ship the built JavaScript (e.g. compile with tsc) and point ${at.path === 'main' ? '"main" in package.json' : `"${at.path}" in manifest.json`} at it, or set package.json "main" to the built file.`,
+          `${entry.id}: the entry point ${declared} is not JavaScript, and hosts import only .js, .mjs or .cjs. Ship the built JavaScript (e.g. compile with tsc) and ${at.path === 'main' ? 'set package.json "main" to it' : `point "${at.path}" in manifest.json at it, or drop "${at.path}" and set package.json "main" to the built file`}.`,
           at.file,
         );
       } else {
