@@ -112,6 +112,26 @@ describe('--verbose: git and credentials in URLs', () => {
     expect(refused.stderr).not.toContain(wrong);
   });
 
+  it.each(['native', 'isomorphic'])("%s engine: a refused token, as the CLI prints it: E_AUTH with what to do, not git's prompt wording", async (engine) => {
+    for (const authScheme of ['basic', 'bearer']) {
+      const cwd = await configured(`refused-${engine}-${authScheme}`, {
+        type: 'git',
+        location: git.repoUrl('private'),
+        engine,
+        token: 'tok_refused1234',
+        authScheme,
+      });
+      const result = await runBuilt(['list'], { cwd });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        /^error \[E_AUTH\] Registry 'r' \(.+\) refused the configured token while .+ \(HTTP 401\)\. Check that the token is current/,
+      );
+      expect(result.stderr).not.toMatch(/could not read|terminal prompts|fatal:/i);
+      if (authScheme === 'bearer') expect(result.stderr).not.toContain("`authScheme: 'bearer'` if");
+      else expect(result.stderr).toContain("`authScheme: 'bearer'` if it takes bearer tokens");
+    }
+  });
+
   it('a password in a URL location is refused, and shows neither in the log nor in the error', async () => {
     const secret = 'pw-inUrlSecret-4242';
     for (const type of ['url', 'git']) {
