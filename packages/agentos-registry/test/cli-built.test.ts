@@ -213,7 +213,7 @@ describe('output: --quiet and colour', () => {
 });
 
 describe('cache clean without a registry', () => {
-  it('refuses when not on a terminal (exit 2, suggesting --yes); --yes removes; on a terminal it asks', async () => {
+  it('refuses when not on a terminal (exit 2, suggesting --all); --all (or --yes) removes; on a terminal it asks', async () => {
     const dir = await folder('clean');
     const cache = join(dir, 'cache');
     await writeFile(join(dir, 'agentos-registry.config.json'), JSON.stringify(templateConfig('t', cache)));
@@ -223,7 +223,12 @@ describe('cache clean without a registry', () => {
 
     const refused = await runBuilt(['cache', 'clean'], { cwd: dir });
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain('--yes');
+    expect(refused.stderr).toContain('only with --all. Run "agentos-registry cache clean --all", or name a registry.');
+    // --all with a registry is a usage mistake, and removes nothing.
+    expect((await runBuilt(['cache', 'clean', 't', '--all'], { cwd: dir })).code).toBe(2);
+    expect(await readdir(cache)).toEqual(filled);
+    const help = await runBuilt(['cache', 'clean', '--help'], { cwd: dir });
+    expect(help.stdout).toMatch(/-a, --all\s+remove the whole cache/);
     expect(await readdir(cache)).toEqual(filled);
 
     const declined = await runBuiltOnTty(['cache', 'clean'], { cwd: dir, input: 'n\n' });
@@ -239,6 +244,13 @@ describe('cache clean without a registry', () => {
     expect((await runBuilt(['list'], { cwd: dir })).code).toBe(0);
     const yes = await runBuilt(['cache', 'clean', '--yes'], { cwd: dir });
     expect(yes.code).toBe(0);
+    expect(await readdir(cache).catch(() => [])).toEqual([]);
+
+    expect((await runBuilt(['list'], { cwd: dir })).code).toBe(0);
+    expect((await readdir(cache)).length).toBeGreaterThan(0);
+    const all = await runBuilt(['cache', 'clean', '--all'], { cwd: dir });
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stdout).toContain('removed the cache');
     expect(await readdir(cache).catch(() => [])).toEqual([]);
   });
 });

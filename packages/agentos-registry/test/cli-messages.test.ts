@@ -75,6 +75,29 @@ describe('messages', () => {
     }
   });
 
+  it('--kind toool with one registry configured lists nothing, and says so with a did-you-mean (list, search)', async () => {
+    const dir = await withConfig('toool-lone', { registries: { only: { type: 'file', location: templateRegistry } } });
+    for (const argv of [
+      ['list', '--kind', 'toool'],
+      ['search', 'echo', '--kind', 'toool'],
+    ]) {
+      const result = await runBuilt(argv, { cwd: dir });
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe('warning: No entry provides kind "toool". Did you mean "tool"? Kinds the entries provide: persona, tool.\n');
+    }
+    // --json keeps stdout a JSON document; the hint is on stderr.
+    const json = await runBuilt(['list', '--kind', 'toool', '--json'], { cwd: dir });
+    expect(JSON.parse(json.stdout)).toEqual([]);
+    expect(json.stderr).toContain('Did you mean "tool"?');
+    // A kind no entry provides and nothing is close to: which kinds there are.
+    const far = await runBuilt(['list', '--kind', 'messaging-channel'], { cwd: dir });
+    expect(far.stderr).toBe('warning: No entry provides kind "messaging-channel". Kinds the entries provide: persona, tool.\n');
+    // A kind that has entries: no hint.
+    const tools = await runBuilt(['list', '--kind', 'tool'], { cwd: dir });
+    expect(tools.stderr).toBe('');
+    expect(tools.stdout).toContain('com.example.echo');
+  });
+
   it('an unreachable URL registry with nothing cached says so once, without promising cached copies', async () => {
     const port = await closedPort();
     const dir = await withConfig('unreachable', { registries: { web: { type: 'url', location: `http://127.0.0.1:${port}/registry` } } });

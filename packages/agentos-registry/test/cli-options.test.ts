@@ -77,6 +77,9 @@ describe('agentos-registry CLI options', () => {
       ['fetch', 'persona', 'com.example.helpful-assistant'],
       ['list', { registry: 'template' }],
       ['search', 'echo', { kind: 'guardrail' }],
+      // No entry provides guardrail: the kinds there are are listed for the hint (every registry, no filter).
+      ['list', { kind: 'guardrail' }],
+      ['list', {}],
       ['list', {}],
     ]);
   });

@@ -7,7 +7,7 @@
 import { assertSource, importAdapter, loadAdapter, optionRoles, packageForType, redactSecretOptions, resolveAdapters } from './adapters.js';
 import { CacheStore } from './cache-store.js';
 import { didYouMean, normalizeConfig, unknownSourceFields } from './config.js';
-import type { RegistrySource, SourceAdapter } from './contract.js';
+import type { RegistrySource, SourceAdapter, SourceCreateContext } from './contract.js';
 import { RegistryError, registerSecret } from './errors.js';
 import { redactingLogger, silentLogger } from './logger.js';
 import { checkAllowedTypes, checkRegistryHosts } from './policy.js';
@@ -80,6 +80,7 @@ export async function compose(config: RegistryConfig, options: CreateRegistryOpt
         logger,
         env,
         ...(normalized.policy?.allowHosts ? { allowHosts: normalized.policy.allowHosts } : {}),
+        ...progressFor(options.onProgress),
       });
     } catch (error) {
       throw error instanceof RegistryError
@@ -125,4 +126,18 @@ export async function compose(config: RegistryConfig, options: CreateRegistryOpt
   const packageSettings: PackageSettings = options.packages ?? npmOptions;
   if (typeof packageSettings.token === 'string') registerSecret(packageSettings.token);
   return { runtime, packageAdapter, packageSettings };
+}
+
+/** The `onProgress` of a source's context: downloads as `download` events, a throwing listener ignored. */
+function progressFor(listener: CreateRegistryOptions['onProgress']): Pick<SourceCreateContext, 'onProgress'> {
+  if (!listener) return {};
+  return {
+    onProgress: (progress) => {
+      try {
+        listener({ type: 'download', ...progress });
+      } catch {
+        // A display that fails is no reason to fail the download.
+      }
+    },
+  };
 }

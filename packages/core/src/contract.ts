@@ -8,7 +8,7 @@
  * validation, caching and freshness, integrity, path and archive safety, credential redaction, `verified`, and
  * loading code. A third-party source therefore stays small and is secure by default.
  */
-import type { HttpResponse } from './http/types.js';
+import type { HttpResponse, TransferProgress } from './http/types.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -173,6 +173,11 @@ export interface SourceCreateContext {
    * own checks each host it contacts with `hostAllowed` and refuses others with `E_POLICY`.
    */
   allowHosts?: readonly string[];
+  /**
+   * Where a source reports how its downloads are going (core's HTTP client does it when built with
+   * `createSourceHttpClient`); absent when nobody listens. Optional for sources: a display without it shows less.
+   */
+  onProgress?: (progress: TransferProgress) => void;
 }
 
 /** A request for a package's code by name and version (npm's `package@version`). */

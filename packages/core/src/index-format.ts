@@ -93,7 +93,7 @@ export function parseRegistryIndex(bytes: Uint8Array | string, options: { regist
           throw new RegistryError(
             'E_INDEX_INVALID',
             `${file} of registry "${registry}" lists "${raw.id}" version ${raw.version} twice (${previous} and ${where}); ids must be unique per version.`,
-            { registry, details: { file, field: `${where}.id` } },
+            { registry, details: { file, field: `${where}.id`, duplicateOf: `${previous}.id` } },
           );
         }
         seen.set(key, where);

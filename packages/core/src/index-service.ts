@@ -206,7 +206,7 @@ export class IndexService {
   private async revalidate(reg: ConfiguredRegistry, held: IndexState | undefined, signal: AbortSignal | undefined, serveStale = true): Promise<ServedIndex> {
     try {
       const ctx = await this.rt.callContext(reg, signal, held?.revision);
-      let answer = await reg.source.revision(ctx);
+      let answer = await this.rt.checking(reg.name, () => reg.source.revision(ctx));
       const log = (message: string) => this.rt.logger.debug(`cache: index of "${reg.name}": ${message}`, { registry: reg.name });
       if (answer === 'unchanged') {
         if (held) {

@@ -74,6 +74,7 @@ export {
   type RetryCandidate,
   type StatusWording,
   statusError,
+  type TransferProgress,
   type TransferPurpose,
   validateHttpSourceOptions,
 } from './http/index.js';
@@ -126,3 +127,8 @@ export {
   type VerifiedIndex,
   verifyIndex,
 } from './signing.js';
+// For the CLI (issue 16): validate's checks, run as hosts run them without fetching, and the unknown-kind hint.
+export { type PackageJson, readEntryManifest, type ReadManifestResult } from './manifest.js';
+export { entryModuleOf } from './loader.js';
+export { isSemverVersion } from './versions.js';
+export { unknownKindHint } from './select.js';

@@ -107,6 +107,24 @@ export class Runtime {
     return dir;
   }
 
+  /** Runs a revision check of `registry`'s source, telling `onProgress` (if any) when it starts and ends. */
+  async checking<T>(registry: string, check: () => Promise<T>): Promise<T> {
+    const listener = this.options.onProgress;
+    const tell = (done: boolean) => {
+      try {
+        listener?.({ type: 'revision', registry, done });
+      } catch {
+        // A display that fails is no reason to fail the check.
+      }
+    };
+    tell(false);
+    try {
+      return await check();
+    } finally {
+      tell(true);
+    }
+  }
+
   async callContext(registry: ConfiguredRegistry, signal: AbortSignal | undefined, previous?: SourceRevision): Promise<SourceCallContext> {
     this.assertOpen();
     return {

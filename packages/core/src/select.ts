@@ -23,6 +23,20 @@ export interface Resolution {
 /** The kinds AgentOS itself names, for "did you mean" when a kind has no registry (any other kind string works too). */
 const WELL_KNOWN_KINDS = ['tool', 'guardrail', 'workflow', 'persona'];
 
+/**
+ * What to say when no entry provides `kind`: a close spelling among the kinds the entries list and the kinds AgentOS
+ * names ("did you mean"), or which kinds there are. `listed` are the kinds of the entries looked at.
+ */
+export function unknownKindHint(kind: string, listed: readonly string[]): string {
+  const kinds = [...new Set(listed)].sort();
+  const near = closest(
+    kind,
+    [...new Set([...kinds, ...WELL_KNOWN_KINDS])].filter((k) => k !== kind),
+  );
+  const there = kinds.length > 0 ? ` Kinds the entries provide: ${kinds.join(', ')}.` : '';
+  return `No entry provides kind "${kind}".${near !== undefined ? ` Did you mean "${near}"?` : ''}${there}`;
+}
+
 export class EntrySelector {
   readonly registryNames: readonly string[];
 

@@ -2,6 +2,7 @@
 import type { RegistryError } from './errors.js';
 import type { SourceAdapter, SourceConfig } from './contract.js';
 import type { InstallRecord } from './install-record.js';
+import type { TransferProgress } from './http/types.js';
 import type { Logger } from './logger.js';
 
 export type { SourceConfig } from './contract.js';
@@ -42,6 +43,9 @@ export interface RegistryWarning {
   entry?: string;
 }
 
+/** What `CreateRegistryOptions.onProgress` is told: a revision check starting or ending, or a download's bytes. */
+export type RegistryProgress = { type: 'revision'; registry: string; done: boolean } | ({ type: 'download' } & TransferProgress);
+
 export interface CreateRegistryOptions {
   /** Source adapters to use; types not listed here are imported from `@agentos-registry/source-<type>` on demand. */
   sources?: SourceAdapter[];
@@ -63,6 +67,12 @@ export interface CreateRegistryOptions {
   packages?: { registry?: string; token?: string };
   /** Called for every warning (also sent to `logger.warn`). */
   onWarning?: (warning: RegistryWarning) => void;
+  /**
+   * Told what the registry is waiting on, for progress displays (the CLI's, on a terminal): each revision check of a
+   * registry's source as it starts and ends, and each download of an HTTP source (bytes so far, the announced size).
+   * A listener that throws is ignored.
+   */
+  onProgress?: (progress: RegistryProgress) => void;
   /** Never touch a source; serve only what is cached (missing → `E_NOT_CACHED`). */
   offline?: boolean;
   /** Use any cached copy whatever its age, asking a source only when nothing is cached. */

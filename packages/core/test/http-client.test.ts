@@ -506,3 +506,41 @@ describe('responses and errors', () => {
     expect((await failure(c.request(s.url('/x')))).code).toBe('E_USAGE');
   });
 });
+
+describe('onProgress', () => {
+  it('is told the bytes of a body as they arrive, the announced size, and once when it is read whole; never the query', async () => {
+    const body = Buffer.alloc(200_000, 7);
+    const s = await server((_req, res) => {
+      res.writeHead(200, { 'content-length': String(body.length) });
+      // In pieces, so that the client sees more than one chunk.
+      res.write(body.subarray(0, 70_000));
+      setImmediate(() => res.end(body.subarray(70_000)));
+    });
+    const events: Array<{ url: string; bytes: number; total?: number; done: boolean; purpose: string }> = [];
+    const c = client({ onProgress: (p) => events.push({ url: p.url, bytes: p.bytes, total: p.total, done: p.done, purpose: p.purpose }) });
+    const res = await c.request(s.url('/big.tgz?token=q-secret-123'), { purpose: 'entry' });
+    expect((await res.bytes()).length).toBe(body.length);
+    expect(events.length).toBeGreaterThan(1);
+    expect(events.every((e) => e.url === s.url('/big.tgz') && e.total === body.length && e.purpose === 'entry')).toBe(true);
+    expect(events.at(-1)).toMatchObject({ bytes: body.length, done: true });
+    expect(events.filter((e) => e.done)).toHaveLength(1);
+    const counts = events.map((e) => e.bytes);
+    expect([...counts].sort((a, b) => a - b)).toEqual(counts);
+    expect(JSON.stringify(events)).not.toContain('q-secret-123');
+  });
+
+  it('a listener that throws does not fail the request; a gzip body announces no size', async () => {
+    const s = await server((_req, res) => res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync('hello progress')));
+    const totals: Array<number | undefined> = [];
+    const c = client({
+      onProgress: (p) => {
+        totals.push(p.total);
+        throw new Error('display broke');
+      },
+    });
+    const res = await c.request(s.url('/x'));
+    expect(await res.text()).toBe('hello progress');
+    expect(totals.length).toBeGreaterThan(0);
+    expect(totals.every((t) => t === undefined)).toBe(true);
+  });
+});

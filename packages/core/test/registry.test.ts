@@ -344,3 +344,42 @@ describe('entry code from a package', () => {
     expect(error.message).toContain('@agentos-registry/source-npm');
   });
 });
+
+describe('onProgress', () => {
+  it('is told when each revision check starts and ends, also a failed one; a listener that throws changes nothing', async () => {
+    const dir = await writeTree(pageRegistry());
+    const { adapter, calls, down } = countingSource('dir');
+    const events: unknown[] = [];
+    const registry = await createRegistry(
+      { registries: { default: { type: 'dir', location: dir } }, cacheSettings: { enabled: false } },
+      { sources: [adapter], env: {}, onProgress: (event) => events.push(event) },
+    );
+    await registry.list();
+    expect(calls.revision).toBe(1);
+    expect(events).toEqual([
+      { type: 'revision', registry: 'default', done: false },
+      { type: 'revision', registry: 'default', done: true },
+    ]);
+    down.value = true;
+    const [failed] = await registry.update();
+    expect(failed).toMatchObject({ registry: 'default', status: 'failed' });
+    expect(events.slice(2)).toEqual([
+      { type: 'revision', registry: 'default', done: false },
+      { type: 'revision', registry: 'default', done: true },
+    ]);
+    await registry.close();
+
+    const throwing = await createRegistry(
+      { registries: { default: { type: 'dir', location: dir } }, cacheSettings: { enabled: false } },
+      {
+        sources: [countingSource('dir').adapter],
+        env: {},
+        onProgress: () => {
+          throw new Error('display broke');
+        },
+      },
+    );
+    expect((await throwing.list()).length).toBeGreaterThan(0);
+    await throwing.close();
+  });
+});

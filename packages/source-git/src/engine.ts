@@ -1,4 +1,4 @@
-import type { SourceCallContext } from '@agentos-registry/core';
+import type { SourceCallContext, SourceCreateContext } from '@agentos-registry/core';
 import type { RemoteContext } from './errors.js';
 import type { GitLocation } from './location.js';
 import type { RemoteRef, ResolvedRef } from './refs.js';
@@ -24,6 +24,8 @@ export interface GitRemote {
   context: RemoteContext;
   /** Deadlines, proxy, CAs, retries and limits from the registry's transport options. */
   transport: GitTransport;
+  /** Where downloads report their progress (core's `SourceCreateContext.onProgress`), when someone listens. */
+  onProgress?: SourceCreateContext['onProgress'];
 }
 
 /**

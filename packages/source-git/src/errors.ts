@@ -1,4 +1,5 @@
 import { isUntrustedCertificateCode, RegistryError, untrustedCertificateAdvice } from '@agentos-registry/core';
+import type { GitAuthScheme } from './auth.js';
 import type { StepDeadline } from './deadline.js';
 import type { GitTransport } from './location.js';
 import { describeCommit, type ResolvedRef } from './refs.js';
@@ -12,6 +13,8 @@ export interface RemoteContext {
   display: string;
   transport: GitTransport;
   hasToken: boolean;
+  /** How the token is sent, when there is one: the advice on a refused token depends on it. */
+  authScheme?: GitAuthScheme;
   engine: 'native' | 'isomorphic';
   /** policy.allowHosts is set: native git then follows no redirect (it cannot be asked where one leads first). */
   allowHosts?: boolean;
@@ -66,7 +69,25 @@ function tokenHint(context: RemoteContext): string {
     const helper = context.engine === 'native' ? ', or configure a git credential helper for this host' : '';
     return `Set the registry's \`token\` (for example \`token: process.env.GIT_TOKEN\`, or "\${GIT_TOKEN}" in a JSON config)${helper}.`;
   }
+  if (context.authScheme === 'bearer') {
+    return "Check that the token is current and can read the repository. It is sent as `Authorization: Bearer` (`authScheme: 'bearer'`); if the server wants a user name and token instead, remove `authScheme` (and set `username` if it wants a particular one).";
+  }
   return "Check that the token is current and can read the repository; set `username` if the server wants a particular user name (GitLab OAuth tokens: 'oauth2'), or `authScheme: 'bearer'` if it takes bearer tokens.";
+}
+
+/**
+ * What to say about the server's refusal, in place of git's own words: over http git answers a 401 by trying to
+ * prompt, and prompts are off, so its message ("could not read Username … terminal prompts disabled") talks about a
+ * terminal the user never had. The HTTP status is what happened. SSH's reasons (`Permission denied (publickey)`) are
+ * git's plain words and stay.
+ */
+function authReason(context: RemoteContext, reason: string): string {
+  if (context.transport !== 'http') return reason;
+  const status = /(?:returned error:|HTTP) (40[13])\b/i.exec(reason)?.[1];
+  if (status) return `HTTP ${status}`;
+  return /could not read (?:username|password)|terminal prompts disabled|authentication failed|access denied|invalid credentials/i.test(reason)
+    ? 'HTTP 401'
+    : reason;
 }
 
 /** curl's wording of a certificate it did not trust (native git); the isomorphic engine reports Node's codes. */
@@ -90,7 +111,12 @@ export function remoteError(failure: GitFailure, context: RemoteContext, action:
   switch (failure) {
     case 'auth': {
       const what = context.hasToken ? 'refused the configured token' : 'needs credentials';
-      return new RegistryError('E_AUTH', `Registry '${registry}' (${display}) ${what} while ${action}${because}. ${tokenHint(context)}`, options);
+      const shown = authReason(context, reason);
+      return new RegistryError(
+        'E_AUTH',
+        `Registry '${registry}' (${display}) ${what} while ${action}${shown ? ` (${shown})` : ''}. ${tokenHint(context)}`,
+        options,
+      );
     }
     case 'redirect':
       if (context.allowHosts && !context.hasToken) {

@@ -104,8 +104,9 @@ function createGitRegistrySource(config: SourceConfig, ctx: SourceCreateContext,
   const pick = <K extends keyof GitSourceOptions>(key: K): GitSourceOptions[K] => (config[key] as GitSourceOptions[K]) ?? defaults[key];
   const token = typeof config.token === 'string' && config.token !== '' ? config.token : undefined;
   let authorization: string | undefined;
+  let scheme: GitAuthScheme | undefined;
   if (token !== undefined && location.transport === 'http') {
-    const scheme: GitAuthScheme = pick('authScheme') ?? 'basic';
+    scheme = pick('authScheme') ?? 'basic';
     authorization = authorizationValue(token, scheme, pick('username') ?? location.username ?? defaultUsername(location.origin));
     if (location.remote.startsWith('http:') && !isLoopbackHost(new URL(location.origin!).hostname)) {
       ctx.logger.warn(
@@ -126,10 +127,12 @@ function createGitRegistrySource(config: SourceConfig, ctx: SourceCreateContext,
       display: location.display,
       transport: location.transport,
       hasToken: authorization !== undefined,
+      ...(authorization !== undefined && scheme !== undefined ? { authScheme: scheme } : {}),
       engine: 'native',
       ...(ctx.allowHosts ? { allowHosts: true } : {}),
     },
     transport: gitTransport(config, defaults, { registry: ctx.registry, baseDir: ctx.baseDir, allowHosts: ctx.allowHosts }),
+    ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
   };
   const branch = typeof config.branch === 'string' && config.branch !== '' ? config.branch : undefined;
   return new GitRegistrySource(remote, { engine: pick('engine') ?? 'auto', sparse: pick('sparse') ?? true, branch });

@@ -68,6 +68,27 @@ describe.each(['native', 'isomorphic'] as const)('%s engine: tokens', (engine) =
     const { error } = await fetchFailure({ engine, location: bearer.repoUrl('private') });
     expect(error.code).toBe('E_AUTH');
     expect(error.message).toMatch(/needs credentials[\s\S]*Set the registry's `token`/);
+    expect(error.message).not.toMatch(/could not read|terminal prompts|fatal:/i);
+  });
+
+  test("a refused token's message is the HTTP status and what to do, never git's prompt wording", async () => {
+    const { error } = await fetchFailure({ engine, location: basic.repoUrl('private'), branch: 'stable', token: 'wrong-token-2f81' });
+    expect(error.code).toBe('E_AUTH');
+    expect(error.message).toContain('refused the configured token while');
+    expect(error.message).toContain('(HTTP 401)');
+    expect(error.message).not.toMatch(/could not read|terminal prompts|username for|fatal:/i);
+    expect(error.message).toContain('Check that the token is current');
+    // With the basic scheme, trying bearer is advice worth giving.
+    expect(error.message).toContain("or `authScheme: 'bearer'` if it takes bearer tokens");
+  });
+
+  test("a refused bearer token does not suggest `authScheme: 'bearer'`, which is already set", async () => {
+    const { error } = await fetchFailure({ engine, location: bearer.repoUrl('private'), token: 'wrong-token-77ad', authScheme: 'bearer' });
+    expect(error.code).toBe('E_AUTH');
+    expect(error.message).toContain('(HTTP 401)');
+    expect(error.message).not.toMatch(/could not read|terminal prompts|fatal:/i);
+    expect(error.message).not.toContain("`authScheme: 'bearer'` if");
+    expect(error.message).toContain('remove `authScheme`');
   });
 
   test('after a successful fetch the token is in no file of the cache (index, entries, mirror, .git/config)', async () => {

@@ -1,5 +1,5 @@
 /** Finding the config file and building the registry the CLI talks to. */
-import type { Logger, Registry, RegistryWarning } from '@agentos-registry/core';
+import type { Logger, Registry, RegistryProgress, RegistryWarning } from '@agentos-registry/core';
 import { loadFoundConfig } from './config-discovery.js';
 import { createRegistry } from '../create-registry.js';
 import type { CliIo } from './io.js';
@@ -64,7 +64,12 @@ export function cliLogger(io: CliIo, warnings: WarningPrinter, verbose: boolean)
 }
 
 /** Loads the config file and builds the registry with the CLI's flags. */
-export async function openRegistry(io: CliIo, options: CommonOptions, warnings: WarningPrinter): Promise<Registry> {
+export async function openRegistry(
+  io: CliIo,
+  options: CommonOptions,
+  warnings: WarningPrinter,
+  onProgress?: (progress: RegistryProgress) => void,
+): Promise<Registry> {
   const { config, baseDir, dependencies } = await loadFoundConfig(io, options.config);
   const fromFile = dependencies?.allowScripts;
   const allowScripts =
@@ -76,6 +81,7 @@ export async function openRegistry(io: CliIo, options: CommonOptions, warnings: 
     env: io.env,
     logger: cliLogger(io, warnings, options.verbose === true),
     onWarning: (warning) => warnings.print(warning.message),
+    ...(onProgress ? { onProgress } : {}),
     ...(options.offline ? { offline: true } : {}),
     ...(options.preferOffline ? { preferOffline: true } : {}),
     ...(options.refresh ? { refresh: true } : {}),

@@ -3,7 +3,7 @@
  * `runCli` never exits the process and never touches the console directly, so tests drive it with fake streams.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { isRegistryError, type Registry, RegistryError, redact } from '@agentos-registry/core';
+import { isRegistryError, type ListedEntry, type Registry, RegistryError, redact, unknownKindHint } from '@agentos-registry/core';
 import pkg from '../../package.json' with { type: 'json' };
 import { cacheClean, cacheLs, cachePrune, cacheSettingsFor, cacheVerify } from './cache.js';
 import { type CommonOptions, type LabelWriter, loadFoundConfig, openRegistry, WarningPrinter } from './config.js';
@@ -13,6 +13,7 @@ import { type CliIo, colourOn, paint, processIo } from './io.js';
 import { addIndexCommand } from './index-command.js';
 import { addInitCommand } from './init.js';
 import { packCommand } from './pack.js';
+import { ProgressLine } from './progress.js';
 import { addSigningCommands } from './signing.js';
 import { oneLine, terminalSafe } from './terminal-text.js';
 import { updateCommand } from './update.js';
@@ -41,13 +42,17 @@ export function errorReport(error: unknown): { code: string; message: string; re
 }
 
 /** Runs one invocation (`argv` without `node` and the script) and resolves to its exit code. */
-export async function runCli(argv: readonly string[], target: CliIo = processIo()): Promise<number> {
-  // Everything is written through this filter: what is printed quotes registries, which must not drive the terminal.
-  const io = screenIo(target);
+export async function runCli(argv: readonly string[], given: CliIo = processIo()): Promise<number> {
+  let target = given;
   const json = argv.includes('--json');
   let verbose = argv.includes('--verbose');
   // --quiet prints nothing but errors; output asked for with --json is still printed.
   const quiet = argv.includes('--quiet') || argv.includes('-q');
+  // Progress only on a terminal: a line on stderr, erased before anything else is written to either stream.
+  const progress = target.tty?.stderr === true && !quiet ? new ProgressLine(target.stderr, colourOn(target, 'stderr')) : undefined;
+  if (progress) target = clearingFirst(target, progress);
+  // Everything is written through this filter: what is printed quotes registries, which must not drive the terminal.
+  const io = screenIo(target);
   const out = (text: string) => {
     if (!quiet || json) io.stdout.write(redact(text));
   };
@@ -62,10 +67,11 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
   const withRegistry = async (command: Command, body: (registry: Registry, options: CommonOptions) => Promise<void>) => {
     const options = command.optsWithGlobals<CommonOptions>();
     verbose = options.verbose === true;
-    const registry = await openRegistry(io, options, warnings);
+    const registry = await openRegistry(io, options, warnings, progress?.listener);
     try {
       await body(registry, options);
     } finally {
+      progress?.stop();
       await registry.close();
     }
   };
@@ -111,6 +117,18 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
   const registryFilter = () => new Option('-r, --registry <name>', 'only this configured registry');
   const kindOption = () => new Option('-k, --kind <kind>', 'extension kind, or persona').default('tool');
 
+  /** `--kind` that no entry provides (a typo, most often): says so on stderr, with the kinds there are. */
+  const hintKind = async (registry: Registry, opts: FilterOptions, rows: readonly ListedEntry[]) => {
+    if (opts.kind === undefined || rows.length > 0) return;
+    const all = await registry.list(opts.registry === undefined ? {} : { registry: opts.registry });
+    warnings.print(
+      unknownKindHint(
+        opts.kind,
+        all.flatMap((row) => row.kinds),
+      ),
+    );
+  };
+
   program
     .command('list')
     .description('list the entries of the configured registries')
@@ -119,6 +137,7 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     .action(async (opts: FilterOptions, command: Command) => {
       await withRegistry(command, async (registry) => {
         const entries = await registry.list(filterOf(opts));
+        await hintKind(registry, opts, entries);
         out(json ? `${toJson(listedJson(entries))}\n` : listText(entries));
       });
     });
@@ -131,6 +150,7 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     .action(async (text: string, opts: FilterOptions, command: Command) => {
       await withRegistry(command, async (registry) => {
         const entries = await registry.search(text, filterOf(opts));
+        if (entries.length === 0) await hintKind(registry, opts, await registry.list(filterOf(opts)));
         out(json ? `${toJson(listedJson(entries))}\n` : listText(entries, text));
       });
     });
@@ -155,7 +175,8 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     .action(async (_opts: unknown, command: Command) => {
       const options = command.optsWithGlobals<CommonOptions>();
       const loaded = await loadFoundConfig(io, options.config);
-      const result = await doctorCommand(io, loaded, () => openRegistry(io, options, warnings), json);
+      const result = await doctorCommand(io, loaded, () => openRegistry(io, options, warnings, progress?.listener), json);
+      progress?.stop();
       out(result.text);
       if (!result.ok) exitCode = 1;
     });
@@ -238,15 +259,19 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     });
   cache
     .command('clean [registry]')
-    .description('remove what is cached for one registry, or (after asking, or with --yes) the whole cache')
-    .option('-y, --yes', 'remove the whole cache without asking (needed when not on a terminal)')
-    .action(async (registry: string | undefined, opts: { yes?: boolean }, command: Command) => {
+    .description('remove what is cached for one registry, or the whole cache (--all, or after asking on a terminal)')
+    .option('-a, --all', 'remove the whole cache, without asking (needed when not on a terminal)')
+    .option('-y, --yes', 'with no registry named, the same as --all')
+    .action(async (registry: string | undefined, opts: { all?: boolean; yes?: boolean }, command: Command) => {
+      if (registry !== undefined && opts.all) {
+        throw new RegistryError('E_USAGE', `"cache clean ${registry} --all": name a registry or give --all, not both.`);
+      }
       const settings = await cacheSettingsFor(io, command.optsWithGlobals<CommonOptions>());
-      if (registry === undefined && !opts.yes) {
+      if (registry === undefined && !opts.all && !opts.yes) {
         if (!(target.tty?.stdin && target.tty?.stderr && target.ask)) {
           throw new RegistryError(
             'E_USAGE',
-            `"cache clean" without a registry removes the whole cache in ${settings.directory}; not on a terminal, it does that only with --yes. Run "agentos-registry cache clean --yes", or name a registry.`,
+            `"cache clean" without a registry removes the whole cache in ${settings.directory}; not on a terminal, it does that only with --all. Run "agentos-registry cache clean --all", or name a registry.`,
           );
         }
         const answer = await target.ask(`Remove the whole cache in ${terminalSafe(settings.directory)}? [y/N] `);
@@ -271,6 +296,7 @@ export async function runCli(argv: readonly string[], target: CliIo = processIo(
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
   } catch (error) {
+    progress?.stop();
     if (error instanceof CommanderError) return usageExit(error, json, io);
     const report = errorReport(error);
     if (json) {
@@ -302,7 +328,7 @@ const EXAMPLES: Record<string, string> = {
   doctor: 'agentos-registry doctor --json',
   'cache ls': 'agentos-registry cache ls --json',
   'cache verify': 'agentos-registry cache verify',
-  'cache clean': 'agentos-registry cache clean internal',
+  'cache clean': 'agentos-registry cache clean internal\n  $ agentos-registry cache clean --all',
   'cache prune': 'agentos-registry cache prune',
 };
 
@@ -316,6 +342,17 @@ function addExamples(command: Command, prefix = ''): void {
     sub.addHelpText('after', `\n${GLOBAL_NOTE}${example ? `\n\nExample:\n  $ ${example}` : ''}\n`);
     addExamples(sub, `${name} `);
   }
+}
+
+/** `io` whose streams erase the progress line before they write. */
+function clearingFirst(io: CliIo, progress: ProgressLine): CliIo {
+  const clearing = (stream: CliIo['stdout']) => ({
+    write: (text: string) => {
+      progress.clear();
+      return stream.write(text);
+    },
+  });
+  return { ...io, stdout: clearing(io.stdout), stderr: clearing(io.stderr) };
 }
 
 /** `io` with both streams passed through `terminalSafe`. */

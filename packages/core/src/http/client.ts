@@ -27,7 +27,7 @@ import {
   type RetryCandidate,
 } from './retry.js';
 import { trustedCertificates } from './trust.js';
-import type { FetchOptions, HttpClient, HttpClientOptions, HttpRequestOptions, HttpResponse } from './types.js';
+import type { FetchOptions, HttpClient, HttpClientOptions, HttpRequestOptions, HttpResponse, TransferProgress } from './types.js';
 
 /**
  * Defaults of `HttpClientOptions.timeouts`, in ms: idle timeouts (`connect`, `headers`, `body`) and the deadlines of
@@ -132,6 +132,7 @@ class RegistryHttpClient implements HttpClient {
   readonly #maxRetryAfterMs: number;
   readonly #sleep: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
   readonly #logger: Logger;
+  readonly #onProgress: HttpClientOptions['onProgress'];
   readonly #userAgent: string;
   readonly #allowInsecure: boolean;
   readonly #allowHosts: readonly string[] | undefined;
@@ -145,6 +146,7 @@ class RegistryHttpClient implements HttpClient {
     this.registry = registry;
     const env = options.env ?? process.env;
     this.#logger = redactingLogger(options.logger ?? silentLogger);
+    this.#onProgress = options.onProgress;
 
     if (options.credentials) {
       let origin: string;
@@ -507,7 +509,21 @@ class RegistryHttpClient implements HttpClient {
       maxBytes,
       tooLarge: () => tooLargeError(this.registry, host(), purpose, maxBytes),
       settle: () => request.deadline.clear(),
+      ...(this.#onProgress ? { progress: this.#progressOf(raw, purpose, this.#onProgress) } : {}),
     });
+  }
+
+  /** The body's progress, as `onProgress` is told it; a listener that throws is ignored, never failing the request. */
+  #progressOf(raw: RawResponse, purpose: 'index' | 'entry', listener: (progress: TransferProgress) => void): (bytes: number, done: boolean) => void {
+    const announced = raw.headers['content-encoding'] ? Number.NaN : Number(raw.headers['content-length']);
+    const base = { registry: this.registry, url: `${raw.url.origin}${raw.url.pathname}`, purpose, ...(Number.isFinite(announced) ? { total: announced } : {}) };
+    return (bytes, done) => {
+      try {
+        listener({ ...base, bytes, done });
+      } catch {
+        // A display that fails is no reason to fail the download.
+      }
+    };
   }
 
   #bodyError(error: unknown, url: URL, request: Request): Error {

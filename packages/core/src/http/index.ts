@@ -14,4 +14,13 @@ export {
 } from './registry-options.js';
 export { abortableSleep, isRetryableResponse, parseRetryAfter, type RetryCandidate } from './retry.js';
 export { type FailedAnswer, malformedAnswerError, type StatusWording, statusError } from './status-errors.js';
-export type { FetchOptions, HttpClient, HttpClientOptions, HttpCredentials, HttpRequestOptions, HttpResponse, HttpTimeouts } from './types.js';
+export type {
+  FetchOptions,
+  HttpClient,
+  HttpClientOptions,
+  HttpCredentials,
+  HttpRequestOptions,
+  HttpResponse,
+  HttpTimeouts,
+  TransferProgress,
+} from './types.js';

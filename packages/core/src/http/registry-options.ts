@@ -151,5 +151,6 @@ export function createSourceHttpClient(config: SourceConfig, ctx: SourceCreateCo
     env: ctx.env,
     logger: ctx.logger,
     ...(ctx.allowHosts ? { allowHosts: ctx.allowHosts } : {}),
+    ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
   });
 }

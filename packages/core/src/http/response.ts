@@ -20,6 +20,8 @@ export interface RawResponse {
 
 /** What a response needs from the client that made it. */
 export interface ResponseHooks {
+  /** Told the decoded bytes read so far as they arrive, and once more (`done`) when the body has been read whole. */
+  progress?(bytes: number, done: boolean): void;
   /** Turns any error met while reading the body into the RegistryError to throw. */
   mapError(error: unknown): Error;
   /** The same request again after a pause, when the error allows a retry and budget is left; else `undefined`. */
@@ -76,7 +78,7 @@ export class ContentDecodingError extends Error {
  * caller to classify, except the limit's own and a `ContentDecodingError` for a body that does not decode. The
  * socket's body is destroyed however the loop ends.
  */
-async function* decodedChunks(raw: RawResponse, hooks: Pick<ResponseHooks, 'maxBytes' | 'tooLarge'>): AsyncGenerator<Buffer> {
+async function* decodedChunks(raw: RawResponse, hooks: Pick<ResponseHooks, 'maxBytes' | 'tooLarge' | 'progress'>): AsyncGenerator<Buffer> {
   const encoding = raw.headers['content-encoding']?.trim().toLowerCase() ?? '';
   const decoder = decoderFor(encoding);
   // What failed the socket itself (a reset, an abort): that is the network's fault, not the encoding's.
@@ -106,8 +108,10 @@ async function* decodedChunks(raw: RawResponse, hooks: Pick<ResponseHooks, 'maxB
       for await (const chunk of source) {
         total += (chunk as Buffer).length;
         if (total > hooks.maxBytes) throw hooks.tooLarge();
+        hooks.progress?.(total, false);
         yield chunk as Buffer;
       }
+      hooks.progress?.(total, true);
     } catch (error) {
       if (!decoder || error === socketError || error instanceof RegistryError) throw error;
       // An empty body with an encoding (a 204, a HEAD answered as such) has nothing to decode.

@@ -4,6 +4,25 @@ import type { Logger } from '../logger.js';
 import type { HttpLimits, TransferPurpose } from './limits.js';
 import type { RetryCandidate } from './retry.js';
 
+/** How much of one response body has arrived (`HttpClientOptions.onProgress`). */
+export interface TransferProgress {
+  registry: string;
+  /** Origin and path of the URL the body comes from: never its query string or user info. */
+  url: string;
+  purpose: 'index' | 'entry';
+  /** Decoded bytes read so far. */
+  bytes: number;
+  /** The size the server announced (`Content-Length` of an unencoded body), when it did. */
+  total?: number;
+  /** The body has been read whole. */
+  done: boolean;
+  /**
+   * For a transfer counted in objects rather than bytes (native git's own progress: `receiving`, `resolving`…):
+   * the stage, and the objects done of the total. `bytes` is then 0.
+   */
+  objects?: { stage: string; done: number; total: number };
+}
+
 /** Headers that authenticate to one origin and to nothing else. */
 export interface HttpCredentials {
   /** `https://host[:port]`; only requests to exactly this origin (scheme, host and port) carry `headers`. */
@@ -68,6 +87,11 @@ export interface HttpClientOptions {
    * secondary rate limit). Only idempotent requests are ever retried, whatever the hook says.
    */
   retryable?: (response: RetryCandidate) => boolean;
+  /**
+   * Told how a response body is arriving, for progress displays: as its chunks arrive and once when it is complete.
+   * Never throws into the request (a throwing listener is ignored).
+   */
+  onProgress?: (progress: TransferProgress) => void;
   /** Replaces the timer used between retries; for tests, which then need not wait. */
   sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
 }

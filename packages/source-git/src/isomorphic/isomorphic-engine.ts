@@ -66,6 +66,7 @@ export class IsomorphicEngine implements GitEngine {
         allowInsecure: true,
         ...(this.remote.env ? { env: this.remote.env } : {}),
         logger: call.logger,
+        ...(this.remote.onProgress ? { onProgress: this.remote.onProgress } : {}),
       });
       this.client = { core, fetch: { index: core.fetchWith({ purpose: 'index' }), entry: core.fetchWith({ purpose: 'entry' }) } };
     }

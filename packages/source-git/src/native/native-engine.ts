@@ -6,6 +6,7 @@ import {
   removeInside,
   replaceFolderInside,
   throwIfAborted,
+  type Logger,
   type TransferPurpose,
   type TreeWriter,
   withWorkLock,
@@ -17,7 +18,7 @@ import { classifyGitMessage, deadlineError, entryNotFoundError, gitReason, remot
 import { parseLsRemote, type RemoteRef, type ResolvedRef } from '../refs.js';
 import { SUBMODULE_MODE, type TreeFile, writeTree } from '../tree-writer.js';
 import { ObjectReader, parseTree, type TreeEntry } from './object-reader.js';
-import { GitCommandFailure, type GitRunner } from './runner.js';
+import { type GitCommand, GitCommandFailure, type GitRunner } from './runner.js';
 
 /** Refs that keep fetched revisions alive in the mirror; each also marks its commit as completely fetched. */
 const REVISION_REFS = 'refs/agentos/rev';
@@ -68,12 +69,14 @@ export class NativeEngine implements GitEngine {
     throwIfAborted(call.signal, 'listing the refs', call.registry);
     // Protocol v0 answers with every ref in the response to a single GET; v2 would need a second request.
     const out = await this.remoteCommand(call, 'listing its branches and tags', () =>
-      this.git.text({
-        args: ['ls-remote', '--symref', '--', this.remote.location.remote],
-        signal: call.signal,
-        config: [['protocol.version', '0']],
-        deadline: this.deadline('index'),
-      }),
+      this.logged(call.logger, call.registry, 'ls-remote', () =>
+        this.git.text({
+          args: ['ls-remote', '--symref', '--', this.remote.location.remote],
+          signal: call.signal,
+          config: [['protocol.version', '0']],
+          deadline: this.deadline('index'),
+        }),
+      ),
     );
     return parseLsRemote(out);
   }
@@ -198,7 +201,15 @@ export class NativeEngine implements GitEngine {
     // Commit and trees only (partial) are about the size of an index; the whole commit holds every entry's files.
     const deadline = this.deadline(this.partial ? 'index' : 'entry');
     try {
-      await this.git.text({ args: [...args, `+${commit.sha}:${REVISION_REFS}/${commit.sha}`], gitDir: mirror, signal: call.signal, deadline });
+      await this.logged(call.logger, call.registry, 'fetch', () =>
+        this.git.text({
+          args: [...args, `+${commit.sha}:${REVISION_REFS}/${commit.sha}`],
+          gitDir: mirror,
+          signal: call.signal,
+          deadline,
+          ...this.progress(call.registry, deadline.purpose),
+        }),
+      );
       return;
     } catch (error) {
       const byRef = commit.ref.startsWith('refs/') && error instanceof GitCommandFailure && classifyGitMessage(error.stderr) === 'object-not-found';
@@ -207,7 +218,15 @@ export class NativeEngine implements GitEngine {
     // An old server that refuses to send unadvertised commits: fetch the ref, and take it if it still names `sha`.
     const pending = 'refs/agentos/fetching';
     try {
-      await this.git.text({ args: [...args, `+${commit.ref}:${pending}`], gitDir: mirror, signal: call.signal, deadline });
+      await this.logged(call.logger, call.registry, 'fetch', () =>
+        this.git.text({
+          args: [...args, `+${commit.ref}:${pending}`],
+          gitDir: mirror,
+          signal: call.signal,
+          deadline,
+          ...this.progress(call.registry, deadline.purpose),
+        }),
+      );
       const fetched = (await this.git.text({ args: ['rev-parse', '--verify', '--quiet', `${pending}^{commit}`], gitDir: mirror, signal: call.signal })).trim();
       if (fetched !== commit.sha) throw new GitCommandFailure(`fatal: couldn't find remote ref for ${commit.sha}: ${commit.ref} moved`, false);
       await this.git.text({ args: ['update-ref', `${REVISION_REFS}/${commit.sha}`, commit.sha], gitDir: mirror, signal: call.signal });
@@ -226,7 +245,9 @@ export class NativeEngine implements GitEngine {
     let batcher = this.blobFetches.get(mirror);
     if (!batcher) {
       const { workDir, registry } = call;
-      batcher = new Batcher<string>((oids, signal) => withWorkLock(workDir, LOCK, () => this.fetchBlobs(oids, mirror, signal), { signal, registry }));
+      batcher = new Batcher<string>((oids, signal) =>
+        withWorkLock(workDir, LOCK, () => this.fetchBlobs(oids, mirror, signal, registry, call.logger), { signal, registry }),
+      );
       this.blobFetches.set(mirror, batcher);
     }
     await batcher.run(missing, call.signal);
@@ -265,16 +286,19 @@ export class NativeEngine implements GitEngine {
   }
 
   /** One `git fetch` of the given blobs (the union of what concurrent materializations asked for). */
-  private async fetchBlobs(oids: string[], mirror: string, signal: AbortSignal): Promise<void> {
+  private async fetchBlobs(oids: string[], mirror: string, signal: AbortSignal, registry: string, logger: Logger): Promise<void> {
     for (let start = 0; start < oids.length; start += FETCH_BATCH) {
-      await this.git.text({
-        args: ['fetch', '--no-tags', '--no-auto-gc', '--recurse-submodules=no', '--filter=blob:none', 'origin', ...oids.slice(start, start + FETCH_BATCH)],
-        gitDir: mirror,
-        signal,
-        // What a partial clone does for its own lazy fetches: the server need not negotiate, we want exactly these.
-        config: [['fetch.negotiationAlgorithm', 'noop']],
-        deadline: this.deadline('entry'),
-      });
+      await this.logged(logger, registry, 'fetch', () =>
+        this.git.text({
+          args: ['fetch', '--no-tags', '--no-auto-gc', '--recurse-submodules=no', '--filter=blob:none', 'origin', ...oids.slice(start, start + FETCH_BATCH)],
+          gitDir: mirror,
+          signal,
+          // What a partial clone does for its own lazy fetches: the server need not negotiate, we want exactly these.
+          config: [['fetch.negotiationAlgorithm', 'noop']],
+          deadline: this.deadline('entry'),
+          ...this.progress(registry, 'entry'),
+        }),
+      );
     }
   }
 
@@ -313,6 +337,42 @@ export class NativeEngine implements GitEngine {
   /** The deadline of a command by what it downloads: `timeouts.index` or `timeouts.entry` of the registry. */
   private deadline(purpose: TransferPurpose): StepDeadline {
     return { purpose, ms: this.remote.transport.deadlines[purpose] };
+  }
+
+  /**
+   * Runs a git command that talks to the server and logs it (debug: `--verbose`) as the HTTP client logs a request:
+   * the command, the public location (never a token: git gets it in its environment), the outcome and the time.
+   */
+  private async logged<T>(logger: Logger, registry: string, verb: string, run: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const took = () => `${Math.round(performance.now() - started)} ms`;
+    try {
+      const result = await run();
+      logger.debug(`git: ${verb} ${this.remote.context.display} → ok in ${took()}`, { registry });
+      return result;
+    } catch (error) {
+      logger.debug(`git: ${verb} ${this.remote.context.display} failed after ${took()}`, { registry });
+      throw error;
+    }
+  }
+
+  /**
+   * git's own progress of a fetch, passed on as object counts (`receiving 12/80`), when someone listens. Only the
+   * public location is named.
+   */
+  private progress(registry: string, purpose: 'index' | 'entry'): { progress?: GitCommand['progress'] } {
+    const listener = this.remote.onProgress;
+    if (!listener) return {};
+    const base = { registry, url: this.remote.context.display, purpose, bytes: 0 };
+    return {
+      progress: ({ stage, processed, total }) => {
+        try {
+          listener({ ...base, done: false, objects: { stage, done: processed, total } });
+        } catch {
+          // A display that fails is no reason to fail the fetch.
+        }
+      },
+    };
   }
 
   // ── errors ─────────────────────────────────────────────────────────────────────────────────────────────────────

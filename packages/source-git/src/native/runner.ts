@@ -63,6 +63,8 @@ export interface GitCommand {
    * every process it started are killed, as on abort.
    */
   deadline?: StepDeadline;
+  /** Told git's own progress (`--progress` is added): the stage and the objects done of the total. */
+  progress?: (progress: { stage: string; processed: number; total: number }) => void;
 }
 
 /** What every command of one remote shares. */
@@ -110,6 +112,7 @@ export class GitRunner {
         allowUnsafeSshCommand: true,
       },
       ...(input === undefined ? {} : { input: () => input }),
+      ...(command.progress ? { progress: command.progress } : {}),
     };
     return simpleGit(options).env(env);
   }
