@@ -137,11 +137,15 @@ export class IndexService {
     }
   }
 
-  async get(reg: ConfiguredRegistry, signal: AbortSignal | undefined, refreshNow = false): Promise<ServedIndex> {
-    return this.checkExpiry(reg, await this.serve(reg, signal, refreshNow));
+  /**
+   * The index to serve. `locked` is a revision a lockfile pinned: a cached copy at exactly that revision is served
+   * whatever its age, with no call to the source (what it holds is what the lockfile was written from).
+   */
+  async get(reg: ConfiguredRegistry, signal: AbortSignal | undefined, refreshNow = false, locked?: string): Promise<ServedIndex> {
+    return this.checkExpiry(reg, await this.serve(reg, signal, refreshNow, locked));
   }
 
-  private async serve(reg: ConfiguredRegistry, signal: AbortSignal | undefined, refreshNow: boolean): Promise<ServedIndex> {
+  private async serve(reg: ConfiguredRegistry, signal: AbortSignal | undefined, refreshNow: boolean, locked: string | undefined): Promise<ServedIndex> {
     if (signal?.aborted) throw abortError(signal, 'Reading the index', reg.name);
     const { options } = this.rt;
     const held = await this.held(reg);
@@ -166,6 +170,10 @@ export class IndexService {
     // `refresh` revalidates each registry once for this registry object, not on every call made with it.
     const refresh = refreshNow || (options.refresh === true && !this.refreshed.has(reg.name));
     // An expired signed index is asked for again however fresh: the registry may have re-signed it.
+    if (held && !refresh && locked !== undefined && held.revision.id === locked && !this.expired(held)) {
+      log('the cached copy is at the revision the lockfile pins: no call to the source');
+      return { state: held, fromCache: true, stale: false };
+    }
     if (held && !refresh && !this.expired(held) && this.rt.now() - held.checkedAt < this.cacheDuration(reg)) {
       log(`fresh (checked ${this.rt.now() - held.checkedAt} ms ago, cacheDuration ${this.cacheDuration(reg)} ms): no call to the source`);
       return { state: held, fromCache: true, stale: false };

@@ -125,3 +125,21 @@ export {
   type VerifiedIndex,
   verifyIndex,
 } from './signing.js';
+// ── lockfile and content hash (issue 15) ──
+export { CONTENT_HASH, contentHashOf, scanTreeContentHash } from './dirhash.js';
+export {
+  emptyLockfile,
+  findLocked,
+  type LockDrift,
+  type LockedEntry,
+  type LockedPackage,
+  type Lockfile,
+  LOCKFILE_NAME,
+  lockDrift,
+  lockLocation,
+  parseLockfile,
+  readLockfile,
+  serializeLockfile,
+  withLocked,
+  writeLockfile,
+} from './lockfile.js';

@@ -150,11 +150,12 @@ export class EntrySelector {
 
   // ── resolving ─────────────────────────────────────────────────────────────────────────────────────────────────
 
-  async choose(kind: string, ref: string, options: CallOptions): Promise<Resolution> {
+  /** `locked`: the registry revision a lockfile pins for this reference (a cached index at it is served as is). */
+  async choose(kind: string, ref: string, options: CallOptions, locked?: string): Promise<Resolution> {
     const parsed = parseReference(ref);
     const name = parsed.registry ? this.checkName(parsed.registry, `The reference "${ref}"`) : this.registryFor(kind);
     const reg = this.reg(name);
-    const served = await this.indexes.get(reg, options.signal, options.refresh);
+    const served = await this.indexes.get(reg, options.signal, options.refresh, locked);
     const all = served.state.index.entries;
     const section = kind === 'persona' ? 'personas' : 'extensions';
     const byId = all.filter((e) => e.id === parsed.id);
