@@ -127,6 +127,7 @@ export {
 } from './signing.js';
 // ── lockfile and content hash (issue 15) ──
 export { CONTENT_HASH, contentHashOf, scanTreeContentHash } from './dirhash.js';
+export type { LockSettings } from './config-file.js';
 export {
   emptyLockfile,
   findLocked,

@@ -1,5 +1,5 @@
 /** Finding the config file and building the registry the CLI talks to. */
-import type { Logger, Registry, RegistryWarning } from '@agentos-registry/core';
+import type { CreateRegistryOptions, Logger, Registry, RegistryWarning } from '@agentos-registry/core';
 import { loadFoundConfig } from './config-discovery.js';
 import { createRegistry } from '../create-registry.js';
 import type { CliIo } from './io.js';
@@ -21,6 +21,10 @@ export interface CommonOptions {
   allowScripts?: string[];
   /** `--strict-peers` (load): refuse a host peer outside an extension's declared range (E_PEER_MISSING) instead of warning. */
   strictPeers?: boolean;
+  /** `--frozen` (fetch, load, info): only entries of the lockfile, each exactly as locked (E_LOCK_MISMATCH otherwise). */
+  frozen?: boolean;
+  /** `--lockfile <file>`: the lockfile; default agentos-registry.lock.json beside the config file. */
+  lockfile?: string;
 }
 
 /** Writes a fixed label of the CLI's own (`warning`, `debug`) to stderr, in colour when that is on. */
@@ -64,7 +68,12 @@ export function cliLogger(io: CliIo, warnings: WarningPrinter, verbose: boolean)
 }
 
 /** Loads the config file and builds the registry with the CLI's flags. */
-export async function openRegistry(io: CliIo, options: CommonOptions, warnings: WarningPrinter): Promise<Registry> {
+export async function openRegistry(
+  io: CliIo,
+  options: CommonOptions,
+  warnings: WarningPrinter,
+  extra: Pick<CreateRegistryOptions, 'lockfile' | 'frozen'> = {},
+): Promise<Registry> {
   const { config, baseDir, dependencies } = await loadFoundConfig(io, options.config);
   const fromFile = dependencies?.allowScripts;
   const allowScripts =
@@ -79,5 +88,6 @@ export async function openRegistry(io: CliIo, options: CommonOptions, warnings: 
     ...(options.offline ? { offline: true } : {}),
     ...(options.preferOffline ? { preferOffline: true } : {}),
     ...(options.refresh ? { refresh: true } : {}),
+    ...extra,
   });
 }
