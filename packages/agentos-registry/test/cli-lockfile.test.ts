@@ -1,0 +1,219 @@
+/**
+ * The lockfile and content hash (issue 15), run as the built CLI against real servers on loopback: one registry's
+ * files served by git http-backend (both engines), the GitHub emulator (a private repo, with a token), a static site,
+ * Verdaccio (a private package, with a token) and a folder. Same files → same h1 from every source, equal to what
+ * coreutils compute; a frozen fetch of cached content asks no server; one changed upstream → E_LOCK_MISMATCH naming
+ * it, nothing stored; no token in the lockfile. Run `node scripts/run.mjs turbo build --filter=agentos-registry...` first.
+ */
+import { execFileSync } from 'node:child_process';
+import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  Cleanup,
+  createGitRepo,
+  type GitHttpServer,
+  type GitHubEmulator,
+  type GitRepo,
+  type StaticServer,
+  startGitHttpServer,
+  startGitHubEmulator,
+  startStaticServer,
+  startVerdaccio,
+  VERDACCIO_PUBLISHER,
+  type VerdaccioServer,
+} from '@agentos-registry/test-servers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packRegistry } from '../src/index.js';
+import { runBuilt, scratch } from './helpers.js';
+
+const TOOL = 'com.lock.echo';
+const GITHUB_TOKEN = 'ghp_lockTestToken0123456789abcdef';
+const PACKAGE = '@private/lock-registry';
+const REFS = ['git:com.lock.echo', 'gitiso:com.lock.echo', 'github:com.lock.echo', 'site:com.lock.echo', 'npm:com.lock.echo', 'local:com.lock.echo'];
+
+function registryFiles(label: string): Record<string, string> {
+  const entry = { id: TOOL, name: 'Echo', version: '1.0.0', path: 'curated/echo', author: { name: 'Lock' } };
+  const manifest = { id: TOOL, name: 'Echo', version: '1.0.0', extensions: [{ kind: 'tool', id: 'echo', entry: './src/index.js' }] };
+  return {
+    'registry.json': `${JSON.stringify({ version: '1.0.0', updated: '2024-11-14T00:00:00.000Z', categories: { curated: ['tools'], community: [] }, extensions: { curated: [entry] } }, null, 2)}\n`,
+    'registry/curated/echo/manifest.json': `${JSON.stringify(manifest, null, 2)}\n`,
+    'registry/curated/echo/package.json': `${JSON.stringify({ name: 'lock-echo', version: '1.0.0', type: 'module' })}\n`,
+    'registry/curated/echo/src/index.js': `// ${label}\nexport const createExtensionPack = () => ({ name: 'echo', descriptors: [{ id: 'echo', kind: 'tool', payload: {} }] });\n`,
+  };
+}
+
+async function writeFiles(dir: string, files: Record<string, string>): Promise<void> {
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(join(dir, path, '..'), { recursive: true });
+    await writeFile(join(dir, path), text);
+  }
+}
+
+/** h1 by coreutils alone, with the very pipeline docs/lockfile.md gives (hex digest to base64 included). */
+function h1ByCoreutils(dir: string): string {
+  const script =
+    "find . -type f -printf '%P\\n' | LC_ALL=C sort | xargs -d '\\n' sha256sum | sha256sum | cut -d' ' -f1 | tr a-f A-F | basenc --base16 -d | base64";
+  return `h1:${execFileSync('sh', ['-c', script], { cwd: dir, encoding: 'utf8' }).trim()}`;
+}
+
+let root: string;
+let cleanup: () => Promise<void>;
+const servers = new Cleanup();
+let repo: GitRepo;
+let git: GitHttpServer;
+let github: GitHubEmulator;
+let site: StaticServer;
+let verdaccio: VerdaccioServer;
+let npmToken: string;
+let localDir: string;
+let registryDir: string;
+let siteDir: string;
+let project: string;
+
+const env = () => ({ GH_TOKEN: GITHUB_TOKEN, NPM_TOKEN: npmToken });
+
+/** A project folder: the config (tokens from the environment) and a cache of its own. */
+async function makeProject(name: string): Promise<string> {
+  const dir = join(root, name);
+  await mkdir(dir, { recursive: true });
+  const registries = {
+    git: { type: 'git', location: git.repoUrl('extensions'), branch: 'main' },
+    gitiso: { type: 'git', engine: 'isomorphic', location: git.repoUrl('extensions'), branch: 'main' },
+    github: { type: 'github', location: 'lock-org/extensions', branch: 'main', baseUrl: github.apiUrl, token: '${GH_TOKEN}', allowInsecure: true },
+    site: { type: 'url', location: site.url, allowInsecure: true },
+    npm: { type: 'npm', location: PACKAGE, registry: verdaccio.url, version: 'latest', token: '${NPM_TOKEN}' },
+    local: { type: 'file', location: localDir },
+  };
+  // cacheDuration 0: without the lockfile every use would revalidate, so "no request" shows the lockfile's doing.
+  for (const registry of Object.values(registries)) Object.assign(registry, { cacheDuration: 0 });
+  await writeFile(
+    join(dir, 'agentos-registry.config.json'),
+    JSON.stringify({ registryConfig: { registries, cacheSettings: { directory: join(dir, 'cache') } }, lock: { refs: REFS } }, null, 2),
+  );
+  return dir;
+}
+
+function requestCounts(): Record<string, number> {
+  return { git: git.requests.length, github: github.requests.length, site: site.requests.length, npm: verdaccio.requests.length };
+}
+
+beforeAll(async () => {
+  ({ dir: root, cleanup } = await scratch());
+  const files = registryFiles('v0');
+  repo = await createGitRepo(files, { root: join(root, 'repos'), name: 'extensions' });
+  git = await servers.add(startGitHttpServer({ root: join(root, 'repos') }));
+  github = await servers.add(startGitHubEmulator({ repos: { 'lock-org/extensions': { path: repo.path, private: true } }, tokens: [GITHUB_TOKEN] }));
+  registryDir = join(root, 'site-source');
+  siteDir = join(root, 'site');
+  await writeFiles(registryDir, files);
+  await packRegistry(registryDir, siteDir);
+  site = await servers.add(startStaticServer({ root: siteDir }));
+  verdaccio = await servers.add(startVerdaccio());
+  npmToken = await verdaccio.tokenFor(VERDACCIO_PUBLISHER.user, VERDACCIO_PUBLISHER.password);
+  await verdaccio.publish({ ...files, 'package.json': JSON.stringify({ name: PACKAGE, version: '1.0.0' }) }, { token: npmToken });
+  localDir = join(root, 'local');
+  await writeFiles(localDir, files);
+  project = await makeProject('project');
+}, 120_000);
+
+afterAll(async () => {
+  await servers.run();
+  await cleanup();
+});
+
+interface LockDoc {
+  lockfileVersion: number;
+  entries: Array<{ kind: string; ref: string; registry: string; source: { type: string; location: string }; revision: string; h1: string }>;
+}
+
+describe('lock against every source type', () => {
+  let lock: LockDoc;
+
+  it('locks the config lock.refs: the same files give the same h1 from every source, equal to coreutils over the folder', async () => {
+    const result = await runBuilt(['lock', '--json'], { cwd: project, env: env() });
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    const text = await readFile(join(project, 'agentos-registry.lock.json'), 'utf8');
+    lock = JSON.parse(text) as LockDoc;
+    expect(lock.entries.map((e) => e.ref).sort()).toEqual([...REFS].sort());
+    const expected = h1ByCoreutils(join(localDir, 'registry/curated/echo'));
+    for (const entry of lock.entries) expect([entry.ref, entry.h1]).toEqual([entry.ref, expected]);
+    // git and the GitHub emulator serve one repository: one commit, one hash.
+    const tip = await repo.revParse('main');
+    expect(lock.entries.find((e) => e.registry === 'git')!.revision).toBe(tip);
+    expect(lock.entries.find((e) => e.registry === 'github')!.revision).toContain(tip);
+    expect(lock.entries.find((e) => e.registry === 'npm')!.source).toEqual({ type: 'npm', location: expect.stringContaining(PACKAGE) });
+    // No token of either kind anywhere in the file.
+    expect(text).not.toContain(GITHUB_TOKEN);
+    expect(text).not.toContain(npmToken);
+    expect(text).not.toMatch(/token|password|@127/i);
+  }, 120_000);
+
+  it('a frozen fetch of locked, cached content asks no server, and says the same h1', async () => {
+    const before = requestCounts();
+    for (const ref of REFS) {
+      const result = await runBuilt(['fetch', ref, '--frozen', '--json'], { cwd: project, env: env() });
+      expect(result.code, result.stderr + result.stdout).toBe(0);
+      const fetched = JSON.parse(result.stdout) as { h1: string; dir: string };
+      expect(fetched.h1).toBe(lock.entries[0]!.h1);
+      expect(h1ByCoreutils(fetched.dir)).toBe(fetched.h1);
+    }
+    expect(requestCounts()).toEqual(before);
+    const loaded = await runBuilt(['load', 'github:com.lock.echo', '--frozen', '--json'], { cwd: project, env: env() });
+    expect(loaded.code, loaded.stderr).toBe(0);
+    expect(JSON.parse(loaded.stdout)).toMatchObject({ name: 'echo' });
+    expect(requestCounts()).toEqual(before);
+  }, 120_000);
+
+  it('a reference that is not locked is refused under --frozen', async () => {
+    const result = await runBuilt(['fetch', 'com.lock.echo', '--frozen', '--json'], { cwd: project, env: env() });
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout).error).toMatchObject({ code: 'E_LOCK_MISMATCH' });
+  }, 60_000);
+
+  it('each changed upstream (a pushed commit, an edited file, a new publish) fails --frozen with E_LOCK_MISMATCH naming it; nothing is stored', async () => {
+    const changed = registryFiles('v1');
+    await repo.commit('main', changed);
+    await writeFiles(localDir, changed);
+    await writeFiles(registryDir, changed);
+    await packRegistry(registryDir, siteDir);
+    await verdaccio.publish({ ...changed, 'package.json': JSON.stringify({ name: PACKAGE, version: '1.0.1' }) }, { token: npmToken });
+
+    // Another host: the same lockfile, a cache that does not hold the locked content.
+    const other = await makeProject('other-host');
+    await cp(join(project, 'agentos-registry.lock.json'), join(other, 'agentos-registry.lock.json'));
+    const locked = lock.entries[0]!.h1;
+    for (const ref of REFS) {
+      const result = await runBuilt(['load', ref, '--frozen', '--json'], { cwd: other, env: env() });
+      expect(result.code, `${ref}: ${result.stdout}${result.stderr}`).toBe(1);
+      const error = JSON.parse(result.stdout).error as { code: string; message: string; registry: string };
+      expect(error.code).toBe('E_LOCK_MISMATCH');
+      expect(error.registry).toBe(ref.split(':')[0]);
+      expect(error.message).toContain(`"${ref}"`);
+      expect(error.message).toContain(`expected ${locked}`);
+      expect(error.message).not.toContain(GITHUB_TOKEN);
+    }
+    const content = await readdir(join(other, 'cache', 'content')).catch(() => [] as string[]);
+    expect(content).toEqual([]);
+
+    // The first host's cache still serves what was locked, with no call to any server (not the folder, read in place).
+    const before = requestCounts();
+    for (const ref of REFS.filter((r) => !r.startsWith('local:'))) {
+      const result = await runBuilt(['fetch', ref, '--frozen', '--json'], { cwd: project, env: env() });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout).h1).toBe(locked);
+    }
+    expect(requestCounts()).toEqual(before);
+
+    // Without --frozen the drift is a warning, and lock --update takes the new content.
+    const warned = await runBuilt(['fetch', 'git:com.lock.echo'], { cwd: other, env: env() });
+    expect(warned.code, warned.stderr).toBe(0);
+    expect(warned.stderr).toContain('differs from the lockfile');
+    const updated = await runBuilt(['lock', '--update', 'git:com.lock.echo', '--json'], { cwd: other, env: env() });
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(JSON.parse(updated.stdout).entries).toEqual([
+      expect.objectContaining({ status: 'updated', ref: 'git:com.lock.echo', h1: h1ByCoreutils(join(localDir, 'registry/curated/echo')) }),
+    ]);
+    const frozen = await runBuilt(['load', 'git:com.lock.echo', '--frozen'], { cwd: other, env: env() });
+    expect(frozen.code, frozen.stderr).toBe(0);
+  }, 240_000);
+});
