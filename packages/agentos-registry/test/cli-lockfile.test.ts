@@ -66,6 +66,9 @@ let site: StaticServer;
 let verdaccio: VerdaccioServer;
 let npmToken: string;
 let localDir: string;
+let depsDir: string;
+const DEP = 'lock-dep';
+const PEER = '@framers/agentos-like';
 let registryDir: string;
 let siteDir: string;
 let project: string;
@@ -83,9 +86,16 @@ async function makeProject(name: string): Promise<string> {
     site: { type: 'url', location: site.url, allowInsecure: true },
     npm: { type: 'npm', location: PACKAGE, registry: verdaccio.url, version: 'latest', token: '${NPM_TOKEN}' },
     local: { type: 'file', location: localDir },
+    deps: { type: 'file', location: depsDir },
   };
   // cacheDuration 0: without the lockfile every use would revalidate, so "no request" shows the lockfile's doing.
   for (const registry of Object.values(registries)) Object.assign(registry, { cacheDuration: 0 });
+  // The host's own copy of the peer; npm's settings never lead to a public registry.
+  await writeFiles(dir, {
+    [`node_modules/${PEER}/package.json`]: JSON.stringify({ name: PEER, version: '1.4.0', type: 'module', main: 'index.js' }),
+    [`node_modules/${PEER}/index.js`]: 'export const host = true;\n',
+    '.npmrc': 'registry=http://127.0.0.1:9/\n',
+  });
   await writeFile(
     join(dir, 'agentos-registry.config.json'),
     JSON.stringify({ registryConfig: { registries, cacheSettings: { directory: join(dir, 'cache') } }, lock: { refs: REFS } }, null, 2),
@@ -113,6 +123,26 @@ beforeAll(async () => {
   await verdaccio.publish({ ...files, 'package.json': JSON.stringify({ name: PACKAGE, version: '1.0.0' }) }, { token: npmToken });
   localDir = join(root, 'local');
   await writeFiles(localDir, files);
+  // A runnable entry with an npm dependency (from Verdaccio) and a peer the host provides.
+  await verdaccio.publish(
+    { 'package.json': JSON.stringify({ name: DEP, version: '1.0.0', type: 'module', main: 'index.js' }), 'index.js': 'export const dep = 1;\n' },
+    { token: npmToken },
+  );
+  depsDir = join(root, 'deps');
+  const depsEntry = { id: 'com.lock.deps', name: 'Deps', version: '1.0.0', path: 'curated/deps' };
+  await writeFiles(depsDir, {
+    'registry.json': JSON.stringify({ version: '1.0.0', extensions: { curated: [depsEntry] } }),
+    'registry/curated/deps/manifest.json': JSON.stringify({ ...depsEntry, extensions: [{ kind: 'tool', id: 'deps' }] }),
+    'registry/curated/deps/package.json': JSON.stringify({
+      name: 'lock-deps',
+      version: '1.0.0',
+      type: 'module',
+      main: 'index.js',
+      dependencies: { [DEP]: '^1.0.0' },
+      peerDependencies: { [PEER]: '^1.0.0' },
+    }),
+    'registry/curated/deps/index.js': `import { dep } from '${DEP}';\nexport const createExtensionPack = () => ({ name: 'deps', descriptors: [{ id: 'deps', kind: 'tool', payload: { dep } }] });\n`,
+  });
   project = await makeProject('project');
 }, 120_000);
 
@@ -215,5 +245,37 @@ describe('lock against every source type', () => {
     ]);
     const frozen = await runBuilt(['load', 'git:com.lock.echo', '--frozen'], { cwd: other, env: env() });
     expect(frozen.code, frozen.stderr).toBe(0);
+  }, 240_000);
+});
+
+describe('lock: the dependency tree of runnable code', () => {
+  it('records dependencies (name, version, integrity) and host peers; a dependency that now resolves differently fails --frozen', async () => {
+    const dir = await makeProject('deps-host');
+    const result = await runBuilt(['lock', 'deps:com.lock.deps', '--json'], { cwd: dir, env: env() });
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    const text = await readFile(join(dir, 'agentos-registry.lock.json'), 'utf8');
+    const [entry] = (JSON.parse(text) as { entries: Array<Record<string, unknown>> }).entries;
+    expect(entry).toMatchObject({
+      ref: 'deps:com.lock.deps',
+      dependencies: [{ name: DEP, version: '1.0.0', integrity: expect.stringMatching(/^sha512-/) }],
+      peers: [{ name: PEER, version: '1.4.0' }],
+    });
+    expect(text).not.toContain(npmToken);
+    const frozen = await runBuilt(['load', 'deps:com.lock.deps', '--frozen', '--json'], { cwd: dir, env: env() });
+    expect(frozen.code, frozen.stderr + frozen.stdout).toBe(0);
+
+    // A new release of the dependency within its range: another host would install a different tree.
+    await verdaccio.publish(
+      { 'package.json': JSON.stringify({ name: DEP, version: '1.0.1', type: 'module', main: 'index.js' }), 'index.js': 'export const dep = 2;\n' },
+      { token: npmToken },
+    );
+    const other = await makeProject('deps-other-host');
+    await cp(join(dir, 'agentos-registry.lock.json'), join(other, 'agentos-registry.lock.json'));
+    const refused = await runBuilt(['load', 'deps:com.lock.deps', '--frozen', '--json'], { cwd: other, env: env() });
+    expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+    const error = JSON.parse(refused.stdout).error as { code: string; message: string };
+    expect(error.code).toBe('E_LOCK_MISMATCH');
+    expect(error.message).toContain(`dependencies: expected ${DEP}@1.0.0`);
+    expect(error.message).toContain(`actual ${DEP}@1.0.1`);
   }, 240_000);
 });
