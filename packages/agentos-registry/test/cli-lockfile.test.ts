@@ -10,6 +10,7 @@ import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   Cleanup,
+  commitRawTree,
   createGitRepo,
   type GitHttpServer,
   type GitHubEmulator,
@@ -277,5 +278,75 @@ describe('lock: the dependency tree of runnable code', () => {
     expect(error.code).toBe('E_LOCK_MISMATCH');
     expect(error.message).toContain(`dependencies: expected ${DEP}@1.0.0`);
     expect(error.message).toContain(`actual ${DEP}@1.0.1`);
+  }, 240_000);
+});
+
+describe('an executable bit does not slip past the lock', () => {
+  it('the same bytes made executable upstream (a mode-only commit) change the hash by its ;modes: suffix, and --frozen refuses them', async () => {
+    const files = registryFiles('modes');
+    const modesRepo = await createGitRepo(
+      { ...files, 'registry/curated/echo/bin/run': '#!/bin/sh\necho hi\n' },
+      { root: join(root, 'modes-repos'), name: 'modes' },
+    );
+    const modesGit = await servers.add(startGitHttpServer({ root: join(root, 'modes-repos') }));
+    github.setRepo('lock-org/modes', { path: modesRepo.path, private: true });
+    const config = (dir: string) => ({
+      registryConfig: {
+        registries: {
+          git: { type: 'git', location: modesGit.repoUrl('modes'), branch: 'main', cacheDuration: 0 },
+          github: {
+            type: 'github',
+            location: 'lock-org/modes',
+            branch: 'main',
+            baseUrl: github.apiUrl,
+            token: '${GH_TOKEN}',
+            allowInsecure: true,
+            cacheDuration: 0,
+          },
+        },
+        cacheSettings: { directory: join(dir, 'cache') },
+      },
+      lock: { refs: ['git:com.lock.echo', 'github:com.lock.echo'] },
+    });
+    const first = join(root, 'modes-host');
+    const second = join(root, 'modes-other-host');
+    for (const dir of [first, second]) {
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'agentos-registry.config.json'), JSON.stringify(config(dir)));
+    }
+    const locked = await runBuilt(['lock', '--json'], { cwd: first, env: env() });
+    expect(locked.code, locked.stderr + locked.stdout).toBe(0);
+    const [a, b] = (JSON.parse(locked.stdout) as { entries: Array<{ h1: string }> }).entries;
+    expect(a!.h1).toMatch(/^h1:[A-Za-z0-9+/]{43}=$/);
+    expect(b!.h1).toBe(a!.h1);
+
+    const item = (name: string, content: string, mode: '100644' | '100755' = '100644') => ({ name, mode, content });
+    await commitRawTree(modesRepo, {
+      folder: 'registry/curated/echo',
+      items: [
+        { name: 'bin', mode: '40000', items: [item('run', '#!/bin/sh\necho hi\n', '100755')] },
+        item('manifest.json', files['registry/curated/echo/manifest.json']!),
+        item('package.json', files['registry/curated/echo/package.json']!),
+        { name: 'src', mode: '40000', items: [item('index.js', files['registry/curated/echo/src/index.js']!)] },
+      ],
+    });
+    await cp(join(first, 'agentos-registry.lock.json'), join(second, 'agentos-registry.lock.json'));
+    for (const ref of ['git:com.lock.echo', 'github:com.lock.echo']) {
+      const result = await runBuilt(['fetch', ref, '--frozen', '--json'], { cwd: second, env: env() });
+      expect(result.code, `${ref}: ${result.stdout}${result.stderr}`).toBe(1);
+      const error = JSON.parse(result.stdout).error as { code: string; message: string };
+      expect(error.code).toBe('E_LOCK_MISMATCH');
+      // The h1 of the bytes is unchanged; only the suffix tells the executable bit.
+      expect(error.message).toContain(`expected ${a!.h1}, actual ${a!.h1};modes:`);
+    }
+    // Without the lock, both sources give the same suffixed hash for the same tree.
+    const plain = await Promise.all(
+      ['git:com.lock.echo', 'github:com.lock.echo'].map(
+        async (ref) =>
+          JSON.parse((await runBuilt(['fetch', ref, '--json', '--lockfile', join(second, 'none.json')], { cwd: second, env: env() })).stdout).h1 as string,
+      ),
+    );
+    expect(plain[0]).toMatch(/;modes:/);
+    expect(plain[1]).toBe(plain[0]);
   }, 240_000);
 });
