@@ -120,6 +120,30 @@ describe('content hash of fetched entries', () => {
     await second.close();
   });
 
+  it('is computed from the stored files for a cache record written before h1 was recorded', async () => {
+    const { open, cache } = await setup();
+    const first = await open();
+    const fetched = await first.fetch('tool', 'com.test.echo');
+    await first.close();
+    const records: string[] = [];
+    const walk = async (d: string): Promise<void> => {
+      for (const e of await readdir(d, { withFileTypes: true })) {
+        if (e.isDirectory()) await walk(join(d, e.name));
+        else if (e.name.endsWith('.json') && (await readFile(join(d, e.name), 'utf8')).includes(`"h1":"${fetched.h1}"`)) records.push(join(d, e.name));
+      }
+    };
+    await walk(cache);
+    expect(records.length).toBe(1);
+    const record = JSON.parse(await readFile(records[0]!, 'utf8')) as { extra?: Record<string, string> };
+    delete record.extra;
+    await writeFile(records[0]!, JSON.stringify(record));
+    const second = await open();
+    const warm = await second.fetch('tool', 'com.test.echo');
+    expect(warm.fromCache).toBe(true);
+    expect(warm.h1).toBe(fetched.h1);
+    await second.close();
+  });
+
   it('gets an explicit ;modes: suffix for an executable file or a symlink, which coreutils recompute too', async () => {
     const dir = await writeTree({ 'a.js': 'one', 'bin/run': '#!/bin/sh\n' });
     const plain = contentHashOf(await scanTree(dir, { fileHashes: true }));
