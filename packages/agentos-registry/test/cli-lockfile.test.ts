@@ -226,7 +226,11 @@ describe('lock against every source type', () => {
     const content = await readdir(join(other, 'cache', 'content')).catch(() => [] as string[]);
     expect(content).toEqual([]);
 
-    // The first host's cache still serves what was locked, with no call to any server (not the folder, read in place).
+    // The first host's cache still serves what was locked, with no call to any server (not the folder, read in place),
+    // even after `update` moved its cached indexes to the new revisions.
+    const moved = await runBuilt(['update', 'git', 'gitiso', 'github', 'site', 'npm'], { cwd: project, env: env() });
+    expect(moved.code, moved.stdout + moved.stderr).toBe(0);
+    expect(moved.stdout).toContain('updated to');
     const before = requestCounts();
     for (const ref of REFS.filter((r) => !r.startsWith('local:'))) {
       const result = await runBuilt(['fetch', ref, '--frozen', '--json'], { cwd: project, env: env() });

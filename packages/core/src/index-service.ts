@@ -141,6 +141,30 @@ export class IndexService {
    * The index to serve. `locked` is a revision a lockfile pinned: a cached copy at exactly that revision is served
    * whatever its age, with no call to the source (what it holds is what the lockfile was written from).
    */
+  /**
+   * The index a lockfile was written from, out of the store (`indexHash`: sha512 hex of its bytes), with no call to the
+   * source, when the store still holds it — also after the registry's cached index moved to another revision.
+   * Checked like a cached index (signatures, for registries with `publicKeys`); `undefined` when absent or refused.
+   */
+  async lockedIndex(reg: ConfiguredRegistry, revision: string, indexHash: string): Promise<ServedIndex | undefined> {
+    const store = this.rt.store;
+    if (!store) return undefined;
+    const bytes = await store.readIndexBlob(indexHash);
+    if (!bytes) return undefined;
+    try {
+      const index = parseRegistryIndex(bytes, { registry: reg.name });
+      const signed = await this.verify(reg, bytes, index, false);
+      const now = this.rt.now();
+      const state: IndexState = { revision: { id: revision }, index, checkedAt: now, fetchedAt: now, record: undefined, ...(signed ? { signed } : {}) };
+      this.rt.logger.debug(`cache: index of "${reg.name}": the index the lockfile pins (revision ${revision}) is in the cache: no call to the source`, {
+        registry: reg.name,
+      });
+      return this.checkExpiry(reg, { state, fromCache: true, stale: false });
+    } catch {
+      return undefined;
+    }
+  }
+
   async get(reg: ConfiguredRegistry, signal: AbortSignal | undefined, refreshNow = false, locked?: string): Promise<ServedIndex> {
     return this.checkExpiry(reg, await this.serve(reg, signal, refreshNow, locked));
   }

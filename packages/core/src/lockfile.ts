@@ -38,6 +38,11 @@ export interface LockedEntry {
   version: string;
   /** The registry's revision it was read at (commit sha, npm version + integrity, index ETag or hash…). */
   revision: string;
+  /**
+   * The sha512 (SRI) of the registry's index bytes at `revision`, when they were cached: lets a locked entry be served
+   * from the cache with no network call even after the cached index moved on.
+   */
+  index?: string;
   /** Content hash of the entry's registry folder (`h1:…`, see dirhash.ts): what a frozen fetch or load checks. */
   h1: string;
   /** Set when the entry's code is its npm package: the package's version, npm integrity and content hash. */
@@ -99,6 +104,7 @@ function ordered(e: LockedEntry): Record<string, unknown> {
     id: e.id,
     version: e.version,
     revision: e.revision,
+    ...(e.index ? { index: e.index } : {}),
     h1: e.h1,
     ...(e.package ? { package: { name: e.package.name, version: e.package.version, integrity: e.package.integrity, h1: e.package.h1 } } : {}),
     ...(e.dependencies?.length
@@ -136,6 +142,8 @@ export function parseLockfile(text: string, file = LOCKFILE_NAME): Lockfile {
       if (!isText(e[field])) throw bad(`${at}.${field}`, 'must be a non-empty string');
     }
     if (!CONTENT_HASH.test(e.h1 as string)) throw bad(`${at}.h1`, 'is not an h1: content hash');
+    if (e.index !== undefined && (typeof e.index !== 'string' || !/^sha512-[A-Za-z0-9+/]{86}==$/.test(e.index)))
+      throw bad(`${at}.index`, 'is not a sha512 SRI hash');
     const source = e.source as Record<string, unknown> | undefined;
     if (typeof source !== 'object' || source === null || !isText(source.type) || typeof source.location !== 'string') {
       throw bad(`${at}.source`, 'must be { type, location }');
@@ -170,6 +178,7 @@ export function parseLockfile(text: string, file = LOCKFILE_NAME): Lockfile {
       id: e.id as string,
       version: e.version as string,
       revision: e.revision as string,
+      ...(typeof e.index === 'string' ? { index: e.index } : {}),
       h1: e.h1 as string,
       ...(pkg ? { package: { name: pkg.name as string, version: pkg.version as string, integrity: pkg.integrity as string, h1: pkg.h1 as string } } : {}),
       ...(dependencies ? { dependencies } : {}),

@@ -137,7 +137,9 @@ class RegistryImpl implements Registry {
   /** Chooses the entry for a reference; a locked one from the index at the locked revision when cached, and at the locked version when the index still lists it. */
   private async choose(kind: string, ref: string, options: CallOptions): Promise<Resolution & { locked?: LockedEntry }> {
     const locked = this.lockedFor(kind, ref);
-    const chosen = await this.select.choose(kind, ref, options, locked?.revision);
+    const chosen =
+      (locked?.index && !options.refresh && !this.rt.options.refresh ? await this.fromLockedIndex(kind, ref, locked, locked.index) : undefined) ??
+      (await this.select.choose(kind, ref, options, locked?.revision));
     if (!locked) return chosen;
     if (chosen.entry.version !== locked.version && chosen.reg.name === locked.registry) {
       const same = chosen.served.state.index.entries.find(
@@ -147,6 +149,23 @@ class RegistryImpl implements Registry {
     }
     this.checkLock(locked, { registry: chosen.reg.name, version: chosen.entry.version });
     return { ...chosen, locked };
+  }
+
+  /**
+   * A locked reference answered from the store alone: the index the lockfile was written from (by its hash) and the
+   * entry's files at the locked revision, both still cached, whatever revision the registry's cached index names now.
+   * `undefined` (the usual path, which may ask the source) when either is missing, or for a folder read in place.
+   */
+  private async fromLockedIndex(kind: string, ref: string, locked: LockedEntry, index: string): Promise<Resolution | undefined> {
+    const store = this.rt.store;
+    const reg = this.select.registryOf(kind, ref);
+    if (!store || reg.name !== locked.registry || (reg.source.flags?.local && reg.source.locate && !reg.settings.trust)) return undefined;
+    const served = await this.indexes.lockedIndex(reg, locked.revision, Buffer.from(index.slice('sha512-'.length), 'base64').toString('hex'));
+    if (!served) return undefined;
+    const entry = served.state.index.entries.find((e) => e.id === locked.id && e.version === locked.version);
+    if (!entry) return undefined;
+    if (!(await store.readEntry(reg.key, locked.revision, entry.path))) return undefined;
+    return { reg, entry, served };
   }
 
   /** Drift between a locked entry and what was found: `E_LOCK_MISMATCH` under `frozen` (nothing is used), else `W_LOCK_DRIFT`. */
@@ -206,6 +225,9 @@ class RegistryImpl implements Registry {
       id: entry.id,
       version: entry.version,
       revision: served.state.revision.id,
+      ...(served.state.record?.revision.id === served.state.revision.id
+        ? { index: `sha512-${Buffer.from(served.state.record.indexHash, 'hex').toString('base64')}` }
+        : {}),
       h1: folder.h1,
       ...(pkg ? { package: pkg } : {}),
       ...(dependencies?.length ? { dependencies } : {}),

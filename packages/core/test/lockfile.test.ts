@@ -169,7 +169,7 @@ describe('lockfile', () => {
     expect(serializeLockfile(parseLockfile(text))).toBe(text);
     const doc = JSON.parse(text) as { entries: Array<Record<string, unknown>> };
     expect(doc.entries.map((e) => `${e.kind} ${e.ref}`)).toEqual(['persona com.test.helper', 'tool com.test.echo@^1']);
-    expect(Object.keys(doc.entries[1]!)).toEqual(['kind', 'ref', 'registry', 'source', 'id', 'version', 'revision', 'h1']);
+    expect(Object.keys(doc.entries[1]!)).toEqual(['kind', 'ref', 'registry', 'source', 'id', 'version', 'revision', 'index', 'h1']);
     expect(doc.entries[1]).toMatchObject({ registry: 'corp', id: 'com.test.echo', version: '1.0.0', source: { type: 'dir' } });
     const file = join(await tempDir(), 'agentos-registry.lock.json');
     await writeLockfile(file, lock);
@@ -211,6 +211,29 @@ describe('lockfile', () => {
     expect(persona.fetched.fromCache).toBe(true);
     expect(calls).toEqual(before);
     await registry.close();
+  });
+
+  it('frozen: served from the cache with no call to the source even after the cached index moved to a new revision', async () => {
+    const { open, calls, dir } = await setup();
+    const lock = await lockBoth(open);
+    const locked = lock.entries.find((e) => e.id === 'com.test.echo')!;
+    expect(locked.index).toMatch(/^sha512-/);
+    // Upstream moves on (the tool changed too), and an unlocked run caches the new index.
+    await writeTree(pageRegistry({ toolVersion: '1.1.0' }), dir);
+    const unlocked = await open();
+    expect((await unlocked.fetch('tool', 'com.test.echo@^1')).version).toBe('1.1.0');
+    await unlocked.close();
+    const before = { ...calls };
+    const registry = await open({ lockfile: lock, frozen: true });
+    const fetched = await registry.fetch('tool', 'com.test.echo@^1');
+    expect(fetched).toMatchObject({ version: '1.0.0', h1: locked.h1, revision: locked.revision, fromCache: true });
+    expect(calls).toEqual(before);
+    // --refresh asks the source, which now has other files: refused.
+    const refreshed = await open({ lockfile: lock, frozen: true });
+    const error = await failure(refreshed.fetch('tool', 'com.test.echo@^1', { refresh: true }));
+    expect(error.code).toBe('E_LOCK_MISMATCH');
+    await registry.close();
+    await refreshed.close();
   });
 
   it('frozen: an unlocked reference is E_LOCK_MISMATCH, and nothing is asked of the source', async () => {
