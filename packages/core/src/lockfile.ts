@@ -63,20 +63,28 @@ export function emptyLockfile(): Lockfile {
   return { lockfileVersion: 1, entries: [] };
 }
 
-/** A location with no userinfo, query or fragment (where a token could hide); other text is kept as written. */
-export function lockLocation(location: string): string {
+/** One URL without userinfo, query or fragment; anything that does not parse as a URL with a host is kept. */
+function withoutCredentials(text: string): string {
   let url: URL;
   try {
-    url = new URL(location);
+    url = new URL(text);
   } catch {
-    return location;
+    return text;
   }
-  if (!/^[a-z][a-z0-9+.-]*:$/i.test(url.protocol) || url.host === '') return location;
+  if (url.host === '') return text;
   url.username = '';
   url.password = '';
   url.search = '';
   url.hash = '';
   return url.toString();
+}
+
+/**
+ * A location with no userinfo, query or fragment in it (where a token could hide), also in a URL inside a longer
+ * text such as an npm location's `name@tag (registry URL)`; other text is kept as written.
+ */
+export function lockLocation(location: string): string {
+  return location.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s()]+/gi, (url) => withoutCredentials(url));
 }
 
 /** The lock entry for a (kind, reference); a persona locked for a reference also answers an extension kind's lookup, so callers can tell it is a persona. */

@@ -195,8 +195,15 @@ describe('lockfile', () => {
       revision: 'etag',
       h1: 'h1:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=',
     });
-    const text = serializeLockfile(lock);
+    const npm = withLocked(lock, {
+      ...lock.entries[0]!,
+      ref: 'y',
+      source: { type: 'npm', location: '@corp/reg@latest (https://npm.example.test/?_authToken=zzz9999#x)' },
+    });
+    const text = serializeLockfile(npm);
     expect(text).toContain('"location": "https://example.test/reg/"');
+    expect(text).toContain('"location": "@corp/reg@latest (https://npm.example.test/)"');
+    expect(text).not.toContain('zzz9999');
     for (const secret of ['user', 's3cr3t-pass', 'abc123', 'frag']) expect(text).not.toContain(secret);
   });
 
