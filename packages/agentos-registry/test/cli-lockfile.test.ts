@@ -69,6 +69,7 @@ let npmToken: string;
 let localDir: string;
 let depsDir: string;
 const DEP = 'lock-dep';
+const CODE_PACKAGE = 'lock-pkg-code';
 const PEER = '@framers/agentos-like';
 let registryDir: string;
 let siteDir: string;
@@ -131,8 +132,18 @@ beforeAll(async () => {
   );
   depsDir = join(root, 'deps');
   const depsEntry = { id: 'com.lock.deps', name: 'Deps', version: '1.0.0', path: 'curated/deps' };
+  // An entry whose code is its npm package (the registry folder holds only its manifest), as in the real AgentOS registry.
+  const pkgEntry = { id: 'com.lock.pkg', name: 'Pkg', version: '1.0.0', path: 'curated/pkg', package: CODE_PACKAGE };
+  await verdaccio.publish(
+    {
+      'package.json': JSON.stringify({ name: CODE_PACKAGE, version: '1.0.0', type: 'module', main: 'index.js' }),
+      'index.js': "export const createExtensionPack = () => ({ name: 'pkg', descriptors: [{ id: 'pkg', kind: 'tool', payload: {} }] });\n",
+    },
+    { token: npmToken },
+  );
   await writeFiles(depsDir, {
-    'registry.json': JSON.stringify({ version: '1.0.0', extensions: { curated: [depsEntry] } }),
+    'registry.json': JSON.stringify({ version: '1.0.0', extensions: { curated: [depsEntry, pkgEntry] } }),
+    'registry/curated/pkg/manifest.json': JSON.stringify({ ...pkgEntry, extensions: [{ kind: 'tool', id: 'pkg' }] }),
     'registry/curated/deps/manifest.json': JSON.stringify({ ...depsEntry, extensions: [{ kind: 'tool', id: 'deps' }] }),
     'registry/curated/deps/package.json': JSON.stringify({
       name: 'lock-deps',
@@ -352,5 +363,36 @@ describe('an executable bit does not slip past the lock', () => {
     );
     expect(plain[0]).toMatch(/;modes:/);
     expect(plain[1]).toBe(plain[0]);
+  }, 240_000);
+});
+
+describe('lock: an entry whose code is its npm package', () => {
+  it('records the package (version, npm integrity, h1 of its files); a package that differs from it fails --frozen naming the package', async () => {
+    const dir = await makeProject('pkg-host');
+    const result = await runBuilt(['lock', 'deps:com.lock.pkg', '--json'], { cwd: dir, env: env() });
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    const file = join(dir, 'agentos-registry.lock.json');
+    const doc = JSON.parse(await readFile(file, 'utf8')) as {
+      entries: Array<{ h1: string; package?: { name: string; version: string; integrity: string; h1: string } }>;
+    };
+    const [entry] = doc.entries;
+    expect(entry!.package).toEqual({ name: CODE_PACKAGE, version: '1.0.0', integrity: expect.stringMatching(/^sha512-/), h1: expect.stringMatching(/^h1:/) });
+    expect(entry!.package!.h1).not.toBe(entry!.h1);
+    const loaded = await runBuilt(['load', 'deps:com.lock.pkg', '--frozen', '--json'], { cwd: dir, env: env() });
+    expect(loaded.code, loaded.stderr + loaded.stdout).toBe(0);
+    expect(JSON.parse(loaded.stdout)).toMatchObject({ name: 'pkg' });
+
+    // A lockfile whose package integrity is not what the registry serves (as after a re-publish under the same version).
+    const other = await makeProject('pkg-other-host');
+    entry!.package!.integrity = `sha512-${Buffer.alloc(64, 7).toString('base64')}`;
+    await writeFile(join(other, 'agentos-registry.lock.json'), JSON.stringify(doc, null, 2));
+    const refused = await runBuilt(['load', 'deps:com.lock.pkg', '--frozen', '--json'], { cwd: other, env: env() });
+    expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+    const error = JSON.parse(refused.stdout).error as { code: string; message: string };
+    expect(error.code).toBe('E_LOCK_MISMATCH');
+    expect(error.message).toContain(`package: expected ${CODE_PACKAGE}@1.0.0 ${entry!.package!.integrity}`);
+    // Refused before it was stored: the other host's cache holds nothing (the folder registry is read in place).
+    const stored = await readdir(join(other, 'cache', 'content')).catch(() => [] as string[]);
+    expect(stored).toEqual([]);
   }, 240_000);
 });
