@@ -82,18 +82,20 @@ export const CONTENT_HASH = /^h1:[A-Za-z0-9+/]{43}=(?:;modes:[A-Za-z0-9+/]{43}=)
  *
  * (the hex digest, as base64). `scan` must come from `scanTree(dir, { fileHashes: true })`.
  */
-export function contentHashOf(scan: TreeScan): string {
+export function contentHashOf(scan: TreeScan, registry?: string): string {
+  // One line per file or link: a newline in a name or target would forge a line, so such a tree gets no hash at all.
+  const named = [...(scan.fileHashes ?? []).map(([path]) => path), ...(scan.linkTargets ?? []).flat()];
+  const bad = named.find((text) => text.includes('\n'));
+  if (bad !== undefined) {
+    throw new RegistryError(
+      'E_UNSAFE_PATH',
+      `A file name or link target${registry ? ` in registry "${registry}"` : ''} holds a newline (${JSON.stringify(bad)}); the entry's content hash cannot list it. Ask the registry owner to rename it.`,
+      { registry, details: { path: bad } },
+    );
+  }
   const h1 = h1OfFileHashes(scan.fileHashes ?? []);
   const lines = [...scan.executables.map((path) => `x ${path}\n`), ...(scan.linkTargets ?? []).map(([path, target]) => `l ${path} ${target}\n`)];
   if (lines.length === 0) return h1;
-  for (const line of lines) {
-    if (line.indexOf('\n') !== line.length - 1) {
-      throw new RegistryError(
-        'E_UNSAFE_PATH',
-        `A file name or link target holds a newline (${JSON.stringify(line.trimEnd())}); its content hash cannot list it. Rename it.`,
-      );
-    }
-  }
   const modes = createHash('sha256');
   for (const line of lines.sort(byUtf8)) modes.update(line);
   return `${h1};modes:${modes.digest('base64')}`;
@@ -102,5 +104,5 @@ export function contentHashOf(scan: TreeScan): string {
 /** Checks a folder (as `scanTree`) and computes its integrity and its content hash (`contentHashOf`) in one walk. */
 export async function scanTreeContentHash(dir: string, options: { signal?: AbortSignal; registry?: string } = {}): Promise<TreeScan & { h1: string }> {
   const scan = await scanTree(dir, { ...options, fileHashes: true });
-  return { ...scan, h1: contentHashOf(scan) };
+  return { ...scan, h1: contentHashOf(scan, options.registry) };
 }

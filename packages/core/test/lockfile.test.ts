@@ -159,6 +159,16 @@ describe('content hash of fetched entries', () => {
   });
 });
 
+describe('content hash: names that would forge a line', () => {
+  it('a file name with a newline is E_UNSAFE_PATH naming it, not a hash', async () => {
+    const dir = await writeTree({ 'a.js': 'one' });
+    await writeFile(join(dir, 'evil\nx'), 'two');
+    const error = await failure(scanTree(dir, { fileHashes: true }).then((scan) => contentHashOf(scan, 'corp')));
+    expect(error.code).toBe('E_UNSAFE_PATH');
+    expect(error.registry).toBe('corp');
+  });
+});
+
 describe('lockfile', () => {
   it('is written with a stable key order, sorted entries, and reads back the same', async () => {
     const { open } = await setup();
