@@ -67,7 +67,8 @@ describe('agentos-registry CLI against examples/registry-template', () => {
     const result = await run('fetch', 'com.example.calculator', '--json');
     expect(result.code, result.stderr).toBe(0);
     const fetched = result.json();
-    expect(Object.keys(fetched).sort()).toEqual(['dir', 'fromCache', 'id', 'integrity', 'registry', 'revision', 'stale', 'version']);
+    expect(Object.keys(fetched).sort()).toEqual(['dir', 'fromCache', 'h1', 'id', 'integrity', 'registry', 'revision', 'stale', 'version']);
+    expect(fetched.h1).toMatch(/^h1:[A-Za-z0-9+/]{43}=$/);
     expect(fetched).toMatchObject({ registry: 'template', id: 'com.example.calculator', version: '1.0.0', stale: false });
     expect(fetched.integrity).toMatch(/^sha512-/);
     expect(existsSync(fetched.dir)).toBe(true);

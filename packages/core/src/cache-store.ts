@@ -314,6 +314,13 @@ export class CacheStore {
     return { record, bytes };
   }
 
+  /** Index bytes kept in the store by their sha512 (hex), whichever revision the registry's record now names; checked. */
+  async readIndexBlob(indexHash: string): Promise<Uint8Array | undefined> {
+    if (!isPlainName(indexHash)) return undefined;
+    const bytes = await readFile(this.path('blobs', indexHash)).catch(() => undefined);
+    return bytes && sha512hex(bytes) === indexHash ? bytes : undefined;
+  }
+
   async writeIndex(record: Omit<IndexRecord, 'indexHash' | 'v'>, bytes: Uint8Array): Promise<IndexRecord> {
     const indexHash = sha512hex(bytes);
     const blob = this.path('blobs', indexHash);

@@ -16,6 +16,14 @@ export interface LoadedConfigFile {
    * may run install scripts, where the install area is, whether peers outside their range are refused (`strictPeers`). Pass it to `createRegistry`'s `dependencies` option.
    */
   dependencies?: DependencyOptions;
+  /** The file's `lock` (beside `registryConfig`): the references `agentos-registry lock` locks when given none. */
+  lock?: LockSettings;
+}
+
+/** A config file's `lock` settings. */
+export interface LockSettings {
+  /** References to lock: `id@range` or `registry:id@range` (an extension kind tool, or the persona it names), or `{ kind, ref }`. */
+  refs: Array<{ kind?: string; ref: string }>;
 }
 
 function unwrap(value: unknown): unknown {
@@ -52,7 +60,8 @@ export async function loadConfigFile(file: string): Promise<LoadedConfigFile> {
     });
   }
   const dependencies = readDependencies(value, path);
-  return { config: config as RegistryConfig, baseDir: dirname(path), file: path, ...(dependencies ? { dependencies } : {}) };
+  const lock = readLockSettings(value, path);
+  return { config: config as RegistryConfig, baseDir: dirname(path), file: path, ...(dependencies ? { dependencies } : {}), ...(lock ? { lock } : {}) };
 }
 
 /**
@@ -96,5 +105,31 @@ function readDependencies(value: unknown, path: string): DependencyOptions | und
     ...(typeof directory === 'string' ? { directory: resolve(dir, directory) } : {}),
     ...(typeof hostDir === 'string' ? { hostDir: resolve(dir, hostDir) } : {}),
     ...(typeof strictPeers === 'boolean' ? { strictPeers } : {}),
+  };
+}
+
+/** The `lock` settings next to `registryConfig` in a config file, checked. */
+function readLockSettings(value: unknown, path: string): LockSettings | undefined {
+  if (typeof value !== 'object' || value === null || !('registryConfig' in value) || !('lock' in value)) return undefined;
+  const raw = (value as { lock: unknown }).lock;
+  const bad = (field: string, why: string) =>
+    new RegistryError('E_CONFIG', `Config file ${path}: lock${field} ${why}.`, { details: { file: path, field: `lock${field}` } });
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad('', 'must be an object such as { refs: ["com.yourorg.tool@^1"] }');
+  const { refs, ...rest } = raw as Record<string, unknown>;
+  const unknown = Object.keys(rest)[0];
+  if (unknown) throw bad(`.${unknown}`, 'is not a setting (the setting is refs)');
+  if (!Array.isArray(refs)) throw bad('.refs', 'must be a list of references');
+  return {
+    refs: refs.map((item: unknown, i) => {
+      if (typeof item === 'string' && item !== '') return { ref: item };
+      if (typeof item === 'object' && item !== null) {
+        const { kind, ref } = item as Record<string, unknown>;
+        if (typeof ref === 'string' && ref !== '' && (kind === undefined || (typeof kind === 'string' && kind !== ''))) {
+          return { ref, ...(kind ? { kind: kind as string } : {}) };
+        }
+      }
+      throw bad(`.refs[${i}]`, 'must be a reference ("id@range") or { kind, ref }');
+    }),
   };
 }

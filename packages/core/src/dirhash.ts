@@ -66,3 +66,43 @@ export async function scanTreeH1(dir: string, options: { signal?: AbortSignal; r
 export async function hashDirectoryH1(dir: string, options: { signal?: AbortSignal } = {}): Promise<string> {
   return (await scanTreeH1(dir, options)).h1;
 }
+
+/** An entry's content hash: a plain h1, or an h1 followed by `;modes:` and the hash of its modes (see `contentHashOf`). */
+export const CONTENT_HASH = /^h1:[A-Za-z0-9+/]{43}=(?:;modes:[A-Za-z0-9+/]{43}=)?$/;
+
+/**
+ * The content hash core records for every fetched entry (`FetchedEntry.h1`, lockfiles). For a tree of regular files
+ * without an executable bit it is exactly the h1 above, so Go's tools and coreutils give the same string. h1 alone
+ * cannot see an executable bit or a symlink, and both change what a tree does, so a tree that holds either gets an
+ * explicit suffix instead of passing unseen: `h1:<h1 of its regular files>;modes:<base64 sha256>` over the lines
+ * `x <path>` (each regular file with any executable bit) and `l <path> <target>` (each symlink, its target as written),
+ * sorted by their bytes, each ending in `\n`. Recomputed with coreutils in the entry's folder:
+ *
+ *   { find . -type f -perm /111 -printf 'x %P\n'; find . -type l -printf 'l %P %l\n'; } | LC_ALL=C sort | sha256sum
+ *
+ * (the hex digest, as base64). `scan` must come from `scanTree(dir, { fileHashes: true })`.
+ */
+export function contentHashOf(scan: TreeScan, registry?: string): string {
+  // One line per file or link: a newline in a name or target would forge a line, so such a tree gets no hash at all.
+  const named = [...(scan.fileHashes ?? []).map(([path]) => path), ...(scan.linkTargets ?? []).flat()];
+  const bad = named.find((text) => text.includes('\n'));
+  if (bad !== undefined) {
+    throw new RegistryError(
+      'E_UNSAFE_PATH',
+      `A file name or link target${registry ? ` in registry "${registry}"` : ''} holds a newline (${JSON.stringify(bad)}); the entry's content hash cannot list it. Ask the registry owner to rename it.`,
+      { registry, details: { path: bad } },
+    );
+  }
+  const h1 = h1OfFileHashes(scan.fileHashes ?? []);
+  const lines = [...scan.executables.map((path) => `x ${path}\n`), ...(scan.linkTargets ?? []).map(([path, target]) => `l ${path} ${target}\n`)];
+  if (lines.length === 0) return h1;
+  const modes = createHash('sha256');
+  for (const line of lines.sort(byUtf8)) modes.update(line);
+  return `${h1};modes:${modes.digest('base64')}`;
+}
+
+/** Checks a folder (as `scanTree`) and computes its integrity and its content hash (`contentHashOf`) in one walk. */
+export async function scanTreeContentHash(dir: string, options: { signal?: AbortSignal; registry?: string } = {}): Promise<TreeScan & { h1: string }> {
+  const scan = await scanTree(dir, { ...options, fileHashes: true });
+  return { ...scan, h1: contentHashOf(scan, options.registry) };
+}

@@ -7,7 +7,7 @@
  */
 import { realpath } from 'node:fs/promises';
 import type { ContentMeta } from './cache-store.js';
-import { scanTreeH1 } from './dirhash.js';
+import { scanTreeContentHash, scanTreeH1 } from './dirhash.js';
 import { RegistryError } from './errors.js';
 import type { IndexState } from './index-service.js';
 import { type PackageJson, readEntryManifest } from './manifest.js';
@@ -15,12 +15,14 @@ import { normalizeRelativePath } from './paths.js';
 import type { ConfiguredRegistry, Runtime } from './runtime.js';
 import { abortError, toRegistryError } from './source-errors.js';
 import { storeFetchedTree } from './store-pipeline.js';
-import { copyDirectory, scanTree } from './tree.js';
+import { copyDirectory } from './tree.js';
 import type { ExtensionManifest, IndexEntry, RegistryWarning } from './types.js';
 
 export interface StoredEntry {
   dir: string;
   integrity: string;
+  /** The content hash of the files (`h1:…`, see dirhash.ts `contentHashOf`), computed once when they were stored. */
+  h1: string;
   /** Content folder name in the store (undefined for in-place and uncached entries). */
   content: string | undefined;
   /** The stored tree's fingerprint, kept so a warm check reads nothing. */
@@ -30,6 +32,12 @@ export interface StoredEntry {
   packageJson: PackageJson | undefined;
   warnings: RegistryWarning[];
 }
+
+/**
+ * Called with the content hash of a tree fetched from its source, after it is checked and before it is stored: may
+ * throw to refuse it (a lockfile's `E_LOCK_MISMATCH`), so a refused tree never enters the cache.
+ */
+export type ContentExpectation = (h1: string) => void;
 
 export class EntryService {
   private readonly memory = new Map<string, StoredEntry>();
@@ -42,6 +50,7 @@ export class EntryService {
     entry: IndexEntry,
     state: IndexState,
     signal: AbortSignal | undefined,
+    expect?: ContentExpectation,
   ): Promise<{ stored: StoredEntry; fromCache: boolean }> {
     if (signal?.aborted) throw abortError(signal, `Fetching ${entry.id}`, reg.name);
     normalizeRelativePath(entry.path, { registry: reg.name, field: `path of ${entry.id}` });
@@ -64,7 +73,7 @@ export class EntryService {
           `cache: ${entry.id} of "${reg.name}" at ${state.revision.id}: ${fromDisk ? 'in the disk cache' : 'not cached: fetching it from the source'}`,
           { registry: reg.name },
         );
-        const stored = fromDisk ?? (await this.fromSource(reg, entry, state, signal));
+        const stored = fromDisk ?? (await this.fromSource(reg, entry, state, signal, expect));
         this.memory.set(memoryKey, stored);
         return { stored, fromCache: fromDisk !== undefined };
       } catch (error) {
@@ -97,18 +106,26 @@ export class EntryService {
     // Stored trees of a signed registry carry the h1 they were checked against; any other is fetched and checked again.
     const h1 = expectedH1(reg, entry, state);
     if (h1 !== undefined && hit.extra?.h1 !== h1) return undefined;
-    return this.describe(reg, entry, hit.dir, hit.integrity, hit.content, hit.meta);
+    // A tree stored before content hashes were recorded is hashed once here (reading files, no network).
+    const content = hit.extra?.h1 ?? (await scanTreeContentHash(hit.dir, { registry: reg.name })).h1;
+    return this.describe(reg, entry, hit.dir, hit.integrity, content, hit.content, hit.meta);
   }
 
-  private async fromSource(reg: ConfiguredRegistry, entry: IndexEntry, state: IndexState, signal: AbortSignal | undefined): Promise<StoredEntry> {
+  private async fromSource(
+    reg: ConfiguredRegistry,
+    entry: IndexEntry,
+    state: IndexState,
+    signal: AbortSignal | undefined,
+    expect: ContentExpectation | undefined,
+  ): Promise<StoredEntry> {
     const ctx = await this.rt.callContext(reg, signal);
     const local = reg.source.flags?.local && reg.source.locate ? reg.source.locate.bind(reg.source) : undefined;
     if (local && !reg.settings.trust) {
       // Local folders are served where they are; core still checks them and records their integrity.
       // Remembered by its real path, so that a later use can tell whether it has been turned into a link since.
       const dir = await realpath(await local(entry.path, state.revision, ctx));
-      const { integrity } = await this.check(reg, entry, state, dir, signal);
-      return this.describe(reg, entry, dir, integrity, undefined);
+      const { integrity, h1 } = await this.check(reg, entry, state, dir, signal, expect);
+      return this.describe(reg, entry, dir, integrity, h1, undefined);
     }
     // A signed local entry is copied, then checked: what was checked against the signature is what is used, whatever
     // happens to the folder afterwards (in place, an edit after the check would be imported unchecked).
@@ -120,6 +137,7 @@ export class EntryService {
         registry: reg.name,
       });
     }
+    let checkedH1 = '';
     return storeFetchedTree(this.rt, {
       label: 'materialize',
       fill: async (temp) => {
@@ -128,18 +146,24 @@ export class EntryService {
         if (signal?.aborted) throw abortError(signal, `Fetching ${entry.id}`, reg.name);
       },
       check: async (temp) => {
-        const { integrity, h1 } = await this.check(reg, entry, state, temp, signal);
-        return { integrity, ...(h1 ? { extra: { h1 } } : {}) };
+        const { integrity, h1 } = await this.check(reg, entry, state, temp, signal, expect);
+        checkedH1 = h1;
+        return { integrity, extra: { h1 } };
       },
       ref: { key: reg.key, registry: reg.name, revision: state.revision.id, path: entry.path },
-      describe: async (dir, integrity, saved) =>
-        saved ? this.describe(reg, entry, dir, integrity, saved.content, saved.meta) : this.describe(reg, entry, await realpath(dir), integrity, undefined),
+      describe: async (dir, integrity, saved) => {
+        const h1 = saved?.extra?.h1 ?? checkedH1;
+        return saved
+          ? this.describe(reg, entry, dir, integrity, h1, saved.content, saved.meta)
+          : this.describe(reg, entry, await realpath(dir), integrity, h1, undefined);
+      },
     });
   }
 
   /**
-   * Checks a tree (paths, links, special files) and computes its integrity; under a signed index also its h1, which
-   * must equal the signed one before the tree is stored or used (`E_SIGNATURE` otherwise).
+   * Checks a tree (paths, links, special files) and computes its integrity and content hash; under a signed index the
+   * h1 must equal the signed one before the tree is stored or used (`E_SIGNATURE` otherwise). `expect` (a lockfile's
+   * check) sees the content hash before the tree is stored, and may refuse it.
    */
   private async check(
     reg: ConfiguredRegistry,
@@ -147,9 +171,14 @@ export class EntryService {
     state: IndexState,
     dir: string,
     signal: AbortSignal | undefined,
-  ): Promise<{ integrity: string; h1?: string }> {
+    expect: ContentExpectation | undefined,
+  ): Promise<{ integrity: string; h1: string }> {
     const expected = expectedH1(reg, entry, state);
-    if (expected === undefined) return scanTree(dir, { signal, registry: reg.name });
+    if (expected === undefined) {
+      const scan = await scanTreeContentHash(dir, { signal, registry: reg.name });
+      expect?.(scan.h1);
+      return { integrity: scan.integrity, h1: scan.h1 };
+    }
     const scan = await scanTreeH1(dir, { signal, registry: reg.name });
     if (scan.h1 !== expected) {
       throw new RegistryError(
@@ -158,6 +187,7 @@ export class EntryService {
         { registry: reg.name, details: { path: entry.path, h1: scan.h1, expected } },
       );
     }
+    expect?.(scan.h1);
     return { integrity: scan.integrity, h1: scan.h1 };
   }
 
@@ -166,12 +196,13 @@ export class EntryService {
     entry: IndexEntry,
     dir: string,
     integrity: string,
+    h1: string,
     content: string | undefined,
     meta?: ContentMeta,
   ): Promise<StoredEntry> {
     // Reported by the call that uses the entry (registry.ts), once per call, not here: a remembered entry is used again.
     const { manifest, synthesized, packageJson, warnings } = await readEntryManifest(dir, entry, reg.name);
-    return { dir, integrity, content, meta, manifest, manifestSynthesized: synthesized, packageJson, warnings };
+    return { dir, integrity, h1, content, meta, manifest, manifestSynthesized: synthesized, packageJson, warnings };
   }
 }
 

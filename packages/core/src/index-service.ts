@@ -139,11 +139,39 @@ export class IndexService {
     }
   }
 
-  async get(reg: ConfiguredRegistry, signal: AbortSignal | undefined, refreshNow = false): Promise<ServedIndex> {
-    return this.checkExpiry(reg, await this.serve(reg, signal, refreshNow));
+  /**
+   * The index to serve. `locked` is a revision a lockfile pinned: a cached copy at exactly that revision is served
+   * whatever its age, with no call to the source (what it holds is what the lockfile was written from).
+   */
+  /**
+   * The index a lockfile was written from, out of the store (`indexHash`: sha512 hex of its bytes), with no call to the
+   * source, when the store still holds it — also after the registry's cached index moved to another revision.
+   * Checked like a cached index (signatures, for registries with `publicKeys`); `undefined` when absent or refused.
+   */
+  async lockedIndex(reg: ConfiguredRegistry, revision: string, indexHash: string): Promise<ServedIndex | undefined> {
+    const store = this.rt.store;
+    if (!store) return undefined;
+    const bytes = await store.readIndexBlob(indexHash);
+    if (!bytes) return undefined;
+    try {
+      const index = parseRegistryIndex(bytes, { registry: reg.name });
+      const signed = await this.verify(reg, bytes, index, false);
+      const now = this.rt.now();
+      const state: IndexState = { revision: { id: revision }, index, checkedAt: now, fetchedAt: now, record: undefined, ...(signed ? { signed } : {}) };
+      this.rt.logger.debug(`cache: index of "${reg.name}": the index the lockfile pins (revision ${revision}) is in the cache: no call to the source`, {
+        registry: reg.name,
+      });
+      return this.checkExpiry(reg, { state, fromCache: true, stale: false });
+    } catch {
+      return undefined;
+    }
   }
 
-  private async serve(reg: ConfiguredRegistry, signal: AbortSignal | undefined, refreshNow: boolean): Promise<ServedIndex> {
+  async get(reg: ConfiguredRegistry, signal: AbortSignal | undefined, refreshNow = false, locked?: string): Promise<ServedIndex> {
+    return this.checkExpiry(reg, await this.serve(reg, signal, refreshNow, locked));
+  }
+
+  private async serve(reg: ConfiguredRegistry, signal: AbortSignal | undefined, refreshNow: boolean, locked: string | undefined): Promise<ServedIndex> {
     if (signal?.aborted) throw abortError(signal, 'Reading the index', reg.name);
     const { options } = this.rt;
     const held = await this.held(reg);
@@ -168,6 +196,10 @@ export class IndexService {
     // `refresh` revalidates each registry once for this registry object, not on every call made with it.
     const refresh = refreshNow || (options.refresh === true && !this.refreshed.has(reg.name));
     // An expired signed index is asked for again however fresh: the registry may have re-signed it.
+    if (held && !refresh && locked !== undefined && held.revision.id === locked && !this.expired(held)) {
+      log('the cached copy is at the revision the lockfile pins: no call to the source');
+      return { state: held, fromCache: true, stale: false };
+    }
     if (held && !refresh && !this.expired(held) && this.rt.now() - held.checkedAt < this.cacheDuration(reg)) {
       log(`fresh (checked ${this.rt.now() - held.checkedAt} ms ago, cacheDuration ${this.cacheDuration(reg)} ms): no call to the source`);
       return { state: held, fromCache: true, stale: false };

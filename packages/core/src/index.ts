@@ -132,3 +132,22 @@ export { type PackageJson, readEntryManifest, type ReadManifestResult } from './
 export { entryModuleOf } from './loader.js';
 export { isSemverVersion } from './versions.js';
 export { unknownKindHint } from './select.js';
+// ── lockfile and content hash (issue 15) ──
+export { CONTENT_HASH, contentHashOf, scanTreeContentHash } from './dirhash.js';
+export type { LockSettings } from './config-file.js';
+export {
+  emptyLockfile,
+  findLocked,
+  type LockDrift,
+  type LockedEntry,
+  type LockedPackage,
+  type Lockfile,
+  LOCKFILE_NAME,
+  lockDrift,
+  lockLocation,
+  parseLockfile,
+  readLockfile,
+  serializeLockfile,
+  withLocked,
+  writeLockfile,
+} from './lockfile.js';

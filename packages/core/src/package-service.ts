@@ -11,7 +11,7 @@ import { packageCodeError } from './package-errors.js';
 import { type ConfiguredRegistry, PACKAGES_KEY, type Runtime } from './runtime.js';
 import { abortError, toRegistryError } from './source-errors.js';
 import { storeFetchedTree } from './store-pipeline.js';
-import { scanTree } from './tree.js';
+import { scanTreeContentHash } from './dirhash.js';
 import type { ExtensionManifest, IndexEntry, RegistryWarning } from './types.js';
 
 export interface StoredPackage {
@@ -20,6 +20,8 @@ export interface StoredPackage {
   treeIntegrity: string;
   /** The package manager's integrity of the tarball. */
   integrity: string;
+  /** The content hash of the files (`h1:…`), computed once when they were stored. */
+  h1: string;
   version: string;
   resolved: string;
   manifest: ExtensionManifest;
@@ -42,7 +44,12 @@ export class PackageService {
    * The files of `entry.package` at `entry.version`, from memory, the disk cache, or the package registry. `reg` is
    * the registry that listed the entry: errors name it, and say what its owner (or the user) can do.
    */
-  async get(entry: IndexEntry, reg: ConfiguredRegistry, signal: AbortSignal | undefined): Promise<StoredPackage> {
+  async get(
+    entry: IndexEntry,
+    reg: ConfiguredRegistry,
+    signal: AbortSignal | undefined,
+    expect?: (h1: string, integrity: string) => void,
+  ): Promise<StoredPackage> {
     const registry = reg.name;
     if (!entry.package) {
       throw new RegistryError('E_NOT_FOUND', `${entry.id} names no npm package, so its code can only come from its registry folder.`, { registry });
@@ -53,7 +60,7 @@ export class PackageService {
     if (known) return { ...known, fromCache: true };
     return this.rt.once(`package\0${spec}`, async () => {
       try {
-        const stored = (await this.fromDisk(entry, registry)) ?? (await this.fromRegistry(entry, registry, signal));
+        const stored = (await this.fromDisk(entry, registry)) ?? (await this.fromRegistry(entry, registry, signal, expect));
         this.memory.set(spec, stored);
         return stored;
       } catch (error) {
@@ -70,12 +77,23 @@ export class PackageService {
       registry,
       hit.dir,
       hit.integrity,
-      { integrity: hit.extra.integrity, version: hit.extra.version ?? entry.version, resolved: hit.extra.resolved ?? '' },
+      {
+        integrity: hit.extra.integrity,
+        version: hit.extra.version ?? entry.version,
+        resolved: hit.extra.resolved ?? '',
+        // A package stored before content hashes were recorded is hashed once here (reading files, no network).
+        h1: hit.extra.h1 ?? (await scanTreeContentHash(hit.dir, { registry })).h1,
+      },
       true,
     );
   }
 
-  private async fromRegistry(entry: IndexEntry, registry: string, signal: AbortSignal | undefined): Promise<StoredPackage> {
+  private async fromRegistry(
+    entry: IndexEntry,
+    registry: string,
+    signal: AbortSignal | undefined,
+    expect: ((h1: string, integrity: string) => void) | undefined,
+  ): Promise<StoredPackage> {
     if (this.rt.options.offline) {
       throw new RegistryError(
         'E_NOT_CACHED',
@@ -84,6 +102,7 @@ export class PackageService {
       );
     }
     const adapter = await this.adapter();
+    let checkedH1 = '';
     return storeFetchedTree(this.rt, {
       label: 'package',
       fill: async (temp) =>
@@ -92,11 +111,13 @@ export class PackageService {
           await this.rt.packageContext(signal),
         ),
       check: async (temp, result) => {
-        const { integrity: treeIntegrity } = await scanTree(temp, { signal, registry });
-        return { integrity: treeIntegrity, extra: { integrity: result.integrity, version: result.version, resolved: result.resolved } };
+        const { integrity: treeIntegrity, h1 } = await scanTreeContentHash(temp, { signal, registry });
+        checkedH1 = h1;
+        expect?.(h1, result.integrity);
+        return { integrity: treeIntegrity, extra: { integrity: result.integrity, version: result.version, resolved: result.resolved, h1 } };
       },
       ref: { key: PACKAGES_KEY, registry: '_packages', revision: entry.version, path: entry.package! },
-      describe: async (dir, treeIntegrity, _saved, result) => this.describe(entry, registry, dir, treeIntegrity, result, false),
+      describe: async (dir, treeIntegrity, _saved, result) => this.describe(entry, registry, dir, treeIntegrity, { ...result, h1: checkedH1 }, false),
     });
   }
 
@@ -105,7 +126,7 @@ export class PackageService {
     registry: string,
     dir: string,
     treeIntegrity: string,
-    result: { integrity: string; version: string; resolved: string },
+    result: { integrity: string; version: string; resolved: string; h1: string },
     fromCache: boolean,
   ): Promise<StoredPackage> {
     const { manifest, synthesized, packageJson, warnings } = await readEntryManifest(dir, entry, registry, `package ${entry.package}@${result.version}`);
@@ -113,6 +134,7 @@ export class PackageService {
       dir,
       treeIntegrity,
       integrity: result.integrity,
+      h1: result.h1,
       version: result.version,
       resolved: result.resolved,
       manifest,

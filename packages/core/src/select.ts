@@ -164,11 +164,22 @@ export class EntrySelector {
 
   // ── resolving ─────────────────────────────────────────────────────────────────────────────────────────────────
 
-  async choose(kind: string, ref: string, options: CallOptions): Promise<Resolution> {
+  /** `locked`: the registry revision a lockfile pins for this reference (a cached index at it is served as is). */
+  async choose(kind: string, ref: string, options: CallOptions, locked?: string): Promise<Resolution> {
+    const reg = this.registryOf(kind, ref);
+    return this.pick(kind, ref, reg, await this.indexes.get(reg, options.signal, options.refresh, locked));
+  }
+
+  /** The configured registry a reference names (its `registry:` prefix), else the one chosen for its kind. */
+  registryOf(kind: string, ref: string): ConfiguredRegistry {
     const parsed = parseReference(ref);
-    const name = parsed.registry ? this.checkName(parsed.registry, `The reference "${ref}"`) : this.registryFor(kind);
-    const reg = this.reg(name);
-    const served = await this.indexes.get(reg, options.signal, options.refresh);
+    return this.reg(parsed.registry ? this.checkName(parsed.registry, `The reference "${ref}"`) : this.registryFor(kind));
+  }
+
+  /** The entry of `served` (an index of `reg`) that answers the reference. */
+  private pick(kind: string, ref: string, reg: ConfiguredRegistry, served: ServedIndex): Resolution {
+    const parsed = parseReference(ref);
+    const name = reg.name;
     const all = served.state.index.entries;
     const section = kind === 'persona' ? 'personas' : 'extensions';
     const byId = all.filter((e) => e.id === parsed.id);

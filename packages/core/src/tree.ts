@@ -21,6 +21,8 @@ export interface TreeScan {
   fileHashes?: Array<[path: string, sha256: string]>;
   /** Paths of the symlinks in the tree. */
   links: string[];
+  /** Only with `options.fileHashes`: every symlink's path and its target as written, in walk order. */
+  linkTargets?: Array<[path: string, target: string]>;
   /** Paths of the regular files with an executable bit set. */
   executables: string[];
 }
@@ -44,6 +46,7 @@ export async function scanTree(dir: string, options: { signal?: AbortSignal; reg
   let bytes = 0;
   const fileHashes: Array<[string, string]> = [];
   const links: string[] = [];
+  const linkTargets: Array<[string, string]> = [];
   const executables: string[] = [];
 
   const unsafe = (rel: string, why: string) =>
@@ -81,6 +84,7 @@ export async function scanTree(dir: string, options: { signal?: AbortSignal; reg
         if (problem) throw unsafe(childRel, problem);
         hash.update(`l ${childRel}\0${target}\n`);
         links.push(childRel);
+        if (options.fileHashes) linkTargets.push([childRel, target]);
       } else if (stat.isDirectory()) {
         hash.update(`d ${childRel}\n`);
         await walk(childAbs, childRel);
@@ -118,7 +122,7 @@ export async function scanTree(dir: string, options: { signal?: AbortSignal; reg
   throwIfAborted(options.signal, 'Reading a folder', options.registry);
   realRoot = await realpath(root);
   await walk(root, '');
-  return { integrity: `sha512-${hash.digest('base64')}`, files, bytes, links, executables, ...(options.fileHashes ? { fileHashes } : {}) };
+  return { integrity: `sha512-${hash.digest('base64')}`, files, bytes, links, executables, ...(options.fileHashes ? { fileHashes, linkTargets } : {}) };
 }
 
 /** The integrity (SRI sha512) of a folder, as core records it for every entry. */

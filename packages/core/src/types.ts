@@ -3,6 +3,7 @@ import type { RegistryError } from './errors.js';
 import type { SourceAdapter, SourceConfig } from './contract.js';
 import type { InstallRecord } from './install-record.js';
 import type { TransferProgress } from './http/types.js';
+import type { LockedEntry, Lockfile } from './lockfile.js';
 import type { Logger } from './logger.js';
 
 export type { SourceConfig } from './contract.js';
@@ -35,7 +36,7 @@ export interface RegistryWarning {
   /**
    * `W_STALE` (a cached copy served because the source failed), `W_VERSION_DRIFT` (index and manifest versions
    * differ), `W_MANIFEST_SYNTHESIZED` (no manifest.json), `W_PEER_MISMATCH` (a peer linked to a host copy outside the
-   * declared range), or a code of a third-party source.
+   * declared range), `W_LOCK_DRIFT` (an entry differs from its lockfile, without `frozen`), or a code of a third-party source.
    */
   code: string;
   message: string;
@@ -100,6 +101,14 @@ export interface CreateRegistryOptions {
    * persona returned); may be async. Returning `false` or throwing vetoes it: `E_POLICY`, rule `onBeforeActivate`.
    */
   onBeforeActivate?: BeforeActivateHook;
+  /**
+   * A lockfile (as `readLockfile` gives it): each locked reference resolves to the locked registry, version and
+   * content hash, is served from the cache with no network call when that content is there, and any drift is a
+   * `W_LOCK_DRIFT` warning, or `E_LOCK_MISMATCH` with `frozen`. See docs/lockfile.md.
+   */
+  lockfile?: Lockfile;
+  /** With `lockfile`: only locked references are fetched or loaded, and any drift is `E_LOCK_MISMATCH`. */
+  frozen?: boolean;
 }
 
 /**
@@ -142,6 +151,8 @@ export interface Provenance {
   revision: string;
   /** SRI hash (sha512) of the entry's files, when fetched. */
   integrity?: string;
+  /** Content hash of the entry's files (`h1:…`, the same whatever the source), when fetched. See docs/lockfile.md. */
+  h1?: string;
   verified: boolean;
   fromCache: boolean;
   stale: boolean;
@@ -222,6 +233,11 @@ export interface FetchedEntry {
   dir: string;
   revision: string;
   integrity: string;
+  /**
+   * Content hash of the files in `dir`: Go's dirhash `h1:` (recomputable with coreutils), plus a `;modes:` suffix when
+   * the tree holds an executable file or a symlink. Equal for the same files from any source. See docs/lockfile.md.
+   */
+  h1: string;
   fromCache: boolean;
   stale: boolean;
   /** The manifest (`manifest.json`, or one built from the index entry and `package.json` when the folder has none). */
@@ -402,6 +418,12 @@ export interface Registry {
   info(kind: string, ref: string, options?: CallOptions): Promise<EntryInfo>;
   /** The entry's files on disk, with integrity and provenance. */
   fetch(kind: string, ref: string, options?: CallOptions): Promise<FetchedEntry>;
+  /**
+   * What a lockfile records for a reference: the entry fetched (its code's npm package, for an entry whose code is
+   * one), and for extension code with dependencies those installed and the peers taken from the host. Installs but
+   * never imports the code. Checked against the registry's own lockfile, if it has one, like `fetch`.
+   */
+  lock(kind: string, ref: string, options?: CallOptions): Promise<LockedEntry>;
   /**
    * For `persona`, the persona definition; for any other kind, the extension pack built by its `createExtensionPack`
    * (an id that names a persona is then `E_NOT_FOUND`, saying to load it as a persona).

@@ -1,5 +1,5 @@
 /** Finding the config file and building the registry the CLI talks to. */
-import type { Logger, Registry, RegistryProgress, RegistryWarning } from '@agentos-registry/core';
+import type { CreateRegistryOptions, Logger, Registry, RegistryProgress, RegistryWarning } from '@agentos-registry/core';
 import { loadFoundConfig } from './config-discovery.js';
 import { createRegistry } from '../create-registry.js';
 import type { CliIo } from './io.js';
@@ -21,6 +21,10 @@ export interface CommonOptions {
   allowScripts?: string[];
   /** `--strict-peers` (load): refuse a host peer outside an extension's declared range (E_PEER_MISSING) instead of warning. */
   strictPeers?: boolean;
+  /** `--frozen` (fetch, load, info): only entries of the lockfile, each exactly as locked (E_LOCK_MISMATCH otherwise). */
+  frozen?: boolean;
+  /** `--lockfile <file>`: the lockfile; default agentos-registry.lock.json beside the config file. */
+  lockfile?: string;
 }
 
 /** Writes a fixed label of the CLI's own (`warning`, `debug`) to stderr, in colour when that is on. */
@@ -69,6 +73,7 @@ export async function openRegistry(
   options: CommonOptions,
   warnings: WarningPrinter,
   onProgress?: (progress: RegistryProgress) => void,
+  extra: Pick<CreateRegistryOptions, 'lockfile' | 'frozen'> = {},
 ): Promise<Registry> {
   const { config, baseDir, dependencies } = await loadFoundConfig(io, options.config);
   const fromFile = dependencies?.allowScripts;
@@ -85,5 +90,6 @@ export async function openRegistry(
     ...(options.offline ? { offline: true } : {}),
     ...(options.preferOffline ? { preferOffline: true } : {}),
     ...(options.refresh ? { refresh: true } : {}),
+    ...extra,
   });
 }

@@ -38,6 +38,7 @@ export function fetchJson(fetched: FetchedEntry) {
     dir: fetched.dir,
     revision: fetched.revision,
     integrity: fetched.integrity,
+    h1: fetched.h1,
     fromCache: fetched.fromCache,
     stale: fetched.stale,
   };
@@ -165,6 +166,7 @@ export function infoText(info: EntryInfo): string {
       ['package', info.entry.package],
       ['path', info.entry.path],
       ['revision', p.revision],
+      ['h1', p.h1],
       ['verified', verifiedText(p.verified, info.entry.verified)],
       ...signatureLines(info.signature),
       ['description', m.description ?? info.entry.description],
@@ -180,6 +182,7 @@ export function fetchText(f: FetchedEntry): string {
     ['dir', f.dir],
     ['revision', f.revision],
     ['integrity', f.integrity],
+    ['h1', f.h1],
     ['from cache', f.stale ? 'yes (stale: the source could not be reached)' : f.fromCache ? 'yes' : 'no'],
   ]);
 }

@@ -12,6 +12,7 @@ import { fetchJson, fetchText, infoJson, infoText, listedJson, listText, loadJso
 import { type CliIo, colourOn, paint, processIo } from './io.js';
 import { addIndexCommand } from './index-command.js';
 import { addInitCommand } from './init.js';
+import { lockCommand, lockOptionsFor } from './lock.js';
 import { packCommand } from './pack.js';
 import { ProgressLine } from './progress.js';
 import { addSigningCommands } from './signing.js';
@@ -64,10 +65,11 @@ export async function runCli(argv: readonly string[], given: CliIo = processIo()
   let exitCode = 0;
 
   /** Opens the registry for one command, runs it, and always releases the sources. */
-  const withRegistry = async (command: Command, body: (registry: Registry, options: CommonOptions) => Promise<void>) => {
+  const withRegistry = async (command: Command, body: (registry: Registry, options: CommonOptions) => Promise<void>, locked = false) => {
     const options = command.optsWithGlobals<CommonOptions>();
     verbose = options.verbose === true;
-    const registry = await openRegistry(io, options, warnings, progress?.listener);
+    // fetch, load and info follow the lockfile when there is one (--frozen: strictly).
+    const registry = await openRegistry(io, options, warnings, progress?.listener, locked ? await lockOptionsFor(io, options) : {});
     try {
       await body(registry, options);
     } finally {
@@ -112,6 +114,10 @@ export async function runCli(argv: readonly string[], given: CliIo = processIo()
       '--strict-peers',
       "refuse an extension whose peer dependency the host has outside the declared range (E_PEER_MISSING), instead of using the host's copy with a warning (sets dependencies.strictPeers)",
     );
+
+  const frozenOption = () =>
+    new Option('--frozen', 'use only entries of the lockfile, each exactly as locked (version, content hash, dependencies); anything else is E_LOCK_MISMATCH');
+  const lockfileOption = () => new Option('--lockfile <file>', 'the lockfile (default: agentos-registry.lock.json beside the config file)');
 
   const kindFilter = () => new Option('-k, --kind <kind>', 'only the registry used for this kind, and entries that provide it');
   const registryFilter = () => new Option('-r, --registry <name>', 'only this configured registry');
@@ -160,13 +166,19 @@ export async function runCli(argv: readonly string[], given: CliIo = processIo()
     .description('show an entry and its manifest; <ref> is id, id@range or registry:id@range')
     .addOption(kindOption())
     .option('--versions', 'also list every version of the entry that the configured registries list')
+    .addOption(frozenOption())
+    .addOption(lockfileOption())
     .action(async (ref: string, opts: KindOptions & { versions?: boolean }, command: Command) => {
-      await withRegistry(command, async (registry) => {
-        const info = await registry.info(opts.kind, ref);
-        warnings.printAll(info.warnings);
-        const versions = opts.versions ? await versionsOf(registry, info, (message) => warnings.print(message)) : undefined;
-        out(json ? `${toJson({ ...infoJson(info), ...(versions ? { versions } : {}) })}\n` : infoText(info) + (versions ? versionsText(versions) : ''));
-      });
+      await withRegistry(
+        command,
+        async (registry) => {
+          const info = await registry.info(opts.kind, ref);
+          warnings.printAll(info.warnings);
+          const versions = opts.versions ? await versionsOf(registry, info, (message) => warnings.print(message)) : undefined;
+          out(json ? `${toJson({ ...infoJson(info), ...(versions ? { versions } : {}) })}\n` : infoText(info) + (versions ? versionsText(versions) : ''));
+        },
+        true,
+      );
     });
 
   program
@@ -197,12 +209,18 @@ export async function runCli(argv: readonly string[], given: CliIo = processIo()
     .command('fetch <ref>')
     .description("put an entry's files in the cache and print where they are")
     .addOption(kindOption())
+    .addOption(frozenOption())
+    .addOption(lockfileOption())
     .action(async (ref: string, opts: KindOptions, command: Command) => {
-      await withRegistry(command, async (registry) => {
-        const fetched = await registry.fetch(opts.kind, ref);
-        warnings.printAll(fetched.warnings);
-        out(json ? `${toJson(fetchJson(fetched))}\n` : fetchText(fetched));
-      });
+      await withRegistry(
+        command,
+        async (registry) => {
+          const fetched = await registry.fetch(opts.kind, ref);
+          warnings.printAll(fetched.warnings);
+          out(json ? `${toJson(fetchJson(fetched))}\n` : fetchText(fetched));
+        },
+        true,
+      );
     });
 
   program
@@ -216,17 +234,47 @@ export async function runCli(argv: readonly string[], given: CliIo = processIo()
     )
     .addOption(allowScriptsOption())
     .addOption(strictPeersOption())
+    .addOption(frozenOption())
+    .addOption(lockfileOption())
     .action(async (ref: string, opts: Partial<KindOptions>, command: Command) => {
-      await withRegistry(command, async (registry) => {
-        // Without --kind, a reference to a persona loads that persona (with --kind tool it is an error).
-        const kindGiven = opts.kind !== undefined;
-        const loaded = await registry.load(opts.kind ?? 'tool', ref).catch((error: unknown) => {
-          if (!kindGiven && isRegistryError(error, 'E_NOT_FOUND') && error.details?.section === 'personas') return registry.load('persona', ref);
-          throw error;
-        });
-        warnings.printAll(loaded.fetched.warnings);
-        out(json ? `${toJson(loadJson(loaded))}\n` : loadText(loaded));
-      });
+      await withRegistry(
+        command,
+        async (registry) => {
+          // Without --kind, a reference to a persona loads that persona (with --kind tool it is an error).
+          const kindGiven = opts.kind !== undefined;
+          const loaded = await registry.load(opts.kind ?? 'tool', ref).catch((error: unknown) => {
+            if (!kindGiven && isRegistryError(error, 'E_NOT_FOUND') && error.details?.section === 'personas') return registry.load('persona', ref);
+            throw error;
+          });
+          warnings.printAll(loaded.fetched.warnings);
+          out(json ? `${toJson(loadJson(loaded))}\n` : loadText(loaded));
+        },
+        true,
+      );
+    });
+
+  program
+    .command('lock [refs...]')
+    .description(
+      "write agentos-registry.lock.json: each reference's registry, version, revision, content hash (h1) and dependency tree; refs default to the config's lock.refs",
+    )
+    .addOption(new Option('-k, --kind <kind>', 'kind of the named refs (default: tool, or persona for a persona id)'))
+    .option('--update', 'resolve again (revalidating the indexes) the named refs, or every locked one')
+    .addOption(allowScriptsOption())
+    .addOption(strictPeersOption())
+    .addOption(lockfileOption())
+    .action(async (refs: string[], opts: { kind?: string; update?: boolean }, command: Command) => {
+      const options = command.optsWithGlobals<CommonOptions>();
+      verbose = options.verbose === true;
+      out(
+        await lockCommand(
+          io,
+          options,
+          { refs, ...opts },
+          (extra) => openRegistry(io, { ...options, ...(extra.refresh ? { refresh: true } : {}) }, warnings),
+          json,
+        ),
+      );
     });
 
   program
@@ -318,6 +366,7 @@ const EXAMPLES: Record<string, string> = {
   info: 'agentos-registry info internal:com.example.echo --versions',
   fetch: 'agentos-registry fetch com.example.echo --refresh',
   load: 'agentos-registry load com.example.echo --allow-scripts esbuild',
+  lock: 'agentos-registry lock com.example.echo@^1 && agentos-registry load com.example.echo@^1 --frozen',
   pack: 'agentos-registry pack ./my-registry --out ./site',
   keygen: 'agentos-registry keygen --out registry.key',
   sign: 'agentos-registry sign ./my-registry --key registry.key --expires 30d',
