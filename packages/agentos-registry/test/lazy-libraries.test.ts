@@ -1,8 +1,7 @@
 /**
  * Start-up (issue 17): core loads undici, tar, yaml, semver and zod on first use, and source-git loads simple-git at
  * its first git command, so a process that imports them and lists a warm local registry loads none of those. Checked
- * in fresh processes (the test runner itself has loaded everything): a resolve hook logs every `import`, and the
- * CommonJS module cache holds every `require`.
+ * in fresh processes (the test runner itself has loaded everything), by hooks that log every `import` and `require`.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -21,36 +20,52 @@ afterEach(async () => {
 const LIBRARIES = ['undici', 'tar', 'yaml', 'semver', 'zod', 'simple-git', 'isomorphic-git', 'pacote'];
 
 /**
- * Runs `body` as an ES module in a fresh node and answers which of LIBRARIES it loaded: those loaded by `import`
- * (seen by a resolve hook that logs every URL) and by `require` (in the CommonJS module cache).
+ * Runs `body` as an ES module (or `argv`) in a fresh node and answers which of `names` it loaded: a resolve hook logs
+ * every `import`, and a wrapper of CommonJS's loader every `require` (core loads its libraries with `require`).
  */
-async function loadedAfter(body: string): Promise<string[]> {
+async function loadedAfter(body: string, names: readonly string[] = LIBRARIES, argv?: string[]): Promise<string[]> {
   const { dir, cleanup } = await scratch();
   cleanups.push(cleanup);
   const log = join(dir, 'resolved.txt');
   const hooks = join(dir, 'hooks.mjs');
   await writeFile(
     hooks,
-    `import { appendFileSync } from 'node:fs';\nexport async function resolve(specifier, context, next) {\n  const result = await next(specifier, context);\n  appendFileSync(${JSON.stringify(log)}, result.url + '\\n');\n  return result;\n}\n`,
+    `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  appendFileSync(${JSON.stringify(log)}, result.url + '\\n');
+  return result;
+}
+`,
   );
   const register = join(dir, 'register.mjs');
-  await writeFile(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
-  const script = `${body}
-const { createRequire } = await import('node:module');
-console.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));`;
-  const result = spawnSync(process.execPath, ['--import', pathToFileURL(register).href, '--input-type=module', '-e', script], {
+  await writeFile(
+    register,
+    `import { appendFileSync } from 'node:fs';
+import Module, { register } from 'node:module';
+register(${JSON.stringify(pathToFileURL(hooks).href)});
+const load = Module._load;
+Module._load = function (request, parent, isMain) {
+  try {
+    appendFileSync(${JSON.stringify(log)}, Module._resolveFilename(request, parent, isMain) + '\\n');
+  } catch {}
+  return load.apply(this, arguments);
+};
+`,
+  );
+  const result = spawnSync(process.execPath, ['--import', pathToFileURL(register).href, ...(argv ?? ['--input-type=module', '-e', body])], {
     cwd: join(import.meta.dirname, '..'),
+    // Nothing of this process's environment (AGENTOS_REGISTRY_CACHE would point the CLI at a warm shared cache).
+    env: { PATH: process.env.PATH ?? '', HOME: dir, XDG_CONFIG_HOME: join(dir, 'xdg') },
     encoding: 'utf8',
   });
   expect(result.status, result.stderr).toBe(0);
-  const required = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as string[];
-  const imported = existsSync(log) ? (await readFile(log, 'utf8')).split('\n') : [];
-  const files = [...required, ...imported];
+  const files = existsSync(log) ? (await readFile(log, 'utf8')).split('\n') : [];
   expect(
-    imported.some((url) => url.includes('/core/dist/')),
-    'the resolve hook saw core',
+    files.some((url) => url.includes('/core/dist/')),
+    'the hooks saw core',
   ).toBe(true);
-  return LIBRARIES.filter((name) => files.some((file) => file.includes(`/node_modules/${name}/`)));
+  return names.filter((name) => files.some((file) => file.includes(`/node_modules/${name}/`) || file.includes(`/packages/${name}/dist/`)));
 }
 
 describe('libraries are loaded on first use', () => {
@@ -77,5 +92,23 @@ if (rows.length === 0) throw new Error('nothing listed');
 await registry.close();`;
     expect(await loadedAfter(open)).toEqual(['zod']);
     expect(await loadedAfter(open)).toEqual([]);
+  });
+
+  it('the CLI listing a warm file registry loads the file source only, none of the others', async () => {
+    const { dir, cleanup } = await scratch();
+    cleanups.push(cleanup);
+    const config = join(dir, 'agentos-registry.config.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        registries: { local: { type: 'file', location: templateRegistry } },
+        defaultRegistries: { tool: 'local' },
+        cacheSettings: { directory: join(dir, 'cache') },
+      }),
+    );
+    const sources = ['source-file', 'source-git', 'source-github', 'source-url', 'source-npm', ...LIBRARIES];
+    const cli = join(import.meta.dirname, '..', 'bin', 'agentos-registry.mjs');
+    expect(await loadedAfter('', sources, [cli, 'list', '--json', '--config', config])).toEqual(['source-file', 'zod']);
+    expect(await loadedAfter('', sources, [cli, 'list', '--json', '--config', config])).toEqual(['source-file']);
   });
 });

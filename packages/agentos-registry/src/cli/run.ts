@@ -7,13 +7,11 @@ import { isRegistryError, type ListedEntry, type Registry, RegistryError, redact
 import pkg from '../../package.json' with { type: 'json' };
 import { cacheClean, cacheLs, cachePrune, cacheSettingsFor, cacheVerify } from './cache.js';
 import { type CommonOptions, type LabelWriter, loadFoundConfig, openRegistry, WarningPrinter } from './config.js';
-import { doctorCommand } from './doctor.js';
 import { fetchJson, fetchText, infoJson, infoText, listedJson, listText, loadJson, loadText, toJson } from './format.js';
 import { type CliIo, colourOn, paint, processIo } from './io.js';
 import { addIndexCommand } from './index-command.js';
 import { addInitCommand } from './init.js';
 import { lockCommand, lockOptionsFor } from './lock.js';
-import { packCommand } from './pack.js';
 import { ProgressLine } from './progress.js';
 import { addSigningCommands } from './signing.js';
 import { oneLine, terminalSafe } from './terminal-text.js';
@@ -187,6 +185,8 @@ export async function runCli(argv: readonly string[], given: CliIo = processIo()
     .action(async (_opts: unknown, command: Command) => {
       const options = command.optsWithGlobals<CommonOptions>();
       const loaded = await loadFoundConfig(io, options.config);
+      // Loaded when run: doctor and pack use the git, npm and url sources, which other commands may never need.
+      const { doctorCommand } = await import('./doctor.js');
       const result = await doctorCommand(io, loaded, () => openRegistry(io, options, warnings, progress?.listener), json);
       progress?.stop();
       out(result.text);
@@ -282,6 +282,7 @@ export async function runCli(argv: readonly string[], given: CliIo = processIo()
     .description('turn a registry folder into a static site for a `url` registry: one tarball per entry, integrity in registry.json')
     .requiredOption('-o, --out <site-dir>', 'folder to write the site into (created if needed; nothing in it is deleted)')
     .action(async (registryDir: string, opts: { out: string }) => {
+      const { packCommand } = await import('./pack.js');
       out(await packCommand(io, registryDir, opts.out, json));
     });
 
