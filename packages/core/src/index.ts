@@ -69,6 +69,7 @@ export {
   matchesNoProxy,
   parseRetryAfter,
   readCertificates,
+  registerCredential,
   type FailedAnswer,
   type RetryCandidate,
   type StatusWording,
