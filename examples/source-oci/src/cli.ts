@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** `agentos-registry-oci push <registry-dir> oci://host[:port]/repository:tag [--plain-http]`; the login comes from `$AGENTOS_OCI_TOKEN` or docker/podman login. */
-import { isRegistryError } from '@agentos-registry/core';
+import { isRegistryError, redact } from '@agentos-registry/core';
 import { pushRegistry } from './push.js';
 
 const args = process.argv.slice(2);
@@ -11,10 +11,9 @@ if (command !== 'push' || !dir || !location) {
   process.exit(2);
 }
 try {
-  const token = process.env.AGENTOS_OCI_TOKEN;
-  const digest = await pushRegistry(dir, location, { plainHttp, ...(token ? { token } : {}) });
+  const digest = await pushRegistry(dir, location, { plainHttp, ...(process.env.AGENTOS_OCI_TOKEN ? { token: process.env.AGENTOS_OCI_TOKEN } : {}) });
   process.stdout.write(`${location.replace(/[:@][^/]*$/, '')}@${digest}\n`);
 } catch (error) {
-  process.stderr.write(`agentos-registry-oci: ${isRegistryError(error) ? `${error.code}: ${error.message}` : String(error)}\n`);
+  process.stderr.write(`agentos-registry-oci: ${redact(isRegistryError(error) ? `${error.code}: ${error.message}` : String(error))}\n`);
   process.exit(1);
 }

@@ -1,10 +1,9 @@
 /**
- * The OCI distribution protocol's part that is not plain HTTP: parsing `oci://` references, logins from Docker and
- * Podman auth files, and answering a 401's `WWW-Authenticate` challenge (Basic, or the Bearer token flow). Transport,
- * proxies, CAs, retries, limits and redirects are core's HTTP client; a credential is sent only to the registry's
- * origin and to the token realm it names, never to a blob host a registry redirects to (the client drops
- * `Authorization` on any redirect that leaves the origin).
+ * What the OCI distribution protocol adds to HTTP: `oci://` references, Docker/Podman logins, and 401 challenges (Basic,
+ * or the Bearer token flow). A credential goes only to the registry's origin and to the token realm it names, never to
+ * a blob host it redirects to: core's client drops `Authorization` on any redirect that leaves the origin.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type HttpClient, type HttpRequestOptions, type HttpResponse, malformedAnswerError, registerCredential, statusError } from '@agentos-registry/core';
@@ -12,16 +11,14 @@ import { type HttpClient, type HttpRequestOptions, type HttpResponse, malformedA
 export const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 export const ARTIFACT_TYPE = 'application/vnd.agentos.registry.v1';
 export const DIGEST = /^sha256:[0-9a-f]{64}$/;
+/** The title annotation of the layer that holds `registry.json`; every other layer is titled with its entry's path. */
+export const INDEX_TITLE = 'registry.json';
+export const TITLE = 'org.opencontainers.image.title';
+export const digestOf = (bytes: Uint8Array | string) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 const NAME = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
 /** `oci://host[:port]/name:tag` or `oci://host[:port]/name@sha256:<hex>`; a semver `+` in a tag is `_` (Helm's rule). */
-export interface OciReference {
-  host: string;
-  name: string;
-  /** The tag or the digest: what `/v2/<name>/manifests/<reference>` takes. */
-  reference: string;
-  pinned: boolean;
-}
+export type OciReference = { host: string; name: string /** tag or digest */; reference: string; pinned: boolean };
 
 export function parseOciReference(location: string): OciReference | undefined {
   const match = /^oci:\/\/([^/@?#\s]+)\/([^:@?#\s]+)(?::([\w][\w.+-]{0,127}))?(?:@(sha256:[0-9a-f]{64}))?$/.exec(location);
@@ -54,19 +51,17 @@ function dockerLogin(host: string, env: Readonly<Record<string, string | undefin
 /** Requests below `/v2/<name>/` of one registry, answering its auth challenges. */
 export class OciClient {
   readonly base: URL;
-  readonly registry: string;
-  readonly login: string | undefined;
   #auth: string | undefined;
 
   constructor(
     readonly http: HttpClient,
     ref: OciReference,
-    options: { plainHttp?: boolean; login?: string | undefined; registry: string },
+    plainHttp: boolean,
+    readonly registry: string,
+    readonly login: string | undefined,
   ) {
-    this.registry = options.registry;
-    this.login = options.login;
-    this.base = new URL(`${options.plainHttp ? 'http' : 'https'}://${ref.host}/v2/${ref.name}/`);
-    this.#auth = options.login; // sent from the first request on, so a revalidation stays one request
+    this.base = new URL(`${plainHttp ? 'http' : 'https'}://${ref.host}/v2/${ref.name}/`);
+    this.#auth = login; // sent from the first request on, so a revalidation stays one request
   }
 
   /** A request to `path` (relative to `/v2/<name>/`, or a URL the registry named), retried once with the credential its 401 asks for. */
@@ -96,10 +91,7 @@ export class OciClient {
     if (!realm) throw fail('its challenge names no token realm URL');
     for (const key of ['service', 'scope']) if (params.has(key)) realm.searchParams.set(key, params.get(key)!);
     const res = await this.http.request(realm, { purpose: 'index', signal, namedBy: this.base, headers: basic ? { authorization: basic } : {} });
-    if (res.status !== 200) {
-      await res.discard();
-      throw statusError(res, { registry: this.registry, what: `a token for ${this.base.host}`, authenticated: !!basic, hints: AUTH_HINTS });
-    }
+    if (res.status !== 200) throw await this.failed(res, `a token for ${this.base.host}`, !!basic);
     const body = (await res.json().catch(() => ({}))) as { token?: unknown; access_token?: unknown };
     const token = body.token ?? body.access_token;
     if (typeof token !== 'string' || !token) throw fail('the token service answered without a token');
@@ -108,9 +100,9 @@ export class OciClient {
   }
 
   /** The error of an answer that is not the wanted one (its body discarded). */
-  async failed(res: HttpResponse, what: string): Promise<Error> {
+  async failed(res: HttpResponse, what: string, authenticated = !!this.login): Promise<Error> {
     await res.discard();
-    return statusError(res, { registry: this.registry, what, authenticated: !!this.login, hints: AUTH_HINTS });
+    return statusError(res, { registry: this.registry, what, authenticated, hints: AUTH_HINTS });
   }
 }
 

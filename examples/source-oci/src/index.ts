@@ -5,22 +5,14 @@
  * of one entry is the manifest, the index blob and that entry's blob, and nothing else. The revision is the manifest's
  * digest, so revalidating is one HEAD; every manifest and blob is checked against its sha256 digest before use.
  */
-import { createHash } from 'node:crypto';
 import { createSourceHttpClient, defineSource, HTTP_SOURCE_OPTION_ROLES, type SourceConfig, validateHttpSourceOptions } from '@agentos-registry/core';
 import { matchesIntegrity, missingEntryFolderError, missingIndexError, parseIntegrity, RegistryError } from '@agentos-registry/core';
-import { ARTIFACT_TYPE, DIGEST, loginHeader, MANIFEST_TYPE, OciClient, parseOciReference } from './client.js';
+import { ARTIFACT_TYPE, DIGEST, digestOf, INDEX_TITLE, loginHeader, MANIFEST_TYPE, OciClient, parseOciReference, TITLE } from './client.js';
 
-export { ARTIFACT_TYPE, MANIFEST_TYPE, parseOciReference } from './client.js';
+export { ARTIFACT_TYPE, INDEX_TITLE, MANIFEST_TYPE, parseOciReference, TITLE } from './client.js';
 export { type PushArtifact, type PushOptions, pushArtifact, pushRegistry } from './push.js';
 
-/** The title annotation of the layer that holds `registry.json`; every other layer is titled with its entry's path. */
-export const INDEX_TITLE = 'registry.json';
-export const TITLE = 'org.opencontainers.image.title';
-
-interface Layer {
-  digest: string;
-  annotations?: Record<string, string>;
-}
+type Layer = { digest: string; annotations?: Record<string, string> };
 
 /** An OCI digest (`sha256:<hex>`) as the SRI string core's integrity checks take. */
 export const sriOf = (digest: string) => `sha256-${Buffer.from(digest.slice(7), 'hex').toString('base64')}`;
@@ -28,19 +20,17 @@ export const sriOf = (digest: string) => `sha256-${Buffer.from(digest.slice(7), 
 export const ociSource = () =>
   defineSource({
     type: 'oci',
-    // `plainHttp` (http:// instead of https://, like oras' --plain-http) changes how the registry is reached, not what it serves.
+    // `plainHttp` (http:// instead of https://, as oras' --plain-http) changes how the registry is reached, not what it serves.
     options: { plainHttp: 'transport', ...HTTP_SOURCE_OPTION_ROLES },
     validate: (config) => [...problems(config), ...validateHttpSourceOptions(config)],
     create(config, ctx) {
       const ref = parseOciReference(config.location)!;
       const http = createSourceHttpClient(config, ctx);
-      const oci = new OciClient(http, ref, {
-        plainHttp: config.plainHttp === true,
-        login: loginHeader(config.token, ref.host, ctx.env),
-        registry: ctx.registry,
-      });
+      const oci = new OciClient(http, ref, config.plainHttp === true, ctx.registry, loginHeader(config.token, ref.host, ctx.env));
       const shown = `oci://${ref.host}/${ref.name}${ref.pinned ? '@' : ':'}${ref.reference}`;
       const accept = { accept: MANIFEST_TYPE };
+      const fail = (code: 'E_INTEGRITY' | 'E_UNSUPPORTED', message: string) =>
+        new RegistryError(code, `Registry "${ctx.registry}": ${message}`, { registry: ctx.registry });
       const manifests = new Map<string, Layer[]>(); // by digest: immutable, so a process asks for each once
 
       async function layersAt(reference: string, signal: AbortSignal): Promise<{ digest: string; layers: Layer[] }> {
@@ -49,40 +39,24 @@ export const ociSource = () =>
         const res = await oci.request(`manifests/${reference}`, { headers: accept, purpose: 'index', signal });
         if (res.status !== 200) throw await oci.failed(res, `the manifest of ${shown}`);
         const bytes = await res.bytes();
-        const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-        if (DIGEST.test(reference) && digest !== reference) throw integrityError(`the manifest ${reference.slice(0, 19)}…`);
-        const manifest = JSON.parse(Buffer.from(bytes).toString('utf8')) as { artifactType?: string; layers?: Layer[] };
-        const layers = manifest.layers ?? [];
-        if (manifest.artifactType !== ARTIFACT_TYPE || !layers.every((layer) => DIGEST.test(layer.digest))) {
-          throw new RegistryError(
-            'E_UNSUPPORTED',
-            `Registry "${ctx.registry}": ${shown} is not an agentos registry artifact (${ARTIFACT_TYPE}); publish one with agentos-registry-oci push.`,
-            {
-              registry: ctx.registry,
-            },
-          );
+        const digest = digestOf(bytes);
+        if (DIGEST.test(reference) && digest !== reference) throw fail('E_INTEGRITY', `the manifest of ${shown} does not match its sha256 digest.`);
+        const manifest = parseJson(bytes) as { artifactType?: unknown; layers?: Layer[] };
+        const layers = Array.isArray(manifest.layers) ? manifest.layers : [];
+        if (manifest.artifactType !== ARTIFACT_TYPE || !layers.every((layer) => DIGEST.test(String(layer?.digest)))) {
+          throw fail('E_UNSUPPORTED', `${shown} is not an agentos registry artifact (${ARTIFACT_TYPE}); publish one with agentos-registry-oci push.`);
         }
         manifests.set(digest, layers);
         return { digest, layers };
       }
 
-      function integrityError(what: string) {
-        return new RegistryError(
-          'E_INTEGRITY',
-          `Registry "${ctx.registry}": ${what} of ${shown} does not match its sha256 digest; the registry or something on the way altered it.`,
-          {
-            registry: ctx.registry,
-          },
-        );
-      }
-
-      async function blob(layer: Layer, signal: AbortSignal, purpose: 'index' | 'entry') {
+      async function blob(reference: string, title: string, signal: AbortSignal, purpose: 'index' | 'entry') {
+        const layer = (await layersAt(reference, signal)).layers.find((layer) => layer.annotations?.[TITLE] === title);
+        if (!layer) return undefined;
         const res = await oci.request(`blobs/${layer.digest}`, { signal, purpose });
-        if (res.status !== 200) throw await oci.failed(res, `the blob ${layer.digest.slice(0, 19)}… of ${shown}`);
-        return res;
+        if (res.status !== 200) throw await oci.failed(res, `the layer ${title} of ${shown}`);
+        return { res, integrity: sriOf(layer.digest) };
       }
-
-      const titled = (layers: Layer[], title: string) => layers.find((layer) => layer.annotations?.[TITLE] === title);
 
       return {
         displayLocation: shown,
@@ -100,33 +74,35 @@ export const ociSource = () =>
           return { id: (await layersAt(ref.reference, signal)).digest };
         },
         async readIndex(revision, { signal, registry }) {
-          const layer = titled((await layersAt(revision.id, signal)).layers, INDEX_TITLE);
-          if (!layer) throw missingIndexError({ registry, where: shown, revision: revision.id });
-          const bytes = await (await blob(layer, signal, 'index')).bytes();
-          if (!matchesIntegrity(bytes, parseIntegrity(sriOf(layer.digest))!)) throw integrityError('registry.json');
+          const found = await blob(revision.id, INDEX_TITLE, signal, 'index');
+          if (!found) throw missingIndexError({ registry, where: shown, revision: revision.id });
+          const bytes = await found.res.bytes();
+          if (!matchesIntegrity(bytes, parseIntegrity(found.integrity)!))
+            throw fail('E_INTEGRITY', `registry.json of ${shown} does not match its sha256 digest.`);
           return bytes;
         },
         async materialize(request, { signal, registry }) {
-          const layer = titled((await layersAt(request.revision.id, signal)).layers, request.path);
-          if (!layer) throw missingEntryFolderError({ registry, where: shown, revision: request.revision.id, path: request.path });
+          const found = await blob(request.revision.id, request.path, signal, 'entry');
+          if (!found) throw missingEntryFolderError({ registry, where: shown, revision: request.revision.id, path: request.path });
           // Core checks the sha256 as the layer streams into its extractor, and keeps nothing of a layer that fails.
-          const archive = await blob(layer, signal, 'entry');
-          return { archive, strip: 1, integrity: sriOf(layer.digest), label: `The layer of ${request.path} in ${shown}` };
+          return { archive: found.res, strip: 1, integrity: found.integrity, label: `The layer of ${request.path} in ${shown}` };
         },
         close: () => http.close(),
       };
     },
   });
 
+function parseJson(bytes: Uint8Array): Record<string, unknown> {
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) ?? {};
+  } catch {
+    return {}; // not JSON: refused as "not an agentos registry artifact"
+  }
+}
+
 function problems(config: SourceConfig) {
   if (!parseOciReference(config.location)) {
-    return [
-      {
-        field: 'location',
-        message: 'must be oci://host[:port]/repository:tag or oci://host[:port]/repository@sha256:<digest>, without a user name or password',
-      },
-    ];
+    return [{ field: 'location', message: 'must be oci://host[:port]/repository:tag or …/repository@sha256:<digest>, without a user name or password' }];
   }
-  if (config.plainHttp !== undefined && typeof config.plainHttp !== 'boolean') return [{ field: 'plainHttp', message: 'must be true or false' }];
-  return [];
+  return config.plainHttp === undefined || typeof config.plainHttp === 'boolean' ? [] : [{ field: 'plainHttp', message: 'must be true or false' }];
 }
