@@ -18,7 +18,7 @@ export const digestOf = (bytes: Uint8Array | string) => `sha256:${createHash('sh
 const NAME = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
 
 /** `oci://host[:port]/name:tag` or `oci://host[:port]/name@sha256:<hex>`; a semver `+` in a tag is `_` (Helm's rule). */
-export type OciReference = { host: string; name: string /** tag or digest */; reference: string; pinned: boolean };
+export type OciReference = { host: string; name: string; reference: string; pinned: boolean }; // reference: the tag or the digest
 
 export function parseOciReference(location: string): OciReference | undefined {
   const match = /^oci:\/\/([^/@?#\s]+)\/([^:@?#\s]+)(?::([\w][\w.+-]{0,127}))?(?:@(sha256:[0-9a-f]{64}))?$/.exec(location);
@@ -40,7 +40,7 @@ function dockerLogin(host: string, env: Readonly<Record<string, string | undefin
   for (const file of files) {
     try {
       const auth = file ? JSON.parse(readFileSync(file, 'utf8'))?.auths?.[host]?.auth : undefined;
-      if (typeof auth === 'string' && auth) return `Basic ${auth}`;
+      if (typeof auth === 'string' && /^[A-Za-z0-9+/]+=*$/.test(auth)) return `Basic ${auth}`;
     } catch {
       // A missing or unreadable file is no login.
     }

@@ -74,76 +74,79 @@ const codeOf = (promise: Promise<unknown>) =>
   );
 const requestLine = (r: { method: string; path: string; status: number }) => `${r.method} ${r.path.replace(/sha256:[0-9a-f]{64}/, 'sha256:…')} ${r.status}`;
 
-describe.skipIf(!hasRegistry)('oci source against docker-registry', () => {
-  test('a cold fetch is the manifest, the index blob and the entry blob; an unchanged revalidation is one HEAD', async () => {
-    const { server, location, dir } = await published();
-    const before = server.requests().length;
-    const registry = await registryFor(location, dir);
-    const fetched = await registry.fetch('tool', echo.id);
-    expect(await readFile(join(fetched.dir, 'src/index.js'), 'utf8')).toBe(echo.files['src/index.js']);
-    expect(server.requests().slice(before).map(requestLine)).toEqual([
-      'GET /v2/agentos/registry/manifests/1.0.0 200',
-      'GET /v2/agentos/registry/blobs/sha256:… 200',
-      'GET /v2/agentos/registry/blobs/sha256:… 200',
-    ]);
-    // Another process with the same cache: the index is revalidated (cacheDuration 0) with one HEAD, the entry is cached.
-    const warm = server.requests().length;
-    const again = await registryFor(location, dir);
-    await again.fetch('tool', echo.id);
-    expect(server.requests().slice(warm).map(requestLine)).toEqual(['HEAD /v2/agentos/registry/manifests/1.0.0 200']);
-  });
+describe.skipIf(!hasRegistry)(
+  `oci source against docker-registry${hasRegistry ? '' : ' (skipped: docker-registry is not installed; apt-get install docker-registry)'}`,
+  () => {
+    test('a cold fetch is the manifest, the index blob and the entry blob; an unchanged revalidation is one HEAD', async () => {
+      const { server, location, dir } = await published();
+      const before = server.requests().length;
+      const registry = await registryFor(location, dir);
+      const fetched = await registry.fetch('tool', echo.id);
+      expect(await readFile(join(fetched.dir, 'src/index.js'), 'utf8')).toBe(echo.files['src/index.js']);
+      expect(server.requests().slice(before).map(requestLine)).toEqual([
+        'GET /v2/agentos/registry/manifests/1.0.0 200',
+        'GET /v2/agentos/registry/blobs/sha256:… 200',
+        'GET /v2/agentos/registry/blobs/sha256:… 200',
+      ]);
+      // Another process with the same cache: the index is revalidated (cacheDuration 0) with one HEAD, the entry is cached.
+      const warm = server.requests().length;
+      const again = await registryFor(location, dir);
+      await again.fetch('tool', echo.id);
+      expect(server.requests().slice(warm).map(requestLine)).toEqual(['HEAD /v2/agentos/registry/manifests/1.0.0 200']);
+    });
 
-  test('a pinned digest needs no revision request at all', async () => {
-    const { server, location, digest, dir } = await published();
-    const pinned = location.replace(/:1\.0\.0$/, `@${digest}`);
-    await (await registryFor(pinned, dir)).fetch('tool', echo.id);
-    const warm = server.requests().length;
-    await (await registryFor(pinned, dir)).list();
-    expect(server.requests().slice(warm)).toEqual([]);
-  });
+    test('a pinned digest needs no revision request at all', async () => {
+      const { server, location, digest, dir } = await published();
+      const pinned = location.replace(/:1\.0\.0$/, `@${digest}`);
+      await (await registryFor(pinned, dir)).fetch('tool', echo.id);
+      const warm = server.requests().length;
+      await (await registryFor(pinned, dir)).list();
+      expect(server.requests().slice(warm)).toEqual([]);
+    });
 
-  test('a tampered entry blob is E_INTEGRITY, and so is a tampered registry.json', async () => {
-    const { server, location, dir } = await published();
-    const all = await layers(server);
-    const index = all.find((l) => l.annotations[TITLE] === INDEX_TITLE)!;
-    const entry = all.find((l) => l.annotations[TITLE] === echo.folder)!;
-    const other = all.find((l) => l !== index && l !== entry)!;
-    // The registry serves what its storage holds: another entry's (valid) tarball in place of the echo tool's.
-    await writeFile(server.blobFile(entry.digest), await readFile(server.blobFile(other.digest)));
-    expect(await codeOf((await registryFor(location, dir)).fetch('tool', echo.id))).toBe('E_INTEGRITY');
-    const text = await readFile(server.blobFile(index.digest), 'utf8');
-    await writeFile(server.blobFile(index.digest), text.replace('"1.0.0"', '"9.9.9"'));
-    const fresh = await makeTempDir('source-oci-cache-');
-    cleanup.push(fresh);
-    expect(await codeOf((await registryFor(location, fresh)).list())).toBe('E_INTEGRITY');
-  });
+    test('a tampered entry blob is E_INTEGRITY, and so is a tampered registry.json', async () => {
+      const { server, location, dir } = await published();
+      const all = await layers(server);
+      const index = all.find((l) => l.annotations[TITLE] === INDEX_TITLE)!;
+      const entry = all.find((l) => l.annotations[TITLE] === echo.folder)!;
+      const other = all.find((l) => l !== index && l !== entry)!;
+      // The registry serves what its storage holds: another entry's (valid) tarball in place of the echo tool's.
+      await writeFile(server.blobFile(entry.digest), await readFile(server.blobFile(other.digest)));
+      expect(await codeOf((await registryFor(location, dir)).fetch('tool', echo.id))).toBe('E_INTEGRITY');
+      const text = await readFile(server.blobFile(index.digest), 'utf8');
+      await writeFile(server.blobFile(index.digest), text.replace('"1.0.0"', '"9.9.9"'));
+      const fresh = await makeTempDir('source-oci-cache-');
+      cleanup.push(fresh);
+      expect(await codeOf((await registryFor(location, fresh)).list())).toBe('E_INTEGRITY');
+    });
 
-  test('a missing tag is E_NOT_FOUND', async () => {
-    const { server, dir } = await published();
-    expect(await codeOf((await registryFor(`oci://${server.host}/agentos/registry:2.0.0`, dir)).list())).toBe('E_NOT_FOUND');
-  });
+    test('a missing tag is E_NOT_FOUND', async () => {
+      const { server, dir } = await published();
+      expect(await codeOf((await registryFor(`oci://${server.host}/agentos/registry:2.0.0`, dir)).list())).toBe('E_NOT_FOUND');
+    });
 
-  test.each(['htpasswd', 'token'] as const)('%s: no or a wrong password is E_AUTH; the right one works', async (auth) => {
-    const { location, dir } = await published({ auth });
-    expect(await codeOf((await registryFor(location, dir)).list())).toBe('E_AUTH');
-    expect(await codeOf((await registryFor(location, dir, { token: `${OCI_TEST_USER.username}:wrong` })).list())).toBe('E_AUTH');
-    expect(await codeOf((await registryFor(location, dir, { token: LOGIN })).fetch('tool', echo.id))).toBe('resolved');
-  });
+    test.each(['htpasswd', 'token'] as const)('%s: no or a wrong password is E_AUTH; the right one works', async (auth) => {
+      const { location, dir } = await published({ auth });
+      expect(await codeOf((await registryFor(location, dir)).list())).toBe('E_AUTH');
+      expect(await codeOf((await registryFor(location, dir, { token: `${OCI_TEST_USER.username}:wrong` })).list())).toBe('E_AUTH');
+      expect(await codeOf((await registryFor(location, dir, { token: LOGIN })).fetch('tool', echo.id))).toBe('resolved');
+    });
 
-  test('a docker/podman auth file gives the login when the config has no token', async () => {
-    const { server, location, dir } = await published({ auth: 'htpasswd' });
-    const auths = { auths: { [server.host]: { auth: Buffer.from(LOGIN).toString('base64') } } };
-    await writeFile(join(dir.path, 'auth.json'), JSON.stringify(auths));
-    const registry = await registryFor(location, dir, {}, { REGISTRY_AUTH_FILE: join(dir.path, 'auth.json') });
-    expect(await codeOf(registry.fetch('tool', echo.id))).toBe('resolved');
-  });
+    test('a docker/podman auth file gives the login when the config has no token', async () => {
+      const { server, location, dir } = await published({ auth: 'htpasswd' });
+      const auths = { auths: { [server.host]: { auth: Buffer.from(LOGIN).toString('base64') } } };
+      await writeFile(join(dir.path, 'auth.json'), JSON.stringify(auths));
+      const registry = await registryFor(location, dir, {}, { REGISTRY_AUTH_FILE: join(dir.path, 'auth.json') });
+      expect(await codeOf(registry.fetch('tool', echo.id))).toBe('resolved');
+    });
 
-  test('the token goes to the registry and Basic to the token realm, never to the blob host a registry redirects to', async () => {
-    const { server, location, dir } = await published({ auth: 'token', redirectBlobs: true });
-    const fetched = await (await registryFor(location, dir, { token: LOGIN })).fetch('tool', echo.id);
-    expect(await readFile(join(fetched.dir, 'src/index.js'), 'utf8')).toBe(echo.files['src/index.js']);
-    expect(server.blobHostRequests.length).toBeGreaterThanOrEqual(2); // registry.json and the entry came from there
-    expect(server.blobHostRequests.map((r) => r.authorization)).toEqual(server.blobHostRequests.map(() => undefined));
-    expect(new Set(server.tokenRequests.map((r) => r.authorization))).toEqual(new Set(['basic']));
-  });
-});
+    test('the token goes to the registry and Basic to the token realm, never to the blob host a registry redirects to', async () => {
+      const { server, location, dir } = await published({ auth: 'token', redirectBlobs: true });
+      const fetched = await (await registryFor(location, dir, { token: LOGIN })).fetch('tool', echo.id);
+      expect(await readFile(join(fetched.dir, 'src/index.js'), 'utf8')).toBe(echo.files['src/index.js']);
+      expect(server.blobHostRequests.length).toBeGreaterThanOrEqual(2); // registry.json and the entry came from there
+      expect(server.blobHostRequests.map((r) => r.authorization)).toEqual(server.blobHostRequests.map(() => undefined));
+      expect(new Set(server.tokenRequests.map((r) => r.authorization))).toEqual(new Set(['basic']));
+    });
+  },
+);
