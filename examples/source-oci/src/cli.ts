@@ -3,9 +3,8 @@
 import { isRegistryError, redact } from '@agentos-registry/core';
 import { pushRegistry } from './push.js';
 
-const args = process.argv.slice(2);
-const plainHttp = args.includes('--plain-http');
-const [command, dir, location] = args.filter((arg) => arg !== '--plain-http');
+const plainHttp = process.argv.includes('--plain-http');
+const [command, dir, location] = process.argv.slice(2).filter((arg) => arg !== '--plain-http');
 if (command !== 'push' || !dir || !location) {
   process.stderr.write('usage: agentos-registry-oci push <registry-dir> oci://host[:port]/repository:tag [--plain-http]\n');
   process.exit(2);

@@ -41,7 +41,12 @@ export const ociSource = () =>
         const bytes = await res.bytes();
         const digest = digestOf(bytes);
         if (DIGEST.test(reference) && digest !== reference) throw fail('E_INTEGRITY', `the manifest of ${shown} does not match its sha256 digest.`);
-        const manifest = parseJson(bytes) as { artifactType?: unknown; layers?: Layer[] };
+        let manifest: { artifactType?: unknown; layers?: Layer[] } = {};
+        try {
+          manifest = JSON.parse(Buffer.from(bytes).toString('utf8')) ?? {};
+        } catch {
+          // not JSON: refused below as not an agentos registry artifact
+        }
         const layers = Array.isArray(manifest.layers) ? manifest.layers : [];
         if (manifest.artifactType !== ARTIFACT_TYPE || !layers.every((layer) => DIGEST.test(String(layer?.digest)))) {
           throw fail('E_UNSUPPORTED', `${shown} is not an agentos registry artifact (${ARTIFACT_TYPE}); publish one with agentos-registry-oci push.`);
@@ -91,14 +96,6 @@ export const ociSource = () =>
       };
     },
   });
-
-function parseJson(bytes: Uint8Array): Record<string, unknown> {
-  try {
-    return JSON.parse(Buffer.from(bytes).toString('utf8')) ?? {};
-  } catch {
-    return {}; // not JSON: refused as "not an agentos registry artifact"
-  }
-}
 
 function problems(config: SourceConfig) {
   if (!parseOciReference(config.location)) {
