@@ -33,6 +33,15 @@ describe('parseOciReference', () => {
   );
 });
 
+describe('config', () => {
+  test('config problems are E_CONFIG before anything runs', async () => {
+    const dir = await makeTempDir('source-oci-config-');
+    cleanup.push(dir);
+    expect(await codeOf(registryFor('oci://user:pw@127.0.0.1:1/r:1', dir))).toBe('E_CONFIG');
+    expect(await codeOf(registryFor('oci://127.0.0.1:1/r:1', dir, { plainHttp: 'yes' }))).toBe('E_CONFIG');
+  });
+});
+
 const hasRegistry = hasDockerRegistry();
 
 async function published(options: OciRegistryOptions = {}) {
@@ -118,6 +127,14 @@ describe.skipIf(!hasRegistry)(
       const fresh = await makeTempDir('source-oci-cache-');
       cleanup.push(fresh);
       expect(await codeOf((await registryFor(location, fresh)).list())).toBe('E_INTEGRITY');
+    });
+
+    test('a pinned manifest whose stored bytes were altered is E_INTEGRITY', async () => {
+      const { server, location, digest, dir } = await published();
+      const text = await readFile(server.blobFile(digest), 'utf8');
+      // Same length, still JSON, still an agentos artifact: only the hash tells (unchecked, the index layer would be "missing").
+      await writeFile(server.blobFile(digest), text.replace('registry.json"', 'registry.jsoN"'));
+      expect(await codeOf((await registryFor(location.replace(/:1\.0\.0$/, `@${digest}`), dir)).list())).toBe('E_INTEGRITY');
     });
 
     test('a missing tag is E_NOT_FOUND', async () => {
