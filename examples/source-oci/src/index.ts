@@ -28,7 +28,6 @@ export const ociSource = () =>
       const http = createSourceHttpClient(config, ctx);
       const oci = new OciClient(http, ref, config.plainHttp === true, ctx.registry, loginHeader(config.token, ref.host, ctx.env));
       const shown = `oci://${ref.host}/${ref.name}${ref.pinned ? '@' : ':'}${ref.reference}`;
-      const accept = { accept: MANIFEST_TYPE };
       const fail = (code: 'E_INTEGRITY' | 'E_UNSUPPORTED', message: string) =>
         new RegistryError(code, `Registry "${ctx.registry}": ${message}`, { registry: ctx.registry });
       const manifests = new Map<string, Layer[]>(); // by digest: immutable, so a process asks for each once
@@ -36,7 +35,7 @@ export const ociSource = () =>
       async function layersAt(reference: string, signal: AbortSignal): Promise<{ digest: string; layers: Layer[] }> {
         const known = manifests.get(reference);
         if (known) return { digest: reference, layers: known };
-        const res = await oci.request(`manifests/${reference}`, { headers: accept, purpose: 'index', signal });
+        const res = await oci.request(`manifests/${reference}`, { headers: { accept: MANIFEST_TYPE }, purpose: 'index', signal });
         if (res.status !== 200) throw await oci.failed(res, `the manifest of ${shown}`);
         const bytes = await res.bytes();
         const digest = digestOf(bytes);
@@ -65,10 +64,11 @@ export const ociSource = () =>
 
       return {
         displayLocation: shown,
+        credentialed: oci.login !== undefined, // an auth-file login keys the cache as a configured token does
         async revision({ signal, previous }) {
           if (ref.pinned) return previous?.id === ref.reference ? 'unchanged' : { id: ref.reference };
           if (previous) {
-            const res = await oci.request(`manifests/${ref.reference}`, { method: 'HEAD', headers: accept, purpose: 'index', signal });
+            const res = await oci.request(`manifests/${ref.reference}`, { method: 'HEAD', headers: { accept: MANIFEST_TYPE }, purpose: 'index', signal });
             if (res.status !== 200) throw await oci.failed(res, `the manifest of ${shown}`);
             await res.discard();
             const digest = res.headers['docker-content-digest'] ?? '';

@@ -153,8 +153,11 @@ describe.skipIf(!hasRegistry)(
       const { server, location, dir } = await published({ auth: 'htpasswd' });
       const auths = { auths: { [server.host]: { auth: Buffer.from(LOGIN).toString('base64') } } };
       await writeFile(join(dir.path, 'auth.json'), JSON.stringify(auths));
-      const registry = await registryFor(location, dir, {}, { REGISTRY_AUTH_FILE: join(dir.path, 'auth.json') });
+      const hour = { cacheDuration: 3_600_000 };
+      const registry = await registryFor(location, dir, hour, { REGISTRY_AUTH_FILE: join(dir.path, 'auth.json') });
       expect(await codeOf(registry.fetch('tool', echo.id))).toBe('resolved');
+      // The same registry without the login, same cache, index still fresh: it is not served what the login read.
+      expect(await codeOf((await registryFor(location, dir, hour)).list())).toBe('E_AUTH');
     });
 
     test('the token goes to the registry and Basic to the token realm, never to the blob host a registry redirects to', async () => {
