@@ -128,6 +128,12 @@ export interface RegistrySource {
   /** Where the registry lives, for provenance and messages. Must not contain a secret. */
   readonly displayLocation: string;
   /**
+   * True when the source authenticates with a credential that is not in its config (a login it read from a Docker or
+   * Podman auth file, a netrc): core then keeps its cached copies apart from those of the same registry read without
+   * one, as it does for a configured `token`. Whether, never which.
+   */
+  readonly credentialed?: boolean;
+  /**
    * The current revision, or `'unchanged'` when `ctx.previous` (the revision core holds) is still current, which a
    * source can often tell from its validators without downloading anything.
    */

@@ -70,6 +70,7 @@ export {
   matchesNoProxy,
   parseRetryAfter,
   readCertificates,
+  registerCredential,
   type FailedAnswer,
   type RetryCandidate,
   type StatusWording,

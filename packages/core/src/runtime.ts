@@ -164,9 +164,10 @@ export function keyFor(name: string, settings: NormalizedRegistry, source: Regis
   // Only what the adapter calls identity (an undeclared field is refused before this); core names no source option.
   // The role alone decides (a v1 plain list already maps credential-like names to `secret`, see optionRoles).
   const options = Object.fromEntries(Object.entries(rest).filter(([field]) => roles.get(field) === 'identity' && !TRUST_FIELDS.has(field)));
-  // Whether credentials are configured (never which): what was read with a token is not served, from the cache, to a
-  // config of the same registry without one — that config must ask the server, which may refuse it.
+  // Whether credentials are configured, or found by the source itself (never which): what was read with a token is not
+  // served, from the cache, to a config of the same registry without one — that config must ask the server, which may
+  // refuse it.
   const set = (value: unknown) => (typeof value === 'string' && value !== '') || (typeof value === 'object' && value !== null && Object.keys(value).length > 0);
-  const credentials = set(token) || Object.entries(rest).some(([field, value]) => roles.get(field) === 'secret' && set(value));
+  const credentials = set(token) || Object.entries(rest).some(([field, value]) => roles.get(field) === 'secret' && set(value)) || source.credentialed === true;
   return registryKey(name, { type, location: source.displayLocation, branch, options, ...(credentials ? { credentials: true } : {}) });
 }

@@ -13,6 +13,7 @@ import {
   type RegistryConfig,
   type RegistryError,
   type RegistryWarning,
+  type SourceAdapter,
 } from '../src/index.js';
 import { countingSource, pageRegistry, tempDir, writeTree } from './helpers.js';
 
@@ -267,6 +268,30 @@ describe('entries', () => {
     expect(f.calls.revision).toBe(1);
     // No token at all: the source is asked, so a server can refuse what the token was allowed to read.
     await (await open()).list();
+    expect(f.calls.revision).toBe(2);
+  });
+
+  it('a source that found a credential itself (`credentialed`, e.g. from an auth file) is keyed as one given a token', async () => {
+    const f = await fixture();
+    const withLogin = defineSource({
+      type: 'dir',
+      create: (config, ctx) => {
+        const inner = f.adapter.create(config, ctx);
+        return { ...inner, displayLocation: inner.displayLocation, credentialed: true };
+      },
+    });
+    const open = (adapter: SourceAdapter, token?: string) =>
+      createRegistry(
+        { registries: { default: { type: 'dir', location: f.dir, ...(token ? { token } : {}) } }, cacheSettings: { directory: f.cache } },
+        { sources: [adapter], env: {} },
+      );
+    await (await open(withLogin)).list();
+    expect(f.calls.revision).toBe(1);
+    // The same registry without any credential asks the source: the auth-file login's copy is not served to it.
+    await (await open(f.adapter)).list();
+    expect(f.calls.revision).toBe(2);
+    // A configured token shares the credentialed copy (whether, never which).
+    await (await open(f.adapter, 'tok_configured_1234567890')).list();
     expect(f.calls.revision).toBe(2);
   });
 });

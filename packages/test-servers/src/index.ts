@@ -66,3 +66,13 @@ export {
 } from './verdaccio.js';
 export { type MemoryMeasure, MiB, measurePeakRss } from './memory-probe.js';
 export { hasOpenssl, makeTestCertificates, type TestCertificates, type TlsFront, startTlsFront } from './tls-front.js';
+export {
+  DOCKER_REGISTRY_BIN,
+  hasDockerRegistry,
+  OCI_TEST_USER,
+  type OciRegistry,
+  type OciRegistryOptions,
+  type OciRequestLog,
+  type OciSideRequestLog,
+  startOciRegistry,
+} from './oci-registry.js';

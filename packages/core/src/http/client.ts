@@ -81,8 +81,12 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
   return out;
 }
 
-/** Registers a credential value and the parts of it that could leak on their own (the token after `Bearer`). */
-function registerCredential(value: string): void {
+/**
+ * Registers a credential header value with the redactor, and the parts of it that could leak on their own: the token
+ * after `Bearer`, a Basic header's base64 and its password. For a credential a source only learns while it runs (a
+ * token from an OCI token service, a login from a Docker auth file), which it sends per request, not as `credentials`.
+ */
+export function registerCredential(value: string): void {
   registerSecret(value);
   const scheme = /^\s*(\S+)\s+(\S+)\s*$/.exec(value);
   if (!scheme) return;

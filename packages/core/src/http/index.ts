@@ -1,5 +1,5 @@
 /** Core's HTTP client for sources; see `createHttpClient`. */
-export { createHttpClient, DEFAULT_HTTP_RETRIES, DEFAULT_HTTP_TIMEOUTS, MAX_REDIRECTS } from './client.js';
+export { createHttpClient, DEFAULT_HTTP_RETRIES, DEFAULT_HTTP_TIMEOUTS, MAX_REDIRECTS, registerCredential } from './client.js';
 export { DEFAULT_HTTP_LIMITS, type HttpLimits, type TransferPurpose } from './limits.js';
 export { isLoopbackHost } from './loopback.js';
 export { matchesNoProxy } from './proxy.js';
