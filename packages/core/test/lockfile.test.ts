@@ -35,7 +35,7 @@ function h1ByCoreutils(dir: string): string {
 function modesByCoreutils(dir: string): string {
   const hex = execFileSync(
     'sh',
-    ['-c', "{ find . -type f -perm /111 -printf 'x %P\\n'; find . -type l -printf 'l %P %l\\n'; } | LC_ALL=C sort | sha256sum | cut -d' ' -f1"],
+    ['-c', "{ find . -type f -perm /111 -printf 'x %P\\n'; find . -type l -printf 'l %P\\0%l\\n'; } | LC_ALL=C sort | sha256sum | cut -d' ' -f1"],
     { cwd: dir, encoding: 'utf8' },
   ).trim();
   return Buffer.from(hex, 'hex').toString('base64');
@@ -166,6 +166,21 @@ describe('content hash: names that would forge a line', () => {
     const error = await failure(scanTree(dir, { fileHashes: true }).then((scan) => contentHashOf(scan, 'corp')));
     expect(error.code).toBe('E_UNSAFE_PATH');
     expect(error.registry).toBe('corp');
+  });
+
+  it('a space in a link name cannot stand for the separator: link "a b" -> "c" and link "a" -> "b c" hash differently', async () => {
+    // Two different trees: in the first "a b" is a link to the file c, in the second "a" is a link to the folder "b c".
+    // With "l <path> <target>" lines both gave the line "l a b c", so one passed a lock of the other (hostile review).
+    const files = { 'SOUL.md': 'hi', c: 'file', 'b c/f': 'folder' };
+    const first = await writeTree(files);
+    await symlink('c', join(first, 'a b'));
+    const second = await writeTree(files);
+    await symlink('b c', join(second, 'a'));
+    const one = contentHashOf(await scanTree(first, { fileHashes: true }));
+    const two = contentHashOf(await scanTree(second, { fileHashes: true }));
+    expect(one).not.toBe(two);
+    expect(one.split(';modes:')[1]).toBe(modesByCoreutils(first));
+    expect(two.split(';modes:')[1]).toBe(modesByCoreutils(second));
   });
 });
 
