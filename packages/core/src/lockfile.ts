@@ -84,7 +84,14 @@ function withoutCredentials(text: string): string {
  * text such as an npm location's `name@tag (registry URL)`; other text is kept as written.
  */
 export function lockLocation(location: string): string {
-  return location.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s()]+/gi, (url) => withoutCredentials(url));
+  // A URL runs to the next space; a ")" it does not open closes the text around it (`name@tag (URL)`). Stopping at
+  // any parenthesis instead kept the query of a URL whose path holds one (`https://h/a(b)/?sig=…`).
+  return location.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, (match) => {
+    let url = match;
+    const count = (text: string, char: string) => text.split(char).length - 1;
+    while (url.endsWith(')') && count(url, ')') > count(url, '(')) url = url.slice(0, -1);
+    return withoutCredentials(url) + match.slice(url.length);
+  });
 }
 
 /** The lock entry for a (kind, reference); a persona locked for a reference also answers an extension kind's lookup, so callers can tell it is a persona. */

@@ -232,6 +232,34 @@ describe('lockfile', () => {
     for (const secret of ['user', 's3cr3t-pass', 'abc123', 'frag']) expect(text).not.toContain(secret);
   });
 
+  it('keeps no query of a URL whose path holds parentheses, alone or inside a longer location', () => {
+    // A "(" is legal in a URL path; the URL stopped there, and the query after it was written to the lockfile (the
+    // redactor hid a `token=` value, not a `sig=` or a signed URL's signature).
+    const entry = (location: string) => ({
+      kind: 'tool',
+      ref: `x${location.length}`,
+      registry: 'r',
+      source: { type: 'custom', location },
+      id: 'x',
+      version: '1.0.0',
+      revision: 'etag',
+      h1: 'h1:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=',
+    });
+    const text = serializeLockfile({
+      lockfileVersion: 1,
+      entries: [
+        entry('https://example.test/a(b)/registry.json?token=qq7777'),
+        entry('pkg@1 (https://example.test/x(1)/?sig=qq8888)'),
+        entry('https://example.test/a(b)?X-Amz-Signature=qq9999'),
+      ],
+    });
+    expect(text).not.toContain('qq7777');
+    expect(text).not.toContain('qq8888');
+    expect(text).not.toContain('qq9999');
+    expect(text).toContain('"location": "https://example.test/a(b)/registry.json"');
+    expect(text).toContain('"location": "pkg@1 (https://example.test/x(1)/)"');
+  });
+
   it('frozen: a locked entry whose content is cached is served with no call to its source, whatever cacheDuration says', async () => {
     const { open, calls } = await setup();
     const lock = await lockBoth(open);
