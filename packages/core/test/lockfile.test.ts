@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmod, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   contentHashOf,
   createRegistry,
@@ -201,6 +201,23 @@ describe('lockfile', () => {
     expect(await readFile(file, 'utf8')).toBe(text);
     expect(await readLockfile(file)).toEqual(parseLockfile(text));
     expect(await readLockfile(join(await tempDir(), 'none.json'))).toBeUndefined();
+  });
+
+  it('is written through no link planted at its temporary name: the file the link names is left as it was', async () => {
+    // The temporary name was the pid and the clock's milliseconds, opened without O_EXCL: whoever may write the folder
+    // could plant a link there and have the lockfile's bytes written over a file of the user's (hostile review).
+    const folder = await tempDir();
+    const victim = join(await tempDir(), 'victim.txt');
+    await writeFile(victim, 'untouched');
+    const now = vi.spyOn(Date, 'now').mockReturnValue(1_700_000_000_000);
+    try {
+      await symlink(victim, join(folder, `.agentos-registry.lock.json.${process.pid}.1700000000000.tmp`));
+      await writeLockfile(join(folder, 'agentos-registry.lock.json'), emptyLockfile());
+    } finally {
+      now.mockRestore();
+    }
+    expect(await readFile(victim, 'utf8')).toBe('untouched');
+    expect(await readLockfile(join(folder, 'agentos-registry.lock.json'))).toEqual(emptyLockfile());
   });
 
   it('refuses a malformed lockfile naming the field', async () => {
