@@ -100,3 +100,29 @@ describe('hostile review: a 401 from the host a registry redirected to', () => {
     expect(seen.filter((auth) => auth.toLowerCase().startsWith('basic'))).toEqual([]);
   });
 });
+
+describe('hostile review: a manifest past limits.index', () => {
+  test('an endless manifest answer is E_TOO_LARGE, not read to the end', async () => {
+    const { createServer } = await import('node:http');
+    let sent = 0;
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (sent < 64 * 1024 * 1024 && res.write(chunk)) sent += chunk.length;
+        if (sent >= 64 * 1024 * 1024) res.end();
+        else res.once('drain', pump);
+      };
+      res.write('{"layers":[');
+      pump();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    cleanup.push({ close: () => new Promise<void>((done) => server.close(() => done())) });
+    const port = (server.address() as { port: number }).port;
+    const dir = await makeTempDir('source-oci-hostile-');
+    cleanup.push(dir);
+    const registry = await registryFor(`oci://127.0.0.1:${port}/agentos/registry:1.0.0`, dir, { limits: { index: 1024 * 1024 } });
+    expect(await codeOf(registry.list())).toBe('E_TOO_LARGE');
+    server.closeAllConnections();
+  });
+});
