@@ -71,7 +71,8 @@ export class OciClient {
     for (let attempt = 0; ; attempt++) {
       const headers = { ...options.headers, ...(own && this.#auth ? { authorization: this.#auth } : {}) };
       const res = await this.http.request(url, { ...options, headers, ...(own ? {} : { namedBy: this.base }) });
-      if (res.status !== 401 || attempt > 0 || !own) return res;
+      // Only the registry's own 401 is answered: a host it redirected to gets no login, not even via a realm it names.
+      if (res.status !== 401 || attempt > 0 || !own || new URL(res.url).origin !== this.base.origin) return res;
       const next = await this.#answer(res.headers['www-authenticate'] ?? '', options.signal);
       if (!next || next === this.#auth) return res;
       await res.discard();

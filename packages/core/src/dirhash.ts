@@ -75,10 +75,11 @@ export const CONTENT_HASH = /^h1:[A-Za-z0-9+/]{43}=(?:;modes:[A-Za-z0-9+/]{43}=)
  * without an executable bit it is exactly the h1 above, so Go's tools and coreutils give the same string. h1 alone
  * cannot see an executable bit or a symlink, and both change what a tree does, so a tree that holds either gets an
  * explicit suffix instead of passing unseen: `h1:<h1 of its regular files>;modes:<base64 sha256>` over the lines
- * `x <path>` (each regular file with any executable bit) and `l <path> <target>` (each symlink, its target as written),
+ * `x <path>` (each regular file with any executable bit) and `l <path>\0<target>` (each symlink, its target as written,
+ * after a NUL byte: no path holds one, while a space would make link `a b` -> `c` and link `a` -> `b c` one line),
  * sorted by their bytes, each ending in `\n`. Recomputed with coreutils in the entry's folder:
  *
- *   { find . -type f -perm /111 -printf 'x %P\n'; find . -type l -printf 'l %P %l\n'; } | LC_ALL=C sort | sha256sum
+ *   { find . -type f -perm /111 -printf 'x %P\n'; find . -type l -printf 'l %P\0%l\n'; } | LC_ALL=C sort | sha256sum
  *
  * (the hex digest, as base64). `scan` must come from `scanTree(dir, { fileHashes: true })`.
  */
@@ -94,7 +95,7 @@ export function contentHashOf(scan: TreeScan, registry?: string): string {
     );
   }
   const h1 = h1OfFileHashes(scan.fileHashes ?? []);
-  const lines = [...scan.executables.map((path) => `x ${path}\n`), ...(scan.linkTargets ?? []).map(([path, target]) => `l ${path} ${target}\n`)];
+  const lines = [...scan.executables.map((path) => `x ${path}\n`), ...(scan.linkTargets ?? []).map(([path, target]) => `l ${path}\0${target}\n`)];
   if (lines.length === 0) return h1;
   const modes = createHash('sha256');
   for (const line of lines.sort(byUtf8)) modes.update(line);

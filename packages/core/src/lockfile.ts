@@ -6,7 +6,8 @@
  * line, so a change shows as a small diff. It never holds a secret: locations lose any userinfo, query and fragment,
  * and the whole text passes through the redactor before it is written.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CONTENT_HASH } from './dirhash.js';
 import { parseJsonDocument } from './json-text.js';
@@ -84,7 +85,14 @@ function withoutCredentials(text: string): string {
  * text such as an npm location's `name@tag (registry URL)`; other text is kept as written.
  */
 export function lockLocation(location: string): string {
-  return location.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s()]+/gi, (url) => withoutCredentials(url));
+  // A URL runs to the next space; a ")" it does not open closes the text around it (`name@tag (URL)`). Stopping at
+  // any parenthesis instead kept the query of a URL whose path holds one (`https://h/a(b)/?sig=…`).
+  return location.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, (match) => {
+    let url = match;
+    const count = (text: string, char: string) => text.split(char).length - 1;
+    while (url.endsWith(')') && count(url, ')') > count(url, '(')) url = url.slice(0, -1);
+    return withoutCredentials(url) + match.slice(url.length);
+  });
 }
 
 /** The lock entry for a (kind, reference); a persona locked for a reference also answers an extension kind's lookup, so callers can tell it is a persona. */
@@ -210,9 +218,16 @@ export async function readLockfile(file: string): Promise<Lockfile | undefined> 
 
 /** Writes a lockfile atomically (a reader sees the old file or the new one, never half of it). */
 export async function writeLockfile(file: string, lock: Lockfile): Promise<void> {
-  const temp = join(dirname(file), `.${LOCKFILE_NAME}.${process.pid}.${Date.now()}.tmp`);
-  await writeFile(temp, serializeLockfile(lock));
-  await rename(temp, file);
+  // A name no one can guess, created exclusively (O_EXCL follows no link): a link planted in a shared folder at the
+  // temporary name would otherwise have the lockfile written over the file it names.
+  const temp = join(dirname(file), `.${LOCKFILE_NAME}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`);
+  try {
+    await writeFile(temp, serializeLockfile(lock), { flag: 'wx' });
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
 }
 
 /** One difference between a locked entry and what was found. */

@@ -20,8 +20,8 @@
  * be out of step (a CDN or mirror serving a new `registry.json` with an old `.sig`), because they are one file with
  * one revision. The price is canonical JSON, which is a few lines here and the same idea TUF uses.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes, sign, verify } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RegistryError } from './errors.js';
 import { parseRegistryIndex } from './index-format.js';
@@ -383,9 +383,15 @@ export async function signRegistry(dir: string, options: SignRegistryOptions): P
     return { keyid: keyId ?? keyIdOf(privateKey), sig: sign(null, message, privateKey).toString('base64') };
   });
   signedDoc.signatures = signatures;
-  const temp = `${file}.${process.pid}.${now}.tmp`;
-  await writeFile(temp, `${JSON.stringify(signedDoc, null, 2)}\n`);
-  await rename(temp, file);
+  // A name no one can guess, created exclusively (O_EXCL follows no link planted at it).
+  const temp = `${file}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`;
+  try {
+    await writeFile(temp, `${JSON.stringify(signedDoc, null, 2)}\n`, { flag: 'wx' });
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
   return { file, name, version, expires, entries: Object.keys(entries).length, keyIds: signatures.map((s) => s.keyid) };
 }
 

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmod, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   contentHashOf,
   createRegistry,
@@ -35,7 +35,7 @@ function h1ByCoreutils(dir: string): string {
 function modesByCoreutils(dir: string): string {
   const hex = execFileSync(
     'sh',
-    ['-c', "{ find . -type f -perm /111 -printf 'x %P\\n'; find . -type l -printf 'l %P %l\\n'; } | LC_ALL=C sort | sha256sum | cut -d' ' -f1"],
+    ['-c', "{ find . -type f -perm /111 -printf 'x %P\\n'; find . -type l -printf 'l %P\\0%l\\n'; } | LC_ALL=C sort | sha256sum | cut -d' ' -f1"],
     { cwd: dir, encoding: 'utf8' },
   ).trim();
   return Buffer.from(hex, 'hex').toString('base64');
@@ -167,6 +167,21 @@ describe('content hash: names that would forge a line', () => {
     expect(error.code).toBe('E_UNSAFE_PATH');
     expect(error.registry).toBe('corp');
   });
+
+  it('a space in a link name cannot stand for the separator: link "a b" -> "c" and link "a" -> "b c" hash differently', async () => {
+    // Two different trees: in the first "a b" is a link to the file c, in the second "a" is a link to the folder "b c".
+    // With "l <path> <target>" lines both gave the line "l a b c", so one passed a lock of the other (hostile review).
+    const files = { 'SOUL.md': 'hi', c: 'file', 'b c/f': 'folder' };
+    const first = await writeTree(files);
+    await symlink('c', join(first, 'a b'));
+    const second = await writeTree(files);
+    await symlink('b c', join(second, 'a'));
+    const one = contentHashOf(await scanTree(first, { fileHashes: true }));
+    const two = contentHashOf(await scanTree(second, { fileHashes: true }));
+    expect(one).not.toBe(two);
+    expect(one.split(';modes:')[1]).toBe(modesByCoreutils(first));
+    expect(two.split(';modes:')[1]).toBe(modesByCoreutils(second));
+  });
 });
 
 describe('lockfile', () => {
@@ -186,6 +201,23 @@ describe('lockfile', () => {
     expect(await readFile(file, 'utf8')).toBe(text);
     expect(await readLockfile(file)).toEqual(parseLockfile(text));
     expect(await readLockfile(join(await tempDir(), 'none.json'))).toBeUndefined();
+  });
+
+  it('is written through no link planted at its temporary name: the file the link names is left as it was', async () => {
+    // The temporary name was the pid and the clock's milliseconds, opened without O_EXCL: whoever may write the folder
+    // could plant a link there and have the lockfile's bytes written over a file of the user's (hostile review).
+    const folder = await tempDir();
+    const victim = join(await tempDir(), 'victim.txt');
+    await writeFile(victim, 'untouched');
+    const now = vi.spyOn(Date, 'now').mockReturnValue(1_700_000_000_000);
+    try {
+      await symlink(victim, join(folder, `.agentos-registry.lock.json.${process.pid}.1700000000000.tmp`));
+      await writeLockfile(join(folder, 'agentos-registry.lock.json'), emptyLockfile());
+    } finally {
+      now.mockRestore();
+    }
+    expect(await readFile(victim, 'utf8')).toBe('untouched');
+    expect(await readLockfile(join(folder, 'agentos-registry.lock.json'))).toEqual(emptyLockfile());
   });
 
   it('refuses a malformed lockfile naming the field', async () => {
@@ -215,6 +247,34 @@ describe('lockfile', () => {
     expect(text).toContain('"location": "@corp/reg@latest (https://npm.example.test/)"');
     expect(text).not.toContain('zzz9999');
     for (const secret of ['user', 's3cr3t-pass', 'abc123', 'frag']) expect(text).not.toContain(secret);
+  });
+
+  it('keeps no query of a URL whose path holds parentheses, alone or inside a longer location', () => {
+    // A "(" is legal in a URL path; the URL stopped there, and the query after it was written to the lockfile (the
+    // redactor hid a `token=` value, not a `sig=` or a signed URL's signature).
+    const entry = (location: string) => ({
+      kind: 'tool',
+      ref: `x${location.length}`,
+      registry: 'r',
+      source: { type: 'custom', location },
+      id: 'x',
+      version: '1.0.0',
+      revision: 'etag',
+      h1: 'h1:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=',
+    });
+    const text = serializeLockfile({
+      lockfileVersion: 1,
+      entries: [
+        entry('https://example.test/a(b)/registry.json?token=qq7777'),
+        entry('pkg@1 (https://example.test/x(1)/?sig=qq8888)'),
+        entry('https://example.test/a(b)?X-Amz-Signature=qq9999'),
+      ],
+    });
+    expect(text).not.toContain('qq7777');
+    expect(text).not.toContain('qq8888');
+    expect(text).not.toContain('qq9999');
+    expect(text).toContain('"location": "https://example.test/a(b)/registry.json"');
+    expect(text).toContain('"location": "pkg@1 (https://example.test/x(1)/)"');
   });
 
   it('frozen: a locked entry whose content is cached is served with no call to its source, whatever cacheDuration says', async () => {

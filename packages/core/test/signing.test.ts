@@ -1,5 +1,5 @@
 /** Signed indexes in core (issue 14): the format, the checks, and where the highest version is kept. */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -224,4 +224,17 @@ it("code from an entry's npm package is not covered by the index signature: prov
   const fromPackage = await registry.fetch('tool', 'com.test.remote', { code: 'package' });
   expect(fromPackage.from).toBe('package');
   expect(fromPackage.provenance.verified).toBe(false);
+});
+
+describe('signRegistry writes registry.json safely', () => {
+  it('through no link planted at its temporary name: the file the link names is left as it was', async () => {
+    // The temporary name was registry.json.<pid>.<now>.tmp, opened without O_EXCL (hostile review).
+    const root = await writeTree(pageRegistry());
+    const victim = join(await tempDir(), 'victim.txt');
+    await writeFile(victim, 'untouched');
+    await symlink(victim, join(root, `registry.json.${process.pid}.1700000000000.tmp`));
+    await signRegistry(root, { key: A.privateKey, name: 'acme', expires: '1d', now: () => 1_700_000_000_000 });
+    expect(await readFile(victim, 'utf8')).toBe('untouched');
+    expect(JSON.parse(await readFile(join(root, 'registry.json'), 'utf8')).signed.name).toBe('acme');
+  });
 });

@@ -5,9 +5,10 @@
  * 3. `agentos-registry.config.{mjs,js,json}` in the working directory, then in each parent up to the root;
  * 4. the `agentosRegistry` field of the nearest `package.json` (walking up; only the nearest one is read);
  * 5. `$XDG_CONFIG_HOME/agentos-registry/config.{mjs,js,json}` (`XDG_CONFIG_HOME` defaults to `~/.config`).
- * A file found by 3 or 5 (not named by 1 or 2) must be owned by this user or root and not writable by every user.
+ * A file found by 3, 4 or 5 (not named by 1 or 2) must be owned by this user or root and not writable by every user, and so
+ * must a symlink it was found through and the folders that hold them (a folder every user may write must be sticky).
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { type LoadedConfigFile, loadConfigFile, type RegistryConfig, RegistryError } from '@agentos-registry/core';
@@ -74,7 +75,10 @@ export async function findConfig(io: CliIo, explicit?: string): Promise<FoundCon
   }
   if (packageJson !== undefined) {
     const pkg = await readPackageJson(packageJson);
-    if (pkg && typeof pkg === 'object' && 'agentosRegistry' in pkg) return { file: packageJson, origin: 'package.json' };
+    if (pkg && typeof pkg === 'object' && 'agentosRegistry' in pkg) {
+      assertTrusted(packageJson, 'folder');
+      return { file: packageJson, origin: 'package.json' };
+    }
   }
   const user = firstIn(userConfigDir(io.env), USER_CONFIG_FILES);
   if (user) assertTrusted(user, 'user');
@@ -91,13 +95,25 @@ export async function findConfig(io: CliIo, explicit?: string): Promise<FoundCon
 function assertTrusted(file: string, origin: 'folder' | 'user'): void {
   const uid = process.getuid?.();
   if (uid === undefined) return; // Windows: no owner ids to compare.
-  const stat = statSync(file);
-  const problem =
-    stat.uid !== uid && stat.uid !== 0
-      ? `is owned by another user (uid ${stat.uid})`
-      : (stat.mode & 0o002) !== 0
-        ? `can be changed by every user (mode ${(stat.mode & 0o777).toString(8)})`
-        : undefined;
+  const ownerProblem = (stat: Stats) => (stat.uid !== uid && stat.uid !== 0 ? `is owned by another user (uid ${stat.uid})` : undefined);
+  // The file and a link it was found through: whoever owns either chooses what runs.
+  const link = lstatSync(file);
+  const real = link.isSymbolicLink() ? realpathSync(file) : file;
+  const stat = statSync(real);
+  const what = (path: string) => (path === file ? '' : ` (through the symlink, ${path})`);
+  let problem =
+    (link.isSymbolicLink() ? ownerProblem(link) : undefined) ??
+    ownerProblem(stat) ??
+    ((stat.mode & 0o002) !== 0 ? `can be changed by every user (mode ${(stat.mode & 0o777).toString(8)})${what(real)}` : undefined);
+  // The folders holding them: whoever may write one can put another file in the checked one's place after the check.
+  for (const dir of new Set([dirname(file), dirname(real)])) {
+    if (problem !== undefined) break;
+    const folder = statSync(dir);
+    const owner = ownerProblem(folder);
+    if (owner !== undefined) problem = `is in the folder ${dir}, which ${owner}`;
+    else if ((folder.mode & 0o002) !== 0 && (folder.mode & 0o1000) === 0)
+      problem = `is in the folder ${dir}, which can be changed by every user (mode ${(folder.mode & 0o777).toString(8)}, not sticky)`;
+  }
   if (problem === undefined) return;
   throw new RegistryError(
     'E_CONFIG',
