@@ -73,7 +73,7 @@ switch (command) {
     const wanted = rest.length > 0 ? rest : readdirSync(join(root, 'bench')).filter((f) => f.endsWith('.mjs'));
     for (const file of wanted) {
       console.log(`\n# ${file}`);
-      run(process.execPath, [join(root, 'bench', file)]);
+      run(process.execPath, ['--expose-gc', join(root, 'bench', file)]);
     }
     break;
   }

@@ -27,6 +27,56 @@ const WELL_KNOWN_KINDS = ['tool', 'guardrail', 'workflow', 'persona'];
  * What to say when no entry provides `kind`: a close spelling among the kinds the entries list and the kinds AgentOS
  * names ("did you mean"), or which kinds there are. `listed` are the kinds of the entries looked at.
  */
+interface Lookup {
+  byId: Map<string, IndexEntry[]>;
+  /** Entries whose npm package or name is the key, in index order (an entry is listed once even when both match). */
+  byPackageOrName: Map<string, IndexEntry[]>;
+}
+
+/** Lookups by id, package and name, built once per index (its entry list) on first use: a resolve costs the same at any size. */
+const lookups = new WeakMap<readonly IndexEntry[], Lookup>();
+
+function lookupOf(entries: readonly IndexEntry[]): Lookup {
+  let lookup = lookups.get(entries);
+  if (lookup) return lookup;
+  lookup = { byId: new Map(), byPackageOrName: new Map() };
+  const add = (map: Map<string, IndexEntry[]>, key: string, entry: IndexEntry) => {
+    const list = map.get(key);
+    if (!list) map.set(key, [entry]);
+    else if (list.at(-1) !== entry) list.push(entry);
+  };
+  for (const entry of entries) {
+    add(lookup.byId, entry.id, entry);
+    if (typeof entry.package === 'string') add(lookup.byPackageOrName, entry.package, entry);
+    if (typeof entry.name === 'string') add(lookup.byPackageOrName, entry.name, entry);
+  }
+  lookups.set(entries, lookup);
+  return lookup;
+}
+
+/** What `search` looks in, lower case, made once per entry: id, name, package, description, category, keywords, tools. */
+const haystacks = new WeakMap<IndexEntry, string>();
+
+function haystackOf(entry: IndexEntry): string {
+  let text = haystacks.get(entry);
+  if (text === undefined) {
+    const raw = entry.raw;
+    const words = [
+      entry.id,
+      entry.name,
+      entry.package,
+      entry.description,
+      raw.category,
+      ...(Array.isArray(raw.keywords) ? raw.keywords : []),
+      ...(Array.isArray(raw.tools) ? raw.tools : []),
+    ];
+    // NUL between words: a needle never matches across two of them.
+    text = words.filter((w): w is string => typeof w === 'string').map((w) => w.toLowerCase()).join('\0');
+    haystacks.set(entry, text);
+  }
+  return text;
+}
+
 export function unknownKindHint(kind: string, listed: readonly string[]): string {
   const kinds = [...new Set(listed)].sort();
   const near = closest(
@@ -125,41 +175,26 @@ export class EntrySelector {
   }
 
   async list(filter: ListFilter = {}, options: CallOptions = {}): Promise<ListedEntry[]> {
+    return this.rows(filter, options, () => true);
+  }
+
+  async search(text: string, filter: ListFilter = {}, options: CallOptions = {}): Promise<ListedEntry[]> {
+    const needle = text.trim().toLowerCase();
+    return this.rows(filter, options, (entry) => needle === '' || haystackOf(entry).includes(needle));
+  }
+
+  /** The rows of every registry the filter names, in list order (curated first, then index order), for entries that pass `keep`. */
+  private async rows(filter: ListFilter, options: CallOptions, keep: (entry: IndexEntry) => boolean): Promise<ListedEntry[]> {
     const rows: ListedEntry[] = [];
     for (const name of this.namesFor(filter)) {
       const { state } = await this.indexes.get(this.reg(name), options.signal, options.refresh);
       const entries = state.index.entries
         .map((entry, order) => ({ entry, order }))
-        .filter(({ entry }) => EntrySelector.servesKind(entry, filter.kind))
+        .filter(({ entry }) => EntrySelector.servesKind(entry, filter.kind) && keep(entry))
         .sort((a, b) => tierRank(a.entry.tier) - tierRank(b.entry.tier) || a.order - b.order);
       for (const { entry } of entries) rows.push(this.listedRow(name, entry));
     }
     return rows;
-  }
-
-  async search(text: string, filter: ListFilter = {}, options: CallOptions = {}): Promise<ListedEntry[]> {
-    const needle = text.trim().toLowerCase();
-    const rows = await this.list(filter, options);
-    const byKey = new Map<string, IndexEntry>();
-    for (const name of this.namesFor(filter)) {
-      const { state } = await this.indexes.get(this.reg(name), options.signal, options.refresh);
-      for (const entry of state.index.entries) byKey.set(`${name}\0${entry.id}\0${entry.version}`, entry);
-    }
-    return rows.filter((row) => {
-      const entry = byKey.get(`${row.registry}\0${row.id}\0${row.version}`);
-      if (!entry) return false;
-      const raw = entry.raw;
-      const words = [
-        entry.id,
-        entry.name,
-        entry.package,
-        entry.description,
-        raw.category,
-        ...(Array.isArray(raw.keywords) ? raw.keywords : []),
-        ...(Array.isArray(raw.tools) ? raw.tools : []),
-      ];
-      return needle === '' || words.some((w) => typeof w === 'string' && w.toLowerCase().includes(needle));
-    });
   }
 
   // ── resolving ─────────────────────────────────────────────────────────────────────────────────────────────────
@@ -182,8 +217,9 @@ export class EntrySelector {
     const name = reg.name;
     const all = served.state.index.entries;
     const section = kind === 'persona' ? 'personas' : 'extensions';
-    const byId = all.filter((e) => e.id === parsed.id);
-    const candidates = byId.length > 0 ? byId : all.filter((e) => e.package === parsed.id || e.name === parsed.id);
+    const lookup = lookupOf(all);
+    const byId = lookup.byId.get(parsed.id) ?? [];
+    const candidates = byId.length > 0 ? byId : (lookup.byPackageOrName.get(parsed.id) ?? []);
     const inSection = candidates.filter((e) => e.section === section);
     const pool = inSection.length > 0 ? inSection : candidates;
     if (pool.length === 0) {
