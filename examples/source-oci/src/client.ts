@@ -33,17 +33,15 @@ export function loginHeader(token: string | undefined, host: string, env: Readon
   return header;
 }
 
-/** `auths[host].auth` of the first auth file that has one: `$REGISTRY_AUTH_FILE`, Podman's, Docker's. No credential helpers. */
+/** The first `auths[host].auth` (a missing or unreadable file is none) in `$REGISTRY_AUTH_FILE`, Podman's and Docker's auth files. */
 function dockerLogin(host: string, env: Readonly<Record<string, string | undefined>>): string | undefined {
-  const files = [env.REGISTRY_AUTH_FILE, env.XDG_RUNTIME_DIR && join(env.XDG_RUNTIME_DIR, 'containers/auth.json')];
-  files.push(join(env.DOCKER_CONFIG ?? join(env.HOME ?? '/nonexistent', '.docker'), 'config.json'));
-  for (const file of files) {
+  const home = env.HOME ?? '/nonexistent';
+  const podman = [env.XDG_RUNTIME_DIR ?? '/nonexistent', env.XDG_CONFIG_HOME ?? join(home, '.config')].map((dir) => join(dir, 'containers/auth.json'));
+  for (const file of [env.REGISTRY_AUTH_FILE, ...podman, join(env.DOCKER_CONFIG ?? join(home, '.docker'), 'config.json')]) {
     try {
       const auth = file ? JSON.parse(readFileSync(file, 'utf8'))?.auths?.[host]?.auth : undefined;
       if (typeof auth === 'string' && /^[A-Za-z0-9+/]+=*$/.test(auth)) return `Basic ${auth}`;
-    } catch {
-      // A missing or unreadable file is no login.
-    }
+    } catch {}
   }
   return undefined;
 }

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRegistry, isRegistryError, type RegistryConfig } from '@agentos-registry/core';
 import { conformanceFixture, writeConformanceFixture } from '@agentos-registry/source-testkit';
@@ -158,6 +158,14 @@ describe.skipIf(!hasRegistry)(
       expect(await codeOf(registry.fetch('tool', echo.id))).toBe('resolved');
       // The same registry without the login, same cache, index still fresh: it is not served what the login read.
       expect(await codeOf((await registryFor(location, dir, hour)).list())).toBe('E_AUTH');
+    });
+
+    test("Podman's auth file in $XDG_CONFIG_HOME/containers gives the login too", async () => {
+      const { server, location, dir } = await published({ auth: 'htpasswd' });
+      await mkdir(join(dir.path, 'config', 'containers'), { recursive: true });
+      const auths = { auths: { [server.host]: { auth: Buffer.from(LOGIN).toString('base64') } } };
+      await writeFile(join(dir.path, 'config', 'containers', 'auth.json'), JSON.stringify(auths));
+      expect(await codeOf((await registryFor(location, dir, {}, { XDG_CONFIG_HOME: join(dir.path, 'config') })).fetch('tool', echo.id))).toBe('resolved');
     });
 
     test('the token goes to the registry and Basic to the token realm, never to the blob host a registry redirects to', async () => {
