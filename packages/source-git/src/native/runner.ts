@@ -3,6 +3,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import type { SimpleGit, SimpleGitOptions, simpleGit as SimpleGitFactory } from 'simple-git';
+import { RunningDeadline, type StepDeadline } from '../deadline.js';
+import { BASE_CONFIG, type GitVersion, gitEnvironment, MIN_NATIVE_GIT, atLeast } from './environment.js';
 
 let factory: typeof SimpleGitFactory | undefined;
 /** simple-git, loaded at the first git command: a host that never reads a git registry does not load it. */
@@ -10,8 +12,6 @@ function simpleGit(options: Partial<SimpleGitOptions>): SimpleGit {
   factory ??= (createRequire(import.meta.url)('simple-git') as { simpleGit: typeof SimpleGitFactory }).simpleGit;
   return factory(options);
 }
-import { RunningDeadline, type StepDeadline } from '../deadline.js';
-import { BASE_CONFIG, type GitVersion, gitEnvironment, MIN_NATIVE_GIT, atLeast } from './environment.js';
 
 /**
  * Git processes this module runs at once, across every registry. Materializing many entries concurrently would
