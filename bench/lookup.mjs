@@ -83,7 +83,17 @@ for (const n of SIZES) {
 
 const base = rows[0];
 console.log('file registry of N entries, fresh cache; resolve() per call is the median of 7 rounds of 2,000 calls');
-console.log('N'.padStart(8), 'JSON.parse ms'.padStart(14), 'cold list ms'.padStart(13), 'list/parse'.padStart(11), 'heap B/entry'.padStart(13), 'resolve µs'.padStart(11), `vs N=${base.n}`.padStart(10), '1st search'.padStart(11), 'search ms'.padStart(10));
+console.log(
+  'N'.padStart(8),
+  'JSON.parse ms'.padStart(14),
+  'cold list ms'.padStart(13),
+  'list/parse'.padStart(11),
+  'heap B/entry'.padStart(13),
+  'resolve µs'.padStart(11),
+  `vs N=${base.n}`.padStart(10),
+  '1st search'.padStart(11),
+  'search ms'.padStart(10),
+);
 for (const r of rows) {
   console.log(
     String(r.n).padStart(8),

@@ -71,7 +71,10 @@ function haystackOf(entry: IndexEntry): string {
       ...(Array.isArray(raw.tools) ? raw.tools : []),
     ];
     // NUL between words: a needle never matches across two of them.
-    text = words.filter((w): w is string => typeof w === 'string').map((w) => w.toLowerCase()).join('\0');
+    text = words
+      .filter((w): w is string => typeof w === 'string')
+      .map((w) => w.toLowerCase())
+      .join('\0');
     haystacks.set(entry, text);
   }
   return text;
