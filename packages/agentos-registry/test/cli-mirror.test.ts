@@ -103,6 +103,14 @@ describe('agentos-registry mirror and verify-mirror', () => {
     const again = await runBuilt(['mirror', '--to', mirror, '--json'], { cwd: online, env });
     expect(again.code).toBe(0);
     expect((JSON.parse(again.stdout) as { copied: string[]; kept: string[] }).copied).toEqual([]);
+    // A narrower selection makes the mirror that selection; widening it again copies back only what left.
+    const narrow = await runBuilt(['mirror', '--to', mirror, '--refs', `git:${TOOL}`, '--json'], { cwd: online, env });
+    expect(narrow.code).toBe(0);
+    expect((JSON.parse(narrow.stdout) as { kept: string[] }).kept).toEqual(['git:com.mirror.echo@1.0.0']);
+    expect((await readdir(mirror)).sort()).toEqual(['SHA256SUMS', 'git', 'mirror.json']);
+    const wide = await runBuilt(['mirror', '--to', mirror, '--all', '--json'], { cwd: online, env });
+    expect(wide.code).toBe(0);
+    expect((JSON.parse(wide.stdout) as { copied: string[] }).copied.sort()).toEqual(['local:com.mirror.echo@1.0.0', 'site:com.mirror.echo@1.0.0']);
 
     const sums = await readFile(join(mirror, 'SHA256SUMS'), 'utf8');
     expect(sums).toMatch(/^[0-9a-f]{64} {2}git\/registry\.json$/m);

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { cp, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { scanTreeContentHash } from './dirhash.js';
 import { RegistryError } from './errors.js';
@@ -204,7 +204,11 @@ export async function mirrorRegistries(registry: Registry, options: MirrorOption
     const root = join(to, safeName(reg.name));
     const keep = new Set(rest.entries.map((e) => e.path));
     for (const e of before?.registries.find((r) => r.name === reg.name)?.entries ?? []) {
-      if (!keep.has(e.path)) await rm(join(root, ...e.path.split('/')), { recursive: true, force: true });
+      if (keep.has(e.path)) continue;
+      const folder = join(root, ...e.path.split('/'));
+      await rm(folder, { recursive: true, force: true });
+      // The id's folder goes too once its last version has gone.
+      await rmdir(join(folder, '..')).catch(() => undefined);
     }
     const doc: Record<string, unknown> = { version: '1.0.0' };
     if (Object.keys(index.extensions).length) doc.extensions = index.extensions;

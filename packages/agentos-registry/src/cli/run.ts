@@ -301,7 +301,7 @@ export async function runCli(argv: readonly string[], given: CliIo = processIo()
     .requiredOption('--to <dir>', 'folder to write the mirror into (created if needed; re-running copies only entries whose h1 changed)')
     .addOption(new Option('--kinds <kinds>', 'comma-separated kinds: only entries that provide one of them (persona for personas)').argParser(listOf))
     .addOption(new Option('--refs <refs>', 'comma-separated references to mirror (id, id@range, registry:id@range)').argParser(listOf).conflicts('all'))
-    .addOption(new Option('-k, --kind <kind>', 'kind of the --refs (default: tool, or persona for a persona id)'))
+    .addOption(new Option('-k, --kind <kind>', 'kind of the --refs (default: tool)'))
     .option('--all', 'every entry of every configured registry (the default without --refs)')
     .action(async (opts: { to: string; kinds?: string[]; refs?: string[]; all?: boolean; kind?: string }, command: Command) => {
       await withRegistry(command, async (registry) => {
