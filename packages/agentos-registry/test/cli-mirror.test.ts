@@ -158,6 +158,11 @@ describe('agentos-registry mirror and verify-mirror', () => {
     const text = await runBuilt(['verify-mirror', mirror], { cwd: offline });
     expect(text.code).toBe(1);
     expect(text.stdout).toContain('git/registry/com.mirror.echo/1.0.0/src/index.js');
+    // A list that names a path outside the mirror is a problem, not a file read.
+    await writeFile(join(mirror, 'SHA256SUMS'), `${sums}${'0'.repeat(64)}  ../outside\n`);
+    const outside = await runBuilt(['verify-mirror', mirror, '--json'], { cwd: offline });
+    expect(outside.code).toBe(1);
+    expect(outside.stdout).toContain('names a path outside the mirror');
     // A frozen fetch of the changed entry is refused.
     const refused = await runBuilt(['fetch', `git:${TOOL}`, '--frozen', '--json'], { cwd: join(root, 'offline') });
     expect(refused.code).toBe(1);

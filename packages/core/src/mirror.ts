@@ -68,7 +68,13 @@ export interface MirrorProblem {
 
 const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 const slash = (path: string) => path.split(sep).join('/');
-const safeName = (text: string) => text.replace(/[^A-Za-z0-9._@+-]/g, '_');
+/** A name as one folder name: other characters become `_`, and `.`, `..` or nothing cannot name a folder above. */
+const safeName = (text: string) => {
+  const name = text.replace(/[^A-Za-z0-9._@+-]/g, '_');
+  return /^\.*$/.test(name) ? `_${name}` : name;
+};
+/** A slash-separated path that stays inside the mirror folder (no `..`, `.` or empty segment, not absolute). */
+const insidePath = (path: string) => path.split('/').every((part) => part !== '' && part !== '.' && part !== '..' && !part.includes('\\'));
 
 async function readManifest(dir: string): Promise<MirrorManifest | undefined> {
   let text: string;
@@ -248,6 +254,10 @@ export async function verifyMirror(dir: string): Promise<MirrorProblem[]> {
       });
       continue;
     }
+    if (!insidePath(match[2]!)) {
+      problems.push({ problem: 'unreadable', path: MIRROR_SUMS, message: `${MIRROR_SUMS} names a path outside the mirror: ${JSON.stringify(match[2])}.` });
+      continue;
+    }
     listed.set(match[2]!, match[1]!);
   }
   const present = new Set(await filesUnder(dir));
@@ -271,6 +281,14 @@ export async function verifyMirror(dir: string): Promise<MirrorProblem[]> {
   for (const reg of manifest?.registries ?? []) {
     for (const e of reg.entries) {
       const path = `${safeName(reg.name)}/${e.path}`;
+      if (!insidePath(path)) {
+        problems.push({
+          problem: 'unreadable',
+          path: MIRROR_MANIFEST,
+          message: `${MIRROR_MANIFEST} names a folder outside the mirror: ${JSON.stringify(path)}.`,
+        });
+        continue;
+      }
       const folder = join(dir, ...path.split('/'));
       if (!(await lstat(folder).catch(() => undefined))?.isDirectory()) {
         problems.push({ problem: 'missing', path, message: `The folder of ${reg.name}:${e.id}@${e.version} (${path}) is missing.` });
