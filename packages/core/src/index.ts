@@ -152,3 +152,15 @@ export {
   withLocked,
   writeLockfile,
 } from './lockfile.js';
+export {
+  MIRROR_MANIFEST,
+  MIRROR_SUMS,
+  type MirroredEntry,
+  type MirroredRegistry,
+  type MirrorManifest,
+  type MirrorOptions,
+  type MirrorProblem,
+  type MirrorResult,
+  mirrorRegistries,
+  verifyMirror,
+} from './mirror.js';

@@ -286,6 +286,38 @@ export async function runCli(argv: readonly string[], given: CliIo = processIo()
       out(await packCommand(io, registryDir, opts.out, json));
     });
 
+  const listOf = (value: string, previous: string[] = []) => [
+    ...previous,
+    ...value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  ];
+  program
+    .command('mirror')
+    .description(
+      'copy the entries of every configured registry (all, or --refs) into one folder for an air-gapped host: a file registry per source registry, SHA256SUMS and mirror.json',
+    )
+    .requiredOption('--to <dir>', 'folder to write the mirror into (created if needed; re-running copies only entries whose h1 changed)')
+    .addOption(new Option('--kinds <kinds>', 'comma-separated kinds: only entries that provide one of them (persona for personas)').argParser(listOf))
+    .addOption(new Option('--refs <refs>', 'comma-separated references to mirror (id, id@range, registry:id@range)').argParser(listOf).conflicts('all'))
+    .addOption(new Option('-k, --kind <kind>', 'kind of the --refs (default: tool)'))
+    .option('--all', 'every entry of every configured registry (the default without --refs)')
+    .action(async (opts: { to: string; kinds?: string[]; refs?: string[]; all?: boolean; kind?: string }, command: Command) => {
+      await withRegistry(command, async (registry) => {
+        const { mirrorCommand } = await import('./mirror.js');
+        out(await mirrorCommand(io, registry, opts, json));
+      });
+    });
+
+  program
+    .command('verify-mirror <dir>')
+    .description('check a mirror offline: every file against SHA256SUMS, every entry folder against its h1 in mirror.json; exit 1 naming each bad file')
+    .action(async (dir: string) => {
+      const { verifyMirrorCommand } = await import('./mirror.js');
+      out(await verifyMirrorCommand(io, dir, json, () => (exitCode = 1)));
+    });
+
   addInitCommand(program, io, out, json);
   addIndexCommand(program, io, out, json, () => (exitCode = 1));
   addSigningCommands(program, io, out, json);
@@ -369,6 +401,8 @@ const EXAMPLES: Record<string, string> = {
   load: 'agentos-registry load com.example.echo --allow-scripts esbuild',
   lock: 'agentos-registry lock com.example.echo@^1 && agentos-registry load com.example.echo@^1 --frozen',
   pack: 'agentos-registry pack ./my-registry --out ./site',
+  mirror: 'agentos-registry mirror --to /media/usb/agentos-mirror --kinds tool,persona',
+  'verify-mirror': 'agentos-registry verify-mirror /media/usb/agentos-mirror',
   keygen: 'agentos-registry keygen --out registry.key',
   sign: 'agentos-registry sign ./my-registry --key registry.key --expires 30d',
   validate: 'agentos-registry validate ./my-registry --public-key owner.pub',
