@@ -6,9 +6,9 @@
  * line, so a change shows as a small diff. It never holds a secret: locations lose any userinfo, query and fragment,
  * and the whole text passes through the redactor before it is written.
  */
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { writeFileInside } from './entry-files.js';
 import { CONTENT_HASH } from './dirhash.js';
 import { parseJsonDocument } from './json-text.js';
 import { RegistryError, redact } from './errors.js';
@@ -218,16 +218,9 @@ export async function readLockfile(file: string): Promise<Lockfile | undefined> 
 
 /** Writes a lockfile atomically (a reader sees the old file or the new one, never half of it). */
 export async function writeLockfile(file: string, lock: Lockfile): Promise<void> {
-  // A name no one can guess, created exclusively (O_EXCL follows no link): a link planted in a shared folder at the
-  // temporary name would otherwise have the lockfile written over the file it names.
-  const temp = join(dirname(file), `.${LOCKFILE_NAME}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`);
-  try {
-    await writeFile(temp, serializeLockfile(lock), { flag: 'wx' });
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  // Core's one safe write: a temporary name no one can guess, created exclusively (no link planted in a shared folder
+  // is written through), then renamed over the file.
+  await writeFileInside(dirname(file), basename(file), serializeLockfile(lock));
 }
 
 /** One difference between a locked entry and what was found. */

@@ -20,9 +20,10 @@
  * be out of step (a CDN or mirror serving a new `registry.json` with an old `.sig`), because they are one file with
  * one revision. The price is canonical JSON, which is a few lines here and the same idea TUF uses.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes, sign, verify } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { writeFileInside } from './entry-files.js';
 import { RegistryError } from './errors.js';
 import { parseRegistryIndex } from './index-format.js';
 import { parseJsonDocument } from './json-text.js';
@@ -383,15 +384,9 @@ export async function signRegistry(dir: string, options: SignRegistryOptions): P
     return { keyid: keyId ?? keyIdOf(privateKey), sig: sign(null, message, privateKey).toString('base64') };
   });
   signedDoc.signatures = signatures;
-  // A name no one can guess, created exclusively (O_EXCL follows no link planted at it).
-  const temp = `${file}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`;
-  try {
-    await writeFile(temp, `${JSON.stringify(signedDoc, null, 2)}\n`, { flag: 'wx' });
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  // Core's one safe write: a temporary name no one can guess, created exclusively (no planted link is written
+  // through), then renamed over the file.
+  await writeFileInside(dirname(file), basename(file), `${JSON.stringify(signedDoc, null, 2)}\n`);
   return { file, name, version, expires, entries: Object.keys(entries).length, keyIds: signatures.map((s) => s.keyid) };
 }
 
