@@ -6,12 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { cp, lstat, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { scanTreeContentHash } from './dirhash.js';
 import { RegistryError } from './errors.js';
 import { lockLocation } from './lockfile.js';
 import type { FetchedEntry, Registry } from './types.js';
+import { copyDirectory } from './tree.js';
 
 export const MIRROR_MANIFEST = 'mirror.json';
 export const MIRROR_SUMS = 'SHA256SUMS';
@@ -175,8 +176,8 @@ export async function mirrorRegistries(registry: Registry, options: MirrorOption
     } else {
       const partial = `${dest}.partial`;
       await rm(partial, { recursive: true, force: true });
-      await mkdir(join(partial, '..'), { recursive: true });
-      await cp(entry.dir, partial, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+      // Core's guarded copy (its tree writer): the same rules for links and paths as every other write of an entry.
+      await copyDirectory(entry.dir, partial, { registry: entry.registry });
       const copiedH1 = (await scanTreeContentHash(partial, { registry: entry.registry })).h1;
       if (copiedH1 !== entry.h1) {
         await rm(partial, { recursive: true, force: true });
