@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import type { ValidationProblem } from '../src/cli/validate.js';
 import { fixturesRegistry, runBuilt, scratch } from './helpers.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -14,13 +15,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-interface Problem {
-  severity: 'error' | 'warning';
-  code: string;
-  file: string;
-  path: string;
-  message: string;
-}
+/** One problem of `validate --json`, as the CLI types it. */
+type Problem = ValidationProblem;
 
 /** A registry written by `init` in `dir/reg`. */
 async function initRegistry(): Promise<{ dir: string; reg: string }> {
