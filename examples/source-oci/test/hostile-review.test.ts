@@ -2,52 +2,18 @@
  * Hostile review of the OCI example: policy.allowHosts on a blob redirect and a token realm, and a 401 answered by a
  * host the registry redirected to (it must get no login through a realm of its choosing).
  */
-import { join } from 'node:path';
-import { createRegistry, isRegistryError, type RegistryConfig } from '@agentos-registry/core';
-import { conformanceFixture, writeConformanceFixture } from '@agentos-registry/source-testkit';
-import { hasDockerRegistry, makeTempDir, type OciRegistryOptions, startOciRegistry, type TempDir } from '@agentos-registry/test-servers';
+import { conformanceFixture } from '@agentos-registry/source-testkit';
+import { hasDockerRegistry, makeTempDir } from '@agentos-registry/test-servers';
 import { afterEach, describe, expect, test } from 'vitest';
-import { ociSource, pushRegistry } from '../src/index.js';
-import { LOGIN } from './support/publish.js';
+import { codeOf, LOGIN, opened, published, registryFor } from './support/publish.js';
 
 const echo = conformanceFixture.entries[0]!;
-const cleanup: Array<{ close(): Promise<void> }> = [];
+const cleanup = opened;
 afterEach(async () => {
   for (const item of cleanup.splice(0).reverse()) await item.close();
 });
 
 const hasRegistry = hasDockerRegistry();
-
-async function published(options: OciRegistryOptions = {}) {
-  const server = await startOciRegistry(options);
-  cleanup.push(server);
-  const dir = await makeTempDir('source-oci-fixture-');
-  cleanup.push(dir);
-  await writeConformanceFixture(join(dir.path, 'registry'));
-  const location = `oci://${server.host}/agentos/registry:1.0.0`;
-  const digest = await pushRegistry(join(dir.path, 'registry'), location, {
-    plainHttp: true,
-    ...(options.auth && options.auth !== 'none' ? { token: LOGIN } : {}),
-  });
-  return { server, location, digest, dir };
-}
-
-async function registryFor(location: string, dir: TempDir, extra: Record<string, unknown> = {}, env: Record<string, string> = {}, policy?: unknown) {
-  const config = {
-    ...(policy ? { policy } : {}),
-    registries: { oci: { type: 'oci', location, plainHttp: true, cacheDuration: 0, ...extra } },
-    cacheSettings: { directory: join(dir.path, 'cache') },
-  };
-  const registry = await createRegistry(config as RegistryConfig, { sources: [ociSource()], env: { ...env } });
-  cleanup.push(registry);
-  return registry;
-}
-
-const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'resolved',
-    (error) => (isRegistryError(error) ? error.code : String(error)),
-  );
 
 describe.skipIf(!hasRegistry)('hostile review: policy.allowHosts on the OCI paths', () => {
   test('a blob redirect to an unlisted host is E_POLICY, and the blob host sees no request', async () => {

@@ -1,22 +1,13 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createRegistry, isRegistryError, type RegistryConfig } from '@agentos-registry/core';
-import { conformanceFixture, writeConformanceFixture } from '@agentos-registry/source-testkit';
-import {
-  hasDockerRegistry,
-  makeTempDir,
-  OCI_TEST_USER,
-  type OciRegistry,
-  type OciRegistryOptions,
-  startOciRegistry,
-  type TempDir,
-} from '@agentos-registry/test-servers';
+import { conformanceFixture } from '@agentos-registry/source-testkit';
+import { hasDockerRegistry, makeTempDir, OCI_TEST_USER, type OciRegistry } from '@agentos-registry/test-servers';
 import { afterEach, describe, expect, test } from 'vitest';
-import { INDEX_TITLE, ociSource, parseOciReference, pushRegistry, TITLE } from '../src/index.js';
-import { LOGIN } from './support/publish.js';
+import { INDEX_TITLE, parseOciReference, TITLE } from '../src/index.js';
+import { codeOf, LOGIN, opened, published, registryFor } from './support/publish.js';
 
 const echo = conformanceFixture.entries[0]!;
-const cleanup: Array<{ close(): Promise<void> }> = [];
+const cleanup = opened;
 afterEach(async () => {
   for (const item of cleanup.splice(0).reverse()) await item.close();
 });
@@ -44,30 +35,6 @@ describe('config', () => {
 
 const hasRegistry = hasDockerRegistry();
 
-async function published(options: OciRegistryOptions = {}) {
-  const server = await startOciRegistry(options);
-  cleanup.push(server);
-  const dir = await makeTempDir('source-oci-fixture-');
-  cleanup.push(dir);
-  await writeConformanceFixture(join(dir.path, 'registry'));
-  const location = `oci://${server.host}/agentos/registry:1.0.0`;
-  const digest = await pushRegistry(join(dir.path, 'registry'), location, {
-    plainHttp: true,
-    ...(options.auth && options.auth !== 'none' ? { token: LOGIN } : {}),
-  });
-  return { server, location, digest, dir };
-}
-
-async function registryFor(location: string, dir: TempDir, extra: Record<string, unknown> = {}, env: Record<string, string> = {}) {
-  const config = {
-    registries: { oci: { type: 'oci', location, plainHttp: true, cacheDuration: 0, ...extra } },
-    cacheSettings: { directory: join(dir.path, 'cache') },
-  };
-  const registry = await createRegistry(config as RegistryConfig, { sources: [ociSource()], env: { ...env } });
-  cleanup.push(registry);
-  return registry;
-}
-
 /** The manifest and its layers, read as any OCI client would. */
 async function layers(server: OciRegistry, auth?: string): Promise<Array<{ digest: string; annotations: Record<string, string> }>> {
   const res = await fetch(`${server.url}/v2/agentos/registry/manifests/1.0.0`, {
@@ -76,11 +43,6 @@ async function layers(server: OciRegistry, auth?: string): Promise<Array<{ diges
   return ((await res.json()) as { layers: Array<{ digest: string; annotations: Record<string, string> }> }).layers;
 }
 
-const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 'resolved',
-    (error) => (isRegistryError(error) ? error.code : String(error)),
-  );
 const requestLine = (r: { method: string; path: string; status: number }) => `${r.method} ${r.path.replace(/sha256:[0-9a-f]{64}/, 'sha256:…')} ${r.status}`;
 
 describe.skipIf(!hasRegistry)(
