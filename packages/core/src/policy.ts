@@ -154,7 +154,7 @@ export function checkRegistryHosts(
     if (!hostAllowed(policy.allowHosts, host)) {
       throw policyError(
         'allowHosts',
-        `Registry "${name}" is on ${shown(host)}, which policy.allowHosts does not allow (allowed: ${policy.allowHosts.join(', ')}). Add "${host.hostname}" to policy.allowHosts or remove the registry.`,
+        `Registry "${name}" is on ${shown(host)}, which policy.allowHosts does not allow (allowed: ${policy.allowHosts.join(', ')}). Add "${shown(host)}" to policy.allowHosts or remove the registry.`,
         name,
         { host: shown(host) },
       );

@@ -288,7 +288,7 @@ class RegistryHttpClient implements HttpClient {
       const via = redirectedBy === undefined ? '' : ` (${redirectedBy} sent the client there, by a redirect or a URL in its answer)`;
       throw new RegistryError(
         'E_POLICY',
-        `Registry "${registry}": refusing a request to ${host}${via}; policy.allowHosts does not allow it (allowed: ${this.#allowHosts.join(', ')}). Add "${url.hostname}" to policy.allowHosts if that host is trusted.`,
+        `Registry "${registry}": refusing a request to ${host}${via}; policy.allowHosts does not allow it (allowed: ${this.#allowHosts.join(', ')}). Add "${host}" to policy.allowHosts if that host (and port) is trusted.`,
         { registry, details: { rule: 'allowHosts', host, ...(redirectedBy === undefined ? {} : { redirectedBy }) } },
       );
     }
